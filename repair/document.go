@@ -1,0 +1,463 @@
+package repair
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/reask/reask/schema"
+)
+
+// Parse finds the JSON in a model's answer, repairs its syntax and, at the
+// default level with a schema, coerces its values to the schema's types.
+// It is what the re-ask loop calls: the loop needs the decoded value to
+// validate it.
+//
+// Valid JSON is recognised by one strict scan and returned unchanged; other
+// text is read by a lenient single-pass parser (see the package
+// documentation for what it repairs). Among several JSON values in the
+// text it chooses one that is valid against opts.Schema, else the largest.
+//
+// The errors match ErrNoJSON, ErrSyntax (*SyntaxError), ErrTruncated
+// (*TruncatedError), ErrTooLarge or ErrTooDeep. Parse never panics on any
+// input and takes time linear in its length.
+func Parse(input []byte, opts Options) (*Result, error) {
+	d := newDocument(input, opts)
+	if err := d.run(true); err != nil {
+		return nil, err
+	}
+	return &Result{JSON: d.json, Value: d.val, Fixes: d.fixes}, nil
+}
+
+// Repair is Parse without the decoded value: it returns the repaired JSON
+// text and the fixes. For valid input without a schema it only scans the
+// input, which makes it several times faster than Parse on large valid
+// documents; `reask repair` uses it when no schema is given. With a schema
+// it does what Parse does.
+func Repair(input []byte, opts Options) ([]byte, []Fix, error) {
+	d := newDocument(input, opts)
+	if err := d.run(false); err != nil {
+		return nil, nil, err
+	}
+	return d.json, d.fixes, nil
+}
+
+// document is one run of Parse or Repair.
+type document struct {
+	input    []byte
+	opts     Options
+	maxDepth int
+	lo, hi   int // the input without surrounding whitespace
+
+	p    *parser
+	root int32 // the chosen value's node, once parsed
+
+	json  []byte
+	val   any
+	fixes []Fix
+}
+
+func newDocument(input []byte, opts Options) *document {
+	return &document{input: input, opts: opts, maxDepth: opts.maxDepth(), root: -1}
+}
+
+// coercing reports whether values are coerced after parsing.
+func (d *document) coercing() bool {
+	return d.opts.Level == SyntaxAndCoercion && d.opts.Schema != nil
+}
+
+func (d *document) run(wantValue bool) error {
+	if max := d.opts.maxBytes(); len(d.input) > max {
+		return fmt.Errorf("%w: %d bytes, the limit is %d (Options.MaxBytes)", ErrTooLarge, len(d.input), max)
+	}
+	d.lo, d.hi = 0, len(d.input)
+	for d.lo < d.hi && isSpace(d.input[d.lo]) {
+		d.lo++
+	}
+	for d.hi > d.lo && isSpace(d.input[d.hi-1]) {
+		d.hi--
+	}
+	if d.lo == d.hi {
+		return fmt.Errorf("%w: the input is empty", ErrNoJSON)
+	}
+	wantValue = wantValue || d.coercing()
+
+	// The fast path: strict JSON.
+	end, serr := scanStrict(d.input[:d.hi], d.lo, d.maxDepth)
+	if serr == nil && end == d.hi {
+		if d.opts.Level != Off && d.input[d.lo] == '"' {
+			if ok, err := d.embedded(wantValue); ok || err != nil {
+				return err
+			}
+		}
+		d.json = d.input[d.lo:d.hi]
+		if wantValue {
+			d.decodeSpan(d.lo, d.hi)
+		}
+		d.coerce()
+		return nil
+	}
+	if serr != nil && serr.tooDeep {
+		return fmt.Errorf("%w: more than %d levels of arrays and objects at byte %d", ErrTooDeep, d.maxDepth, serr.off)
+	}
+	if d.opts.Level == Off {
+		if serr == nil {
+			return newSyntaxError(d.input, end, "unexpected text after the JSON value")
+		}
+		return newSyntaxError(d.input, serr.off, serr.msg)
+	}
+
+	// A document escaped as if inside a string, without the outer quotes:
+	// {\"a\": 1}.
+	if ok, err := d.escaped(wantValue); ok || err != nil {
+		return err
+	}
+	return d.lenient(wantValue)
+}
+
+// decodeSpan decodes the valid JSON input[lo:hi] into d.val.
+func (d *document) decodeSpan(lo, hi int) {
+	p := d.parser()
+	p.reset()
+	p.end, p.pos = hi, lo
+	n, err := p.value()
+	if err != nil { // cannot happen: the span is valid JSON
+		panic(fmt.Sprintf("repair: decoding valid JSON: %v", err))
+	}
+	d.val = p.decode(n)
+	d.root = n
+}
+
+func (d *document) parser() *parser {
+	if d.p == nil {
+		d.p = newParser(d.input, d.maxDepth)
+	}
+	return d.p
+}
+
+// embedded handles a document that is one JSON string holding a JSON
+// object or array: "{\"a\": 1}". Unless the schema asks for a string, the
+// inner document is the answer.
+func (d *document) embedded(wantValue bool) (bool, error) {
+	if d.opts.Schema != nil && wantsString(d.opts.Schema) {
+		return false, nil
+	}
+	inner := []byte(unquote(d.input[d.lo:d.hi]))
+	inner = bytes.TrimSpace(inner)
+	if len(inner) < 2 || (inner[0] != '{' && inner[0] != '[') {
+		return false, nil
+	}
+	if end, err := scanStrict(inner, 0, d.maxDepth); err != nil || end != len(inner) {
+		return false, nil
+	}
+	sub := newDocument(inner, d.opts)
+	if err := sub.run(wantValue); err != nil {
+		return false, nil
+	}
+	d.json, d.val = sub.json, sub.val
+	d.fixes = append([]Fix{{Path: "", Offset: d.lo, Kind: KindDoubleEncoded,
+		Before: shortText(string(d.input[d.lo:d.hi])), After: shortText(string(sub.json))}}, sub.fixes...)
+	return true, nil
+}
+
+// escaped handles a document written with escaped quotes and no outer
+// quotes, as models do when they copy JSON out of a JSON string:
+// {\"a\": \"b\"}. It unescapes the text once and repairs the result.
+func (d *document) escaped(wantValue bool) (bool, error) {
+	t := d.input[d.lo:d.hi]
+	if !(bytes.HasPrefix(t, []byte(`\"`)) || bytes.HasPrefix(t, []byte(`{\"`)) || bytes.HasPrefix(t, []byte(`[\"`))) {
+		return false, nil
+	}
+	inner := unescapeLoose(t)
+	sub := newDocument(inner, d.opts)
+	if err := sub.run(wantValue); err != nil {
+		return false, nil
+	}
+	d.json, d.val = sub.json, sub.val
+	d.fixes = append([]Fix{{Path: "", Offset: d.lo, Kind: KindDoubleEncoded,
+		Before: shortText(string(t)), After: shortText(string(inner))}}, sub.fixes...)
+	return true, nil
+}
+
+// unescapeLoose decodes the JSON escapes in t, keeping a backslash that
+// starts no valid escape.
+func unescapeLoose(t []byte) []byte {
+	out := make([]byte, 0, len(t))
+	for i := 0; i < len(t); i++ {
+		c := t[i]
+		if c != '\\' || i+1 >= len(t) {
+			out = append(out, c)
+			continue
+		}
+		switch d := t[i+1]; d {
+		case '"', '\\', '/':
+			out = append(out, d)
+			i++
+		case 'n':
+			out = append(out, '\n')
+			i++
+		case 't':
+			out = append(out, '\t')
+			i++
+		case 'r':
+			out = append(out, '\r')
+			i++
+		default:
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// wantsString reports whether the schema's root accepts a string.
+func wantsString(s *schema.Schema) bool {
+	return s.Root().Validate("") == nil || s.Root().Validate("x") == nil
+}
+
+// candidate is one JSON value found in the text.
+type candidate struct {
+	start, end int   // its input span
+	root       int32 // its node, -1 until parsed
+	verbatim   bool  // input[start:end] is valid JSON as written
+	fixes      []Fix
+	err        error // why it failed; its span then runs to the failure
+	valid      bool  // valid against the schema
+	val        any
+}
+
+func (c *candidate) size() int { return c.end - c.start }
+
+// lenient finds the candidates, chooses one and writes it.
+func (d *document) lenient(wantValue bool) error {
+	p := d.parser()
+	var good, bad []*candidate
+	pos := d.lo
+	for pos < d.hi {
+		c := d.input[pos]
+		if c != '{' && c != '[' {
+			if pos == d.lo {
+				if cand := d.scalar(pos); cand != nil {
+					if cand.err != nil {
+						bad = append(bad, cand)
+					} else {
+						good = append(good, cand)
+					}
+				}
+			}
+			next := bytes.IndexAny(d.input[pos+1:d.hi], "{[")
+			if next < 0 {
+				break
+			}
+			pos += 1 + next
+			continue
+		}
+		cand := d.container(pos)
+		if cand.err != nil {
+			if errors.Is(cand.err, ErrTooDeep) {
+				return cand.err
+			}
+			bad = append(bad, cand)
+			if errors.Is(cand.err, ErrTruncated) {
+				break
+			}
+			pos = max(cand.end, pos+1)
+			continue
+		}
+		good = append(good, cand)
+		pos = cand.end
+	}
+
+	chosen, why := d.choose(good)
+	if failed := largest(bad); failed != nil && (chosen == nil || (!chosen.valid && failed.size() > chosen.size())) {
+		var te *TruncatedError
+		if errors.As(failed.err, &te) && failed.root >= 0 {
+			te.Partial = p.write(nil, failed.root)
+		}
+		return failed.err
+	}
+	if chosen == nil {
+		return fmt.Errorf("%w: the text holds no JSON object or array", ErrNoJSON)
+	}
+
+	// Fixes: text around the value, then the value's own, in input order.
+	d.fixes = append(d.fixes, d.around(d.lo, chosen.start, true)...)
+	d.fixes = append(d.fixes, chosen.fixes...)
+	d.fixes = append(d.fixes, d.around(chosen.end, d.hi, false)...)
+	if len(good) > 1 {
+		d.fixes = append(d.fixes, Fix{Offset: chosen.start, Kind: KindCandidateChosen,
+			Before: fmt.Sprintf("%d JSON values", len(good)),
+			After:  fmt.Sprintf("the %s, at byte %d", why, chosen.start)})
+	}
+	sort.SliceStable(d.fixes, func(i, j int) bool { return d.fixes[i].Offset < d.fixes[j].Offset })
+
+	if chosen.verbatim {
+		d.json = d.input[chosen.start:chosen.end]
+	} else {
+		d.json = p.write(nil, chosen.root)
+	}
+	if wantValue {
+		if chosen.val == nil {
+			if chosen.root < 0 {
+				d.decodeSpan(chosen.start, chosen.end)
+				chosen.root = d.root
+			} else {
+				chosen.val = p.decode(chosen.root)
+			}
+		}
+		if chosen.val != nil {
+			d.val = chosen.val
+		}
+		d.root = chosen.root
+	}
+	d.coerce()
+	return nil
+}
+
+// container parses the object or array starting at pos.
+func (d *document) container(pos int) *candidate {
+	p := d.parser()
+	if end, err := scanStrict(d.input[:d.hi], pos, d.maxDepth); err == nil {
+		return &candidate{start: pos, end: end, root: -1, verbatim: true}
+	}
+	p.reset()
+	p.end, p.pos = d.hi, pos
+	from := len(p.fixes)
+	root, err := p.value()
+	cand := &candidate{start: pos, end: p.pos, root: root, err: err}
+	if err != nil {
+		var se *SyntaxError
+		if errors.As(err, &se) {
+			cand.end = se.Offset
+		}
+		if errors.Is(err, ErrTruncated) {
+			cand.end = d.hi
+		}
+	}
+	cand.fixes = append([]Fix(nil), p.fixes[from:]...)
+	p.fixes = p.fixes[:from]
+	return cand
+}
+
+// scalar parses the text as one value that is not an object or array:
+// "text", 12, true, NaN, a function call. It returns nil when the text is
+// not such a value (prose).
+func (d *document) scalar(pos int) *candidate {
+	p := d.parser()
+	p.reset()
+	p.end, p.pos = d.hi, pos
+	from := len(p.fixes)
+	defer func() { p.fixes = p.fixes[:from] }()
+	root, err := p.value()
+	if err != nil {
+		if errors.Is(err, ErrTruncated) {
+			return &candidate{start: pos, end: d.hi, root: root, err: err}
+		}
+		return nil
+	}
+	for _, f := range p.fixes[from:] {
+		if f.Path == "" && (f.Kind == KindUnquotedString || f.Kind == KindRegex) && f.Offset == pos {
+			return nil // a bare word is prose
+		}
+	}
+	end := p.pos
+	p.space()
+	for !p.atEnd() && (p.src[p.pos] == ';' || p.src[p.pos] == ',') {
+		p.pos++
+		p.space()
+	}
+	if !p.atEnd() && !p.fenced {
+		return nil
+	}
+	return &candidate{start: pos, end: end, root: root, fixes: append([]Fix(nil), p.fixes[from:]...)}
+}
+
+// choose picks among the parsed candidates: the largest valid against the
+// schema, else the largest.
+func (d *document) choose(good []*candidate) (*candidate, string) {
+	if len(good) == 0 {
+		return nil, ""
+	}
+	if s := d.opts.Schema; s != nil && len(good) > 1 {
+		var valid []*candidate
+		for _, c := range good {
+			v := d.candidateValue(c)
+			if d.coercing() {
+				v, _ = Coerce(v, s)
+			}
+			if len(s.Validate(v)) == 0 {
+				c.valid = true
+				valid = append(valid, c)
+			}
+		}
+		if len(valid) > 0 {
+			return largest(valid), "value valid against the schema"
+		}
+	}
+	return largest(good), "largest value"
+}
+
+// candidateValue decodes a candidate.
+func (d *document) candidateValue(c *candidate) any {
+	if c.val != nil {
+		return c.val
+	}
+	if c.root < 0 {
+		d.decodeSpan(c.start, c.end)
+		c.root = d.root
+		c.val = d.val
+		d.val = nil
+		return c.val
+	}
+	c.val = d.parser().decode(c.root)
+	return c.val
+}
+
+// largest returns the candidate with the largest span, the first on a tie.
+func largest(cs []*candidate) *candidate {
+	var best *candidate
+	for _, c := range cs {
+		if best == nil || c.size() > best.size() {
+			best = c
+		}
+	}
+	return best
+}
+
+// around records the text removed before (lead) or after the value:
+// Markdown fences and prose.
+func (d *document) around(lo, hi int, lead bool) []Fix {
+	t := d.input[lo:hi]
+	if len(bytes.TrimSpace(t)) == 0 {
+		return nil
+	}
+	var out []Fix
+	prose := strings.TrimSpace(string(t))
+	if i := bytes.Index(t, []byte("```")); i >= 0 {
+		// The fence line: ``` and a language tag.
+		j := i + 3
+		for j < len(t) && t[j] != '\n' && !isSpace(t[j]) {
+			j++
+		}
+		fence := string(t[i:j])
+		out = append(out, Fix{Offset: lo + i, Kind: KindMarkdownFence, Before: shortText(fence)})
+		prose = strings.TrimSpace(strings.Replace(string(t), fence, "", 1))
+		prose = strings.TrimSpace(strings.ReplaceAll(prose, "```", ""))
+	}
+	if prose != "" {
+		off := lo
+		if !lead {
+			off = lo + bytes.Index(t, []byte(firstWord(prose)))
+		}
+		out = append(out, Fix{Offset: off, Kind: KindSurroundingProse, Before: shortText(prose)})
+	}
+	return out
+}
+
+func firstWord(s string) string {
+	if i := strings.IndexAny(s, " \t\r\n"); i > 0 {
+		return s[:i]
+	}
+	return s
+}

@@ -1,0 +1,961 @@
+package repair
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+)
+
+// The lenient parser reads one JSON value the way a person would read a
+// model's attempt at one: it accepts what models get wrong, builds the value
+// as a tree of nodes that point back into the input, and records a Fix for
+// each departure from JSON. It reads every byte a bounded number of times
+// and never rewrites output, so its cost is linear in the input; the output
+// is written once, from the tree, at the end.
+//
+// Recursion is one level per array or object and stops at the depth limit.
+
+// nodeKind is the JSON type of a node.
+type nodeKind uint8
+
+const (
+	kindNull nodeKind = iota
+	kindFalse
+	kindTrue
+	kindNumber
+	kindString
+	kindArray
+	kindObject
+)
+
+// node is one value of the tree. Nodes live in parser.nodes and refer to
+// each other by index; the children of an object alternate key, value.
+type node struct {
+	kind nodeKind
+	aux  bool  // the text is in parser.aux rather than the input
+	off  int32 // input offset of the value's first byte
+	// For numbers and strings, lo and hi delimit the value's JSON text
+	// (strings with their quotes). For arrays and objects they are the
+	// first and last child, -1 when empty.
+	lo, hi int32
+	next   int32 // the next sibling, -1 for the last
+}
+
+// segment is one step of the path to the value being parsed: an object
+// member (key is its key node) or an array element (key -1, index).
+type segment struct {
+	key   int32
+	index int32
+}
+
+// parser holds the state of one repair.
+type parser struct {
+	src      []byte // the whole input; offsets are into it
+	end      int    // end of the text being parsed
+	pos      int
+	maxDepth int
+	depth    int
+
+	nodes []node
+	aux   []byte // text of values that differ from the input
+	fixes []Fix
+
+	path   []segment
+	open   []byte // closers of the open containers, outermost first
+	fenced bool   // a closing Markdown fence ended the structure at end
+
+	// quoteEOF[c] is the lowest offset from which a string opened with
+	// quote class c was scanned to the end without finding its closing
+	// quote; later strings of that class starting after it need not scan
+	// again. It keeps string repair linear.
+	quoteEOF [4]int
+}
+
+func newParser(src []byte, maxDepth int) *parser {
+	p := &parser{src: src, end: len(src), maxDepth: maxDepth}
+	p.reset()
+	return p
+}
+
+// reset prepares the parser for another value.
+func (p *parser) reset() {
+	for i := range p.quoteEOF {
+		p.quoteEOF[i] = len(p.src) + 1
+	}
+	p.path = p.path[:0]
+	p.open = p.open[:0]
+	p.depth = 0
+	p.fenced = false
+}
+
+// ---- tree building -------------------------------------------------------
+
+func (p *parser) add(n node) int32 {
+	n.next = -1
+	p.nodes = append(p.nodes, n)
+	return int32(len(p.nodes) - 1)
+}
+
+func (p *parser) addLiteral(k nodeKind, off int) int32 {
+	return p.add(node{kind: k, off: int32(off)})
+}
+
+// addText adds a number or string whose JSON text is src[lo:hi].
+func (p *parser) addText(k nodeKind, off, lo, hi int) int32 {
+	return p.add(node{kind: k, off: int32(off), lo: int32(lo), hi: int32(hi)})
+}
+
+// addAux adds a number or string whose JSON text is aux[lo:].
+func (p *parser) addAux(k nodeKind, off, lo int) int32 {
+	return p.add(node{kind: k, aux: true, off: int32(off), lo: int32(lo), hi: int32(len(p.aux))})
+}
+
+func (p *parser) addContainer(k nodeKind, off int) int32 {
+	return p.add(node{kind: k, off: int32(off), lo: -1, hi: -1})
+}
+
+// appendChild links child as the last child of container c.
+func (p *parser) appendChild(c, child int32) {
+	n := &p.nodes[c]
+	if n.hi < 0 {
+		n.lo = child
+	} else {
+		p.nodes[n.hi].next = child
+	}
+	n.hi = child
+}
+
+// text returns the JSON text of a number or string node.
+func (p *parser) text(n *node) []byte {
+	if n.aux {
+		return p.aux[n.lo:n.hi]
+	}
+	return p.src[n.lo:n.hi]
+}
+
+// ---- fixes ----------------------------------------------------------------
+
+// fix records a fix at the current path.
+func (p *parser) fix(k Kind, off int, before, after string) {
+	p.fixes = append(p.fixes, Fix{Path: p.pointer(), Offset: off, Kind: k, Before: shortText(before), After: shortText(after)})
+}
+
+// pointer renders the current path as a JSON Pointer.
+func (p *parser) pointer() string {
+	if len(p.path) == 0 {
+		return ""
+	}
+	var b strings.Builder
+	for _, s := range p.path {
+		b.WriteByte('/')
+		if s.key < 0 {
+			b.WriteString(strconv.Itoa(int(s.index)))
+			continue
+		}
+		k := unquote(p.text(&p.nodes[s.key]))
+		k = strings.ReplaceAll(strings.ReplaceAll(k, "~", "~0"), "/", "~1")
+		b.WriteString(k)
+	}
+	return b.String()
+}
+
+// src excerpt helper.
+func (p *parser) slice(lo, hi int) string {
+	if hi > len(p.src) {
+		hi = len(p.src)
+	}
+	if lo < 0 {
+		lo = 0
+	}
+	if hi-lo > 2*maxExcerpt {
+		hi = lo + 2*maxExcerpt
+	}
+	return string(p.src[lo:hi])
+}
+
+// ---- errors ---------------------------------------------------------------
+
+func (p *parser) syntaxError(off int, format string, args ...any) error {
+	return newSyntaxError(p.src, off, fmt.Sprintf(format, args...))
+}
+
+// truncated reports the end of the input inside a value; inString adds the
+// string being read to what is open.
+func (p *parser) truncated(inString bool) error {
+	var b []byte
+	if inString {
+		b = append(b, '"')
+	}
+	for i := len(p.open) - 1; i >= 0; i-- {
+		b = append(b, p.open[i])
+	}
+	return &TruncatedError{Offset: len(p.src), Open: string(b)}
+}
+
+func (p *parser) tooDeep(off int) error {
+	return fmt.Errorf("%w: more than %d levels of arrays and objects at byte %d", ErrTooDeep, p.maxDepth, off)
+}
+
+// atEnd reports whether the text to parse is used up. When it is, callers
+// that still expect something report truncation — unless a closing fence
+// ended the structure, in which case the model finished its answer and
+// only left brackets open.
+func (p *parser) atEnd() bool { return p.pos >= p.end }
+
+// ---- whitespace and comments ----------------------------------------------
+
+// space skips whitespace and comments between tokens. A closing Markdown
+// fence (```) where a token is expected ends the structure: the parser
+// treats it as the end of the text.
+func (p *parser) space() {
+	for p.pos < p.end {
+		c := p.src[p.pos]
+		switch {
+		case c == ' ' || c == '\n' || c == '\r' || c == '\t':
+			p.pos++
+		case c == '/' && p.pos+1 < p.end && p.src[p.pos+1] == '/':
+			p.lineComment(p.pos)
+		case c == '/' && p.pos+1 < p.end && p.src[p.pos+1] == '*':
+			start := p.pos
+			end := indexFrom(p.src[:p.end], p.pos+2, "*/")
+			if end < 0 {
+				p.pos = p.end
+			} else {
+				p.pos = end + 2
+			}
+			p.fix(KindComment, start, p.slice(start, p.pos), "")
+		case c == '#' && (p.pos+1 >= p.end || isSpace(p.src[p.pos+1]) || p.src[p.pos+1] == '#'):
+			p.lineComment(p.pos)
+		case c == '`' && p.pos+2 < p.end && p.src[p.pos+1] == '`' && p.src[p.pos+2] == '`':
+			p.fenced = true
+			p.end = p.pos
+			return
+		case c >= 0x80:
+			w := unicodeSpace(p.src[p.pos:p.end])
+			if w == 0 {
+				return
+			}
+			start := p.pos
+			for w > 0 {
+				p.pos += w
+				w = unicodeSpace(p.src[p.pos:p.end])
+			}
+			p.fix(KindUnicodeWhitespace, start, string(p.src[start:p.pos]), " ")
+		default:
+			return
+		}
+	}
+}
+
+func (p *parser) lineComment(start int) {
+	i := start
+	for i < p.end && p.src[i] != '\n' {
+		i++
+	}
+	p.pos = i
+	p.fix(KindComment, start, p.slice(start, i), "")
+}
+
+// indexFrom returns the index of sep in b at or after from, or -1.
+func indexFrom(b []byte, from int, sep string) int {
+	if from > len(b) {
+		return -1
+	}
+	i := strings.Index(string(b[from:]), sep) // no copy: the compiler elides it
+	if i < 0 {
+		return -1
+	}
+	return from + i
+}
+
+// unicodeSpace returns the width of the Unicode space character at the
+// start of b (no-break space, en quad … zero-width space, narrow no-break
+// space, medium mathematical space, ideographic space, byte order mark),
+// or 0.
+func unicodeSpace(b []byte) int {
+	if len(b) >= 2 && b[0] == 0xC2 && b[1] == 0xA0 {
+		return 2
+	}
+	if len(b) < 3 {
+		return 0
+	}
+	switch {
+	case b[0] == 0xE1 && b[1] == 0xA0 && b[2] == 0x8E, // U+180E
+		b[0] == 0xE2 && b[1] == 0x80 && b[2] >= 0x80 && b[2] <= 0x8B, // U+2000–U+200B
+		b[0] == 0xE2 && b[1] == 0x80 && b[2] == 0xAF, // U+202F
+		b[0] == 0xE2 && b[1] == 0x81 && b[2] == 0x9F, // U+205F
+		b[0] == 0xE3 && b[1] == 0x80 && b[2] == 0x80, // U+3000
+		b[0] == 0xEF && b[1] == 0xBB && b[2] == 0xBF: // U+FEFF
+		return 3
+	}
+	return 0
+}
+
+// ---- values ---------------------------------------------------------------
+
+// value parses one value at p.pos (after space). The caller has checked
+// that the text is not used up.
+func (p *parser) value() (int32, error) {
+	c := p.src[p.pos]
+	switch {
+	case c == '{':
+		return p.object()
+	case c == '[':
+		return p.array()
+	case c == '-' || c == '+' || c == '.' || isDigit(c):
+		return p.number()
+	case c == '/':
+		return p.regex()
+	}
+	if _, _, ok := quoteAt(p.src, p.pos, p.end); ok {
+		return p.stringValue()
+	}
+	if isStop(c) || c == ':' || c == ')' {
+		return -1, p.syntaxError(p.pos, "unexpected %s, expected a value", describeByte(p.src, p.pos))
+	}
+	return p.word()
+}
+
+// object parses an object starting at '{'.
+func (p *parser) object() (int32, error) {
+	start := p.pos
+	if p.depth >= p.maxDepth {
+		return -1, p.tooDeep(start)
+	}
+	p.depth++
+	defer func() { p.depth-- }()
+	obj := p.addContainer(kindObject, start)
+	p.pos++
+	p.open = append(p.open, '}')
+	defer func() { p.open = p.open[:len(p.open)-1] }()
+
+	members := 0
+	for {
+		p.space()
+		if p.atEnd() {
+			return obj, p.unclosed(obj, '}')
+		}
+		c := p.src[p.pos]
+		switch {
+		case c == '}':
+			p.pos++
+			return obj, nil
+		case c == ']':
+			if done := p.wrongCloser(obj, '}'); done {
+				return obj, nil
+			}
+			continue
+		case c == ',':
+			p.fix(KindExtraComma, p.pos, ",", "")
+			p.pos++
+			continue
+		case p.ellipsis():
+			continue
+		}
+
+		// The key.
+		key, err := p.key()
+		if err != nil {
+			return obj, err
+		}
+		p.path = append(p.path, segment{key: key})
+		p.space()
+		if p.atEnd() {
+			p.path = p.path[:len(p.path)-1]
+			return obj, p.unclosed(obj, '}')
+		}
+		c = p.src[p.pos]
+		switch {
+		case c == ':':
+			p.pos++
+		case startsValue(p.src, p.pos, p.end):
+			p.fix(KindMissingColon, p.pos, "", ":")
+		default:
+			p.path = p.path[:len(p.path)-1]
+			return obj, p.syntaxError(p.pos, "expected ':' after object key")
+		}
+
+		// The value.
+		p.space()
+		if p.atEnd() {
+			p.path = p.path[:len(p.path)-1]
+			return obj, p.unclosed(obj, '}')
+		}
+		var val int32
+		c = p.src[p.pos]
+		if c == ',' || c == '}' || c == ']' {
+			p.fix(KindMissingValue, p.pos, "", "null")
+			val = p.addLiteral(kindNull, p.pos)
+		} else if val, err = p.value(); err != nil {
+			p.path = p.path[:len(p.path)-1]
+			return obj, err
+		}
+		p.appendChild(obj, key)
+		p.appendChild(obj, val)
+		members++
+
+		// After the member.
+		p.space()
+		p.path = p.path[:len(p.path)-1]
+		if p.atEnd() {
+			return obj, p.unclosed(obj, '}')
+		}
+		c = p.src[p.pos]
+		switch {
+		case c == ',':
+			comma := p.pos
+			p.pos++
+			p.space()
+			if !p.atEnd() && p.src[p.pos] == '}' {
+				p.fix(KindTrailingComma, comma, ",", "")
+			}
+		case c == '}' || c == ']':
+			// Handled at the top of the loop.
+		case startsKey(p.src, p.pos, p.end):
+			p.fix(KindMissingComma, p.pos, "", ",")
+		default:
+			return obj, p.syntaxError(p.pos, "expected ',' or '}' after object member")
+		}
+	}
+}
+
+// array parses an array starting at '['.
+func (p *parser) array() (int32, error) {
+	start := p.pos
+	if p.depth >= p.maxDepth {
+		return -1, p.tooDeep(start)
+	}
+	p.depth++
+	defer func() { p.depth-- }()
+	arr := p.addContainer(kindArray, start)
+	p.pos++
+	p.open = append(p.open, ']')
+	defer func() { p.open = p.open[:len(p.open)-1] }()
+
+	var index int32
+	for {
+		p.space()
+		if p.atEnd() {
+			return arr, p.unclosed(arr, ']')
+		}
+		c := p.src[p.pos]
+		switch {
+		case c == ']':
+			p.pos++
+			return arr, nil
+		case c == '}':
+			if done := p.wrongCloser(arr, ']'); done {
+				return arr, nil
+			}
+			continue
+		case c == ',':
+			p.fix(KindExtraComma, p.pos, ",", "")
+			p.pos++
+			continue
+		case p.ellipsis():
+			continue
+		}
+
+		p.path = append(p.path, segment{key: -1, index: index})
+		val, err := p.value()
+		if err != nil {
+			p.path = p.path[:len(p.path)-1]
+			return arr, err
+		}
+		p.appendChild(arr, val)
+		index++
+		p.space()
+		p.path = p.path[:len(p.path)-1]
+		if p.atEnd() {
+			return arr, p.unclosed(arr, ']')
+		}
+		c = p.src[p.pos]
+		switch {
+		case c == ',':
+			comma := p.pos
+			p.pos++
+			p.space()
+			if !p.atEnd() && p.src[p.pos] == ']' {
+				p.fix(KindTrailingComma, comma, ",", "")
+			}
+		case c == ']' || c == '}':
+			// Handled at the top of the loop.
+		case startsValue(p.src, p.pos, p.end):
+			p.fix(KindMissingComma, p.pos, "", ",")
+		default:
+			return arr, p.syntaxError(p.pos, "expected ',' or ']' after array element")
+		}
+	}
+}
+
+// unclosed handles the end of the text inside container c: a closing fence
+// means the model finished and left brackets open, which is repaired; the
+// end of the input means the answer was cut off.
+func (p *parser) unclosed(c int32, closer byte) error {
+	if p.fenced {
+		p.fix(KindMissingBracket, p.end, "", string(closer))
+		return nil
+	}
+	return p.truncated(false)
+}
+
+// wrongCloser handles a closing bracket at p.pos that does not match the
+// container being parsed (want). When it closes an enclosing container,
+// this one was left open: it is closed here and the bracket left for the
+// enclosing one, unless a comma follows (then the bracket was a typo for
+// want). Otherwise the bracket is a typo for want. It reports whether the
+// container is done.
+func (p *parser) wrongCloser(c int32, want byte) bool {
+	got := p.src[p.pos]
+	enclosing := false
+	for i := len(p.open) - 2; i >= 0; i-- {
+		if p.open[i] == got {
+			enclosing = true
+			break
+		}
+	}
+	if enclosing {
+		j := p.pos + 1
+		for j < p.end && isSpace(p.src[j]) {
+			j++
+		}
+		if j >= p.end || p.src[j] != ',' {
+			p.fix(KindMissingBracket, p.pos, "", string(want))
+			return true
+		}
+	}
+	p.fix(KindMismatchedBracket, p.pos, string(got), string(want))
+	p.pos++
+	return true
+}
+
+// ellipsis skips "..." standing for omitted elements, with a comma after
+// it, and reports whether it did.
+func (p *parser) ellipsis() bool {
+	i := p.pos
+	if i+3 > p.end || p.src[i] != '.' || p.src[i+1] != '.' || p.src[i+2] != '.' {
+		return false
+	}
+	start := i
+	p.pos = i + 3
+	p.space()
+	if !p.atEnd() && p.src[p.pos] == ',' {
+		p.pos++
+	}
+	p.fix(KindEllipsis, start, "...", "")
+	return true
+}
+
+// key parses an object key: a string in any quotes, or a bare word.
+func (p *parser) key() (int32, error) {
+	if _, _, ok := quoteAt(p.src, p.pos, p.end); ok {
+		return p.str(true)
+	}
+	c := p.src[p.pos]
+	if isStop(c) || c == ':' {
+		return -1, p.syntaxError(p.pos, "unexpected %s, expected an object key", describeByte(p.src, p.pos))
+	}
+	return p.unquoted(p.pos, true)
+}
+
+// startsValue reports whether a value can start at b[i] (for a missing
+// comma or colon).
+func startsValue(b []byte, i, end int) bool {
+	c := b[i]
+	if c == '{' || c == '[' || c == '-' || isDigit(c) || isWordByte(c) {
+		return true
+	}
+	_, _, ok := quoteAt(b, i, end)
+	return ok
+}
+
+// startsKey reports whether an object key can start at b[i].
+func startsKey(b []byte, i, end int) bool {
+	c := b[i]
+	if isDigit(c) || isWordByte(c) {
+		return true
+	}
+	_, _, ok := quoteAt(b, i, end)
+	return ok
+}
+
+// isWordByte reports whether c can be part of a bare word: letters, digits,
+// '_', '$' and any non-ASCII byte.
+func isWordByte(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || isDigit(c) || c == '_' || c == '$' || c >= 0x80
+}
+
+// isStop reports whether c ends a bare word or a number.
+func isStop(c byte) bool {
+	switch c {
+	case ',', '[', ']', '{', '}', '\n', '\r':
+		return true
+	}
+	return false
+}
+
+// ---- numbers --------------------------------------------------------------
+
+// number parses a number, repairing what has an obvious meaning (.5, +1,
+// 1., 2e) and turning what is not a number (0.0.1, 2024-10-18, 1/3,
+// 0789) into a string.
+func (p *parser) number() (int32, error) {
+	s := p.pos
+	i := s
+	b := p.src
+	if b[i] == '-' || b[i] == '+' {
+		i++
+		if w := nonFinite(b, i, p.end); w > 0 {
+			return p.nonFinite(s, i+w)
+		}
+	}
+	intStart := i
+	for i < p.end && isDigit(b[i]) {
+		i++
+	}
+	intEnd := i
+	fracStart, fracEnd := -1, -1
+	if i < p.end && b[i] == '.' {
+		i++
+		fracStart = i
+		for i < p.end && isDigit(b[i]) {
+			i++
+		}
+		fracEnd = i
+	}
+	expStart, expDigits := -1, 0
+	if i < p.end && (b[i] == 'e' || b[i] == 'E') && (intEnd > intStart || fracEnd > fracStart) {
+		expStart = i
+		i++
+		if i < p.end && (b[i] == '+' || b[i] == '-') {
+			i++
+		}
+		d := i
+		for i < p.end && isDigit(b[i]) {
+			i++
+		}
+		expDigits = i - d
+	}
+	end := i
+	// What follows must end the number; otherwise the token is text.
+	if end < p.end && !p.endsNumber(end) {
+		return p.unquoted(s, false)
+	}
+	intDigits := intEnd - intStart
+	fracDigits := fracEnd - fracStart // 0 without a fraction too
+	if intDigits == 0 && fracDigits == 0 {
+		if end >= p.end && !p.fenced {
+			return -1, p.truncated(false)
+		}
+		return p.unquoted(s, false)
+	}
+	if intDigits > 1 && b[intStart] == '0' {
+		// A leading zero: an identifier or a code, not a number.
+		return p.unquoted(s, false)
+	}
+	incomplete := (fracStart >= 0 && fracDigits == 0) || (expStart >= 0 && expDigits == 0)
+	if incomplete && end >= p.end && !p.fenced {
+		return -1, p.truncated(false)
+	}
+	p.pos = end
+	if b[s] != '+' && intDigits > 0 && !incomplete {
+		n := p.addText(kindNumber, s, s, end)
+		p.closingQuoteAfterToken()
+		return n, nil
+	}
+	// Write the number as JSON.
+	lo := len(p.aux)
+	if b[s] == '-' {
+		p.aux = append(p.aux, '-')
+	}
+	if intDigits == 0 {
+		p.aux = append(p.aux, '0')
+	} else {
+		p.aux = append(p.aux, b[intStart:intEnd]...)
+	}
+	if fracDigits > 0 {
+		p.aux = append(p.aux, '.')
+		p.aux = append(p.aux, b[fracStart:fracEnd]...)
+	}
+	if expStart >= 0 && expDigits > 0 {
+		p.aux = append(p.aux, b[expStart:end]...)
+	}
+	n := p.addAux(kindNumber, s, lo)
+	p.fix(KindInvalidNumber, s, string(b[s:end]), string(p.aux[lo:]))
+	p.closingQuoteAfterToken()
+	return n, nil
+}
+
+// endsNumber reports whether the byte at i can follow a number.
+func (p *parser) endsNumber(i int) bool {
+	c := p.src[i]
+	switch c {
+	case ' ', '\t', '\n', '\r', ',', ']', '}', ')', ';':
+		return true
+	case '/':
+		return i+1 < p.end && (p.src[i+1] == '/' || p.src[i+1] == '*')
+	case '"', '\'':
+		return quoteThenDelimiter(p.src, i, p.end)
+	}
+	if c >= 0x80 {
+		return unicodeSpace(p.src[i:p.end]) > 0
+	}
+	return false
+}
+
+// closingQuoteAfterToken drops a stray closing quote right after a bare
+// token (`abc"`, `12"`): the model forgot the opening quote.
+func (p *parser) closingQuoteAfterToken() {
+	if p.pos < p.end && (p.src[p.pos] == '"' || p.src[p.pos] == '\'') && quoteThenDelimiter(p.src, p.pos, p.end) {
+		p.fix(KindMissingQuote, p.pos, string(p.src[p.pos]), "")
+		p.pos++
+	}
+}
+
+// quoteThenDelimiter reports whether the quote at b[i] is followed (after
+// spaces) by the end, ',', ':', '}' or ']'.
+func quoteThenDelimiter(b []byte, i, end int) bool {
+	j := i + 1
+	for j < end && (b[j] == ' ' || b[j] == '\t') {
+		j++
+	}
+	if j >= end {
+		return true
+	}
+	switch b[j] {
+	case ',', ':', '}', ']', '\n', '\r':
+		return true
+	}
+	return false
+}
+
+// nonFinite returns the length of NaN or Infinity (in the spellings
+// models use) at b[i], followed by a non-word byte, or 0.
+func nonFinite(b []byte, i, end int) int {
+	for _, w := range [...]string{"Infinity", "infinity", "NaN", "nan", "Inf", "inf"} {
+		if end-i >= len(w) && string(b[i:i+len(w)]) == w && (i+len(w) >= end || !isWordByte(b[i+len(w)])) {
+			return len(w)
+		}
+	}
+	return 0
+}
+
+func (p *parser) nonFinite(s, end int) (int32, error) {
+	p.pos = end
+	p.fix(KindNonFiniteNumber, s, string(p.src[s:end]), "null")
+	return p.addLiteral(kindNull, s), nil
+}
+
+// ---- words ----------------------------------------------------------------
+
+// word parses a bare word: a literal in another language's spelling, a
+// function call wrapped around a value, or unquoted text.
+func (p *parser) word() (int32, error) {
+	s := p.pos
+	i := s
+	for i < p.end && (isWordByte(p.src[i]) && p.src[i] < 0x80) {
+		i++
+	}
+	w := string(p.src[s:i])
+	if i == p.end || !isWordByte(p.src[i]) {
+		switch w {
+		case "true":
+			p.pos = i
+			return p.addLiteral(kindTrue, s), nil
+		case "false":
+			p.pos = i
+			return p.addLiteral(kindFalse, s), nil
+		case "null":
+			p.pos = i
+			return p.addLiteral(kindNull, s), nil
+		case "True", "False", "None":
+			p.pos = i
+			p.fix(KindPythonLiteral, s, w, pythonLiterals[w])
+			return p.addLiteral(literalKinds[pythonLiterals[w]], s), nil
+		case "undefined":
+			p.pos = i
+			p.fix(KindUndefined, s, w, "null")
+			return p.addLiteral(kindNull, s), nil
+		}
+		if lw := strings.ToLower(w); lw == "true" || lw == "false" || lw == "null" {
+			p.pos = i
+			p.fix(KindLiteralCase, s, w, lw)
+			return p.addLiteral(literalKinds[lw], s), nil
+		}
+		if nonFinite(p.src, s, p.end) == len(w) && len(w) > 0 {
+			return p.nonFinite(s, i)
+		}
+	}
+	// A function call: callback({...}), ObjectId("..."), NumberLong("2").
+	if i > s {
+		j := i
+		for j < p.end && (p.src[j] == ' ' || p.src[j] == '\t') {
+			j++
+		}
+		if j < p.end && p.src[j] == '(' {
+			return p.call(s, j)
+		}
+	}
+	return p.unquoted(s, false)
+}
+
+var pythonLiterals = map[string]string{"True": "true", "False": "false", "None": "null"}
+
+var literalKinds = map[string]nodeKind{"true": kindTrue, "false": kindFalse, "null": kindNull}
+
+// call parses name(value), keeping the value: JSONP callbacks and MongoDB
+// types wrap JSON this way.
+func (p *parser) call(s, paren int) (int32, error) {
+	p.pos = paren + 1
+	p.open = append(p.open, ')')
+	defer func() { p.open = p.open[:len(p.open)-1] }()
+	p.space()
+	if p.atEnd() {
+		if p.fenced {
+			return -1, p.syntaxError(p.pos, "expected a value after %q", p.slice(s, paren+1))
+		}
+		return -1, p.truncated(false)
+	}
+	v, err := p.value()
+	if err != nil {
+		return v, err
+	}
+	p.space()
+	if !p.atEnd() && p.src[p.pos] == ')' {
+		p.pos++
+	} else if p.atEnd() && !p.fenced {
+		return v, p.truncated(false)
+	}
+	p.fix(KindFunctionCall, s, p.slice(s, paren+1)+"…)", "")
+	return v, nil
+}
+
+// unquoted reads bare text starting at s as a string: up to a delimiter,
+// a line end or a quote (and, for a key, a colon), without trailing
+// spaces. A quote right after it that is followed by a delimiter is its
+// forgotten closing quote, and is dropped.
+func (p *parser) unquoted(s int, isKey bool) (int32, error) {
+	b := p.src
+	i := s
+	for i < p.end {
+		c := b[i]
+		if isStop(c) || (isKey && c == ':') {
+			break
+		}
+		if c == '"' || c == '\'' {
+			break
+		}
+		if c >= 0x80 {
+			if _, _, ok := quoteAt(b, i, p.end); ok && i > s {
+				break
+			}
+		}
+		if c == '/' && i+1 < p.end && (b[i+1] == '*' || (b[i+1] == '/' && (i == s || b[i-1] != ':'))) {
+			break
+		}
+		i++
+	}
+	e := i
+	for e > s && (b[e-1] == ' ' || b[e-1] == '\t') {
+		e--
+	}
+	if e == s {
+		return -1, p.syntaxError(s, "unexpected %s, expected a value", describeByte(b, s))
+	}
+	p.pos = i
+	kind := KindUnquotedString
+	if isKey {
+		kind = KindUnquotedKey
+	}
+	if w := string(b[s:e]); !isKey && w == "undefined" {
+		p.fix(KindUndefined, s, w, "null")
+		return p.addLiteral(kindNull, s), nil
+	}
+	lo := len(p.aux)
+	p.aux = append(p.aux, '"')
+	p.aux, _ = appendEscaped(p.aux, b[s:e])
+	p.aux = append(p.aux, '"')
+	n := p.addAux(kindString, s, lo)
+	if i < p.end && (b[i] == '"' || b[i] == '\'') && quoteThenDelimiter(b, i, p.end) {
+		p.pos = i + 1
+		kind = KindMissingQuote
+	}
+	p.fix(kind, s, string(b[s:p.pos]), string(p.aux[lo:]))
+	return n, nil
+}
+
+// regex reads a JavaScript regular expression literal /…/ as a string.
+func (p *parser) regex() (int32, error) {
+	s := p.pos
+	i := s + 1
+	for i < p.end && p.src[i] != '/' {
+		if p.src[i] == '\\' {
+			i++
+		}
+		if i < p.end && p.src[i] == '\n' {
+			break
+		}
+		i++
+	}
+	if i >= p.end || p.src[i] != '/' {
+		return p.unquoted(s, false)
+	}
+	i++
+	p.pos = i
+	lo := len(p.aux)
+	p.aux = append(p.aux, '"')
+	p.aux, _ = appendEscaped(p.aux, p.src[s:i])
+	p.aux = append(p.aux, '"')
+	p.fix(KindRegex, s, string(p.src[s:i]), string(p.aux[lo:]))
+	return p.addAux(kindString, s, lo), nil
+}
+
+// appendEscaped appends s as the inside of a JSON string: quotes,
+// backslashes and control characters escaped, invalid UTF-8 replaced. It
+// reports whether it replaced anything.
+func appendEscaped(dst, s []byte) ([]byte, bool) {
+	replaced := false
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < 0x80 {
+			switch {
+			case c == '"' || c == '\\':
+				dst = append(dst, '\\', c)
+			case c < 0x20:
+				dst = appendControl(dst, c)
+			default:
+				dst = append(dst, c)
+			}
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRune(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			dst = append(dst, "\uFFFD"...)
+			replaced = true
+		} else {
+			dst = append(dst, s[i:i+size]...)
+		}
+		i += size
+	}
+	return dst, replaced
+}
+
+// appendControl appends the JSON escape of control character c.
+func appendControl(dst []byte, c byte) []byte {
+	switch c {
+	case '\n':
+		return append(dst, '\\', 'n')
+	case '\r':
+		return append(dst, '\\', 'r')
+	case '\t':
+		return append(dst, '\\', 't')
+	case '\b':
+		return append(dst, '\\', 'b')
+	case '\f':
+		return append(dst, '\\', 'f')
+	}
+	const hex = "0123456789abcdef"
+	return append(dst, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xF])
+}

@@ -1,0 +1,637 @@
+package repair
+
+import (
+	"unicode/utf16"
+	"unicode/utf8"
+)
+
+// Strings are where models break JSON most: other quotes, quotes inside
+// the text, raw line breaks, Windows paths and regular expressions with
+// lone backslashes, a closing quote forgotten. A string is read in two
+// steps. The first finds where it ends, with the heuristics of the
+// reference repair library (jsonrepair): a quote ends the string when what
+// follows it could follow a string; otherwise it is part of the text. The
+// second writes the text as a JSON string, escaping what must be escaped.
+// Each step reads the string once (the first at most twice), so the cost
+// stays linear.
+
+// quoteClass is the family of the quote that opened a string; it decides
+// which quotes close it.
+type quoteClass uint8
+
+const (
+	quoteDouble     quoteClass = iota // "…"
+	quoteSingle                       // '…'
+	quoteSingleLike                   // ‘…’, `…´ and mixtures, closed by any of ' ‘ ’ ` ´
+	quoteDoubleLike                   // “…”, closed by any of " “ ”
+)
+
+// quoteAt reports whether a quote that can open a string is at b[i], its
+// class and its width in bytes.
+func quoteAt(b []byte, i, end int) (quoteClass, int, bool) {
+	switch b[i] {
+	case '"':
+		return quoteDouble, 1, true
+	case '\'':
+		return quoteSingle, 1, true
+	case '`':
+		return quoteSingleLike, 1, true
+	case 0xC2: // ´ U+00B4
+		if i+1 < end && b[i+1] == 0xB4 {
+			return quoteSingleLike, 2, true
+		}
+	case 0xE2:
+		if i+2 < end && b[i+1] == 0x80 {
+			switch b[i+2] {
+			case 0x98, 0x99: // ‘ ’
+				return quoteSingleLike, 3, true
+			case 0x9C, 0x9D: // “ ”
+				return quoteDoubleLike, 3, true
+			}
+		}
+	}
+	return 0, 0, false
+}
+
+// closeAt returns the width of a quote at b[i] that closes a string of
+// class c, or 0.
+func closeAt(b []byte, i, end int, c quoteClass) int {
+	switch c {
+	case quoteDouble:
+		if b[i] == '"' {
+			return 1
+		}
+		return 0
+	case quoteSingle:
+		if b[i] == '\'' {
+			return 1
+		}
+		return 0
+	}
+	k, w, ok := quoteAt(b, i, end)
+	if !ok {
+		return 0
+	}
+	if c == quoteSingleLike && (k == quoteSingle || k == quoteSingleLike) {
+		return w
+	}
+	if c == quoteDoubleLike && (k == quoteDouble || k == quoteDoubleLike) {
+		return w
+	}
+	return 0
+}
+
+// stopBytes[c] marks the bytes the first step of string reading must look
+// at for strings of class c: its closing quotes, the backslash, brackets.
+var stopBytes = func() (t [4][256]bool) {
+	for c := range t {
+		for _, x := range []byte(`\()[]{}`) {
+			t[c][x] = true
+		}
+	}
+	t[quoteDouble]['"'] = true
+	t[quoteSingle]['\''] = true
+	for _, c := range []quoteClass{quoteSingleLike, quoteDoubleLike} {
+		for _, x := range []byte{'"', '\'', '`', 0xC2, 0xE2} {
+			t[c][x] = true
+		}
+	}
+	return t
+}()
+
+// isDelimiter reports whether c, after a quote, shows the quote ends a
+// string.
+func isDelimiter(c byte) bool {
+	switch c {
+	case ',', ':', '[', ']', '/', '{', '}', '(', ')', '\n', '+':
+		return true
+	}
+	return false
+}
+
+// Outcomes of finding a string's end.
+const (
+	strClosed = iota // the closing quote is at contentEnd
+	strCut           // no closing quote: the text ends at contentEnd
+	strEOF           // the input ends inside the string
+)
+
+// str parses a string token at p.pos.
+func (p *parser) str(isKey bool) (int32, error) {
+	s := p.pos
+	cls, w, _ := quoteAt(p.src, s, p.end)
+	a := s + w
+	status, contentEnd, next := p.stringEnd(a, cls)
+	if status == strEOF {
+		p.pos = p.end
+		return -1, p.truncated(true)
+	}
+	n := p.emitString(s, a, contentEnd, cls, status == strClosed)
+	p.pos = next
+	return n, nil
+}
+
+// stringValue parses a string value and any strings joined to it with +.
+func (p *parser) stringValue() (int32, error) {
+	n, err := p.str(false)
+	if err != nil {
+		return n, err
+	}
+	for {
+		j := p.skipQuiet(p.pos, true)
+		if j >= p.end || p.src[j] != '+' {
+			return n, nil
+		}
+		k := p.skipQuiet(j+1, true)
+		if k >= p.end {
+			return n, nil
+		}
+		if _, _, ok := quoteAt(p.src, k, p.end); !ok {
+			return n, nil
+		}
+		plus := j
+		p.pos = j + 1
+		p.space()
+		m, err := p.str(false)
+		if err != nil {
+			return n, err
+		}
+		left, right := p.text(&p.nodes[n]), p.text(&p.nodes[m])
+		lo := len(p.aux)
+		p.aux = append(p.aux, left[:len(left)-1]...)
+		p.aux = append(p.aux, right[1:]...)
+		off := p.nodes[n].off
+		p.fix(KindStringConcatenation, plus, "+", "")
+		n = p.addAux(kindString, int(off), lo)
+	}
+}
+
+// skipQuiet returns the offset after the spaces (and, with newlines, line
+// breaks) and comments at i, without recording anything: it looks ahead.
+func (p *parser) skipQuiet(i int, newlines bool) int {
+	b := p.src
+	for i < p.end {
+		c := b[i]
+		switch {
+		case c == ' ' || c == '\t' || c == '\r' || (newlines && c == '\n'):
+			i++
+		case c == '/' && i+1 < p.end && b[i+1] == '*':
+			e := indexFrom(b[:p.end], i+2, "*/")
+			if e < 0 {
+				return p.end
+			}
+			i = e + 2
+		case c == '/' && i+1 < p.end && b[i+1] == '/':
+			for i < p.end && b[i] != '\n' {
+				i++
+			}
+		case c >= 0x80 && unicodeSpace(b[i:p.end]) > 0:
+			i += unicodeSpace(b[i:p.end])
+		default:
+			return i
+		}
+	}
+	return i
+}
+
+// stringEnd finds where the string whose text starts at a ends.
+func (p *parser) stringEnd(a int, cls quoteClass) (status, contentEnd, next int) {
+	if a < p.quoteEOF[cls] {
+		st, ce, nx, retry := p.scanQuoted(a, cls)
+		if !retry {
+			return st, ce, nx
+		}
+	} else if !p.endsWithDelimiter(a) {
+		return strEOF, 0, 0
+	}
+	return p.scanToDelimiter(a, cls)
+}
+
+// scanQuoted is the first step: it looks for the quote that ends the
+// string. A quote followed by something that can follow a string ends it;
+// one preceded by a comma means the string ended before the comma and its
+// closing quote is missing; one preceded by another delimiter means the
+// closing quote is missing and the string must be read again up to the
+// first delimiter (retry). Any other quote is part of the text.
+func (p *parser) scanQuoted(a int, cls quoteClass) (status, contentEnd, next int, retry bool) {
+	b := p.src
+	end := p.end
+	stops := &stopBytes[cls]
+	var paren, square, curly int
+	i := a
+	for {
+		for i < end && !stops[b[i]] {
+			i++
+		}
+		if i >= end {
+			break
+		}
+		c := b[i]
+		if c == '\\' {
+			i += 2
+			continue
+		}
+		if w := closeAt(b, i, end, cls); w > 0 {
+			j := p.skipQuiet(i+w, false)
+			if p.endsString(j, paren, square, curly) {
+				return strClosed, i, i + w, false
+			}
+			pv := i - 1
+			for pv >= a && isSpace(b[pv]) {
+				pv--
+			}
+			if pv >= a && b[pv] == ',' {
+				return strCut, trimSpaceEnd(b, a, pv), pv, false
+			}
+			if pv >= a && isDelimiter(b[pv]) {
+				return 0, 0, 0, true
+			}
+			i += w
+			continue
+		}
+		switch c {
+		case '(':
+			paren++
+		case ')':
+			paren--
+		case '[':
+			square++
+		case ']':
+			square--
+		case '{':
+			curly++
+		case '}':
+			curly--
+		}
+		i++
+	}
+	if a < p.quoteEOF[cls] {
+		p.quoteEOF[cls] = a
+	}
+	if p.endsWithDelimiter(a) {
+		return 0, 0, 0, true
+	}
+	return strEOF, 0, 0, false
+}
+
+// endsWithDelimiter reports whether the text after a ends with a
+// delimiter (ignoring spaces): then a string that runs to the end lacks
+// its closing quote rather than being cut off, as in ["abc].
+func (p *parser) endsWithDelimiter(a int) bool {
+	i := p.end - 1
+	for i >= a && isSpace(p.src[i]) {
+		i--
+	}
+	return i >= a && isDelimiter(p.src[i])
+}
+
+// endsString reports whether a quote followed by b[j] ends a string, given
+// the brackets the string has left open.
+func (p *parser) endsString(j, paren, square, curly int) bool {
+	b := p.src
+	if j >= p.end {
+		return true
+	}
+	c := b[j]
+	if isDelimiter(c) {
+		switch {
+		case c == ')' && paren > 0, c == ']' && square > 0, c == '}' && curly > 0:
+			// "(72") tall": the bracket closes one opened inside.
+		default:
+			return true
+		}
+	}
+	if _, w, ok := quoteAt(b, j, p.end); ok {
+		// Another quote: the next string starts, unless that quote itself
+		// ends a string ("The TV is 72"").
+		k := j + w
+		for k < p.end && isSpace(b[k]) {
+			k++
+		}
+		return !(k >= p.end || isDelimiter(b[k]))
+	}
+	return isDigit(c)
+}
+
+// scanToDelimiter is the second reading of a string whose closing quote is
+// missing: it ends at its closing quote or at the first delimiter, keeping
+// a URL's "//" in the text.
+func (p *parser) scanToDelimiter(a int, cls quoteClass) (status, contentEnd, next int) {
+	b := p.src
+	for i := a; i < p.end; {
+		c := b[i]
+		if c == '\\' {
+			i += 2
+			continue
+		}
+		if w := closeAt(b, i, p.end, cls); w > 0 {
+			return strClosed, i, i + w
+		}
+		switch c {
+		case ',', '[', ']', '/', '{', '}', '\n', '\r', '+':
+			if c == '/' && urlStart(b[a:min(i+2, p.end)]) {
+				for i < p.end && isURLByte(b[i]) {
+					i++
+				}
+			}
+			return strCut, trimSpaceEnd(b, a, i), i
+		}
+		i++
+	}
+	return strEOF, 0, 0
+}
+
+// urlStart reports whether s is a URL scheme and "://".
+func urlStart(s []byte) bool {
+	for _, scheme := range [...]string{"http", "https", "ftp", "mailto", "file", "data", "irc"} {
+		if string(s) == scheme+"://" {
+			return true
+		}
+	}
+	return false
+}
+
+func isURLByte(c byte) bool {
+	if c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || isDigit(c) {
+		return true
+	}
+	switch c {
+	case '-', '.', '_', '~', ':', '/', '?', '#', '@', '!', '$', '&', '\'', '(', ')', '*', '+', ';', '=':
+		return true
+	}
+	return false
+}
+
+func trimSpaceEnd(b []byte, a, e int) int {
+	for e > a && isSpace(b[e-1]) {
+		e--
+	}
+	return e
+}
+
+// String-level fixes, recorded once per string.
+const (
+	sfControl = 1 << iota
+	sfEscape
+	sfQuote
+	sfUTF8
+)
+
+// emitString writes the string whose opening quote is at s and whose text
+// is src[a:e] as a JSON string, recording what it changed. A clean
+// double-quoted string keeps its input text.
+func (p *parser) emitString(s, a, e int, cls quoteClass, closed bool) int32 {
+	b := p.src
+	if cls == quoteDouble && closed && cleanString(b[a:e]) {
+		return p.addText(kindString, s, s, e+1)
+	}
+	lo := len(p.aux)
+	p.aux = append(p.aux, '"')
+	var found int
+	var offs [4]int
+	note := func(f, off int) {
+		if found&f == 0 {
+			offs[bitIndex(f)] = off
+			found |= f
+		}
+	}
+	for i := a; i < e; {
+		c := b[i]
+		switch {
+		case c == '\\':
+			if i+1 >= e {
+				p.aux = append(p.aux, '\\', '\\')
+				note(sfEscape, i)
+				i++
+				continue
+			}
+			switch d := b[i+1]; d {
+			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+				p.aux = append(p.aux, '\\', d)
+				i += 2
+			case 'u':
+				if i+6 <= e && isHex(b[i+2]) && isHex(b[i+3]) && isHex(b[i+4]) && isHex(b[i+5]) {
+					p.aux = append(p.aux, b[i:i+6]...)
+					i += 6
+				} else {
+					p.aux = append(p.aux, '\\', '\\')
+					note(sfEscape, i)
+					i++
+				}
+			case '\'':
+				p.aux = append(p.aux, '\'')
+				note(sfEscape, i)
+				i += 2
+			case '\n':
+				p.aux = append(p.aux, '\\', 'n')
+				note(sfEscape, i)
+				i += 2
+			default:
+				// \d, \s, C:\Users: the backslash is text.
+				p.aux = append(p.aux, '\\', '\\')
+				note(sfEscape, i)
+				i++
+			}
+		case c == '"':
+			p.aux = append(p.aux, '\\', '"')
+			if cls == quoteDouble || cls == quoteDoubleLike {
+				note(sfQuote, i)
+			}
+			i++
+		case c < 0x20:
+			p.aux = appendControl(p.aux, c)
+			note(sfControl, i)
+			i++
+		case c < 0x80:
+			p.aux = append(p.aux, c)
+			i++
+		default:
+			r, size := utf8.DecodeRune(b[i:e])
+			if r == utf8.RuneError && size == 1 {
+				p.aux = append(p.aux, "\uFFFD"...)
+				note(sfUTF8, i)
+			} else {
+				p.aux = append(p.aux, b[i:i+size]...)
+			}
+			i += size
+		}
+	}
+	p.aux = append(p.aux, '"')
+	n := p.addAux(kindString, s, lo)
+
+	out := string(p.aux[lo:])
+	srcEnd := e
+	if closed {
+		_, w, _ := quoteAtClose(b, e, p.end)
+		srcEnd = e + w
+	}
+	orig := string(b[s:srcEnd])
+	switch cls {
+	case quoteSingle:
+		p.fix(KindSingleQuotes, s, orig, out)
+	case quoteSingleLike, quoteDoubleLike:
+		p.fix(KindSmartQuotes, s, orig, out)
+	}
+	if !closed {
+		p.fix(KindMissingQuote, e, orig, out)
+	}
+	if found&sfQuote != 0 {
+		p.fix(KindUnescapedQuote, offs[bitIndex(sfQuote)], orig, out)
+	}
+	if found&sfControl != 0 {
+		i := offs[bitIndex(sfControl)]
+		p.fix(KindControlCharacter, i, oneLine(b[i:i+1]), string(appendControl(nil, b[i])))
+	}
+	if found&sfEscape != 0 {
+		i := offs[bitIndex(sfEscape)]
+		p.fix(KindInvalidEscape, i, string(b[i:min(i+2, e)]), escapeRepair(b, i, e))
+	}
+	if found&sfUTF8 != 0 {
+		p.fix(KindInvalidUTF8, offs[bitIndex(sfUTF8)], "", "\uFFFD")
+	}
+	return n
+}
+
+// quoteAtClose returns the width of the quote at b[i] (any class).
+func quoteAtClose(b []byte, i, end int) (quoteClass, int, bool) {
+	if i >= end {
+		return 0, 0, false
+	}
+	return quoteAt(b, i, end)
+}
+
+// escapeRepair shows how the invalid escape at b[i] was written.
+func escapeRepair(b []byte, i, e int) string {
+	if i+1 >= e {
+		return `\\`
+	}
+	switch b[i+1] {
+	case '\'':
+		return "'"
+	case '\n':
+		return `\n`
+	}
+	return `\\` + string(b[i+1:i+2])
+}
+
+func bitIndex(f int) int {
+	switch f {
+	case sfControl:
+		return 0
+	case sfEscape:
+		return 1
+	case sfQuote:
+		return 2
+	}
+	return 3
+}
+
+// cleanString reports whether s is the text of a valid JSON string.
+func cleanString(s []byte) bool {
+	for i := 0; i < len(s); {
+		for i < len(s) && plain[s[i]] {
+			i++
+		}
+		if i >= len(s) {
+			return true
+		}
+		switch c := s[i]; {
+		case c == '\\':
+			if i+1 >= len(s) {
+				return false
+			}
+			switch s[i+1] {
+			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+				i += 2
+			case 'u':
+				if i+6 > len(s) || !isHex(s[i+2]) || !isHex(s[i+3]) || !isHex(s[i+4]) || !isHex(s[i+5]) {
+					return false
+				}
+				i += 6
+			default:
+				return false
+			}
+		case c < 0x80: // '"' or a control character
+			return false
+		default:
+			r, size := utf8.DecodeRune(s[i:])
+			if r == utf8.RuneError && size == 1 {
+				return false
+			}
+			i += size
+		}
+	}
+	return true
+}
+
+// unquote decodes a valid JSON string token to a Go string. Lone
+// surrogates become U+FFFD, as in encoding/json.
+func unquote(t []byte) string {
+	s := t[1 : len(t)-1]
+	i := 0
+	for i < len(s) && s[i] != '\\' {
+		i++
+	}
+	if i == len(s) {
+		return string(s)
+	}
+	out := make([]byte, 0, len(s))
+	out = append(out, s[:i]...)
+	for i < len(s) {
+		c := s[i]
+		if c != '\\' {
+			out = append(out, c)
+			i++
+			continue
+		}
+		d := s[i+1]
+		i += 2
+		switch d {
+		case 'b':
+			out = append(out, '\b')
+		case 'f':
+			out = append(out, '\f')
+		case 'n':
+			out = append(out, '\n')
+		case 'r':
+			out = append(out, '\r')
+		case 't':
+			out = append(out, '\t')
+		case 'u':
+			r := rune(hex4(s[i:]))
+			i += 4
+			if utf16.IsSurrogate(r) {
+				if i+6 <= len(s) && s[i] == '\\' && s[i+1] == 'u' {
+					if r2 := utf16.DecodeRune(r, rune(hex4(s[i+2:]))); r2 != utf8.RuneError {
+						r = r2
+						i += 6
+					} else {
+						r = utf8.RuneError
+					}
+				} else {
+					r = utf8.RuneError
+				}
+			}
+			out = utf8.AppendRune(out, r)
+		default: // '"', '\\', '/'
+			out = append(out, d)
+		}
+	}
+	return string(out)
+}
+
+func hex4(s []byte) int {
+	v := 0
+	for _, c := range s[:4] {
+		switch {
+		case c >= '0' && c <= '9':
+			c -= '0'
+		case c >= 'a' && c <= 'f':
+			c = c - 'a' + 10
+		default:
+			c = c - 'A' + 10
+		}
+		v = v<<4 | int(c)
+	}
+	return v
+}
