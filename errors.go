@@ -1,0 +1,210 @@
+package reask
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"syscall"
+
+	"github.com/reask/reask/schema"
+)
+
+// Kind classifies the outcome of an attempt or a call. Reports, statistics
+// and metrics count by Kind; its string values are stable.
+type Kind string
+
+// Outcome kinds. Content kinds fail an attempt and lead to a re-ask;
+// transport kinds fail a call and lead to a backoff (or stop at once when
+// retrying cannot help).
+const (
+	KindOK Kind = "ok"
+
+	// Content failures.
+	KindJSONSyntax Kind = "json_syntax" // the answer is not JSON, even after repair
+	KindSchema     Kind = "schema"      // JSON that violates the schema
+	KindSemantic   Kind = "semantic"    // the type's Validate method refused it
+	KindTruncated  Kind = "truncated"   // cut off (finish_reason "length" or unclosed JSON)
+	KindEmpty      Kind = "empty"       // no content at all
+	KindRefusal    Kind = "refusal"     // the model declined
+
+	// Transport failures that may succeed later.
+	KindRateLimit  Kind = "rate_limit" // 429 rate_limit_exceeded
+	KindServer     Kind = "server"     // 5xx, 408, 409, 529 overloaded
+	KindConnection Kind = "connection" // reset, refused, EOF
+	KindTimeout    Kind = "timeout"    // the call timed out
+
+	// Failures that retrying cannot fix.
+	KindQuota         Kind = "quota"          // 429 insufficient_quota
+	KindBadRequest    Kind = "bad_request"    // 400, 404, 413, 422
+	KindContextLength Kind = "context_length" // 400 context_length_exceeded
+	KindAuth          Kind = "auth"           // 401, 403
+	KindCanceled      Kind = "canceled"       // the caller's context ended
+	KindCircuitOpen   Kind = "circuit_open"   // the breaker refused the call
+	KindBudget        Kind = "budget"         // a token, retry or context budget is spent
+	KindUnknown       Kind = "unknown"
+)
+
+// Content reports whether k is a content failure, answered by a re-ask.
+func (k Kind) Content() bool {
+	switch k {
+	case KindJSONSyntax, KindSchema, KindSemantic, KindTruncated, KindEmpty, KindRefusal:
+		return true
+	}
+	return false
+}
+
+// Retryable reports whether a call that failed with k may succeed if sent again.
+func (k Kind) Retryable() bool {
+	switch k {
+	case KindRateLimit, KindServer, KindConnection, KindTimeout:
+		return true
+	}
+	return false
+}
+
+// Sentinel errors; every error reask returns matches one of them with
+// errors.Is, or is a *ProviderError.
+var (
+	// ErrExhausted: every content attempt failed. The error is an
+	// *ExhaustedError holding the report and the last answer.
+	ErrExhausted = errors.New("reask: attempts exhausted")
+	// ErrCircuitOpen: the provider's circuit breaker is open.
+	ErrCircuitOpen = errors.New("reask: circuit open")
+	// ErrTokenBudget: the call's token budget would be exceeded.
+	ErrTokenBudget = errors.New("reask: token budget exceeded")
+	// ErrContextBudget: the conversation would not fit the context budget.
+	ErrContextBudget = errors.New("reask: context budget exceeded")
+	// ErrRetryBudget: the shared retry budget is empty; the last transport
+	// error is wrapped alongside.
+	ErrRetryBudget = errors.New("reask: retry budget exhausted")
+	// ErrDeadline: the call's deadline passed or a backoff would outlast it.
+	ErrDeadline = errors.New("reask: deadline exceeded")
+	// ErrInvalidInput: the input, schema, type or options are unusable; no
+	// call was made.
+	ErrInvalidInput = errors.New("reask: invalid input")
+)
+
+// ExhaustedError is returned when no attempt produced a valid value. It
+// carries the best effort: the last answer, its parsed value (if it parsed)
+// and what was wrong with it.
+type ExhaustedError struct {
+	// Report describes every attempt.
+	Report *Report
+	// LastKind is the failure kind of the last attempt.
+	LastKind Kind
+	// LastRaw is the last answer as the model sent it.
+	LastRaw string
+	// LastValue is the last answer parsed (and repaired), nil if it did not
+	// parse. It is not valid; do not trust it without checking Violations.
+	LastValue any
+	// Violations are the last answer's schema violations.
+	Violations []schema.Violation
+	// Err is the last attempt's error.
+	Err error
+}
+
+func (e *ExhaustedError) Error() string {
+	n := 0
+	if e.Report != nil {
+		n = e.Report.Attempts
+	}
+	msg := fmt.Sprintf("reask: no valid answer after %d attempt(s); last failure (%s)", n, e.LastKind)
+	if e.Err != nil {
+		msg += ": " + e.Err.Error()
+	}
+	return msg
+}
+
+// Is matches ErrExhausted.
+func (e *ExhaustedError) Is(target error) bool { return target == ErrExhausted }
+
+// Unwrap returns the last attempt's error.
+func (e *ExhaustedError) Unwrap() error { return e.Err }
+
+// ContentError is the failure of one attempt's answer: what kind, and why.
+type ContentError struct {
+	Kind       Kind
+	Message    string
+	Violations []schema.Violation
+	Err        error
+}
+
+func (e *ContentError) Error() string {
+	if e.Message != "" {
+		return string(e.Kind) + ": " + e.Message
+	}
+	return string(e.Kind)
+}
+
+func (e *ContentError) Unwrap() error { return e.Err }
+
+// classify maps a transport error to its kind.
+func classify(err error) Kind {
+	if err == nil {
+		return KindOK
+	}
+	var pe *ProviderError
+	if errors.As(err, &pe) {
+		return classifyProvider(pe)
+	}
+	switch {
+	case errors.Is(err, ErrCircuitOpen):
+		return KindCircuitOpen
+	case errors.Is(err, context.Canceled):
+		return KindCanceled
+	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, ErrDeadline):
+		return KindTimeout
+	case errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF),
+		errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.ECONNREFUSED),
+		errors.Is(err, syscall.EPIPE), errors.Is(err, syscall.ECONNABORTED):
+		return KindConnection
+	}
+	var ne net.Error
+	if errors.As(err, &ne) {
+		if ne.Timeout() {
+			return KindTimeout
+		}
+		return KindConnection
+	}
+	var oe *net.OpError
+	if errors.As(err, &oe) {
+		return KindConnection
+	}
+	msg := err.Error()
+	if strings.Contains(msg, "connection reset") || strings.Contains(msg, "connection refused") ||
+		strings.Contains(msg, "server closed") || strings.Contains(msg, "EOF") {
+		return KindConnection
+	}
+	return KindUnknown
+}
+
+func classifyProvider(pe *ProviderError) Kind {
+	switch code := strings.ToLower(pe.Code + " " + pe.Type); {
+	case strings.Contains(code, "insufficient_quota"):
+		return KindQuota
+	case strings.Contains(code, "context_length_exceeded"):
+		return KindContextLength
+	case strings.Contains(code, "overloaded"):
+		return KindServer
+	}
+	switch s := pe.StatusCode; {
+	case s == http.StatusTooManyRequests:
+		return KindRateLimit
+	case s == http.StatusNotImplemented, s == http.StatusHTTPVersionNotSupported:
+		return KindBadRequest
+	case s == http.StatusRequestTimeout, s == http.StatusConflict, s >= 500:
+		return KindServer
+	case s == http.StatusUnauthorized, s == http.StatusForbidden:
+		return KindAuth
+	case s == http.StatusBadRequest, s == http.StatusNotFound, s == http.StatusRequestEntityTooLarge,
+		s == http.StatusUnprocessableEntity:
+		return KindBadRequest
+	case s >= 400:
+		return KindBadRequest
+	}
+	return KindUnknown
+}

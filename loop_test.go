@@ -1,0 +1,597 @@
+package reask_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/reask/reask"
+	"github.com/reask/reask/backoff"
+	"github.com/reask/reask/clock"
+	"github.com/reask/reask/provider/openai"
+	"github.com/reask/reask/repair"
+)
+
+type UserInfo struct {
+	Name  string `json:"name"`
+	Age   int    `json:"age"`
+	Email string `json:"email"`
+}
+
+const johnText = "Contact John Doe, age 30, at john@email.com"
+
+const johnJSON = `{"name":"John Doe","age":30,"email":"john@email.com"}`
+
+var start = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+
+// fixture is a client on a scripted server with a fake clock and a fixed
+// jitter source (0.5: full jitter waits half the exponential delay).
+type fixture struct {
+	script *script
+	clock  *clock.Fake
+	client *reask.Client
+}
+
+func newFixture(t *testing.T, steps []step, opts ...reask.Option) *fixture {
+	t.Helper()
+	s := newScript(t, steps...)
+	clk := clock.NewFake(start)
+	p := openai.NewProvider(openai.Config{BaseURL: s.srv.URL + "/v1", APIKey: "sk-test-secret", Model: "test-model", Clock: clk})
+	base := []reask.Option{
+		reask.WithClock(clk),
+		reask.WithRandom(func() float64 { return 0.5 }),
+		reask.WithBackoff(backoff.Policy{Base: time.Second, Max: time.Minute}),
+	}
+	return &fixture{script: s, clock: clk, client: reask.New(p, append(base, opts...)...)}
+}
+
+// lastFeedback returns the content of the last message of request i.
+func (f *fixture) lastFeedback(t *testing.T, i int) string {
+	t.Helper()
+	msgs := f.script.messages(i)
+	return msgs[len(msgs)-1]["content"].(string)
+}
+
+func TestExtractScenarios(t *testing.T) {
+	tests := []struct {
+		name       string
+		steps      []step
+		opts       []reask.Option
+		wantCalls  int
+		wantSleeps []time.Duration
+		// wantFeedback is the exact last message of the second request.
+		wantFeedback string
+		wantRepairs  []repair.Kind
+		wantKinds    []reask.Kind // outcome of each attempt
+	}{
+		{
+			name:      "valid at once",
+			steps:     []step{{content: johnJSON}},
+			wantCalls: 1, wantKinds: []reask.Kind{reask.KindOK},
+		},
+		{
+			name:      "missing field is re-asked with its path",
+			steps:     []step{{content: `{"name":"John Doe","age":30}`}, {content: johnJSON}},
+			wantCalls: 2, wantKinds: []reask.Kind{reask.KindSchema, reask.KindOK},
+			wantFeedback: "Your answer does not match the schema. Fix every problem below and answer again with the complete corrected JSON object only:\n" +
+				"- /email: missing required field; expected string",
+		},
+		{
+			name:      "wrong type that cannot be coerced",
+			steps:     []step{{content: `{"name":"John Doe","age":"thirty","email":"john@email.com"}`}, {content: johnJSON}},
+			wantCalls: 2, wantKinds: []reask.Kind{reask.KindSchema, reask.KindOK},
+			wantFeedback: "Your answer does not match the schema. Fix every problem below and answer again with the complete corrected JSON object only:\n" +
+				"- /age: wrong type: got \"thirty\" (string); expected integer",
+		},
+		{
+			name:      "every problem listed, one per line",
+			steps:     []step{{content: `{"name":"John Doe","age":"thirty","phone":"555"}`}, {content: johnJSON}},
+			opts:      []reask.Option{reask.WithRepair(repair.SyntaxOnly)},
+			wantCalls: 2, wantKinds: []reask.Kind{reask.KindSchema, reask.KindOK},
+			wantFeedback: "Your answer does not match the schema. Fix every problem below and answer again with the complete corrected JSON object only:\n" +
+				"- /age: wrong type: got \"thirty\" (string); expected integer\n" +
+				"- /email: missing required field; expected string\n" +
+				"- /phone: unexpected field: got \"555\"; expected no such field; allowed fields: age, email, name",
+		},
+		{
+			name:      "number as string is coerced locally, no re-ask",
+			steps:     []step{{content: `{"name":"John Doe","age":"30","email":"john@email.com"}`}},
+			wantCalls: 1, wantKinds: []reask.Kind{reask.KindOK},
+			wantRepairs: []repair.Kind{repair.KindStringToInteger},
+		},
+		{
+			name:      "extra field dropped locally under additionalProperties false",
+			steps:     []step{{content: `{"name":"John Doe","age":30,"email":"john@email.com","phone":"555"}`}},
+			wantCalls: 1, wantKinds: []reask.Kind{reask.KindOK},
+			wantRepairs: []repair.Kind{repair.KindDropUnknownField},
+		},
+		{
+			name:      "extra field re-asked when coercion is off",
+			steps:     []step{{content: `{"name":"John Doe","age":30,"email":"john@email.com","phone":"555"}`}, {content: johnJSON}},
+			opts:      []reask.Option{reask.WithRepair(repair.SyntaxOnly)},
+			wantCalls: 2, wantKinds: []reask.Kind{reask.KindSchema, reask.KindOK},
+			wantFeedback: "Your answer does not match the schema. Fix every problem below and answer again with the complete corrected JSON object only:\n" +
+				"- /phone: unexpected field: got \"555\"; expected no such field; allowed fields: age, email, name",
+		},
+		{
+			name:      "truncated answer is re-asked, never accepted",
+			steps:     []step{{content: `{"name":"John Doe","age":30,"em`, finish: "length"}, {content: johnJSON}},
+			wantCalls: 2, wantKinds: []reask.Kind{reask.KindTruncated, reask.KindOK},
+			wantFeedback: "Your answer was cut off after 31 characters, before the JSON was complete (the provider stopped at its token limit (finish_reason \"length\")).\n" +
+				"Answer again with the complete JSON object; keep string values short so that it fits.",
+		},
+		{
+			name:      "empty answer",
+			steps:     []step{{content: ""}, {content: johnJSON}},
+			wantCalls: 2, wantKinds: []reask.Kind{reask.KindEmpty, reask.KindOK},
+			wantFeedback: "Your answer was empty.\nAnswer with the JSON object extracted from the text.",
+		},
+		{
+			name: "429 waits for Retry-After, then succeeds",
+			steps: []step{
+				{status: 429, header: map[string]string{"Retry-After": "7"}, body: apiError("requests", "rate_limit_exceeded", "Rate limit reached")},
+				{content: johnJSON},
+			},
+			wantCalls: 2, wantSleeps: []time.Duration{7 * time.Second}, wantKinds: []reask.Kind{reask.KindOK},
+		},
+		{
+			name: "429 prefers retry-after-ms",
+			steps: []step{
+				{status: 429, header: map[string]string{"Retry-After": "7", "retry-after-ms": "1500"}, body: apiError("requests", "rate_limit_exceeded", "Rate limit reached")},
+				{content: johnJSON},
+			},
+			wantCalls: 2, wantSleeps: []time.Duration{1500 * time.Millisecond}, wantKinds: []reask.Kind{reask.KindOK},
+		},
+		{
+			name: "429 without Retry-After waits for the exhausted quota's reset",
+			steps: []step{
+				{status: 429, header: map[string]string{"x-ratelimit-remaining-requests": "0", "x-ratelimit-reset-requests": "2.5s", "x-ratelimit-limit-requests": "60"}, body: apiError("requests", "rate_limit_exceeded", "Rate limit reached")},
+				{content: johnJSON},
+			},
+			wantCalls: 2, wantSleeps: []time.Duration{2500 * time.Millisecond}, wantKinds: []reask.Kind{reask.KindOK},
+		},
+		{
+			name: "500, 502, 503 back off exponentially with jitter",
+			steps: []step{
+				{status: 500, body: apiError("server_error", "", "boom")},
+				{status: 502, body: "<html>bad gateway</html>"},
+				{status: 503, body: apiError("server_error", "", "overloaded")},
+				{content: johnJSON},
+			},
+			wantCalls:  4,
+			wantSleeps: []time.Duration{500 * time.Millisecond, time.Second, 2 * time.Second},
+			wantKinds:  []reask.Kind{reask.KindOK},
+		},
+		{
+			name:       "dropped connection is retried",
+			steps:      []step{{drop: true}, {content: johnJSON}},
+			wantCalls:  2,
+			wantSleeps: []time.Duration{500 * time.Millisecond},
+			wantKinds:  []reask.Kind{reask.KindOK},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t, tt.steps, tt.opts...)
+			got, rep, err := reask.Extract[UserInfo](t.Context(), f.client, johnText)
+			if err != nil {
+				t.Fatalf("Extract: %v", err)
+			}
+			if want := (UserInfo{"John Doe", 30, "john@email.com"}); got != want {
+				t.Errorf("got %+v, want %+v", got, want)
+			}
+			if n := f.script.calls(); n != tt.wantCalls {
+				t.Errorf("server saw %d calls, want %d", n, tt.wantCalls)
+			}
+			if rep.Calls != tt.wantCalls {
+				t.Errorf("report.Calls = %d, want %d", rep.Calls, tt.wantCalls)
+			}
+			if sleeps := f.clock.Sleeps(); !equalDurations(sleeps, tt.wantSleeps) {
+				t.Errorf("slept %v, want %v", sleeps, tt.wantSleeps)
+			}
+			var kinds []reask.Kind
+			for _, a := range rep.Records {
+				kinds = append(kinds, a.Outcome)
+			}
+			if !equalKinds(kinds, tt.wantKinds) {
+				t.Errorf("attempt outcomes %v, want %v", kinds, tt.wantKinds)
+			}
+			if rep.Attempts != len(tt.wantKinds) {
+				t.Errorf("report.Attempts = %d, want %d", rep.Attempts, len(tt.wantKinds))
+			}
+			if tt.wantFeedback != "" {
+				if fb := f.lastFeedback(t, 1); fb != tt.wantFeedback {
+					t.Errorf("feedback:\n%s\nwant:\n%s", fb, tt.wantFeedback)
+				}
+			}
+			var repairs []repair.Kind
+			for _, fix := range rep.Repairs() {
+				repairs = append(repairs, fix.Kind)
+			}
+			if strings.Join(kindStrings(repairs), ",") != strings.Join(kindStrings(tt.wantRepairs), ",") {
+				t.Errorf("repairs %v, want %v", repairs, tt.wantRepairs)
+			}
+			var backoff time.Duration
+			for _, d := range tt.wantSleeps {
+				backoff += d
+			}
+			if rep.Backoff != backoff {
+				t.Errorf("report.Backoff = %s, want %s", rep.Backoff, backoff)
+			}
+			wantWasted := 120 * (len(tt.wantKinds) - 1)
+			if rep.WastedTokens != wantWasted || rep.Usage.TotalTokens != 120*len(tt.wantKinds) {
+				t.Errorf("tokens total %d wasted %d, want %d and %d", rep.Usage.TotalTokens, rep.WastedTokens, 120*len(tt.wantKinds), wantWasted)
+			}
+		})
+	}
+}
+
+func TestNonRetryableErrorsStopAtOnce(t *testing.T) {
+	tests := []struct {
+		name     string
+		step     step
+		wantKind reask.Kind
+		status   int
+	}{
+		{"insufficient quota", step{status: 429, header: map[string]string{"Retry-After": "1"}, body: apiError("insufficient_quota", "insufficient_quota", "You exceeded your current quota")}, reask.KindQuota, 429},
+		{"bad request", step{status: 400, body: apiError("invalid_request_error", "", "Invalid schema")}, reask.KindBadRequest, 400},
+		{"context length", step{status: 400, body: apiError("invalid_request_error", "context_length_exceeded", "too long")}, reask.KindContextLength, 400},
+		{"unauthorized", step{status: 401, body: apiError("invalid_request_error", "invalid_api_key", "Incorrect API key provided: sk-test-***")}, reask.KindAuth, 401},
+		{"forbidden", step{status: 403, body: apiError("", "", "forbidden")}, reask.KindAuth, 403},
+		{"not found", step{status: 404, body: apiError("invalid_request_error", "model_not_found", "no such model")}, reask.KindBadRequest, 404},
+		{"payload too large", step{status: 413, body: "too large"}, reask.KindBadRequest, 413},
+		{"unprocessable", step{status: 422, body: apiError("", "", "nope")}, reask.KindBadRequest, 422},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t, []step{tt.step})
+			_, rep, err := reask.Extract[UserInfo](t.Context(), f.client, johnText)
+			var pe *reask.ProviderError
+			if !errors.As(err, &pe) {
+				t.Fatalf("error %v (%T), want a *ProviderError", err, err)
+			}
+			if pe.StatusCode != tt.status {
+				t.Errorf("status %d, want %d", pe.StatusCode, tt.status)
+			}
+			if n := f.script.calls(); n != 1 {
+				t.Errorf("server saw %d calls, want exactly 1", n)
+			}
+			if rep.Outcome != tt.wantKind || rep.Records[0].Calls[0].Outcome != tt.wantKind {
+				t.Errorf("outcome %s / %s, want %s", rep.Outcome, rep.Records[0].Calls[0].Outcome, tt.wantKind)
+			}
+			if len(f.clock.Sleeps()) != 0 {
+				t.Errorf("slept %v, want no wait", f.clock.Sleeps())
+			}
+			if strings.Contains(err.Error(), "sk-test-secret") {
+				t.Errorf("error leaks the API key: %v", err)
+			}
+		})
+	}
+}
+
+func TestExhaustedReturnsBestEffort(t *testing.T) {
+	bad := step{content: `{"name":"John Doe","age":"thirty","email":"john@email.com"}`}
+	f := newFixture(t, []step{bad, bad, bad})
+	_, rep, err := reask.Extract[UserInfo](t.Context(), f.client, johnText)
+	if !errors.Is(err, reask.ErrExhausted) {
+		t.Fatalf("error %v, want ErrExhausted", err)
+	}
+	var ee *reask.ExhaustedError
+	if !errors.As(err, &ee) {
+		t.Fatalf("error %T, want *ExhaustedError", err)
+	}
+	if ee.Report != rep || rep.Attempts != 3 || rep.Calls != 3 {
+		t.Errorf("report attempts %d calls %d", rep.Attempts, rep.Calls)
+	}
+	if ee.LastKind != reask.KindSchema || ee.LastRaw != bad.content {
+		t.Errorf("last kind %s raw %q", ee.LastKind, ee.LastRaw)
+	}
+	if m, ok := ee.LastValue.(map[string]any); !ok || m["name"] != "John Doe" {
+		t.Errorf("last value %#v", ee.LastValue)
+	}
+	if len(ee.Violations) != 1 || ee.Violations[0].Path != "/age" {
+		t.Errorf("violations %v", ee.Violations)
+	}
+	if rep.WastedTokens != 360 || rep.Outcome != reask.KindSchema {
+		t.Errorf("wasted %d outcome %s", rep.WastedTokens, rep.Outcome)
+	}
+}
+
+func TestConversationStaysBounded(t *testing.T) {
+	bad := func(age string) step {
+		return step{content: `{"name":"John Doe","age":"` + age + `","email":"john@email.com"}`}
+	}
+	f := newFixture(t, []step{bad("thirty"), bad("thirty-one"), bad("thirty-two"), bad("thirty-three"), {content: johnJSON}},
+		reask.WithMaxAttempts(5))
+	if _, _, err := reask.Extract[UserInfo](t.Context(), f.client, johnText); err != nil {
+		t.Fatal(err)
+	}
+	for i := 1; i < 5; i++ {
+		msgs := f.script.messages(i)
+		if len(msgs) != 4 {
+			t.Fatalf("request %d has %d messages, want 4 (system, user, latest answer, feedback)", i+1, len(msgs))
+		}
+		if got, want := msgs[2]["content"], bad([]string{"thirty", "thirty-one", "thirty-two", "thirty-three"}[i-1]).content; got != want {
+			t.Errorf("request %d replays %q, want the latest answer %q", i+1, got, want)
+		}
+	}
+	last := f.lastFeedback(t, 4)
+	if want := "Earlier answers failed too (attempt 1: schema /age: wrong type: got \"thirty\" (string); expected integer; attempt 2: schema /age: wrong type: got \"thirty-one\" (string); expected integer; attempt 3: schema /age: wrong type: got \"thirty-two\" (string); expected integer)."; !strings.HasSuffix(last, want) {
+		t.Errorf("feedback of the 5th request:\n%s\nwant it to end with:\n%s", last, want)
+	}
+}
+
+func TestRetryOnValidationErrorFalse(t *testing.T) {
+	f := newFixture(t, []step{{content: `{"name":"John Doe"}`}}, reask.WithRetryOnValidationError(false))
+	_, rep, err := reask.Extract[UserInfo](t.Context(), f.client, johnText)
+	if !errors.Is(err, reask.ErrExhausted) || f.script.calls() != 1 || rep.Attempts != 1 {
+		t.Fatalf("err %v, calls %d, attempts %d; want exhaustion after 1 call", err, f.script.calls(), rep.Attempts)
+	}
+}
+
+func TestTransportRetriesDoNotUseAttempts(t *testing.T) {
+	e500 := step{status: 500, body: apiError("server_error", "", "boom")}
+	f := newFixture(t, []step{e500, {content: `{"name":"John Doe"}`}, e500, e500, {content: johnJSON}})
+	_, rep, err := reask.Extract[UserInfo](t.Context(), f.client, johnText)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Attempts != 2 || rep.Calls != 5 {
+		t.Errorf("attempts %d calls %d, want 2 and 5", rep.Attempts, rep.Calls)
+	}
+	if n := len(rep.Records[1].Calls); n != 3 {
+		t.Errorf("second attempt made %d calls, want 3", n)
+	}
+}
+
+func TestTransportRetriesAreBounded(t *testing.T) {
+	e503 := step{status: 503, body: apiError("server_error", "", "down")}
+	f := newFixture(t, []step{e503, e503, e503}, reask.WithMaxTransportRetries(2))
+	_, rep, err := reask.Extract[UserInfo](t.Context(), f.client, johnText)
+	if !reask.IsProviderError(err, 503) {
+		t.Fatalf("error %v, want the 503 wrapped", err)
+	}
+	if rep.Calls != 3 || f.script.calls() != 3 {
+		t.Errorf("calls %d, want 3 (1 + 2 retries)", rep.Calls)
+	}
+	if rep.Outcome != reask.KindServer {
+		t.Errorf("outcome %s", rep.Outcome)
+	}
+}
+
+func TestTimeoutBoundsBackoff(t *testing.T) {
+	f := newFixture(t, []step{{status: 429, header: map[string]string{"Retry-After": "30"}, body: apiError("requests", "rate_limit_exceeded", "slow down")}},
+		reask.WithTimeout(10*time.Second))
+	_, rep, err := reask.Extract[UserInfo](t.Context(), f.client, johnText)
+	if !errors.Is(err, reask.ErrDeadline) || !reask.IsProviderError(err, 429) {
+		t.Fatalf("error %v, want ErrDeadline wrapping the 429", err)
+	}
+	if len(f.clock.Sleeps()) != 0 || rep.Calls != 1 {
+		t.Errorf("slept %v after %d calls; a wait past the deadline must fail early", f.clock.Sleeps(), rep.Calls)
+	}
+}
+
+func TestRetryAfterAboveCapFails(t *testing.T) {
+	f := newFixture(t, []step{{status: 429, header: map[string]string{"Retry-After": "3600"}, body: apiError("requests", "rate_limit_exceeded", "slow down")}})
+	_, _, err := reask.Extract[UserInfo](t.Context(), f.client, johnText)
+	if !reask.IsProviderError(err, 429) || !strings.Contains(err.Error(), "asks to wait 1h0m0s") {
+		t.Fatalf("error %v", err)
+	}
+}
+
+func TestCanceledContextStops(t *testing.T) {
+	f := newFixture(t, nil)
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	_, _, err := reask.Extract[UserInfo](ctx, f.client, johnText)
+	if !errors.Is(err, context.Canceled) || f.script.calls() != 0 {
+		t.Fatalf("err %v after %d calls", err, f.script.calls())
+	}
+}
+
+func TestTokenBudget(t *testing.T) {
+	bad := step{content: `{"name":"John Doe"}`}
+	f := newFixture(t, []step{bad, bad, bad}, reask.WithTokenBudget(300))
+	_, rep, err := reask.Extract[UserInfo](t.Context(), f.client, johnText)
+	if !errors.Is(err, reask.ErrTokenBudget) {
+		t.Fatalf("error %v, want ErrTokenBudget", err)
+	}
+	// Each call costs 120 tokens and a request is estimated at ~200: the
+	// budget admits the first call and refuses the second before sending it.
+	if rep.Usage.TotalTokens > 300 || rep.Calls != 1 || f.script.calls() != 1 {
+		t.Errorf("spent %d tokens in %d calls", rep.Usage.TotalTokens, rep.Calls)
+	}
+}
+
+func TestContextBudget(t *testing.T) {
+	f := newFixture(t, nil, reask.WithContextBudget(50))
+	_, rep, err := reask.Extract[UserInfo](t.Context(), f.client, strings.Repeat("long text ", 100))
+	if !errors.Is(err, reask.ErrContextBudget) || rep.Calls != 0 {
+		t.Fatalf("err %v calls %d", err, rep.Calls)
+	}
+}
+
+func TestToolsModeAnswersEveryToolCall(t *testing.T) {
+	f := newFixture(t, []step{{content: `{"name":"John Doe","age":30}`, tool: true}, {content: johnJSON, tool: true}},
+		reask.WithMode(reask.ModeTools))
+	got, _, err := reask.Extract[UserInfo](t.Context(), f.client, johnText)
+	if err != nil || got.Name != "John Doe" {
+		t.Fatalf("got %+v, %v", got, err)
+	}
+	first := f.script.request(0)
+	if tc := first["tool_choice"].(map[string]any); tc["function"].(map[string]any)["name"] != "user_info" {
+		t.Errorf("tool_choice %v", tc)
+	}
+	msgs := f.script.messages(1)
+	if len(msgs) != 4 || msgs[2]["role"] != "assistant" || msgs[3]["role"] != "tool" || msgs[3]["tool_call_id"] != "call_1" {
+		t.Fatalf("re-ask messages %v", msgs)
+	}
+	if !strings.Contains(msgs[3]["content"].(string), "- /email: missing required field") {
+		t.Errorf("tool feedback %q", msgs[3]["content"])
+	}
+}
+
+func TestRequestShapePerMode(t *testing.T) {
+	for _, mode := range []reask.Mode{reask.ModeJSONSchema, reask.ModeJSONObject, reask.ModeText} {
+		t.Run(string(mode), func(t *testing.T) {
+			f := newFixture(t, []step{{content: johnJSON}}, reask.WithMode(mode))
+			if _, _, err := reask.Extract[UserInfo](t.Context(), f.client, johnText); err != nil {
+				t.Fatal(err)
+			}
+			req := f.script.request(0)
+			if req["temperature"] != 0.0 || req["model"] != "test-model" {
+				t.Errorf("temperature %v model %v", req["temperature"], req["model"])
+			}
+			user := f.script.messages(0)[1]["content"].(string)
+			rf, _ := req["response_format"].(map[string]any)
+			switch mode {
+			case reask.ModeJSONSchema:
+				js := rf["json_schema"].(map[string]any)
+				if rf["type"] != "json_schema" || js["strict"] != true || js["name"] != "user_info" {
+					t.Errorf("response_format %v", rf)
+				}
+				if strings.Contains(user, `"properties"`) {
+					t.Errorf("schema repeated in the prompt in json_schema mode")
+				}
+			case reask.ModeJSONObject:
+				if rf["type"] != "json_object" || !strings.Contains(user, `"properties"`) {
+					t.Errorf("response_format %v; prompt %q", rf, user)
+				}
+			case reask.ModeText:
+				if rf != nil || !strings.Contains(user, `"properties"`) {
+					t.Errorf("response_format %v; prompt %q", rf, user)
+				}
+			}
+			if !strings.Contains(user, johnText) {
+				t.Errorf("prompt lacks the input: %q", user)
+			}
+		})
+	}
+}
+
+type Order struct {
+	Items []Item  `json:"items"`
+	Total float64 `json:"total"`
+}
+
+type Item struct {
+	Name  string  `json:"name"`
+	Price float64 `json:"price"`
+}
+
+// Validate is a semantic rule no schema can say.
+func (o Order) Validate(ctx context.Context) error {
+	var sum float64
+	for _, it := range o.Items {
+		sum += it.Price
+	}
+	if a, ok := reask.AttemptFromContext(ctx); ok && a.Number == a.Max {
+		return nil // relax on the last attempt
+	}
+	if sum != o.Total {
+		return errors.New("/total: total is " + jsonString(o.Total) + " but the items sum to " + jsonString(sum))
+	}
+	return nil
+}
+
+func jsonString(v any) string { b, _ := json.Marshal(v); return string(b) }
+
+func TestSemanticValidation(t *testing.T) {
+	wrong := `{"items":[{"name":"Widget","price":20},{"name":"Gadget","price":25}],"total":40}`
+	right := `{"items":[{"name":"Widget","price":20},{"name":"Gadget","price":25}],"total":45}`
+	f := newFixture(t, []step{{content: wrong}, {content: right}})
+	got, rep, err := reask.Extract[Order](t.Context(), f.client, "2 items")
+	if err != nil || got.Total != 45 {
+		t.Fatalf("got %+v, %v", got, err)
+	}
+	if rep.Records[0].Outcome != reask.KindSemantic {
+		t.Errorf("first outcome %s", rep.Records[0].Outcome)
+	}
+	want := "Your answer matches the schema but fails these checks. Fix every problem below and answer again with the complete corrected JSON object only:\n- /total: total is 40 but the items sum to 45"
+	if fb := f.lastFeedback(t, 1); fb != want {
+		t.Errorf("feedback %q", fb)
+	}
+
+	// On the last attempt the rule relaxes.
+	f = newFixture(t, []step{{content: wrong}}, reask.WithMaxAttempts(1))
+	if got, _, err := reask.Extract[Order](t.Context(), f.client, "2 items"); err != nil || got.Total != 40 {
+		t.Errorf("last attempt: got %+v, %v", got, err)
+	}
+}
+
+func TestBadInputFailsBeforeAnyCall(t *testing.T) {
+	f := newFixture(t, nil)
+	if _, _, err := reask.Extract[UserInfo](t.Context(), f.client, "  \n"); !errors.Is(err, reask.ErrInvalidInput) {
+		t.Errorf("empty input: %v", err)
+	}
+	if _, _, err := reask.Extract[int](t.Context(), f.client, johnText); !errors.Is(err, reask.ErrInvalidInput) || !strings.Contains(err.Error(), "must be a struct") {
+		t.Errorf("unsupported type: %v", err)
+	}
+	type withChan struct{ C chan int }
+	if _, _, err := reask.Extract[withChan](t.Context(), f.client, johnText); !errors.Is(err, reask.ErrInvalidInput) {
+		t.Errorf("chan field: %v", err)
+	}
+	if _, _, err := reask.Extract[UserInfo](t.Context(), f.client, johnText, reask.WithMaxAttempts(0)); !errors.Is(err, reask.ErrInvalidInput) {
+		t.Errorf("zero attempts: %v", err)
+	}
+	if _, _, err := reask.Extract[UserInfo](t.Context(), f.client, johnText, reask.WithMode("yaml")); !errors.Is(err, reask.ErrInvalidInput) {
+		t.Errorf("bad mode: %v", err)
+	}
+	if f.script.calls() != 0 {
+		t.Errorf("%d calls made for bad input", f.script.calls())
+	}
+}
+
+func TestCallerMessagesNotMutated(t *testing.T) {
+	f := newFixture(t, []step{{content: `{"name":"x"}`}, {content: johnJSON}})
+	s, err := reask.SchemaFor[UserInfo]()
+	if err != nil {
+		t.Fatal(err)
+	}
+	msgs := make([]reask.Message, 2, 10) // spare capacity invites aliasing bugs
+	msgs[0] = reask.Message{Role: reask.RoleSystem, Content: "sys"}
+	msgs[1] = reask.Message{Role: reask.RoleUser, Content: johnText}
+	before := append([]reask.Message(nil), msgs...)
+	if _, _, err := f.client.Run(t.Context(), reask.Task{Schema: s, Messages: msgs}); err != nil {
+		t.Fatal(err)
+	}
+	if len(msgs) != 2 || !reflect.DeepEqual(msgs, before) || msgs[:3][2].Content != "" {
+		t.Errorf("caller's messages changed: %+v", msgs[:3])
+	}
+}
+
+func equalDurations(a, b []time.Duration) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+func equalKinds(a, b []reask.Kind) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+func kindStrings[K ~string](ks []K) []string {
+	out := make([]string, len(ks))
+	for i, k := range ks {
+		out[i] = string(k)
+	}
+	return out
+}

@@ -1,0 +1,136 @@
+package reask
+
+import (
+	"context"
+	"log/slog"
+	"math/rand/v2"
+	"time"
+
+	"github.com/reask/reask/backoff"
+	"github.com/reask/reask/clock"
+	"github.com/reask/reask/repair"
+)
+
+// Option configures a Client (passed to New) or one call (passed to Extract
+// and friends); per-call options override the client's.
+type Option func(*settings)
+
+// settings is what options set. Its zero value is never used directly:
+// defaults() fills it.
+type settings struct {
+	maxAttempts         int
+	mode                Mode
+	instructions        string
+	temperature         *float64
+	maxTokens           int
+	repairLevel         repair.Level
+	retryOnContent      bool
+	tokenBudget         int
+	contextBudget       int
+	timeout             time.Duration
+	backoff             backoff.Policy
+	maxTransportRetries int
+	maxRetryAfter       time.Duration
+	clock               clock.Clock
+	random              func() float64
+	logger              *slog.Logger
+	observer            Observer
+	feedbackHistory     int
+}
+
+// Defaults. MaxAttempts counts content attempts in total (the first
+// included), not retries: 3 means one answer and up to two re-asks.
+const (
+	DefaultMaxAttempts         = 3
+	DefaultMaxTransportRetries = 5
+	DefaultContextBudget       = 100_000
+	DefaultMaxRetryAfter       = 2 * time.Minute
+)
+
+func defaults() settings {
+	zero := 0.0
+	return settings{
+		maxAttempts:         DefaultMaxAttempts,
+		mode:                ModeJSONSchema,
+		temperature:         &zero,
+		retryOnContent:      true,
+		contextBudget:       DefaultContextBudget,
+		maxTransportRetries: DefaultMaxTransportRetries,
+		maxRetryAfter:       DefaultMaxRetryAfter,
+		clock:               clock.System(),
+		random:              rand.Float64,
+		logger:              slog.New(slog.DiscardHandler),
+	}
+}
+
+// WithMaxAttempts sets the total number of content attempts (answers
+// received and checked), the first one included. Default 3. Transport retries
+// (429, 5xx, dropped connections) do not count against it.
+func WithMaxAttempts(n int) Option { return func(s *settings) { s.maxAttempts = n } }
+
+// WithMode sets how the schema is conveyed to the model. Default ModeJSONSchema.
+func WithMode(m Mode) Option { return func(s *settings) { s.mode = m } }
+
+// WithInstructions replaces the system message (the seed's system_prompt).
+func WithInstructions(text string) Option { return func(s *settings) { s.instructions = text } }
+
+// WithTemperature sets the sampling temperature. Default 0, so that answers
+// are as repeatable as the provider allows.
+func WithTemperature(t float64) Option { return func(s *settings) { s.temperature = &t } }
+
+// WithMaxTokens bounds each answer. Default: the provider's.
+func WithMaxTokens(n int) Option { return func(s *settings) { s.maxTokens = n } }
+
+// WithRepair chooses how much of a broken answer is fixed locally before
+// validation. Default: syntax repair and schema-guided coercion.
+func WithRepair(l repair.Level) Option { return func(s *settings) { s.repairLevel = l } }
+
+// WithRetryOnValidationError(false) stops after the first content failure
+// instead of re-asking (transport retries still happen). Default true.
+func WithRetryOnValidationError(retry bool) Option {
+	return func(s *settings) { s.retryOnContent = retry }
+}
+
+// WithTokenBudget stops the extraction with ErrTokenBudget before a call
+// whose estimated cost would bring the total tokens spent over n. Default: none.
+func WithTokenBudget(n int) Option { return func(s *settings) { s.tokenBudget = n } }
+
+// WithContextBudget sets the largest conversation, in estimated tokens, that
+// may be sent; a re-ask that would exceed it fails with ErrContextBudget.
+// Default 100,000. Zero or less disables the check.
+func WithContextBudget(tokens int) Option { return func(s *settings) { s.contextBudget = tokens } }
+
+// WithTimeout bounds the whole extraction — calls, backoffs and re-asks —
+// measured on the client's clock. A context deadline bounds it too.
+func WithTimeout(d time.Duration) Option { return func(s *settings) { s.timeout = d } }
+
+// WithBackoff sets the backoff between transport retries.
+func WithBackoff(p backoff.Policy) Option { return func(s *settings) { s.backoff = p } }
+
+// WithMaxTransportRetries bounds transport retries per content attempt.
+// Default 5.
+func WithMaxTransportRetries(n int) Option {
+	return func(s *settings) { s.maxTransportRetries = n }
+}
+
+// WithMaxRetryAfter caps how long a provider's Retry-After may make a call
+// wait; a longer wait fails the call instead. Default 2 minutes.
+func WithMaxRetryAfter(d time.Duration) Option { return func(s *settings) { s.maxRetryAfter = d } }
+
+// WithClock injects the clock used for deadlines and waits (tests).
+func WithClock(c clock.Clock) Option { return func(s *settings) { s.clock = c } }
+
+// WithRandom injects the source of jitter, a function returning values in
+// [0, 1) (tests).
+func WithRandom(f func() float64) Option { return func(s *settings) { s.random = f } }
+
+// WithLogger sets the logger for attempt, retry and result events. Default:
+// discard.
+func WithLogger(l *slog.Logger) Option { return func(s *settings) { s.logger = l } }
+
+// WithObserver sets a function that sees every event of every extraction.
+func WithObserver(o Observer) Option { return func(s *settings) { s.observer = o } }
+
+// Observer receives events as an extraction progresses. It is called
+// synchronously from the extraction's goroutine; keep it fast.
+type Observer func(ctx context.Context, e Event)

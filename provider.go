@@ -1,0 +1,202 @@
+package reask
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/reask/reask/ratelimit"
+)
+
+// Provider sends one chat request to a model and returns its answer. It does
+// not retry: reask owns every retry decision, so a provider built on an SDK
+// must turn the SDK's own retries off. Implementations are safe for
+// concurrent use. Errors from the provider's API are *ProviderError; network
+// failures are returned as they come (net.Error, io.ErrUnexpectedEOF, …) and
+// classified by reask.
+type Provider interface {
+	// Complete sends req and returns the model's answer.
+	Complete(ctx context.Context, req *Request) (*Response, error)
+	// Name identifies the provider and model, e.g. "openai/gpt-4o-mini". It
+	// keys the circuit breaker and the rate limiter, and appears in reports.
+	Name() string
+}
+
+// Mode is how the schema is conveyed to the model and how its answer comes back.
+type Mode string
+
+// The modes a provider may support. ModeJSONSchema is the default: the
+// provider constrains decoding to the schema where it can.
+const (
+	// ModeJSONSchema sends the schema as a structured-output response format
+	// (OpenAI's response_format json_schema, strict when the schema allows).
+	ModeJSONSchema Mode = "json_schema"
+	// ModeJSONObject asks for any JSON object and puts the schema in the prompt.
+	ModeJSONObject Mode = "json_object"
+	// ModeTools forces a function (tool) call whose parameters are the schema;
+	// the answer is the call's arguments.
+	ModeTools Mode = "tools"
+	// ModeText puts the schema in the prompt and reads JSON out of free text.
+	ModeText Mode = "text"
+)
+
+// Valid reports whether m is one of the defined modes.
+func (m Mode) Valid() bool {
+	switch m {
+	case ModeJSONSchema, ModeJSONObject, ModeTools, ModeText:
+		return true
+	}
+	return false
+}
+
+// ParseMode reads a mode name as the CLI and the configuration spell it.
+func ParseMode(s string) (Mode, error) {
+	m := Mode(s)
+	if !m.Valid() {
+		return "", fmt.Errorf("unknown mode %q: want json_schema, json_object, tools or text", s)
+	}
+	return m, nil
+}
+
+// Role of a message author.
+type Role string
+
+// Message roles, as the OpenAI chat API names them.
+const (
+	RoleSystem    Role = "system"
+	RoleUser      Role = "user"
+	RoleAssistant Role = "assistant"
+	RoleTool      Role = "tool"
+)
+
+// Message is one turn of a conversation.
+type Message struct {
+	Role    Role   `json:"role"`
+	Content string `json:"content,omitempty"`
+	// ToolCalls are the calls an assistant message made (tools mode).
+	ToolCalls []ToolCall `json:"tool_calls,omitempty"`
+	// ToolCallID is the call a tool message answers.
+	ToolCallID string `json:"tool_call_id,omitempty"`
+	// IsError marks a tool message that reports a failure (Anthropic's
+	// tool_result is_error).
+	IsError bool `json:"is_error,omitempty"`
+}
+
+// ToolCall is a function call made by the model.
+type ToolCall struct {
+	ID        string `json:"id"`
+	Name      string `json:"name"`
+	Arguments string `json:"arguments"`
+}
+
+// Request is one call to a provider.
+type Request struct {
+	// Messages is the conversation, system message first if any.
+	Messages []Message
+	// Mode says how Schema is conveyed; with no Schema it is ignored.
+	Mode Mode
+	// Schema is the JSON Schema the answer must follow; nil for free text.
+	Schema json.RawMessage
+	// SchemaName names the schema or tool (^[a-zA-Z0-9_-]{1,64}$).
+	SchemaName string
+	// Strict asks the provider to enforce the schema while decoding (OpenAI
+	// strict structured outputs); only for schemas that allow it.
+	Strict bool
+	// Model overrides the provider's configured model when not empty.
+	Model string
+	// Temperature; nil leaves the provider's default.
+	Temperature *float64
+	// MaxTokens bounds the answer; 0 leaves the provider's default.
+	MaxTokens int
+	// Extra holds further request fields passed through verbatim (the
+	// gateway forwards what its clients sent: seed, top_p, user, …).
+	Extra map[string]json.RawMessage
+}
+
+// Response is a provider's answer.
+type Response struct {
+	// Content is the answer's text (empty when the model only called a tool).
+	Content string
+	// ToolCalls are every function call the model made.
+	ToolCalls []ToolCall
+	// FinishReason as the provider reports it, normalised to OpenAI's words:
+	// "stop", "length", "tool_calls", "content_filter".
+	FinishReason string
+	// Refusal is set when the model declined to answer.
+	Refusal string
+	// Usage is what the call cost.
+	Usage Usage
+	// Model that answered, as the provider reports it.
+	Model string
+	// RequestID is the provider's id for the request, for support tickets.
+	RequestID string
+	// RateLimit is what the response headers said about the provider's
+	// limits (RateLimit.Known() is false when they said nothing).
+	RateLimit ratelimit.Snapshot
+}
+
+// Usage counts tokens.
+type Usage struct {
+	PromptTokens     int `json:"prompt_tokens"`
+	CompletionTokens int `json:"completion_tokens"`
+	TotalTokens      int `json:"total_tokens"`
+}
+
+// Add returns the sum of u and v.
+func (u Usage) Add(v Usage) Usage {
+	return Usage{
+		PromptTokens:     u.PromptTokens + v.PromptTokens,
+		CompletionTokens: u.CompletionTokens + v.CompletionTokens,
+		TotalTokens:      u.TotalTokens + v.TotalTokens,
+	}
+}
+
+// ProviderError is an error answer from a provider's API: an HTTP status
+// with the provider's error type and code. Match it with errors.As.
+type ProviderError struct {
+	// Provider is the Provider.Name that answered.
+	Provider string
+	// StatusCode is the HTTP status.
+	StatusCode int
+	// Type and Code are the provider's error type and code, e.g.
+	// "insufficient_quota", "rate_limit_exceeded", "overloaded_error".
+	Type string
+	Code string
+	// Param names the request parameter at fault, when the provider says.
+	Param string
+	// Message is the provider's explanation.
+	Message string
+	// RequestID is the provider's request id.
+	RequestID string
+	// RetryAfter is how long the provider asked to wait (Retry-After,
+	// retry-after-ms, rate-limit reset headers); zero when it did not say.
+	RetryAfter time.Duration
+	// RateLimit is what the headers said about the provider's limits.
+	RateLimit ratelimit.Snapshot
+}
+
+func (e *ProviderError) Error() string {
+	s := fmt.Sprintf("%s: HTTP %d %s", e.Provider, e.StatusCode, http.StatusText(e.StatusCode))
+	if e.Code != "" {
+		s += " (" + e.Code + ")"
+	} else if e.Type != "" {
+		s += " (" + e.Type + ")"
+	}
+	if e.Message != "" {
+		s += ": " + e.Message
+	}
+	if e.RequestID != "" {
+		s += " [request " + e.RequestID + "]"
+	}
+	return s
+}
+
+// IsProviderError reports whether err is or wraps a *ProviderError with the
+// given status code.
+func IsProviderError(err error, status int) bool {
+	var pe *ProviderError
+	return errors.As(err, &pe) && pe.StatusCode == status
+}

@@ -1,0 +1,229 @@
+// Package openai is a reask.Provider for the OpenAI chat completions API and
+// every server that speaks it: OpenAI, Azure-style proxies, OpenRouter,
+// Ollama, vLLM, llama.cpp's server, LiteLLM, and reask's own simulator and
+// gateway.
+//
+// It is a thin client over net/http rather than the official openai-go SDK:
+// reask owns retries, so it needs the raw status, error type and code, every
+// response header (Retry-After, x-ratelimit-*) and the request id on
+// successes as well as failures; the gateway forwards request fields the SDK
+// would not know; and one endpoint with four modes is a small, stable wire
+// format. It never retries by itself.
+package openai
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/reask/reask"
+	"github.com/reask/reask/clock"
+	"github.com/reask/reask/ratelimit"
+)
+
+// DefaultBaseURL is OpenAI's API.
+const DefaultBaseURL = "https://api.openai.com/v1"
+
+// DefaultMaxResponseBytes bounds a response body read into memory.
+const DefaultMaxResponseBytes = 32 << 20
+
+// Config configures a Provider. Model is required; every other zero field
+// has a documented default.
+type Config struct {
+	// BaseURL of the API, up to and including the version: "…/v1".
+	// Default DefaultBaseURL.
+	BaseURL string
+	// APIKey is sent as "Authorization: Bearer …"; empty sends none (local
+	// servers). It never appears in errors, logs or reports.
+	APIKey reask.Secret
+	// Model to ask, e.g. "gpt-4o-mini".
+	Model string
+	// Name overrides the provider's name in reports ("openai/<model>").
+	Name string
+	// Headers are added to every request (OpenAI-Organization, routing
+	// headers of a proxy, …).
+	Headers map[string]string
+	// HTTPClient sends the requests. Default: a client with no overall
+	// timeout (the caller's context bounds each call).
+	HTTPClient *http.Client
+	// MaxResponseBytes bounds a response body. Default DefaultMaxResponseBytes.
+	MaxResponseBytes int64
+	// Clock reads HTTP-date Retry-After headers. Default: the system clock.
+	Clock clock.Clock
+}
+
+// LogValue keeps the API key out of structured logs.
+func (c Config) LogValue() slog.Value {
+	return slog.GroupValue(slog.String("base_url", c.BaseURL), slog.String("model", c.Model),
+		slog.String("api_key", c.APIKey.String()))
+}
+
+// Provider calls an OpenAI-compatible chat completions endpoint.
+type Provider struct {
+	cfg      Config
+	endpoint string
+	name     string
+}
+
+var _ reask.Provider = (*Provider)(nil)
+
+// NewProvider returns a provider for cfg. It does not contact the server.
+func NewProvider(cfg Config) *Provider {
+	if cfg.BaseURL == "" {
+		cfg.BaseURL = DefaultBaseURL
+	}
+	if cfg.HTTPClient == nil {
+		cfg.HTTPClient = &http.Client{}
+	}
+	if cfg.MaxResponseBytes <= 0 {
+		cfg.MaxResponseBytes = DefaultMaxResponseBytes
+	}
+	if cfg.Clock == nil {
+		cfg.Clock = clock.System()
+	}
+	name := cfg.Name
+	if name == "" {
+		name = "openai/" + cfg.Model
+	}
+	return &Provider{cfg: cfg, endpoint: strings.TrimRight(cfg.BaseURL, "/") + "/chat/completions", name: name}
+}
+
+// Name returns "openai/<model>" unless Config.Name says otherwise.
+func (p *Provider) Name() string { return p.name }
+
+// Model returns the configured model.
+func (p *Provider) Model() string { return p.cfg.Model }
+
+// Complete sends one chat completion request.
+func (p *Provider) Complete(ctx context.Context, req *reask.Request) (*reask.Response, error) {
+	body, err := p.encode(req)
+	if err != nil {
+		return nil, fmt.Errorf("%s: encoding the request: %w", p.name, err)
+	}
+	hreq, err := http.NewRequestWithContext(ctx, http.MethodPost, p.endpoint, bytes.NewReader(body))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", p.name, err)
+	}
+	hreq.Header.Set("Content-Type", "application/json")
+	hreq.Header.Set("Accept", "application/json")
+	if p.cfg.APIKey != "" {
+		hreq.Header.Set("Authorization", "Bearer "+p.cfg.APIKey.Reveal())
+	}
+	for k, v := range p.cfg.Headers {
+		hreq.Header.Set(k, v)
+	}
+	hresp, err := p.cfg.HTTPClient.Do(hreq)
+	if err != nil {
+		return nil, scrub(err, p.cfg.APIKey)
+	}
+	defer hresp.Body.Close()
+	data, err := readLimited(hresp.Body, p.cfg.MaxResponseBytes)
+	if err != nil {
+		return nil, fmt.Errorf("%s: reading the response: %w", p.name, err)
+	}
+	now := p.cfg.Clock.Now()
+	snap, _ := ratelimit.ParseOpenAI(hresp.Header)
+	if hresp.StatusCode/100 != 2 {
+		return nil, p.providerError(hresp, data, now, snap)
+	}
+	resp, err := decodeResponse(data)
+	if err != nil {
+		return nil, fmt.Errorf("%s: HTTP %d with an unreadable body: %w", p.name, hresp.StatusCode, err)
+	}
+	resp.RequestID = hresp.Header.Get("x-request-id")
+	resp.RateLimit = snap
+	return resp, nil
+}
+
+func readLimited(r io.Reader, limit int64) ([]byte, error) {
+	data, err := io.ReadAll(io.LimitReader(r, limit+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(data)) > limit {
+		return nil, fmt.Errorf("response body larger than the %d-byte limit", limit)
+	}
+	return data, nil
+}
+
+// scrub removes the API key from an error's text, should a transport ever
+// echo a header back.
+func scrub(err error, key reask.Secret) error {
+	if key == "" || !strings.Contains(err.Error(), key.Reveal()) {
+		return err
+	}
+	return &scrubbedError{msg: strings.ReplaceAll(err.Error(), key.Reveal(), reask.Redacted), err: err}
+}
+
+type scrubbedError struct {
+	msg string
+	err error
+}
+
+func (e *scrubbedError) Error() string { return e.msg }
+func (e *scrubbedError) Unwrap() error { return e.err }
+
+func (p *Provider) providerError(hresp *http.Response, data []byte, now time.Time, snap ratelimit.Snapshot) error {
+	pe := &reask.ProviderError{
+		Provider:   p.name,
+		StatusCode: hresp.StatusCode,
+		RequestID:  hresp.Header.Get("x-request-id"),
+		RateLimit:  snap,
+	}
+	var body struct {
+		Error *struct {
+			Message string          `json:"message"`
+			Type    string          `json:"type"`
+			Code    json.RawMessage `json:"code"`
+			Param   json.RawMessage `json:"param"`
+		} `json:"error"`
+	}
+	if json.Unmarshal(data, &body) == nil && body.Error != nil {
+		pe.Message = body.Error.Message
+		pe.Type = body.Error.Type
+		pe.Code = rawString(body.Error.Code)
+		pe.Param = rawString(body.Error.Param)
+	} else {
+		pe.Message = shorten(strings.TrimSpace(string(data)), 200)
+	}
+	if d, ok := ratelimit.RetryAfter(hresp.Header, now); ok {
+		pe.RetryAfter = d
+	} else if hresp.StatusCode == http.StatusTooManyRequests {
+		// No Retry-After: wait until the exhausted quota is whole again.
+		if d, ok := snap.ResetAfter(); ok {
+			pe.RetryAfter = d
+		}
+	}
+	return pe
+}
+
+// rawString reads a JSON string, number or null as text.
+func rawString(raw json.RawMessage) string {
+	if len(raw) == 0 || string(raw) == "null" {
+		return ""
+	}
+	var s string
+	if json.Unmarshal(raw, &s) == nil {
+		return s
+	}
+	return string(raw)
+}
+
+var errNoChoices = errors.New("the response has no choices")
+
+func shorten(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && s[n]&0xC0 == 0x80 {
+		n--
+	}
+	return s[:n] + "…"
+}

@@ -1,0 +1,181 @@
+package openai
+
+import (
+	"encoding/json"
+	"fmt"
+
+	"github.com/reask/reask"
+)
+
+// The request and response shapes of POST /chat/completions, limited to
+// the fields reask reads or writes.
+
+type wireRequest struct {
+	Model          string          `json:"model"`
+	Messages       []wireMessage   `json:"messages"`
+	Temperature    *float64        `json:"temperature,omitempty"`
+	MaxTokens      int             `json:"max_tokens,omitempty"`
+	ResponseFormat *wireFormat     `json:"response_format,omitempty"`
+	Tools          []wireTool      `json:"tools,omitempty"`
+	ToolChoice     *wireToolChoice `json:"tool_choice,omitempty"`
+}
+
+type wireMessage struct {
+	Role       string         `json:"role"`
+	Content    *string        `json:"content"`
+	ToolCalls  []wireToolCall `json:"tool_calls,omitempty"`
+	ToolCallID string         `json:"tool_call_id,omitempty"`
+}
+
+type wireToolCall struct {
+	ID       string       `json:"id"`
+	Type     string       `json:"type"`
+	Function wireFunction `json:"function"`
+}
+
+type wireFunction struct {
+	Name      string `json:"name"`
+	Arguments string `json:"arguments"`
+}
+
+type wireFormat struct {
+	Type       string          `json:"type"`
+	JSONSchema *wireJSONSchema `json:"json_schema,omitempty"`
+}
+
+type wireJSONSchema struct {
+	Name   string          `json:"name"`
+	Schema json.RawMessage `json:"schema"`
+	Strict bool            `json:"strict,omitempty"`
+}
+
+type wireTool struct {
+	Type     string      `json:"type"`
+	Function wireToolDef `json:"function"`
+}
+
+type wireToolDef struct {
+	Name        string          `json:"name"`
+	Description string          `json:"description,omitempty"`
+	Parameters  json.RawMessage `json:"parameters"`
+	Strict      bool            `json:"strict,omitempty"`
+}
+
+type wireToolChoice struct {
+	Type     string `json:"type"`
+	Function struct {
+		Name string `json:"name"`
+	} `json:"function"`
+}
+
+type wireResponse struct {
+	ID      string `json:"id"`
+	Model   string `json:"model"`
+	Choices []struct {
+		Message struct {
+			Content   *string        `json:"content"`
+			Refusal   *string        `json:"refusal"`
+			ToolCalls []wireToolCall `json:"tool_calls"`
+		} `json:"message"`
+		FinishReason string `json:"finish_reason"`
+	} `json:"choices"`
+	Usage *reask.Usage `json:"usage"`
+}
+
+// encode writes req as a chat completions request body. Fields in
+// req.Extra are passed through, but never override what reask sets.
+func (p *Provider) encode(req *reask.Request) ([]byte, error) {
+	w := wireRequest{
+		Model:       p.cfg.Model,
+		Temperature: req.Temperature,
+		MaxTokens:   req.MaxTokens,
+	}
+	if req.Model != "" {
+		w.Model = req.Model
+	}
+	if w.Model == "" {
+		return nil, fmt.Errorf("no model configured")
+	}
+	w.Messages = make([]wireMessage, len(req.Messages))
+	for i, m := range req.Messages {
+		wm := wireMessage{Role: string(m.Role), ToolCallID: m.ToolCallID}
+		if m.Content != "" || len(m.ToolCalls) == 0 {
+			c := m.Content
+			wm.Content = &c
+		}
+		for _, tc := range m.ToolCalls {
+			wm.ToolCalls = append(wm.ToolCalls, wireToolCall{ID: tc.ID, Type: "function",
+				Function: wireFunction{Name: tc.Name, Arguments: tc.Arguments}})
+		}
+		w.Messages[i] = wm
+	}
+	if len(req.Schema) > 0 {
+		name := req.SchemaName
+		if name == "" {
+			name = "result"
+		}
+		switch req.Mode {
+		case reask.ModeJSONSchema, "":
+			w.ResponseFormat = &wireFormat{Type: "json_schema",
+				JSONSchema: &wireJSONSchema{Name: name, Schema: req.Schema, Strict: req.Strict}}
+		case reask.ModeJSONObject:
+			w.ResponseFormat = &wireFormat{Type: "json_object"}
+		case reask.ModeTools:
+			w.Tools = []wireTool{{Type: "function", Function: wireToolDef{
+				Name: name, Description: "Record the information extracted from the text.",
+				Parameters: req.Schema, Strict: req.Strict}}}
+			w.ToolChoice = &wireToolChoice{Type: "function"}
+			w.ToolChoice.Function.Name = name
+		case reask.ModeText:
+		default:
+			return nil, fmt.Errorf("unknown mode %q", req.Mode)
+		}
+	}
+	body, err := json.Marshal(w)
+	if err != nil || len(req.Extra) == 0 {
+		return body, err
+	}
+	return mergeExtra(body, req.Extra)
+}
+
+// mergeExtra adds extra's fields to the JSON object body, keeping body's own.
+func mergeExtra(body []byte, extra map[string]json.RawMessage) ([]byte, error) {
+	var obj map[string]json.RawMessage
+	if err := json.Unmarshal(body, &obj); err != nil {
+		return nil, err
+	}
+	for k, v := range extra {
+		if _, ours := obj[k]; !ours {
+			obj[k] = v
+		}
+	}
+	return json.Marshal(obj)
+}
+
+func decodeResponse(data []byte) (*reask.Response, error) {
+	var w wireResponse
+	if err := json.Unmarshal(data, &w); err != nil {
+		return nil, err
+	}
+	if len(w.Choices) == 0 {
+		return nil, errNoChoices
+	}
+	ch := w.Choices[0]
+	resp := &reask.Response{FinishReason: ch.FinishReason, Model: w.Model}
+	if ch.Message.Content != nil {
+		resp.Content = *ch.Message.Content
+	}
+	if ch.Message.Refusal != nil {
+		resp.Refusal = *ch.Message.Refusal
+	}
+	for _, tc := range ch.Message.ToolCalls {
+		resp.ToolCalls = append(resp.ToolCalls, reask.ToolCall{ID: tc.ID, Name: tc.Function.Name, Arguments: tc.Function.Arguments})
+	}
+	if w.Usage != nil {
+		resp.Usage = *w.Usage
+		if resp.Usage.TotalTokens == 0 {
+			resp.Usage.TotalTokens = resp.Usage.PromptTokens + resp.Usage.CompletionTokens
+		}
+	}
+	return resp, nil
+}

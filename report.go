@@ -1,0 +1,113 @@
+package reask
+
+import (
+	"encoding/json"
+	"time"
+
+	"github.com/reask/reask/repair"
+	"github.com/reask/reask/schema"
+)
+
+// Report tells what one extraction cost and what went wrong on the way. It
+// is returned with every result and inside every *ExhaustedError. It never
+// holds secrets.
+type Report struct {
+	// Provider is the Name of the provider that produced the final answer
+	// (or was last tried).
+	Provider string `json:"provider"`
+	// Mode of the final attempt.
+	Mode Mode `json:"mode"`
+	// Attempts counts content attempts: answers received and checked. It is
+	// at most MaxAttempts.
+	Attempts int `json:"attempts"`
+	// Calls counts provider calls, including those that failed in transport
+	// and were retried; Calls >= Attempts.
+	Calls int `json:"calls"`
+	// Outcome of the whole extraction: KindOK or the last failure's kind.
+	Outcome Kind `json:"outcome"`
+	// Records has one entry per attempt, in order.
+	Records []Attempt `json:"records"`
+	// Usage sums every call.
+	Usage Usage `json:"usage"`
+	// WastedTokens are the tokens spent on attempts whose answer was not
+	// used (every attempt but the successful one).
+	WastedTokens int `json:"wasted_tokens"`
+	// Backoff is the total time spent waiting before retries (backoff,
+	// Retry-After, rate-limit pacing).
+	Backoff time.Duration `json:"backoff_ns"`
+	// Duration is the wall time of the whole extraction.
+	Duration time.Duration `json:"duration_ns"`
+	// Switches lists every change of mode or model the adaptive strategy made.
+	Switches []Switch `json:"switches,omitempty"`
+}
+
+// Repairs returns every local fix applied over all attempts.
+func (r *Report) Repairs() []repair.Fix {
+	var out []repair.Fix
+	for _, a := range r.Records {
+		out = append(out, a.Repairs...)
+	}
+	return out
+}
+
+// Attempt records one content attempt: the calls it took and what became of
+// its answer.
+type Attempt struct {
+	// Number counts from 1.
+	Number int `json:"number"`
+	// Provider and Mode used for this attempt.
+	Provider string `json:"provider"`
+	Mode     Mode   `json:"mode"`
+	// Outcome is KindOK, a content failure kind, or the transport failure
+	// that ended the attempt.
+	Outcome Kind `json:"outcome"`
+	// Message explains a failure in one line.
+	Message string `json:"message,omitempty"`
+	// Calls are the provider calls of this attempt; all but the last failed
+	// in transport.
+	Calls []Call `json:"calls"`
+	// Repairs applied to this attempt's answer.
+	Repairs []repair.Fix `json:"repairs,omitempty"`
+	// Violations of the schema (or of Validate) by this attempt's answer.
+	Violations []schema.Violation `json:"violations,omitempty"`
+	// Usage of this attempt's calls.
+	Usage Usage `json:"usage"`
+	// Raw is the answer as received, shortened for the report.
+	Raw string `json:"raw,omitempty"`
+	// Duration of the attempt, calls and waits included.
+	Duration time.Duration `json:"duration_ns"`
+}
+
+// Call records one provider call.
+type Call struct {
+	// Outcome is KindOK when an answer came back, else the transport failure.
+	Outcome Kind `json:"outcome"`
+	// Status is the HTTP status when the provider answered with an error.
+	Status int `json:"status,omitempty"`
+	// Message explains a failure.
+	Message string `json:"message,omitempty"`
+	// Waited is the time spent waiting before this call (backoff,
+	// Retry-After, rate-limit pacing).
+	Waited time.Duration `json:"waited_ns,omitempty"`
+	// Duration of the call itself.
+	Duration time.Duration `json:"duration_ns"`
+	// RequestID is the provider's request id.
+	RequestID string `json:"request_id,omitempty"`
+}
+
+// Switch records a change of strategy between attempts.
+type Switch struct {
+	// After is the attempt number after which the switch was made.
+	After int `json:"after"`
+	// What changed: "mode", "model" or "feedback".
+	What string `json:"what"`
+	From string `json:"from"`
+	To   string `json:"to"`
+	// Reason in a few words.
+	Reason string `json:"reason"`
+}
+
+// MarshalIndent renders the report as indented JSON.
+func (r *Report) MarshalIndent() ([]byte, error) {
+	return json.MarshalIndent(r, "", "  ")
+}
