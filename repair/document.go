@@ -357,7 +357,7 @@ func (d *document) scalar(pos int) *candidate {
 		return nil
 	}
 	for _, f := range p.fixes[from:] {
-		if f.Path == "" && (f.Kind == KindUnquotedString || f.Kind == KindRegex) && f.Offset == pos {
+		if f.Path == "" && f.Kind == KindUnquotedString && f.Offset == pos {
 			return nil // a bare word is prose
 		}
 	}

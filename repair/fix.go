@@ -37,6 +37,7 @@ const (
 	KindPythonLiteral   Kind = "python_literal"    // True, False, None
 	KindLiteralCase     Kind = "literal_case"      // TRUE, Null, …
 	KindUndefined       Kind = "undefined"         // undefined: null
+	KindPythonTuple     Kind = "python_tuple"      // (1, 2) as [1, 2]; (1) as 1
 
 	// Structure.
 	KindComment           Kind = "comment"            // // … and /* … */ and # …

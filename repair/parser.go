@@ -283,10 +283,10 @@ func unicodeSpace(b []byte) int {
 	switch {
 	case b[0] == 0xE1 && b[1] == 0xA0 && b[2] == 0x8E, // U+180E
 		b[0] == 0xE2 && b[1] == 0x80 && b[2] >= 0x80 && b[2] <= 0x8B, // U+2000–U+200B
-		b[0] == 0xE2 && b[1] == 0x80 && b[2] == 0xAF, // U+202F
-		b[0] == 0xE2 && b[1] == 0x81 && b[2] == 0x9F, // U+205F
-		b[0] == 0xE3 && b[1] == 0x80 && b[2] == 0x80, // U+3000
-		b[0] == 0xEF && b[1] == 0xBB && b[2] == 0xBF: // U+FEFF
+		b[0] == 0xE2 && b[1] == 0x80 && b[2] == 0xAF,                 // U+202F
+		b[0] == 0xE2 && b[1] == 0x81 && b[2] == 0x9F,                 // U+205F
+		b[0] == 0xE3 && b[1] == 0x80 && b[2] == 0x80,                 // U+3000
+		b[0] == 0xEF && b[1] == 0xBB && b[2] == 0xBF:                 // U+FEFF
 		return 3
 	}
 	return 0
@@ -307,6 +307,8 @@ func (p *parser) value() (int32, error) {
 		return p.number()
 	case c == '/':
 		return p.regex()
+	case c == '(':
+		return p.tuple()
 	}
 	if _, _, ok := quoteAt(p.src, p.pos, p.end); ok {
 		return p.stringValue()
@@ -315,6 +317,57 @@ func (p *parser) value() (int32, error) {
 		return -1, p.syntaxError(p.pos, "unexpected %s, expected a value", describeByte(p.src, p.pos))
 	}
 	return p.word()
+}
+
+// tuple parses a Python tuple: (1, 2) is the array [1, 2], () the empty
+// array, and (1) — parentheses around one value without a comma — the
+// value itself.
+func (p *parser) tuple() (int32, error) {
+	start := p.pos
+	if p.depth >= p.maxDepth {
+		return -1, p.tooDeep(start)
+	}
+	p.depth++
+	defer func() { p.depth-- }()
+	arr := p.addContainer(kindArray, start)
+	p.pos++
+	p.open = append(p.open, ')')
+	defer func() { p.open = p.open[:len(p.open)-1] }()
+	var index int32
+	commas := false
+	for {
+		p.space()
+		if p.atEnd() {
+			return arr, p.unclosed(arr, ')')
+		}
+		c := p.src[p.pos]
+		if c == ')' {
+			p.pos++
+			break
+		}
+		if c == ',' {
+			commas = true
+			p.pos++
+			continue
+		}
+		if c == ']' || c == '}' {
+			return arr, p.syntaxError(p.pos, "unexpected %q inside parentheses", c)
+		}
+		p.path = append(p.path, segment{key: -1, index: index})
+		val, err := p.value()
+		p.path = p.path[:len(p.path)-1]
+		if err != nil {
+			return arr, err
+		}
+		p.appendChild(arr, val)
+		index++
+	}
+	if index == 1 && !commas {
+		p.fix(KindPythonTuple, start, p.slice(start, p.pos), "")
+		return p.nodes[arr].lo, nil
+	}
+	p.fix(KindPythonTuple, start, "(", "[")
+	return arr, nil
 }
 
 // object parses an object starting at '{'.
@@ -351,6 +404,12 @@ func (p *parser) object() (int32, error) {
 			p.pos++
 			continue
 		case p.ellipsis():
+			continue
+		case c == '{' && p.inArray():
+			// [{"a": 1, {"a": 2}]: the object was left open.
+			p.fix(KindMissingBracket, p.pos, "", "}")
+			return obj, nil
+		case p.strayWord():
 			continue
 		}
 
@@ -412,6 +471,11 @@ func (p *parser) object() (int32, error) {
 			}
 		case c == '}' || c == ']':
 			// Handled at the top of the loop.
+		case c == '{' && p.inArray():
+			// [{"a": 1 {"a": 2}]: the object was left open.
+			p.fix(KindMissingBracket, p.pos, "", "}")
+			return obj, nil
+		case p.strayWord():
 		case startsKey(p.src, p.pos, p.end):
 			p.fix(KindMissingComma, p.pos, "", ",")
 		default:
@@ -501,32 +565,89 @@ func (p *parser) unclosed(c int32, closer byte) error {
 }
 
 // wrongCloser handles a closing bracket at p.pos that does not match the
-// container being parsed (want). When it closes an enclosing container,
-// this one was left open: it is closed here and the bracket left for the
-// enclosing one, unless a comma follows (then the bracket was a typo for
-// want). Otherwise the bracket is a typo for want. It reports whether the
-// container is done.
+// container being parsed (want), and reports whether that container is
+// done.
+//
+// When the bracket closes an enclosing container, this one was left open
+// ({"a": [1, 2}): it is closed here and the bracket left to the enclosing
+// one — unless the enclosing one is the outermost and a comma follows, as
+// in {"a": [1, 2}, "b": 3}, where the bracket was a typo for want. A
+// bracket that closes nothing open is a typo for want, or, before a comma,
+// one too many ([{"a": 1}}, {"a": 2}]) and dropped.
 func (p *parser) wrongCloser(c int32, want byte) bool {
 	got := p.src[p.pos]
-	enclosing := false
+	enclosing := -1
 	for i := len(p.open) - 2; i >= 0; i-- {
 		if p.open[i] == got {
-			enclosing = true
+			enclosing = i
 			break
 		}
 	}
-	if enclosing {
-		j := p.pos + 1
-		for j < p.end && isSpace(p.src[j]) {
-			j++
-		}
-		if j >= p.end || p.src[j] != ',' {
-			p.fix(KindMissingBracket, p.pos, "", string(want))
-			return true
-		}
+	j := p.pos + 1
+	for j < p.end && isSpace(p.src[j]) {
+		j++
+	}
+	comma := j < p.end && p.src[j] == ','
+	switch {
+	case enclosing > 0 || (enclosing == 0 && !comma):
+		p.fix(KindMissingBracket, p.pos, "", string(want))
+		return true
+	case enclosing < 0 && comma:
+		p.fix(KindMismatchedBracket, p.pos, string(got), "")
+		p.pos = j + 1
+		return false
 	}
 	p.fix(KindMismatchedBracket, p.pos, string(got), string(want))
 	p.pos++
+	return true
+}
+
+// inArray reports whether the container being parsed is directly inside
+// an array.
+func (p *parser) inArray() bool {
+	return len(p.open) >= 2 && p.open[len(p.open)-2] == ']'
+}
+
+// strayWord skips a bare word in an object where a key belongs when a
+// quoted key follows it ({"a": 1, COMMENT "b": 2}) or the object ends
+// ({"a": 1 AAAA}): text that is neither key nor value. It reports whether
+// it skipped one.
+func (p *parser) strayWord() bool {
+	s := p.pos
+	i := s
+	for i < p.end && isWordByte(p.src[i]) && p.src[i] < 0x80 {
+		i++
+	}
+	if i == s {
+		return false
+	}
+	j := i
+	for j < p.end && (p.src[j] == ' ' || p.src[j] == '\t') {
+		j++
+	}
+	if j >= p.end {
+		return false
+	}
+	switch {
+	case p.src[j] == '}':
+	case p.src[j] == '"' || p.src[j] == '\'':
+		cls, w, _ := quoteAt(p.src, j, p.end)
+		k := j + w
+		for k < p.end && closeAt(p.src, k, p.end, cls) == 0 && p.src[k] != '\n' {
+			k++
+		}
+		if k >= p.end || p.src[k] == '\n' {
+			return false
+		}
+		k = p.skipQuiet(k+1, false)
+		if k >= p.end || p.src[k] != ':' {
+			return false
+		}
+	default:
+		return false
+	}
+	p.fix(KindSurroundingProse, s, string(p.src[s:i]), "")
+	p.pos = j
 	return true
 }
 
@@ -611,17 +732,15 @@ func (p *parser) number() (int32, error) {
 		}
 	}
 	intStart := i
-	for i < p.end && isDigit(b[i]) {
-		i++
-	}
+	i, underscores := p.digits(i)
 	intEnd := i
 	fracStart, fracEnd := -1, -1
 	if i < p.end && b[i] == '.' {
 		i++
 		fracStart = i
-		for i < p.end && isDigit(b[i]) {
-			i++
-		}
+		var u bool
+		i, u = p.digits(i)
+		underscores = underscores || u
 		fracEnd = i
 	}
 	expStart, expDigits := -1, 0
@@ -659,7 +778,7 @@ func (p *parser) number() (int32, error) {
 		return -1, p.truncated(false)
 	}
 	p.pos = end
-	if b[s] != '+' && intDigits > 0 && !incomplete {
+	if b[s] != '+' && intDigits > 0 && !incomplete && !underscores {
 		n := p.addText(kindNumber, s, s, end)
 		p.closingQuoteAfterToken()
 		return n, nil
@@ -672,11 +791,11 @@ func (p *parser) number() (int32, error) {
 	if intDigits == 0 {
 		p.aux = append(p.aux, '0')
 	} else {
-		p.aux = append(p.aux, b[intStart:intEnd]...)
+		p.aux = appendDigits(p.aux, b[intStart:intEnd])
 	}
 	if fracDigits > 0 {
 		p.aux = append(p.aux, '.')
-		p.aux = append(p.aux, b[fracStart:fracEnd]...)
+		p.aux = appendDigits(p.aux, b[fracStart:fracEnd])
 	}
 	if expStart >= 0 && expDigits > 0 {
 		p.aux = append(p.aux, b[expStart:end]...)
@@ -687,11 +806,41 @@ func (p *parser) number() (int32, error) {
 	return n, nil
 }
 
+// digits reads digits from i, with single underscores between digits as
+// Python and Rust write them (1_000), and reports whether it saw one.
+func (p *parser) digits(i int) (int, bool) {
+	b := p.src
+	underscore := false
+	for i < p.end {
+		if isDigit(b[i]) {
+			i++
+			continue
+		}
+		if b[i] == '_' && i > 0 && isDigit(b[i-1]) && i+1 < p.end && isDigit(b[i+1]) {
+			underscore = true
+			i++
+			continue
+		}
+		break
+	}
+	return i, underscore
+}
+
+// appendDigits appends digits without underscores.
+func appendDigits(dst, digits []byte) []byte {
+	for _, c := range digits {
+		if c != '_' {
+			dst = append(dst, c)
+		}
+	}
+	return dst
+}
+
 // endsNumber reports whether the byte at i can follow a number.
 func (p *parser) endsNumber(i int) bool {
 	c := p.src[i]
 	switch c {
-	case ' ', '\t', '\n', '\r', ',', ']', '}', ')', ';':
+	case ' ', '\t', '\n', '\r', ',', ']', '}', ')', ';', '{', '[':
 		return true
 	case '/':
 		return i+1 < p.end && (p.src[i+1] == '/' || p.src[i+1] == '*')
@@ -889,12 +1038,15 @@ func (p *parser) unquoted(s int, isKey bool) (int32, error) {
 func (p *parser) regex() (int32, error) {
 	s := p.pos
 	i := s + 1
-	for i < p.end && p.src[i] != '/' {
-		if p.src[i] == '\\' {
+	class := false // inside [...], where '/' does not end the regex
+	for i < p.end && (class || p.src[i] != '/') && p.src[i] != '\n' {
+		switch p.src[i] {
+		case '\\':
 			i++
-		}
-		if i < p.end && p.src[i] == '\n' {
-			break
+		case '[':
+			class = true
+		case ']':
+			class = false
 		}
 		i++
 	}
@@ -902,6 +1054,9 @@ func (p *parser) regex() (int32, error) {
 		return p.unquoted(s, false)
 	}
 	i++
+	for i < p.end && (p.src[i] >= 'a' && p.src[i] <= 'z') { // flags
+		i++
+	}
 	p.pos = i
 	lo := len(p.aux)
 	p.aux = append(p.aux, '"')

@@ -143,6 +143,12 @@ func (p *parser) stringValue() (int32, error) {
 			return n, nil
 		}
 		k := p.skipQuiet(j+1, true)
+		if k < p.end && (p.src[k] == ',' || p.src[k] == ']' || p.src[k] == '}') {
+			// "hello +]: a + with nothing to join.
+			p.fix(KindStringConcatenation, j, "+", "")
+			p.pos = j + 1
+			return n, nil
+		}
 		if k >= p.end {
 			return n, nil
 		}
@@ -279,7 +285,7 @@ func (p *parser) scanQuoted(a int, cls quoteClass) (status, contentEnd, next int
 // its closing quote rather than being cut off, as in ["abc].
 func (p *parser) endsWithDelimiter(a int) bool {
 	i := p.end - 1
-	for i >= a && isSpace(p.src[i]) {
+	for i >= a && (isSpace(p.src[i]) || p.src[i] == '`') { // and a closing fence
 		i--
 	}
 	return i >= a && isDelimiter(p.src[i])
@@ -385,6 +391,19 @@ func (p *parser) emitString(s, a, e int, cls quoteClass, closed bool) int32 {
 	if cls == quoteDouble && closed && cleanString(b[a:e]) {
 		return p.addText(kindString, s, s, e+1)
 	}
+	closeAt := e // where the closing quote is, when closed
+	if closed {
+		// A raw line break right before the closing quote is layout: the
+		// model put the quote on the next line.
+		t := e
+		for t > a && isSpace(b[t-1]) {
+			t--
+		}
+		if bytesContain(b[t:e], '\n') {
+			p.fix(KindControlCharacter, t, oneLine(b[t:e])+`"`, `"`)
+			e = t
+		}
+	}
 	lo := len(p.aux)
 	p.aux = append(p.aux, '"')
 	var found int
@@ -462,8 +481,8 @@ func (p *parser) emitString(s, a, e int, cls quoteClass, closed bool) int32 {
 	out := string(p.aux[lo:])
 	srcEnd := e
 	if closed {
-		_, w, _ := quoteAtClose(b, e, p.end)
-		srcEnd = e + w
+		_, w, _ := quoteAtClose(b, closeAt, p.end)
+		srcEnd = closeAt + w
 	}
 	orig := string(b[s:srcEnd])
 	switch cls {
@@ -490,6 +509,15 @@ func (p *parser) emitString(s, a, e int, cls quoteClass, closed bool) int32 {
 		p.fix(KindInvalidUTF8, offs[bitIndex(sfUTF8)], "", "\uFFFD")
 	}
 	return n
+}
+
+func bytesContain(b []byte, c byte) bool {
+	for _, x := range b {
+		if x == c {
+			return true
+		}
+	}
+	return false
 }
 
 // quoteAtClose returns the width of the quote at b[i] (any class).
