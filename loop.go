@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 )
 
@@ -217,11 +218,12 @@ func pathsOf(cerr *ContentError) []string {
 }
 
 // takeContent returns the answer to check and the assistant message to
-// replay if it fails. In tools mode the answer is the forced call's
-// arguments; a model that answered in text instead is checked as text.
+// replay if it fails. In tools mode — and with providers that deliver
+// structured output as a tool call in any mode — the answer is the first
+// call's arguments; a model that answered in text instead is checked as text.
 func takeContent(resp *Response, mode Mode) (string, Message) {
 	answer := Message{Role: RoleAssistant, Content: resp.Content, ToolCalls: resp.ToolCalls}
-	if mode == ModeTools && len(resp.ToolCalls) > 0 {
+	if len(resp.ToolCalls) > 0 && (mode == ModeTools || strings.TrimSpace(resp.Content) == "") {
 		return resp.ToolCalls[0].Arguments, answer
 	}
 	return resp.Content, answer

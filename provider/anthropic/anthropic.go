@@ -1,0 +1,188 @@
+// Package anthropic is a reask.Provider for Anthropic's Messages API.
+//
+// Structured output goes through tool use: the schema becomes a tool's
+// input_schema and tool_choice forces the call, so ModeJSONSchema and
+// ModeTools both use it; ModeJSONObject and ModeText put the schema in the
+// prompt and read JSON from the text. A re-ask answers every tool_use block
+// of the failed answer with a tool_result (is_error: true) — the API rejects
+// a conversation that leaves one unanswered.
+//
+// Like package openai it is a thin net/http client rather than the official
+// SDK, for the same reasons: reask owns retries (the SDK retries by
+// default), reads every rate-limit header (anthropic-ratelimit-*,
+// retry-after) on successes and failures, and needs the raw error type
+// (overloaded_error on 529, rate_limit_error on 429).
+package anthropic
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/reask/reask"
+	"github.com/reask/reask/clock"
+	"github.com/reask/reask/ratelimit"
+)
+
+// Defaults.
+const (
+	DefaultBaseURL          = "https://api.anthropic.com"
+	DefaultVersion          = "2023-06-01"
+	DefaultMaxTokens        = 4096
+	DefaultMaxResponseBytes = 32 << 20
+)
+
+// Config configures a Provider. Model is required.
+type Config struct {
+	// BaseURL of the API, without the version path. Default DefaultBaseURL.
+	BaseURL string
+	// APIKey is sent as x-api-key. It never appears in errors, logs or reports.
+	APIKey reask.Secret
+	// Model to ask, e.g. "claude-sonnet-4-5".
+	Model string
+	// Name overrides the provider's name in reports ("anthropic/<model>").
+	Name string
+	// Version is the anthropic-version header. Default DefaultVersion.
+	Version string
+	// MaxTokens is sent when the request does not bound the answer itself;
+	// the API requires a value. Default DefaultMaxTokens.
+	MaxTokens int
+	// Headers are added to every request (anthropic-beta, …).
+	Headers map[string]string
+	// HTTPClient sends the requests. Default: a client without timeout.
+	HTTPClient *http.Client
+	// MaxResponseBytes bounds a response body. Default DefaultMaxResponseBytes.
+	MaxResponseBytes int64
+	// Clock dates rate-limit resets. Default: the system clock.
+	Clock clock.Clock
+}
+
+// LogValue keeps the API key out of structured logs.
+func (c Config) LogValue() slog.Value {
+	return slog.GroupValue(slog.String("base_url", c.BaseURL), slog.String("model", c.Model),
+		slog.String("api_key", c.APIKey.String()))
+}
+
+// Provider calls the Messages API.
+type Provider struct {
+	cfg      Config
+	endpoint string
+	name     string
+}
+
+var _ reask.Provider = (*Provider)(nil)
+
+// NewProvider returns a provider for cfg. It does not contact the server.
+func NewProvider(cfg Config) *Provider {
+	if cfg.BaseURL == "" {
+		cfg.BaseURL = DefaultBaseURL
+	}
+	if cfg.Version == "" {
+		cfg.Version = DefaultVersion
+	}
+	if cfg.MaxTokens <= 0 {
+		cfg.MaxTokens = DefaultMaxTokens
+	}
+	if cfg.HTTPClient == nil {
+		cfg.HTTPClient = &http.Client{}
+	}
+	if cfg.MaxResponseBytes <= 0 {
+		cfg.MaxResponseBytes = DefaultMaxResponseBytes
+	}
+	if cfg.Clock == nil {
+		cfg.Clock = clock.System()
+	}
+	name := cfg.Name
+	if name == "" {
+		name = "anthropic/" + cfg.Model
+	}
+	base := strings.TrimRight(cfg.BaseURL, "/")
+	base = strings.TrimSuffix(base, "/v1")
+	return &Provider{cfg: cfg, endpoint: base + "/v1/messages", name: name}
+}
+
+// Name returns "anthropic/<model>" unless Config.Name says otherwise.
+func (p *Provider) Name() string { return p.name }
+
+// Complete sends one Messages API request.
+func (p *Provider) Complete(ctx context.Context, req *reask.Request) (*reask.Response, error) {
+	body, err := p.encode(req)
+	if err != nil {
+		return nil, fmt.Errorf("%s: encoding the request: %w", p.name, err)
+	}
+	hreq, err := http.NewRequestWithContext(ctx, http.MethodPost, p.endpoint, bytes.NewReader(body))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", p.name, err)
+	}
+	hreq.Header.Set("Content-Type", "application/json")
+	hreq.Header.Set("anthropic-version", p.cfg.Version)
+	if p.cfg.APIKey != "" {
+		hreq.Header.Set("x-api-key", p.cfg.APIKey.Reveal())
+	}
+	for k, v := range p.cfg.Headers {
+		hreq.Header.Set(k, v)
+	}
+	hresp, err := p.cfg.HTTPClient.Do(hreq)
+	if err != nil {
+		return nil, err
+	}
+	defer hresp.Body.Close()
+	data, err := io.ReadAll(io.LimitReader(hresp.Body, p.cfg.MaxResponseBytes+1))
+	if err != nil {
+		return nil, fmt.Errorf("%s: reading the response: %w", p.name, err)
+	}
+	if int64(len(data)) > p.cfg.MaxResponseBytes {
+		return nil, fmt.Errorf("%s: response body larger than the %d-byte limit", p.name, p.cfg.MaxResponseBytes)
+	}
+	now := p.cfg.Clock.Now()
+	snap, _ := ratelimit.ParseAnthropic(hresp.Header, now)
+	requestID := hresp.Header.Get("request-id")
+	if hresp.StatusCode/100 != 2 {
+		return nil, p.providerError(hresp, data, now, snap, requestID)
+	}
+	resp, err := decodeResponse(data)
+	if err != nil {
+		return nil, fmt.Errorf("%s: HTTP %d with an unreadable body: %w", p.name, hresp.StatusCode, err)
+	}
+	resp.RequestID = requestID
+	resp.RateLimit = snap
+	return resp, nil
+}
+
+func (p *Provider) providerError(hresp *http.Response, data []byte, now time.Time, snap ratelimit.Snapshot, requestID string) error {
+	pe := &reask.ProviderError{Provider: p.name, StatusCode: hresp.StatusCode, RequestID: requestID, RateLimit: snap}
+	var body struct {
+		Error *struct {
+			Type    string `json:"type"`
+			Message string `json:"message"`
+		} `json:"error"`
+	}
+	if json.Unmarshal(data, &body) == nil && body.Error != nil {
+		pe.Type = body.Error.Type
+		pe.Message = body.Error.Message
+		// Anthropic has no separate code; a quota problem shows in the message.
+		if pe.Type == "billing_error" || strings.Contains(strings.ToLower(pe.Message), "credit balance") {
+			pe.Code = "insufficient_quota"
+		}
+	} else {
+		msg := strings.TrimSpace(string(data))
+		if len(msg) > 200 {
+			msg = msg[:200] + "…"
+		}
+		pe.Message = msg
+	}
+	if d, ok := ratelimit.RetryAfter(hresp.Header, now); ok {
+		pe.RetryAfter = d
+	} else if hresp.StatusCode == http.StatusTooManyRequests {
+		if d, ok := snap.ResetAfter(); ok {
+			pe.RetryAfter = d
+		}
+	}
+	return pe
+}

@@ -1,0 +1,165 @@
+package anthropic_test
+
+import (
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/reask/reask"
+	"github.com/reask/reask/clock"
+	"github.com/reask/reask/provider/anthropic"
+)
+
+type Person struct {
+	Name string `json:"name"`
+	Age  int    `json:"age"`
+}
+
+type answer struct {
+	status int
+	header map[string]string
+	body   string
+}
+
+// server answers with the given answers in order and records the requests.
+type server struct {
+	mu      sync.Mutex
+	answers []answer
+	reqs    []map[string]any
+	headers []http.Header
+}
+
+func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	var req map[string]any
+	b, _ := io.ReadAll(r.Body)
+	_ = json.Unmarshal(b, &req)
+	s.mu.Lock()
+	n := len(s.reqs)
+	s.reqs = append(s.reqs, req)
+	s.headers = append(s.headers, r.Header.Clone())
+	s.mu.Unlock()
+	if r.URL.Path != "/v1/messages" {
+		http.Error(w, "wrong path "+r.URL.Path, 404)
+		return
+	}
+	a := s.answers[n]
+	for k, v := range a.header {
+		w.Header().Set(k, v)
+	}
+	w.Header().Set("request-id", "req_test")
+	if a.status == 0 {
+		a.status = 200
+	}
+	w.WriteHeader(a.status)
+	io.WriteString(w, a.body)
+}
+
+func toolUse(id, input string) string {
+	return `{"id":"msg_1","type":"message","role":"assistant","model":"claude-test","stop_reason":"tool_use",
+	"content":[{"type":"tool_use","id":"` + id + `","name":"person","input":` + input + `}],
+	"usage":{"input_tokens":50,"output_tokens":10}}`
+}
+
+func TestReaskAnswersEveryToolUse(t *testing.T) {
+	s := &server{answers: []answer{
+		{status: 529, body: `{"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}`},
+		{body: toolUse("toolu_1", `{"name":"Mike"}`)},
+		{body: toolUse("toolu_2", `{"name":"Mike","age":45}`), header: map[string]string{
+			"anthropic-ratelimit-requests-limit": "50", "anthropic-ratelimit-requests-remaining": "49",
+			"anthropic-ratelimit-requests-reset": "2026-01-02T03:04:06Z"}},
+	}}
+	srv := httptest.NewServer(s)
+	defer srv.Close()
+	clk := clock.NewFake(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC))
+	p := anthropic.NewProvider(anthropic.Config{BaseURL: srv.URL, APIKey: "sk-ant-secret", Model: "claude-test", Clock: clk})
+	c := reask.New(p, reask.WithClock(clk), reask.WithRandom(func() float64 { return 0.5 }))
+	got, rep, err := reask.Extract[Person](t.Context(), c, "Mike (45)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got != (Person{"Mike", 45}) {
+		t.Errorf("got %+v", got)
+	}
+	if rep.Calls != 3 || rep.Attempts != 2 || rep.Records[0].Calls[0].Outcome != reask.KindServer {
+		t.Errorf("calls %d attempts %d first call %s", rep.Calls, rep.Attempts, rep.Records[0].Calls[0].Outcome)
+	}
+	if sl := clk.Sleeps(); len(sl) != 1 {
+		t.Errorf("sleeps %v, want one backoff after the 529", sl)
+	}
+	first := s.reqs[0]
+	if first["system"] == "" || first["max_tokens"] != 4096.0 || first["model"] != "claude-test" {
+		t.Errorf("first request %v", first)
+	}
+	if tc := first["tool_choice"].(map[string]any); tc["type"] != "tool" || tc["name"] != "person" {
+		t.Errorf("tool_choice %v", tc)
+	}
+	if h := s.headers[0]; h.Get("x-api-key") != "sk-ant-secret" || h.Get("anthropic-version") != "2023-06-01" {
+		t.Errorf("headers %v", h)
+	}
+	msgs := s.reqs[2]["messages"].([]any)
+	if len(msgs) != 3 {
+		t.Fatalf("re-ask has %d messages, want user, assistant, user", len(msgs))
+	}
+	asst := msgs[1].(map[string]any)["content"].([]any)[0].(map[string]any)
+	if asst["type"] != "tool_use" || asst["id"] != "toolu_1" {
+		t.Errorf("assistant turn %v", asst)
+	}
+	res := msgs[2].(map[string]any)["content"].([]any)[0].(map[string]any)
+	if res["type"] != "tool_result" || res["tool_use_id"] != "toolu_1" || res["is_error"] != true ||
+		!strings.Contains(res["content"].(string), "/age: missing required field") {
+		t.Errorf("tool_result %v", res)
+	}
+}
+
+func TestErrors(t *testing.T) {
+	tests := []struct {
+		name   string
+		a      answer
+		kind   string
+		status int
+		retry  time.Duration
+	}{
+		{"rate limit with retry-after", answer{status: 429, header: map[string]string{"retry-after": "3"},
+			body: `{"type":"error","error":{"type":"rate_limit_error","message":"slow down"}}`}, "rate_limit_error", 429, 3 * time.Second},
+		{"billing", answer{status: 400, body: `{"type":"error","error":{"type":"invalid_request_error","message":"Your credit balance is too low"}}`}, "invalid_request_error", 400, 0},
+		{"auth", answer{status: 401, body: `{"type":"error","error":{"type":"authentication_error","message":"invalid x-api-key"}}`}, "authentication_error", 401, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := &server{answers: []answer{tt.a}}
+			srv := httptest.NewServer(s)
+			defer srv.Close()
+			p := anthropic.NewProvider(anthropic.Config{BaseURL: srv.URL + "/v1", APIKey: "sk-ant-secret", Model: "m"})
+			_, err := p.Complete(t.Context(), &reask.Request{Messages: []reask.Message{{Role: reask.RoleUser, Content: "hi"}}})
+			pe, ok := err.(*reask.ProviderError)
+			if !ok {
+				t.Fatalf("error %T %v", err, err)
+			}
+			if pe.Type != tt.kind || pe.StatusCode != tt.status || pe.RetryAfter != tt.retry || pe.RequestID != "req_test" {
+				t.Errorf("got %+v", pe)
+			}
+			if strings.Contains(pe.Error(), "sk-ant-secret") {
+				t.Errorf("key leaked: %v", pe)
+			}
+		})
+	}
+}
+
+func TestStopReasons(t *testing.T) {
+	s := &server{answers: []answer{{body: `{"content":[{"type":"text","text":"{\"name\":"}],"stop_reason":"max_tokens","usage":{"input_tokens":5,"output_tokens":7}}`}}}
+	srv := httptest.NewServer(s)
+	defer srv.Close()
+	p := anthropic.NewProvider(anthropic.Config{BaseURL: srv.URL, Model: "m"})
+	resp, err := p.Complete(t.Context(), &reask.Request{Messages: []reask.Message{{Role: reask.RoleUser, Content: "hi"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.FinishReason != "length" || resp.Content != `{"name":` || resp.Usage.TotalTokens != 12 {
+		t.Errorf("got %+v", resp)
+	}
+}

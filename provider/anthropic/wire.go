@@ -1,0 +1,177 @@
+package anthropic
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/reask/reask"
+)
+
+type wireRequest struct {
+	Model       string          `json:"model"`
+	MaxTokens   int             `json:"max_tokens"`
+	System      string          `json:"system,omitempty"`
+	Messages    []wireMessage   `json:"messages"`
+	Temperature *float64        `json:"temperature,omitempty"`
+	Tools       []wireTool      `json:"tools,omitempty"`
+	ToolChoice  *wireToolChoice `json:"tool_choice,omitempty"`
+}
+
+type wireMessage struct {
+	Role    string      `json:"role"`
+	Content []wireBlock `json:"content"`
+}
+
+type wireBlock struct {
+	Type string `json:"type"`
+	// text
+	Text string `json:"text,omitempty"`
+	// tool_use
+	ID    string          `json:"id,omitempty"`
+	Name  string          `json:"name,omitempty"`
+	Input json.RawMessage `json:"input,omitempty"`
+	// tool_result
+	ToolUseID string `json:"tool_use_id,omitempty"`
+	Content   string `json:"content,omitempty"`
+	IsError   bool   `json:"is_error,omitempty"`
+}
+
+type wireTool struct {
+	Name        string          `json:"name"`
+	Description string          `json:"description,omitempty"`
+	InputSchema json.RawMessage `json:"input_schema"`
+}
+
+type wireToolChoice struct {
+	Type string `json:"type"`
+	Name string `json:"name,omitempty"`
+}
+
+type wireResponse struct {
+	ID         string      `json:"id"`
+	Model      string      `json:"model"`
+	Content    []wireBlock `json:"content"`
+	StopReason string      `json:"stop_reason"`
+	Usage      struct {
+		InputTokens  int `json:"input_tokens"`
+		OutputTokens int `json:"output_tokens"`
+	} `json:"usage"`
+}
+
+// encode maps a reask conversation onto the Messages API: system messages
+// become the system field; an assistant's tool calls become tool_use
+// blocks; tool messages become tool_result blocks of a user turn;
+// consecutive turns of one role merge, since the API wants them to alternate.
+func (p *Provider) encode(req *reask.Request) ([]byte, error) {
+	w := wireRequest{Model: p.cfg.Model, MaxTokens: p.cfg.MaxTokens, Temperature: req.Temperature}
+	if req.Model != "" {
+		w.Model = req.Model
+	}
+	if w.Model == "" {
+		return nil, errors.New("no model configured")
+	}
+	if req.MaxTokens > 0 {
+		w.MaxTokens = req.MaxTokens
+	}
+	var system []string
+	for _, m := range req.Messages {
+		var role string
+		var blocks []wireBlock
+		switch m.Role {
+		case reask.RoleSystem:
+			system = append(system, m.Content)
+			continue
+		case reask.RoleUser:
+			role, blocks = "user", []wireBlock{{Type: "text", Text: m.Content}}
+		case reask.RoleAssistant:
+			role = "assistant"
+			if m.Content != "" {
+				blocks = append(blocks, wireBlock{Type: "text", Text: m.Content})
+			}
+			for _, tc := range m.ToolCalls {
+				input := json.RawMessage(tc.Arguments)
+				if !json.Valid(input) {
+					// The API only accepts an object; keep the broken text visible.
+					b, _ := json.Marshal(map[string]string{"unparsed_input": tc.Arguments})
+					input = b
+				}
+				blocks = append(blocks, wireBlock{Type: "tool_use", ID: tc.ID, Name: tc.Name, Input: input})
+			}
+		case reask.RoleTool:
+			role, blocks = "user", []wireBlock{{Type: "tool_result", ToolUseID: m.ToolCallID, Content: m.Content, IsError: m.IsError}}
+		default:
+			return nil, fmt.Errorf("unknown message role %q", m.Role)
+		}
+		if n := len(w.Messages); n > 0 && w.Messages[n-1].Role == role {
+			// tool_result blocks must come first in a user turn.
+			prev := &w.Messages[n-1]
+			if role == "user" && blocks[0].Type == "tool_result" {
+				prev.Content = append(blocks, prev.Content...)
+			} else {
+				prev.Content = append(prev.Content, blocks...)
+			}
+			continue
+		}
+		w.Messages = append(w.Messages, wireMessage{Role: role, Content: blocks})
+	}
+	w.System = strings.Join(system, "\n\n")
+	if len(req.Schema) > 0 && (req.Mode == reask.ModeTools || req.Mode == reask.ModeJSONSchema || req.Mode == "") {
+		name := req.SchemaName
+		if name == "" {
+			name = "result"
+		}
+		w.Tools = []wireTool{{Name: name, Description: "Record the information extracted from the text.", InputSchema: req.Schema}}
+		w.ToolChoice = &wireToolChoice{Type: "tool", Name: name}
+	}
+	body, err := json.Marshal(w)
+	if err != nil || len(req.Extra) == 0 {
+		return body, err
+	}
+	var obj map[string]json.RawMessage
+	if err := json.Unmarshal(body, &obj); err != nil {
+		return nil, err
+	}
+	for k, v := range req.Extra {
+		if _, ours := obj[k]; !ours {
+			obj[k] = v
+		}
+	}
+	return json.Marshal(obj)
+}
+
+var stopReasons = map[string]string{
+	"end_turn":      "stop",
+	"stop_sequence": "stop",
+	"max_tokens":    "length",
+	"tool_use":      "tool_calls",
+	"refusal":       "content_filter",
+}
+
+func decodeResponse(data []byte) (*reask.Response, error) {
+	var w wireResponse
+	if err := json.Unmarshal(data, &w); err != nil {
+		return nil, err
+	}
+	resp := &reask.Response{Model: w.Model, FinishReason: w.StopReason}
+	if fr, ok := stopReasons[w.StopReason]; ok {
+		resp.FinishReason = fr
+	}
+	var text strings.Builder
+	for _, b := range w.Content {
+		switch b.Type {
+		case "text":
+			text.WriteString(b.Text)
+		case "tool_use":
+			resp.ToolCalls = append(resp.ToolCalls, reask.ToolCall{ID: b.ID, Name: b.Name, Arguments: string(b.Input)})
+		}
+	}
+	resp.Content = text.String()
+	if w.StopReason == "refusal" {
+		resp.Refusal = "the model declined (stop_reason \"refusal\")"
+	}
+	resp.Usage = reask.Usage{PromptTokens: w.Usage.InputTokens, CompletionTokens: w.Usage.OutputTokens,
+		TotalTokens: w.Usage.InputTokens + w.Usage.OutputTokens}
+	return resp, nil
+}
