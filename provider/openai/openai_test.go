@@ -1,0 +1,90 @@
+package openai_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/reask/reask"
+	"github.com/reask/reask/provider/openai"
+)
+
+func TestRequestCarriesHeadersAndExtraFields(t *testing.T) {
+	var got map[string]any
+	var hdr http.Header
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/v1/chat/completions" {
+			t.Errorf("path %s", r.URL.Path)
+		}
+		hdr = r.Header.Clone()
+		b, _ := io.ReadAll(r.Body)
+		_ = json.Unmarshal(b, &got)
+		w.Header().Set("x-request-id", "req_1")
+		w.Header().Set("x-ratelimit-remaining-requests", "9")
+		io.WriteString(w, `{"model":"m","choices":[{"message":{"content":"{}"},"finish_reason":"stop"}],"usage":{"prompt_tokens":3,"completion_tokens":2}}`)
+	}))
+	defer srv.Close()
+	p := openai.NewProvider(openai.Config{BaseURL: srv.URL + "/v1/", APIKey: "sk-secret", Model: "m",
+		Headers: map[string]string{"X-Route": "eu"}})
+	resp, err := p.Complete(t.Context(), &reask.Request{
+		Messages: []reask.Message{{Role: reask.RoleUser, Content: "hi"}},
+		Extra:    map[string]json.RawMessage{"seed": json.RawMessage("7"), "model": json.RawMessage(`"evil"`)},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if hdr.Get("Authorization") != "Bearer sk-secret" || hdr.Get("X-Route") != "eu" {
+		t.Errorf("headers %v", hdr)
+	}
+	if got["seed"] != 7.0 || got["model"] != "m" {
+		t.Errorf("extra fields: seed %v model %v (extra must not override)", got["seed"], got["model"])
+	}
+	if resp.RequestID != "req_1" || resp.Usage.TotalTokens != 5 || !resp.RateLimit.Requests.HasRemaining || resp.RateLimit.Requests.Remaining != 9 {
+		t.Errorf("response %+v", resp)
+	}
+}
+
+func TestSecretsStayOut(t *testing.T) {
+	cfg := openai.Config{APIKey: "sk-very-secret", Model: "m"}
+	var buf bytes.Buffer
+	slog.New(slog.NewJSONHandler(&buf, nil)).Info("config", "cfg", cfg)
+	for _, s := range []string{buf.String(), fmt.Sprintf("%v %+v %#v", cfg, cfg, cfg), fmt.Sprint(cfg.APIKey)} {
+		if strings.Contains(s, "sk-very-secret") {
+			t.Errorf("secret leaked: %s", s)
+		}
+	}
+	b, _ := json.Marshal(cfg)
+	if strings.Contains(string(b), "sk-very-secret") {
+		t.Errorf("secret leaked in JSON: %s", b)
+	}
+}
+
+func TestResponseLimits(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, `{"choices":[{"message":{"content":"`+strings.Repeat("x", 2000)+`"}}]}`)
+	}))
+	defer srv.Close()
+	p := openai.NewProvider(openai.Config{BaseURL: srv.URL, Model: "m", MaxResponseBytes: 1000})
+	_, err := p.Complete(t.Context(), &reask.Request{Messages: []reask.Message{{Role: reask.RoleUser, Content: "hi"}}})
+	if err == nil || !strings.Contains(err.Error(), "1000-byte limit") {
+		t.Fatalf("error %v", err)
+	}
+}
+
+func TestMalformedAnswers(t *testing.T) {
+	for _, body := range []string{`not json`, `{"choices":[]}`} {
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, body) }))
+		p := openai.NewProvider(openai.Config{BaseURL: srv.URL, Model: "m"})
+		_, err := p.Complete(t.Context(), &reask.Request{Messages: []reask.Message{{Role: reask.RoleUser, Content: "hi"}}})
+		srv.Close()
+		if err == nil || !strings.Contains(err.Error(), "unreadable body") {
+			t.Errorf("%s: error %v", body, err)
+		}
+	}
+}
