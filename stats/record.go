@@ -1,0 +1,135 @@
+// Package stats turns extraction reports into per-item records (the lines
+// of a batch's output file) and records into a run's statistics — the
+// retry dashboard: success rate, attempts, error kinds, repairs, tokens
+// spent and wasted, latency, backoff, rate limits, breaker refusals and
+// strategy switches.
+package stats
+
+import (
+	"encoding/json"
+	"errors"
+	"time"
+
+	"github.com/reask/reask"
+	"github.com/reask/reask/schema"
+)
+
+// Record is one item's outcome: a line of `reask batch` output. Its JSON
+// form is stable; `reask stats` reads it back.
+type Record struct {
+	ID       string          `json:"id"`
+	OK       bool            `json:"ok"`
+	Data     json.RawMessage `json:"data"`
+	Attempts int             `json:"attempts"`
+	Calls    int             `json:"calls"`
+	Usage    Usage           `json:"usage"`
+	Repairs  []Repair        `json:"repairs"`
+	Errors   []Error         `json:"errors"`
+	// DurationMS is the item's wall time; BackoffMS the part spent waiting
+	// before retries.
+	DurationMS float64 `json:"duration_ms"`
+	BackoffMS  float64 `json:"backoff_ms"`
+	Provider   string  `json:"provider,omitempty"`
+	Mode       string  `json:"mode,omitempty"`
+	// Switches of mode or model made by the adaptive strategy.
+	Switches []reask.Switch `json:"switches,omitempty"`
+	// Error is why the item failed, in one paragraph; empty when OK.
+	Error string `json:"error,omitempty"`
+	// Outcome is "ok" or the kind of the failure that ended the item.
+	Outcome string `json:"outcome"`
+}
+
+// Usage counts an item's tokens; wasted tokens were spent on answers that
+// were not used.
+type Usage struct {
+	PromptTokens     int `json:"prompt_tokens"`
+	CompletionTokens int `json:"completion_tokens"`
+	TotalTokens      int `json:"total_tokens"`
+	WastedTokens     int `json:"wasted_tokens"`
+}
+
+// Repair is one local fix applied to an attempt's answer.
+type Repair struct {
+	Attempt int    `json:"attempt"`
+	Path    string `json:"path"`
+	Kind    string `json:"kind"`
+	Before  string `json:"before,omitempty"`
+	After   string `json:"after,omitempty"`
+}
+
+// Error is one failure along the way: a failed call (rate limit, server
+// error, dropped connection, …) or a failed answer (schema, syntax, …).
+type Error struct {
+	Attempt int    `json:"attempt"`
+	Kind    string `json:"kind"`
+	Status  int    `json:"status,omitempty"`
+	Message string `json:"message"`
+}
+
+// maxMessage bounds error messages kept in records.
+const maxMessage = 300
+
+// FromReport builds the record of one extraction. data is the valid
+// document (nil when the extraction failed) and err its error.
+func FromReport(id string, data json.RawMessage, rep *reask.Report, err error) Record {
+	r := Record{ID: id, OK: err == nil, Repairs: []Repair{}, Errors: []Error{}}
+	if err == nil {
+		r.Data = data
+	} else {
+		r.Data = json.RawMessage("null")
+		r.Error = schema.Shorten(err.Error(), 2*maxMessage)
+	}
+	if rep == nil {
+		r.Outcome = string(reask.KindUnknown)
+		if err == nil {
+			r.Outcome = string(reask.KindOK)
+		}
+		return r
+	}
+	r.Attempts, r.Calls = rep.Attempts, rep.Calls
+	r.Usage = Usage{rep.Usage.PromptTokens, rep.Usage.CompletionTokens, rep.Usage.TotalTokens, rep.WastedTokens}
+	r.DurationMS = ms(rep.Duration)
+	r.BackoffMS = ms(rep.Backoff)
+	r.Provider, r.Mode, r.Switches = rep.Provider, string(rep.Mode), rep.Switches
+	r.Outcome = string(rep.Outcome)
+	if r.Outcome == "" {
+		r.Outcome = string(reask.KindOK)
+		if err != nil {
+			r.Outcome = string(reask.KindUnknown)
+		}
+	}
+	for _, a := range rep.Records {
+		for _, f := range a.Repairs {
+			r.Repairs = append(r.Repairs, Repair{Attempt: a.Number, Path: f.Path, Kind: string(f.Kind), Before: f.Before, After: f.After})
+		}
+		for _, c := range a.Calls {
+			if c.Outcome != reask.KindOK {
+				r.Errors = append(r.Errors, Error{Attempt: a.Number, Kind: string(c.Outcome), Status: c.Status, Message: schema.Shorten(c.Message, maxMessage)})
+			}
+		}
+		if a.Outcome.Content() {
+			r.Errors = append(r.Errors, Error{Attempt: a.Number, Kind: string(a.Outcome), Message: schema.Shorten(a.Message, maxMessage)})
+		}
+	}
+	if err != nil && rep.Attempts == 0 && len(r.Errors) == 0 {
+		// Failed before any answer: bad input, open breaker, budget.
+		r.Errors = append(r.Errors, Error{Kind: r.Outcome, Message: schema.Shorten(err.Error(), maxMessage)})
+	}
+	return r
+}
+
+// Failed builds the record of an item that could not be run at all (a
+// malformed input line, say).
+func Failed(id string, kind reask.Kind, err error) Record {
+	msg := schema.Shorten(err.Error(), 2*maxMessage)
+	return Record{ID: id, Data: json.RawMessage("null"), Repairs: []Repair{}, Outcome: string(kind), Error: msg,
+		Errors: []Error{{Kind: string(kind), Message: schema.Shorten(err.Error(), maxMessage)}}}
+}
+
+// KindInvalidItem marks an input line that is not a usable item.
+const KindInvalidItem reask.Kind = "invalid_item"
+
+func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+
+// ErrNoRecords is returned when a stats input holds no record at all.
+var ErrNoRecords = errors.New("no records")

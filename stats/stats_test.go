@@ -1,0 +1,98 @@
+package stats_test
+
+import (
+	"encoding/json"
+	"errors"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/reask/reask"
+	"github.com/reask/reask/repair"
+	"github.com/reask/reask/stats"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files")
+
+func golden(t *testing.T, name, got string) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
+	if *update {
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run with -update to create)", err)
+	}
+	if got != string(want) {
+		t.Errorf("%s differs from the golden file:\n--- got\n%s\n--- want\n%s", name, got, want)
+	}
+}
+
+func TestFromReport(t *testing.T) {
+	rep := &reask.Report{
+		Provider: "openai/m", Mode: reask.ModeJSONSchema, Attempts: 2, Calls: 3, Outcome: reask.KindOK,
+		Usage: reask.Usage{PromptTokens: 200, CompletionTokens: 40, TotalTokens: 240}, WastedTokens: 120,
+		Backoff: 1500 * time.Millisecond, Duration: 2 * time.Second,
+		Records: []reask.Attempt{
+			{Number: 1, Outcome: reask.KindSchema, Message: "schema /age: wrong type", Calls: []reask.Call{
+				{Outcome: reask.KindRateLimit, Status: 429, Message: "slow down"}, {Outcome: reask.KindOK}}},
+			{Number: 2, Outcome: reask.KindOK, Calls: []reask.Call{{Outcome: reask.KindOK}},
+				Repairs: []repair.Fix{{Path: "/age", Kind: repair.KindStringToInteger, Before: `"30"`, After: "30", Offset: -1}}},
+		},
+	}
+	r := stats.FromReport("a1", json.RawMessage(`{"age":30}`), rep, nil)
+	b, _ := json.Marshal(r)
+	want := `{"id":"a1","ok":true,"data":{"age":30},"attempts":2,"calls":3,"usage":{"prompt_tokens":200,"completion_tokens":40,"total_tokens":240,"wasted_tokens":120},` +
+		`"repairs":[{"attempt":2,"path":"/age","kind":"string_to_integer","before":"\"30\"","after":"30"}],` +
+		`"errors":[{"attempt":1,"kind":"rate_limit","status":429,"message":"slow down"},{"attempt":1,"kind":"schema","message":"schema /age: wrong type"}],` +
+		`"duration_ms":2000,"backoff_ms":1500,"provider":"openai/m","mode":"json_schema","outcome":"ok"}`
+	if string(b) != want {
+		t.Errorf("record\n%s\nwant\n%s", b, want)
+	}
+
+	failed := stats.FromReport("a2", nil, &reask.Report{Outcome: reask.KindCircuitOpen}, reask.ErrCircuitOpen)
+	if failed.OK || string(failed.Data) != "null" || len(failed.Errors) != 1 || failed.Errors[0].Kind != "circuit_open" {
+		t.Errorf("failed record %+v", failed)
+	}
+}
+
+func TestReadGolden(t *testing.T) {
+	f, err := os.Open(filepath.Join("testdata", "run.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	s, lineErrs, err := stats.Read(f, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(lineErrs) != 1 || !strings.Contains(lineErrs[0].Error(), "line 6") {
+		t.Errorf("line errors %v, want the truncated line 6", lineErrs)
+	}
+	golden(t, "run.table.golden", s.Table())
+	b, _ := json.MarshalIndent(s, "", "  ")
+	golden(t, "run.json.golden", string(b)+"\n")
+}
+
+func TestReadEmpty(t *testing.T) {
+	if _, _, err := stats.Read(strings.NewReader("\n\n"), 5); !errors.Is(err, stats.ErrNoRecords) {
+		t.Errorf("error %v", err)
+	}
+}
+
+func TestPercentilesNearestRank(t *testing.T) {
+	var agg stats.Aggregator
+	for i := 1; i <= 100; i++ {
+		agg.Add(stats.Record{ID: "x", OK: true, Attempts: 1, DurationMS: float64(i)})
+	}
+	p := agg.Summary().LatencyMS
+	if p.P50 != 50 || p.P95 != 95 || p.P99 != 99 || p.Max != 100 {
+		t.Errorf("percentiles %+v", p)
+	}
+}

@@ -1,0 +1,333 @@
+package stats
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math"
+	"sort"
+	"strings"
+)
+
+// Summary is the retry dashboard of a run.
+type Summary struct {
+	Items       int     `json:"items"`
+	OK          int     `json:"ok"`
+	Failed      int     `json:"failed"`
+	SuccessRate float64 `json:"success_rate"`
+	// Attempts maps the number of content attempts to the number of items
+	// that took that many.
+	Attempts     map[int]int `json:"attempts_histogram"`
+	MeanAttempts float64     `json:"mean_attempts"`
+	Calls        int         `json:"calls"`
+	MeanCalls    float64     `json:"mean_calls"`
+	// Errors ranks failure kinds (transport and content) by count.
+	Errors []Count `json:"errors"`
+	// Repairs ranks local fixes by count.
+	Repairs []Count `json:"repairs"`
+	// Outcomes ranks what ended the failed items.
+	Outcomes []Count `json:"failure_outcomes"`
+	Tokens   Usage   `json:"tokens"`
+	// WastedShare is wasted tokens over total tokens.
+	WastedShare float64 `json:"wasted_share"`
+	// Latency percentiles of items, in milliseconds.
+	LatencyMS Percentiles `json:"latency_ms"`
+	// BackoffMS is the total time items spent waiting before retries.
+	BackoffMS float64 `json:"backoff_ms"`
+	// RateLimited counts calls answered 429.
+	RateLimited int `json:"rate_limited_calls"`
+	// BreakerRefusals counts calls the circuit breaker refused.
+	BreakerRefusals int `json:"breaker_refusals"`
+	// BreakerTrips counts breaker openings, when the run observed them.
+	BreakerTrips int `json:"breaker_trips"`
+	// Switches ranks mode and model switches ("mode json_object→tools").
+	Switches []Count `json:"switches"`
+	// InvalidLines counts lines of the stats input that were not records.
+	InvalidLines int `json:"invalid_lines,omitempty"`
+}
+
+// Count is a ranked entry with an example message.
+type Count struct {
+	Name    string `json:"name"`
+	Count   int    `json:"count"`
+	Example string `json:"example,omitempty"`
+}
+
+// Percentiles of a distribution.
+type Percentiles struct {
+	P50 float64 `json:"p50"`
+	P95 float64 `json:"p95"`
+	P99 float64 `json:"p99"`
+	Max float64 `json:"max"`
+}
+
+// Aggregator accumulates records into a Summary. The zero value is ready;
+// it is not safe for concurrent use.
+type Aggregator struct {
+	s         Summary
+	durations []float64
+	errors    map[string]*Count
+	repairs   map[string]*Count
+	outcomes  map[string]*Count
+	switches  map[string]*Count
+}
+
+// Add counts one record.
+func (a *Aggregator) Add(r Record) {
+	if a.errors == nil {
+		a.errors, a.repairs, a.outcomes, a.switches = map[string]*Count{}, map[string]*Count{}, map[string]*Count{}, map[string]*Count{}
+		a.s.Attempts = map[int]int{}
+	}
+	s := &a.s
+	s.Items++
+	if r.OK {
+		s.OK++
+	} else {
+		s.Failed++
+		bump(a.outcomes, r.Outcome, r.Error)
+	}
+	s.Attempts[r.Attempts]++
+	s.Calls += r.Calls
+	s.Tokens.PromptTokens += r.Usage.PromptTokens
+	s.Tokens.CompletionTokens += r.Usage.CompletionTokens
+	s.Tokens.TotalTokens += r.Usage.TotalTokens
+	s.Tokens.WastedTokens += r.Usage.WastedTokens
+	s.BackoffMS += r.BackoffMS
+	a.durations = append(a.durations, r.DurationMS)
+	for _, e := range r.Errors {
+		bump(a.errors, e.Kind, e.Message)
+		switch e.Kind {
+		case "rate_limit":
+			s.RateLimited++
+		case "circuit_open":
+			s.BreakerRefusals++
+		}
+	}
+	for _, f := range r.Repairs {
+		bump(a.repairs, f.Kind, exampleFix(f))
+	}
+	for _, sw := range r.Switches {
+		bump(a.switches, sw.What+" "+sw.From+" → "+sw.To, sw.Reason)
+	}
+}
+
+// AddTrips adds breaker openings observed during the run.
+func (a *Aggregator) AddTrips(n int) { a.s.BreakerTrips += n }
+
+func exampleFix(f Repair) string {
+	if f.Before == "" && f.After == "" {
+		return f.Path
+	}
+	return fmt.Sprintf("%s: %s → %s", displayPath(f.Path), f.Before, f.After)
+}
+
+func displayPath(p string) string {
+	if p == "" {
+		return "(root)"
+	}
+	return p
+}
+
+func bump(m map[string]*Count, name, example string) {
+	c, ok := m[name]
+	if !ok {
+		c = &Count{Name: name, Example: example}
+		m[name] = c
+	}
+	c.Count++
+}
+
+// Summary returns the statistics of every record added so far.
+func (a *Aggregator) Summary() Summary {
+	s := a.s
+	if s.Attempts == nil {
+		s.Attempts = map[int]int{}
+	}
+	if s.Items > 0 {
+		s.SuccessRate = float64(s.OK) / float64(s.Items)
+		total := 0
+		for n, c := range s.Attempts {
+			total += n * c
+		}
+		s.MeanAttempts = float64(total) / float64(s.Items)
+		s.MeanCalls = float64(s.Calls) / float64(s.Items)
+	}
+	if s.Tokens.TotalTokens > 0 {
+		s.WastedShare = float64(s.Tokens.WastedTokens) / float64(s.Tokens.TotalTokens)
+	}
+	s.Errors, s.Repairs, s.Outcomes, s.Switches = ranked(a.errors), ranked(a.repairs), ranked(a.outcomes), ranked(a.switches)
+	s.LatencyMS = percentiles(a.durations)
+	return s
+}
+
+func ranked(m map[string]*Count) []Count {
+	out := make([]Count, 0, len(m))
+	for _, c := range m {
+		out = append(out, *c)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Count != out[j].Count {
+			return out[i].Count > out[j].Count
+		}
+		return out[i].Name < out[j].Name
+	})
+	return out
+}
+
+// percentiles uses the nearest-rank method.
+func percentiles(xs []float64) Percentiles {
+	if len(xs) == 0 {
+		return Percentiles{}
+	}
+	s := append([]float64(nil), xs...)
+	sort.Float64s(s)
+	rank := func(p float64) float64 {
+		i := int(math.Ceil(p*float64(len(s)))) - 1
+		return s[max(0, min(i, len(s)-1))]
+	}
+	return Percentiles{P50: rank(0.50), P95: rank(0.95), P99: rank(0.99), Max: s[len(s)-1]}
+}
+
+// LineError reports an input line that is not a record.
+type LineError struct {
+	Line int
+	Err  error
+}
+
+func (e *LineError) Error() string { return fmt.Sprintf("line %d: %v", e.Line, e.Err) }
+func (e *LineError) Unwrap() error { return e.Err }
+
+// MaxLineBytes bounds one line of a records file.
+const MaxLineBytes = 64 << 20
+
+// Read aggregates every record of a JSONL stream. Lines that are not
+// records are counted in Summary.InvalidLines and returned as *LineErrors
+// (at most maxErrs of them); a partially written last line — what a crash
+// leaves — is one of them. It fails with ErrNoRecords when there is no
+// record at all.
+func Read(r io.Reader, maxErrs int) (Summary, []error, error) {
+	var agg Aggregator
+	var errs []error
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 64<<10), MaxLineBytes)
+	invalid := 0
+	for line := 1; sc.Scan(); line++ {
+		b := bytes.TrimSpace(sc.Bytes())
+		if len(b) == 0 {
+			continue
+		}
+		var rec Record
+		if err := json.Unmarshal(b, &rec); err != nil || rec.ID == "" {
+			invalid++
+			if err == nil {
+				err = fmt.Errorf("no \"id\" field")
+			}
+			if len(errs) < maxErrs {
+				errs = append(errs, &LineError{Line: line, Err: err})
+			}
+			continue
+		}
+		agg.Add(rec)
+	}
+	if err := sc.Err(); err != nil {
+		return Summary{}, errs, err
+	}
+	s := agg.Summary()
+	s.InvalidLines = invalid
+	if s.Items == 0 {
+		return s, errs, ErrNoRecords
+	}
+	return s, errs, nil
+}
+
+// Table renders the summary as an aligned text table for a terminal.
+func (s Summary) Table() string {
+	var b strings.Builder
+	row := func(k, v string) { fmt.Fprintf(&b, "  %-22s %s\n", k, v) }
+	b.WriteString("Results\n")
+	row("items", fmt.Sprintf("%d (ok %d, failed %d)", s.Items, s.OK, s.Failed))
+	row("success rate", pct(s.SuccessRate))
+	row("attempts per item", fmt.Sprintf("%.2f mean", s.MeanAttempts))
+	row("calls per item", fmt.Sprintf("%.2f mean (%d calls)", s.MeanCalls, s.Calls))
+	if s.InvalidLines > 0 {
+		row("unreadable lines", fmt.Sprint(s.InvalidLines))
+	}
+
+	b.WriteString("\nAttempts histogram\n")
+	keys := make([]int, 0, len(s.Attempts))
+	most := 0
+	for k, v := range s.Attempts {
+		keys = append(keys, k)
+		most = max(most, v)
+	}
+	sort.Ints(keys)
+	for _, k := range keys {
+		v := s.Attempts[k]
+		bar := strings.Repeat("█", int(math.Round(30*float64(v)/float64(max(most, 1)))))
+		fmt.Fprintf(&b, "  %2d attempt(s) %7d  %-30s %s\n", k, v, bar, pct(float64(v)/float64(max(s.Items, 1))))
+	}
+
+	section := func(title string, cs []Count, limit int) {
+		if len(cs) == 0 {
+			return
+		}
+		fmt.Fprintf(&b, "\n%s\n", title)
+		w := 4
+		for i, c := range cs {
+			if i < limit {
+				w = max(w, len([]rune(c.Name)))
+			}
+		}
+		for i, c := range cs {
+			if i == limit {
+				fmt.Fprintf(&b, "  … %d more\n", len(cs)-limit)
+				break
+			}
+			fmt.Fprintf(&b, "  %-*s %7d  %s\n", w, c.Name, c.Count, clip(c.Example, 70))
+		}
+	}
+	section("Errors (calls and answers), ranked", s.Errors, 12)
+	section("Failed items by final outcome", s.Outcomes, 8)
+	section("Repairs applied locally, ranked", s.Repairs, 12)
+	section("Strategy switches", s.Switches, 8)
+
+	b.WriteString("\nTokens\n")
+	row("prompt", fmt.Sprint(s.Tokens.PromptTokens))
+	row("completion", fmt.Sprint(s.Tokens.CompletionTokens))
+	row("total", fmt.Sprint(s.Tokens.TotalTokens))
+	row("wasted", fmt.Sprintf("%d (%s of total)", s.Tokens.WastedTokens, pct(s.WastedShare)))
+
+	b.WriteString("\nTime\n")
+	row("latency p50/p95/p99", fmt.Sprintf("%s / %s / %s", msString(s.LatencyMS.P50), msString(s.LatencyMS.P95), msString(s.LatencyMS.P99)))
+	row("backing off", msString(s.BackoffMS)+" in total")
+
+	b.WriteString("\nProvider pressure\n")
+	row("429 rate limited", fmt.Sprint(s.RateLimited))
+	row("breaker refusals", fmt.Sprint(s.BreakerRefusals))
+	row("breaker trips", fmt.Sprint(s.BreakerTrips))
+	return b.String()
+}
+
+func pct(f float64) string { return fmt.Sprintf("%.1f%%", 100*f) }
+
+func msString(ms float64) string {
+	switch {
+	case ms >= 60_000:
+		return fmt.Sprintf("%.1fmin", ms/60_000)
+	case ms >= 1000:
+		return fmt.Sprintf("%.2fs", ms/1000)
+	default:
+		return fmt.Sprintf("%.1fms", ms)
+	}
+}
+
+func clip(s string, n int) string {
+	s = strings.ReplaceAll(s, "\n", " ")
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n-1]) + "…"
+}
