@@ -145,13 +145,16 @@ func (x *extractor) object(name string, s *Schema, sc scope, depth int) *Object 
 	}
 	// the words siblings share do not tell them apart: issue_date and
 	// due_date are found by "issue" and "due", not by "date".
+	// Only siblings of one concept compete for a word: "due" finds both
+	// amount_due's money and due_date's date.
 	count := map[string]int{}
 	for _, p := range s.Properties {
 		seen := map[string]bool{}
-		for _, w := range keywords(p.Name, conceptOf(p.Name, p.Schema)) {
+		c := conceptOf(p.Name, p.Schema)
+		for _, w := range keywords(p.Name, c) {
 			if !seen[w] {
 				seen[w] = true
-				count[w]++
+				count[strconv.Itoa(int(c))+w]++
 			}
 		}
 	}
@@ -162,7 +165,7 @@ func (x *extractor) object(name string, s *Schema, sc scope, depth int) *Object 
 		kws := keywords(p.Name, c)
 		distinct := kws[:0:0]
 		for _, w := range kws {
-			if count[w] < 2 {
+			if count[strconv.Itoa(int(c))+w] < 2 {
 				distinct = append(distinct, w)
 			}
 		}
@@ -335,7 +338,7 @@ func (x *extractor) str(name string, s *Schema, c concept, kws []string, sc scop
 		}
 		return x.summary(sc), true
 	}
-	if from, to, ok := x.label(kws, sc); ok {
+	if from, to, ok := x.label(kws, sc); ok && x.labelFits(c, from, to) {
 		v := d.text[d.toks[from].start:d.toks[to-1].end]
 		if c == cID {
 			v = strings.TrimPrefix(v, "#")
@@ -420,6 +423,25 @@ func (x *extractor) label(kws []string, sc scope) (int, int, bool) {
 		}
 	}
 	return 0, 0, false
+}
+
+// labelFits reports whether a label's value can be the concept's: an id
+// is one token with a digit, a person's name starts with a capital.
+func (x *extractor) labelFits(c concept, from, to int) bool {
+	d := x.d
+	switch c {
+	case cID:
+		for from < to && d.toks[from].kind == kPunct && d.tok(from) == "#" {
+			from++
+		}
+		if to-from != 1 || d.toks[from].claimed {
+			return false
+		}
+		return d.toks[from].kind == kCode || d.toks[from].kind == kNum
+	case cPerson, cFirstName, cLastName, cOrg:
+		return d.capitalised(from) || d.allCaps(from)
+	}
+	return true
 }
 
 // labelAhead reports whether a "Label:" starts at token i.
@@ -561,6 +583,9 @@ func (x *extractor) org(kws []string, sc scope) (string, bool) {
 		if j == i {
 			continue
 		}
+		for i+1 < sc.to && orgSuffixes[d.toks[i+1].lower] && (d.capitalised(i+1) || d.allCaps(i+1)) && !d.toks[i+1].nl {
+			i++
+		}
 		return d.text[d.toks[j].start:d.toks[i].end], true
 	}
 	for i := sc.from; i < sc.to; i++ {
@@ -593,7 +618,7 @@ func (x *extractor) product(sc scope) (string, bool) {
 			switch {
 			case d.capitalised(k) && !(k > j && notNames[t.lower] && !d.allCaps(k)):
 			case t.kind == kCode:
-			case t.kind == kNum && k > j && !strings.ContainsAny(d.tok(k), ",/:"):
+			case t.kind == kNum && k > j && !strings.ContainsAny(d.tok(k), ",/:.") && !(k+1 < len(d.toks) && (d.toks[k+1].lower == "out" || d.toks[k+1].lower == "stars" || d.toks[k+1].lower == "star" || d.toks[k+1].lower == "/")):
 			case k > j && t.kind == kWord && hasUpperInside(d.tok(k)):
 			case k == j && t.kind == kWord && hasUpperInside(d.tok(k)):
 			default:
@@ -1040,7 +1065,8 @@ func (x *extractor) age(sc scope) (float64, bool) {
 	return 0, false
 }
 
-// rating reads "5 stars", "4.5/5", "4 out of 5", "rating: 4", "rated it 3".
+// rating reads "5 stars", "4.5/5", "4 out of 5", "5-star", then the
+// weaker "rating: 4" or "rated it 3".
 func (x *extractor) rating(sc scope) (float64, bool) {
 	d := x.d
 	valid := func(v float64) bool { return v >= 0 && v <= 10 }
@@ -1058,20 +1084,18 @@ func (x *extractor) rating(sc scope) (float64, bool) {
 				continue
 			}
 			v, ok := d.number(i)
-			if !ok || !valid(v) || t.claimed {
+			if !ok || !valid(v) || t.claimed || i+1 >= sc.to {
 				continue
 			}
-			if i+1 < sc.to {
-				switch d.toks[i+1].lower {
-				case "stars", "star", "-star":
-					return v, true
-				case "out":
-					if i+3 < sc.to && d.toks[i+2].lower == "of" {
-						return v, true
-					}
-				case "/":
+			switch d.toks[i+1].lower {
+			case "stars", "star", "-star":
+				return v, true
+			case "out":
+				if i+3 < sc.to && d.toks[i+2].lower == "of" {
 					return v, true
 				}
+			case "/":
+				return v, true
 			}
 		case kCode:
 			if k := strings.Index(t.lower, "-star"); k > 0 {
@@ -1079,26 +1103,21 @@ func (x *extractor) rating(sc scope) (float64, bool) {
 					return v, true
 				}
 			}
-		case kWord:
-			switch t.lower {
-			case "rating", "rated", "rate", "score", "give", "gave", "giving":
-				for j := i + 1; j < sc.to && j <= i+4; j++ {
-					if v, ok := d.number(j); ok {
-						if valid(v) && !d.toks[j].claimed {
-							return v, true
-						}
-						break
+		}
+	}
+	for i := sc.from; i < sc.to; i++ {
+		t := d.toks[i]
+		switch t.lower {
+		case "rating", "rated", "rate", "score":
+			for j := i + 1; j < sc.to && j <= i+3; j++ {
+				if v, ok := d.number(j); ok {
+					if valid(v) && !d.toks[j].claimed {
+						return v, true
 					}
-					if w := d.tok(j); strings.Contains(w, "/") {
-						if k := strings.IndexByte(w, '/'); k > 0 {
-							if a, err := strconv.ParseFloat(w[:k], 64); err == nil && valid(a) {
-								return a, true
-							}
-						}
-					}
-					if d.toks[j].sent != t.sent {
-						break
-					}
+					break
+				}
+				if d.toks[j].sent != t.sent {
+					break
 				}
 			}
 		}
@@ -1252,7 +1271,7 @@ func (x *extractor) assignDates(s *Schema, sc scope, count map[string]int) map[s
 		kws := keywords(p.Name, cDate)
 		distinct := kws[:0:0]
 		for _, w := range kws {
-			if count[w] < 2 {
+			if count[strconv.Itoa(int(cDate))+w] < 2 {
 				distinct = append(distinct, w)
 			}
 		}

@@ -25,6 +25,9 @@ func (it lineItem) String() string {
 
 var itemLabels = set("items", "item", "order", "products", "ordered", "cart", "purchase", "purchased", "lines", "goods", "basket")
 
+// notItems are words that end up where an item's name would be.
+var notItems = set("total", "subtotal", "tax", "shipping", "ship", "delivery", "discount", "grand total", "order total", "sum", "fee")
+
 var itemStops = set("at", "for", "each", "per", "@", "x", "×", "ea", "apiece", "and", "plus", "with", "costing",
 	"priced", "totaling", "totalling", "(", ")", "$", "€", "£", ",", ";", ":", "=", "–", "—", "|", "/", "*", "•")
 
@@ -36,7 +39,7 @@ func (x *extractor) lineItems() []lineItem {
 		return d.items
 	}
 	d.itemsOK = true
-	var regions [][2]int
+	var regions [][3]int
 	// a labelled list
 	for i := 0; i < len(d.toks); i++ {
 		if !d.isPunct(i, ":") || i == 0 || !itemLabels[d.toks[i-1].lower] || d.toks[i-1].kind != kWord {
@@ -57,7 +60,7 @@ func (x *extractor) lineItems() []lineItem {
 				to = x.lineEnd(to)
 			}
 		}
-		regions = append(regions, [2]int{from, to})
+		regions = append(regions, [3]int{from, to, 0})
 		i = to - 1
 	}
 	// bullet lines
@@ -68,7 +71,7 @@ func (x *extractor) lineItems() []lineItem {
 			}
 			end := x.lineEnd(i)
 			if x.hasQuantity(i, end) || x.hasMoney(i, end) {
-				regions = append(regions, [2]int{i, end})
+				regions = append(regions, [3]int{i, end, 0})
 			}
 			i = end - 1
 		}
@@ -81,14 +84,17 @@ func (x *extractor) lineItems() []lineItem {
 				j++
 			}
 			if x.hasQuantity(i, j) {
-				regions = append(regions, [2]int{i, j})
+				regions = append(regions, [3]int{i, j, 1})
 			}
 			i = j
 		}
 	}
 	for _, r := range regions {
 		for _, seg := range x.segments(r[0], r[1]) {
-			if it, ok := x.parseItem(seg[0], seg[1]); ok {
+			if r[2] == 1 && !x.hasQuantity(seg[0], seg[1]) {
+				continue // in prose, an item has a quantity
+			}
+			if it, ok := x.parseItem(seg[0], seg[1]); ok && !notItems[strings.ToLower(it.name)] {
 				d.items = append(d.items, it)
 			}
 		}

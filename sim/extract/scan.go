@@ -459,8 +459,8 @@ func (d *doc) scanDates() {
 		if t.kind == kNum {
 			if dt, ok := parseNumericDate(d.tok(i)); ok {
 				claim(i, i, dt)
+				continue
 			}
-			continue
 		}
 		// Month day[,] year
 		if m, ok := d.month(i); ok {
