@@ -217,10 +217,10 @@ func (r Reservation) Delay() time.Duration { return r.delay }
 
 // Cancel gives the reservation back at now, so that later callers may go
 // sooner: the request will not be sent. It does nothing once the
-// reservation's time has come (the request is presumed sent), or when the
-// limiter has been reset from the provider's headers since.
+// reservation's time has passed (the request is presumed sent), or when
+// the limiter has been reset from the provider's headers since.
 func (r Reservation) Cancel(now time.Time) {
-	if r.l == nil || !now.Before(r.act) {
+	if r.l == nil || r.act.Before(now) {
 		return
 	}
 	l := r.l
@@ -265,7 +265,8 @@ func (l *Limiter) Reserve(now time.Time, tokens int) Reservation {
 // Wait reserves a request and tokens (see Reserve) and sleeps on clk until
 // it may be sent. It returns the time it waited. It fails at once, giving
 // the reservation back, when ctx is done or its deadline would pass before
-// the wait ends (an error matching ErrDeadline); and when ctx ends during
+// the wait ends (an error matching ErrDeadline; the deadline is compared
+// with the wall clock, as contexts keep it); and when ctx ends during
 // the wait, it gives the reservation back and returns ctx's error. When a
 // 429 seen by another call during the wait holds the limiter longer, Wait
 // waits for that too.

@@ -270,9 +270,14 @@ func TestCancel(t *testing.T) {
 		t.Errorf("after a cancel: delay %v, want 2s", d)
 	}
 	r2 := l.Reserve(at(0), 0) // at 3s
-	r2.Cancel(at(3 * sec))    // too late: presumed sent
+	r2.Cancel(at(3*sec + 1))  // too late: presumed sent
 	if d := l.Reserve(at(0), 0).Delay(); d != 4*sec {
 		t.Errorf("after a late cancel: delay %v, want 4s", d)
+	}
+	r3 := l.Reserve(at(10*sec), 0) // at once
+	r3.Cancel(at(10 * sec))        // not sent after all
+	if d := l.Reserve(at(10*sec), 0).Delay(); d != 0 {
+		t.Errorf("after cancelling an immediate reservation: delay %v, want 0", d)
 	}
 	var zero Reservation
 	zero.Cancel(at(0))
