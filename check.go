@@ -15,6 +15,62 @@ import (
 // repair), schema validation and the task's semantic check. It also returns
 // the parsed value (nil when it did not parse) for the exhaustion report.
 func (j *job) check(ctx context.Context, resp *Response, raw string) (json.RawMessage, any, []repair.Fix, *ContentError) {
+	value, text, fixes, cerr := j.parse(resp, raw, j.task.Schema)
+	if cerr != nil {
+		return nil, value, fixes, cerr
+	}
+	doc, cerr := j.validate(ctx, value, text)
+	return doc, value, fixes, cerr
+}
+
+// checkPatch checks the answer to a patch re-ask: it parses the patch,
+// merges its fields into the previous answer and checks the whole. An
+// answer that holds every required field is taken as a full answer.
+func (j *job) checkPatch(ctx context.Context, resp *Response, raw string) (json.RawMessage, any, []repair.Fix, *ContentError) {
+	plan := j.patch
+	value, text, fixes, cerr := j.parse(resp, raw, plan.schema)
+	if cerr != nil {
+		return nil, value, fixes, cerr
+	}
+	obj, ok := value.(map[string]any)
+	if !ok {
+		vs := plan.schema.Validate(value)
+		return nil, value, fixes, &ContentError{Kind: KindSchema, Message: "schema violation", Violations: vs}
+	}
+	if !j.isFull(obj) {
+		merged := make(map[string]any, len(plan.value)+len(plan.fields))
+		for k, v := range plan.value {
+			merged[k] = v
+		}
+		for _, f := range plan.fields {
+			if v, ok := obj[f]; ok {
+				merged[f] = v
+			}
+		}
+		value, text = merged, nil
+	}
+	doc, cerr := j.validate(ctx, value, text)
+	return doc, value, fixes, cerr
+}
+
+// isFull reports whether obj has every required top-level field.
+func (j *job) isFull(obj map[string]any) bool {
+	root := j.task.Schema.At("")
+	if root == nil || len(root.Required) == 0 {
+		return false
+	}
+	for _, r := range root.Required {
+		if _, ok := obj[r]; !ok {
+			return false
+		}
+	}
+	return true
+}
+
+// parse checks how the answer ended and parses it, repairing what it can
+// with the policy's level, guided by s. It returns the value and its JSON
+// text (in the model's order of fields).
+func (j *job) parse(resp *Response, raw string, s *schema.Schema) (any, []byte, []repair.Fix, *ContentError) {
 	if resp.Refusal != "" {
 		return nil, nil, nil, &ContentError{Kind: KindRefusal, Message: schema.Shorten(resp.Refusal, 200)}
 	}
@@ -27,7 +83,6 @@ func (j *job) check(ctx context.Context, resp *Response, raw string) (json.RawMe
 		}
 		return nil, nil, nil, &ContentError{Kind: KindEmpty, Message: "the answer has no content"}
 	}
-	s := j.task.Schema
 	res, err := repair.Parse([]byte(raw), repair.Options{Level: j.set.repairLevel, Schema: s})
 	if err != nil {
 		var fixes []repair.Fix
@@ -39,10 +94,24 @@ func (j *job) check(ctx context.Context, resp *Response, raw string) (json.RawMe
 		}
 		return nil, nil, fixes, &ContentError{Kind: KindJSONSyntax, Message: err.Error(), Err: err}
 	}
-	if vs := s.Validate(res.Value); len(vs) > 0 {
-		return nil, res.Value, res.Fixes, &ContentError{Kind: KindSchema, Message: "schema violation", Violations: vs, Err: &schema.ValidationError{Violations: vs}}
+	return res.Value, res.JSON, res.Fixes, nil
+}
+
+// validate checks a parsed value against the task's schema and semantic
+// rule, and returns it as a JSON document: text when given, else the value
+// marshalled.
+func (j *job) validate(ctx context.Context, value any, text []byte) (json.RawMessage, *ContentError) {
+	if vs := j.task.Schema.Validate(value); len(vs) > 0 {
+		return nil, &ContentError{Kind: KindSchema, Message: "schema violation", Violations: vs, Err: &schema.ValidationError{Violations: vs}}
 	}
-	doc := json.RawMessage(res.JSON)
+	doc := json.RawMessage(text)
+	if doc == nil {
+		b, err := json.Marshal(value)
+		if err != nil {
+			return nil, &ContentError{Kind: KindJSONSyntax, Message: err.Error(), Err: err}
+		}
+		doc = b
+	}
 	if j.task.Validate != nil {
 		if err := j.task.Validate(ctx, doc); err != nil {
 			cerr := &ContentError{Kind: KindSemantic, Message: err.Error(), Err: err}
@@ -50,8 +119,8 @@ func (j *job) check(ctx context.Context, resp *Response, raw string) (json.RawMe
 			if errors.As(err, &ve) {
 				cerr.Violations = ve.Violations
 			}
-			return nil, res.Value, res.Fixes, cerr
+			return nil, cerr
 		}
 	}
-	return doc, res.Value, res.Fixes, nil
+	return doc, nil
 }

@@ -17,14 +17,37 @@ import (
 // breaking, retry budget) are shared by all its calls. A Client is safe for
 // concurrent use.
 type Client struct {
-	provider Provider
-	opts     []Option
+	provider  Provider
+	fallbacks []Provider
+	opts      []Option
+	policies  *policies
+	// err is a configuration error found by New, returned by every call.
+	err error
 }
 
 // New returns a client for provider p. Options set defaults for every call
-// made through it; calls may override them.
+// made through it; calls may override them, except the client-level options
+// (fallbacks and policies), which only New reads. An invalid configuration
+// makes every call fail with ErrInvalidInput.
 func New(p Provider, opts ...Option) *Client {
-	return &Client{provider: p, opts: append([]Option(nil), opts...)}
+	c := &Client{provider: p, opts: append([]Option(nil), opts...)}
+	set := defaults()
+	for _, o := range opts {
+		o(&set)
+	}
+	c.fallbacks = set.fallbacks
+	for i, f := range c.fallbacks {
+		if f == nil {
+			c.err = fmt.Errorf("%w: fallback provider %d is nil", ErrInvalidInput, i+1)
+		}
+	}
+	pol, err := newPolicies(set.policy)
+	if err != nil {
+		c.err = fmt.Errorf("%w: %w", ErrInvalidInput, err)
+		pol, _ = newPolicies(policyConfig{})
+	}
+	c.policies = pol
+	return c
 }
 
 // Provider returns the client's provider.
@@ -66,6 +89,9 @@ func (c *Client) Run(ctx context.Context, t Task, opts ...Option) (json.RawMessa
 		return nil, rep, fmt.Errorf("%w: no provider", ErrInvalidInput)
 	}
 	rep.Provider = c.provider.Name()
+	if c.err != nil {
+		return nil, rep, c.err
+	}
 	if err := set.check(); err != nil {
 		return nil, rep, err
 	}

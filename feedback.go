@@ -16,8 +16,6 @@ type failure struct {
 	feedback string
 	// answer is the assistant turn that failed.
 	answer Message
-	// paths are the JSON Pointers that failed (schema kinds).
-	paths []string
 }
 
 // feedbackFor writes the message that tells the model what was wrong with

@@ -8,6 +8,9 @@ import (
 	"log/slog"
 	"strings"
 	"time"
+
+	"github.com/reask/reask/breaker"
+	"github.com/reask/reask/schema"
 )
 
 // job is one extraction in progress.
@@ -20,6 +23,23 @@ type job struct {
 	deadline time.Time // on set.clock; zero when none
 	base     []Message // the first request's messages (a copy)
 	failures []failure
+
+	providers []Provider
+	cur       int  // index of the provider in use
+	mode      Mode // mode in use
+
+	// Adaptive state.
+	syntaxStreak int            // consecutive JSON syntax failures
+	fieldFails   map[string]int // schema failures per JSON Pointer
+	patch        *patchPlan     // the next attempt is a patch re-ask
+	patchFailed  bool           // a patch did not validate: no more patches
+}
+
+// patchPlan is a re-ask for a few invalid fields of an otherwise valid answer.
+type patchPlan struct {
+	fields []string       // top-level fields to ask for again
+	value  map[string]any // the previous answer, valid elsewhere
+	schema *schema.Schema // the schema of the patch
 }
 
 // maxRawInReport bounds how much of each answer a report keeps.
@@ -34,13 +54,11 @@ func (j *job) run(ctx context.Context) (json.RawMessage, *Report, error) {
 		ctx, cancel = context.WithTimeout(ctx, set.timeout)
 		defer cancel()
 	}
-	mode := set.mode
-	if len(j.task.Messages) > 0 {
-		j.base = append([]Message(nil), j.task.Messages...)
-	} else {
-		j.base = initialMessages(set, j.task.Schema, j.task.Input, mode)
-	}
-	doc, err := j.loop(ctx, mode)
+	j.providers = append([]Provider{j.client.provider}, j.client.fallbacks...)
+	j.mode = set.mode
+	j.fieldFails = map[string]int{}
+	j.base = j.firstMessages()
+	doc, err := j.loop(ctx)
 	j.report.Duration = set.clock.Now().Sub(j.start)
 	if err == nil {
 		j.report.Outcome = KindOK
@@ -61,6 +79,13 @@ func (j *job) run(ctx context.Context) (json.RawMessage, *Report, error) {
 	return doc, j.report, err
 }
 
+func (j *job) firstMessages() []Message {
+	if len(j.task.Messages) > 0 {
+		return append([]Message(nil), j.task.Messages...)
+	}
+	return initialMessages(&j.set, j.task.Schema, j.task.Input, j.mode)
+}
+
 func classifyEnd(err error) Kind {
 	var ee *ExhaustedError
 	if errors.As(err, &ee) {
@@ -75,19 +100,24 @@ func classifyEnd(err error) Kind {
 	return classify(err)
 }
 
-func (j *job) loop(ctx context.Context, mode Mode) (json.RawMessage, error) {
+func (j *job) loop(ctx context.Context) (json.RawMessage, error) {
 	set := &j.set
 	var last *ContentError
 	var lastRaw string
 	var lastValue any
 	for n := 1; n <= set.maxAttempts; n++ {
-		msgs := j.conversation(mode)
+		j.avoidOpenCircuit(ctx, n)
+		sch := j.task.Schema
+		msgs := j.conversation()
+		if j.patch != nil {
+			sch = j.patch.schema
+		}
 		req := &Request{
 			Messages:    msgs,
-			Mode:        mode,
-			Schema:      j.task.Schema.JSON(),
-			SchemaName:  j.task.Schema.Name(),
-			Strict:      mode == ModeJSONSchema && j.task.Schema.Strict(),
+			Mode:        j.mode,
+			Schema:      sch.JSON(),
+			SchemaName:  sch.Name(),
+			Strict:      j.mode == ModeJSONSchema && sch.Strict(),
 			Temperature: set.temperature,
 			MaxTokens:   set.maxTokens,
 		}
@@ -101,27 +131,35 @@ func (j *job) loop(ctx context.Context, mode Mode) (json.RawMessage, error) {
 			}
 		}
 
-		rec := Attempt{Number: n, Provider: j.report.Provider, Mode: mode}
+		rec := Attempt{Number: n, Mode: j.mode}
 		t0 := set.clock.Now()
 		j.report.Attempts = n
-		j.report.Mode = mode
-		resp, err := j.send(ctx, req, &rec)
+		j.report.Mode = j.mode
+		resp, err := j.sendWithFallback(ctx, req, &rec)
+		rec.Provider = j.report.Provider
 		rec.Duration = set.clock.Now().Sub(t0)
 		if err != nil {
-			// A transport failure that retries did not overcome ends the
-			// extraction: re-asking would send the same request.
+			// A transport failure that retries and fallbacks did not
+			// overcome ends the extraction: re-asking would send the same
+			// request.
 			rec.Outcome = classifyEnd(err)
 			rec.Message = err.Error()
 			j.record(ctx, rec, false)
 			return nil, err
 		}
 		rec.Usage = resp.Usage
-		raw, answer := takeContent(resp, mode)
+		raw, answer := takeContent(resp, j.mode)
 		rec.Raw = shortenRaw(raw)
 
 		actx := context.WithValue(ctx, attemptKey{}, AttemptInfo{Number: n, Max: set.maxAttempts})
-		doc, value, fixes, cerr := j.check(actx, resp, raw)
-		rec.Repairs = fixes
+		var doc json.RawMessage
+		var value any
+		var cerr *ContentError
+		if j.patch != nil {
+			doc, value, rec.Repairs, cerr = j.checkPatch(actx, resp, raw)
+		} else {
+			doc, value, rec.Repairs, cerr = j.check(actx, resp, raw)
+		}
 		if cerr == nil {
 			rec.Outcome = KindOK
 			j.record(ctx, rec, true)
@@ -132,17 +170,10 @@ func (j *job) loop(ctx context.Context, mode Mode) (json.RawMessage, error) {
 		rec.Violations = cerr.Violations
 		j.record(ctx, rec, false)
 		last, lastRaw, lastValue = cerr, raw, value
-		if !set.retryOnContent {
+		if !set.retryOnContent || n == set.maxAttempts {
 			break
 		}
-		j.failures = append(j.failures, failure{
-			number:   n,
-			kind:     cerr.Kind,
-			message:  oneLine(cerr),
-			feedback: feedbackFor(cerr, len(raw)),
-			answer:   answer,
-			paths:    pathsOf(cerr),
-		})
+		j.learn(ctx, n, cerr, raw, answer, value)
 	}
 	return nil, &ExhaustedError{
 		Report:     j.report,
@@ -152,6 +183,202 @@ func (j *job) loop(ctx context.Context, mode Mode) (json.RawMessage, error) {
 		Violations: last.Violations,
 		Err:        last,
 	}
+}
+
+// learn records a content failure and decides the next attempt's strategy:
+// the feedback (sharpened for fields that failed before), a mode switch
+// after repeated syntax failures, a provider switch for fields that keep
+// failing, and whether the next attempt may be a patch.
+func (j *job) learn(ctx context.Context, n int, cerr *ContentError, raw string, answer Message, value any) {
+	set := &j.set
+	fb := feedbackFor(cerr, len(raw))
+	wasPatch := j.patch != nil
+	if wasPatch {
+		// A patch that did not validate: back to full answers, and the
+		// replayed answer is the merged one.
+		j.patch, j.patchFailed = nil, true
+	}
+	if cerr.Kind == KindJSONSyntax {
+		j.syntaxStreak++
+	} else {
+		j.syntaxStreak = 0
+	}
+	worst := 0
+	var twice []schema.Violation
+	for _, v := range cerr.Violations {
+		j.fieldFails[v.Path]++
+		c := j.fieldFails[v.Path]
+		worst = max(worst, c)
+		if c >= 2 {
+			twice = append(twice, v)
+		}
+	}
+	if set.adaptive {
+		if len(twice) > 0 {
+			fb += "\n" + j.sharper(twice)
+		}
+		if j.syntaxStreak >= 2 && (j.mode == ModeJSONObject || j.mode == ModeText) && set.modeFallback != j.mode && set.modeFallback.Valid() {
+			from := j.mode
+			j.mode = set.modeFallback
+			j.syntaxStreak = 0
+			if len(j.task.Messages) == 0 {
+				j.base = j.firstMessages()
+			}
+			j.switched(ctx, Switch{After: n, What: "mode", From: string(from), To: string(j.mode),
+				Reason: "two JSON syntax failures in a row"})
+		}
+		if worst >= 3 && j.cur+1 < len(j.providers) {
+			j.switchProvider(ctx, n, j.cur+1, "a field still failing after sharper feedback")
+		}
+	}
+	j.failures = append(j.failures, failure{
+		number:   n,
+		kind:     cerr.Kind,
+		message:  oneLine(cerr),
+		feedback: fb,
+		answer:   answer,
+	})
+	if set.patch && !j.patchFailed && cerr.Kind == KindSchema {
+		j.patch = j.planPatch(cerr.Violations, value)
+		if j.patch != nil {
+			f := &j.failures[len(j.failures)-1]
+			f.feedback = patchFeedback(cerr.Violations, j.patch.fields)
+		}
+	}
+}
+
+// sharper adds, for fields that failed more than once, their exact schema
+// and an example of a valid value.
+func (j *job) sharper(vs []schema.Violation) string {
+	var b strings.Builder
+	b.WriteString("These fields failed more than once. Their exact schema, and an example of a valid value:")
+	seen := map[string]bool{}
+	for _, v := range vs {
+		if seen[v.Path] {
+			continue
+		}
+		seen[v.Path] = true
+		frag := j.task.Schema.Fragment(v.Path)
+		b.WriteString("\n- " + v.Path + ": schema " + schema.Shorten(string(frag), 400))
+		if ex := schema.Example(j.task.Schema.At(v.Path)); ex != nil {
+			if eb, err := json.Marshal(ex); err == nil {
+				b.WriteString("; example " + schema.Shorten(string(eb), 200))
+			}
+		}
+	}
+	return b.String()
+}
+
+// planPatch decides whether the next attempt may ask only for the invalid
+// top-level fields: the answer must be an object, the problems confined to
+// at most half of the schema's top-level fields, none at the root.
+func (j *job) planPatch(vs []schema.Violation, value any) *patchPlan {
+	obj, ok := value.(map[string]any)
+	if !ok || len(vs) == 0 {
+		return nil
+	}
+	root := j.task.Schema.At("")
+	if root == nil || len(root.Properties) < 2 {
+		return nil
+	}
+	var fields []string
+	seen := map[string]bool{}
+	for _, v := range vs {
+		toks := schema.SplitPointer(v.Path)
+		if len(toks) == 0 {
+			return nil
+		}
+		f := toks[0]
+		if _, known := root.Properties[f]; !known {
+			// An unknown field: drop it from the answer rather than ask.
+			continue
+		}
+		if !seen[f] {
+			seen[f] = true
+			fields = append(fields, f)
+		}
+	}
+	if len(fields) == 0 || 2*len(fields) > len(root.Properties) {
+		return nil
+	}
+	sub, err := j.task.Schema.Subset(fields)
+	if err != nil {
+		return nil
+	}
+	keep := make(map[string]any, len(obj))
+	for k, v := range obj {
+		if _, known := root.Properties[k]; known && !seen[k] {
+			keep[k] = v
+		}
+	}
+	return &patchPlan{fields: fields, value: keep, schema: sub}
+}
+
+func patchFeedback(vs []schema.Violation, fields []string) string {
+	var b strings.Builder
+	b.WriteString("Most of your answer is right. Only these fields are wrong:\n")
+	writeViolations(&b, vs)
+	b.WriteString("Answer with a JSON object that contains only the corrected fields: " + strings.Join(fields, ", ") + ".")
+	return b.String()
+}
+
+// avoidOpenCircuit moves to a fallback provider when the current one's
+// circuit is open and a later one's is not; the open one is tried again by
+// later extractions once its cool-down ends.
+func (j *job) avoidOpenCircuit(ctx context.Context, n int) {
+	brk := j.client.policies.breakers
+	if brk == nil || j.cur+1 >= len(j.providers) {
+		return
+	}
+	now := j.set.clock.Now()
+	if brk.Get(j.providers[j.cur].Name()).State(now) != breaker.Open {
+		return
+	}
+	for i := j.cur + 1; i < len(j.providers); i++ {
+		if brk.Get(j.providers[i].Name()).State(now) != breaker.Open {
+			j.switchProvider(ctx, n-1, i, "circuit open")
+			return
+		}
+	}
+}
+
+// sendWithFallback sends req to the current provider and, when it fails in
+// transport, to the next ones in the chain, within the same attempt.
+func (j *job) sendWithFallback(ctx context.Context, req *Request, rec *Attempt) (*Response, error) {
+	for {
+		p := j.providers[j.cur]
+		j.report.Provider = p.Name()
+		resp, err := j.send(ctx, p, req, rec)
+		if err == nil || j.cur+1 >= len(j.providers) || !canFallback(err) {
+			return resp, err
+		}
+		j.switchProvider(ctx, rec.Number-1, j.cur+1, string(classifyEnd(err)))
+	}
+}
+
+// canFallback tells whether another provider might succeed where err failed:
+// not when the caller gave up or a budget is spent.
+func canFallback(err error) bool {
+	switch {
+	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded), errors.Is(err, ErrDeadline),
+		errors.Is(err, ErrTokenBudget), errors.Is(err, ErrContextBudget):
+		return false
+	}
+	return true
+}
+
+func (j *job) switchProvider(ctx context.Context, after, to int, reason string) {
+	from := j.providers[j.cur].Name()
+	j.cur = to
+	j.report.Provider = j.providers[to].Name()
+	j.switched(ctx, Switch{After: after, What: "model", From: from, To: j.report.Provider, Reason: reason})
+}
+
+func (j *job) switched(ctx context.Context, s Switch) {
+	j.report.Switches = append(j.report.Switches, s)
+	j.emit(ctx, Event{Kind: EventSwitch, Attempt: s.After, Switch: &j.report.Switches[len(j.report.Switches)-1]})
+	j.set.logger.LogAttrs(ctx, slog.LevelInfo, "reask: strategy switch",
+		slog.String("what", s.What), slog.String("from", s.From), slog.String("to", s.To), slog.String("reason", s.Reason))
 }
 
 // record appends an attempt to the report and tells the observer. Tokens of
@@ -182,7 +409,7 @@ func (j *job) emit(ctx context.Context, e Event) {
 // request's messages, then — after a failure — only the latest failed answer
 // and its feedback, earlier failures condensed into one line. The
 // conversation therefore stays the same size however many attempts are made.
-func (j *job) conversation(mode Mode) []Message {
+func (j *job) conversation() []Message {
 	if len(j.failures) == 0 {
 		return j.base
 	}
@@ -207,14 +434,6 @@ func (j *job) conversation(mode Mode) []Message {
 		return msgs
 	}
 	return append(msgs, Message{Role: RoleUser, Content: text})
-}
-
-func pathsOf(cerr *ContentError) []string {
-	out := make([]string, 0, len(cerr.Violations))
-	for _, v := range cerr.Violations {
-		out = append(out, v.Path)
-	}
-	return out
 }
 
 // takeContent returns the answer to check and the assistant message to

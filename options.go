@@ -7,7 +7,10 @@ import (
 	"time"
 
 	"github.com/reask/reask/backoff"
+	"github.com/reask/reask/breaker"
+	"github.com/reask/reask/budget"
 	"github.com/reask/reask/clock"
+	"github.com/reask/reask/ratelimit"
 	"github.com/reask/reask/repair"
 )
 
@@ -35,6 +38,15 @@ type settings struct {
 	random              func() float64
 	logger              *slog.Logger
 	observer            Observer
+
+	// Adaptive strategy.
+	adaptive     bool
+	modeFallback Mode
+	patch        bool
+
+	// Client-level only: read by New, ignored per call.
+	fallbacks []Provider
+	policy    policyConfig
 }
 
 // Defaults. MaxAttempts counts content attempts in total (the first
@@ -59,6 +71,8 @@ func defaults() settings {
 		clock:               clock.System(),
 		random:              rand.Float64,
 		logger:              slog.New(slog.DiscardHandler),
+		adaptive:            true,
+		modeFallback:        ModeJSONSchema,
 	}
 }
 
@@ -133,3 +147,74 @@ func WithObserver(o Observer) Option { return func(s *settings) { s.observer = o
 // Observer receives events as an extraction progresses. It is called
 // synchronously from the extraction's goroutine; keep it fast.
 type Observer func(ctx context.Context, e Event)
+
+// WithFallback sets providers to try, in order, after the client's own: when
+// a provider fails in transport (retries spent, circuit open, quota, …) the
+// same attempt moves to the next one, and when the adaptive strategy sees a
+// field keep failing after sharper feedback, the next attempt does. A
+// provider whose circuit is open is skipped until its cool-down ends.
+// Client-level: a per-call WithFallback is ignored.
+func WithFallback(providers ...Provider) Option {
+	return func(s *settings) { s.fallbacks = append([]Provider(nil), providers...) }
+}
+
+// WithAdaptive turns the adaptive strategy on or off (default on): after two
+// JSON syntax failures in a row in json_object or text mode it switches to
+// the fallback mode (WithModeFallback); when a field fails twice it sharpens
+// the feedback with the field's schema and an example value; when it fails
+// again it moves to the next fallback provider. Every switch is recorded in
+// Report.Switches.
+func WithAdaptive(on bool) Option { return func(s *settings) { s.adaptive = on } }
+
+// WithModeFallback sets the mode the adaptive strategy switches to after
+// repeated syntax failures. Default ModeJSONSchema.
+func WithModeFallback(m Mode) Option { return func(s *settings) { s.modeFallback = m } }
+
+// WithPatch turns patch re-asks on or off: when most fields of an answer are
+// valid, the re-ask asks only for the invalid ones and merges the reply into
+// the valid fields, falling back to a full re-ask when the merge does not
+// validate.
+func WithPatch(on bool) Option { return func(s *settings) { s.patch = on } }
+
+// WithBreaker configures the circuit breaker each provider gets (see package
+// breaker for the defaults). Client-level.
+func WithBreaker(b breaker.Settings) Option {
+	return func(s *settings) { s.policy.breakerSettings, s.policy.breakerOff = b, false }
+}
+
+// WithoutBreaker turns circuit breaking off. Client-level.
+func WithoutBreaker() Option { return func(s *settings) { s.policy.breakerOff = true } }
+
+// WithBreakerOnRateLimits makes 429 answers count as failures for the
+// breaker (by default only 5xx, timeouts and connection errors count).
+// Client-level.
+func WithBreakerOnRateLimits(on bool) Option { return func(s *settings) { s.policy.breaker429 = on } }
+
+// WithBreakerObserver sets a function told of every breaker state change,
+// after the change (never under the breaker's lock). Client-level.
+func WithBreakerObserver(f func(provider string, from, to breaker.State)) Option {
+	return func(s *settings) { s.policy.onBreakerChange = f }
+}
+
+// WithRetryBudget configures the retry budget each provider gets (see
+// package budget; the default allows five retries in a row of failures and
+// one more per ten successes). Client-level.
+func WithRetryBudget(c budget.Config) Option {
+	return func(s *settings) { s.policy.budget, s.policy.budgetOff = c, false }
+}
+
+// WithoutRetryBudget lets every call retry up to its own limit whatever the
+// others see. Client-level.
+func WithoutRetryBudget() Option { return func(s *settings) { s.policy.budgetOff = true } }
+
+// WithRateLimit configures client-side pacing: the client's own requests-
+// and tokens-per-minute limits, on top of what the provider's headers teach
+// (see package ratelimit). By default the client paces only by what it
+// learns. Client-level.
+func WithRateLimit(c ratelimit.Config) Option {
+	return func(s *settings) { s.policy.rateLimit, s.policy.rateLimitOff = c, false }
+}
+
+// WithoutRateLimit turns client-side pacing off, learnt limits and shared
+// Retry-After included. Client-level.
+func WithoutRateLimit() Option { return func(s *settings) { s.policy.rateLimitOff = true } }

@@ -6,17 +6,28 @@ import (
 	"fmt"
 	"log/slog"
 	"time"
+
+	"github.com/reask/reask/breaker"
+	"github.com/reask/reask/ratelimit"
 )
 
-// send makes one content attempt's provider call, retrying transport
-// failures: rate limits wait for the provider's Retry-After (or back off),
-// server errors, timeouts and dropped connections back off with jitter, and
+// send makes one content attempt's call to provider p, retrying transport
+// failures: rate limits wait for the provider's Retry-After (shared with
+// every call of the client through the rate limiter) or back off, server
+// errors, timeouts and dropped connections back off with jitter, and
 // everything else — bad requests, authentication, exhausted quota — is
-// returned at once. Retries do not use up content attempts but are counted
-// in the report. The deadline bounds the waits: a wait that would outlast
-// it fails early with ErrDeadline.
-func (j *job) send(ctx context.Context, req *Request, rec *Attempt) (*Response, error) {
+// returned at once. Each call first asks the provider's circuit breaker and
+// rate limiter; each retry spends the provider's retry budget. Retries do
+// not use up content attempts but are counted in the report. The deadline
+// bounds the waits: a wait that would outlast it fails early with
+// ErrDeadline.
+func (j *job) send(ctx context.Context, p Provider, req *Request, rec *Attempt) (*Response, error) {
 	set := &j.set
+	name := p.Name()
+	pol := j.client.policies
+	lim := pol.limiterFor(name)
+	bud := pol.budgetFor(name)
+	est := estimateTokens(req.Messages, len(req.Schema)) + req.MaxTokens
 	var waited time.Duration
 	for retry := 0; ; retry++ {
 		if err := ctx.Err(); err != nil {
@@ -25,12 +36,32 @@ func (j *job) send(ctx context.Context, req *Request, rec *Attempt) (*Response, 
 		if !j.deadline.IsZero() && !set.clock.Now().Before(j.deadline) {
 			return nil, fmt.Errorf("%w: the extraction's timeout of %s has passed", ErrDeadline, set.timeout)
 		}
-		t0 := set.clock.Now()
-		resp, err := j.client.provider.Complete(ctx, req)
-		call := Call{Outcome: KindOK, Waited: waited, Duration: set.clock.Now().Sub(t0)}
-		if resp != nil {
-			call.RequestID = resp.RequestID
+		var ticket breaker.Ticket
+		if pol.breakers != nil {
+			t, err := pol.breakers.Allow(name, set.clock.Now())
+			if err != nil {
+				err = circuitOpen(name, err)
+				j.addCall(ctx, rec, Call{Outcome: KindCircuitOpen, Message: err.Error(), Waited: waited}, false)
+				return nil, err
+			}
+			ticket = t
 		}
+		if lim != nil {
+			w, err := lim.Wait(ctx, set.clock, est)
+			waited += w
+			j.report.Backoff += w
+			if err != nil {
+				ticket.Done(set.clock.Now(), breaker.Ignored)
+				if errors.Is(err, ratelimit.ErrDeadline) {
+					return nil, fmt.Errorf("%w: %w", ErrDeadline, err)
+				}
+				return nil, err
+			}
+		}
+		t0 := set.clock.Now()
+		resp, err := p.Complete(ctx, req)
+		now := set.clock.Now()
+		call := Call{Outcome: KindOK, Waited: waited, Duration: now.Sub(t0)}
 		var pe *ProviderError
 		if err != nil {
 			call.Outcome = classify(err)
@@ -39,13 +70,29 @@ func (j *job) send(ctx context.Context, req *Request, rec *Attempt) (*Response, 
 				call.Status = pe.StatusCode
 				call.RequestID = pe.RequestID
 			}
+		} else if resp != nil {
+			call.RequestID = resp.RequestID
 		}
-		rec.Calls = append(rec.Calls, call)
-		j.report.Calls++
-		j.emit(ctx, Event{Kind: EventCall, Attempt: rec.Number, Call: &rec.Calls[len(rec.Calls)-1]})
+		ticket.Done(now, pol.breakerOutcome(call.Outcome))
+		if lim != nil {
+			switch {
+			case resp != nil:
+				lim.Observe(now, resp.RateLimit)
+				if resp.Usage.TotalTokens > 0 {
+					lim.Adjust(now, est-resp.Usage.TotalTokens)
+				}
+			case pe != nil:
+				lim.Observe(now, pe.RateLimit)
+			}
+		}
+		j.addCall(ctx, rec, call, true)
+		waited = 0
 		if err == nil {
 			if resp == nil {
-				return nil, fmt.Errorf("reask: provider %s returned neither an answer nor an error", j.report.Provider)
+				return nil, fmt.Errorf("reask: provider %s returned neither an answer nor an error", name)
+			}
+			if bud != nil {
+				bud.OnSuccess()
 			}
 			return resp, nil
 		}
@@ -60,7 +107,13 @@ func (j *job) send(ctx context.Context, req *Request, rec *Attempt) (*Response, 
 			return nil, err
 		}
 		if retry >= set.maxTransportRetries {
+			if bud != nil {
+				bud.OnFailure()
+			}
 			return nil, fmt.Errorf("reask: giving up after %d transport retries: %w", retry, err)
+		}
+		if bud != nil && !bud.AllowRetry() {
+			return nil, fmt.Errorf("%w for %s: %w", ErrRetryBudget, name, err)
 		}
 		delay := set.backoff.Delay(retry, set.random)
 		if pe != nil && pe.RetryAfter > 0 {
@@ -74,14 +127,29 @@ func (j *job) send(ctx context.Context, req *Request, rec *Attempt) (*Response, 
 		}
 		j.emit(ctx, Event{Kind: EventRetry, Attempt: rec.Number, Delay: delay, Err: err})
 		set.logger.LogAttrs(ctx, slog.LevelInfo, "reask: retrying call",
-			slog.String("provider", j.report.Provider), slog.String("kind", string(kind)),
+			slog.String("provider", name), slog.String("kind", string(kind)),
 			slog.Int("retry", retry+1), slog.Duration("delay", delay))
+		if kind == KindRateLimit && lim != nil {
+			// Every call to this provider waits it out, in the limiter.
+			lim.OnRateLimited(now, delay)
+			continue
+		}
 		if err := set.clock.Sleep(ctx, delay); err != nil {
 			return nil, err
 		}
 		j.report.Backoff += delay
 		waited = delay
 	}
+}
+
+// addCall records a call in the attempt and, for calls that reached the
+// provider, in the report's call count.
+func (j *job) addCall(ctx context.Context, rec *Attempt, c Call, sent bool) {
+	rec.Calls = append(rec.Calls, c)
+	if sent {
+		j.report.Calls++
+	}
+	j.emit(ctx, Event{Kind: EventCall, Attempt: rec.Number, Call: &rec.Calls[len(rec.Calls)-1]})
 }
 
 // fits reports an error when waiting d would outlast the extraction's

@@ -1,0 +1,223 @@
+package reask_test
+
+import (
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/reask/reask"
+	"github.com/reask/reask/breaker"
+	"github.com/reask/reask/budget"
+	"github.com/reask/reask/provider/openai"
+)
+
+func providerFor(s *script, f *fixture, model string) reask.Provider {
+	return openai.NewProvider(openai.Config{BaseURL: s.srv.URL, Model: model, Clock: f.clock})
+}
+
+func TestBreakerOpensAndFailsFast(t *testing.T) {
+	e503 := step{status: 503, body: apiError("server_error", "", "down")}
+	f := newFixture(t, []step{e503, e503, e503},
+		reask.WithMaxTransportRetries(0),
+		reask.WithBreaker(breaker.Settings{MinCalls: 3, Threshold: 0.5, CoolDown: time.Minute}),
+		reask.WithoutRetryBudget())
+	for i := range 3 {
+		if _, _, err := reask.Extract[UserInfo](t.Context(), f.client, johnText); !reask.IsProviderError(err, 503) {
+			t.Fatalf("call %d: %v", i, err)
+		}
+	}
+	_, rep, err := reask.Extract[UserInfo](t.Context(), f.client, johnText)
+	if !errors.Is(err, reask.ErrCircuitOpen) {
+		t.Fatalf("error %v, want ErrCircuitOpen", err)
+	}
+	var oe *breaker.OpenError
+	if !errors.As(err, &oe) || !oe.Until.Equal(start.Add(time.Minute)) {
+		t.Errorf("open error %+v", oe)
+	}
+	if f.script.calls() != 3 || rep.Calls != 0 || rep.Outcome != reask.KindCircuitOpen {
+		t.Errorf("server calls %d, report calls %d, outcome %s", f.script.calls(), rep.Calls, rep.Outcome)
+	}
+	if st := f.client.Status(f.clock.Now()); st.BreakerTrips != 1 || st.Breakers[0].State != breaker.Open {
+		t.Errorf("status %+v", st)
+	}
+}
+
+func TestContentFailuresDoNotTripBreaker(t *testing.T) {
+	bad := step{content: `{"name":"x"}`}
+	f := newFixture(t, []step{bad, bad, bad, bad, bad, bad},
+		reask.WithMaxAttempts(2), reask.WithBreaker(breaker.Settings{MinCalls: 2, Threshold: 0.5}))
+	for range 3 {
+		if _, _, err := reask.Extract[UserInfo](t.Context(), f.client, johnText); !errors.Is(err, reask.ErrExhausted) {
+			t.Fatal(err)
+		}
+	}
+	if st := f.client.Status(f.clock.Now()); st.BreakerTrips != 0 {
+		t.Errorf("content failures tripped the breaker: %+v", st)
+	}
+}
+
+func TestFallbackProviderOnTransportFailure(t *testing.T) {
+	e401 := step{status: 401, body: apiError("invalid_request_error", "invalid_api_key", "bad key")}
+	f := newFixture(t, []step{e401})
+	backup := newScript(t, step{content: johnJSON})
+	c := reask.New(providerFor(f.script, f, "primary"), reask.WithClock(f.clock), reask.WithFallback(providerFor(backup, f, "backup")))
+	got, rep, err := reask.Extract[UserInfo](t.Context(), c, johnText)
+	if err != nil || got.Name != "John Doe" {
+		t.Fatalf("got %+v, %v", got, err)
+	}
+	if rep.Provider != "openai/backup" || rep.Attempts != 1 || rep.Calls != 2 {
+		t.Errorf("provider %s attempts %d calls %d", rep.Provider, rep.Attempts, rep.Calls)
+	}
+	if len(rep.Switches) != 1 || rep.Switches[0] != (reask.Switch{After: 0, What: "model", From: "openai/primary", To: "openai/backup", Reason: "auth"}) {
+		t.Errorf("switches %+v", rep.Switches)
+	}
+}
+
+func TestOpenCircuitProviderIsSkipped(t *testing.T) {
+	e503 := step{status: 503, body: apiError("server_error", "", "down")}
+	f := newFixture(t, []step{e503})
+	backup := newScript(t, step{content: johnJSON}, step{content: johnJSON})
+	c := reask.New(providerFor(f.script, f, "primary"), reask.WithClock(f.clock),
+		reask.WithRandom(func() float64 { return 0 }),
+		reask.WithMaxTransportRetries(0),
+		reask.WithBreaker(breaker.Settings{MinCalls: 1, CoolDown: time.Minute}),
+		reask.WithFallback(providerFor(backup, f, "backup")))
+	if _, _, err := reask.Extract[UserInfo](t.Context(), c, johnText); err != nil {
+		t.Fatal(err) // primary fails, its breaker opens, backup answers
+	}
+	_, rep, err := reask.Extract[UserInfo](t.Context(), c, johnText)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.script.calls() != 1 || backup.calls() != 2 {
+		t.Errorf("primary saw %d calls, backup %d: the open primary must be skipped", f.script.calls(), backup.calls())
+	}
+	if len(rep.Switches) != 1 || rep.Switches[0].Reason != "circuit open" || rep.Calls != 1 {
+		t.Errorf("switches %+v calls %d", rep.Switches, rep.Calls)
+	}
+}
+
+func TestRetryBudgetStopsRetryStorms(t *testing.T) {
+	e503 := step{status: 503, body: apiError("server_error", "", "down")}
+	steps := make([]step, 100)
+	for i := range steps {
+		steps[i] = e503
+	}
+	f := newFixture(t, steps, reask.WithoutBreaker(), reask.WithRetryBudget(budget.Config{MaxTokens: 10, TokenRatio: 0.1}))
+	var budgetErrs int
+	for range 20 {
+		_, _, err := reask.Extract[UserInfo](t.Context(), f.client, johnText)
+		if errors.Is(err, reask.ErrRetryBudget) {
+			budgetErrs++
+			if !reask.IsProviderError(err, 503) {
+				t.Errorf("budget error does not carry the original error: %v", err)
+			}
+		}
+	}
+	// The budget allows 4 retries in all; then every call is one request.
+	if calls := f.script.calls(); calls != 24 {
+		t.Errorf("%d requests for 20 calls in a total outage, want 24", calls)
+	}
+	if budgetErrs != 20 {
+		t.Errorf("%d calls stopped by the budget, want 20", budgetErrs)
+	}
+}
+
+func TestModeSwitchAfterRepeatedSyntaxFailures(t *testing.T) {
+	garbage := step{content: "Sure! Here it is: name John Doe, age thirty"}
+	f := newFixture(t, []step{garbage, garbage, {content: johnJSON}},
+		reask.WithMode(reask.ModeJSONObject), reask.WithMaxAttempts(3))
+	_, rep, err := reask.Extract[UserInfo](t.Context(), f.client, johnText)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Switches) != 1 || rep.Switches[0].What != "mode" || rep.Switches[0].To != "json_schema" || rep.Switches[0].After != 2 {
+		t.Fatalf("switches %+v", rep.Switches)
+	}
+	if rf := f.script.request(2)["response_format"].(map[string]any); rf["type"] != "json_schema" {
+		t.Errorf("third request response_format %v", rf)
+	}
+	if rf := f.script.request(1)["response_format"].(map[string]any); rf["type"] != "json_object" {
+		t.Errorf("second request response_format %v", rf)
+	}
+	if rep.Mode != reask.ModeJSONSchema || rep.Records[2].Mode != reask.ModeJSONSchema {
+		t.Errorf("report mode %s", rep.Mode)
+	}
+}
+
+func TestSharperFeedbackThenNextModel(t *testing.T) {
+	bad := step{content: `{"name":"John Doe","age":"thirty","email":"john@email.com"}`}
+	f := newFixture(t, []step{bad, bad, bad})
+	backup := newScript(t, step{content: johnJSON})
+	c := reask.New(providerFor(f.script, f, "primary"), reask.WithClock(f.clock), reask.WithMaxAttempts(4),
+		reask.WithFallback(providerFor(backup, f, "backup")))
+	_, rep, err := reask.Extract[UserInfo](t.Context(), c, johnText)
+	if err != nil {
+		t.Fatal(err)
+	}
+	first := f.lastFeedback(t, 1)
+	if strings.Contains(first, "failed more than once") {
+		t.Errorf("first re-ask already sharpened: %q", first)
+	}
+	second := f.lastFeedback(t, 2)
+	want := "These fields failed more than once. Their exact schema, and an example of a valid value:\n- /age: schema {\"type\":\"integer\"}; example 42"
+	if !strings.Contains(second, want) {
+		t.Errorf("second re-ask:\n%s\nwant it to contain:\n%s", second, want)
+	}
+	if f.script.calls() != 3 || backup.calls() != 1 {
+		t.Errorf("primary %d calls, backup %d", f.script.calls(), backup.calls())
+	}
+	if len(rep.Switches) != 1 || rep.Switches[0].After != 3 || rep.Switches[0].To != "openai/backup" {
+		t.Errorf("switches %+v", rep.Switches)
+	}
+}
+
+type Contact struct {
+	Name    string `json:"name"`
+	Age     int    `json:"age"`
+	Email   string `json:"email"`
+	Phone   string `json:"phone"`
+	Company string `json:"company"`
+}
+
+func TestPatchReask(t *testing.T) {
+	bad := step{content: `{"name":"John Doe","age":"thirty","email":"john@email.com","phone":"555-0100","company":"Acme"}`}
+	patch := step{content: `{"age":30}`}
+	f := newFixture(t, []step{bad, patch}, reask.WithPatch(true))
+	got, rep, err := reask.Extract[Contact](t.Context(), f.client, johnText)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := (Contact{"John Doe", 30, "john@email.com", "555-0100", "Acme"}); got != want {
+		t.Errorf("got %+v", got)
+	}
+	if rep.Attempts != 2 {
+		t.Errorf("attempts %d", rep.Attempts)
+	}
+	req := f.script.request(1)
+	js := req["response_format"].(map[string]any)["json_schema"].(map[string]any)
+	props := js["schema"].(map[string]any)["properties"].(map[string]any)
+	if len(props) != 1 || props["age"] == nil || js["name"] != "contact_patch" {
+		t.Errorf("patch schema %v", js)
+	}
+	fb := f.lastFeedback(t, 1)
+	want := "Most of your answer is right. Only these fields are wrong:\n- /age: wrong type: got \"thirty\" (string); expected integer\nAnswer with a JSON object that contains only the corrected fields: age."
+	if fb != want {
+		t.Errorf("patch feedback %q", fb)
+	}
+}
+
+func TestPatchFallsBackToFullReask(t *testing.T) {
+	bad := step{content: `{"name":"John Doe","age":"thirty","email":"john@email.com","phone":"555-0100","company":"Acme"}`}
+	badPatch := step{content: `{"age":"thirty"}`}
+	full := step{content: `{"name":"John Doe","age":30,"email":"john@email.com","phone":"555-0100","company":"Acme"}`}
+	f := newFixture(t, []step{bad, badPatch, full}, reask.WithPatch(true))
+	if _, _, err := reask.Extract[Contact](t.Context(), f.client, johnText); err != nil {
+		t.Fatal(err)
+	}
+	js := f.script.request(2)["response_format"].(map[string]any)["json_schema"].(map[string]any)
+	if js["name"] != "contact" {
+		t.Errorf("third request should be a full re-ask, got schema %v", js["name"])
+	}
+}
