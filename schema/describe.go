@@ -127,8 +127,16 @@ func describe(sch *jsonschema.Schema, depth int) string {
 	}
 	var alts []string
 	if sch.Types != nil {
+		nullable := false
 		for _, t := range sch.Types.ToStrings() {
+			if t == "null" {
+				nullable = true
+				continue
+			}
 			alts = append(alts, describeType(sch, t, depth))
+		}
+		if nullable {
+			alts = append(alts, "null")
 		}
 	}
 	for _, group := range [][]*jsonschema.Schema{sch.AnyOf, sch.OneOf} {
