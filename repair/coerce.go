@@ -1,8 +1,642 @@
 package repair
 
-import "github.com/reask/reask/schema"
+import (
+	"encoding/json"
+	"errors"
+	"math"
+	"math/big"
+	"sort"
+	"strconv"
+	"strings"
 
-// Coerce is a placeholder.
-func Coerce(v any, s *schema.Schema) (any, []Fix) { return v, nil }
+	"github.com/santhosh-tekuri/jsonschema/v6"
 
-func (d *document) coerce() {}
+	"github.com/reask/reask/schema"
+)
+
+// Coerce changes the values of v that fail s into the type s asks for,
+// where the intended value is beyond doubt, and records each change:
+//
+//   - a string holding a number where an integer or number is expected:
+//     "30" → 30, " 4.5 " → 4.5, "$1,299.50" → 1299.50 (currency signs and
+//     thousands separators dropped); never "thirty", never "4.5" for an
+//     integer;
+//   - "true", "yes", "false", "no" (any case) where a boolean is expected;
+//   - a number where a string is expected: 30 → "30";
+//   - a single value where an array is expected: "a" → ["a"];
+//   - a string that differs from exactly one enum (or const) value only in
+//     case and surrounding spaces: " Positive" → "positive";
+//   - a field that additionalProperties: false forbids is dropped;
+//   - a string holding a JSON object or array where one is expected is
+//     decoded.
+//
+// Coerce never fills a missing field, never guesses between two enum
+// values and never touches a value that is already valid where it stands:
+// it validates first and walks only into what failed. Where no rule makes
+// a value valid it is left as it is, for validation to report. $ref,
+// allOf, nested objects and arrays are followed; for anyOf and oneOf the
+// first alternative that coercion makes valid is used, and a nullable
+// value (anyOf with null) is coerced to its non-null alternative.
+//
+// v is a decoded JSON value (nil, bool, json.Number or float64, string,
+// []any, map[string]any); it is not modified: changed objects and arrays
+// are copies, unchanged parts are shared with v, and v itself is returned
+// when nothing changes. A nil schema changes nothing.
+func Coerce(v any, s *schema.Schema) (any, []Fix) {
+	if s == nil {
+		return v, nil
+	}
+	var c coercer
+	out := c.coerce(v, s.Root(), "", 0)
+	return out, c.fixes
+}
+
+// coercer collects the fixes of one Coerce.
+type coercer struct {
+	fixes []Fix
+}
+
+// coerce validates v against sch and walks into what failed.
+func (c *coercer) coerce(v any, sch *jsonschema.Schema, path string, depth int) any {
+	if sch == nil || depth > MaxDepthCeiling {
+		return v
+	}
+	err := sch.Validate(v)
+	if err == nil {
+		return v
+	}
+	dirty := map[string]bool{"": true}
+	var ve *jsonschema.ValidationError
+	if errors.As(err, &ve) {
+		markDirty(ve, dirty)
+	}
+	return c.walk(v, sch, path, "", dirty, depth)
+}
+
+// markDirty adds the instance location of every error under e, and each
+// of its prefixes, to dirty: the places that failed.
+func markDirty(e *jsonschema.ValidationError, dirty map[string]bool) {
+	p := ""
+	for _, t := range e.InstanceLocation {
+		p = schema.JoinPointer(p, t)
+		dirty[p] = true
+	}
+	for _, cause := range e.Causes {
+		markDirty(cause, dirty)
+	}
+}
+
+// walk coerces v, which sits at rel (relative to the validated value) and
+// at path (in the document), with schema sch.
+func (c *coercer) walk(v any, sch *jsonschema.Schema, path, rel string, dirty map[string]bool, depth int) any {
+	if sch == nil || !dirty[rel] || depth > MaxDepthCeiling {
+		return v
+	}
+	sch = schema.Deref(sch)
+	if sch.Ref != nil { // $ref beside other keywords: both apply
+		v = c.walk(v, sch.Ref, path, rel, dirty, depth+1)
+	}
+	for _, sub := range sch.AllOf {
+		v = c.walk(v, sub, path, rel, dirty, depth+1)
+	}
+	v = c.own(v, sch, path, rel, dirty, depth)
+	if len(sch.AnyOf) > 0 {
+		v = c.alternatives(v, sch.AnyOf, path, depth)
+	}
+	if len(sch.OneOf) > 0 {
+		v = c.alternatives(v, sch.OneOf, path, depth)
+	}
+	return v
+}
+
+// own applies the keywords of sch itself (type, enum, properties, items).
+func (c *coercer) own(v any, sch *jsonschema.Schema, path, rel string, dirty map[string]bool, depth int) any {
+	switch x := v.(type) {
+	case map[string]any:
+		if allows(sch, "object") {
+			return c.object(x, sch, path, rel, dirty, depth)
+		}
+	case []any:
+		if allows(sch, "array") {
+			return c.array(x, sch, path, rel, dirty, depth)
+		}
+	}
+	return c.convert(v, sch, path, depth)
+}
+
+func (c *coercer) object(x map[string]any, sch *jsonschema.Schema, path, rel string, dirty map[string]bool, depth int) any {
+	keys := make([]string, 0, len(x))
+	for k := range x {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var out map[string]any // a copy, made at the first change
+	for _, k := range keys {
+		sub, forbidden := propertySchema(sch, k)
+		if forbidden {
+			if out == nil {
+				out = copyMap(x)
+			}
+			delete(out, k)
+			c.fix(schema.JoinPointer(path, k), KindDropUnknownField, x[k], nil, true)
+			continue
+		}
+		if sub == nil {
+			continue
+		}
+		n := len(c.fixes)
+		nv := c.walk(x[k], sub, schema.JoinPointer(path, k), schema.JoinPointer(rel, k), dirty, depth+1)
+		if len(c.fixes) > n {
+			if out == nil {
+				out = copyMap(x)
+			}
+			out[k] = nv
+		}
+	}
+	if out == nil {
+		return x
+	}
+	return out
+}
+
+func (c *coercer) array(x []any, sch *jsonschema.Schema, path, rel string, dirty map[string]bool, depth int) any {
+	var out []any
+	for i, item := range x {
+		sub := itemSchema(sch, i)
+		if sub == nil {
+			continue
+		}
+		t := strconv.Itoa(i)
+		n := len(c.fixes)
+		nv := c.walk(item, sub, schema.JoinPointer(path, t), schema.JoinPointer(rel, t), dirty, depth+1)
+		if len(c.fixes) > n {
+			if out == nil {
+				out = append([]any(nil), x...)
+			}
+			out[i] = nv
+		}
+	}
+	if out == nil {
+		return x
+	}
+	return out
+}
+
+// alternatives handles anyOf and oneOf: a value valid against an
+// alternative stays; a nullable value is coerced to its one non-null
+// alternative; otherwise the first alternative that coercion makes valid
+// is used.
+func (c *coercer) alternatives(v any, alts []*jsonschema.Schema, path string, depth int) any {
+	for _, a := range alts {
+		if a.Validate(v) == nil {
+			return v
+		}
+	}
+	var nonNull []*jsonschema.Schema
+	for _, a := range alts {
+		if !onlyNull(a) {
+			nonNull = append(nonNull, a)
+		}
+	}
+	if v != nil && len(nonNull) == 1 {
+		return c.coerce(v, nonNull[0], path, depth+1)
+	}
+	for _, a := range alts {
+		var sub coercer
+		nv := sub.coerce(v, a, path, depth+1)
+		if len(sub.fixes) > 0 && a.Validate(nv) == nil {
+			c.fixes = append(c.fixes, sub.fixes...)
+			return nv
+		}
+	}
+	return v
+}
+
+// convert changes a value whose type the schema does not allow, or a
+// string that is not one of the enum values.
+func (c *coercer) convert(v any, sch *jsonschema.Schema, path string, depth int) any {
+	if types := typesOf(sch); types != nil && !typeAllowed(v, types) {
+		for _, t := range types {
+			if nv, kind, ok := convertTo(v, t); ok {
+				c.fix(path, kind, v, nv, false)
+				v = nv
+				break
+			}
+			if t == "array" {
+				if _, isArr := v.([]any); !isArr && v != nil {
+					c.fix(path, KindWrapInArray, v, []any{v}, false)
+					v = c.coerce([]any{v}, sch, path, depth+1)
+					return v
+				}
+			}
+		}
+	}
+	if values := enumOf(sch); values != nil {
+		for _, e := range values {
+			if equalJSON(v, e) {
+				return v
+			}
+		}
+		var match []any
+		for _, e := range values {
+			if looselyEqual(v, e) {
+				match = append(match, e)
+			}
+		}
+		if len(match) == 1 {
+			kind := KindEnumCase
+			switch match[0].(type) {
+			case json.Number, float64:
+				kind = KindStringToNumber
+			case string:
+				if _, isStr := v.(string); !isStr {
+					kind = KindNumberToString
+				}
+			}
+			c.fix(path, kind, v, match[0], false)
+			v = match[0]
+		}
+	}
+	return v
+}
+
+// convertTo converts v to JSON type t when the meaning is beyond doubt.
+func convertTo(v any, t string) (any, Kind, bool) {
+	switch x := v.(type) {
+	case string:
+		switch t {
+		case "integer":
+			if n, ok := parseNumber(x); ok && isIntegral(n) {
+				return n, KindStringToInteger, true
+			}
+		case "number":
+			if n, ok := parseNumber(x); ok {
+				return n, KindStringToNumber, true
+			}
+		case "boolean":
+			switch strings.ToLower(strings.TrimSpace(x)) {
+			case "true", "yes":
+				return true, KindStringToBoolean, true
+			case "false", "no":
+				return false, KindStringToBoolean, true
+			}
+		case "object", "array":
+			s := strings.TrimSpace(x)
+			if len(s) >= 2 && (s[0] == '{') == (t == "object") && (s[0] == '{' || s[0] == '[') {
+				if end, err := scanStrict([]byte(s), 0, DefaultMaxDepth); err == nil && end == len(s) {
+					if val, err := decodeJSON([]byte(s)); err == nil {
+						return val, KindParseEmbedded, true
+					}
+				}
+			}
+		}
+	case json.Number:
+		if t == "string" {
+			return string(x), KindNumberToString, true
+		}
+	case float64:
+		if t == "string" && !math.IsInf(x, 0) && !math.IsNaN(x) {
+			return strconv.FormatFloat(x, 'f', -1, 64), KindNumberToString, true
+		}
+	case int:
+		if t == "string" {
+			return strconv.Itoa(x), KindNumberToString, true
+		}
+	}
+	return nil, "", false
+}
+
+// parseNumber reads a number written for people: " 30 ", "+4.5", "$1,299.50",
+// "-€3", "1e3". Thousands separators must group digits by three; a
+// currency sign may come first or after the sign. The result is a JSON
+// number with the digits as written.
+func parseNumber(s string) (json.Number, bool) {
+	s = strings.TrimSpace(s)
+	neg := false
+	if strings.HasPrefix(s, "-") || strings.HasPrefix(s, "+") {
+		neg = s[0] == '-'
+		s = s[1:]
+	}
+	currency := false
+	for _, sign := range [...]string{"$", "€", "£", "¥", "₹"} {
+		if strings.HasPrefix(s, sign) {
+			s = strings.TrimPrefix(s, sign)
+			currency = true
+			break
+		}
+	}
+	if currency && !neg && strings.HasPrefix(s, "-") {
+		neg = true
+		s = s[1:]
+	}
+	intPart, frac, hasFrac := strings.Cut(s, ".")
+	exp := ""
+	if i := strings.IndexAny(frac, "eE"); hasFrac && i >= 0 {
+		frac, exp = frac[:i], frac[i:]
+	} else if i := strings.IndexAny(intPart, "eE"); !hasFrac && i >= 0 {
+		intPart, exp = intPart[:i], intPart[i:]
+	}
+	grouped := strings.Contains(intPart, ",")
+	if grouped {
+		groups := strings.Split(intPart, ",")
+		if len(groups[0]) == 0 || len(groups[0]) > 3 {
+			return "", false
+		}
+		for _, g := range groups[1:] {
+			if len(g) != 3 {
+				return "", false
+			}
+		}
+		intPart = strings.Join(groups, "")
+	}
+	if intPart == "" || !allDigits(intPart) || (hasFrac && (frac == "" || !allDigits(frac))) {
+		return "", false
+	}
+	if exp != "" {
+		if grouped || currency {
+			return "", false
+		}
+		e := exp[1:]
+		if strings.HasPrefix(e, "+") || strings.HasPrefix(e, "-") {
+			e = e[1:]
+		}
+		if e == "" || !allDigits(e) {
+			return "", false
+		}
+	}
+	intPart = strings.TrimLeft(intPart, "0")
+	if intPart == "" {
+		intPart = "0"
+	}
+	var b strings.Builder
+	if neg {
+		b.WriteByte('-')
+	}
+	b.WriteString(intPart)
+	if hasFrac {
+		b.WriteByte('.')
+		b.WriteString(frac)
+	}
+	b.WriteString(exp)
+	return json.Number(b.String()), true
+}
+
+func allDigits(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if !isDigit(s[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+func isIntegral(n json.Number) bool {
+	r, ok := new(big.Rat).SetString(string(n))
+	return ok && r.IsInt()
+}
+
+// typesOf lists the JSON types sch allows, nil when it does not say.
+func typesOf(sch *jsonschema.Schema) []string {
+	if sch.Types == nil || sch.Types.IsEmpty() {
+		return nil
+	}
+	return sch.Types.ToStrings()
+}
+
+// allows reports whether sch admits JSON type t (or says nothing of type).
+func allows(sch *jsonschema.Schema, t string) bool {
+	types := typesOf(sch)
+	if types == nil {
+		return true
+	}
+	for _, x := range types {
+		if x == t {
+			return true
+		}
+	}
+	return false
+}
+
+// typeAllowed reports whether v has one of the types.
+func typeAllowed(v any, types []string) bool {
+	t := jsonTypeOf(v)
+	for _, x := range types {
+		if x == t || (x == "number" && t == "integer") || (x == "integer" && t == "number" && numberIsIntegral(v)) {
+			return true
+		}
+	}
+	return false
+}
+
+func numberIsIntegral(v any) bool {
+	switch x := v.(type) {
+	case json.Number:
+		return isIntegral(x)
+	case float64:
+		return x == math.Trunc(x) && !math.IsInf(x, 0)
+	}
+	return false
+}
+
+// jsonTypeOf names the JSON type of v ("integer" for whole numbers).
+func jsonTypeOf(v any) string {
+	switch v.(type) {
+	case nil:
+		return "null"
+	case bool:
+		return "boolean"
+	case json.Number, float64, float32, int, int64, int32, uint, uint64:
+		if numberIsIntegral(v) {
+			return "integer"
+		}
+		return "number"
+	case string:
+		return "string"
+	case []any:
+		return "array"
+	case map[string]any:
+		return "object"
+	}
+	return "unknown"
+}
+
+// enumOf returns the values an enum or const allows, nil when neither.
+func enumOf(sch *jsonschema.Schema) []any {
+	if sch.Enum != nil {
+		return sch.Enum.Values
+	}
+	if sch.Const != nil {
+		return []any{*sch.Const}
+	}
+	return nil
+}
+
+// onlyNull reports whether sch admits null only.
+func onlyNull(sch *jsonschema.Schema) bool {
+	sch = schema.Deref(sch)
+	if sch == nil {
+		return false
+	}
+	if t := typesOf(sch); len(t) == 1 && t[0] == "null" {
+		return true
+	}
+	if e := enumOf(sch); len(e) == 1 && e[0] == nil {
+		return true
+	}
+	return false
+}
+
+// propertySchema returns the schema of property k, and whether
+// additionalProperties: false forbids it.
+func propertySchema(sch *jsonschema.Schema, k string) (*jsonschema.Schema, bool) {
+	if sub, ok := sch.Properties[k]; ok {
+		return sub, false
+	}
+	for re, sub := range sch.PatternProperties {
+		if re.MatchString(k) {
+			return sub, false
+		}
+	}
+	switch ap := sch.AdditionalProperties.(type) {
+	case bool:
+		return nil, !ap
+	case *jsonschema.Schema:
+		return ap, false
+	}
+	return nil, false
+}
+
+// itemSchema returns the schema of array element i.
+func itemSchema(sch *jsonschema.Schema, i int) *jsonschema.Schema {
+	if i < len(sch.PrefixItems) {
+		return sch.PrefixItems[i]
+	}
+	if sch.Items2020 != nil {
+		return sch.Items2020
+	}
+	switch it := sch.Items.(type) {
+	case *jsonschema.Schema:
+		return it
+	case []*jsonschema.Schema:
+		if i < len(it) {
+			return it[i]
+		}
+		if ai, ok := sch.AdditionalItems.(*jsonschema.Schema); ok {
+			return ai
+		}
+	}
+	return nil
+}
+
+// equalJSON compares JSON values, numbers by value.
+func equalJSON(a, b any) bool {
+	if na, ok := numberRat(a); ok {
+		nb, ok := numberRat(b)
+		return ok && na.Cmp(nb) == 0
+	}
+	switch x := a.(type) {
+	case nil:
+		return b == nil
+	case bool:
+		y, ok := b.(bool)
+		return ok && x == y
+	case string:
+		y, ok := b.(string)
+		return ok && x == y
+	case []any:
+		y, ok := b.([]any)
+		if !ok || len(x) != len(y) {
+			return false
+		}
+		for i := range x {
+			if !equalJSON(x[i], y[i]) {
+				return false
+			}
+		}
+		return true
+	case map[string]any:
+		y, ok := b.(map[string]any)
+		if !ok || len(x) != len(y) {
+			return false
+		}
+		for k, v := range x {
+			w, ok := y[k]
+			if !ok || !equalJSON(v, w) {
+				return false
+			}
+		}
+		return true
+	}
+	return false
+}
+
+// looselyEqual reports whether v is enum value e written differently: a
+// string in another case or with surrounding spaces, or a number written
+// as a string (or the other way round).
+func looselyEqual(v, e any) bool {
+	switch x := v.(type) {
+	case string:
+		switch y := e.(type) {
+		case string:
+			return strings.EqualFold(strings.TrimSpace(x), strings.TrimSpace(y))
+		case json.Number, float64:
+			n, ok := parseNumber(x)
+			return ok && equalJSON(n, y)
+		}
+	case json.Number, float64, int:
+		if y, ok := e.(string); ok {
+			n, ok := parseNumber(y)
+			return ok && equalJSON(v, n)
+		}
+	}
+	return false
+}
+
+func numberRat(v any) (*big.Rat, bool) {
+	switch x := v.(type) {
+	case json.Number:
+		return new(big.Rat).SetString(string(x))
+	case float64:
+		if math.IsInf(x, 0) || math.IsNaN(x) {
+			return nil, false
+		}
+		return new(big.Rat).SetFloat64(x), true
+	case int:
+		return new(big.Rat).SetInt64(int64(x)), true
+	}
+	return nil, false
+}
+
+func copyMap(m map[string]any) map[string]any {
+	out := make(map[string]any, len(m))
+	for k, v := range m {
+		out[k] = v
+	}
+	return out
+}
+
+// fix records a coercion from before to after at path.
+func (c *coercer) fix(path string, k Kind, before, after any, removed bool) {
+	f := Fix{Path: path, Offset: -1, Kind: k, Before: shortJSON(before)}
+	if !removed {
+		f.After = shortJSON(after)
+	}
+	c.fixes = append(c.fixes, f)
+}
+
+func shortJSON(v any) string {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return ""
+	}
+	return shortText(string(b))
+}
+
+// decodeJSON decodes valid JSON with numbers as json.Number.
+func decodeJSON(b []byte) (any, error) {
+	d := newDocument(b, Options{Level: Off})
+	if err := d.run(true); err != nil {
+		return nil, err
+	}
+	return d.val, nil
+}

@@ -2,9 +2,10 @@ package repair
 
 import (
 	"bytes"
+	"cmp"
 	"errors"
 	"fmt"
-	"sort"
+	"slices"
 	"strings"
 
 	"github.com/reask/reask/schema"
@@ -54,9 +55,10 @@ type document struct {
 	p    *parser
 	root int32 // the chosen value's node, once parsed
 
-	json  []byte
-	val   any
-	fixes []Fix
+	json   []byte
+	val    any
+	hasVal bool
+	fixes  []Fix
 }
 
 func newDocument(input []byte, opts Options) *document {
@@ -126,7 +128,7 @@ func (d *document) decodeSpan(lo, hi int) {
 	if err != nil { // cannot happen: the span is valid JSON
 		panic(fmt.Sprintf("repair: decoding valid JSON: %v", err))
 	}
-	d.val = p.decode(n)
+	d.val, d.hasVal = p.decode(n), true
 	d.root = n
 }
 
@@ -156,7 +158,7 @@ func (d *document) embedded(wantValue bool) (bool, error) {
 	if err := sub.run(wantValue); err != nil {
 		return false, nil
 	}
-	d.json, d.val = sub.json, sub.val
+	d.json, d.val, d.hasVal = sub.json, sub.val, sub.hasVal
 	d.fixes = append([]Fix{{Path: "", Offset: d.lo, Kind: KindDoubleEncoded,
 		Before: shortText(string(d.input[d.lo:d.hi])), After: shortText(string(sub.json))}}, sub.fixes...)
 	return true, nil
@@ -175,7 +177,7 @@ func (d *document) escaped(wantValue bool) (bool, error) {
 	if err := sub.run(wantValue); err != nil {
 		return false, nil
 	}
-	d.json, d.val = sub.json, sub.val
+	d.json, d.val, d.hasVal = sub.json, sub.val, sub.hasVal
 	d.fixes = append([]Fix{{Path: "", Offset: d.lo, Kind: KindDoubleEncoded,
 		Before: shortText(string(t)), After: shortText(string(inner))}}, sub.fixes...)
 	return true, nil
@@ -222,6 +224,9 @@ type candidate struct {
 	root       int32 // its node, -1 until parsed
 	verbatim   bool  // input[start:end] is valid JSON as written
 	fixes      []Fix
+	// fixFrom and fixTo delimit a container's fixes in the parser's list;
+	// a scalar's are in fixes, with fixFrom -1.
+	fixFrom, fixTo int
 	err        error // why it failed; its span then runs to the failure
 	valid      bool  // valid against the schema
 	val        any
@@ -281,21 +286,30 @@ func (d *document) lenient(wantValue bool) error {
 		return fmt.Errorf("%w: the text holds no JSON object or array", ErrNoJSON)
 	}
 
-	// Fixes: text around the value, then the value's own, in input order.
+	// Fixes: the value's own, the text around it and the choice, in input
+	// order. The value's fixes are the end of the parser's list (what
+	// follows them belongs to candidates not chosen), so this appends in
+	// place.
+	switch {
+	case chosen.fixFrom < 0:
+		d.fixes = chosen.fixes
+	case chosen.fixTo > chosen.fixFrom:
+		d.fixes = p.fixes.appendRange(make([]Fix, 0, chosen.fixTo-chosen.fixFrom+4), chosen.fixFrom, chosen.fixTo)
+	}
 	d.fixes = append(d.fixes, d.around(d.lo, chosen.start, true)...)
-	d.fixes = append(d.fixes, chosen.fixes...)
-	d.fixes = append(d.fixes, d.around(chosen.end, d.hi, false)...)
 	if len(good) > 1 {
 		d.fixes = append(d.fixes, Fix{Offset: chosen.start, Kind: KindCandidateChosen,
 			Before: fmt.Sprintf("%d JSON values", len(good)),
 			After:  fmt.Sprintf("the %s, at byte %d", why, chosen.start)})
 	}
-	sort.SliceStable(d.fixes, func(i, j int) bool { return d.fixes[i].Offset < d.fixes[j].Offset })
+	d.fixes = append(d.fixes, d.around(chosen.end, d.hi, false)...)
+	// A string records its fixes when it ends; order them by offset.
+	slices.SortStableFunc(d.fixes, func(a, b Fix) int { return cmp.Compare(a.Offset, b.Offset) })
 
 	if chosen.verbatim {
 		d.json = d.input[chosen.start:chosen.end]
 	} else {
-		d.json = p.write(nil, chosen.root)
+		d.json = p.write(make([]byte, 0, chosen.size()+chosen.size()/8+16), chosen.root)
 	}
 	if wantValue {
 		if chosen.val == nil {
@@ -309,6 +323,7 @@ func (d *document) lenient(wantValue bool) error {
 		if chosen.val != nil {
 			d.val = chosen.val
 		}
+		d.hasVal = true
 		d.root = chosen.root
 	}
 	d.coerce()
@@ -323,7 +338,7 @@ func (d *document) container(pos int) *candidate {
 	}
 	p.reset()
 	p.end, p.pos = d.hi, pos
-	from := len(p.fixes)
+	from := p.fixes.len()
 	root, err := p.value()
 	cand := &candidate{start: pos, end: p.pos, root: root, err: err}
 	if err != nil {
@@ -335,8 +350,7 @@ func (d *document) container(pos int) *candidate {
 			cand.end = d.hi
 		}
 	}
-	cand.fixes = append([]Fix(nil), p.fixes[from:]...)
-	p.fixes = p.fixes[:from]
+	cand.fixFrom, cand.fixTo = from, p.fixes.len()
 	return cand
 }
 
@@ -347,8 +361,8 @@ func (d *document) scalar(pos int) *candidate {
 	p := d.parser()
 	p.reset()
 	p.end, p.pos = d.hi, pos
-	from := len(p.fixes)
-	defer func() { p.fixes = p.fixes[:from] }()
+	from := p.fixes.len()
+	defer p.fixes.truncate(from)
 	root, err := p.value()
 	if err != nil {
 		if errors.Is(err, ErrTruncated) {
@@ -356,7 +370,7 @@ func (d *document) scalar(pos int) *candidate {
 		}
 		return nil
 	}
-	for _, f := range p.fixes[from:] {
+	for _, f := range p.fixes.appendRange(nil, from, p.fixes.len()) {
 		if f.Path == "" && f.Kind == KindUnquotedString && f.Offset == pos {
 			return nil // a bare word is prose
 		}
@@ -370,7 +384,7 @@ func (d *document) scalar(pos int) *candidate {
 	if !p.atEnd() && !p.fenced {
 		return nil
 	}
-	return &candidate{start: pos, end: end, root: root, fixes: append([]Fix(nil), p.fixes[from:]...)}
+	return &candidate{start: pos, end: end, root: root, fixes: p.fixes.appendRange(nil, from, p.fixes.len()), fixFrom: -1}
 }
 
 // choose picks among the parsed candidates: the largest valid against the
@@ -407,7 +421,7 @@ func (d *document) candidateValue(c *candidate) any {
 		d.decodeSpan(c.start, c.end)
 		c.root = d.root
 		c.val = d.val
-		d.val = nil
+		d.val, d.hasVal, d.root = nil, false, -1
 		return c.val
 	}
 	c.val = d.parser().decode(c.root)
@@ -460,4 +474,19 @@ func firstWord(s string) string {
 		return s[:i]
 	}
 	return s
+}
+
+// coerce applies Coerce to the chosen value at the default level with a
+// schema, and rewrites the JSON when something changed.
+func (d *document) coerce() {
+	if !d.coercing() || !d.hasVal {
+		return
+	}
+	v, fixes := Coerce(d.val, d.opts.Schema)
+	if len(fixes) == 0 {
+		return
+	}
+	d.val = v
+	d.fixes = append(d.fixes, fixes...)
+	d.json = d.writeValue(nil, v, d.root)
 }

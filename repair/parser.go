@@ -1,6 +1,7 @@
 package repair
 
 import (
+	"bytes"
 	"fmt"
 	"strconv"
 	"strings"
@@ -45,8 +46,9 @@ type node struct {
 // segment is one step of the path to the value being parsed: an object
 // member (key is its key node) or an array element (key -1, index).
 type segment struct {
-	key   int32
-	index int32
+	key    int32
+	index  int32
+	ptrLen int32 // length of parser.ptrBuf before this segment
 }
 
 // parser holds the state of one repair.
@@ -59,9 +61,14 @@ type parser struct {
 
 	nodes []node
 	aux   []byte // text of values that differ from the input
-	fixes []Fix
+	fixes fixList
 
-	path   []segment
+	path    []segment
+	ptrBuf  []byte // the JSON Pointer of path
+	pathVer int    // changes whenever path does
+	ptr     string // the pointer of path at version ptrVer
+	ptrVer  int
+	srcStr  string // src as a string, for fix excerpts; made when needed
 	open   []byte // closers of the open containers, outermost first
 	fenced bool   // a closing Markdown fence ended the structure at end
 
@@ -73,7 +80,8 @@ type parser struct {
 }
 
 func newParser(src []byte, maxDepth int) *parser {
-	p := &parser{src: src, end: len(src), maxDepth: maxDepth}
+	p := &parser{src: src, end: len(src), maxDepth: maxDepth,
+		nodes: make([]node, 0, len(src)/16+8), aux: make([]byte, 0, len(src)/2+16)}
 	p.reset()
 	return p
 }
@@ -84,6 +92,8 @@ func (p *parser) reset() {
 		p.quoteEOF[i] = len(p.src) + 1
 	}
 	p.path = p.path[:0]
+	p.ptrBuf = p.ptrBuf[:0]
+	p.pathVer++
 	p.open = p.open[:0]
 	p.depth = 0
 	p.fenced = false
@@ -136,28 +146,71 @@ func (p *parser) text(n *node) []byte {
 
 // ---- fixes ----------------------------------------------------------------
 
-// fix records a fix at the current path.
-func (p *parser) fix(k Kind, off int, before, after string) {
-	p.fixes = append(p.fixes, Fix{Path: p.pointer(), Offset: off, Kind: k, Before: shortText(before), After: shortText(after)})
+// push and pop maintain the path to the value being parsed, and its JSON
+// Pointer text beside it.
+func (p *parser) push(s segment) {
+	s.ptrLen = int32(len(p.ptrBuf))
+	p.path = append(p.path, s)
+	p.pathVer++
+	p.ptrBuf = append(p.ptrBuf, '/')
+	if s.key < 0 {
+		p.ptrBuf = strconv.AppendInt(p.ptrBuf, int64(s.index), 10)
+		return
+	}
+	t := p.text(&p.nodes[s.key])
+	t = t[1 : len(t)-1]
+	if bytes.IndexByte(t, '\\') >= 0 {
+		t = []byte(unquote(p.text(&p.nodes[s.key])))
+	}
+	for _, c := range t {
+		switch c {
+		case '~':
+			p.ptrBuf = append(p.ptrBuf, '~', '0')
+		case '/':
+			p.ptrBuf = append(p.ptrBuf, '~', '1')
+		default:
+			p.ptrBuf = append(p.ptrBuf, c)
+		}
+	}
 }
 
-// pointer renders the current path as a JSON Pointer.
+func (p *parser) pop() {
+	p.ptrBuf = p.ptrBuf[:p.path[len(p.path)-1].ptrLen]
+	p.path = p.path[:len(p.path)-1]
+	p.pathVer++
+}
+
+// fix records a fix at the current path. before and after should be
+// substrings of p.text or constants, so that recording costs no copy.
+func (p *parser) fix(k Kind, off int, before, after string) {
+	p.fixes.add(Fix{Path: p.pointer(), Offset: off, Kind: k, Before: shortText(before), After: shortText(after)})
+}
+
+// auxText returns the start of aux[lo:] as a string, as much as an
+// excerpt shows.
+func (p *parser) auxText(lo int) string {
+	return string(p.aux[lo:min(len(p.aux), lo+maxExcerpt+4)])
+}
+
+// srcText returns src[lo:hi] as a string without copying more than once:
+// it slices a string copy of the whole input, made at the first call.
+func (p *parser) srcText(lo, hi int) string {
+	if p.srcStr == "" && len(p.src) > 0 {
+		p.srcStr = string(p.src)
+	}
+	return p.srcStr[lo:hi]
+}
+
+// pointer renders the current path as a JSON Pointer. Fixes at the same
+// path share one string.
 func (p *parser) pointer() string {
 	if len(p.path) == 0 {
 		return ""
 	}
-	var b strings.Builder
-	for _, s := range p.path {
-		b.WriteByte('/')
-		if s.key < 0 {
-			b.WriteString(strconv.Itoa(int(s.index)))
-			continue
-		}
-		k := unquote(p.text(&p.nodes[s.key]))
-		k = strings.ReplaceAll(strings.ReplaceAll(k, "~", "~0"), "/", "~1")
-		b.WriteString(k)
+	if p.ptrVer != p.pathVer || p.ptr == "" {
+		p.ptr, p.ptrVer = string(p.ptrBuf), p.pathVer
 	}
-	return b.String()
+	return p.ptr
 }
 
 // src excerpt helper.
@@ -171,7 +224,7 @@ func (p *parser) slice(lo, hi int) string {
 	if hi-lo > 2*maxExcerpt {
 		hi = lo + 2*maxExcerpt
 	}
-	return string(p.src[lo:hi])
+	return p.srcText(lo, hi)
 }
 
 // ---- errors ---------------------------------------------------------------
@@ -241,7 +294,7 @@ func (p *parser) space() {
 				p.pos += w
 				w = unicodeSpace(p.src[p.pos:p.end])
 			}
-			p.fix(KindUnicodeWhitespace, start, string(p.src[start:p.pos]), " ")
+			p.fix(KindUnicodeWhitespace, start, p.srcText(start, p.pos), " ")
 		default:
 			return
 		}
@@ -262,7 +315,7 @@ func indexFrom(b []byte, from int, sep string) int {
 	if from > len(b) {
 		return -1
 	}
-	i := strings.Index(string(b[from:]), sep) // no copy: the compiler elides it
+	i := bytes.Index(b[from:], []byte(sep))
 	if i < 0 {
 		return -1
 	}
@@ -353,9 +406,9 @@ func (p *parser) tuple() (int32, error) {
 		if c == ']' || c == '}' {
 			return arr, p.syntaxError(p.pos, "unexpected %q inside parentheses", c)
 		}
-		p.path = append(p.path, segment{key: -1, index: index})
+		p.push(segment{key: -1, index: index})
 		val, err := p.value()
-		p.path = p.path[:len(p.path)-1]
+		p.pop()
 		if err != nil {
 			return arr, err
 		}
@@ -414,14 +467,21 @@ func (p *parser) object() (int32, error) {
 		}
 
 		// The key.
+		from := p.fixes.len()
 		key, err := p.key()
 		if err != nil {
 			return obj, err
 		}
-		p.path = append(p.path, segment{key: key})
+		p.push(segment{key: key})
+		if p.fixes.len() > from {
+			ptr := p.pointer()
+			for i := from; i < p.fixes.len(); i++ {
+				p.fixes.at(i).Path = ptr
+			}
+		}
 		p.space()
 		if p.atEnd() {
-			p.path = p.path[:len(p.path)-1]
+			p.pop()
 			return obj, p.unclosed(obj, '}')
 		}
 		c = p.src[p.pos]
@@ -431,14 +491,14 @@ func (p *parser) object() (int32, error) {
 		case startsValue(p.src, p.pos, p.end):
 			p.fix(KindMissingColon, p.pos, "", ":")
 		default:
-			p.path = p.path[:len(p.path)-1]
+			p.pop()
 			return obj, p.syntaxError(p.pos, "expected ':' after object key")
 		}
 
 		// The value.
 		p.space()
 		if p.atEnd() {
-			p.path = p.path[:len(p.path)-1]
+			p.pop()
 			return obj, p.unclosed(obj, '}')
 		}
 		var val int32
@@ -447,7 +507,7 @@ func (p *parser) object() (int32, error) {
 			p.fix(KindMissingValue, p.pos, "", "null")
 			val = p.addLiteral(kindNull, p.pos)
 		} else if val, err = p.value(); err != nil {
-			p.path = p.path[:len(p.path)-1]
+			p.pop()
 			return obj, err
 		}
 		p.appendChild(obj, key)
@@ -456,7 +516,7 @@ func (p *parser) object() (int32, error) {
 
 		// After the member.
 		p.space()
-		p.path = p.path[:len(p.path)-1]
+		p.pop()
 		if p.atEnd() {
 			return obj, p.unclosed(obj, '}')
 		}
@@ -521,16 +581,16 @@ func (p *parser) array() (int32, error) {
 			continue
 		}
 
-		p.path = append(p.path, segment{key: -1, index: index})
+		p.push(segment{key: -1, index: index})
 		val, err := p.value()
 		if err != nil {
-			p.path = p.path[:len(p.path)-1]
+			p.pop()
 			return arr, err
 		}
 		p.appendChild(arr, val)
 		index++
 		p.space()
-		p.path = p.path[:len(p.path)-1]
+		p.pop()
 		if p.atEnd() {
 			return arr, p.unclosed(arr, ']')
 		}
@@ -646,7 +706,7 @@ func (p *parser) strayWord() bool {
 	default:
 		return false
 	}
-	p.fix(KindSurroundingProse, s, string(p.src[s:i]), "")
+	p.fix(KindSurroundingProse, s, p.srcText(s, i), "")
 	p.pos = j
 	return true
 }
@@ -801,7 +861,7 @@ func (p *parser) number() (int32, error) {
 		p.aux = append(p.aux, b[expStart:end]...)
 	}
 	n := p.addAux(kindNumber, s, lo)
-	p.fix(KindInvalidNumber, s, string(b[s:end]), string(p.aux[lo:]))
+	p.fix(KindInvalidNumber, s, p.srcText(s, end), p.auxText(lo))
 	p.closingQuoteAfterToken()
 	return n, nil
 }
@@ -857,7 +917,7 @@ func (p *parser) endsNumber(i int) bool {
 // token (`abc"`, `12"`): the model forgot the opening quote.
 func (p *parser) closingQuoteAfterToken() {
 	if p.pos < p.end && (p.src[p.pos] == '"' || p.src[p.pos] == '\'') && quoteThenDelimiter(p.src, p.pos, p.end) {
-		p.fix(KindMissingQuote, p.pos, string(p.src[p.pos]), "")
+		p.fix(KindMissingQuote, p.pos, p.srcText(p.pos, p.pos+1), "")
 		p.pos++
 	}
 }
@@ -892,7 +952,7 @@ func nonFinite(b []byte, i, end int) int {
 
 func (p *parser) nonFinite(s, end int) (int32, error) {
 	p.pos = end
-	p.fix(KindNonFiniteNumber, s, string(p.src[s:end]), "null")
+	p.fix(KindNonFiniteNumber, s, p.srcText(s, end), "null")
 	return p.addLiteral(kindNull, s), nil
 }
 
@@ -906,9 +966,9 @@ func (p *parser) word() (int32, error) {
 	for i < p.end && (isWordByte(p.src[i]) && p.src[i] < 0x80) {
 		i++
 	}
-	w := string(p.src[s:i])
+	w := p.src[s:i]
 	if i == p.end || !isWordByte(p.src[i]) {
-		switch w {
+		switch string(w) {
 		case "true":
 			p.pos = i
 			return p.addLiteral(kindTrue, s), nil
@@ -920,17 +980,20 @@ func (p *parser) word() (int32, error) {
 			return p.addLiteral(kindNull, s), nil
 		case "True", "False", "None":
 			p.pos = i
-			p.fix(KindPythonLiteral, s, w, pythonLiterals[w])
-			return p.addLiteral(literalKinds[pythonLiterals[w]], s), nil
+			lit := pythonLiterals[string(w)]
+			p.fix(KindPythonLiteral, s, p.srcText(s, i), lit)
+			return p.addLiteral(literalKinds[lit], s), nil
 		case "undefined":
 			p.pos = i
-			p.fix(KindUndefined, s, w, "null")
+			p.fix(KindUndefined, s, "undefined", "null")
 			return p.addLiteral(kindNull, s), nil
 		}
-		if lw := strings.ToLower(w); lw == "true" || lw == "false" || lw == "null" {
-			p.pos = i
-			p.fix(KindLiteralCase, s, w, lw)
-			return p.addLiteral(literalKinds[lw], s), nil
+		for _, lit := range [...]string{"true", "false", "null"} {
+			if len(w) == len(lit) && strings.EqualFold(string(w), lit) {
+				p.pos = i
+				p.fix(KindLiteralCase, s, p.srcText(s, i), lit)
+				return p.addLiteral(literalKinds[lit], s), nil
+			}
 		}
 		if nonFinite(p.src, s, p.end) == len(w) && len(w) > 0 {
 			return p.nonFinite(s, i)
@@ -1017,8 +1080,8 @@ func (p *parser) unquoted(s int, isKey bool) (int32, error) {
 	if isKey {
 		kind = KindUnquotedKey
 	}
-	if w := string(b[s:e]); !isKey && w == "undefined" {
-		p.fix(KindUndefined, s, w, "null")
+	if !isKey && string(b[s:e]) == "undefined" {
+		p.fix(KindUndefined, s, "undefined", "null")
 		return p.addLiteral(kindNull, s), nil
 	}
 	lo := len(p.aux)
@@ -1030,7 +1093,7 @@ func (p *parser) unquoted(s int, isKey bool) (int32, error) {
 		p.pos = i + 1
 		kind = KindMissingQuote
 	}
-	p.fix(kind, s, string(b[s:p.pos]), string(p.aux[lo:]))
+	p.fix(kind, s, p.srcText(s, p.pos), p.auxText(lo))
 	return n, nil
 }
 
@@ -1062,7 +1125,7 @@ func (p *parser) regex() (int32, error) {
 	p.aux = append(p.aux, '"')
 	p.aux, _ = appendEscaped(p.aux, p.src[s:i])
 	p.aux = append(p.aux, '"')
-	p.fix(KindRegex, s, string(p.src[s:i]), string(p.aux[lo:]))
+	p.fix(KindRegex, s, p.srcText(s, i), p.auxText(lo))
 	return p.addAux(kindString, s, lo), nil
 }
 

@@ -1,6 +1,7 @@
 package repair
 
 import (
+	"fmt"
 	"unicode/utf16"
 	"unicode/utf8"
 )
@@ -400,7 +401,7 @@ func (p *parser) emitString(s, a, e int, cls quoteClass, closed bool) int32 {
 			t--
 		}
 		if bytesContain(b[t:e], '\n') {
-			p.fix(KindControlCharacter, t, oneLine(b[t:e])+`"`, `"`)
+			p.fix(KindControlCharacter, t, "raw line break before the closing quote", "")
 			e = t
 		}
 	}
@@ -478,13 +479,13 @@ func (p *parser) emitString(s, a, e int, cls quoteClass, closed bool) int32 {
 	p.aux = append(p.aux, '"')
 	n := p.addAux(kindString, s, lo)
 
-	out := string(p.aux[lo:])
+	out := p.auxText(lo)
 	srcEnd := e
 	if closed {
 		_, w, _ := quoteAtClose(b, closeAt, p.end)
 		srcEnd = closeAt + w
 	}
-	orig := string(b[s:srcEnd])
+	orig := p.srcText(s, srcEnd)
 	switch cls {
 	case quoteSingle:
 		p.fix(KindSingleQuotes, s, orig, out)
@@ -499,11 +500,11 @@ func (p *parser) emitString(s, a, e int, cls quoteClass, closed bool) int32 {
 	}
 	if found&sfControl != 0 {
 		i := offs[bitIndex(sfControl)]
-		p.fix(KindControlCharacter, i, oneLine(b[i:i+1]), string(appendControl(nil, b[i])))
+		p.fix(KindControlCharacter, i, fmt.Sprintf("raw U+%04X", b[i]), string(appendControl(nil, b[i])))
 	}
 	if found&sfEscape != 0 {
 		i := offs[bitIndex(sfEscape)]
-		p.fix(KindInvalidEscape, i, string(b[i:min(i+2, e)]), escapeRepair(b, i, e))
+		p.fix(KindInvalidEscape, i, p.srcText(i, min(i+2, e)), escapeRepair(b, i, e))
 	}
 	if found&sfUTF8 != 0 {
 		p.fix(KindInvalidUTF8, offs[bitIndex(sfUTF8)], "", "\uFFFD")

@@ -1,6 +1,9 @@
 package repair
 
-import "encoding/json"
+import (
+	"encoding/json"
+	"sort"
+)
 
 // write appends the compact JSON of node n to dst.
 func (p *parser) write(dst []byte, n int32) []byte {
@@ -68,4 +71,99 @@ func (p *parser) decode(n int32) any {
 		obj[unquote(p.text(&p.nodes[c]))] = p.decode(p.nodes[c].next)
 	}
 	return obj
+}
+
+// writeValue appends v as compact JSON. hint is the node v was decoded
+// from (or -1): object members keep the order they were written in, and
+// values that did not change keep their text.
+func (d *document) writeValue(dst []byte, v any, hint int32) []byte {
+	p := d.p
+	var hn *node
+	if hint >= 0 && p != nil {
+		hn = &p.nodes[hint]
+	}
+	switch x := v.(type) {
+	case nil:
+		return append(dst, "null"...)
+	case bool:
+		if x {
+			return append(dst, "true"...)
+		}
+		return append(dst, "false"...)
+	case json.Number:
+		if hn != nil && hn.kind == kindNumber && string(p.text(hn)) == string(x) {
+			return append(dst, p.text(hn)...)
+		}
+		return append(dst, x...)
+	case string:
+		if hn != nil && hn.kind == kindString && unquote(p.text(hn)) == x {
+			return append(dst, p.text(hn)...)
+		}
+		dst = append(dst, '"')
+		dst, _ = appendEscaped(dst, []byte(x))
+		return append(dst, '"')
+	case []any:
+		dst = append(dst, '[')
+		child := int32(-1)
+		if hn != nil && hn.kind == kindArray {
+			child = hn.lo
+		} else if len(x) == 1 {
+			child = hint // a value wrapped in an array
+		}
+		for i, item := range x {
+			if i > 0 {
+				dst = append(dst, ',')
+			}
+			dst = d.writeValue(dst, item, child)
+			if child >= 0 && hn != nil && hn.kind == kindArray {
+				child = p.nodes[child].next
+			} else {
+				child = -1
+			}
+		}
+		return append(dst, ']')
+	case map[string]any:
+		dst = append(dst, '{')
+		done := make(map[string]bool, len(x))
+		if hn != nil && hn.kind == kindObject {
+			for c := hn.lo; c >= 0; c = p.nodes[p.nodes[c].next].next {
+				k := unquote(p.text(&p.nodes[c]))
+				val, ok := x[k]
+				if !ok || done[k] {
+					continue
+				}
+				if len(done) > 0 {
+					dst = append(dst, ',')
+				}
+				done[k] = true
+				dst = append(dst, p.text(&p.nodes[c])...)
+				dst = append(dst, ':')
+				dst = d.writeValue(dst, val, p.nodes[c].next)
+			}
+		}
+		keys := make([]string, 0, len(x)-len(done))
+		for k := range x {
+			if !done[k] {
+				keys = append(keys, k)
+			}
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			if len(done) > 0 {
+				dst = append(dst, ',')
+			}
+			done[k] = true
+			dst = append(dst, '"')
+			dst, _ = appendEscaped(dst, []byte(k))
+			dst = append(dst, '"', ':')
+			dst = d.writeValue(dst, x[k], -1)
+		}
+		return append(dst, '}')
+	}
+	// Numbers of other Go types, from a caller's value.
+	b, err := json.Marshal(v)
+	if err != nil {
+		return append(dst, "null"...)
+	}
+	return append(dst, b...)
 }
