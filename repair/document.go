@@ -227,9 +227,9 @@ type candidate struct {
 	// fixFrom and fixTo delimit a container's fixes in the parser's list;
 	// a scalar's are in fixes, with fixFrom -1.
 	fixFrom, fixTo int
-	err        error // why it failed; its span then runs to the failure
-	valid      bool  // valid against the schema
-	val        any
+	err            error // why it failed; its span then runs to the failure
+	valid          bool  // valid against the schema
+	val            any
 }
 
 func (c *candidate) size() int { return c.end - c.start }

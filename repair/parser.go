@@ -69,8 +69,8 @@ type parser struct {
 	ptr     string // the pointer of path at version ptrVer
 	ptrVer  int
 	srcStr  string // src as a string, for fix excerpts; made when needed
-	open   []byte // closers of the open containers, outermost first
-	fenced bool   // a closing Markdown fence ended the structure at end
+	open    []byte // closers of the open containers, outermost first
+	fenced  bool   // a closing Markdown fence ended the structure at end
 
 	// quoteEOF[c] is the lowest offset from which a string opened with
 	// quote class c was scanned to the end without finding its closing
