@@ -1,0 +1,128 @@
+package reask
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"iter"
+	"sync"
+
+	"github.com/reask/reask/concurrency"
+)
+
+// BatchConfig configures Client.Batch.
+type BatchConfig struct {
+	// Concurrency is the most items in flight at once. Default 8.
+	Concurrency int
+	// FixedConcurrency turns adaptive concurrency off. By default the batch
+	// cuts the number of items in flight when the provider answers 429 or
+	// is overloaded, and grows it back slowly (AIMD), up to Concurrency, so
+	// a batch launched with too much concurrency settles at what the
+	// provider takes.
+	FixedConcurrency bool
+	// FinishInFlight lets items already started run to their end when ctx
+	// is cancelled; by default they are aborted. Either way no new item
+	// starts after cancellation.
+	FinishInFlight bool
+}
+
+// DefaultBatchConcurrency is BatchConfig.Concurrency's default.
+const DefaultBatchConcurrency = 8
+
+// BatchResult is the outcome of one batch item.
+type BatchResult struct {
+	// Index is the item's position in the input, from 0.
+	Index int
+	// ID is the item's id, as the input gave it.
+	ID string
+	// JSON is the valid document, nil when Err is set.
+	JSON json.RawMessage
+	// Report describes the item's extraction; never nil.
+	Report *Report
+	// Err is why the item failed, as Run returns it.
+	Err error
+}
+
+// Batch runs many tasks through the client with bounded, adaptive
+// concurrency, yielding each result as it completes (not in input order).
+// All items share the client's policies: rate limiter, circuit breaker,
+// retry budget. Cancelling ctx stops new items from starting; stopping the
+// iteration (break) aborts the items in flight. The iterator returns after
+// every goroutine it started has ended. tasks is read from one goroutine,
+// one item at a time, as slots free up.
+func (c *Client) Batch(ctx context.Context, tasks iter.Seq2[string, Task], cfg BatchConfig, opts ...Option) iter.Seq[BatchResult] {
+	return func(yield func(BatchResult) bool) {
+		n := cfg.Concurrency
+		if n <= 0 {
+			n = DefaultBatchConcurrency
+		}
+		ccfg := concurrency.Config{Min: 1, Max: n, Initial: n}
+		if cfg.FixedConcurrency {
+			ccfg.Min = n
+		}
+		lim, err := concurrency.New(ccfg)
+		if err != nil {
+			yield(BatchResult{Index: -1, Report: &Report{}, Err: fmt.Errorf("%w: %w", ErrInvalidInput, err)})
+			return
+		}
+		// abort ends in-flight items when the consumer stops early (and,
+		// unless FinishInFlight, when ctx ends).
+		itemBase := ctx
+		if cfg.FinishInFlight {
+			itemBase = context.WithoutCancel(ctx)
+		}
+		itemCtx, abort := context.WithCancel(itemBase)
+		defer abort()
+		stopLaunch, stop := context.WithCancel(ctx)
+		defer stop()
+
+		results := make(chan BatchResult)
+		var wg sync.WaitGroup
+		go func() {
+			defer close(results)
+			defer wg.Wait()
+			i := 0
+			for id, t := range tasks {
+				release, err := lim.Acquire(stopLaunch)
+				if err != nil {
+					return
+				}
+				wg.Add(1)
+				go func(i int, id string, t Task) {
+					defer wg.Done()
+					doc, rep, err := c.Run(itemCtx, t, opts...)
+					release(overloadOf(rep))
+					// Never blocks for good: a consumer that stops drains.
+					results <- BatchResult{Index: i, ID: id, JSON: doc, Report: rep, Err: err}
+				}(i, id, t)
+				i++
+			}
+		}()
+		for r := range results {
+			if !yield(r) {
+				stop()
+				abort()
+				for range results {
+					// Drain so that every goroutine can end.
+				}
+				return
+			}
+		}
+	}
+}
+
+// overloadOf tells the adaptive concurrency how an item went: overload when
+// the provider pushed back (429, 5xx overload), success otherwise.
+func overloadOf(rep *Report) concurrency.Outcome {
+	if rep == nil {
+		return concurrency.Ignored
+	}
+	for _, a := range rep.Records {
+		for _, c := range a.Calls {
+			if c.Outcome == KindRateLimit || c.Status == 529 || c.Status == 503 {
+				return concurrency.Overload
+			}
+		}
+	}
+	return concurrency.Success
+}
