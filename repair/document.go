@@ -248,6 +248,7 @@ func (d *document) lenient(wantValue bool) error {
 						bad = append(bad, cand)
 					} else {
 						good = append(good, cand)
+						break // it is the whole text
 					}
 				}
 			}

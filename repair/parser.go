@@ -508,6 +508,10 @@ func (p *parser) object() (int32, error) {
 			val = p.addLiteral(kindNull, p.pos)
 		} else if val, err = p.value(); err != nil {
 			p.pop()
+			if val >= 0 { // what was read of it, for TruncatedError.Partial
+				p.appendChild(obj, key)
+				p.appendChild(obj, val)
+			}
 			return obj, err
 		}
 		p.appendChild(obj, key)
@@ -585,6 +589,9 @@ func (p *parser) array() (int32, error) {
 		val, err := p.value()
 		if err != nil {
 			p.pop()
+			if val >= 0 {
+				p.appendChild(arr, val)
+			}
 			return arr, err
 		}
 		p.appendChild(arr, val)
