@@ -1,0 +1,281 @@
+// Package batch runs a JSONL file of texts through a reask client and
+// writes one JSON record per item as each completes — resumable after a
+// crash, never losing an item nor writing one twice.
+//
+// Input lines are objects {"id": "...", "text": "..."}; "id" is optional
+// (the line number is used instead) and may be a string or a number. A line
+// that is not such an object becomes a failed record with the reason; it
+// never stops the run.
+//
+// Output lines are stats.Record values. Each is written with a single
+// write(2) on a file opened for appending, so a process killed at any moment
+// loses at most the items in flight, and a line cut short by the kill is
+// found and removed when the run is resumed.
+package batch
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"iter"
+	"os"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/reask/reask"
+	"github.com/reask/reask/schema"
+	"github.com/reask/reask/stats"
+)
+
+// DefaultMaxLineBytes bounds an input line.
+const DefaultMaxLineBytes = 16 << 20
+
+// Config configures Run.
+type Config struct {
+	// Schema every item's answer must satisfy. Required.
+	Schema *schema.Schema
+	// In is the input: JSONL, one item per line. Required.
+	In io.Reader
+	// InName names the input in messages ("items.jsonl", "stdin").
+	InName string
+	// Total is the number of input lines, when known, for progress.
+	Total int
+	// OutPath is the output file. Required.
+	OutPath string
+	// Resume continues an existing output: ids already in it are skipped
+	// and a partially written last line is removed. Without Resume an
+	// existing, non-empty output is an error.
+	Resume bool
+	// DeadLetterPath, when set, also receives every failed item: its input
+	// line and why it failed, ready to be fixed and run again.
+	DeadLetterPath string
+	// Concurrency is the most items in flight (default 8); it adapts
+	// downward when the provider pushes back.
+	Concurrency int
+	// MaxLineBytes bounds an input line; 0 means DefaultMaxLineBytes.
+	MaxLineBytes int
+	// Options apply to every item's extraction.
+	Options []reask.Option
+	// OnProgress, if set, is called after each item is written, from one
+	// goroutine at a time.
+	OnProgress func(Progress)
+	// Now tells the time for progress; nil means time.Now.
+	Now func() time.Time
+}
+
+// Progress is the state of a run.
+type Progress struct {
+	// Done counts items written in this run; OK and Failed split them.
+	Done, OK, Failed int
+	// Skipped counts items already in the output (resume).
+	Skipped int
+	// Total is the number of input lines, 0 when unknown.
+	Total int
+	// Tokens spent in this run; Wasted of them on unused answers.
+	Tokens, Wasted int
+	// Started is when the run began.
+	Started time.Time
+	// Last is the record just written.
+	Last stats.Record
+}
+
+// Result sums up a run.
+type Result struct {
+	Progress Progress
+	// Interrupted is true when the context ended before every item ran;
+	// run again with Resume to finish.
+	Interrupted bool
+}
+
+// ErrOutputExists is returned when the output is not empty and Resume is off.
+var ErrOutputExists = errors.New("output file exists and is not empty")
+
+// Run processes every item of cfg.In through c. It returns when every item
+// is written, or when ctx ends — then the items in flight finish and are
+// written first, and Result.Interrupted is set.
+func Run(ctx context.Context, c *reask.Client, cfg Config) (Result, error) {
+	if cfg.Schema == nil || cfg.In == nil || cfg.OutPath == "" {
+		return Result{}, errors.New("batch: schema, input and output are required")
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.MaxLineBytes <= 0 {
+		cfg.MaxLineBytes = DefaultMaxLineBytes
+	}
+	if cfg.InName == "" {
+		cfg.InName = "input"
+	}
+	done, err := prepareOutput(cfg.OutPath, cfg.Resume)
+	if err != nil {
+		return Result{}, err
+	}
+	out, err := os.OpenFile(cfg.OutPath, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
+	if err != nil {
+		return Result{}, fmt.Errorf("batch: %w", err)
+	}
+	defer out.Close()
+	var dead *os.File
+	if cfg.DeadLetterPath != "" {
+		if dead, err = os.OpenFile(cfg.DeadLetterPath, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644); err != nil {
+			return Result{}, fmt.Errorf("batch: dead-letter file: %w", err)
+		}
+		defer dead.Close()
+	}
+	w := &writer{out: out, dead: dead, seen: done, onProgress: cfg.OnProgress,
+		progress: Progress{Total: cfg.Total, Started: cfg.Now()}}
+
+	lines := map[string]json.RawMessage{} // id → input line, for the dead letter
+	var linesMu sync.Mutex
+	tasks := func(yield func(string, reask.Task) bool) {
+		for it := range readItems(cfg.In, cfg.InName, cfg.MaxLineBytes) {
+			if ctx.Err() != nil {
+				return
+			}
+			if w.alreadyDone(it.id) {
+				continue
+			}
+			if it.err != nil {
+				if err := w.write(stats.Failed(it.id, stats.KindInvalidItem, it.err), it.raw); err != nil {
+					w.fail(err)
+					return
+				}
+				continue
+			}
+			w.claim(it.id)
+			linesMu.Lock()
+			lines[it.id] = it.raw
+			linesMu.Unlock()
+			if !yield(it.id, reask.Task{Schema: cfg.Schema, Input: it.text}) {
+				return
+			}
+		}
+	}
+	for r := range c.Batch(ctx, tasks, reask.BatchConfig{Concurrency: cfg.Concurrency, FinishInFlight: true}, cfg.Options...) {
+		if r.Index < 0 {
+			return Result{}, r.Err
+		}
+		linesMu.Lock()
+		raw := lines[r.ID]
+		delete(lines, r.ID)
+		linesMu.Unlock()
+		if err := w.write(stats.FromReport(r.ID, r.JSON, r.Report, r.Err), raw); err != nil {
+			w.fail(err)
+			break
+		}
+	}
+	if err := w.err(); err != nil {
+		return Result{Progress: w.snapshot()}, err
+	}
+	if err := out.Sync(); err != nil {
+		return Result{Progress: w.snapshot()}, fmt.Errorf("batch: %w", err)
+	}
+	return Result{Progress: w.snapshot(), Interrupted: ctx.Err() != nil}, nil
+}
+
+// item is one input line.
+type item struct {
+	id   string
+	text string
+	raw  json.RawMessage
+	err  error
+}
+
+// readItems reads JSONL items; a line that is not a usable item carries err.
+// Duplicate ids get a derived id ("ID#LINE") and an error, so no id is
+// written twice and no line is lost.
+func readItems(in io.Reader, name string, maxLine int) iter.Seq[item] {
+	return func(yield func(item) bool) {
+		r := bufio.NewReaderSize(in, 64<<10)
+		firstLine := map[string]int{}
+		for n := 1; ; n++ {
+			line, tooLong, err := readLine(r, maxLine)
+			if err == io.EOF && len(line) == 0 && !tooLong {
+				return
+			}
+			if err != nil && err != io.EOF {
+				yield(item{id: strconv.Itoa(n), err: fmt.Errorf("%s:%d: %w", name, n, err)})
+				return
+			}
+			line = bytes.TrimSpace(line)
+			if len(line) == 0 && !tooLong {
+				if err == io.EOF {
+					return
+				}
+				continue
+			}
+			it := parseItem(line, n, name, tooLong, maxLine)
+			if first, dup := firstLine[it.id]; dup {
+				it.err = fmt.Errorf("%s:%d: duplicate id %q (first at line %d)", name, n, it.id, first)
+				it.id = it.id + "#" + strconv.Itoa(n)
+			} else {
+				firstLine[it.id] = n
+			}
+			if !yield(it) || err == io.EOF {
+				return
+			}
+		}
+	}
+}
+
+// readLine reads one line of at most max bytes; a longer line is consumed
+// and reported with tooLong.
+func readLine(r *bufio.Reader, max int) (line []byte, tooLong bool, err error) {
+	for {
+		chunk, isPrefix, err := r.ReadLine()
+		if len(line)+len(chunk) > max {
+			tooLong = true
+		} else {
+			line = append(line, chunk...)
+		}
+		if err != nil || !isPrefix {
+			return line, tooLong, err
+		}
+	}
+}
+
+func parseItem(line []byte, n int, name string, tooLong bool, maxLine int) item {
+	it := item{id: strconv.Itoa(n), raw: json.RawMessage(append([]byte(nil), line...))}
+	if tooLong {
+		it.raw = nil
+		it.err = fmt.Errorf("%s:%d: line longer than %d bytes", name, n, maxLine)
+		return it
+	}
+	var obj map[string]json.RawMessage
+	if err := json.Unmarshal(line, &obj); err != nil {
+		it.raw, _ = json.Marshal(string(line))
+		it.err = fmt.Errorf("%s:%d: not a JSON object: %v", name, n, err)
+		return it
+	}
+	if rawID, ok := obj["id"]; ok && string(rawID) != "null" {
+		var s string
+		var num json.Number
+		switch {
+		case json.Unmarshal(rawID, &s) == nil && s != "":
+			it.id = s
+		case json.Unmarshal(rawID, &num) == nil:
+			it.id = num.String()
+		default:
+			it.err = fmt.Errorf("%s:%d: \"id\" must be a non-empty string or a number, got %s", name, n, schema.Shorten(string(rawID), 40))
+			return it
+		}
+	}
+	rawText, ok := obj["text"]
+	if !ok {
+		it.err = fmt.Errorf("%s:%d: no \"text\" field", name, n)
+		return it
+	}
+	if err := json.Unmarshal(rawText, &it.text); err != nil {
+		it.err = fmt.Errorf("%s:%d: \"text\" must be a string, got %s", name, n, schema.Shorten(string(rawText), 40))
+		return it
+	}
+	if len(bytes.TrimSpace([]byte(it.text))) == 0 {
+		it.err = fmt.Errorf("%s:%d: \"text\" is empty", name, n)
+	}
+	return it
+}
