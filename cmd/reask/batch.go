@@ -1,0 +1,278 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"github.com/schollz/progressbar/v3"
+	"github.com/spf13/cobra"
+	"golang.org/x/term"
+
+	"github.com/reask/reask"
+	"github.com/reask/reask/batch"
+	"github.com/reask/reask/stats"
+)
+
+func (a *app) batchCommand() *cobra.Command {
+	var pf providerFlags
+	var schemaFile, inPath, outPath, prompt, deadLetter, statsFile string
+	var concurrency int
+	var resume bool
+	var every time.Duration
+	cmd := &cobra.Command{
+		Use:   "batch --schema FILE --in IN.jsonl --out OUT.jsonl [flags]",
+		Short: "Extract every text of a JSONL file, resumably",
+		Long: `Batch runs every item of IN.jsonl — one {"id": "...", "text": "..."} object
+per line; "id" is optional and defaults to the line number — through the
+retry system, as fast as the provider's limits allow, and appends one
+record per item to OUT.jsonl as it completes:
+
+  {"id", "ok", "data", "attempts", "calls", "usage": {"prompt_tokens",
+   "completion_tokens", "total_tokens", "wasted_tokens"}, "repairs": [...],
+   "errors": [{"attempt", "kind", "message"}], "duration_ms", ...}
+
+A malformed line becomes a failed record with the reason. A crash loses at
+most the items in flight: run again with --resume to skip every id already
+written (a line cut short by the crash is rewritten). Without --resume an
+existing, non-empty OUT.jsonl is an error. Ctrl-C stops starting new items,
+lets those in flight finish, and exits 130.
+
+At the end it prints the retry dashboard (see "reask stats").`,
+		Example: `  reask batch --schema order.json --in orders.jsonl --out results.jsonl
+  reask batch --schema order.json --in orders.jsonl --out results.jsonl --resume --dead-letter failed.jsonl
+  OPENAI_API_KEY=... reask batch --schema s.json --in in.jsonl --out out.jsonl --model gpt-4o-mini --concurrency 32`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			opts, err := pf.options()
+			if err != nil {
+				return err
+			}
+			if schemaFile == "" || inPath == "" || outPath == "" {
+				return errors.New("--schema, --in and --out are required")
+			}
+			if concurrency < 1 {
+				return fmt.Errorf("--concurrency is %d: want at least 1", concurrency)
+			}
+			sch, err := loadSchema(schemaFile)
+			if err != nil {
+				return err
+			}
+			if prompt != "" {
+				text, err := promptText(prompt)
+				if err != nil {
+					return err
+				}
+				opts = append(opts, reask.WithInstructions(text))
+			}
+			in, total, closeIn, err := a.openInput(inPath)
+			if err != nil {
+				return err
+			}
+			defer closeIn()
+			p, err := pf.open(cmd.Context(), a.getenv)
+			if err != nil {
+				return err
+			}
+			defer p.close()
+			if p.note != "" {
+				fmt.Fprintln(a.stderr, "reask:", p.note)
+			}
+			client := reask.New(p.Provider, opts...)
+			show := a.progress(total, every)
+			res, runErr := batch.Run(cmd.Context(), client, batch.Config{
+				Schema: sch, In: in, InName: inPath, Total: total, OutPath: outPath, Resume: resume,
+				DeadLetterPath: deadLetter, Concurrency: concurrency, OnProgress: show.update,
+			})
+			show.finish(res.Progress)
+			if runErr != nil {
+				return runErr
+			}
+			if err := a.summarize(outPath, statsFile, client); err != nil {
+				return err
+			}
+			if res.Interrupted {
+				return &exitError{code: 130, err: fmt.Errorf("interrupted after %d items; run the same command with --resume to finish", res.Progress.Done)}
+			}
+			return nil
+		},
+	}
+	pf.register(cmd, "flaky")
+	fs := cmd.Flags()
+	fs.StringVar(&schemaFile, "schema", "", "JSON Schema every answer must satisfy (required)")
+	fs.StringVar(&inPath, "in", "", `input JSONL file, "-" for stdin (required)`)
+	fs.StringVar(&outPath, "out", "", "output JSONL file, appended to (required)")
+	fs.StringVar(&prompt, "prompt", "", "system instructions: a file name or the text itself")
+	fs.IntVar(&concurrency, "concurrency", reask.DefaultBatchConcurrency, "most items in flight; lowered automatically when the provider pushes back")
+	fs.BoolVar(&resume, "resume", false, "continue an existing output: skip ids already written")
+	fs.StringVar(&deadLetter, "dead-letter", "", "also write every failed item (input and reason) to this file")
+	fs.StringVar(&statsFile, "stats", "", "write the run's statistics as JSON to this file")
+	fs.DurationVar(&every, "progress-interval", 5*time.Second, "how often to print a progress line when not on a terminal")
+	return cmd
+}
+
+func promptText(p string) (string, error) {
+	if st, err := os.Stat(p); err == nil && st.Mode().IsRegular() {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return "", fmt.Errorf("--prompt: %w", err)
+		}
+		return string(b), nil
+	}
+	return p, nil
+}
+
+// openInput opens the input and counts its lines when it is a file.
+func (a *app) openInput(path string) (io.Reader, int, func(), error) {
+	if path == "-" {
+		return a.stdin, 0, func() {}, nil
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, 0, nil, fmt.Errorf("--in: %w", err)
+	}
+	total, err := countLines(f)
+	if err != nil {
+		f.Close()
+		return nil, 0, nil, fmt.Errorf("--in: %w", err)
+	}
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		f.Close()
+		return nil, 0, nil, fmt.Errorf("--in: %w", err)
+	}
+	return f, total, func() { f.Close() }, nil
+}
+
+// countLines counts the lines of r that hold more than white space.
+func countLines(r io.Reader) (int, error) {
+	buf := make([]byte, 1<<20)
+	n, content := 0, false
+	for {
+		k, err := r.Read(buf)
+		for _, c := range buf[:k] {
+			switch c {
+			case '\n':
+				if content {
+					n++
+				}
+				content = false
+			case ' ', '\t', '\r':
+			default:
+				content = true
+			}
+		}
+		if err == io.EOF {
+			if content {
+				n++
+			}
+			return n, nil
+		}
+		if err != nil {
+			return 0, err
+		}
+	}
+}
+
+// progressView shows a run's progress: a bar on a terminal, plain lines
+// every interval otherwise.
+type progressView struct {
+	bar      *progressbar.ProgressBar
+	out      io.Writer
+	every    time.Duration
+	lastLine time.Time
+}
+
+func (a *app) progress(total int, every time.Duration) *progressView {
+	v := &progressView{out: a.stderr, every: every, lastLine: time.Now()}
+	if isTerminal(a.stdout) && isTerminal(a.stderr) {
+		max := int64(total)
+		if max == 0 {
+			max = -1
+		}
+		v.bar = progressbar.NewOptions64(max,
+			progressbar.OptionSetWriter(a.stderr),
+			progressbar.OptionShowCount(),
+			progressbar.OptionShowIts(),
+			progressbar.OptionSetItsString("items"),
+			progressbar.OptionSetPredictTime(true),
+			progressbar.OptionSetElapsedTime(true),
+			progressbar.OptionThrottle(100*time.Millisecond),
+			progressbar.OptionShowDescriptionAtLineEnd(),
+			progressbar.OptionSetWidth(30),
+		)
+	}
+	return v
+}
+
+func (v *progressView) update(p batch.Progress) {
+	desc := fmt.Sprintf("ok %d · failed %d · %d tokens (%d wasted)", p.OK, p.Failed, p.Tokens, p.Wasted)
+	if v.bar != nil {
+		v.bar.Describe(desc)
+		_ = v.bar.Set(p.Done + p.Skipped)
+		return
+	}
+	if now := time.Now(); now.Sub(v.lastLine) >= v.every {
+		v.lastLine = now
+		fmt.Fprintln(v.out, progressLine(p, now))
+	}
+}
+
+func progressLine(p batch.Progress, now time.Time) string {
+	el := now.Sub(p.Started).Seconds()
+	rate := 0.0
+	if el > 0 {
+		rate = float64(p.Done) / el
+	}
+	line := fmt.Sprintf("progress: %d done", p.Done+p.Skipped)
+	if p.Total > 0 {
+		line += fmt.Sprintf("/%d", p.Total)
+	}
+	line += fmt.Sprintf(" (ok %d, failed %d, skipped %d), %.1f items/s, %d tokens", p.OK, p.Failed, p.Skipped, rate, p.Tokens)
+	if p.Total > 0 && rate > 0 {
+		left := p.Total - p.Done - p.Skipped
+		line += fmt.Sprintf(", ETA %s", (time.Duration(float64(left)/rate) * time.Second).Round(time.Second))
+	}
+	return line
+}
+
+func (v *progressView) finish(p batch.Progress) {
+	if v.bar != nil {
+		_ = v.bar.Finish()
+		fmt.Fprintln(v.out)
+		return
+	}
+	fmt.Fprintln(v.out, progressLine(p, time.Now()))
+}
+
+// summarize prints the retry dashboard of the whole output file and writes
+// it as JSON when asked.
+func (a *app) summarize(outPath, statsFile string, client *reask.Client) error {
+	f, err := os.Open(outPath)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	sum, _, err := stats.Read(f, 0)
+	if errors.Is(err, stats.ErrNoRecords) {
+		fmt.Fprintln(a.stdout, "no items")
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	sum.BreakerTrips += client.Status(time.Now()).BreakerTrips
+	fmt.Fprint(a.stdout, sum.Table())
+	if statsFile != "" {
+		if err := writeJSONFile(statsFile, sum); err != nil {
+			return fmt.Errorf("--stats: %w", err)
+		}
+	}
+	return nil
+}
+
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}

@@ -1,0 +1,98 @@
+// Command reask gets schema-valid JSON out of language models: it extracts
+// one text, runs a JSONL batch, repairs broken JSON, serves an
+// OpenAI-compatible gateway and runs a fault-injecting simulator.
+//
+// Run "reask --help" for the commands.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/spf13/cobra"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	os.Exit(run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+}
+
+// exitError carries an exit code other than 1.
+type exitError struct {
+	code int
+	err  error
+}
+
+func (e *exitError) Error() string { return e.err.Error() }
+func (e *exitError) Unwrap() error { return e.err }
+
+// env reads the process environment; tests replace it.
+type env func(string) string
+
+// app is what every command shares: the standard streams and the environment.
+type app struct {
+	stdin  io.Reader
+	stdout io.Writer
+	stderr io.Writer
+	getenv env
+}
+
+// run executes the command line args and returns the process exit code.
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	return runWithEnv(ctx, args, stdin, stdout, stderr, os.Getenv)
+}
+
+func runWithEnv(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, getenv env) int {
+	a := &app{stdin: stdin, stdout: stdout, stderr: stderr, getenv: getenv}
+	root := a.rootCommand()
+	root.SetArgs(args)
+	root.SetIn(stdin)
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	err := root.ExecuteContext(ctx)
+	if err == nil {
+		return 0
+	}
+	fmt.Fprintln(stderr, "reask:", err)
+	var ee *exitError
+	if errors.As(err, &ee) {
+		return ee.code
+	}
+	return 1
+}
+
+func (a *app) rootCommand() *cobra.Command {
+	root := &cobra.Command{
+		Use:   "reask",
+		Short: "Get schema-valid JSON out of any LLM, reliably and cheaply",
+		Long: `reask gets schema-valid, correct structured data out of language models.
+It repairs locally what needs no model call, re-asks the model with
+field-level feedback for the rest, backs off rate limits and server errors,
+and counts what every retry cost.
+
+With no provider configured, commands that call a model use the built-in
+simulator (--provider sim), a seeded fault-injecting OpenAI-compatible LLM.`,
+		Example: `  reask extract --schema person.json "Contact John Doe, age 30, at john@email.com"
+  reask batch --schema order.json --in orders.jsonl --out results.jsonl
+  reask stats results.jsonl
+  echo "{name: 'John', age: 30,}" | reask repair -v
+  reask serve --addr 127.0.0.1:8080 --upstream https://api.openai.com/v1
+  reask sim --addr 127.0.0.1:9090 --profile flaky`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.AddCommand(
+		a.extractCommand(),
+		a.repairCommand(),
+		a.statsCommand(),
+		a.batchCommand(),
+		a.versionCommand(),
+	)
+	return root
+}

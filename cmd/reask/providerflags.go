@@ -1,0 +1,120 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/reask/reask"
+	"github.com/reask/reask/provider/openai"
+)
+
+// providerFlags are the flags of every command that calls a model.
+type providerFlags struct {
+	provider    string
+	baseURL     string
+	apiKey      string
+	model       string
+	mode        string
+	maxAttempts int
+	timeout     time.Duration
+	simProfile  string
+	simSeed     int64
+}
+
+func (f *providerFlags) register(cmd *cobra.Command, defaultProfile string) {
+	fs := cmd.Flags()
+	fs.StringVar(&f.provider, "provider", "", "openai, anthropic or sim (default: openai when a base URL or API key is configured, else sim)")
+	fs.StringVar(&f.baseURL, "base-url", "", "API base URL, e.g. http://localhost:11434/v1 for Ollama (env OPENAI_BASE_URL)")
+	fs.StringVar(&f.apiKey, "api-key", "", "API key (env OPENAI_API_KEY or ANTHROPIC_API_KEY); prefer the environment, flags show in ps")
+	fs.StringVar(&f.model, "model", "", "model name (env REASK_MODEL; default gpt-4o-mini, or the simulator's)")
+	fs.StringVar(&f.mode, "mode", string(reask.ModeJSONSchema), "how the schema is sent: json_schema, json_object, tools or text")
+	fs.IntVar(&f.maxAttempts, "max-attempts", reask.DefaultMaxAttempts, "content attempts in total, the first included (transport retries not counted)")
+	fs.DurationVar(&f.timeout, "timeout", 0, "overall time limit per extraction, e.g. 2m (default none)")
+	fs.StringVar(&f.simProfile, "sim-profile", defaultProfile, "simulator fault profile when --provider sim: clean, flaky, hostile or a JSON file")
+	fs.Int64Var(&f.simSeed, "sim-seed", 1, "simulator seed when --provider sim")
+}
+
+// options returns the reask options the flags select.
+func (f *providerFlags) options() ([]reask.Option, error) {
+	mode, err := reask.ParseMode(f.mode)
+	if err != nil {
+		return nil, fmt.Errorf("--mode: %w", err)
+	}
+	if f.maxAttempts < 1 {
+		return nil, fmt.Errorf("--max-attempts is %d: it counts every attempt, the first included, so it must be at least 1", f.maxAttempts)
+	}
+	if f.timeout < 0 {
+		return nil, fmt.Errorf("--timeout is %s: want 0 (none) or a positive duration", f.timeout)
+	}
+	opts := []reask.Option{reask.WithMode(mode), reask.WithMaxAttempts(f.maxAttempts)}
+	if f.timeout > 0 {
+		opts = append(opts, reask.WithTimeout(f.timeout))
+	}
+	return opts, nil
+}
+
+// openedProvider is a provider and what must be released after use.
+type openedProvider struct {
+	reask.Provider
+	close func()
+	// note tells the user something they should know (the simulator is in use).
+	note string
+}
+
+// open resolves flags > environment > defaults and builds the provider.
+// Configuration errors — a missing API key for a real provider, a bad URL —
+// are reported here, before any work starts.
+func (f *providerFlags) open(ctx context.Context, getenv env) (*openedProvider, error) {
+	kind := f.provider
+	baseURL := firstNonEmpty(f.baseURL, getenv("OPENAI_BASE_URL"))
+	model := firstNonEmpty(f.model, getenv("REASK_MODEL"))
+	if kind == "" {
+		switch {
+		case baseURL != "" || f.apiKey != "" || getenv("OPENAI_API_KEY") != "":
+			kind = "openai"
+		case getenv("ANTHROPIC_API_KEY") != "":
+			kind = "anthropic"
+		default:
+			kind = "sim"
+		}
+	}
+	switch kind {
+	case "openai":
+		key := firstNonEmpty(f.apiKey, getenv("OPENAI_API_KEY"))
+		if baseURL == "" {
+			baseURL = openai.DefaultBaseURL
+		}
+		u, err := url.Parse(baseURL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return nil, fmt.Errorf("--base-url %q: want an http or https URL such as https://api.openai.com/v1", baseURL)
+		}
+		if key == "" && strings.EqualFold(u.Hostname(), "api.openai.com") {
+			return nil, fmt.Errorf("no API key for %s: set OPENAI_API_KEY or --api-key (or --provider sim to use the simulator)", baseURL)
+		}
+		if model == "" {
+			model = "gpt-4o-mini"
+		}
+		p := openai.NewProvider(openai.Config{BaseURL: baseURL, APIKey: reask.Secret(key), Model: model})
+		return &openedProvider{Provider: p, close: func() {}}, nil
+	case "anthropic":
+		return f.openAnthropic(getenv, model)
+	case "sim":
+		return f.openSim(ctx, model, f.provider == "")
+	default:
+		return nil, fmt.Errorf("--provider %q: want openai, anthropic or sim", kind)
+	}
+}
+
+func firstNonEmpty(vals ...string) string {
+	for _, v := range vals {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
+}

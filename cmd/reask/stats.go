@@ -1,0 +1,50 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+
+	"github.com/spf13/cobra"
+
+	"github.com/reask/reask/stats"
+)
+
+func (a *app) statsCommand() *cobra.Command {
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "stats [flags] OUT.jsonl",
+		Short: "Show the retry dashboard of a batch run",
+		Long: `Stats reads the output of "reask batch" (at any time, even while the batch
+runs or after a crash) and shows where the retries went: success rate,
+attempts histogram, error kinds ranked with an example, repairs ranked,
+tokens spent and wasted, latency percentiles, time spent backing off, 429s,
+breaker refusals and strategy switches.`,
+		Example: `  reask stats results.jsonl
+  reask stats --json results.jsonl > stats.json`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			f, err := os.Open(args[0])
+			if err != nil {
+				return err
+			}
+			defer f.Close()
+			sum, lineErrs, err := stats.Read(f, 5)
+			for _, le := range lineErrs {
+				fmt.Fprintf(a.stderr, "reask: %s: %v (skipped)\n", args[0], le)
+			}
+			if err != nil {
+				return fmt.Errorf("%s: %w", args[0], err)
+			}
+			if asJSON {
+				enc := json.NewEncoder(a.stdout)
+				enc.SetIndent("", "  ")
+				return enc.Encode(sum)
+			}
+			_, err = fmt.Fprint(a.stdout, sum.Table())
+			return err
+		},
+	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, "write the statistics as JSON")
+	return cmd
+}
