@@ -4,12 +4,14 @@ import (
 	"bytes"
 	"encoding/json"
 	"io"
+	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
 	"testing"
 	"time"
 
 	"github.com/reask/reask/clock"
+	"github.com/reask/reask/sim/fault"
 )
 
 var t0 = time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
@@ -129,3 +131,9 @@ func chatBody(model string, msgs []msg, extra ...any) map[string]any {
 	}
 	return b
 }
+
+type faultKind = fault.Kind
+
+func rawJSON(s string) json.RawMessage { return json.RawMessage(s) }
+
+func newRand(i uint64) *rand.Rand { return rand.New(rand.NewPCG(i, 99)) }
