@@ -137,3 +137,12 @@ type faultKind = fault.Kind
 func rawJSON(s string) json.RawMessage { return json.RawMessage(s) }
 
 func newRand(i uint64) *rand.Rand { return rand.New(rand.NewPCG(i, 99)) }
+
+func decodeJSON(t *testing.T, data []byte, v any) {
+	t.Helper()
+	if err := json.Unmarshal(data, v); err != nil {
+		t.Fatalf("decode %s: %v", data, err)
+	}
+}
+
+func contains(b []byte, s string) bool { return bytes.Contains(b, []byte(s)) }
