@@ -146,3 +146,13 @@ func decodeJSON(t *testing.T, data []byte, v any) {
 }
 
 func contains(b []byte, s string) bool { return bytes.Contains(b, []byte(s)) }
+
+func decodeResp(t *testing.T, resp *http.Response, v any) {
+	t.Helper()
+	defer resp.Body.Close()
+	data, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	decodeJSON(t, data, v)
+}
