@@ -121,18 +121,6 @@ func (l *limiter) charge(now time.Time, n int) {
 	}
 }
 
-func (l *limiter) state(now time.Time) limitState {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.requests.advance(now)
-	l.tokens.advance(now)
-	return limitState{
-		rpm: int(l.requests.limit), tpm: int(l.tokens.limit),
-		remReq: l.requests.remaining(), resetReq: l.requests.full(),
-		remTok: l.tokens.remaining(), resetTok: l.tokens.full(),
-	}
-}
-
 // resetString writes a duration as OpenAI's x-ratelimit-reset-* headers
 // do: "6m0s", "1s", "20ms", "1.5s".
 func resetString(d time.Duration) string {

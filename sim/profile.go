@@ -287,7 +287,7 @@ func ParseProfile(data []byte) (Profile, error) {
 		var te *json.UnmarshalTypeError
 		switch {
 		case errors.As(err, &te):
-			return Profile{}, &ProfileError{Field: te.Field, Msg: fmt.Sprintf("want %s, got %s", te.Type, te.Value)}
+			return Profile{}, &ProfileError{Field: strings.TrimPrefix(te.Field, "Profile."), Msg: fmt.Sprintf("want %s, got %s", te.Type, te.Value)}
 		case strings.HasPrefix(err.Error(), "json: unknown field "):
 			return Profile{}, &ProfileError{Field: strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`), Msg: "unknown field"}
 		}

@@ -91,11 +91,6 @@ var months = map[string]int{
 	"nov": 11, "dec": 12,
 }
 
-var numberWords = map[string]int{
-	"zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
-	"nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "a": 1, "an": 1, "single": 1, "pair": 2, "dozen": 12,
-}
-
 var positiveWords = set(
 	"amazing", "great", "love", "loved", "loves", "excellent", "best", "perfect", "fantastic", "awesome",
 	"superb", "wonderful", "outstanding", "brilliant", "incredible", "insane", "happy", "delighted", "impressed",
