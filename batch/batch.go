@@ -37,8 +37,13 @@ const DefaultMaxLineBytes = 16 << 20
 
 // Config configures Run.
 type Config struct {
-	// Schema every item's answer must satisfy. Required.
+	// Schema every item's answer must satisfy, unless the item names its
+	// own schema and SchemaFor finds it. One of Schema and SchemaFor is
+	// required.
 	Schema *schema.Schema
+	// SchemaFor returns the schema an item names in its "schema" field
+	// (e.g. by reading DIR/NAME.json); its error fails that item.
+	SchemaFor func(name string) (*schema.Schema, error)
 	// In is the input: JSONL, one item per line. Required.
 	In io.Reader
 	// InName names the input in messages ("items.jsonl", "stdin").
@@ -99,8 +104,8 @@ var ErrOutputExists = errors.New("output file exists and is not empty")
 // is written, or when ctx ends — then the items in flight finish and are
 // written first, and Result.Interrupted is set.
 func Run(ctx context.Context, c *reask.Client, cfg Config) (Result, error) {
-	if cfg.Schema == nil || cfg.In == nil || cfg.OutPath == "" {
-		return Result{}, errors.New("batch: schema, input and output are required")
+	if (cfg.Schema == nil && cfg.SchemaFor == nil) || cfg.In == nil || cfg.OutPath == "" {
+		return Result{}, errors.New("batch: a schema, the input and the output are required")
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
@@ -140,6 +145,16 @@ func Run(ctx context.Context, c *reask.Client, cfg Config) (Result, error) {
 			if w.alreadyDone(it.id) {
 				continue
 			}
+			sch := cfg.Schema
+			if it.err == nil && it.schema != "" && cfg.SchemaFor != nil {
+				var err error
+				if sch, err = cfg.SchemaFor(it.schema); err != nil {
+					it.err = fmt.Errorf("%s:%d: schema %q: %w", cfg.InName, it.line, it.schema, err)
+				}
+			}
+			if it.err == nil && sch == nil {
+				it.err = fmt.Errorf("%s:%d: no schema: the item names none and no default schema is set", cfg.InName, it.line)
+			}
 			if it.err != nil {
 				if err := w.write(stats.Failed(it.id, stats.KindInvalidItem, it.err), it.raw); err != nil {
 					w.fail(err)
@@ -151,7 +166,7 @@ func Run(ctx context.Context, c *reask.Client, cfg Config) (Result, error) {
 			linesMu.Lock()
 			lines[it.id] = it.raw
 			linesMu.Unlock()
-			if !yield(it.id, reask.Task{Schema: cfg.Schema, Input: it.text}) {
+			if !yield(it.id, reask.Task{Schema: sch, Input: it.text}) {
 				return
 			}
 		}
@@ -180,10 +195,12 @@ func Run(ctx context.Context, c *reask.Client, cfg Config) (Result, error) {
 
 // item is one input line.
 type item struct {
-	id   string
-	text string
-	raw  json.RawMessage
-	err  error
+	id     string
+	line   int
+	text   string
+	schema string
+	raw    json.RawMessage
+	err    error
 }
 
 // readItems reads JSONL items; a line that is not a usable item carries err.
@@ -240,7 +257,7 @@ func readLine(r *bufio.Reader, max int) (line []byte, tooLong bool, err error) {
 }
 
 func parseItem(line []byte, n int, name string, tooLong bool, maxLine int) item {
-	it := item{id: strconv.Itoa(n), raw: json.RawMessage(append([]byte(nil), line...))}
+	it := item{id: strconv.Itoa(n), line: n, raw: json.RawMessage(append([]byte(nil), line...))}
 	if tooLong {
 		it.raw = nil
 		it.err = fmt.Errorf("%s:%d: line longer than %d bytes", name, n, maxLine)
@@ -262,6 +279,12 @@ func parseItem(line []byte, n int, name string, tooLong bool, maxLine int) item 
 			it.id = num.String()
 		default:
 			it.err = fmt.Errorf("%s:%d: \"id\" must be a non-empty string or a number, got %s", name, n, schema.Shorten(string(rawID), 40))
+			return it
+		}
+	}
+	if rawSchema, ok := obj["schema"]; ok {
+		if err := json.Unmarshal(rawSchema, &it.schema); err != nil {
+			it.err = fmt.Errorf("%s:%d: \"schema\" must be a string naming a schema, got %s", name, n, schema.Shorten(string(rawSchema), 40))
 			return it
 		}
 	}

@@ -5,6 +5,9 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
+	"strings"
+	"sync"
 	"time"
 
 	"github.com/schollz/progressbar/v3"
@@ -13,12 +16,13 @@ import (
 
 	"github.com/reask/reask"
 	"github.com/reask/reask/batch"
+	"github.com/reask/reask/schema"
 	"github.com/reask/reask/stats"
 )
 
 func (a *app) batchCommand() *cobra.Command {
 	var pf providerFlags
-	var schemaFile, inPath, outPath, prompt, deadLetter, statsFile string
+	var schemaFile, schemaDir, inPath, outPath, prompt, deadLetter, statsFile string
 	var concurrency int
 	var resume bool
 	var every time.Duration
@@ -50,15 +54,17 @@ At the end it prints the retry dashboard (see "reask stats").`,
 			if err != nil {
 				return err
 			}
-			if schemaFile == "" || inPath == "" || outPath == "" {
-				return errors.New("--schema, --in and --out are required")
+			if (schemaFile == "" && schemaDir == "") || inPath == "" || outPath == "" {
+				return errors.New("--schema (or --schema-dir), --in and --out are required")
 			}
 			if concurrency < 1 {
 				return fmt.Errorf("--concurrency is %d: want at least 1", concurrency)
 			}
-			sch, err := loadSchema(schemaFile)
-			if err != nil {
-				return err
+			var sch *schema.Schema
+			if schemaFile != "" {
+				if sch, err = loadSchema(schemaFile); err != nil {
+					return err
+				}
 			}
 			if prompt != "" {
 				text, err := promptText(prompt)
@@ -83,7 +89,7 @@ At the end it prints the retry dashboard (see "reask stats").`,
 			client := reask.New(p.Provider, opts...)
 			show := a.progress(total, every)
 			res, runErr := batch.Run(cmd.Context(), client, batch.Config{
-				Schema: sch, In: in, InName: inPath, Total: total, OutPath: outPath, Resume: resume,
+				Schema: sch, SchemaFor: schemaDirLoader(schemaDir), In: in, InName: inPath, Total: total, OutPath: outPath, Resume: resume,
 				DeadLetterPath: deadLetter, Concurrency: concurrency, OnProgress: show.update,
 			})
 			show.finish(res.Progress)
@@ -102,6 +108,7 @@ At the end it prints the retry dashboard (see "reask stats").`,
 	pf.register(cmd, "flaky")
 	fs := cmd.Flags()
 	fs.StringVar(&schemaFile, "schema", "", "JSON Schema every answer must satisfy (required)")
+	fs.StringVar(&schemaDir, "schema-dir", "", `directory of NAME.json schemas for items that name one in a "schema" field`)
 	fs.StringVar(&inPath, "in", "", `input JSONL file, "-" for stdin (required)`)
 	fs.StringVar(&outPath, "out", "", "output JSONL file, appended to (required)")
 	fs.StringVar(&prompt, "prompt", "", "system instructions: a file name or the text itself")
@@ -111,6 +118,35 @@ At the end it prints the retry dashboard (see "reask stats").`,
 	fs.StringVar(&statsFile, "stats", "", "write the run's statistics as JSON to this file")
 	fs.DurationVar(&every, "progress-interval", 5*time.Second, "how often to print a progress line when not on a terminal")
 	return cmd
+}
+
+// schemaDirLoader loads DIR/NAME.json once per name; nil when dir is "".
+func schemaDirLoader(dir string) func(string) (*schema.Schema, error) {
+	if dir == "" {
+		return nil
+	}
+	var mu sync.Mutex
+	cache := map[string]*schema.Schema{}
+	return func(name string) (*schema.Schema, error) {
+		if name == "" || strings.ContainsAny(name, `/\`) || strings.HasPrefix(name, ".") {
+			return nil, fmt.Errorf("invalid schema name %q", name)
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		if s, ok := cache[name]; ok {
+			return s, nil
+		}
+		b, err := os.ReadFile(filepath.Join(dir, name+".json"))
+		if err != nil {
+			return nil, err
+		}
+		s, err := schema.CompileNamed(name, b)
+		if err != nil {
+			return nil, err
+		}
+		cache[name] = s
+		return s, nil
+	}
 }
 
 func promptText(p string) (string, error) {

@@ -92,6 +92,8 @@ simulator (--provider sim), a seeded fault-injecting OpenAI-compatible LLM.`,
 		a.repairCommand(),
 		a.statsCommand(),
 		a.batchCommand(),
+		a.simCommand(),
+		a.demoCommand(),
 		a.versionCommand(),
 	)
 	return root

@@ -71,7 +71,10 @@ type openedProvider struct {
 // are reported here, before any work starts.
 func (f *providerFlags) open(ctx context.Context, getenv env) (*openedProvider, error) {
 	kind := f.provider
-	baseURL := firstNonEmpty(f.baseURL, getenv("OPENAI_BASE_URL"))
+	baseURL := f.baseURL
+	if kind != "anthropic" {
+		baseURL = firstNonEmpty(f.baseURL, getenv("OPENAI_BASE_URL"))
+	}
 	model := firstNonEmpty(f.model, getenv("REASK_MODEL"))
 	if kind == "" {
 		switch {

@@ -1,0 +1,131 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/reask/reask/sim"
+	"github.com/reask/reask/sim/dataset"
+)
+
+func (a *app) simCommand() *cobra.Command {
+	var addr, profile string
+	var seed int64
+	var rpm, tpm int
+	var latency time.Duration
+	var verbose bool
+	cmd := &cobra.Command{
+		Use:   "sim [flags]",
+		Short: "Run the simulated, fault-injecting OpenAI-compatible LLM server",
+		Long: `Sim serves a simulated LLM provider: POST /v1/chat/completions (streaming,
+response_format json_schema and json_object, tools), GET /v1/models,
+Anthropic's POST /v1/messages, and GET /_sim/stats. It answers extraction
+requests for any JSON Schema with deterministic heuristics and misbehaves
+like a real provider — content faults, a reaction to feedback, rate limits
+with the real headers, 5xx, dropped connections, latency, outages — all
+seeded and reproducible. Any OpenAI client can point at it.
+
+Profiles: clean (no faults), flaky (a realistic provider), hostile (a bad
+day), or a JSON profile file.`,
+		Example: `  reask sim --addr 127.0.0.1:9090 --profile flaky --seed 7
+  reask sim --profile hostile --rpm 600 --latency 50ms
+  curl -s localhost:9090/v1/models
+  reask sim dataset --n 300 --seed 1 --out data/`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			prof, err := loadProfile(profile)
+			if err != nil {
+				return fmt.Errorf("--profile: %w", err)
+			}
+			if rpm < 0 || tpm < 0 || latency < 0 {
+				return errors.New("--rpm, --tpm and --latency must not be negative")
+			}
+			cfg := sim.Config{Seed: seed, Profile: prof, RPM: rpm, TPM: tpm}
+			if latency > 0 {
+				cfg.Latency = &sim.Latency{Median: sim.Duration(latency)}
+			}
+			if verbose {
+				cfg.Logger = slog.New(slog.NewTextHandler(a.stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+			}
+			srv, err := sim.New(cfg)
+			if err != nil {
+				return err
+			}
+			ln, err := net.Listen("tcp", addr)
+			if err != nil {
+				return fmt.Errorf("--addr: %w", err)
+			}
+			fmt.Fprintf(a.stderr, "reask sim: serving profile %s (seed %d) on http://%s/v1\n", profile, seed, ln.Addr())
+			return serveUntilDone(cmd.Context(), &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second}, ln, 10*time.Second)
+		},
+	}
+	fs := cmd.Flags()
+	fs.StringVar(&addr, "addr", "127.0.0.1:9090", "address to listen on")
+	fs.StringVar(&profile, "profile", "flaky", "fault profile: "+strings.Join(sim.ProfileNames(), ", ")+", or a JSON profile file")
+	fs.Int64Var(&seed, "seed", 1, "seed of every random choice")
+	fs.IntVar(&rpm, "rpm", 0, "requests per minute before 429 (default: the profile's)")
+	fs.IntVar(&tpm, "tpm", 0, "tokens per minute before 429 (default: the profile's)")
+	fs.DurationVar(&latency, "latency", 0, "fixed latency before each answer (default: the profile's)")
+	fs.BoolVarP(&verbose, "verbose", "v", false, "log every request on stderr")
+	cmd.AddCommand(a.datasetCommand())
+	return cmd
+}
+
+func (a *app) datasetCommand() *cobra.Command {
+	var n int
+	var seed int64
+	var out string
+	cmd := &cobra.Command{
+		Use:   "dataset --n N --seed S --out DIR",
+		Short: "Write the simulator's labelled data set: texts, gold answers, schemas",
+		Long: `Dataset writes N labelled items generated from seed S into DIR:
+items.jsonl ({"id", "schema", "text"} per line, ready for "reask batch"),
+gold.jsonl ({"id", "gold"} per line) and schemas/NAME.json.`,
+		Example: `  reask sim dataset --n 300 --seed 1 --out data/
+  reask batch --schema-dir data/schemas --in data/items.jsonl --out results.jsonl`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if n < 1 {
+				return fmt.Errorf("--n is %d: want at least 1", n)
+			}
+			if out == "" {
+				return errors.New("--out is required")
+			}
+			if err := dataset.Write(out, n, seed); err != nil {
+				return err
+			}
+			fmt.Fprintf(a.stderr, "reask: wrote %d items, their gold answers and %d schemas to %s\n", n, len(dataset.SchemaNames()), out)
+			return nil
+		},
+	}
+	cmd.Flags().IntVar(&n, "n", 300, "number of items")
+	cmd.Flags().Int64Var(&seed, "seed", 1, "seed")
+	cmd.Flags().StringVar(&out, "out", "", "directory to write to (required)")
+	return cmd
+}
+
+// serveUntilDone serves until ctx ends, then shuts down gracefully: the
+// listener closes at once, requests in flight get up to grace to finish.
+func serveUntilDone(ctx context.Context, hs *http.Server, ln net.Listener, grace time.Duration) error {
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), grace)
+	defer cancel()
+	if err := hs.Shutdown(sctx); err != nil {
+		return fmt.Errorf("shutting down: %w", err)
+	}
+	return nil
+}
