@@ -1,0 +1,425 @@
+// Package metrics turns what reask does into Prometheus metrics and into a
+// live snapshot for dashboards.
+//
+// A Collector is fed two ways: its Observe method is a reask.Observer (pass
+// it to reask.WithObserver) and sees every call, retry, attempt, switch and
+// result; Watch registers a client's Status so that breaker and rate-limiter
+// state is read at scrape time. The gateway adds its HTTP requests with
+// ObserveHTTP. Every metric name starts with "reask_":
+//
+//	reask_results_total{operation,outcome}          extractions and plain calls that ended, by outcome
+//	reask_attempts{operation}                        histogram of content attempts per result
+//	reask_attempt_outcomes_total{provider,outcome}   every content attempt, by outcome
+//	reask_calls_total{provider,outcome}              every provider call, by outcome (transport error kinds)
+//	reask_retries_total{provider}                    transport retries
+//	reask_repairs_total{kind}                        local fixes applied to answers
+//	reask_switches_total{what}                       mode and model switches
+//	reask_tokens_total{type}                         prompt and completion tokens spent
+//	reask_wasted_tokens_total                        tokens spent on answers that were not used
+//	reask_result_duration_seconds{operation}         wall time of each extraction or call
+//	reask_call_duration_seconds{provider}            each provider call
+//	reask_call_wait_seconds{provider}                time waited before a call: backoff, Retry-After and rate-limit pacing
+//	reask_breaker_state{provider}                    0 closed, 1 half-open, 2 open
+//	reask_breaker_failure_rate{provider}             failure rate in the breaker's window
+//	reask_breaker_trips_total                        how often a breaker opened
+//	reask_ratelimit_blocked_seconds{provider}        time left of a shared Retry-After
+//	reask_ratelimit_requests_per_minute{provider}    the paced request rate (0: not limited)
+//	reask_retry_budget_tokens{provider}              the retry budget's tokens
+//	reask_http_requests_total{route,kind,code}       HTTP requests a server answered
+//	reask_http_request_duration_seconds{route,kind}  their latency
+//	reask_http_in_flight                             HTTP requests being served
+//
+// The operation label is "extract" for extractions (reask.Client.Run and
+// friends) and "call" for plain calls (reask.Client.Call, the gateway's
+// pass-through), told apart by the report's mode, which a plain call
+// without a schema leaves empty.
+//
+// A Collector is safe for concurrent use and starts no goroutine.
+package metrics
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"sort"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/reask/reask"
+	"github.com/reask/reask/breaker"
+	"github.com/reask/reask/clock"
+)
+
+// Operations, the values of the operation label.
+const (
+	OpExtract = "extract"
+	OpCall    = "call"
+)
+
+// DefaultWindow is how much history the snapshot's timeline keeps.
+const DefaultWindow = 5 * time.Minute
+
+// MaxWindow bounds Config.Window (one slot per second).
+const MaxWindow = 24 * time.Hour
+
+// Config configures a Collector. The zero Config is ready to use.
+type Config struct {
+	// Registry receives the metrics. Default: a new registry holding only
+	// reask's metrics (add Go and process collectors to it if wanted).
+	Registry *prometheus.Registry
+	// Clock times the timeline and reads policy status. Default: the
+	// system clock.
+	Clock clock.Clock
+	// Window is the timeline's length, in one-second slots. Default
+	// DefaultWindow, at most MaxWindow.
+	Window time.Duration
+}
+
+// StatusSource reports the state of a client's shared policies;
+// (*reask.Client).Status is one.
+type StatusSource func(now time.Time) reask.PolicyStatus
+
+// Collector records reask's events as Prometheus metrics and keeps the
+// totals and per-second timeline a dashboard shows.
+type Collector struct {
+	clock clock.Clock
+	reg   *prometheus.Registry
+
+	results        *prometheus.CounterVec
+	attempts       *prometheus.HistogramVec
+	attemptOutcome *prometheus.CounterVec
+	calls          *prometheus.CounterVec
+	retries        *prometheus.CounterVec
+	repairs        *prometheus.CounterVec
+	switches       *prometheus.CounterVec
+	tokens         *prometheus.CounterVec
+	wasted         prometheus.Counter
+	resultDuration *prometheus.HistogramVec
+	callDuration   *prometheus.HistogramVec
+	callWait       *prometheus.HistogramVec
+	httpRequests   *prometheus.CounterVec
+	httpDuration   *prometheus.HistogramVec
+	httpInFlight   prometheus.Gauge
+
+	srcMu   sync.Mutex
+	sources []StatusSource
+
+	mu   sync.Mutex
+	dash board
+}
+
+// latencyBuckets span 1ms to about 65s: gateway overhead at the low end,
+// slow models and long backoffs at the high end.
+var latencyBuckets = prometheus.ExponentialBuckets(0.001, 2, 17)
+
+// New returns a Collector registered in cfg.Registry, or an error when the
+// configuration is invalid or the registry already holds reask's metrics.
+func New(cfg Config) (*Collector, error) {
+	if cfg.Window == 0 {
+		cfg.Window = DefaultWindow
+	}
+	if cfg.Window < time.Second || cfg.Window > MaxWindow {
+		return nil, fmt.Errorf("metrics: window %s: want between 1s and %s", cfg.Window, MaxWindow)
+	}
+	if cfg.Clock == nil {
+		cfg.Clock = clock.System()
+	}
+	if cfg.Registry == nil {
+		cfg.Registry = prometheus.NewRegistry()
+	}
+	c := &Collector{clock: cfg.Clock, reg: cfg.Registry}
+	c.dash.init(int(cfg.Window / time.Second))
+	c.results = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "reask_results_total",
+		Help: "Extractions and plain calls that ended, by operation (extract, call) and outcome (ok or the failure kind)."},
+		[]string{"operation", "outcome"})
+	c.attempts = prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "reask_attempts",
+		Help:    "Content attempts per extraction or call (the first included).",
+		Buckets: prometheus.LinearBuckets(1, 1, 10)}, []string{"operation"})
+	c.attemptOutcome = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "reask_attempt_outcomes_total",
+		Help: "Content attempts by provider and outcome (ok, json_syntax, schema, semantic, truncated, empty, refusal, or the transport failure that ended the attempt)."},
+		[]string{"provider", "outcome"})
+	c.calls = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "reask_calls_total",
+		Help: "Provider calls by provider and outcome (ok, rate_limit, server, connection, timeout, quota, bad_request, auth, circuit_open, ...)."},
+		[]string{"provider", "outcome"})
+	c.retries = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "reask_retries_total",
+		Help: "Transport retries (a failed call sent again after a backoff or Retry-After)."}, []string{"provider"})
+	c.repairs = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "reask_repairs_total",
+		Help: "Local fixes applied to answers, by kind."}, []string{"kind"})
+	c.switches = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "reask_switches_total",
+		Help: "Strategy switches (mode, model) made by the adaptive strategy or a fallback."}, []string{"what"})
+	c.tokens = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "reask_tokens_total",
+		Help: "Tokens spent, as the providers reported them, by type (prompt, completion)."}, []string{"type"})
+	c.wasted = prometheus.NewCounter(prometheus.CounterOpts{Name: "reask_wasted_tokens_total",
+		Help: "Tokens spent on attempts whose answer was not used."})
+	c.resultDuration = prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "reask_result_duration_seconds",
+		Help: "Wall time of each extraction or call, retries and waits included.", Buckets: latencyBuckets},
+		[]string{"operation"})
+	c.callDuration = prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "reask_call_duration_seconds",
+		Help: "Duration of each provider call.", Buckets: latencyBuckets}, []string{"provider"})
+	c.callWait = prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "reask_call_wait_seconds",
+		Help:    "Time waited before a provider call was sent: backoff, Retry-After and client-side rate-limit pacing.",
+		Buckets: latencyBuckets}, []string{"provider"})
+	c.httpRequests = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "reask_http_requests_total",
+		Help: "HTTP requests answered, by route, kind (schema, passthrough, stream, ...) and status code."},
+		[]string{"route", "kind", "code"})
+	c.httpDuration = prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "reask_http_request_duration_seconds",
+		Help: "Latency of HTTP requests, by route and kind.", Buckets: latencyBuckets}, []string{"route", "kind"})
+	c.httpInFlight = prometheus.NewGauge(prometheus.GaugeOpts{Name: "reask_http_in_flight",
+		Help: "HTTP requests being served."})
+	for _, m := range []prometheus.Collector{c.results, c.attempts, c.attemptOutcome, c.calls, c.retries,
+		c.repairs, c.switches, c.tokens, c.wasted, c.resultDuration, c.callDuration, c.callWait,
+		c.httpRequests, c.httpDuration, c.httpInFlight, statusCollector{c}} {
+		if err := c.reg.Register(m); err != nil {
+			return nil, fmt.Errorf("metrics: registering: %w", err)
+		}
+	}
+	for _, t := range []string{"prompt", "completion"} {
+		c.tokens.WithLabelValues(t) // present from the start, at zero
+	}
+	return c, nil
+}
+
+// Registry returns the registry holding the metrics.
+func (c *Collector) Registry() *prometheus.Registry { return c.reg }
+
+// Handler serves the registry in the Prometheus exposition format.
+func (c *Collector) Handler() http.Handler {
+	return promhttp.HandlerFor(c.reg, promhttp.HandlerOpts{})
+}
+
+// Watch adds a source of policy status, read at each scrape and snapshot.
+// Sources that report the same provider are merged: the worst breaker state
+// wins, trips add up.
+func (c *Collector) Watch(s StatusSource) {
+	if s == nil {
+		return
+	}
+	c.srcMu.Lock()
+	c.sources = append(c.sources, s)
+	c.srcMu.Unlock()
+}
+
+// Observe records one event. It is a reask.Observer:
+// reask.WithObserver(collector.Observe).
+func (c *Collector) Observe(_ context.Context, e reask.Event) {
+	switch e.Kind {
+	case reask.EventCall:
+		if e.Call == nil {
+			return
+		}
+		c.calls.WithLabelValues(e.Provider, string(e.Call.Outcome)).Inc()
+		if e.Call.Outcome != reask.KindCircuitOpen {
+			c.callDuration.WithLabelValues(e.Provider).Observe(e.Call.Duration.Seconds())
+			c.callWait.WithLabelValues(e.Provider).Observe(e.Call.Waited.Seconds())
+		}
+		if e.Call.Outcome != reask.KindOK {
+			c.mu.Lock()
+			c.dash.errorKinds[string(e.Call.Outcome)]++
+			c.mu.Unlock()
+		}
+	case reask.EventRetry:
+		c.retries.WithLabelValues(e.Provider).Inc()
+		c.mu.Lock()
+		c.dash.retries++
+		c.dash.slot(c.clock.Now()).Retries++
+		c.mu.Unlock()
+	case reask.EventAttempt:
+		if e.Record == nil {
+			return
+		}
+		c.attemptOutcome.WithLabelValues(e.Provider, string(e.Record.Outcome)).Inc()
+		for _, f := range e.Record.Repairs {
+			c.repairs.WithLabelValues(string(f.Kind)).Inc()
+		}
+		c.mu.Lock()
+		if e.Record.Outcome.Content() {
+			c.dash.errorKinds[string(e.Record.Outcome)]++
+		}
+		for _, f := range e.Record.Repairs {
+			c.dash.repairs[string(f.Kind)]++
+		}
+		c.mu.Unlock()
+	case reask.EventSwitch:
+		if e.Switch != nil {
+			c.switches.WithLabelValues(e.Switch.What).Inc()
+			c.mu.Lock()
+			c.dash.switches++
+			c.mu.Unlock()
+		}
+	case reask.EventResult:
+		if e.Report != nil {
+			c.result(e.Report)
+		}
+	}
+}
+
+// Operation tells whether rep is an extraction's or a plain call's.
+func Operation(rep *reask.Report) string {
+	if rep.Mode == "" {
+		return OpCall
+	}
+	return OpExtract
+}
+
+func (c *Collector) result(rep *reask.Report) {
+	op := Operation(rep)
+	outcome := rep.Outcome
+	if outcome == "" {
+		outcome = reask.KindUnknown
+	}
+	c.results.WithLabelValues(op, string(outcome)).Inc()
+	c.attempts.WithLabelValues(op).Observe(float64(rep.Attempts))
+	c.resultDuration.WithLabelValues(op).Observe(rep.Duration.Seconds())
+	c.tokens.WithLabelValues("prompt").Add(float64(rep.Usage.PromptTokens))
+	c.tokens.WithLabelValues("completion").Add(float64(rep.Usage.CompletionTokens))
+	c.wasted.Add(float64(rep.WastedTokens))
+
+	now := c.clock.Now()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	d := &c.dash
+	t := &d.extract
+	if op == OpCall {
+		t = &d.call
+	}
+	t.Total++
+	s := d.slot(now)
+	s.Results++
+	if outcome == reask.KindOK {
+		t.OK++
+		s.OK++
+	} else {
+		t.Failed++
+		s.Failed++
+		d.outcomes[string(outcome)]++
+	}
+	if op == OpExtract {
+		d.attempts[rep.Attempts]++
+		s.Attempts += int64(rep.Attempts)
+	}
+	d.tokens.Prompt += int64(rep.Usage.PromptTokens)
+	d.tokens.Completion += int64(rep.Usage.CompletionTokens)
+	d.tokens.Total += int64(rep.Usage.TotalTokens)
+	d.tokens.Wasted += int64(rep.WastedTokens)
+	s.Tokens += int64(rep.Usage.TotalTokens)
+	s.Wasted += int64(rep.WastedTokens)
+}
+
+// ObserveHTTP records one HTTP request a server answered: its route (a
+// fixed set, never the raw path), kind and status code.
+func (c *Collector) ObserveHTTP(route, kind string, code int, d time.Duration) {
+	c.httpRequests.WithLabelValues(route, kind, strconv.Itoa(code)).Inc()
+	c.httpDuration.WithLabelValues(route, kind).Observe(d.Seconds())
+	c.mu.Lock()
+	c.dash.http[strconv.Itoa(code)]++
+	c.mu.Unlock()
+}
+
+// InFlight adds delta to the HTTP requests being served (+1 when one
+// starts, -1 when it ends).
+func (c *Collector) InFlight(delta int) { c.httpInFlight.Add(float64(delta)) }
+
+// status reads every source and merges them by provider, in name order.
+func (c *Collector) status(now time.Time) ([]ProviderStatus, int) {
+	c.srcMu.Lock()
+	sources := append([]StatusSource(nil), c.sources...)
+	c.srcMu.Unlock()
+	byName := map[string]*ProviderStatus{}
+	trips := 0
+	get := func(name string) *ProviderStatus {
+		p, ok := byName[name]
+		if !ok {
+			p = &ProviderStatus{Name: name, State: breaker.Closed.String()}
+			byName[name] = p
+		}
+		return p
+	}
+	for _, src := range sources {
+		st := src(now)
+		trips += st.BreakerTrips
+		for _, b := range st.Breakers {
+			p := get(b.Key)
+			if severity(b.State) >= severity(p.breakerState) {
+				p.breakerState = b.State
+				p.State = b.State.String()
+				p.FailureRate = b.FailureRate()
+				if b.State == breaker.Open {
+					u := b.Until
+					p.OpenUntil = &u
+				} else {
+					p.OpenUntil = nil
+				}
+			}
+		}
+		for name, l := range st.Limiters {
+			p := get(name)
+			if l.BlockedUntil.After(now) {
+				p.BlockedFor = max(p.BlockedFor, l.BlockedUntil.Sub(now).Seconds())
+			}
+			p.RequestsPerMinute = l.RequestsPerMinute
+		}
+		for name, tokens := range st.RetryTokens {
+			p := get(name)
+			p.RetryTokens = tokens
+			p.hasBudget = true
+		}
+	}
+	out := make([]ProviderStatus, 0, len(byName))
+	for _, p := range byName {
+		out = append(out, *p)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out, trips
+}
+
+func severity(s breaker.State) int {
+	switch s {
+	case breaker.Open:
+		return 2
+	case breaker.HalfOpen:
+		return 1
+	}
+	return 0
+}
+
+// statusCollector exposes the watched policy status at scrape time.
+type statusCollector struct{ c *Collector }
+
+var (
+	descBreakerState = prometheus.NewDesc("reask_breaker_state",
+		"Circuit breaker state per provider: 0 closed, 1 half-open, 2 open.", []string{"provider"}, nil)
+	descBreakerFailureRate = prometheus.NewDesc("reask_breaker_failure_rate",
+		"Failure rate in the circuit breaker's window.", []string{"provider"}, nil)
+	descBreakerTrips = prometheus.NewDesc("reask_breaker_trips_total",
+		"How often a circuit breaker opened.", nil, nil)
+	descBlocked = prometheus.NewDesc("reask_ratelimit_blocked_seconds",
+		"Time left of a Retry-After that every call to the provider waits out (0: none).", []string{"provider"}, nil)
+	descRPM = prometheus.NewDesc("reask_ratelimit_requests_per_minute",
+		"Request rate the client-side limiter paces to (0: not limited).", []string{"provider"}, nil)
+	descRetryTokens = prometheus.NewDesc("reask_retry_budget_tokens",
+		"Tokens in the provider's retry budget.", []string{"provider"}, nil)
+)
+
+func (s statusCollector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{descBreakerState, descBreakerFailureRate, descBreakerTrips, descBlocked, descRPM, descRetryTokens} {
+		ch <- d
+	}
+}
+
+func (s statusCollector) Collect(ch chan<- prometheus.Metric) {
+	ps, trips := s.c.status(s.c.clock.Now())
+	ch <- prometheus.MustNewConstMetric(descBreakerTrips, prometheus.CounterValue, float64(trips))
+	for _, p := range ps {
+		ch <- prometheus.MustNewConstMetric(descBreakerState, prometheus.GaugeValue, float64(severity(p.breakerState)), p.Name)
+		ch <- prometheus.MustNewConstMetric(descBreakerFailureRate, prometheus.GaugeValue, p.FailureRate, p.Name)
+		ch <- prometheus.MustNewConstMetric(descBlocked, prometheus.GaugeValue, p.BlockedFor, p.Name)
+		ch <- prometheus.MustNewConstMetric(descRPM, prometheus.GaugeValue, p.RequestsPerMinute, p.Name)
+		if p.hasBudget {
+			ch <- prometheus.MustNewConstMetric(descRetryTokens, prometheus.GaugeValue, p.RetryTokens, p.Name)
+		}
+	}
+}
