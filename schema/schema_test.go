@@ -69,7 +69,7 @@ func TestViolations(t *testing.T) {
 			"/items/1/name: missing required field; expected string",
 		}},
 		{"range", `{"customer":"Ann","status":"new","items":[],"rating":7}`, []string{
-			"/rating: maximum: got 7, want 5: got 7 (number)",
+			"/rating: too large: got 7 (number); expected number >= 1 and <= 5",
 		}},
 		{"format", `{"customer":"Ann","status":"new","items":[],"email":"nope"}`, []string{
 			`/email: not a valid email: got "nope"; expected a string in email format`,

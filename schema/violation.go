@@ -209,6 +209,9 @@ func (s *Schema) leaf(e *jsonschema.ValidationError, instance any) Violation {
 	p := pointer(e.InstanceLocation)
 	got := lookup(instance, p)
 	v := Violation{Path: p, Keyword: keyword(e.ErrorKind), Got: shortenTyped(got)}
+	if len(v.Got) > maxShown+12 {
+		v.Got = shorten(got)
+	}
 	switch k := e.ErrorKind.(type) {
 	case *kind.Type:
 		v.Problem = "wrong type"
@@ -237,6 +240,24 @@ func (s *Schema) leaf(e *jsonschema.ValidationError, instance any) Violation {
 		v.Expected = "a string in " + k.Want + " format"
 	case *kind.FalseSchema:
 		v.Problem = "no value is allowed here"
+	case *kind.Minimum, *kind.ExclusiveMinimum:
+		v.Problem, v.Expected = "too small", s.describeAt(p)
+	case *kind.Maximum, *kind.ExclusiveMaximum:
+		v.Problem, v.Expected = "too large", s.describeAt(p)
+	case *kind.MultipleOf:
+		v.Problem, v.Expected = "not an allowed multiple", s.describeAt(p)
+	case *kind.MinLength:
+		v.Problem, v.Expected = "too short", s.describeAt(p)
+	case *kind.MaxLength:
+		v.Problem, v.Expected = "too long", s.describeAt(p)
+	case *kind.Pattern:
+		v.Problem, v.Expected = "does not match the pattern", s.describeAt(p)
+	case *kind.MinItems:
+		v.Problem, v.Expected = fmt.Sprintf("too few items (%d)", k.Got), fmt.Sprintf("at least %d items", k.Want)
+		v.Got = ""
+	case *kind.MaxItems:
+		v.Problem, v.Expected = fmt.Sprintf("too many items (%d)", k.Got), fmt.Sprintf("at most %d items", k.Want)
+		v.Got = ""
 	default:
 		v.Problem = e.ErrorKind.LocalizedString(printer)
 	}

@@ -1,0 +1,161 @@
+package reask_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http/httptest"
+
+	"github.com/reask/reask"
+	"github.com/reask/reask/provider/openai"
+	"github.com/reask/reask/sim"
+)
+
+// newSimClient starts the simulated provider (clean profile) and returns a
+// client for it; a real program passes OpenAI's URL and key instead.
+func newSimClient(opts ...reask.Option) (*reask.Client, func()) {
+	srv, err := sim.New(sim.Config{Seed: 1})
+	if err != nil {
+		panic(err)
+	}
+	ts := httptest.NewServer(srv)
+	p := openai.NewProvider(openai.Config{BaseURL: ts.URL + "/v1", APIKey: "sk-example", Model: "gpt-4o-mini"})
+	return reask.New(p, opts...), ts.Close
+}
+
+// The seed's UserInfo: a name, an age and an email.
+func ExampleExtract() {
+	type UserInfo struct {
+		Name  string `json:"name"`
+		Age   int    `json:"age"`
+		Email string `json:"email"`
+	}
+	client, stop := newSimClient()
+	defer stop()
+
+	user, report, err := reask.Extract[UserInfo](context.Background(), client, "Contact John Doe, age 30, at john@email.com")
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Printf("%+v\n", user)
+	fmt.Println("attempts:", report.Attempts, "calls:", report.Calls)
+	// Output:
+	// {Name:John Doe Age:30 Email:john@email.com}
+	// attempts: 1 calls: 1
+}
+
+// ProductReview from the seed, with the sentiment constrained to an enum
+// and the rating to 1–5.
+type ProductReview struct {
+	ProductName string  `json:"product_name"`
+	Rating      float64 `json:"rating" jsonschema:"minimum=1,maximum=5"`
+	Sentiment   string  `json:"sentiment" jsonschema:"enum=positive,enum=negative,enum=neutral"`
+	Summary     string  `json:"summary"`
+}
+
+func ExampleExtract_productReview() {
+	client, stop := newSimClient()
+	defer stop()
+	review := `
+OMG this phone is AMAZING!!! Battery lasts forever, camera is insane.
+Definitely 5 stars, would buy again!!! Best purchase of 2024!
+`
+	r, _, err := reask.Extract[ProductReview](context.Background(), client, review)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(r.ProductName, r.Rating, r.Sentiment)
+	// Output:
+	// phone 5 positive
+}
+
+// OrderInfo from the seed, with a semantic check no schema can express.
+type OrderInfo struct {
+	CustomerName    string   `json:"customer_name"`
+	Items           []string `json:"items"`
+	Total           float64  `json:"total"`
+	ShippingAddress string   `json:"shipping_address"`
+}
+
+// Validate is run after the schema check; its error is fed back to the model.
+func (o OrderInfo) Validate() error {
+	if o.Total <= 0 {
+		return errors.New("/total: the total must be positive")
+	}
+	return nil
+}
+
+func ExampleExtract_orderInfo() {
+	client, stop := newSimClient(reask.WithMode(reask.ModeTools))
+	defer stop()
+	order := `
+Order from John Smith
+Items: 2x Widget ($10 each), 1x Gadget ($25)
+Ship to: 123 Main St, Boston MA
+Total: $45.00
+`
+	o, _, err := reask.Extract[OrderInfo](context.Background(), client, order)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	b, _ := json.Marshal(o)
+	fmt.Println(string(b))
+	// Output:
+	// {"customer_name":"John Smith","items":["2x Widget","1x Gadget"],"total":45,"shipping_address":"123 Main St, Boston MA"}
+}
+
+// The seed's async batch of Person extractions, as an iterator of results.
+func ExampleClient_Batch() {
+	type Person struct {
+		Name string `json:"name"`
+		Age  int    `json:"age"`
+	}
+	client, stop := newSimClient()
+	defer stop()
+	s, _ := reask.SchemaFor[Person]()
+	texts := []string{"John is 30 years old", "Sarah, age 25", "Mike (45)"}
+	tasks := func(yield func(string, reask.Task) bool) {
+		for i, t := range texts {
+			if !yield(fmt.Sprint(i), reask.Task{Schema: s, Input: t}) {
+				return
+			}
+		}
+	}
+	results := make([]string, len(texts))
+	for r := range client.Batch(context.Background(), tasks, reask.BatchConfig{Concurrency: 3}) {
+		results[r.Index] = string(r.JSON)
+	}
+	for i, t := range texts {
+		fmt.Printf("%s -> %s\n", t, results[i])
+	}
+	// Output:
+	// John is 30 years old -> {"name":"John","age":30}
+	// Sarah, age 25 -> {"name":"Sarah","age":25}
+	// Mike (45) -> {"name":"Mike","age":45}
+}
+
+// A failed extraction returns the best effort: the last answer, parsed, and
+// what was wrong with it.
+func ExampleExhaustedError() {
+	client, stop := newSimClient(reask.WithMaxAttempts(1))
+	defer stop()
+	type Strict struct {
+		Name string `json:"name"`
+		Age  int    `json:"age" jsonschema:"minimum=200"`
+	}
+	_, report, err := reask.Extract[Strict](context.Background(), client, "Mike (45)")
+	var ee *reask.ExhaustedError
+	if errors.As(err, &ee) {
+		fmt.Println("attempts:", report.Attempts)
+		for _, v := range ee.Violations {
+			fmt.Println(v)
+		}
+	}
+	// Output:
+	// attempts: 1
+	// /age: too small: got 45 (number); expected integer >= 200
+}
