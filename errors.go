@@ -151,6 +151,10 @@ func classify(err error) Kind {
 	if errors.As(err, &pe) {
 		return classifyProvider(pe)
 	}
+	var cte *callTimeoutError
+	if errors.As(err, &cte) {
+		return KindTimeout
+	}
 	switch {
 	case errors.Is(err, ErrCircuitOpen):
 		return KindCircuitOpen

@@ -4,8 +4,12 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"reflect"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -594,4 +598,36 @@ func kindStrings[K ~string](ks []K) []string {
 		out[i] = string(k)
 	}
 	return out
+}
+
+func TestCallTimeoutIsRetried(t *testing.T) {
+	hang := make(chan struct{})
+	defer close(hang)
+	var n atomic.Int32
+	ts := httptestServer(t, func(w http.ResponseWriter, r *http.Request) {
+		if n.Add(1) == 1 {
+			select {
+			case <-hang:
+			case <-r.Context().Done():
+			}
+			return
+		}
+		io.WriteString(w, completion(johnJSON, "", false))
+	})
+	clk := clock.NewFake(start)
+	p := openai.NewProvider(openai.Config{BaseURL: ts.URL, Model: "m", Clock: clk})
+	c := reask.New(p, reask.WithClock(clk), reask.WithCallTimeout(50*time.Millisecond), reask.WithRandom(func() float64 { return 0 }))
+	_, rep, err := reask.Extract[UserInfo](t.Context(), c, johnText)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Calls != 2 || rep.Records[0].Calls[0].Outcome != reask.KindTimeout {
+		t.Errorf("calls %d, first %+v", rep.Calls, rep.Records[0].Calls[0])
+	}
+}
+
+func httptestServer(t *testing.T, h http.HandlerFunc) *httptest.Server {
+	ts := httptest.NewServer(h)
+	t.Cleanup(ts.Close)
+	return ts
 }

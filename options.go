@@ -31,6 +31,7 @@ type settings struct {
 	tokenBudget         int
 	contextBudget       int
 	timeout             time.Duration
+	callTimeout         time.Duration
 	backoff             backoff.Policy
 	maxTransportRetries int
 	maxRetryAfter       time.Duration
@@ -56,6 +57,7 @@ const (
 	DefaultMaxTransportRetries = 5
 	DefaultContextBudget       = 100_000
 	DefaultMaxRetryAfter       = 2 * time.Minute
+	DefaultCallTimeout         = 90 * time.Second
 )
 
 func defaults() settings {
@@ -68,6 +70,7 @@ func defaults() settings {
 		contextBudget:       DefaultContextBudget,
 		maxTransportRetries: DefaultMaxTransportRetries,
 		maxRetryAfter:       DefaultMaxRetryAfter,
+		callTimeout:         DefaultCallTimeout,
 		clock:               clock.System(),
 		random:              rand.Float64,
 		logger:              slog.New(slog.DiscardHandler),
@@ -116,6 +119,11 @@ func WithContextBudget(tokens int) Option { return func(s *settings) { s.context
 // WithTimeout bounds the whole extraction — calls, backoffs and re-asks —
 // measured on the client's clock. A context deadline bounds it too.
 func WithTimeout(d time.Duration) Option { return func(s *settings) { s.timeout = d } }
+
+// WithCallTimeout bounds each provider call; a call without an answer by
+// then fails with KindTimeout and is retried like a dropped connection.
+// Default 90 seconds; zero or less means no bound (the context's only).
+func WithCallTimeout(d time.Duration) Option { return func(s *settings) { s.callTimeout = d } }
 
 // WithBackoff sets the backoff between transport retries.
 func WithBackoff(p backoff.Policy) Option { return func(s *settings) { s.backoff = p } }

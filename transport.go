@@ -59,7 +59,7 @@ func (j *job) send(ctx context.Context, p Provider, req *Request, rec *Attempt) 
 			}
 		}
 		t0 := set.clock.Now()
-		resp, err := p.Complete(ctx, req)
+		resp, err := j.complete(ctx, p, req)
 		now := set.clock.Now()
 		call := Call{Outcome: KindOK, Waited: waited, Duration: now.Sub(t0)}
 		var pe *ProviderError
@@ -141,6 +141,36 @@ func (j *job) send(ctx context.Context, p Provider, req *Request, rec *Attempt) 
 		waited = delay
 	}
 }
+
+// complete makes one provider call bounded by the call timeout. A call cut
+// by that timeout (not by the caller's context) is reported as a timeout.
+func (j *job) complete(ctx context.Context, p Provider, req *Request) (*Response, error) {
+	if j.set.callTimeout <= 0 {
+		return p.Complete(ctx, req)
+	}
+	cctx, cancel := context.WithTimeout(ctx, j.set.callTimeout)
+	defer cancel()
+	resp, err := p.Complete(cctx, req)
+	if err != nil && ctx.Err() == nil && errors.Is(cctx.Err(), context.DeadlineExceeded) {
+		err = &callTimeoutError{after: j.set.callTimeout, err: err}
+	}
+	return resp, err
+}
+
+// callTimeoutError is a call that got no answer within the call timeout.
+type callTimeoutError struct {
+	after time.Duration
+	err   error
+}
+
+func (e *callTimeoutError) Error() string {
+	return fmt.Sprintf("no answer within the call timeout of %s: %v", e.after, e.err)
+}
+
+func (e *callTimeoutError) Unwrap() error { return e.err }
+
+// Timeout marks the error as a timeout for net.Error-style checks.
+func (e *callTimeoutError) Timeout() bool { return true }
 
 // addCall records a call in the attempt and, for calls that reached the
 // provider, in the report's call count.
