@@ -50,6 +50,8 @@ func item(i int, schema string, seed int64) Item {
 		text, gold = g.order()
 	case Invoice:
 		text, gold = g.invoice()
+	case Event:
+		text, gold = g.event()
 	}
 	return Item{
 		ID:     fmt.Sprintf("%s-%05d", schema, i),
@@ -145,7 +147,7 @@ func (g gen) contact() (string, *extract.Object) {
 	}
 	ph, _ := phone.(string)
 	var b strings.Builder
-	switch g.r.IntN(7) {
+	switch g.r.IntN(8) {
 	case 0:
 		fmt.Fprintf(&b, "Contact %s, age %d, at %s.", name, age, email)
 		if ph != "" {
@@ -183,6 +185,13 @@ func (g gen) contact() (string, *extract.Object) {
 			fmt.Fprintf(&b, ", tel. %s", ph)
 		}
 		b.WriteString(".")
+	case 6:
+		subj, verb := g.pronoun()
+		fmt.Fprintf(&b, "Hey team, %s joins us on Monday. %s %s %d, reachable at %s", name, subj, verb, age, email)
+		if ph != "" {
+			fmt.Fprintf(&b, " or %s", ph)
+		}
+		b.WriteString(".")
 	default:
 		fmt.Fprintf(&b, "Met %s at the %s conference. %s is %d years old; write to %s", name, g.pick("Berlin", "Lisbon", "Austin", "Toronto"), first, age, email)
 		if ph != "" {
@@ -191,7 +200,8 @@ func (g gen) contact() (string, *extract.Object) {
 		b.WriteString(".")
 	}
 	if g.chance(0.3) {
-		b.WriteString(g.pick(" Thanks!", "\nBest regards", " Follow up next week.", " Prefers email over calls.", "\n-- sent from my phone"))
+		b.WriteString(g.pick(" Thanks!", "\nBest regards", " Follow up next week.", " Prefers email over calls.", "\n-- sent from my phone",
+			" Met at the 2023 expo.", " Account #48213.", " Best time to call: after 5pm.", " Interested in the premium plan (2 seats)."))
 	}
 	return b.String(), obj("name", name, "age", extract.Int(int64(age)), "email", email, "phone", phone)
 }
@@ -236,19 +246,26 @@ func (g gen) review() (string, *extract.Object) {
 		recPhrase = g.pick("I would not recommend it", "can't recommend it", "not sure I'd recommend it", "I wouldn't recommend it")
 	}
 	rs := strconv.FormatFloat(rating, 'f', -1, 64)
+	stars := rs
+	if rating == math.Trunc(rating) && g.chance(0.3) {
+		stars = []string{"", "one", "two", "three", "four", "five"}[int(rating)]
+	}
 	var text string
 	switch g.r.IntN(5) {
 	case 0:
 		text = fmt.Sprintf("%s this %s is %s!!! %s. Definitely %s stars, %s!", g.pick("OMG", "Wow,", "Honestly,", "Well,"), product,
-			map[string]string{"positive": "AMAZING", "negative": "a letdown", "neutral": "fine"}[sentiment], detail, rs, recPhrase)
+			map[string]string{"positive": "AMAZING", "negative": "a letdown", "neutral": "fine"}[sentiment], detail, stars, recPhrase)
 	case 1:
 		text = fmt.Sprintf("Review of the %s: %s/5. %s. %s.", product, rs, detail, upperFirst(recPhrase))
 	case 2:
 		text = fmt.Sprintf("I'd give the %s %s out of 5. %s. %s.", product, rs, detail, upperFirst(recPhrase))
 	case 3:
-		text = fmt.Sprintf("Rating: %s stars\nProduct: %s\n%s. %s.", rs, product, detail, upperFirst(recPhrase))
+		text = fmt.Sprintf("Rating: %s stars\nProduct: %s\n%s. %s.", stars, product, detail, upperFirst(recPhrase))
 	default:
 		text = fmt.Sprintf("Bought my %s last month. %s. A %s-star experience overall; %s.", product, detail, rs, recPhrase)
+	}
+	if g.chance(0.3) {
+		text += g.pick(" Shipping took 3 days.", " Paid $199 for it.", "\n\nUpdate: still using it after 2 months.", " (Verified purchase)")
 	}
 	return text, obj("product_name", product, "rating", extract.Float(rating), "sentiment", sentiment, "would_recommend", rec)
 }
@@ -313,7 +330,11 @@ func (g gen) order() (string, *extract.Object) {
 		lines[i] = line{catalog[k], 1 + g.r.IntN(4), prices[g.r.IntN(len(prices))]}
 		total += float64(lines[i].qty) * lines[i].price
 	}
-	total = math.Round(total*100) / 100
+	shipping := 0.0
+	if g.chance(0.3) {
+		shipping = []float64{4.99, 5, 7.5, 9.95}[g.r.IntN(4)]
+	}
+	total = math.Round((total+shipping)*100) / 100
 	c := cities[g.r.IntN(len(cities))]
 	street := strconv.Itoa(1+g.r.IntN(9800)) + " " + g.pick(streets...)
 	addr := fmt.Sprintf("%s, %s, %s %s", street, c[0], c[1], c[2])
@@ -332,8 +353,14 @@ func (g gen) order() (string, *extract.Object) {
 				fmt.Fprintf(&b, "%dx %s (%s each)", l.qty, l.name, money("$", l.price, cents))
 			}
 		}
+		if shipping > 0 {
+			fmt.Fprintf(&b, "\nShipping: %s", money("$", shipping, true))
+		}
 		fmt.Fprintf(&b, "\nShip to: %s\nTotal: %s", addr, money("$", total, true))
 	case 1:
+		if shipping > 0 {
+			shipping, total = 0, math.Round((total-shipping)*100)/100
+		}
 		fmt.Fprintf(&b, "Hi, this is %s. I'd like ", name)
 		for i, l := range lines {
 			switch {
@@ -347,6 +374,9 @@ func (g gen) order() (string, *extract.Object) {
 		}
 		fmt.Fprintf(&b, ". Please ship to %s. That comes to %s.", addr, money("$", total, true))
 	case 2:
+		if shipping > 0 {
+			shipping, total = 0, math.Round((total-shipping)*100)/100
+		}
 		fmt.Fprintf(&b, "PO for %s:\n", name)
 		for _, l := range lines {
 			fmt.Fprintf(&b, "- %s x%d @ %s\n", l.name, l.qty, money("$", l.price, true))
@@ -357,8 +387,14 @@ func (g gen) order() (string, *extract.Object) {
 		for _, l := range lines {
 			fmt.Fprintf(&b, "* %d × %s — %s each\n", l.qty, l.name, money("$", l.price, true))
 		}
+		if shipping > 0 {
+			fmt.Fprintf(&b, "Delivery fee %s\n", money("$", shipping, true))
+		}
 		fmt.Fprintf(&b, "Grand total %s", money("$", total, true))
 	default:
+		if shipping > 0 {
+			shipping, total = 0, math.Round((total-shipping)*100)/100
+		}
 		fmt.Fprintf(&b, "%s ordered ", name)
 		for i, l := range lines {
 			if i > 0 {
@@ -369,7 +405,7 @@ func (g gen) order() (string, *extract.Object) {
 		fmt.Fprintf(&b, " - ship to %s; total %s.", addr, money("$", total, true))
 	}
 	if g.chance(0.25) {
-		b.WriteString(g.pick("\nGift wrap, please.", "\nThanks!", "\nLeave it at the back door.", "\nCall on arrival."))
+		b.WriteString(g.pick("\nGift wrap, please.", "\nThanks!", "\nLeave it at the back door.", "\nCall on arrival.", "\nRef: order #A-1042"))
 	}
 	items := make([]any, n)
 	for i, l := range lines {
@@ -428,6 +464,9 @@ func (g gen) invoice() (string, *extract.Object) {
 			status = "paid"
 		}
 		fmt.Fprintf(&b, "Invoice %s from %s, dated %s. Amount due: %s, payable by %s. Status: %s.", num, vendor, g.date(issue), amt, g.date(due), status)
+		if g.chance(0.4) {
+			fmt.Fprintf(&b, " A late fee of %s applies after the due date.", money(sym, 25, true))
+		}
 	case 1:
 		fmt.Fprintf(&b, "%s - invoice #%s issued %s for %s. Payment due %s. ", vendor, num, g.date(issue), amt, g.date(due))
 		if paid {
@@ -454,7 +493,88 @@ func (g gen) invoice() (string, *extract.Object) {
 			status = "Paid"
 		}
 		fmt.Fprintf(&b, "Invoice %s\nFrom: %s\nInvoice date: %s\nDue date: %s\nAmount due: %s\nStatus: %s", num, vendor, g.date(issue), g.date(due), amt, status)
+		if g.chance(0.4) {
+			b.WriteString(g.pick("\nPO number: PO-7781", "\nTerms: net 30", "\nQuestions? Call 555-010-2030."))
+		}
 	}
 	return b.String(), obj("invoice_number", num, "vendor", vendor, "issue_date", issue.Format("2006-01-02"),
 		"due_date", due.Format("2006-01-02"), "amount_due", extract.Float(amount), "currency", cur, "paid", paid)
+}
+
+var titles = []string{
+	"Go Meetup Berlin", "Scaling Postgres", "Intro to Rust", "Data Engineering Summit", "Product Design Workshop",
+	"Kubernetes Day", "Frontend Friday", "Security Champions Forum", "Machine Learning Office Hours", "Open Source Sprint",
+}
+
+var eventCities = []string{"Berlin", "Lisbon", "Austin", "Toronto", "Singapore", "Nairobi", "Melbourne", "Oslo", "San Francisco", "Buenos Aires"}
+
+var venues = []string{"Grand Hall", "Civic Center", "Harbor Pavilion", "Union Library", "Tech Hub"}
+
+func (g gen) event() (string, *extract.Object) {
+	title := g.pick(titles...)
+	day := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC).AddDate(0, 0, g.r.IntN(700))
+	virtual := g.chance(0.4)
+	var city any
+	if !virtual {
+		city = g.pick(eventCities...)
+	}
+	cs, _ := city.(string)
+	capacity := []int{20, 40, 50, 80, 120, 150, 200, 300, 500, 1000}[g.r.IntN(10)]
+	var email any
+	if g.chance(0.7) {
+		first, _ := g.person()
+		email = strings.ToLower(first) + "@" + g.pick("events.io", "meetup.dev", "community.org", "example.com")
+	}
+	es, _ := email.(string)
+	var b strings.Builder
+	switch g.r.IntN(4) {
+	case 0:
+		fmt.Fprintf(&b, "Join us for \"%s\" on %s", title, g.date(day))
+		if virtual {
+			b.WriteString(", online via Zoom.")
+		} else {
+			fmt.Fprintf(&b, " in %s.", cs)
+		}
+		fmt.Fprintf(&b, " Capacity: %d seats.", capacity)
+		if es != "" {
+			fmt.Fprintf(&b, " RSVP to %s.", es)
+		}
+	case 1:
+		where := cs
+		if virtual {
+			where = "Online (Zoom)"
+		}
+		fmt.Fprintf(&b, "Event: %s\nDate: %s\nWhere: %s\nSeats: %d", title, g.date(day), where, capacity)
+		if es != "" {
+			fmt.Fprintf(&b, "\nContact: %s", es)
+		}
+	case 2:
+		kind := g.pick("Workshop", "Meetup", "Talk")
+		if virtual {
+			kind = g.pick("Webinar", "Workshop", "Talk")
+		}
+		fmt.Fprintf(&b, "%s: %s - %s, ", kind, title, g.date(day))
+		if virtual {
+			b.WriteString("online only")
+		} else {
+			fmt.Fprintf(&b, "in %s", cs)
+		}
+		fmt.Fprintf(&b, ". Up to %d attendees.", capacity)
+		if es != "" {
+			fmt.Fprintf(&b, " Questions? %s", es)
+		}
+	default:
+		fmt.Fprintf(&b, "Save the date! \"%s\" takes place %s ", title, g.date(day))
+		if virtual {
+			b.WriteString("as a live webinar.")
+		} else {
+			fmt.Fprintf(&b, "at the %s in %s.", g.pick(venues...), cs)
+		}
+		fmt.Fprintf(&b, " We have room for %d people.", capacity)
+		if es != "" {
+			fmt.Fprintf(&b, " Write to %s to register.", es)
+		}
+	}
+	return b.String(), obj("title", title, "date", day.Format("2006-01-02"), "city", city, "virtual", virtual,
+		"capacity", extract.Int(int64(capacity)), "contact_email", email)
 }

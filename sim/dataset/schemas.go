@@ -2,7 +2,7 @@
 // extraction texts generated from a seed, each with its gold answer, over a
 // few JSON Schemas (a contact, a product review with an enum and a float
 // rating, an order with nested line items and a nested address, an invoice
-// with dates, an enum and a boolean). With it, accuracy can be measured,
+// with dates, an enum and a boolean, an event with nullable fields). With it, accuracy can be measured,
 // not just validity. It also builds a corpus of syntactically broken
 // answers for repair benchmarks.
 //
@@ -19,6 +19,7 @@ const (
 	Review  = "review"
 	Order   = "order"
 	Invoice = "invoice"
+	Event   = "event"
 )
 
 var schemas = map[string]string{
@@ -96,11 +97,25 @@ var schemas = map[string]string{
   "required": ["invoice_number", "vendor", "issue_date", "due_date", "amount_due", "currency", "paid"],
   "additionalProperties": false
 }`,
+	Event: `{
+  "title": "Event",
+  "type": "object",
+  "properties": {
+    "title": {"type": "string"},
+    "date": {"type": "string", "format": "date"},
+    "city": {"anyOf": [{"type": "string"}, {"type": "null"}], "description": "Where it takes place; null when it is online."},
+    "virtual": {"type": "boolean"},
+    "capacity": {"type": "integer", "minimum": 1, "description": "How many people can attend."},
+    "contact_email": {"anyOf": [{"type": "string", "format": "email"}, {"type": "null"}]}
+  },
+  "required": ["title", "date", "city", "virtual", "capacity", "contact_email"],
+  "additionalProperties": false
+}`,
 }
 
 // SchemaNames lists the data set's schemas, in the order items cycle
 // through them.
-func SchemaNames() []string { return []string{Contact, Review, Order, Invoice} }
+func SchemaNames() []string { return []string{Contact, Review, Order, Invoice, Event} }
 
 // Schema returns the JSON Schema called name.
 func Schema(name string) (json.RawMessage, bool) {

@@ -171,6 +171,7 @@ func keywords(name string, c concept) []string {
 			continue
 		}
 		out = append(out, x)
+		out = append(out, synonyms[x]...)
 	}
 	switch c {
 	case cMoney:

@@ -312,6 +312,14 @@ func (x *extractor) str(name string, s *Schema, c concept, kws []string, sc scop
 		}
 		return "", false
 	case cStreet, cCity, cState, cZip, cCountry:
+		if c == cCity {
+			if _, ok := x.address(sc); !ok {
+				if from, to, ok := x.label(kws, sc); ok && d.capitalised(from) && !notPlaces[d.toks[from].lower] {
+					return d.text[d.toks[from].start:d.toks[to-1].end], true
+				}
+				return x.city(sc)
+			}
+		}
 		if a, ok := x.address(sc); ok {
 			switch c {
 			case cStreet:
@@ -407,7 +415,7 @@ func (x *extractor) label(kws []string, sc scope) (int, int, bool) {
 			if to > from && (t.nl || t.sent != d.toks[from].sent && d.toks[to-1].kind == kPunct) {
 				break
 			}
-			if t.kind == kPunct && (t.lower == "|" || t.lower == ";") {
+			if t.kind == kPunct && (t.lower == "|" || t.lower == ";" || t.lower == "—" || t.lower == "–" || t.lower == "-" && to > from) {
 				break
 			}
 			if t.kind == kPunct && t.lower == "," && x.labelAhead(to+1, sc) {
@@ -701,8 +709,44 @@ func (x *extractor) id(kws []string, sc scope) (string, bool) {
 	return "", false
 }
 
+// city finds a place written as "in Berlin" when the text has no street
+// address.
+func (x *extractor) city(sc scope) (string, bool) {
+	d := x.d
+	for i := sc.from; i+1 < sc.to; i++ {
+		if d.toks[i].lower != "in" || !d.capitalised(i+1) || notNames[d.toks[i+1].lower] || months[d.toks[i+1].lower] != 0 {
+			continue
+		}
+		j := i + 1
+		for j < sc.to && j < i+3 && d.capitalised(j) && !d.toks[j].nl && !notNames[d.toks[j].lower] {
+			j++
+		}
+		return d.text[d.toks[i+1].start:d.toks[j-1].end], true
+	}
+	return "", false
+}
+
+// notPlaces answer "where?" without a place.
+var notPlaces = set("online", "virtual", "remote", "zoom", "tbd", "tba", "n/a", "none", "web", "teams", "livestream")
+
+// eventWords introduce an event's title: "Webinar: Intro to Rust".
+var eventWords = set("webinar", "workshop", "meetup", "conference", "talk", "session", "summit", "event", "seminar", "hackathon")
+
 func (x *extractor) title(sc scope) (string, bool) {
 	d := x.d
+	for i := sc.from; i+2 < sc.to; i++ {
+		if !eventWords[d.toks[i].lower] || !(d.isPunct(i+1, ":") || d.isPunct(i+1, "—") || d.isPunct(i+1, "–")) {
+			continue
+		}
+		j := i + 2
+		k := j
+		for k < sc.to && !d.toks[k].nl && !(d.toks[k].kind == kPunct && strings.Contains("(—–,.;|", d.tok(k))) {
+			k++
+		}
+		if k > j {
+			return d.text[d.toks[j].start:d.toks[k-1].end], true
+		}
+	}
 	// a quoted title
 	for i := sc.from; i < sc.to; i++ {
 		if d.toks[i].kind == kPunct && (d.tok(i) == "\"" || d.tok(i) == "“") {
@@ -1036,6 +1080,19 @@ func (x *extractor) age(sc scope) (float64, bool) {
 					break
 				}
 			}
+		case t.lower == "is" || t.lower == "am" || t.lower == "are" || t.lower == "was":
+			// "He is 34." — a bare number after a person and a verb
+			if i == sc.from || i+1 >= sc.to {
+				continue
+			}
+			p := d.toks[i-1].lower
+			if !(p == "he" || p == "she" || p == "they" || p == "i" || d.capitalised(i-1) && !notNames[p]) {
+				continue
+			}
+			if v, isNum := d.number(i + 1); isNum && ok(v) && !d.toks[i+1].claimed &&
+				(i+2 >= sc.to || d.toks[i+2].kind == kPunct && d.tok(i+2) != "%" && d.tok(i+2) != "/" || d.toks[i+2].lower == "this" || d.toks[i+2].lower == "and") {
+				return v, true
+			}
 		case t.kind == kNum:
 			v, isNum := d.number(i)
 			if !isNum || !ok(v) {
@@ -1101,6 +1158,13 @@ func (x *extractor) rating(sc scope) (float64, bool) {
 			if k := strings.Index(t.lower, "-star"); k > 0 {
 				if v, err := strconv.ParseFloat(t.lower[:k], 64); err == nil && valid(v) {
 					return v, true
+				}
+			}
+		case kWord:
+			// "four stars", "five out of five"
+			if v, ok := smallNumbers[t.lower]; ok && i+1 < sc.to {
+				if n := d.toks[i+1].lower; n == "stars" || n == "star" || n == "out" && i+2 < sc.to && d.toks[i+2].lower == "of" {
+					return float64(v), true
 				}
 			}
 		}

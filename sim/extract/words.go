@@ -111,3 +111,16 @@ var neutralWords = set(
 
 var negations = set("not", "no", "never", "n't", "without", "hardly", "cannot", "can't", "don't", "won't",
 	"wouldn't", "isn't", "wasn't", "didn't", "doesn't", "aren't", "nor", "non", "unsure")
+
+var smallNumbers = map[string]int{"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
+	"eight": 8, "nine": 9, "ten": 10}
+
+// synonyms are other words for a field name's word.
+var synonyms = map[string][]string{
+	"capacity":  {"seats", "attendees", "spots", "people", "guests", "participants", "max", "room"},
+	"attendees": {"attendees", "people", "guests", "participants"},
+	"city":      {"where", "location", "town", "venue"},
+	"title":     {"event", "webinar", "workshop", "meetup", "conference", "talk", "session", "subject", "summit"},
+	"email":     {"e-mail", "mail", "contact", "rsvp"},
+	"employees": {"staff", "people", "headcount"},
+}
