@@ -22,6 +22,7 @@ type providerFlags struct {
 	mode        string
 	maxAttempts int
 	timeout     time.Duration
+	callTimeout time.Duration
 	simProfile  string
 	simSeed     int64
 }
@@ -35,6 +36,7 @@ func (f *providerFlags) register(cmd *cobra.Command, defaultProfile string) {
 	fs.StringVar(&f.mode, "mode", string(reask.ModeJSONSchema), "how the schema is sent: json_schema, json_object, tools or text")
 	fs.IntVar(&f.maxAttempts, "max-attempts", reask.DefaultMaxAttempts, "content attempts in total, the first included (transport retries not counted)")
 	fs.DurationVar(&f.timeout, "timeout", 0, "overall time limit per extraction, e.g. 2m (default none)")
+	fs.DurationVar(&f.callTimeout, "call-timeout", reask.DefaultCallTimeout, "time limit of each provider call; a call without an answer by then is retried")
 	fs.StringVar(&f.simProfile, "sim-profile", defaultProfile, "simulator fault profile when --provider sim: clean, flaky, hostile or a JSON file")
 	fs.Int64Var(&f.simSeed, "sim-seed", 1, "simulator seed when --provider sim")
 }
@@ -51,7 +53,7 @@ func (f *providerFlags) options() ([]reask.Option, error) {
 	if f.timeout < 0 {
 		return nil, fmt.Errorf("--timeout is %s: want 0 (none) or a positive duration", f.timeout)
 	}
-	opts := []reask.Option{reask.WithMode(mode), reask.WithMaxAttempts(f.maxAttempts)}
+	opts := []reask.Option{reask.WithMode(mode), reask.WithMaxAttempts(f.maxAttempts), reask.WithCallTimeout(f.callTimeout)}
 	if f.timeout > 0 {
 		opts = append(opts, reask.WithTimeout(f.timeout))
 	}
