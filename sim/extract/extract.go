@@ -1209,10 +1209,10 @@ var boolPhrases = map[string]struct{ yes, no []string }{
 
 func (x *extractor) boolean(name string, kws []string, sc scope) (any, bool) {
 	d := x.d
-	lower := strings.ToLower(d.text[d.toks[min(sc.from, max(len(d.toks)-1, 0))].start:])
-	if len(d.toks) == 0 {
+	if sc.from >= sc.to || sc.from >= len(d.toks) {
 		return false, false
 	}
+	lower := strings.ToLower(d.text[d.toks[sc.from].start:])
 	if from, to, ok := x.label(kws, sc); ok {
 		switch strings.ToLower(d.text[d.toks[from].start:d.toks[to-1].end]) {
 		case "yes", "y", "true", "paid", "confirmed", "required", "1":

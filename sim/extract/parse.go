@@ -240,6 +240,11 @@ func (p *parser) number() (any, error) {
 		return nil, p.fail("invalid number " + strconv.Quote(lit))
 	}
 	p.i = j
+	if !p.strict && !validNumber(lit) {
+		// "00", "1.", "+1": keep the value, write it as JSON does
+		f, _ := strconv.ParseFloat(lit, 64)
+		return Number(strconv.FormatFloat(f, 'f', -1, 64)), nil
+	}
 	return Number(lit), nil
 }
 
@@ -360,6 +365,7 @@ func (p *parser) str() (any, error) {
 			start = p.i
 		case c < 0x20 && p.strict:
 			return nil, p.fail("control character in string")
+
 		default:
 			p.i++
 		}

@@ -139,6 +139,9 @@ func (c *compiler) compile(o *Object, depth int) (*Schema, error) {
 }
 
 func (c *compiler) fill(s *Schema, o *Object, depth int) error {
+	if depth > maxSchemaDepth {
+		return fmt.Errorf("%w: references nest more than %d levels (a reference cycle?)", ErrSchema, maxSchemaDepth)
+	}
 	if r, ok := o.Get("$ref"); ok {
 		ref, _ := r.(string)
 		target, err := c.resolve(ref)
