@@ -1,0 +1,377 @@
+package gateway
+
+import (
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"sync"
+	"unicode/utf8"
+
+	"github.com/reask/reask"
+	"github.com/reask/reask/schema"
+)
+
+// Request kinds, the metrics' kind label.
+const (
+	kindSchema       = "schema"
+	kindSchemaStream = "schema_stream"
+	kindPassthrough  = "passthrough"
+	kindStream       = "stream"
+	kindRejected     = "rejected"
+)
+
+// chat serves POST /v1/chat/completions and returns the request's kind.
+func (g *Gateway) chat(w http.ResponseWriter, r *http.Request) string {
+	body, ok := g.readBody(w, r)
+	if !ok {
+		return kindRejected
+	}
+	cr, err := parseChatRequest(body)
+	if err != nil {
+		writeRequestError(w, err)
+		return kindRejected
+	}
+	if cr.model == "" {
+		cr.model = g.cfg.DefaultModel
+	}
+	if cr.model == "" {
+		writeError(w, http.StatusBadRequest, apiError{Type: "invalid_request_error", Param: ptr("model"),
+			Code: ptr("missing_required_parameter"), Message: "You must provide a model parameter."})
+		return kindRejected
+	}
+	rt := g.route(cr.model)
+	if rt == nil {
+		writeError(w, http.StatusNotFound, apiError{Type: "invalid_request_error", Param: ptr("model"),
+			Code: ptr("model_not_found"), Message: fmt.Sprintf("The model `%s` is not served by this gateway.", cr.model)})
+		return kindRejected
+	}
+	if cr.form == "" {
+		return g.passthrough(w, r, rt, cr)
+	}
+	return g.enforce(w, r, rt, cr)
+}
+
+// enforce runs the reask loop for a request with a schema and answers
+// with the valid JSON.
+func (g *Gateway) enforce(w http.ResponseWriter, r *http.Request, rt *route, cr *chatRequest) string {
+	kind := kindSchema
+	if cr.stream {
+		kind = kindSchemaStream
+	}
+	sch, err := g.schemas.compile(cr.schemaName, cr.schemaDoc)
+	if err != nil {
+		param := "response_format.json_schema.schema"
+		if cr.form == reask.ModeTools {
+			param = "tools[].function.parameters"
+		}
+		writeError(w, http.StatusBadRequest, apiError{Type: "invalid_request_error", Param: ptr(param),
+			Code: ptr("invalid_schema"), Message: "Invalid JSON Schema: " + err.Error()})
+		return kindRejected
+	}
+	mode := cr.form
+	if g.cfg.Mode != "" {
+		mode = g.cfg.Mode
+	}
+	msgs := cr.converted
+	if mode == reask.ModeJSONObject || mode == reask.ModeText {
+		// These modes carry no schema in the request: tell the model in a
+		// turn of the gateway's own, after the client's.
+		msgs = append(append([]reask.Message(nil), msgs...), reask.Message{Role: reask.RoleSystem,
+			Content: "Answer with only a JSON value that is valid against this JSON Schema:\n" + string(sch.JSON())})
+	}
+	opts := []reask.Option{reask.WithMode(mode)}
+	if cr.maxTokens > 0 {
+		opts = append(opts, reask.WithMaxTokens(cr.maxTokens))
+	}
+	ex := &exchange{req: cr, w: w}
+	ctx, cancel := g.requestContext(r.Context(), ex)
+	defer cancel()
+	doc, rep, err := rt.client.Run(ctx, reask.Task{Schema: sch, Messages: msgs}, opts...)
+	h := w.Header()
+	setReaskHeaders(h, rep)
+	if err != nil {
+		status, e, extra := errorAnswer(err, g.cfg.Clock.Now())
+		for k, v := range extra {
+			h[k] = v
+		}
+		if status != StatusClientClosedRequest {
+			writeError(w, status, e)
+		} else {
+			w.WriteHeader(status)
+		}
+		g.log.LogAttrs(r.Context(), slog.LevelInfo, "gateway: schema request failed",
+			slog.String("model", cr.model), slog.Int("status", status), slog.Int("attempts", rep.Attempts),
+			slog.String("outcome", string(rep.Outcome)), slog.String("error", err.Error()))
+		return kind
+	}
+	a := g.answer(ex, rep, cr, doc)
+	if cr.stream {
+		g.streamAnswer(w, a, cr)
+	} else {
+		writeJSON(w, http.StatusOK, a)
+	}
+	return kind
+}
+
+// setReaskHeaders writes what the answer took.
+func setReaskHeaders(h http.Header, rep *reask.Report) {
+	repairs := 0
+	if n := len(rep.Records); n > 0 && rep.Records[n-1].Outcome == reask.KindOK {
+		repairs = len(rep.Records[n-1].Repairs)
+	}
+	h.Set("X-Reask-Attempts", strconv.Itoa(rep.Attempts))
+	h.Set("X-Reask-Repairs", strconv.Itoa(repairs))
+	h.Set("X-Reask-Wasted-Tokens", strconv.Itoa(rep.WastedTokens))
+	h.Set("X-Reask-Calls", strconv.Itoa(rep.Calls))
+	if rep.Provider != "" {
+		h.Set("X-Reask-Upstream", rep.Provider)
+	}
+}
+
+// answer builds the chat.completion for a valid document: the final
+// upstream answer's id, model and fingerprint, the document as the
+// content (or as a forced tool call's arguments), usage summed over every
+// attempt.
+func (g *Gateway) answer(ex *exchange, rep *reask.Report, cr *chatRequest, doc json.RawMessage) *completion {
+	c := &completion{Object: "chat.completion", Model: cr.model, Usage: &rep.Usage}
+	if a := ex.answer; a != nil {
+		c.ID, c.Created, c.SystemFingerprint = a.ID, a.Created, a.SystemFingerprint
+		if a.Model != "" {
+			c.Model = a.Model
+		}
+	}
+	if c.ID == "" {
+		c.ID = "chatcmpl-reask-" + randomHex(12)
+	}
+	if c.Created == 0 {
+		c.Created = g.cfg.Clock.Now().Unix()
+	}
+	content := string(doc)
+	msg := &answerMessage{Role: "assistant"}
+	finish := "stop"
+	if cr.form == reask.ModeTools {
+		id := ""
+		if a := ex.answer; a != nil && len(a.Choices) > 0 && len(a.Choices[0].Message.ToolCalls) > 0 {
+			id = a.Choices[0].Message.ToolCalls[0].ID
+		}
+		if id == "" {
+			id = "call_" + randomHex(12)
+		}
+		msg.ToolCalls = []wireToolCall{{ID: id, Type: "function", Function: wireFunction{Name: cr.schemaName, Arguments: content}}}
+		finish = "tool_calls"
+	} else {
+		msg.Content = &content
+	}
+	c.Choices = []choice{{Index: 0, Message: msg, Logprobs: jsonNull, FinishReason: &finish}}
+	return c
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		writeError(w, http.StatusInternalServerError, apiError{Type: "server_error", Message: "encoding the answer: " + err.Error()})
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Type", "application/json")
+	h.Set("Content-Length", strconv.Itoa(len(b)+1))
+	w.WriteHeader(status)
+	_, _ = w.Write(append(b, '\n'))
+}
+
+// streamChunkBytes is the most content one streamed chunk carries.
+const streamChunkBytes = 64
+
+// streamAnswer sends a validated answer as server-sent events, as OpenAI
+// streams: a first chunk with the role, the content (or the tool call's
+// arguments) in pieces, a chunk with the finish reason, a usage chunk when
+// the client asked for one, and [DONE].
+func (g *Gateway) streamAnswer(w http.ResponseWriter, c *completion, cr *chatRequest) {
+	h := w.Header()
+	h.Set("Content-Type", "text/event-stream")
+	h.Set("Cache-Control", "no-cache")
+	h.Set("X-Accel-Buffering", "no")
+	w.WriteHeader(http.StatusOK)
+	rc := http.NewResponseController(w)
+	msg := c.Choices[0].Message
+	chunk := completion{ID: c.ID, Object: "chat.completion.chunk", Created: c.Created, Model: c.Model,
+		SystemFingerprint: c.SystemFingerprint}
+	send := func(delta *deltaMessage, finish *string) bool {
+		chunk.Choices = []choice{{Index: 0, Delta: delta, Logprobs: jsonNull, FinishReason: finish}}
+		return writeEvent(w, chunk) == nil
+	}
+	empty := ""
+	var text string
+	if len(msg.ToolCalls) > 0 {
+		tc := msg.ToolCalls[0]
+		zero := 0
+		if !send(&deltaMessage{Role: "assistant", ToolCalls: []wireToolCall{{Index: &zero, ID: tc.ID, Type: "function",
+			Function: wireFunction{Name: tc.Function.Name}}}}, nil) {
+			return
+		}
+		text = tc.Function.Arguments
+		for _, piece := range pieces(text, streamChunkBytes) {
+			if !send(&deltaMessage{ToolCalls: []wireToolCall{{Index: &zero, Function: wireFunction{Arguments: piece}}}}, nil) {
+				return
+			}
+		}
+	} else {
+		if !send(&deltaMessage{Role: "assistant", Content: &empty}, nil) {
+			return
+		}
+		text = *msg.Content
+		for _, piece := range pieces(text, streamChunkBytes) {
+			if !send(&deltaMessage{Content: &piece}, nil) {
+				return
+			}
+		}
+	}
+	if !send(&deltaMessage{}, c.Choices[0].FinishReason) {
+		return
+	}
+	if cr.usage {
+		chunk.Choices = []choice{}
+		chunk.Usage = c.Usage
+		if writeEvent(w, chunk) != nil {
+			return
+		}
+	}
+	_, _ = w.Write([]byte("data: [DONE]\n\n"))
+	_ = rc.Flush()
+}
+
+func writeEvent(w http.ResponseWriter, v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	buf := make([]byte, 0, len(b)+8)
+	buf = append(buf, "data: "...)
+	buf = append(append(buf, b...), "\n\n"...)
+	if _, err := w.Write(buf); err != nil {
+		return err
+	}
+	return http.NewResponseController(w).Flush()
+}
+
+// pieces splits s into pieces of at most n bytes, on rune boundaries.
+func pieces(s string, n int) []string {
+	var out []string
+	for len(s) > n {
+		i := n
+		for i > 0 && !utf8.RuneStart(s[i]) {
+			i--
+		}
+		if i == 0 {
+			i = n
+		}
+		out = append(out, s[:i])
+		s = s[i:]
+	}
+	if s != "" {
+		out = append(out, s)
+	}
+	return out
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// passthrough forwards a request without a schema through the route's
+// client (transport retries, breaker, rate limiter, fallbacks), copying a
+// stream as it arrives.
+func (g *Gateway) passthrough(w http.ResponseWriter, r *http.Request, rt *route, cr *chatRequest) string {
+	kind := kindPassthrough
+	if cr.stream {
+		kind = kindStream
+	}
+	ex := &exchange{req: cr, w: w, passthrough: true}
+	ctx, cancel := g.requestContext(r.Context(), ex)
+	defer cancel()
+	req := &reask.Request{Messages: cr.converted, MaxTokens: cr.maxTokens}
+	_, rep, err := rt.client.Call(ctx, req)
+	if ex.committed {
+		// The stream went to the client; nothing more can be said.
+		if ex.streamErr != nil {
+			g.log.LogAttrs(r.Context(), slog.LevelWarn, "gateway: stream ended early",
+				slog.String("model", cr.model), slog.String("upstream", rep.Provider), slog.String("error", ex.streamErr.Error()))
+		}
+		return kind
+	}
+	if err != nil {
+		status, e, extra := errorAnswer(err, g.cfg.Clock.Now())
+		h := w.Header()
+		for k, v := range extra {
+			h[k] = v
+		}
+		setReaskHeaders(h, rep)
+		if status != StatusClientClosedRequest {
+			writeError(w, status, e)
+		} else {
+			w.WriteHeader(status)
+		}
+		return kind
+	}
+	h := w.Header()
+	for k, v := range ex.passHeader {
+		h[k] = v
+	}
+	setPassthroughHeaders(h, ex.passTarget)
+	h.Set("X-Reask-Calls", strconv.Itoa(rep.Calls))
+	if h.Get("Content-Type") == "" {
+		h.Set("Content-Type", "application/json")
+	}
+	h.Set("Content-Length", strconv.Itoa(len(ex.passBody)))
+	w.WriteHeader(ex.passStatus)
+	_, _ = w.Write(ex.passBody)
+	return kind
+}
+
+// schemaCache keeps compiled schemas between requests, keyed by the
+// digest of name and document. When full it drops an arbitrary entry.
+type schemaCache struct {
+	mu  sync.Mutex
+	max int
+	m   map[[sha256.Size]byte]*schema.Schema
+}
+
+func newSchemaCache(size int) *schemaCache {
+	return &schemaCache{max: size, m: make(map[[sha256.Size]byte]*schema.Schema)}
+}
+
+func (c *schemaCache) compile(name string, doc []byte) (*schema.Schema, error) {
+	h := sha256.New()
+	h.Write([]byte(name))
+	h.Write([]byte{0})
+	h.Write(doc)
+	var key [sha256.Size]byte
+	h.Sum(key[:0])
+	c.mu.Lock()
+	s, ok := c.m[key]
+	c.mu.Unlock()
+	if ok {
+		return s, nil
+	}
+	s, err := schema.CompileNamed(name, doc)
+	if err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.m) >= c.max {
+		for k := range c.m {
+			delete(c.m, k)
+			break
+		}
+	}
+	c.m[key] = s
+	return s, nil
+}

@@ -1,0 +1,454 @@
+package gateway
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/reask/reask"
+	"github.com/reask/reask/clock"
+	"github.com/reask/reask/metrics"
+)
+
+// Defaults for zero Config fields.
+const (
+	DefaultMaxBodyBytes     = 4 << 20
+	DefaultUpstreamTimeout  = 2 * time.Minute
+	DefaultRequestTimeout   = 10 * time.Minute
+	DefaultMaxResponseBytes = 32 << 20
+	DefaultSchemaCacheSize  = 256
+	// DefaultAPIKeyEnv is the environment variable an upstream's API key is
+	// read from when the configuration file names none.
+	DefaultAPIKeyEnv = "REASK_UPSTREAM_API_KEY"
+	// CatchAll is the Fallbacks key for models routed to the upstream that
+	// lists no models.
+	CatchAll = "*"
+)
+
+// ErrConfig is matched by every configuration error.
+var ErrConfig = errors.New("invalid gateway configuration")
+
+// ConfigError names the configuration field that is wrong, as the
+// configuration file spells it ("upstreams[1].base_url").
+type ConfigError struct {
+	Field string
+	Msg   string
+}
+
+func (e *ConfigError) Error() string { return "gateway config: " + e.Field + ": " + e.Msg }
+
+// Is makes errors.Is(err, ErrConfig) true.
+func (e *ConfigError) Is(target error) bool { return target == ErrConfig }
+
+func configErr(field, format string, args ...any) error {
+	return &ConfigError{Field: field, Msg: fmt.Sprintf(format, args...)}
+}
+
+// Config configures a Gateway. Upstreams is required; every other zero
+// field has a documented default.
+type Config struct {
+	// Upstreams are the OpenAI-compatible APIs the gateway calls. A request
+	// for model M goes to the first upstream that lists M; models no
+	// upstream lists go to the upstream that lists none (the catch-all, at
+	// most one), or get 404 model_not_found when there is none.
+	Upstreams []Upstream
+	// Fallbacks maps a model name (or CatchAll) to the targets tried, in
+	// order, when the model's own upstream fails in transport or its
+	// circuit is open. A target is "upstream/model", or "upstream" for a
+	// catch-all upstream asked for the requested model.
+	Fallbacks map[string][]string
+	// DefaultModel is used for requests that name no model.
+	DefaultModel string
+	// ClientKeys are the keys clients must present ("Authorization: Bearer
+	// KEY"). Empty: no authentication (only safe on loopback).
+	ClientKeys []reask.Secret
+	// OpenOps serves /metrics and /dashboard without a client key even when
+	// ClientKeys is set. They show counts and names only.
+	OpenOps bool
+	// MaxBodyBytes bounds a request body; larger ones get 413. Default
+	// DefaultMaxBodyBytes (4 MiB).
+	MaxBodyBytes int64
+	// UpstreamTimeout bounds each upstream call: until the whole answer for
+	// an ordinary request, until the response headers for a stream.
+	// Default DefaultUpstreamTimeout.
+	UpstreamTimeout time.Duration
+	// RequestTimeout bounds a whole request: every attempt, retry and wait.
+	// Default DefaultRequestTimeout.
+	RequestTimeout time.Duration
+	// MaxResponseBytes bounds an upstream answer read into memory. Default
+	// DefaultMaxResponseBytes.
+	MaxResponseBytes int64
+	// MaxAttempts is reask's total number of content attempts per
+	// schema-enforced request. Default reask.DefaultMaxAttempts.
+	MaxAttempts int
+	// Mode is how the schema is conveyed upstream. Default: as the client
+	// sent it (json_schema for a response format, tools for a forced tool).
+	Mode reask.Mode
+	// SchemaCacheSize bounds the compiled schemas kept between requests.
+	// Default DefaultSchemaCacheSize.
+	SchemaCacheSize int
+	// Logger receives one line per request. Default: discard.
+	Logger *slog.Logger
+	// Metrics receives every event; nil makes a collector of its own (see
+	// Gateway.Metrics).
+	Metrics *metrics.Collector
+	// HTTPClient calls the upstreams. Default: a client with a pooled
+	// transport sized for a busy gateway and no overall timeout.
+	HTTPClient *http.Client
+	// Clock reads time for reask's policies and the dashboard. Default:
+	// the system clock.
+	Clock clock.Clock
+	// Options are further reask options for every request (backoff, retry
+	// budget, breaker settings, ...). They come before the gateway's own.
+	Options []reask.Option
+}
+
+// Upstream is one OpenAI-compatible API.
+type Upstream struct {
+	// Name identifies the upstream in fallbacks, metrics and the dashboard.
+	Name string
+	// BaseURL is the API's base, up to and including the version: "…/v1".
+	BaseURL string
+	// APIKey is sent upstream as "Authorization: Bearer …"; empty sends
+	// none. It never reaches a client.
+	APIKey reask.Secret
+	// Models this upstream serves; empty makes it the catch-all.
+	Models []string
+	// Headers are added to every upstream request.
+	Headers map[string]string
+}
+
+// withDefaults returns c with its zero fields set.
+func (c Config) withDefaults() Config {
+	if c.MaxBodyBytes == 0 {
+		c.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	if c.UpstreamTimeout == 0 {
+		c.UpstreamTimeout = DefaultUpstreamTimeout
+	}
+	if c.RequestTimeout == 0 {
+		c.RequestTimeout = DefaultRequestTimeout
+	}
+	if c.MaxResponseBytes == 0 {
+		c.MaxResponseBytes = DefaultMaxResponseBytes
+	}
+	if c.MaxAttempts == 0 {
+		c.MaxAttempts = reask.DefaultMaxAttempts
+	}
+	if c.SchemaCacheSize == 0 {
+		c.SchemaCacheSize = DefaultSchemaCacheSize
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	if c.Clock == nil {
+		c.Clock = clock.System()
+	}
+	return c
+}
+
+// Validate reports the first problem of c, naming the field as the
+// configuration file spells it.
+func (c Config) Validate() error {
+	if len(c.Upstreams) == 0 {
+		return configErr("upstreams", "at least one upstream is required")
+	}
+	names := map[string]bool{}
+	served := map[string]string{} // model → upstream
+	catchAll := ""
+	for i, u := range c.Upstreams {
+		f := fmt.Sprintf("upstreams[%d]", i)
+		switch {
+		case u.Name == "":
+			return configErr(f+".name", "required")
+		case strings.ContainsAny(u.Name, "/ \t\n"):
+			return configErr(f+".name", "%q: no slashes or spaces (fallbacks write upstream/model)", u.Name)
+		case names[u.Name]:
+			return configErr(f+".name", "%q is used twice", u.Name)
+		}
+		names[u.Name] = true
+		if err := checkBaseURL(u.BaseURL); err != nil {
+			return configErr(f+".base_url", "%v", err)
+		}
+		for k := range u.Headers {
+			switch http.CanonicalHeaderKey(k) {
+			case "Authorization", "Content-Type", "Content-Length", "Host":
+				return configErr(f+".headers", "%q is set by the gateway", k)
+			}
+		}
+		if len(u.Models) == 0 {
+			if catchAll != "" {
+				return configErr(f+".models", "upstreams %q and %q both list no models; only one upstream may take every model", catchAll, u.Name)
+			}
+			catchAll = u.Name
+		}
+		seen := map[string]bool{}
+		for j, m := range u.Models {
+			mf := fmt.Sprintf("%s.models[%d]", f, j)
+			switch {
+			case strings.TrimSpace(m) == "" || m != strings.TrimSpace(m):
+				return configErr(mf, "%q is not a model name", m)
+			case m == CatchAll:
+				return configErr(mf, "%q is reserved for fallbacks; list no models to take every model", m)
+			case seen[m]:
+				return configErr(mf, "%q is listed twice", m)
+			}
+			seen[m] = true
+			if _, ok := served[m]; !ok {
+				served[m] = u.Name
+			}
+		}
+	}
+	for model, targets := range c.Fallbacks {
+		f := fmt.Sprintf("fallbacks[%q]", model)
+		if model == CatchAll {
+			if catchAll == "" {
+				return configErr(f, "no upstream takes every model (one with no models)")
+			}
+		} else if _, ok := served[model]; !ok && catchAll == "" {
+			return configErr(f, "no upstream serves model %q", model)
+		}
+		if len(targets) == 0 {
+			return configErr(f, "empty: list targets as \"upstream/model\"")
+		}
+		for j, t := range targets {
+			if _, err := c.parseTarget(t); err != nil {
+				return configErr(fmt.Sprintf("%s[%d]", f, j), "%v", err)
+			}
+		}
+	}
+	if c.DefaultModel != "" {
+		if _, ok := served[c.DefaultModel]; !ok && catchAll == "" {
+			return configErr("default_model", "no upstream serves %q", c.DefaultModel)
+		}
+	}
+	for i, k := range c.ClientKeys {
+		if strings.TrimSpace(k.Reveal()) == "" || strings.ContainsAny(k.Reveal(), " \t\r\n") {
+			return configErr(fmt.Sprintf("client_keys[%d]", i), "empty or contains white space")
+		}
+	}
+	switch {
+	case c.MaxBodyBytes < 0:
+		return configErr("max_body_bytes", "%d: want 0 (default %d) or more", c.MaxBodyBytes, DefaultMaxBodyBytes)
+	case c.UpstreamTimeout < 0:
+		return configErr("upstream_timeout", "%s: want 0 (default %s) or more", c.UpstreamTimeout, DefaultUpstreamTimeout)
+	case c.RequestTimeout < 0:
+		return configErr("request_timeout", "%s: want 0 (default %s) or more", c.RequestTimeout, DefaultRequestTimeout)
+	case c.MaxResponseBytes < 0:
+		return configErr("max_response_bytes", "%d: want 0 (default) or more", c.MaxResponseBytes)
+	case c.MaxAttempts < 0:
+		return configErr("max_attempts", "%d: want 0 (default %d) or more", c.MaxAttempts, reask.DefaultMaxAttempts)
+	case c.Mode != "" && !c.Mode.Valid():
+		return configErr("mode", "%q: want json_schema, json_object, tools or text", c.Mode)
+	case c.SchemaCacheSize < 0:
+		return configErr("schema_cache_size", "%d: want 0 (default) or more", c.SchemaCacheSize)
+	}
+	return nil
+}
+
+// targetRef is a parsed fallback target.
+type targetRef struct {
+	upstream int    // index in Config.Upstreams
+	model    string // "" for "the requested model" on a catch-all
+}
+
+// parseTarget reads "upstream/model" or "upstream" (catch-all only).
+func (c Config) parseTarget(s string) (targetRef, error) {
+	name, model, hasModel := strings.Cut(s, "/")
+	for i, u := range c.Upstreams {
+		if u.Name != name {
+			continue
+		}
+		if !hasModel {
+			if len(u.Models) > 0 {
+				return targetRef{}, fmt.Errorf("%q: upstream %q lists its models; write %q", s, name, name+"/MODEL")
+			}
+			return targetRef{upstream: i}, nil
+		}
+		if model == "" {
+			return targetRef{}, fmt.Errorf("%q: empty model", s)
+		}
+		if len(u.Models) > 0 && !contains(u.Models, model) {
+			return targetRef{}, fmt.Errorf("%q: upstream %q does not list model %q", s, name, model)
+		}
+		return targetRef{upstream: i, model: model}, nil
+	}
+	return targetRef{}, fmt.Errorf("%q: no upstream is called %q", s, name)
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+func checkBaseURL(s string) error {
+	if s == "" {
+		return errors.New("required")
+	}
+	u, err := url.Parse(s)
+	if err != nil {
+		return fmt.Errorf("%q is not a URL", s)
+	}
+	if u.Scheme != "http" && u.Scheme != "https" {
+		return fmt.Errorf("%q: want an http or https URL", s)
+	}
+	if u.Host == "" {
+		return fmt.Errorf("%q has no host", s)
+	}
+	if u.User != nil {
+		return fmt.Errorf("the URL holds credentials; put the key in the environment (api_key_env)")
+	}
+	if u.RawQuery != "" || u.Fragment != "" {
+		return fmt.Errorf("%q: no query or fragment", s)
+	}
+	return nil
+}
+
+// File is the JSON configuration file, read by LoadConfig:
+//
+//	{
+//	  "upstreams": [
+//	    {"name": "openai", "base_url": "https://api.openai.com/v1",
+//	     "api_key_env": "OPENAI_API_KEY", "models": ["gpt-4o-mini", "gpt-4o"]},
+//	    {"name": "local", "base_url": "http://127.0.0.1:11434/v1"}
+//	  ],
+//	  "fallbacks": {"gpt-4o": ["openai/gpt-4o-mini", "local/llama3.1"]},
+//	  "default_model": "gpt-4o-mini",
+//	  "max_body_bytes": 4194304,
+//	  "upstream_timeout": "2m",
+//	  "request_timeout": "10m",
+//	  "max_attempts": 3,
+//	  "mode": "json_schema"
+//	}
+//
+// API keys never appear in the file: each upstream names the environment
+// variable holding its key (api_key_env, default REASK_UPSTREAM_API_KEY; an
+// unset variable sends no key). Client keys come from the command line or
+// the environment. Unknown fields are errors.
+type File struct {
+	Upstreams        []FileUpstream      `json:"upstreams"`
+	Fallbacks        map[string][]string `json:"fallbacks,omitempty"`
+	DefaultModel     string              `json:"default_model,omitempty"`
+	OpenOps          bool                `json:"open_ops,omitempty"`
+	MaxBodyBytes     int64               `json:"max_body_bytes,omitempty"`
+	UpstreamTimeout  string              `json:"upstream_timeout,omitempty"`
+	RequestTimeout   string              `json:"request_timeout,omitempty"`
+	MaxResponseBytes int64               `json:"max_response_bytes,omitempty"`
+	MaxAttempts      int                 `json:"max_attempts,omitempty"`
+	Mode             string              `json:"mode,omitempty"`
+	SchemaCacheSize  int                 `json:"schema_cache_size,omitempty"`
+}
+
+// FileUpstream is an upstream in the configuration file.
+type FileUpstream struct {
+	Name      string            `json:"name"`
+	BaseURL   string            `json:"base_url"`
+	APIKeyEnv string            `json:"api_key_env,omitempty"`
+	Models    []string          `json:"models,omitempty"`
+	Headers   map[string]string `json:"headers,omitempty"`
+}
+
+// LoadConfig reads the configuration file at path; getenv reads the API
+// keys' environment variables (os.Getenv when nil).
+func LoadConfig(path string, getenv func(string) string) (Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return Config{}, fmt.Errorf("%w: %w", ErrConfig, err)
+	}
+	c, err := ParseConfig(data, getenv)
+	if err != nil {
+		return Config{}, fmt.Errorf("%s: %w", path, err)
+	}
+	return c, nil
+}
+
+// ParseConfig reads a configuration file's content (see File) and validates
+// it; getenv reads the API keys' environment variables (os.Getenv when nil).
+func ParseConfig(data []byte, getenv func(string) string) (Config, error) {
+	if getenv == nil {
+		getenv = os.Getenv
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	var f File
+	if err := dec.Decode(&f); err != nil {
+		return Config{}, fileError(err)
+	}
+	if dec.More() {
+		return Config{}, configErr("(file)", "more than one JSON value")
+	}
+	c := Config{
+		Fallbacks:        f.Fallbacks,
+		DefaultModel:     f.DefaultModel,
+		OpenOps:          f.OpenOps,
+		MaxBodyBytes:     f.MaxBodyBytes,
+		MaxResponseBytes: f.MaxResponseBytes,
+		MaxAttempts:      f.MaxAttempts,
+		Mode:             reask.Mode(f.Mode),
+		SchemaCacheSize:  f.SchemaCacheSize,
+	}
+	var err error
+	if c.UpstreamTimeout, err = parseDuration("upstream_timeout", f.UpstreamTimeout); err != nil {
+		return Config{}, err
+	}
+	if c.RequestTimeout, err = parseDuration("request_timeout", f.RequestTimeout); err != nil {
+		return Config{}, err
+	}
+	for i, u := range f.Upstreams {
+		env := u.APIKeyEnv
+		if env == "" {
+			env = DefaultAPIKeyEnv
+		} else if strings.ContainsAny(env, "= \t") {
+			return Config{}, configErr(fmt.Sprintf("upstreams[%d].api_key_env", i), "%q is not an environment variable name", env)
+		}
+		c.Upstreams = append(c.Upstreams, Upstream{Name: u.Name, BaseURL: u.BaseURL,
+			APIKey: reask.Secret(getenv(env)), Models: u.Models, Headers: u.Headers})
+	}
+	if err := c.Validate(); err != nil {
+		return Config{}, err
+	}
+	return c, nil
+}
+
+func parseDuration(field, s string) (time.Duration, error) {
+	if s == "" {
+		return 0, nil
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil {
+		return 0, configErr(field, "%q is not a duration such as \"30s\" or \"2m\"", s)
+	}
+	return d, nil
+}
+
+// fileError names the field of a JSON decoding error.
+func fileError(err error) error {
+	var ute *json.UnmarshalTypeError
+	var se *json.SyntaxError
+	switch {
+	case errors.As(err, &ute):
+		field := ute.Field
+		if field == "" {
+			field = "(file)"
+		}
+		return configErr(field, "want %s, got JSON %s", ute.Type, ute.Value)
+	case errors.As(err, &se):
+		return configErr("(file)", "not valid JSON at byte %d: %v", se.Offset, err)
+	}
+	msg := err.Error()
+	if f, ok := strings.CutPrefix(msg, "json: unknown field "); ok {
+		return configErr(strings.Trim(f, `"`), "unknown field")
+	}
+	return configErr("(file)", "%s", strings.TrimPrefix(msg, "json: "))
+}

@@ -1,0 +1,269 @@
+// The reask gateway dashboard: polls data every second and draws its charts
+// on canvas. No libraries, no build step.
+"use strict";
+
+// Chart colours, mirrored in style.css for the legends.
+const COLORS = {
+  ok: "#16a34a",
+  failed: "#dc2626",
+  tokens: "#2563eb",
+  wasted: "#f59e0b",
+  attempts: "#7c3aed",
+  errors: "#ea580c",
+  repairs: "#0d9488",
+  grid: "#e2e8f0",
+  text: "#64748b",
+};
+
+const POLL_MS = 1000;
+let windowSeconds = 60;
+let last = null;
+
+function $(id) { return document.getElementById(id); }
+
+function fmt(n) {
+  if (n >= 1e9) return (n / 1e9).toFixed(1) + "G";
+  if (n >= 1e6) return (n / 1e6).toFixed(1) + "M";
+  if (n >= 1e4) return (n / 1e3).toFixed(1) + "k";
+  return String(Math.round(n));
+}
+
+function pct(x) { return (100 * x).toFixed(1) + "%"; }
+
+function duration(s) {
+  s = Math.floor(s);
+  const h = Math.floor(s / 3600), m = Math.floor((s % 3600) / 60);
+  if (h > 0) return h + "h " + m + "m";
+  if (m > 0) return m + "m " + (s % 60) + "s";
+  return s + "s";
+}
+
+// niceMax rounds a maximum up to 1, 2 or 5 times a power of ten.
+function niceMax(v) {
+  if (v <= 0) return 1;
+  const p = Math.pow(10, Math.floor(Math.log10(v)));
+  for (const m of [1, 2, 5, 10]) if (m * p >= v) return m * p;
+  return 10 * p;
+}
+
+// setup sizes a canvas to its box and the screen's pixel ratio.
+function setup(canvas) {
+  const dpr = window.devicePixelRatio || 1;
+  const w = canvas.clientWidth, h = canvas.clientHeight;
+  if (canvas.width !== Math.round(w * dpr) || canvas.height !== Math.round(h * dpr)) {
+    canvas.width = Math.round(w * dpr);
+    canvas.height = Math.round(h * dpr);
+  }
+  const ctx = canvas.getContext("2d");
+  ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+  ctx.clearRect(0, 0, w, h);
+  ctx.font = "11px system-ui, sans-serif";
+  return { ctx, w, h };
+}
+
+function empty(ctx, w, h, text) {
+  ctx.fillStyle = COLORS.text;
+  ctx.textAlign = "center";
+  ctx.textBaseline = "middle";
+  ctx.fillText(text, w / 2, h / 2);
+}
+
+// columns draws stacked columns, one per second: series is a list of
+// {key, color}, drawn bottom up; a series with "overlay" is drawn over the
+// previous one from the baseline instead of stacked (wasted within tokens).
+function columns(canvas, points, series) {
+  const { ctx, w, h } = setup(canvas);
+  const left = 44, right = 6, top = 8, bottom = 18;
+  const pw = w - left - right, ph = h - top - bottom;
+  let max = 0;
+  for (const p of points) {
+    let sum = 0;
+    for (const s of series) if (!s.overlay) sum += p[s.key];
+    max = Math.max(max, sum);
+  }
+  max = niceMax(max);
+  // Grid and y labels.
+  ctx.strokeStyle = COLORS.grid;
+  ctx.fillStyle = COLORS.text;
+  ctx.lineWidth = 1;
+  ctx.textAlign = "right";
+  ctx.textBaseline = "middle";
+  for (let i = 0; i <= 4; i++) {
+    const y = Math.round(top + ph - (ph * i) / 4) + 0.5;
+    ctx.beginPath(); ctx.moveTo(left, y); ctx.lineTo(w - right, y); ctx.stroke();
+    ctx.fillText(fmt((max * i) / 4), left - 6, y);
+  }
+  // x labels.
+  ctx.textBaseline = "top";
+  ctx.textAlign = "left";
+  ctx.fillText("-" + points.length + "s", left, top + ph + 4);
+  ctx.textAlign = "right";
+  ctx.fillText("now", w - right, top + ph + 4);
+  const slot = pw / points.length;
+  const bw = Math.max(1, Math.floor(slot - (slot > 4 ? 2 : 0)));
+  points.forEach((p, i) => {
+    const x = Math.round(left + i * slot);
+    let base = 0;
+    for (const s of series) {
+      const v = p[s.key];
+      if (!v) continue;
+      const from = s.overlay ? 0 : base;
+      const y0 = top + ph - (ph * from) / max;
+      const y1 = top + ph - (ph * (from + v)) / max;
+      ctx.fillStyle = s.color;
+      ctx.fillRect(x, Math.round(y1), bw, Math.max(1, Math.round(y0) - Math.round(y1)));
+      if (!s.overlay) base += v;
+    }
+  });
+}
+
+// vbars draws one vertical bar per label.
+function vbars(canvas, entries, color, emptyText) {
+  const { ctx, w, h } = setup(canvas);
+  if (entries.length === 0) return empty(ctx, w, h, emptyText);
+  const left = 44, right = 6, top = 16, bottom = 18;
+  const pw = w - left - right, ph = h - top - bottom;
+  const max = niceMax(Math.max(...entries.map((e) => e.value)));
+  ctx.strokeStyle = COLORS.grid;
+  ctx.fillStyle = COLORS.text;
+  ctx.textAlign = "right";
+  ctx.textBaseline = "middle";
+  for (let i = 0; i <= 4; i++) {
+    const y = Math.round(top + ph - (ph * i) / 4) + 0.5;
+    ctx.beginPath(); ctx.moveTo(left, y); ctx.lineTo(w - right, y); ctx.stroke();
+    ctx.fillText(fmt((max * i) / 4), left - 6, y);
+  }
+  const slot = pw / entries.length;
+  const bw = Math.min(64, Math.floor(slot * 0.6));
+  entries.forEach((e, i) => {
+    const x = Math.round(left + i * slot + (slot - bw) / 2);
+    const bh = Math.max(1, Math.round((ph * e.value) / max));
+    ctx.fillStyle = color;
+    ctx.fillRect(x, top + ph - bh, bw, bh);
+    ctx.fillStyle = COLORS.text;
+    ctx.textAlign = "center";
+    ctx.textBaseline = "top";
+    ctx.fillText(e.label, x + bw / 2, top + ph + 4);
+    ctx.textBaseline = "bottom";
+    ctx.fillText(fmt(e.value), x + bw / 2, top + ph - bh - 2);
+  });
+}
+
+// hbars draws the largest entries as horizontal bars with their names.
+function hbars(canvas, counts, color, emptyText) {
+  const { ctx, w, h } = setup(canvas);
+  const entries = Object.entries(counts || {}).filter(([, v]) => v > 0)
+    .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).slice(0, 6);
+  if (entries.length === 0) return empty(ctx, w, h, emptyText);
+  const labelW = 130, right = 44, top = 4;
+  const row = Math.min(26, (h - top) / entries.length);
+  const max = entries[0][1];
+  entries.forEach(([name, v], i) => {
+    const y = Math.round(top + i * row);
+    const bh = Math.round(row * 0.62);
+    ctx.fillStyle = COLORS.text;
+    ctx.textAlign = "right";
+    ctx.textBaseline = "middle";
+    ctx.fillText(name.replace(/_/g, " "), labelW - 8, y + bh / 2);
+    const bw = Math.max(2, Math.round(((w - labelW - right) * v) / max));
+    ctx.fillStyle = color;
+    ctx.fillRect(labelW, y, bw, bh);
+    ctx.fillStyle = COLORS.text;
+    ctx.textAlign = "left";
+    ctx.fillText(fmt(v), labelW + bw + 6, y + bh / 2);
+  });
+}
+
+function tiles(m) {
+  const ex = m.extractions, calls = m.calls;
+  $("t-success").textContent = ex.total > 0 ? pct(m.success_rate) : "–";
+  $("t-success-sub").textContent = ex.total > 0 ? ex.ok + " valid, " + ex.failed + " failed" : "no schema requests yet";
+  $("t-extract").textContent = fmt(ex.total);
+  $("t-extract-sub").textContent = m.retries + " transport retries";
+  $("t-calls").textContent = fmt(calls.total);
+  $("t-calls-sub").textContent = calls.failed + " failed";
+  let n = 0, sum = 0;
+  for (const [k, v] of Object.entries(m.attempts || {})) { n += v; sum += Number(k) * v; }
+  $("t-attempts").textContent = n > 0 ? (sum / n).toFixed(2) : "–";
+  $("t-attempts-sub").textContent = m.switches + " strategy switches";
+  $("t-tokens").textContent = fmt(m.tokens.total);
+  $("t-tokens-sub").textContent = fmt(m.tokens.prompt) + " prompt, " + fmt(m.tokens.completion) + " completion";
+  $("t-wasted").textContent = fmt(m.tokens.wasted);
+  $("t-wasted-sub").textContent = m.tokens.total > 0 ? pct(m.tokens.wasted / m.tokens.total) + " of all tokens" : "";
+}
+
+function upstreams(data) {
+  const m = data.metrics;
+  const body = document.querySelector("#upstreams tbody");
+  body.textContent = "";
+  const providers = m.providers || [];
+  if (providers.length === 0) {
+    const tr = body.insertRow();
+    const td = tr.insertCell();
+    td.colSpan = 5;
+    td.className = "empty";
+    td.textContent = "no upstream called yet";
+  }
+  for (const p of providers) {
+    const tr = body.insertRow();
+    const name = tr.insertCell();
+    name.className = "name";
+    name.textContent = p.name;
+    const badge = document.createElement("span");
+    badge.className = "badge " + p.state;
+    badge.textContent = p.state;
+    tr.insertCell().appendChild(badge);
+    tr.insertCell().textContent = pct(p.failure_rate || 0);
+    tr.insertCell().textContent = p.requests_per_minute > 0 ? fmt(p.requests_per_minute) + "/min" : "–";
+    tr.insertCell().textContent = p.blocked_for_seconds > 0 ? p.blocked_for_seconds.toFixed(1) + "s" : "–";
+  }
+  $("trips").textContent = "(" + m.breaker_trips + " breaker trips)";
+}
+
+function render() {
+  if (!last) return;
+  const m = last.metrics;
+  const points = m.timeline.slice(-windowSeconds);
+  tiles(m);
+  columns($("c-results"), points, [
+    { key: "ok", color: COLORS.ok },
+    { key: "failed", color: COLORS.failed },
+  ]);
+  columns($("c-tokens"), points, [
+    { key: "tokens", color: COLORS.tokens },
+    { key: "wasted", color: COLORS.wasted, overlay: true },
+  ]);
+  const attempts = Object.entries(m.attempts || {}).map(([k, v]) => ({ label: k, value: v }))
+    .sort((a, b) => Number(a.label) - Number(b.label));
+  vbars($("c-attempts"), attempts, COLORS.attempts, "no schema requests yet");
+  hbars($("c-errors"), m.error_kinds, COLORS.errors, "no errors");
+  hbars($("c-repairs"), m.repairs, COLORS.repairs, "no repairs");
+  upstreams(last);
+  $("uptime").textContent = "up " + duration(last.gateway.uptime_seconds) +
+    " · " + (last.gateway.upstreams || []).length + " upstream(s) · max " + last.gateway.max_attempts + " attempts";
+}
+
+async function poll() {
+  try {
+    const res = await fetch("data", { cache: "no-store", credentials: "same-origin" });
+    if (!res.ok) throw new Error("HTTP " + res.status);
+    last = await res.json();
+    $("conn").textContent = "live";
+    $("conn").className = "conn live";
+    render();
+  } catch (err) {
+    $("conn").textContent = "disconnected";
+    $("conn").className = "conn down";
+  }
+  setTimeout(poll, POLL_MS);
+}
+
+document.querySelectorAll(".window button").forEach((b) => {
+  b.addEventListener("click", () => {
+    windowSeconds = Number(b.dataset.window);
+    document.querySelectorAll(".window button").forEach((x) => x.classList.toggle("active", x === b));
+    render();
+  });
+});
+window.addEventListener("resize", render);
+poll();

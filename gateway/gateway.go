@@ -1,0 +1,475 @@
+// Package gateway is an OpenAI-compatible HTTP proxy that guarantees
+// schema-valid output for any client: point an OpenAI SDK — Python, Node,
+// curl — at it, send a chat completion with
+// response_format {type: "json_schema", ...} or a forced tool, and the
+// answer's content (or the tool call's arguments) is valid against that
+// schema: repaired locally or re-asked upstream with field-level feedback
+// as needed, with backoff, circuit breaking and rate limiting upstream.
+//
+// Endpoints:
+//
+//	POST /v1/chat/completions  schema-enforced (see below) or passed through
+//	GET  /v1/models            the models the gateway routes
+//	GET  /healthz              liveness, never authenticated
+//	GET  /metrics              Prometheus metrics, all named reask_*
+//	GET  /dashboard            a live page: success rate, attempts, error kinds,
+//	                           repairs, tokens and wasted tokens, breakers
+//	GET  /dashboard/data       the page's JSON
+//
+// # Schema-enforced requests
+//
+// The client's messages are sent upstream as they are — every field and
+// content part — and so are its other fields (temperature, seed,
+// max_tokens, top_p, user, ...). reask appends its feedback turns upstream
+// only. The answer is an ordinary chat.completion whose content is the
+// valid JSON (for a forced tool: a tool_calls answer whose arguments are
+// the valid JSON); usage sums every attempt, and the headers
+// x-reask-attempts, x-reask-repairs (local fixes in the returned answer),
+// x-reask-wasted-tokens, x-reask-calls and x-reask-upstream tell what it
+// took. When every attempt fails: HTTP 422 with an OpenAI-style error
+// (code "reask_exhausted") listing each problem (path, problem, expected,
+// got).
+//
+// A streamed request with a schema (stream: true) is validated first and
+// streamed afterwards: the gateway runs the whole loop without streaming
+// upstream, then sends the valid answer as chat.completion.chunk events
+// (role, content in pieces, finish_reason, usage when
+// stream_options.include_usage is set, [DONE]). The first byte therefore
+// comes when the answer is known to be valid, and a failure is an ordinary
+// HTTP error, never a stream cut short.
+//
+// # Pass-through
+//
+// Requests without a schema are forwarded byte for byte through the same
+// reask client, with reask.Client.Call: they get the transport retries,
+// retry budget, rate limiter, circuit breaker and fallbacks of the
+// schema-enforced requests, and share their breaker state. A streamed
+// pass-through is copied to the client event by event as it arrives; it
+// can be retried (or fall back) only until the upstream's headers arrive.
+//
+// # Errors
+//
+// Upstream errors that retrying cannot fix (400, 401, 403, 404, quota)
+// keep their status and error type, code and param; 429 and 5xx keep
+// theirs once retries are spent, with Retry-After when the upstream gave
+// one. An upstream that refuses the gateway's own credentials gets a
+// message saying so, never the upstream's text, which may quote part of
+// the key. An open circuit is 503 (code "circuit_open", Retry-After until
+// the cool-down ends), a timeout 504, an unreachable upstream 502.
+//
+// # Keys
+//
+// Clients present one of Config.ClientKeys as "Authorization: Bearer KEY"
+// (compared in constant time); the client's Authorization header never
+// goes upstream, and the upstream key never reaches a client, a log, the
+// metrics or the dashboard.
+package gateway
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/reask/reask"
+	"github.com/reask/reask/metrics"
+)
+
+// Gateway is the HTTP handler. It is safe for concurrent use, starts no
+// goroutines and holds no state a request outlives but the policies,
+// metrics and pooled upstream connections; Close releases the idle
+// connections.
+type Gateway struct {
+	cfg       Config
+	upstreams []*upstream
+	routes    map[string]*route
+	catchAll  *route
+	clients   []*reask.Client
+	metrics   *metrics.Collector
+	schemas   *schemaCache
+	keyHashes [][sha256.Size]byte
+	log       *slog.Logger
+	started   time.Time
+	ownClient *http.Client // the HTTP client New made, closed by Close
+}
+
+// route is the reask client serving one model (or the catch-all): its
+// primary target and fallbacks, and the policies they share.
+type route struct {
+	name   string
+	client *reask.Client
+}
+
+// New returns a gateway for cfg, or an error naming the configuration
+// field that is wrong.
+func New(cfg Config) (*Gateway, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	cfg = cfg.withDefaults()
+	g := &Gateway{cfg: cfg, routes: map[string]*route{}, log: cfg.Logger, started: cfg.Clock.Now(),
+		schemas: newSchemaCache(cfg.SchemaCacheSize)}
+	if cfg.Metrics == nil {
+		m, err := metrics.New(metrics.Config{Clock: cfg.Clock})
+		if err != nil {
+			return nil, err
+		}
+		cfg.Metrics = m
+		g.cfg.Metrics = m
+	}
+	g.metrics = cfg.Metrics
+	hc := cfg.HTTPClient
+	if hc == nil {
+		hc = newHTTPClient()
+		g.ownClient = hc
+	}
+	for _, u := range cfg.Upstreams {
+		base := strings.TrimRight(u.BaseURL, "/")
+		g.upstreams = append(g.upstreams, &upstream{
+			name: u.Name, chatURL: base + "/chat/completions", modelsURL: base + "/models",
+			key: u.APIKey, headers: u.Headers, models: u.Models, client: hc,
+			timeout: cfg.UpstreamTimeout, maxBytes: cfg.MaxResponseBytes, clock: cfg.Clock,
+		})
+	}
+	for _, k := range cfg.ClientKeys {
+		g.keyHashes = append(g.keyHashes, sha256.Sum256([]byte(k.Reveal())))
+	}
+	g.buildRoutes()
+	return g, nil
+}
+
+// newHTTPClient pools enough connections per upstream for a busy gateway
+// (Go's default keeps two idle ones per host, which makes a loaded proxy
+// open a connection per request).
+func newHTTPClient() *http.Client {
+	tr := &http.Transport{
+		Proxy:                 http.ProxyFromEnvironment,
+		DialContext:           (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+		ForceAttemptHTTP2:     true,
+		MaxIdleConns:          1024,
+		MaxIdleConnsPerHost:   256,
+		IdleConnTimeout:       90 * time.Second,
+		TLSHandshakeTimeout:   10 * time.Second,
+		ExpectContinueTimeout: time.Second,
+	}
+	return &http.Client{Transport: tr}
+}
+
+// buildRoutes makes one reask client per routed model: the first upstream
+// listing it, then its fallbacks; and one for the catch-all upstream.
+func (g *Gateway) buildRoutes() {
+	targets := map[targetRef]*target{}
+	targetFor := func(ref targetRef) *target {
+		if t, ok := targets[ref]; ok {
+			return t
+		}
+		up := g.upstreams[ref.upstream]
+		name := up.name
+		if ref.model != "" {
+			name += "/" + ref.model
+		}
+		t := &target{name: name, up: up, model: ref.model}
+		targets[ref] = t
+		return t
+	}
+	catchAll := -1
+	primary := map[string]targetRef{}
+	var order []string
+	for i, u := range g.cfg.Upstreams {
+		if len(u.Models) == 0 && catchAll < 0 {
+			catchAll = i
+		}
+		for _, m := range u.Models {
+			if _, ok := primary[m]; !ok {
+				primary[m] = targetRef{upstream: i, model: m}
+				order = append(order, m)
+			}
+		}
+	}
+	for m := range g.cfg.Fallbacks {
+		if _, ok := primary[m]; !ok && m != CatchAll {
+			// A model only the catch-all serves, with fallbacks of its own.
+			primary[m] = targetRef{upstream: catchAll}
+			order = append(order, m)
+		}
+	}
+	chain := func(name string, first targetRef) *route {
+		p := targetFor(first)
+		var fbs []reask.Provider
+		seen := map[*target]bool{p: true}
+		for _, ref := range g.cfg.Fallbacks[name] {
+			r, _ := g.cfg.parseTarget(ref) // validated
+			if t := targetFor(r); !seen[t] {
+				seen[t] = true
+				fbs = append(fbs, t)
+			}
+		}
+		opts := append([]reask.Option(nil), g.cfg.Options...)
+		opts = append(opts,
+			// The gateway bounds each call itself (UpstreamTimeout): until
+			// the whole answer, or until a stream's headers, so that a
+			// long stream copied through is not cut.
+			reask.WithCallTimeout(0),
+			reask.WithClock(g.cfg.Clock),
+			reask.WithLogger(g.log),
+			reask.WithObserver(g.metrics.Observe),
+			reask.WithMaxAttempts(g.cfg.MaxAttempts))
+		if len(fbs) > 0 {
+			opts = append(opts, reask.WithFallback(fbs...))
+		}
+		c := reask.New(p, opts...)
+		g.clients = append(g.clients, c)
+		g.metrics.Watch(c.Status)
+		return &route{name: name, client: c}
+	}
+	for _, m := range order {
+		g.routes[m] = chain(m, primary[m])
+	}
+	if catchAll >= 0 {
+		g.catchAll = chain(CatchAll, targetRef{upstream: catchAll})
+	}
+}
+
+// route returns the route serving model, or nil.
+func (g *Gateway) route(model string) *route {
+	if r, ok := g.routes[model]; ok {
+		return r
+	}
+	return g.catchAll
+}
+
+// Metrics returns the collector the gateway feeds (Config.Metrics, or its
+// own).
+func (g *Gateway) Metrics() *metrics.Collector { return g.metrics }
+
+// Status returns the merged policy state of every route, at now.
+func (g *Gateway) Status(now time.Time) []reask.PolicyStatus {
+	out := make([]reask.PolicyStatus, len(g.clients))
+	for i, c := range g.clients {
+		out[i] = c.Status(now)
+	}
+	return out
+}
+
+// Close releases the idle upstream connections of the HTTP client New
+// made. In-flight requests are not affected; the gateway stays usable.
+func (g *Gateway) Close() error {
+	if g.ownClient != nil {
+		g.ownClient.CloseIdleConnections()
+	}
+	return nil
+}
+
+// Routes (the metrics' route label).
+const (
+	routeChat      = "/v1/chat/completions"
+	routeModels    = "/v1/models"
+	routeHealth    = "/healthz"
+	routeMetrics   = "/metrics"
+	routeDashboard = "/dashboard"
+	routeOther     = "other"
+)
+
+// ServeHTTP routes a request.
+func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	t0 := time.Now()
+	g.metrics.InFlight(1)
+	sw := &statusWriter{ResponseWriter: w}
+	route, kind := g.serve(sw, r)
+	g.metrics.InFlight(-1)
+	status := sw.status
+	if status == 0 {
+		status = http.StatusOK
+	}
+	d := time.Since(t0)
+	g.metrics.ObserveHTTP(route, kind, status, d)
+	if route != routeMetrics && route != routeDashboard && route != routeHealth {
+		g.log.LogAttrs(r.Context(), slog.LevelInfo, "gateway: request",
+			slog.String("method", r.Method), slog.String("route", route), slog.String("kind", kind),
+			slog.Int("status", status), slog.Duration("duration", d))
+	}
+}
+
+func (g *Gateway) serve(w http.ResponseWriter, r *http.Request) (route, kind string) {
+	path := r.URL.Path
+	switch {
+	case path == routeChat:
+		if !g.allow(w, r, http.MethodPost, false) {
+			return routeChat, "rejected"
+		}
+		return routeChat, g.chat(w, r)
+	case path == routeModels:
+		if !g.allow(w, r, http.MethodGet, false) {
+			return routeModels, "rejected"
+		}
+		g.models(w, r)
+		return routeModels, "passthrough"
+	case path == routeHealth:
+		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			methodNotAllowed(w, http.MethodGet)
+			return routeHealth, "rejected"
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("Cache-Control", "no-store")
+		_, _ = w.Write([]byte(`{"status":"ok"}` + "\n"))
+		return routeHealth, "ops"
+	case path == routeMetrics:
+		if !g.allow(w, r, http.MethodGet, true) {
+			return routeMetrics, "rejected"
+		}
+		g.metrics.Handler().ServeHTTP(w, r)
+		return routeMetrics, "ops"
+	case path == routeDashboard || strings.HasPrefix(path, routeDashboard+"/"):
+		if !g.allow(w, r, http.MethodGet, true) {
+			return routeDashboard, "rejected"
+		}
+		g.dashboard(w, r)
+		return routeDashboard, "ops"
+	}
+	writeError(w, http.StatusNotFound, apiError{Type: "invalid_request_error", Code: ptr("unknown_url"),
+		Message: fmt.Sprintf("Unknown request URL: %s %s. The gateway serves POST /v1/chat/completions and GET /v1/models.", r.Method, path)})
+	return routeOther, "rejected"
+}
+
+// allow checks the method and the client's key, answering the request
+// when it fails. ops marks the operational endpoints, which a browser may
+// open with HTTP Basic authentication (any user name, a client key as the
+// password).
+func (g *Gateway) allow(w http.ResponseWriter, r *http.Request, method string, ops bool) bool {
+	if r.Method != method && !(method == http.MethodGet && r.Method == http.MethodHead) {
+		methodNotAllowed(w, method)
+		return false
+	}
+	if len(g.keyHashes) == 0 || (ops && g.cfg.OpenOps) || g.authorized(r, ops) {
+		return true
+	}
+	if ops {
+		w.Header().Set("WWW-Authenticate", `Basic realm="reask gateway", charset="UTF-8"`)
+	} else {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="reask gateway"`)
+	}
+	writeError(w, http.StatusUnauthorized, apiError{Type: "invalid_request_error", Code: ptr("invalid_api_key"),
+		Message: "Incorrect or missing API key: present one of the gateway's client keys as \"Authorization: Bearer KEY\"."})
+	return false
+}
+
+// authorized compares the presented key with every configured key in
+// constant time (through their SHA-256 digests, so that neither the keys'
+// lengths nor which key matched shows in the timing).
+func (g *Gateway) authorized(r *http.Request, basic bool) bool {
+	h := r.Header.Get("Authorization")
+	var key string
+	if k, ok := cutPrefixFold(h, "Bearer "); ok {
+		key = strings.TrimSpace(k)
+	} else if b, ok := cutPrefixFold(h, "Basic "); ok && basic {
+		dec, err := base64.StdEncoding.DecodeString(strings.TrimSpace(b))
+		if err != nil {
+			return false
+		}
+		_, key, _ = strings.Cut(string(dec), ":")
+	}
+	if key == "" {
+		return false
+	}
+	sum := sha256.Sum256([]byte(key))
+	match := 0
+	for i := range g.keyHashes {
+		match |= subtle.ConstantTimeCompare(sum[:], g.keyHashes[i][:])
+	}
+	return match == 1
+}
+
+func cutPrefixFold(s, prefix string) (string, bool) {
+	if len(s) >= len(prefix) && strings.EqualFold(s[:len(prefix)], prefix) {
+		return s[len(prefix):], true
+	}
+	return "", false
+}
+
+func methodNotAllowed(w http.ResponseWriter, allowed string) {
+	w.Header().Set("Allow", allowed)
+	writeError(w, http.StatusMethodNotAllowed, apiError{Type: "invalid_request_error", Code: ptr("method_not_allowed"),
+		Message: "Method not allowed; use " + allowed + "."})
+}
+
+// statusWriter records the status a handler wrote.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (s *statusWriter) WriteHeader(code int) {
+	if s.status == 0 {
+		s.status = code
+	}
+	s.ResponseWriter.WriteHeader(code)
+}
+
+func (s *statusWriter) Write(b []byte) (int, error) {
+	if s.status == 0 {
+		s.status = http.StatusOK
+	}
+	return s.ResponseWriter.Write(b)
+}
+
+// Unwrap lets http.ResponseController reach the connection (Flush).
+func (s *statusWriter) Unwrap() http.ResponseWriter { return s.ResponseWriter }
+
+// Flush sends buffered data to the client.
+func (s *statusWriter) Flush() {
+	if f, ok := s.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
+	}
+}
+
+// readBody reads a request body within the size limit, answering 413 (or
+// 400) itself when it cannot.
+func (g *Gateway) readBody(w http.ResponseWriter, r *http.Request) ([]byte, bool) {
+	limit := g.cfg.MaxBodyBytes
+	tooLarge := func() {
+		writeError(w, http.StatusRequestEntityTooLarge, apiError{Type: "invalid_request_error", Code: ptr("request_too_large"),
+			Message: fmt.Sprintf("The request body is larger than the gateway's limit of %d bytes.", limit)})
+	}
+	if r.ContentLength > limit {
+		tooLarge()
+		return nil, false
+	}
+	body, err := readAllLimited(http.MaxBytesReader(w, r.Body, limit), r.ContentLength)
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			tooLarge()
+		} else {
+			writeError(w, http.StatusBadRequest, apiError{Type: "invalid_request_error", Code: ptr("invalid_body"),
+				Message: "The request body could not be read: " + err.Error()})
+		}
+		return nil, false
+	}
+	return body, true
+}
+
+// readAllLimited reads r, sizing its buffer from the declared length.
+func readAllLimited(r io.Reader, declared int64) ([]byte, error) {
+	var buf bytes.Buffer
+	if declared > 0 {
+		buf.Grow(int(declared) + bytes.MinRead)
+	}
+	_, err := buf.ReadFrom(r)
+	return buf.Bytes(), err
+}
+
+// requestContext bounds a request by the configured timeout and
+// attaches its exchange.
+func (g *Gateway) requestContext(ctx context.Context, ex *exchange) (context.Context, context.CancelFunc) {
+	ctx, cancel := context.WithTimeout(ctx, g.cfg.RequestTimeout)
+	return withExchange(ctx, ex), cancel
+}

@@ -1,0 +1,338 @@
+package gateway
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/reask/reask"
+	"github.com/reask/reask/clock"
+	"github.com/reask/reask/ratelimit"
+)
+
+// upstream is one configured API, shared by the targets that use it.
+type upstream struct {
+	name      string
+	chatURL   string
+	modelsURL string
+	key       reask.Secret
+	headers   map[string]string
+	models    []string
+	client    *http.Client
+	timeout   time.Duration
+	maxBytes  int64
+	clock     clock.Clock
+}
+
+// target is a model on an upstream: a reask.Provider. Its requests are
+// built from the gateway request the context carries (see exchange), so
+// that the client's own fields and messages reach the upstream unchanged.
+type target struct {
+	name  string // "upstream/model", or "upstream" for the catch-all
+	up    *upstream
+	model string // "" asks for the model the client requested
+}
+
+var _ reask.Provider = (*target)(nil)
+
+// Name keys the target's circuit breaker, rate limiter and metrics.
+func (t *target) Name() string { return t.name }
+
+// errNoExchange is returned when a target is called outside a gateway
+// request: targets only serve the gateway.
+var errNoExchange = errors.New("gateway: target called without a gateway request")
+
+// Complete sends one upstream call: the client's request rebuilt with
+// reask's conversation (schema path) or forwarded as is (pass-through).
+func (t *target) Complete(ctx context.Context, req *reask.Request) (*reask.Response, error) {
+	ex := exchangeFrom(ctx)
+	if ex == nil {
+		return nil, errNoExchange
+	}
+	model := t.model
+	if model == "" {
+		model = ex.req.model
+	}
+	var body []byte
+	var err error
+	if ex.passthrough {
+		body, err = ex.passthroughBody(model)
+	} else {
+		body, err = ex.encode(req, model)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%s: encoding the request: %w", t.name, err)
+	}
+	return t.up.send(ctx, t.name, ex, body)
+}
+
+// send posts body to the upstream's chat completions endpoint. A stream
+// that the upstream accepts is copied to the client as it arrives; the
+// call then cannot be retried, so a stream that breaks off midway ends
+// the call without an error (ex.streamErr says what happened).
+func (u *upstream) send(ctx context.Context, name string, ex *exchange, body []byte) (*reask.Response, error) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var timedOut atomic.Bool
+	timer := time.AfterFunc(u.timeout, func() { timedOut.Store(true); cancel() })
+	defer timer.Stop()
+	timeoutErr := func(err error) error {
+		if timedOut.Load() {
+			return fmt.Errorf("%s: no answer within the upstream timeout of %s: %w", name, u.timeout, context.DeadlineExceeded)
+		}
+		return scrub(err, u.key)
+	}
+
+	hreq, err := http.NewRequestWithContext(ctx, http.MethodPost, u.chatURL, bytes.NewReader(body))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	stream := ex.passthrough && ex.req.stream
+	u.setHeaders(hreq.Header)
+	hreq.Header.Set("Content-Type", "application/json")
+	if stream {
+		hreq.Header.Set("Accept", "text/event-stream")
+	} else {
+		hreq.Header.Set("Accept", "application/json")
+	}
+	hresp, err := u.client.Do(hreq)
+	if err != nil {
+		return nil, timeoutErr(err)
+	}
+	defer hresp.Body.Close()
+	now := u.clock.Now()
+	snap, _ := ratelimit.ParseOpenAI(hresp.Header)
+	if hresp.StatusCode/100 != 2 {
+		data, rerr := readLimited(hresp.Body, u.maxBytes)
+		if rerr != nil {
+			return nil, timeoutErr(fmt.Errorf("%s: HTTP %d, reading the error body: %w", name, hresp.StatusCode, rerr))
+		}
+		return nil, u.providerError(name, hresp, data, now, snap)
+	}
+	if stream {
+		timer.Stop() // the stream runs as long as the client stays
+		if timedOut.Load() {
+			return nil, timeoutErr(context.DeadlineExceeded)
+		}
+		resp := ex.copyStream(ctx, name, hresp)
+		resp.RateLimit = snap
+		resp.RequestID = hresp.Header.Get("x-request-id")
+		return resp, nil
+	}
+	data, err := readLimited(hresp.Body, u.maxBytes)
+	if err != nil {
+		return nil, timeoutErr(fmt.Errorf("%s: reading the answer: %w", name, err))
+	}
+	var ans upstreamAnswer
+	if err := json.Unmarshal(data, &ans); err != nil && !ex.passthrough {
+		return nil, fmt.Errorf("%s: HTTP %d with an unreadable body: %v", name, hresp.StatusCode, err)
+	}
+	var resp *reask.Response
+	if ex.passthrough {
+		// The client reads the answer, whatever its shape; reask only
+		// needs its usage.
+		resp = &reask.Response{Model: ans.Model}
+		if ans.Usage != nil {
+			resp.Usage = *ans.Usage
+		}
+		ex.setPassthroughAnswer(name, hresp, data)
+	} else {
+		if resp, err = ans.response(); err != nil {
+			return nil, fmt.Errorf("%s: HTTP %d: %v", name, hresp.StatusCode, err)
+		}
+		ex.setAnswer(name, &ans)
+	}
+	resp.RequestID = hresp.Header.Get("x-request-id")
+	resp.RateLimit = snap
+	return resp, nil
+}
+
+func (u *upstream) setHeaders(h http.Header) {
+	for k, v := range u.headers {
+		h.Set(k, v)
+	}
+	if u.key != "" {
+		h.Set("Authorization", "Bearer "+u.key.Reveal())
+	}
+}
+
+func readLimited(r io.Reader, limit int64) ([]byte, error) {
+	data, err := io.ReadAll(io.LimitReader(r, limit+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(data)) > limit {
+		return nil, fmt.Errorf("answer larger than the %d-byte limit", limit)
+	}
+	return data, nil
+}
+
+// providerError reads an upstream's error answer.
+func (u *upstream) providerError(name string, hresp *http.Response, data []byte, now time.Time, snap ratelimit.Snapshot) error {
+	pe := &reask.ProviderError{
+		Provider:   name,
+		StatusCode: hresp.StatusCode,
+		RequestID:  hresp.Header.Get("x-request-id"),
+		RateLimit:  snap,
+	}
+	var body struct {
+		Error *struct {
+			Message string          `json:"message"`
+			Type    string          `json:"type"`
+			Code    json.RawMessage `json:"code"`
+			Param   json.RawMessage `json:"param"`
+		} `json:"error"`
+	}
+	if json.Unmarshal(data, &body) == nil && body.Error != nil {
+		pe.Message = body.Error.Message
+		pe.Type = body.Error.Type
+		pe.Code = rawString(body.Error.Code)
+		pe.Param = rawString(body.Error.Param)
+	} else {
+		pe.Message = shorten(strings.TrimSpace(string(data)), 200)
+	}
+	if u.key != "" {
+		pe.Message = strings.ReplaceAll(pe.Message, u.key.Reveal(), reask.Redacted)
+	}
+	if d, ok := ratelimit.RetryAfter(hresp.Header, now); ok {
+		pe.RetryAfter = d
+	} else if hresp.StatusCode == http.StatusTooManyRequests {
+		if d, ok := snap.ResetAfter(); ok {
+			pe.RetryAfter = d
+		}
+	}
+	return pe
+}
+
+// rawString reads a JSON string, number or null as text.
+func rawString(raw json.RawMessage) string {
+	if len(raw) == 0 || isNull(raw) {
+		return ""
+	}
+	var s string
+	if json.Unmarshal(raw, &s) == nil {
+		return s
+	}
+	return string(raw)
+}
+
+func shorten(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && s[n]&0xC0 == 0x80 {
+		n--
+	}
+	return s[:n] + "…"
+}
+
+// scrub removes the upstream key from an error's text, should a transport
+// ever echo a header back.
+func scrub(err error, key reask.Secret) error {
+	if key == "" || !strings.Contains(err.Error(), key.Reveal()) {
+		return err
+	}
+	return &scrubbedError{msg: strings.ReplaceAll(err.Error(), key.Reveal(), reask.Redacted), err: err}
+}
+
+type scrubbedError struct {
+	msg string
+	err error
+}
+
+func (e *scrubbedError) Error() string { return e.msg }
+func (e *scrubbedError) Unwrap() error { return e.err }
+
+// streamLineLimit bounds one SSE line the gateway inspects for usage;
+// longer lines are copied without being read.
+const streamLineLimit = 64 << 10
+
+// copyStream copies an upstream's event stream to the client, flushing
+// after every event, and returns the usage the stream reported (when the
+// client asked for it with stream_options.include_usage).
+func (ex *exchange) copyStream(ctx context.Context, name string, hresp *http.Response) *reask.Response {
+	resp := &reask.Response{}
+	w := ex.w
+	h := w.Header()
+	copyHeaders(h, hresp.Header)
+	if h.Get("Content-Type") == "" {
+		h.Set("Content-Type", "text/event-stream")
+	}
+	h.Set("Cache-Control", "no-cache")
+	h.Set("X-Accel-Buffering", "no")
+	setPassthroughHeaders(h, name)
+	ex.committed = true
+	w.WriteHeader(hresp.StatusCode)
+	rc := http.NewResponseController(w)
+	_ = rc.Flush()
+	br := bufio.NewReaderSize(hresp.Body, streamLineLimit)
+	for {
+		line, err := br.ReadSlice('\n')
+		if len(line) > 0 {
+			if _, werr := w.Write(line); werr != nil {
+				ex.streamErr = fmt.Errorf("writing to the client: %w", werr)
+				return resp
+			}
+			if bytes.HasPrefix(line, []byte("data:")) && bytes.Contains(line, []byte(`"usage":{`)) {
+				var chunk struct {
+					Usage *reask.Usage `json:"usage"`
+					Model string       `json:"model"`
+				}
+				if json.Unmarshal(bytes.TrimSpace(line[len("data:"):]), &chunk) == nil && chunk.Usage != nil {
+					resp.Usage = *chunk.Usage
+				}
+			}
+			if len(bytes.TrimSpace(line)) == 0 {
+				_ = rc.Flush() // the end of an event
+			}
+		}
+		switch {
+		case err == nil, errors.Is(err, bufio.ErrBufferFull):
+			continue
+		case errors.Is(err, io.EOF):
+			_ = rc.Flush()
+			return resp
+		default:
+			_ = rc.Flush()
+			if ctx.Err() == nil {
+				ex.streamErr = fmt.Errorf("the upstream's stream broke off: %w", err)
+			} else {
+				ex.streamErr = fmt.Errorf("the stream ended early: %w", ctx.Err())
+			}
+			return resp
+		}
+	}
+}
+
+// forwardedHeaders are the upstream response headers a client sees.
+var forwardedHeaders = []string{"Content-Type", "X-Request-Id", "Openai-Processing-Ms", "Openai-Version", "Retry-After", "Retry-After-Ms"}
+
+func copyHeaders(dst, src http.Header) {
+	for _, k := range forwardedHeaders {
+		if v := src.Get(k); v != "" {
+			dst.Set(k, v)
+		}
+	}
+	for k, vs := range src {
+		if strings.HasPrefix(strings.ToLower(k), "x-ratelimit-") && len(vs) > 0 {
+			dst.Set(k, vs[0])
+		}
+	}
+}
+
+// setPassthroughHeaders writes the x-reask-* headers of a pass-through
+// answer: one attempt, nothing repaired or wasted, and the target used.
+func setPassthroughHeaders(h http.Header, target string) {
+	h.Set("X-Reask-Attempts", "1")
+	h.Set("X-Reask-Repairs", "0")
+	h.Set("X-Reask-Wasted-Tokens", "0")
+	h.Set("X-Reask-Upstream", target)
+}

@@ -1,0 +1,403 @@
+package gateway
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"github.com/reask/reask"
+)
+
+// chatRequest is what the gateway reads of a client's chat completions
+// request. Every field, read or not, stays in fields and is forwarded.
+type chatRequest struct {
+	// raw is the body as the client sent it; fields its members.
+	raw    []byte
+	fields map[string]json.RawMessage
+	// model is the model to ask for: the client's, or the gateway's
+	// default when the client named none; bodyModel is the client's.
+	model     string
+	bodyModel string
+	stream    bool
+	usage     bool // stream_options.include_usage
+	messages  []json.RawMessage
+	// converted are the messages as reask sees them (text content only),
+	// for token estimates and the loop's bookkeeping.
+	converted []reask.Message
+	maxTokens int
+	n         int
+
+	// The schema the client asked for, if any.
+	schemaName string
+	schemaDoc  json.RawMessage
+	strict     bool
+	form       reask.Mode // ModeJSONSchema (response format) or ModeTools (forced tool)
+	toolDesc   string     // the forced tool's description
+}
+
+// requestError is a client error found while reading a request: status
+// 400 with an OpenAI-style body.
+type requestError struct {
+	param string
+	code  string
+	msg   string
+}
+
+func (e *requestError) Error() string { return e.msg }
+
+func badRequest(param, format string, args ...any) *requestError {
+	return &requestError{param: param, code: "invalid_value", msg: fmt.Sprintf(format, args...)}
+}
+
+// parseChatRequest reads a request body.
+func parseChatRequest(body []byte) (*chatRequest, error) {
+	r := &chatRequest{n: 1, raw: body}
+	if err := json.Unmarshal(body, &r.fields); err != nil || r.fields == nil {
+		return nil, &requestError{code: "invalid_json", msg: "The request body is not a JSON object: " + shortErr(err)}
+	}
+	if raw, ok := r.fields["model"]; ok && !isNull(raw) {
+		if err := json.Unmarshal(raw, &r.model); err != nil {
+			return nil, badRequest("model", "model must be a string")
+		}
+		r.bodyModel = r.model
+	}
+	if raw, ok := r.fields["stream"]; ok && !isNull(raw) {
+		if err := json.Unmarshal(raw, &r.stream); err != nil {
+			return nil, badRequest("stream", "stream must be a boolean")
+		}
+	}
+	if raw, ok := r.fields["stream_options"]; ok && !isNull(raw) {
+		var so struct {
+			IncludeUsage bool `json:"include_usage"`
+		}
+		if err := json.Unmarshal(raw, &so); err != nil {
+			return nil, badRequest("stream_options", "stream_options must be an object")
+		}
+		r.usage = so.IncludeUsage
+	}
+	for _, f := range []string{"max_completion_tokens", "max_tokens"} {
+		if raw, ok := r.fields[f]; ok && !isNull(raw) {
+			if err := json.Unmarshal(raw, &r.maxTokens); err != nil || r.maxTokens < 0 {
+				return nil, badRequest(f, "%s must be a non-negative integer", f)
+			}
+			break
+		}
+	}
+	if raw, ok := r.fields["n"]; ok && !isNull(raw) {
+		if err := json.Unmarshal(raw, &r.n); err != nil || r.n < 1 {
+			return nil, badRequest("n", "n must be a positive integer")
+		}
+	}
+	raw, ok := r.fields["messages"]
+	if !ok || isNull(raw) {
+		return nil, &requestError{param: "messages", code: "missing_required_parameter", msg: "Missing required parameter: 'messages'."}
+	}
+	if err := json.Unmarshal(raw, &r.messages); err != nil {
+		return nil, badRequest("messages", "messages must be an array of message objects")
+	}
+	if len(r.messages) == 0 {
+		return nil, badRequest("messages", "messages must not be empty")
+	}
+	r.converted = make([]reask.Message, len(r.messages))
+	for i, m := range r.messages {
+		msg, err := convertMessage(m)
+		if err != nil {
+			return nil, badRequest(fmt.Sprintf("messages[%d]", i), "messages[%d]: %v", i, err)
+		}
+		r.converted[i] = msg
+	}
+	if err := r.readSchema(); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// readSchema finds the schema the client asked for: a json_schema
+// response format, or a forced function tool whose parameters are the
+// schema.
+func (r *chatRequest) readSchema() error {
+	if raw, ok := r.fields["response_format"]; ok && !isNull(raw) {
+		var rf struct {
+			Type       string `json:"type"`
+			JSONSchema *struct {
+				Name   string          `json:"name"`
+				Schema json.RawMessage `json:"schema"`
+				Strict *bool           `json:"strict"`
+			} `json:"json_schema"`
+		}
+		if err := json.Unmarshal(raw, &rf); err != nil {
+			return badRequest("response_format", "response_format must be an object with a type")
+		}
+		if rf.Type == "json_schema" {
+			if rf.JSONSchema == nil || len(rf.JSONSchema.Schema) == 0 || isNull(rf.JSONSchema.Schema) {
+				return &requestError{param: "response_format.json_schema.schema", code: "missing_required_parameter",
+					msg: "response_format json_schema needs json_schema.schema."}
+			}
+			if _, ok := r.fields["tools"]; ok && !isNull(r.fields["tools"]) {
+				return badRequest("tools", "The gateway enforces a json_schema response format on the message content; tools cannot be combined with it (force one tool instead).")
+			}
+			r.form = reask.ModeJSONSchema
+			r.schemaName = rf.JSONSchema.Name
+			r.schemaDoc = rf.JSONSchema.Schema
+			r.strict = rf.JSONSchema.Strict != nil && *rf.JSONSchema.Strict
+		}
+	}
+	if r.form == "" {
+		if name, ok := r.forcedTool(); ok {
+			if err := r.readTool(name); err != nil {
+				return err
+			}
+		}
+	}
+	if r.form != "" && r.n > 1 {
+		return badRequest("n", "n greater than 1 is not supported with a schema: the gateway returns one validated answer.")
+	}
+	return nil
+}
+
+// forcedTool returns the function the client forces: tool_choice naming a
+// function, or "required" with a single function tool.
+func (r *chatRequest) forcedTool() (string, bool) {
+	raw, ok := r.fields["tool_choice"]
+	if !ok || isNull(raw) {
+		return "", false
+	}
+	var s string
+	if json.Unmarshal(raw, &s) == nil {
+		if s != "required" {
+			return "", false
+		}
+		var tools []struct {
+			Type     string `json:"type"`
+			Function struct {
+				Name string `json:"name"`
+			} `json:"function"`
+		}
+		if json.Unmarshal(r.fields["tools"], &tools) != nil || len(tools) != 1 || tools[0].Type != "function" {
+			return "", false
+		}
+		return tools[0].Function.Name, true
+	}
+	var tc struct {
+		Type     string `json:"type"`
+		Function struct {
+			Name string `json:"name"`
+		} `json:"function"`
+	}
+	if json.Unmarshal(raw, &tc) != nil || tc.Type != "function" || tc.Function.Name == "" {
+		return "", false
+	}
+	return tc.Function.Name, true
+}
+
+func (r *chatRequest) readTool(name string) error {
+	var tools []struct {
+		Type     string `json:"type"`
+		Function struct {
+			Name        string          `json:"name"`
+			Description string          `json:"description"`
+			Parameters  json.RawMessage `json:"parameters"`
+			Strict      *bool           `json:"strict"`
+		} `json:"function"`
+	}
+	if err := json.Unmarshal(r.fields["tools"], &tools); err != nil {
+		return badRequest("tools", "tools must be an array of function tools")
+	}
+	for _, t := range tools {
+		if t.Type != "function" || t.Function.Name != name {
+			continue
+		}
+		if len(t.Function.Parameters) == 0 || isNull(t.Function.Parameters) {
+			// A forced tool without parameters has no schema: pass through.
+			return nil
+		}
+		r.form = reask.ModeTools
+		r.schemaName = name
+		r.schemaDoc = t.Function.Parameters
+		r.strict = t.Function.Strict != nil && *t.Function.Strict
+		r.toolDesc = t.Function.Description
+		return nil
+	}
+	return badRequest("tool_choice", "tool_choice names function %q, which is not in tools", name)
+}
+
+// convertMessage reads a client message as reask sees it: role, text
+// content (text parts joined), tool calls and the call a tool message
+// answers. Other parts (images, audio) are kept in the raw message sent
+// upstream; reask only estimates their size.
+func convertMessage(raw json.RawMessage) (reask.Message, error) {
+	var m struct {
+		Role      string          `json:"role"`
+		Content   json.RawMessage `json:"content"`
+		ToolCalls []struct {
+			ID       string `json:"id"`
+			Function struct {
+				Name      string `json:"name"`
+				Arguments string `json:"arguments"`
+			} `json:"function"`
+		} `json:"tool_calls"`
+		ToolCallID string `json:"tool_call_id"`
+	}
+	if err := json.Unmarshal(raw, &m); err != nil {
+		return reask.Message{}, fmt.Errorf("not a message object")
+	}
+	if m.Role == "" {
+		return reask.Message{}, fmt.Errorf("the role is missing")
+	}
+	out := reask.Message{Role: reask.Role(m.Role), ToolCallID: m.ToolCallID}
+	switch {
+	case len(m.Content) == 0 || isNull(m.Content):
+	case m.Content[0] == '"':
+		if err := json.Unmarshal(m.Content, &out.Content); err != nil {
+			return reask.Message{}, fmt.Errorf("bad content string")
+		}
+	case m.Content[0] == '[':
+		var parts []struct {
+			Type string `json:"type"`
+			Text string `json:"text"`
+		}
+		if err := json.Unmarshal(m.Content, &parts); err != nil {
+			return reask.Message{}, fmt.Errorf("content must be a string or an array of parts")
+		}
+		var b strings.Builder
+		for _, p := range parts {
+			if p.Text != "" {
+				if b.Len() > 0 {
+					b.WriteByte('\n')
+				}
+				b.WriteString(p.Text)
+			}
+		}
+		out.Content = b.String()
+	default:
+		return reask.Message{}, fmt.Errorf("content must be a string or an array of parts")
+	}
+	for _, tc := range m.ToolCalls {
+		out.ToolCalls = append(out.ToolCalls, reask.ToolCall{ID: tc.ID, Name: tc.Function.Name, Arguments: tc.Function.Arguments})
+	}
+	return out, nil
+}
+
+func isNull(raw json.RawMessage) bool { return string(bytes.TrimSpace(raw)) == "null" }
+
+func shortErr(err error) string {
+	if err == nil {
+		return "null or not an object"
+	}
+	return strings.TrimPrefix(err.Error(), "json: ")
+}
+
+// Wire shapes of what the gateway sends upstream beyond the client's own
+// fields, and of what it answers.
+
+type wireMessage struct {
+	Role       string         `json:"role"`
+	Content    *string        `json:"content"`
+	ToolCalls  []wireToolCall `json:"tool_calls,omitempty"`
+	ToolCallID string         `json:"tool_call_id,omitempty"`
+}
+
+type wireToolCall struct {
+	Index    *int         `json:"index,omitempty"`
+	ID       string       `json:"id,omitempty"`
+	Type     string       `json:"type,omitempty"`
+	Function wireFunction `json:"function"`
+}
+
+type wireFunction struct {
+	Name      string `json:"name,omitempty"`
+	Arguments string `json:"arguments"`
+}
+
+// encodeMessage writes a message reask added (a failed answer, feedback).
+func encodeMessage(m reask.Message) ([]byte, error) {
+	wm := wireMessage{Role: string(m.Role), ToolCallID: m.ToolCallID}
+	if m.Content != "" || len(m.ToolCalls) == 0 {
+		c := m.Content
+		wm.Content = &c
+	}
+	for _, tc := range m.ToolCalls {
+		wm.ToolCalls = append(wm.ToolCalls, wireToolCall{ID: tc.ID, Type: "function",
+			Function: wireFunction{Name: tc.Name, Arguments: tc.Arguments}})
+	}
+	return json.Marshal(wm)
+}
+
+// upstreamAnswer is what the gateway reads of an upstream's chat
+// completion.
+type upstreamAnswer struct {
+	ID                string `json:"id"`
+	Created           int64  `json:"created"`
+	Model             string `json:"model"`
+	SystemFingerprint string `json:"system_fingerprint"`
+	Choices           []struct {
+		Message struct {
+			Content   *string        `json:"content"`
+			Refusal   *string        `json:"refusal"`
+			ToolCalls []wireToolCall `json:"tool_calls"`
+		} `json:"message"`
+		FinishReason string `json:"finish_reason"`
+	} `json:"choices"`
+	Usage *reask.Usage `json:"usage"`
+}
+
+// response turns an upstream answer into reask's view of it.
+func (a *upstreamAnswer) response() (*reask.Response, error) {
+	if len(a.Choices) == 0 {
+		return nil, fmt.Errorf("the answer has no choices")
+	}
+	ch := a.Choices[0]
+	resp := &reask.Response{FinishReason: ch.FinishReason, Model: a.Model}
+	if ch.Message.Content != nil {
+		resp.Content = *ch.Message.Content
+	}
+	if ch.Message.Refusal != nil {
+		resp.Refusal = *ch.Message.Refusal
+	}
+	for _, tc := range ch.Message.ToolCalls {
+		resp.ToolCalls = append(resp.ToolCalls, reask.ToolCall{ID: tc.ID, Name: tc.Function.Name, Arguments: tc.Function.Arguments})
+	}
+	if a.Usage != nil {
+		resp.Usage = *a.Usage
+		if resp.Usage.TotalTokens == 0 {
+			resp.Usage.TotalTokens = resp.Usage.PromptTokens + resp.Usage.CompletionTokens
+		}
+	}
+	return resp, nil
+}
+
+// completion is the chat.completion the gateway answers with.
+type completion struct {
+	ID                string       `json:"id"`
+	Object            string       `json:"object"`
+	Created           int64        `json:"created"`
+	Model             string       `json:"model"`
+	Choices           []choice     `json:"choices"`
+	Usage             *reask.Usage `json:"usage,omitempty"`
+	SystemFingerprint string       `json:"system_fingerprint,omitempty"`
+}
+
+type choice struct {
+	Index        int             `json:"index"`
+	Message      *answerMessage  `json:"message,omitempty"`
+	Delta        *deltaMessage   `json:"delta,omitempty"`
+	Logprobs     json.RawMessage `json:"logprobs"`
+	FinishReason *string         `json:"finish_reason"`
+}
+
+type answerMessage struct {
+	Role      string         `json:"role,omitempty"`
+	Content   *string        `json:"content"`
+	Refusal   *string        `json:"refusal,omitempty"`
+	ToolCalls []wireToolCall `json:"tool_calls,omitempty"`
+}
+
+// deltaMessage is a streamed chunk's delta: only what the chunk adds.
+type deltaMessage struct {
+	Role      string         `json:"role,omitempty"`
+	Content   *string        `json:"content,omitempty"`
+	ToolCalls []wireToolCall `json:"tool_calls,omitempty"`
+}
+
+var jsonNull = json.RawMessage("null")
