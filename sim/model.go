@@ -186,9 +186,28 @@ func (s *Server) findTask(c *conversation) (*task, error) {
 			}
 		}
 	}
+	// a type sketch ("{ name: string, age: int }")
+	if raw == "" {
+		for i, txt := range append(append([]string(nil), sysText...), userText...) {
+			if from, to, sch, ok := extract.FindTypeSchema(txt); ok {
+				if i >= len(sysText) {
+					userText[i-len(sysText)] = txt[:from] + txt[to:]
+				}
+				t.schema, t.key = sch, "sketch:"+txt[from:to]
+				t.input = findInput(strings.Join(userText, "\n\n"))
+				return t, nil
+			}
+		}
+	}
 	input := findInput(strings.Join(userText, "\n\n"))
 	if raw != "" {
 		sch, err := s.cache.schema(raw)
+		if err != nil && c.schemaRaw == "" {
+			// a Python dict's repr, as prompts built with str(schema) have
+			if v, syn, lerr := extract.ParseLenient(raw); lerr == nil && !syn.Truncated {
+				sch, err = extract.SchemaOf(v)
+			}
+		}
 		if err != nil {
 			if c.schemaRaw != "" {
 				return nil, err

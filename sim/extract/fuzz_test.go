@@ -101,3 +101,19 @@ func TestSchemaReferenceCycles(t *testing.T) {
 		t.Errorf("recursive answer %s", got)
 	}
 }
+
+// FuzzFindTypeSchema: any prompt can be searched for a type sketch.
+func FuzzFindTypeSchema(f *testing.F) {
+	f.Add("Answer in JSON using this schema:\n{\n  name: string,\n  tags: string[],\n  kind: \"a\" | \"b\",\n  n: int or null,\n}")
+	f.Add("S\n----\n- A\n- B\n{ s: S, x: [ { y: float } ] }")
+	f.Fuzz(func(t *testing.T, prompt string) {
+		from, to, s, ok := FindTypeSchema(prompt)
+		if !ok {
+			return
+		}
+		if from < 0 || to > len(prompt) || from >= to || s == nil {
+			t.Fatalf("span [%d, %d) of %d", from, to, len(prompt))
+		}
+		Extract(s, prompt)
+	})
+}
