@@ -441,3 +441,12 @@ func (p *Profile) Validate() error {
 	}
 	return nil
 }
+
+// ResolveProfile returns the built-in profile called nameOrPath, or else
+// the JSON profile file at that path: what a --profile flag takes.
+func ResolveProfile(nameOrPath string) (Profile, error) {
+	if slices.Contains(ProfileNames(), nameOrPath) || nameOrPath == "" {
+		return BuiltinProfile(nameOrPath)
+	}
+	return LoadProfile(nameOrPath)
+}

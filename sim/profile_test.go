@@ -115,3 +115,15 @@ func TestNewRejectsBadConfig(t *testing.T) {
 		t.Errorf("bad profile: %v", err)
 	}
 }
+
+func TestResolveProfile(t *testing.T) {
+	if p, err := ResolveProfile("hostile"); err != nil || p.Name != "hostile" {
+		t.Errorf("hostile: %v %v", p.Name, err)
+	}
+	if p, err := ResolveProfile("testdata/flaky-fast.json"); err != nil || p.Name != "flaky-fast" {
+		t.Errorf("file: %v %v", p.Name, err)
+	}
+	if _, err := ResolveProfile("nope"); !errors.Is(err, ErrProfile) {
+		t.Errorf("nope: %v", err)
+	}
+}

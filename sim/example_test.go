@@ -1,0 +1,80 @@
+package sim_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+
+	"github.com/reask/reask/sim"
+	"github.com/reask/reask/sim/fault"
+)
+
+// A simulated provider in a test: point any OpenAI client at ts.URL+"/v1".
+func Example() {
+	srv, err := sim.New(sim.Config{Seed: 1})
+	if err != nil {
+		panic(err)
+	}
+	ts := httptest.NewServer(srv)
+	defer ts.Close()
+
+	body := `{"model": "gpt-4o-mini", "temperature": 0,
+	  "response_format": {"type": "json_object"},
+	  "messages": [{"role": "user", "content": "Extract user info as JSON:\nSchema: {\"properties\": {\"name\": {\"type\": \"string\"}, \"age\": {\"type\": \"integer\"}, \"email\": {\"type\": \"string\"}}, \"required\": [\"name\", \"age\", \"email\"], \"type\": \"object\"}\nText: Contact John Doe, age 30, at john@email.com\nReturn only JSON."}]}`
+	resp, err := http.Post(ts.URL+"/v1/chat/completions", "application/json", bytes.NewBufferString(body))
+	if err != nil {
+		panic(err)
+	}
+	defer resp.Body.Close()
+	var out struct {
+		Choices []struct {
+			Message      struct{ Content string }
+			FinishReason string `json:"finish_reason"`
+		}
+	}
+	data, _ := io.ReadAll(resp.Body)
+	if err := json.Unmarshal(data, &out); err != nil {
+		panic(err)
+	}
+	fmt.Println(resp.StatusCode, out.Choices[0].FinishReason)
+	fmt.Println(out.Choices[0].Message.Content)
+	// Output:
+	// 200 stop
+	// {
+	//   "name": "John Doe",
+	//   "age": 30,
+	//   "email": "john@email.com"
+	// }
+}
+
+// A profile that makes every first answer miss a required field, and
+// fixes it whenever the feedback names the problem.
+func ExampleParseProfile() {
+	p, err := sim.ParseProfile([]byte(`{"faults": {"missing_field": 1}, "feedback": {"fix_specific": 1, "fix_generic": 0}}`))
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println(p.Name, p.Faults[fault.MissingField], p.Feedback.FixSpecific)
+
+	_, err = sim.ParseProfile([]byte(`{"faults": {"fence": 1.5}}`))
+	fmt.Println(err)
+	// Output:
+	// custom 1 1
+	// sim profile: faults.fence: rate 1.5 outside [0, 1]
+}
+
+func ExampleBuiltinProfile() {
+	for _, name := range sim.ProfileNames() {
+		p, _ := sim.BuiltinProfile(name)
+		fmt.Printf("%s: missing_field %.2f, server_error %.2f, fix_specific %.2f\n",
+			p.Name, p.Faults[fault.MissingField], p.Transport.ServerError, p.Feedback.FixSpecific)
+	}
+	// Output:
+	// clean: missing_field 0.00, server_error 0.00, fix_specific 1.00
+	// flaky: missing_field 0.04, server_error 0.01, fix_specific 0.90
+	// hostile: missing_field 0.10, server_error 0.04, fix_specific 0.70
+}
+
