@@ -77,4 +77,3 @@ func ExampleBuiltinProfile() {
 	// flaky: missing_field 0.04, server_error 0.01, fix_specific 0.90
 	// hostile: missing_field 0.10, server_error 0.04, fix_specific 0.70
 }
-
