@@ -197,3 +197,23 @@ func TestAnthropicStream(t *testing.T) {
 		t.Errorf("streamed input %s", input.String())
 	}
 }
+
+// TestAnthropicPrefill: a last assistant turn "{" is continued, not
+// repeated.
+func TestAnthropicPrefill(t *testing.T) {
+	_, ts := newTest(t, Config{Seed: 1, Profile: Profile{Faults: map[fault.Kind]float64{fault.Fence: 1}}})
+	req := anthRequest([]msg{
+		{"role": "user", "content": "Extract the account as JSON.\nSchema: " + accountSchema + "\nText: " + accountText},
+		{"role": "assistant", "content": "{"}}, "tools", nil, "tool_choice", nil)
+	r := post(t, ts, "/v1/messages", req, anthHeaders...)
+	var m anthMsg
+	decodeJSON(t, r.body, &m)
+	if m.StopReason != "end_turn" || len(m.Content) != 1 {
+		t.Fatalf("message %s", r.body)
+	}
+	got, err := extract.Parse([]byte("{" + m.Content[0].Text))
+	want, _ := extract.Parse([]byte(accountClean))
+	if err != nil || !extract.Equal(got, want) {
+		t.Errorf("prefilled answer %q", m.Content[0].Text)
+	}
+}

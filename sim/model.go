@@ -105,7 +105,12 @@ type schemaCache struct {
 	answers map[string]any
 }
 
-const cacheLimit = 512
+// cacheLimit bounds the entries of each cache; cacheKeyLimit the size of
+// a key worth caching, so that the caches stay within a few tens of MB.
+const (
+	cacheLimit    = 512
+	cacheKeyLimit = 64 << 10
+)
 
 func (sc *schemaCache) schema(raw string) (*extract.Schema, error) {
 	sc.mu.Lock()
@@ -117,6 +122,9 @@ func (sc *schemaCache) schema(raw string) (*extract.Schema, error) {
 	s, err := extract.ParseSchema([]byte(raw))
 	if err != nil {
 		return nil, err
+	}
+	if len(raw) > cacheKeyLimit {
+		return s, nil
 	}
 	sc.mu.Lock()
 	if sc.schemas == nil || len(sc.schemas) >= cacheLimit {
@@ -137,6 +145,9 @@ func (sc *schemaCache) answer(t *task) any {
 		return v
 	}
 	v = extract.Extract(t.schema, t.input)
+	if len(key) > cacheKeyLimit {
+		return v
+	}
 	sc.mu.Lock()
 	if sc.answers == nil || len(sc.answers) >= cacheLimit {
 		sc.answers = map[string]any{}
@@ -524,9 +535,24 @@ func (s *Server) respond(c *conversation, choice int, counter uint64) reply {
 		return s.chatReply(c, r)
 	}
 	clean := s.cache.answer(t)
-	faults := s.chooseFaults(c, clean, t.schema, r)
-	opt := fault.Options{Indent: t.indent, Wrappers: c.tool == ""}
+	// Anthropic's prefill: a last assistant turn that the answer continues
+	// ("{" forces JSON). It is not an earlier answer.
+	prefill, hasPrefill := "", false
+	fc := c
+	if n := len(c.msgs); c.anthropic && n > 0 && c.msgs[n-1].role == "assistant" && len(c.msgs[n-1].toolCalls) == 0 {
+		prefill, hasPrefill = c.msgs[n-1].text, true
+		cp := *c
+		cp.msgs = c.msgs[:n-1]
+		fc = &cp
+	}
+	faults := s.chooseFaults(fc, clean, t.schema, r)
+	opt := fault.Options{Indent: t.indent, Wrappers: c.tool == "" && !hasPrefill}
 	a := fault.Render(clean, t.schema, faults, opt, r)
+	if hasPrefill && c.tool == "" {
+		if p := strings.TrimSpace(prefill); p != "" && strings.HasPrefix(a.Text, p) {
+			a.Text = a.Text[len(p):]
+		}
+	}
 	rep := reply{text: a.Text, input: a.Value, truncated: a.Truncated, faults: a.Faults, tool: c.tool}
 	if c.tool != "" {
 		rep.toolID = toolID(c.anthropic, r)

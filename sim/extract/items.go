@@ -122,13 +122,18 @@ func (x *extractor) bulletAt(i int) bool {
 	return d.toks[i].kind == kNum && len(d.tok(i)) <= 2 && (d.isPunct(i+1, ".") || d.isPunct(i+1, ")")) && d.adjacent(i, i+1)
 }
 
+// inItems reports whether token i belongs to a line item.
 func (x *extractor) inItems(i int) bool {
-	for _, it := range x.lineItems() {
-		if i >= it.from && i < it.to {
-			return true
+	d := x.d
+	if d.itemTok == nil {
+		d.itemTok = make([]bool, len(d.toks))
+		for _, it := range x.lineItems() {
+			for k := it.from; k < it.to; k++ {
+				d.itemTok[k] = true
+			}
 		}
 	}
-	return false
+	return i >= 0 && i < len(d.itemTok) && d.itemTok[i]
 }
 
 // quantityAt reads a quantity at token i: "2x", "x2", "2 x", "× 2",

@@ -57,6 +57,7 @@ type doc struct {
 	addrs   []address
 	items   []lineItem
 	itemsOK bool
+	itemTok []bool // token i is part of a line item
 }
 
 func isLetter(r rune) bool { return unicode.IsLetter(r) }

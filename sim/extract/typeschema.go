@@ -35,6 +35,10 @@ import (
 
 var errTypeSchema = errors.New("not a type sketch")
 
+// maxSketch bounds a type sketch's length, so that a prompt full of braces
+// costs linear time.
+const maxSketch = 16 << 10
+
 // FindTypeSchema finds a type sketch in a prompt and returns its span and
 // the schema it describes.
 func FindTypeSchema(text string) (int, int, *Schema, bool) {
@@ -45,7 +49,8 @@ func FindTypeSchema(text string) (int, int, *Schema, bool) {
 			return 0, 0, nil, false
 		}
 		i += off
-		p := typeParser{s: text, i: i, enums: enums}
+		end := min(len(text), i+maxSketch)
+		p := typeParser{s: text[:end], i: i, enums: enums}
 		s, err := p.typ(0)
 		if err == nil && p.fields > 0 && p.typed {
 			return i, p.i, s, true
