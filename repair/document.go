@@ -126,7 +126,7 @@ func (d *document) decodeSpan(lo, hi int) {
 	p.end, p.pos = hi, lo
 	n, err := p.value()
 	if err != nil { // cannot happen: the span is valid JSON
-		panic(fmt.Sprintf("repair: decoding valid JSON: %v", err))
+		panic(fmt.Sprintf("repair: decoding valid JSON: %v", completeSyntaxError(d.input, err)))
 	}
 	d.val, d.hasVal = p.decode(n), true
 	d.root = n
@@ -259,6 +259,10 @@ func (d *document) lenient(wantValue bool) error {
 			pos += 1 + next
 			continue
 		}
+		if c == '{' && pos > d.lo && !d.opensObject(pos) {
+			pos++
+			continue
+		}
 		cand := d.container(pos)
 		if cand.err != nil {
 			if errors.Is(cand.err, ErrTooDeep) {
@@ -281,7 +285,7 @@ func (d *document) lenient(wantValue bool) error {
 		if errors.As(failed.err, &te) && failed.root >= 0 {
 			te.Partial = p.write(nil, failed.root)
 		}
-		return failed.err
+		return completeSyntaxError(d.input, failed.err)
 	}
 	if chosen == nil {
 		return fmt.Errorf("%w: the text holds no JSON object or array", ErrNoJSON)
@@ -329,6 +333,24 @@ func (d *document) lenient(wantValue bool) error {
 	}
 	d.coerce()
 	return nil
+}
+
+// opensObject reports whether the '{' at pos can start an object: what
+// follows it can start a key or end the object. Prose full of braces is
+// skipped without parsing.
+func (d *document) opensObject(pos int) bool {
+	i := pos + 1
+	for i < d.hi && isSpace(d.input[i]) {
+		i++
+	}
+	if i >= d.hi {
+		return true // truncated
+	}
+	switch c := d.input[i]; c {
+	case '{', '[', ':', ']', ')':
+		return false
+	}
+	return true
 }
 
 // container parses the object or array starting at pos.

@@ -91,6 +91,16 @@ func (e *TruncatedError) Is(target error) bool { return target == ErrTruncated }
 // side of the offset.
 const excerptRadius = 24
 
+// completeSyntaxError fills in the line, column and excerpt of a
+// SyntaxError made by the parser.
+func completeSyntaxError(src []byte, err error) error {
+	var se *SyntaxError
+	if errors.As(err, &se) && se.Line == 0 {
+		*se = *newSyntaxError(src, se.Offset, se.Msg)
+	}
+	return err
+}
+
 // newSyntaxError builds a SyntaxError at byte off of src.
 func newSyntaxError(src []byte, off int, msg string) *SyntaxError {
 	if off > len(src) {

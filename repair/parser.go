@@ -77,6 +77,15 @@ type parser struct {
 	// quote; later strings of that class starting after it need not scan
 	// again. It keeps string repair linear.
 	quoteEOF [4]int
+	// retryFrom[c] and retryTo[c]: a string of class c opened at
+	// retryFrom was read up to the quote at retryTo and then read again
+	// up to its first delimiter.
+	retryFrom, retryTo [4]int
+
+	// Look-ahead memories; see blockEnd, lineEnd and endsWithDelimiter.
+	noBlockEnd           int
+	breakFrom, nextBreak int
+	last, lastEnd        int
 }
 
 func newParser(src []byte, maxDepth int) *parser {
@@ -90,7 +99,11 @@ func newParser(src []byte, maxDepth int) *parser {
 func (p *parser) reset() {
 	for i := range p.quoteEOF {
 		p.quoteEOF[i] = len(p.src) + 1
+		p.retryFrom[i], p.retryTo[i] = 0, 0
 	}
+	p.noBlockEnd = len(p.src) + 1
+	p.breakFrom, p.nextBreak = 0, 0
+	p.lastEnd = -1
 	p.path = p.path[:0]
 	p.ptrBuf = p.ptrBuf[:0]
 	p.pathVer++
@@ -229,8 +242,11 @@ func (p *parser) slice(lo, hi int) string {
 
 // ---- errors ---------------------------------------------------------------
 
+// syntaxError returns a SyntaxError without its line, column and excerpt:
+// failed candidates are many and cheap; the document completes the one it
+// returns (see completeSyntaxError).
 func (p *parser) syntaxError(off int, format string, args ...any) error {
-	return newSyntaxError(p.src, off, fmt.Sprintf(format, args...))
+	return &SyntaxError{Offset: off, Msg: fmt.Sprintf(format, args...)}
 }
 
 // truncated reports the end of the input inside a value; inString adds the
@@ -302,10 +318,7 @@ func (p *parser) space() {
 }
 
 func (p *parser) lineComment(start int) {
-	i := start
-	for i < p.end && p.src[i] != '\n' {
-		i++
-	}
+	i := p.lineEnd(start)
 	p.pos = i
 	p.fix(KindComment, start, p.slice(start, i), "")
 }
@@ -669,6 +682,9 @@ func (p *parser) wrongCloser(c int32, want byte) bool {
 	return true
 }
 
+// maxKeyLookahead bounds how far strayWord looks for the end of a key.
+const maxKeyLookahead = 256
+
 // inArray reports whether the container being parsed is directly inside
 // an array.
 func (p *parser) inArray() bool {
@@ -700,10 +716,11 @@ func (p *parser) strayWord() bool {
 	case p.src[j] == '"' || p.src[j] == '\'':
 		cls, w, _ := quoteAt(p.src, j, p.end)
 		k := j + w
-		for k < p.end && closeAt(p.src, k, p.end, cls) == 0 && p.src[k] != '\n' {
+		limit := min(p.end, k+maxKeyLookahead)
+		for k < limit && closeAt(p.src, k, p.end, cls) == 0 && p.src[k] != '\n' {
 			k++
 		}
-		if k >= p.end || p.src[k] == '\n' {
+		if k >= limit || p.src[k] == '\n' {
 			return false
 		}
 		k = p.skipQuiet(k+1, false)

@@ -1,6 +1,7 @@
 package repair
 
 import (
+	"bytes"
 	"fmt"
 	"unicode/utf16"
 	"unicode/utf8"
@@ -157,19 +158,30 @@ func (p *parser) stringValue() (int32, error) {
 			return n, nil
 		}
 		plus := j
+		// The joined text grows at the end of aux, so that joining many
+		// strings costs their length once.
+		if nd := &p.nodes[n]; !nd.aux || int(nd.hi) != len(p.aux) {
+			lo := len(p.aux)
+			p.aux = append(p.aux, p.text(nd)...)
+			nd.aux, nd.lo, nd.hi = true, int32(lo), int32(len(p.aux))
+		}
 		p.pos = j + 1
 		p.space()
 		m, err := p.str(false)
 		if err != nil {
 			return n, err
 		}
-		left, right := p.text(&p.nodes[n]), p.text(&p.nodes[m])
-		lo := len(p.aux)
-		p.aux = append(p.aux, left[:len(left)-1]...)
-		p.aux = append(p.aux, right[1:]...)
-		off := p.nodes[n].off
+		joined := int(p.nodes[n].hi) - 1 // drop the closing quote
+		if right := &p.nodes[m]; right.aux && int(right.lo) == joined+1 {
+			// The right string was written just after: close the gap.
+			copy(p.aux[joined:], p.aux[right.lo+1:right.hi])
+			p.aux = p.aux[:joined+int(right.hi-right.lo)-1]
+		} else {
+			p.aux = append(p.aux[:joined], p.text(right)[1:]...)
+		}
+		p.nodes = p.nodes[:m] // the right string was the last node
+		p.nodes[n].hi = int32(len(p.aux))
 		p.fix(KindStringConcatenation, plus, "+", "")
-		n = p.addAux(kindString, int(off), lo)
 	}
 }
 
@@ -183,15 +195,13 @@ func (p *parser) skipQuiet(i int, newlines bool) int {
 		case c == ' ' || c == '\t' || c == '\r' || (newlines && c == '\n'):
 			i++
 		case c == '/' && i+1 < p.end && b[i+1] == '*':
-			e := indexFrom(b[:p.end], i+2, "*/")
+			e := p.blockEnd(i + 2)
 			if e < 0 {
 				return p.end
 			}
 			i = e + 2
 		case c == '/' && i+1 < p.end && b[i+1] == '/':
-			for i < p.end && b[i] != '\n' {
-				i++
-			}
+			i = p.lineEnd(i)
 		case c >= 0x80 && unicodeSpace(b[i:p.end]) > 0:
 			i += unicodeSpace(b[i:p.end])
 		default:
@@ -201,15 +211,55 @@ func (p *parser) skipQuiet(i int, newlines bool) int {
 	return i
 }
 
+// blockEnd returns the offset of the first "*/" at or after i, or -1.
+// It remembers where none is left, so that looking ahead at many comment
+// starts stays linear.
+func (p *parser) blockEnd(i int) int {
+	if i >= p.noBlockEnd {
+		return -1
+	}
+	e := indexFrom(p.src[:p.end], i, "*/")
+	if e < 0 {
+		p.noBlockEnd = i
+	}
+	return e
+}
+
+// lineEnd returns the offset of the line break ending the line at i, or
+// the end; it remembers the last one found.
+func (p *parser) lineEnd(i int) int {
+	if i < p.nextBreak && i >= p.breakFrom {
+		return p.nextBreak
+	}
+	e := bytes.IndexByte(p.src[i:p.end], '\n')
+	if e < 0 {
+		e = p.end
+	} else {
+		e += i
+	}
+	p.breakFrom, p.nextBreak = i, e
+	return e
+}
+
 // stringEnd finds where the string whose text starts at a ends.
+//
+// Two memories keep this linear when many strings are broken: the first
+// reading of a string that ran to the end (quoteEOF), and one that ended
+// in a second reading (retryFrom, retryTo). A later string of the same
+// class starting inside a span already read meets the same quotes, and
+// the same outcome.
 func (p *parser) stringEnd(a int, cls quoteClass) (status, contentEnd, next int) {
-	if a < p.quoteEOF[cls] {
+	switch {
+	case a >= p.quoteEOF[cls]:
+		if !p.endsWithDelimiter(a) {
+			return strEOF, 0, 0
+		}
+	case a > p.retryFrom[cls] && a < p.retryTo[cls]:
+	default:
 		st, ce, nx, retry := p.scanQuoted(a, cls)
 		if !retry {
 			return st, ce, nx
 		}
-	} else if !p.endsWithDelimiter(a) {
-		return strEOF, 0, 0
 	}
 	return p.scanToDelimiter(a, cls)
 }
@@ -251,6 +301,7 @@ func (p *parser) scanQuoted(a int, cls quoteClass) (status, contentEnd, next int
 				return strCut, trimSpaceEnd(b, a, pv), pv, false
 			}
 			if pv >= a && isDelimiter(b[pv]) {
+				p.retryFrom[cls], p.retryTo[cls] = a, i
 				return 0, 0, 0, true
 			}
 			i += w
@@ -285,11 +336,14 @@ func (p *parser) scanQuoted(a int, cls quoteClass) (status, contentEnd, next int
 // delimiter (ignoring spaces): then a string that runs to the end lacks
 // its closing quote rather than being cut off, as in ["abc].
 func (p *parser) endsWithDelimiter(a int) bool {
-	i := p.end - 1
-	for i >= a && (isSpace(p.src[i]) || p.src[i] == '`') { // and a closing fence
-		i--
+	if p.lastEnd != p.end {
+		i := p.end - 1
+		for i >= 0 && (isSpace(p.src[i]) || p.src[i] == '`') { // and a closing fence
+			i--
+		}
+		p.last, p.lastEnd = i, p.end
 	}
-	return i >= a && isDelimiter(p.src[i])
+	return p.last >= a && isDelimiter(p.src[p.last])
 }
 
 // endsString reports whether a quote followed by b[j] ends a string, given
