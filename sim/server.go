@@ -391,7 +391,8 @@ func (s *Server) gate(w http.ResponseWriter, r *http.Request, dialect api, n uin
 		return nil, false
 	case u < t.Drop+t.Hang+t.RateLimited:
 		s.countTransport("rate_limited")
-		st.retryAfter = time.Duration(1+tr.IntN(20)) * time.Second
+		// a short wait, as a provider's burst limiter asks for
+		st.retryAfter = time.Duration(200+tr.IntN(4800)) * time.Millisecond
 		st.limitedBy = "requests"
 		s.rateLimited(w, dialect, st, model)
 		return nil, false
