@@ -123,7 +123,7 @@ func (d *document) run(wantValue bool) error {
 func (d *document) decodeSpan(lo, hi int) {
 	p := d.parser()
 	p.reset()
-	p.end, p.pos = hi, lo
+	p.end, p.pos, p.strict = hi, lo, true
 	n, err := p.value()
 	if err != nil { // cannot happen: the span is valid JSON
 		panic(fmt.Sprintf("repair: decoding valid JSON: %v", completeSyntaxError(d.input, err)))
@@ -143,10 +143,16 @@ func (d *document) parser() *parser {
 // object or array: "{\"a\": 1}". Unless the schema asks for a string, the
 // inner document is the answer.
 func (d *document) embedded(wantValue bool) (bool, error) {
+	return d.embeddedIn(d.input[d.lo:d.hi], nil, wantValue)
+}
+
+// embeddedIn is embedded for the JSON string token str, repaired from the
+// input with fixes.
+func (d *document) embeddedIn(str []byte, fixes []Fix, wantValue bool) (bool, error) {
 	if d.opts.Schema != nil && wantsString(d.opts.Schema) {
 		return false, nil
 	}
-	inner := []byte(unquote(d.input[d.lo:d.hi]))
+	inner := []byte(unquote(str))
 	inner = bytes.TrimSpace(inner)
 	if len(inner) < 2 || (inner[0] != '{' && inner[0] != '[') {
 		return false, nil
@@ -159,8 +165,9 @@ func (d *document) embedded(wantValue bool) (bool, error) {
 		return false, nil
 	}
 	d.json, d.val, d.hasVal = sub.json, sub.val, sub.hasVal
-	d.fixes = append([]Fix{{Path: "", Offset: d.lo, Kind: KindDoubleEncoded,
-		Before: shortText(string(d.input[d.lo:d.hi])), After: shortText(string(sub.json))}}, sub.fixes...)
+	d.fixes = append(fixes, Fix{Path: "", Offset: d.lo, Kind: KindDoubleEncoded,
+		Before: shortText(string(str)), After: shortText(string(sub.json))})
+	d.fixes = append(d.fixes, sub.fixes...)
 	return true, nil
 }
 
@@ -311,6 +318,12 @@ func (d *document) lenient(wantValue bool) error {
 	// A string records its fixes when it ends; order them by offset.
 	slices.SortStableFunc(d.fixes, func(a, b Fix) int { return cmp.Compare(a.Offset, b.Offset) })
 
+	if chosen.root >= 0 && p.nodes[chosen.root].kind == kindString {
+		// A repaired string holding a document: '{"a": 1}'.
+		if ok, err := d.embeddedIn(p.text(&p.nodes[chosen.root]), d.fixes, wantValue); ok || err != nil {
+			return err
+		}
+	}
 	if chosen.verbatim {
 		d.json = d.input[chosen.start:chosen.end]
 	} else {

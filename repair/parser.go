@@ -71,6 +71,7 @@ type parser struct {
 	srcStr  string // src as a string, for fix excerpts; made when needed
 	open    []byte // closers of the open containers, outermost first
 	fenced  bool   // a closing Markdown fence ended the structure at end
+	strict  bool   // the text is valid JSON: read strings by JSON's rule
 
 	// quoteEOF[c] is the lowest offset from which a string opened with
 	// quote class c was scanned to the end without finding its closing
@@ -110,6 +111,7 @@ func (p *parser) reset() {
 	p.open = p.open[:0]
 	p.depth = 0
 	p.fenced = false
+	p.strict = false
 }
 
 // ---- tree building -------------------------------------------------------

@@ -211,6 +211,21 @@ func (p *parser) skipQuiet(i int, newlines bool) int {
 	return i
 }
 
+// scanStrictEnd finds the end of a string in valid JSON: the first quote
+// not escaped.
+func (p *parser) scanStrictEnd(a int) (status, contentEnd, next int) {
+	b := p.src
+	for i := a; i < p.end; i++ {
+		switch b[i] {
+		case '\\':
+			i++
+		case '"':
+			return strClosed, i, i + 1
+		}
+	}
+	return strEOF, 0, 0
+}
+
 // blockEnd returns the offset of the first "*/" at or after i, or -1.
 // It remembers where none is left, so that looking ahead at many comment
 // starts stays linear.
@@ -249,6 +264,9 @@ func (p *parser) lineEnd(i int) int {
 // class starting inside a span already read meets the same quotes, and
 // the same outcome.
 func (p *parser) stringEnd(a int, cls quoteClass) (status, contentEnd, next int) {
+	if p.strict {
+		return p.scanStrictEnd(a)
+	}
 	switch {
 	case a >= p.quoteEOF[cls]:
 		if !p.endsWithDelimiter(a) {
@@ -356,8 +374,9 @@ func (p *parser) endsString(j, paren, square, curly int) bool {
 	c := b[j]
 	if isDelimiter(c) {
 		switch {
-		case c == ')' && paren > 0, c == ']' && square > 0, c == '}' && curly > 0:
-			// "(72") tall": the bracket closes one opened inside.
+		case (c == ')' && paren > 0 || c == ']' && square > 0 || c == '}' && curly > 0) && p.wordFollows(j+1):
+			// "(72") tall": the bracket closes one opened inside the
+			// text, and the text goes on after it.
 		default:
 			return true
 		}
@@ -372,6 +391,14 @@ func (p *parser) endsString(j, paren, square, curly int) bool {
 		return !(k >= p.end || isDelimiter(b[k]))
 	}
 	return isDigit(c)
+}
+
+// wordFollows reports whether a letter or digit follows b[i] and spaces.
+func (p *parser) wordFollows(i int) bool {
+	for i < p.end && (p.src[i] == ' ' || p.src[i] == '\t') {
+		i++
+	}
+	return i < p.end && isWordByte(p.src[i])
 }
 
 // scanToDelimiter is the second reading of a string whose closing quote is
