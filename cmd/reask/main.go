@@ -95,6 +95,7 @@ simulator (--provider sim), a seeded fault-injecting OpenAI-compatible LLM.`,
 		a.simCommand(),
 		a.demoCommand(),
 		a.versionCommand(),
+		a.serveCommand(),
 	)
 	return root
 }

@@ -1,0 +1,256 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/reask/reask"
+	"github.com/reask/reask/gateway"
+)
+
+// serveOptions are the flags of "reask serve".
+type serveOptions struct {
+	addr            string
+	upstream        string
+	models          []string
+	clientKeys      []string
+	configFile      string
+	maxBody         int64
+	upstreamTimeout time.Duration
+	requestTimeout  time.Duration
+	maxAttempts     int
+	mode            string
+	openOps         bool
+	grace           time.Duration
+	verbose         bool
+	// changed tells which flags the user set (they override the file).
+	changed func(name string) bool
+}
+
+func (a *app) serveCommand() *cobra.Command {
+	o := serveOptions{}
+	cmd := &cobra.Command{
+		Use:   "serve --upstream URL [flags]",
+		Short: "Run an OpenAI-compatible gateway that guarantees schema-valid output",
+		Long: `Serve runs an OpenAI-compatible HTTP gateway in front of an upstream API.
+Point any OpenAI client at http://ADDR/v1: a chat completion with
+response_format {type: "json_schema", ...} or a forced tool gets back content
+valid against the schema — repaired locally or re-asked upstream with
+field-level feedback — with backoff, circuit breaking and rate limiting
+upstream. Headers x-reask-attempts, x-reask-repairs and x-reask-wasted-tokens
+say what it took; when every attempt fails the answer is HTTP 422 listing the
+problems. Requests without a schema pass through, with the same retries and
+breaker. A streamed request with a schema is validated first, then streamed.
+
+The upstream API key is read from REASK_UPSTREAM_API_KEY (with --config, from
+each upstream's api_key_env) and never reaches a client. Clients present a key
+given with --client-key or REASK_CLIENT_KEYS (comma-separated) as
+"Authorization: Bearer KEY"; the gateway refuses to listen beyond loopback
+without one. /metrics (Prometheus) and /dashboard (a live page) want a client
+key too — a browser asks for it (any user name, the key as password) — unless
+--open-ops. /healthz is always open. SIGTERM or SIGINT stops accepting
+connections and lets requests in flight finish (up to --shutdown-grace).`,
+		Example: `  REASK_UPSTREAM_API_KEY=sk-... reask serve --addr 127.0.0.1:8080 --upstream https://api.openai.com/v1
+  reask serve --upstream http://127.0.0.1:9090/v1 --model gpt-4o-mini   # in front of "reask sim"
+  REASK_CLIENT_KEYS=team-key-1,team-key-2 reask serve --addr 0.0.0.0:8080 --config gateway.json
+  curl -s localhost:8080/v1/chat/completions -H 'Content-Type: application/json' -d '{"model":"gpt-4o-mini",
+    "messages":[{"role":"user","content":"Contact John Doe, age 30"}],
+    "response_format":{"type":"json_schema","json_schema":{"name":"person","schema":{"type":"object",
+    "properties":{"name":{"type":"string"},"age":{"type":"integer"}},"required":["name","age"]}}}}'`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			o.changed = cmd.Flags().Changed
+			return a.serve(cmd.Context(), o, nil)
+		},
+	}
+	fs := cmd.Flags()
+	fs.StringVar(&o.addr, "addr", "127.0.0.1:8080", "address to listen on, HOST:PORT")
+	fs.StringVar(&o.upstream, "upstream", "", "base URL of the upstream OpenAI-compatible API, e.g. https://api.openai.com/v1 (or use --config)")
+	fs.StringArrayVar(&o.models, "model", nil, "a model the upstream serves (repeatable; the first is the default); without it every model is passed on")
+	fs.StringArrayVar(&o.clientKeys, "client-key", nil, "a key clients must present (repeatable; env REASK_CLIENT_KEYS, comma-separated; flags show in ps)")
+	fs.StringVar(&o.configFile, "config", "", "JSON file with upstreams, models and fallbacks (see the gateway package's File)")
+	fs.Int64Var(&o.maxBody, "max-body", gateway.DefaultMaxBodyBytes, "largest request body in bytes; larger ones get 413")
+	fs.DurationVar(&o.upstreamTimeout, "upstream-timeout", gateway.DefaultUpstreamTimeout, "time limit of each upstream call (of its headers, for a stream)")
+	fs.DurationVar(&o.requestTimeout, "request-timeout", gateway.DefaultRequestTimeout, "time limit of a whole request: every attempt, retry and wait")
+	fs.IntVar(&o.maxAttempts, "max-attempts", reask.DefaultMaxAttempts, "content attempts per schema-enforced request, the first included")
+	fs.StringVar(&o.mode, "mode", "", "how the schema goes upstream: json_schema, json_object, tools or text (default: as the client sent it)")
+	fs.BoolVar(&o.openOps, "open-ops", false, "serve /metrics and /dashboard without a client key")
+	fs.DurationVar(&o.grace, "shutdown-grace", 30*time.Second, "on SIGTERM, how long requests in flight may take to finish")
+	fs.BoolVarP(&o.verbose, "verbose", "v", false, "log every request on stderr")
+	return cmd
+}
+
+// serve runs the gateway until ctx ends. ready, when not nil, receives the
+// address the gateway listens on (tests listen on port 0).
+func (a *app) serve(ctx context.Context, o serveOptions, ready chan<- string) error {
+	cfg, err := serveConfig(o, a.getenv)
+	if err != nil {
+		return err
+	}
+	if err := checkExposure(o.addr, len(cfg.ClientKeys)); err != nil {
+		return err
+	}
+	if o.grace < 0 {
+		return fmt.Errorf("--shutdown-grace is %s: want 0 or more", o.grace)
+	}
+	level := slog.LevelWarn
+	if o.verbose {
+		level = slog.LevelInfo
+	}
+	cfg.Logger = slog.New(slog.NewTextHandler(a.stderr, &slog.HandlerOptions{Level: level}))
+	g, err := gateway.New(cfg)
+	if err != nil {
+		return err
+	}
+	defer g.Close()
+	ln, err := net.Listen("tcp", o.addr)
+	if err != nil {
+		return fmt.Errorf("--addr: %w", err)
+	}
+	for _, u := range cfg.Upstreams {
+		if u.APIKey == "" {
+			fmt.Fprintf(a.stderr, "reask serve: no API key for upstream %s (%s is not set): requests go upstream without one\n", u.Name, keyEnvOf(o))
+		}
+	}
+	auth := "clients must present a key"
+	if len(cfg.ClientKeys) == 0 {
+		auth = "no client keys: loopback only"
+	}
+	fmt.Fprintf(a.stderr, "reask serve: gateway on http://%s/v1 (%s), dashboard http://%s/dashboard/\n", ln.Addr(), auth, ln.Addr())
+	if ready != nil {
+		ready <- ln.Addr().String()
+	}
+	hs := &http.Server{
+		Handler:           g,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       2 * time.Minute,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(cfg.Logger.Handler(), slog.LevelWarn),
+	}
+	if err := serveUntilDone(ctx, hs, ln, o.grace); err != nil {
+		return err
+	}
+	fmt.Fprintln(a.stderr, "reask serve: stopped")
+	return nil
+}
+
+func keyEnvOf(o serveOptions) string {
+	if o.configFile != "" {
+		return "its api_key_env"
+	}
+	return gateway.DefaultAPIKeyEnv
+}
+
+// serveConfig builds the gateway's configuration from the flags, the
+// configuration file and the environment; flags the user set override the
+// file.
+func serveConfig(o serveOptions, getenv env) (gateway.Config, error) {
+	changed := o.changed
+	if changed == nil {
+		changed = func(string) bool { return false }
+	}
+	var cfg gateway.Config
+	switch {
+	case o.configFile != "" && (o.upstream != "" || len(o.models) > 0):
+		return cfg, errors.New("--config describes the upstreams: drop --upstream and --model, or drop --config")
+	case o.configFile != "":
+		c, err := gateway.LoadConfig(o.configFile, func(k string) string { return getenv(k) })
+		if err != nil {
+			return cfg, fmt.Errorf("--config: %w", err)
+		}
+		cfg = c
+	case o.upstream != "":
+		cfg.Upstreams = []gateway.Upstream{{Name: "upstream", BaseURL: o.upstream,
+			APIKey: reask.Secret(getenv(gateway.DefaultAPIKeyEnv)), Models: o.models}}
+		if len(o.models) > 0 {
+			cfg.DefaultModel = o.models[0]
+		}
+	default:
+		return cfg, errors.New("no upstream: give --upstream URL (e.g. https://api.openai.com/v1) or --config FILE")
+	}
+	for _, k := range o.clientKeys {
+		cfg.ClientKeys = append(cfg.ClientKeys, reask.Secret(k))
+	}
+	for _, k := range strings.Split(getenv("REASK_CLIENT_KEYS"), ",") {
+		if k = strings.TrimSpace(k); k != "" {
+			cfg.ClientKeys = append(cfg.ClientKeys, reask.Secret(k))
+		}
+	}
+	if o.openOps {
+		cfg.OpenOps = true
+	}
+	set := func(name string, fileEmpty bool) bool { return changed(name) || fileEmpty }
+	if set("max-body", cfg.MaxBodyBytes == 0) {
+		cfg.MaxBodyBytes = o.maxBody
+	}
+	if set("upstream-timeout", cfg.UpstreamTimeout == 0) {
+		cfg.UpstreamTimeout = o.upstreamTimeout
+	}
+	if set("request-timeout", cfg.RequestTimeout == 0) {
+		cfg.RequestTimeout = o.requestTimeout
+	}
+	if set("max-attempts", cfg.MaxAttempts == 0) {
+		cfg.MaxAttempts = o.maxAttempts
+	}
+	if set("mode", cfg.Mode == "") {
+		cfg.Mode = reask.Mode(o.mode)
+	}
+	switch {
+	case cfg.MaxBodyBytes <= 0:
+		return cfg, fmt.Errorf("--max-body is %d: want a positive number of bytes", cfg.MaxBodyBytes)
+	case cfg.UpstreamTimeout <= 0:
+		return cfg, fmt.Errorf("--upstream-timeout is %s: want a positive duration", cfg.UpstreamTimeout)
+	case cfg.RequestTimeout <= 0:
+		return cfg, fmt.Errorf("--request-timeout is %s: want a positive duration", cfg.RequestTimeout)
+	case cfg.MaxAttempts < 1:
+		return cfg, fmt.Errorf("--max-attempts is %d: it counts every attempt, the first included, so it must be at least 1", cfg.MaxAttempts)
+	}
+	if cfg.Mode != "" {
+		if _, err := reask.ParseMode(string(cfg.Mode)); err != nil {
+			return cfg, fmt.Errorf("--mode: %w", err)
+		}
+	}
+	if err := cfg.Validate(); err != nil {
+		if o.configFile == "" {
+			return cfg, fmt.Errorf("%w (from --upstream, --model and --client-key)", err)
+		}
+		return cfg, err
+	}
+	return cfg, nil
+}
+
+// checkExposure refuses to serve beyond loopback without client keys:
+// anyone who could reach the gateway would spend the upstream key.
+func checkExposure(addr string, clientKeys int) error {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("--addr %q: want HOST:PORT: %w", addr, err)
+	}
+	if clientKeys > 0 || isLoopback(host) {
+		return nil
+	}
+	where := host
+	if where == "" {
+		where = "every interface"
+	}
+	return fmt.Errorf("refusing to listen on %s (%s) without client keys: anyone who reaches it would spend the upstream's key; "+
+		"give --client-key (or REASK_CLIENT_KEYS), or listen on 127.0.0.1", addr, where)
+}
+
+// isLoopback reports whether host names only the loopback interface.
+func isLoopback(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(strings.Trim(host, "[]"))
+	return ip != nil && ip.IsLoopback()
+}
