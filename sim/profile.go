@@ -74,7 +74,9 @@ type Profile struct {
 }
 
 // Feedback says how a model reacts when the conversation tells it what was
-// wrong with its previous answer.
+// wrong with its previous answer. The zero Feedback means DefaultFeedback,
+// so that a profile that only sets fault rates gets a model that learns
+// like a real one.
 type Feedback struct {
 	// FixSpecific is the chance a fault is fixed when the feedback names
 	// the field it hit (by name or JSON Pointer) or the problem ("missing",
@@ -87,6 +89,11 @@ type Feedback struct {
 	// anew in an answer after feedback.
 	NewFaultScale float64 `json:"new_fault_scale"`
 }
+
+// DefaultFeedback is how a capable model reacts to feedback: it fixes what
+// it is told about 90% of the time, what it is not told 15% of the time,
+// and makes new mistakes at a fifth of its first-answer rates.
+var DefaultFeedback = Feedback{FixSpecific: 0.9, FixGeneric: 0.15, NewFaultScale: 0.2}
 
 // Transport holds the rates of faults a request meets before any answer.
 type Transport struct {

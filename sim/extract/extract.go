@@ -1,14 +1,3 @@
-// Package extract is the simulated model's reading: given a JSON Schema
-// and a text, it writes the answer a careful model would write, using
-// deterministic heuristics instead of weights. It finds names, emails,
-// phone numbers, numbers near their field's name, dates, enums by keyword,
-// line items, booleans, addresses and nested objects, for any schema, and
-// falls back to schema-shaped defaults where the text says nothing.
-//
-// It also holds what the heuristics stand on: a JSON Schema reader
-// (ParseSchema), an order-keeping JSON value (Object, Number) with an
-// encoder that can write sloppy syntax on purpose (Encode, Style), and a
-// forgiving parser that reports the liberties a text took (ParseLenient).
 package extract
 
 import (
