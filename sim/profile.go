@@ -74,9 +74,9 @@ type Profile struct {
 }
 
 // Feedback says how a model reacts when the conversation tells it what was
-// wrong with its previous answer. The zero Feedback means DefaultFeedback,
-// so that a profile that only sets fault rates gets a model that learns
-// like a real one.
+// wrong with its previous answer. The zero Feedback is a model that never
+// fixes anything; DefaultFeedback is a capable one (the built-in flaky
+// profile's).
 type Feedback struct {
 	// FixSpecific is the chance a fault is fixed when the feedback names
 	// the field it hit (by name or JSON Pointer) or the problem ("missing",

@@ -107,9 +107,6 @@ func New(cfg Config) (*Server, error) {
 		return nil, fmt.Errorf("%w: MaxBodyBytes must not be negative", ErrConfig)
 	}
 	s := &Server{cfg: cfg, prof: cfg.Profile, clk: cfg.Clock, log: cfg.Logger, maxBody: cfg.MaxBodyBytes}
-	if s.prof.Feedback == (Feedback{}) {
-		s.prof.Feedback = DefaultFeedback
-	}
 	if s.clk == nil {
 		s.clk = clock.System()
 	}
