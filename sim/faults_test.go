@@ -222,3 +222,24 @@ func TestLatencyOnInjectedClock(t *testing.T) {
 		t.Errorf("%d of 2000 latencies below the median", below)
 	}
 }
+
+// TestConstrainedJSON: with constrained decoding, JSON mode answers are
+// valid JSON (schema faults remain); plain text answers are not protected.
+func TestConstrainedJSON(t *testing.T) {
+	p := Profile{ConstrainedJSON: true, Faults: map[fault.Kind]float64{fault.Fence: 1, fault.TrailingComma: 1, fault.MissingField: 1}}
+	_, ts := newTest(t, Config{Seed: 5, Profile: p})
+	c := decodeCompletion(t, post(t, ts, "/v1/chat/completions", accountRequest()))
+	if _, err := extract.Parse([]byte(c.content())); err != nil {
+		t.Errorf("json_object answer is not JSON: %q", c.content())
+	}
+	if strings.Contains(c.content(), `"age"`) && strings.Contains(c.content(), `"name"`) && strings.Contains(c.content(), `"plan"`) &&
+		strings.Contains(c.content(), `"active"`) && strings.Contains(c.content(), `"address"`) {
+		t.Errorf("missing_field not applied: %s", c.content())
+	}
+	req := accountRequest()
+	delete(req, "response_format")
+	c = decodeCompletion(t, post(t, ts, "/v1/chat/completions", req))
+	if !strings.HasPrefix(c.content(), "```json") {
+		t.Errorf("text-mode answer %q has no fence", c.content())
+	}
+}

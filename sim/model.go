@@ -459,6 +459,9 @@ func (s *Server) allowed(c *conversation, k fault.Kind) bool {
 	if c.anthropic && c.tool != "" {
 		return !k.Syntax() || k == fault.Truncated
 	}
+	if s.prof.ConstrainedJSON && (c.format == "json_object" || c.format == "json_schema" || c.tool != "") {
+		return !k.Syntax() || k == fault.Truncated
+	}
 	if c.tool != "" {
 		return k != fault.Fence && k != fault.Prose
 	}

@@ -33,7 +33,8 @@ import (
 //	  "outages": [{"start": "2m", "duration": "20s", "every": "10m"}],
 //	  "insufficient_quota": false,
 //	  "rpm": 0, "tpm": 0,
-//	  "ignore_strict": false
+//	  "ignore_strict": false,
+//	  "constrained_json": false
 //	}
 //
 // Fault kinds are those of package fault: fence, prose, trailing_comma,
@@ -71,6 +72,13 @@ type Profile struct {
 	// servers do. A real OpenAI model decodes strictly: its answers then
 	// match the schema and only truncation remains.
 	IgnoreStrict bool `json:"ignore_strict,omitempty"`
+	// ConstrainedJSON makes JSON mode (response_format json_object or a
+	// non-strict json_schema) and tool arguments always valid JSON, as
+	// OpenAI's are: only schema faults and truncation remain there. Off,
+	// the provider's JSON mode is best effort, as with many models and
+	// OpenAI-compatible servers, and syntax faults can happen in any mode
+	// but strict (fences and prose never in tool arguments).
+	ConstrainedJSON bool `json:"constrained_json,omitempty"`
 }
 
 // Feedback says how a model reacts when the conversation tells it what was
