@@ -84,3 +84,21 @@ func BenchmarkExtract(b *testing.B) {
 		extract.Extract(s, text)
 	}
 }
+
+// BenchmarkChatSmallUncached is BenchmarkChatSmall with the answer cache
+// emptied before every request: the full cost of reading the prompt and
+// extracting.
+func BenchmarkChatSmallUncached(b *testing.B) {
+	body, _ := json.Marshal(chatBody("gpt-4o-mini", []msg{{"role": "user", "content": "Extract user info as JSON:\nSchema: " + userInfoSchema + "\nText: Contact John Doe, age 30, at john@email.com\nReturn only JSON."}},
+		"temperature", 0, "response_format", msg{"type": "json_object"}))
+	srv := benchServer(b, Profile{})
+	b.ReportAllocs()
+	for b.Loop() {
+		srv.cache.mu.Lock()
+		srv.cache.answers = nil
+		srv.cache.mu.Unlock()
+		req := httptest.NewRequest(http.MethodPost, "/v1/chat/completions", bytes.NewReader(body))
+		w := httptest.NewRecorder()
+		srv.ServeHTTP(w, req)
+	}
+}

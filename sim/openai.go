@@ -236,26 +236,35 @@ func jsonKind(raw []byte) string {
 	return "a number"
 }
 
+// chatParams is a validated chat request: the conversation and how to
+// answer it.
+type chatParams struct {
+	conv         *conversation
+	stream       bool
+	includeUsage bool
+	n            int
+}
+
 // chatConversation validates a chat request as OpenAI does and turns it
 // into a conversation.
-func (s *Server) chatConversation(req *chatRequest) (*conversation, bool, bool, int, *apiError) {
+func (s *Server) chatConversation(req *chatRequest) (chatParams, *apiError) {
 	if req.Model == nil || *req.Model == "" {
-		return nil, false, false, 0, badRequest("you must provide a model parameter", "", "")
+		return chatParams{}, badRequest("you must provide a model parameter", "", "")
 	}
 	if req.Messages == nil {
-		return nil, false, false, 0, badRequest("Missing required parameter: 'messages'.", "messages", "missing_required_parameter")
+		return chatParams{}, badRequest("Missing required parameter: 'messages'.", "messages", "missing_required_parameter")
 	}
 	msgs := *req.Messages
 	if len(msgs) == 0 {
-		return nil, false, false, 0, badRequest("Invalid 'messages': empty array. Expected an array with minimum length 1, but got an empty array instead.", "messages", "empty_array")
+		return chatParams{}, badRequest("Invalid 'messages': empty array. Expected an array with minimum length 1, but got an empty array instead.", "messages", "empty_array")
 	}
 	c := &conversation{model: *req.Model, temp: 1}
 	if t := req.Temperature; t != nil {
 		if *t < 0 {
-			return nil, false, false, 0, badRequest(fmt.Sprintf("Invalid 'temperature': decimal below minimum value. Expected a value >= 0, but got %v instead.", *t), "temperature", "decimal_below_min_value")
+			return chatParams{}, badRequest(fmt.Sprintf("Invalid 'temperature': decimal below minimum value. Expected a value >= 0, but got %v instead.", *t), "temperature", "decimal_below_min_value")
 		}
 		if *t > 2 {
-			return nil, false, false, 0, badRequest(fmt.Sprintf("Invalid 'temperature': decimal above maximum value. Expected a value <= 2, but got %v instead.", *t), "temperature", "decimal_above_max_value")
+			return chatParams{}, badRequest(fmt.Sprintf("Invalid 'temperature': decimal above maximum value. Expected a value <= 2, but got %v instead.", *t), "temperature", "decimal_above_max_value")
 		}
 		c.temp = *t
 	}
@@ -263,10 +272,10 @@ func (s *Server) chatConversation(req *chatRequest) (*conversation, bool, bool, 
 	if req.N != nil {
 		n = *req.N
 		if n < 1 {
-			return nil, false, false, 0, badRequest(fmt.Sprintf("Invalid 'n': integer below minimum value. Expected a value >= 1, but got %d instead.", n), "n", "integer_below_min_value")
+			return chatParams{}, badRequest(fmt.Sprintf("Invalid 'n': integer below minimum value. Expected a value >= 1, but got %d instead.", n), "n", "integer_below_min_value")
 		}
 		if n > 128 {
-			return nil, false, false, 0, badRequest(fmt.Sprintf("Invalid 'n': integer above maximum value. Expected a value <= 128, but got %d instead.", n), "n", "integer_above_max_value")
+			return chatParams{}, badRequest(fmt.Sprintf("Invalid 'n': integer above maximum value. Expected a value <= 128, but got %d instead.", n), "n", "integer_above_max_value")
 		}
 	}
 	for _, mt := range []struct {
@@ -277,13 +286,13 @@ func (s *Server) chatConversation(req *chatRequest) (*conversation, bool, bool, 
 			continue
 		}
 		if *mt.v < 1 {
-			return nil, false, false, 0, badRequest(fmt.Sprintf("Invalid '%s': integer below minimum value. Expected a value >= 1, but got %d instead.", mt.name, *mt.v), mt.name, "integer_below_min_value")
+			return chatParams{}, badRequest(fmt.Sprintf("Invalid '%s': integer below minimum value. Expected a value >= 1, but got %d instead.", mt.name, *mt.v), mt.name, "integer_below_min_value")
 		}
 		c.maxTokens = *mt.v
 	}
 	stream := req.Stream != nil && *req.Stream
 	if req.StreamOptions != nil && !stream {
-		return nil, false, false, 0, badRequest("The 'stream_options' parameter is only allowed when 'stream' is enabled.", "stream_options", "")
+		return chatParams{}, badRequest("The 'stream_options' parameter is only allowed when 'stream' is enabled.", "stream_options", "")
 	}
 	includeUsage := req.StreamOptions != nil && req.StreamOptions.IncludeUsage
 	c.seed = req.Seed
@@ -292,10 +301,10 @@ func (s *Server) chatConversation(req *chatRequest) (*conversation, bool, bool, 
 		if err := json.Unmarshal(req.Stop, &one); err == nil {
 			c.stop = []string{one}
 		} else if err := json.Unmarshal(req.Stop, &c.stop); err != nil {
-			return nil, false, false, 0, badRequest("Invalid type for 'stop': expected one of a string or array of strings.", "stop", "invalid_type")
+			return chatParams{}, badRequest("Invalid type for 'stop': expected one of a string or array of strings.", "stop", "invalid_type")
 		}
 		if len(c.stop) > 4 {
-			return nil, false, false, 0, badRequest(fmt.Sprintf("Invalid 'stop': array too long. Expected an array with maximum length 4, but got an array with length %d instead.", len(c.stop)), "stop", "array_above_max_length")
+			return chatParams{}, badRequest(fmt.Sprintf("Invalid 'stop': array too long. Expected an array with maximum length 4, but got an array with length %d instead.", len(c.stop)), "stop", "array_above_max_length")
 		}
 	}
 	// messages
@@ -306,16 +315,16 @@ func (s *Server) chatConversation(req *chatRequest) (*conversation, bool, bool, 
 		switch m.Role {
 		case "system", "developer", "user", "assistant", "tool", "function":
 		case "":
-			return nil, false, false, 0, badRequest(fmt.Sprintf("Missing required parameter: '%s.role'.", param), param+".role", "missing_required_parameter")
+			return chatParams{}, badRequest(fmt.Sprintf("Missing required parameter: '%s.role'.", param), param+".role", "missing_required_parameter")
 		default:
-			return nil, false, false, 0, badRequest(fmt.Sprintf("Invalid value: '%s'. Supported values are: 'system', 'assistant', 'user', 'function', 'tool', and 'developer'.", m.Role), param+".role", "invalid_value")
+			return chatParams{}, badRequest(fmt.Sprintf("Invalid value: '%s'. Supported values are: 'system', 'assistant', 'user', 'function', 'tool', and 'developer'.", m.Role), param+".role", "invalid_value")
 		}
 		if m.Role != "tool" && len(pending) > 0 {
-			return nil, false, false, 0, unansweredCalls(pending, order)
+			return chatParams{}, unansweredCalls(pending, order)
 		}
 		text, present, aerr := contentText(m.Content, param+".content")
 		if aerr != nil {
-			return nil, false, false, 0, aerr
+			return chatParams{}, aerr
 		}
 		role := m.Role
 		if role == "developer" {
@@ -324,18 +333,18 @@ func (s *Server) chatConversation(req *chatRequest) (*conversation, bool, bool, 
 		switch m.Role {
 		case "system", "developer", "user":
 			if !present {
-				return nil, false, false, 0, badRequest(fmt.Sprintf("Missing required parameter: '%s.content'.", param), param+".content", "missing_required_parameter")
+				return chatParams{}, badRequest(fmt.Sprintf("Missing required parameter: '%s.content'.", param), param+".content", "missing_required_parameter")
 			}
 		case "assistant":
 			if !present && len(m.ToolCalls) == 0 && len(m.FunctionCall) == 0 {
-				return nil, false, false, 0, badRequest(fmt.Sprintf("Invalid value for '%s.content': expected a string, got null.", param), param+".content", "")
+				return chatParams{}, badRequest(fmt.Sprintf("Invalid value for '%s.content': expected a string, got null.", param), param+".content", "")
 			}
 		case "tool":
 			if m.ToolCallID == "" {
-				return nil, false, false, 0, badRequest(fmt.Sprintf("Missing required parameter: '%s.tool_call_id'.", param), param+".tool_call_id", "missing_required_parameter")
+				return chatParams{}, badRequest(fmt.Sprintf("Missing required parameter: '%s.tool_call_id'.", param), param+".tool_call_id", "missing_required_parameter")
 			}
 			if _, ok := pending[m.ToolCallID]; !ok {
-				return nil, false, false, 0, badRequest("Invalid parameter: messages with role 'tool' must be a response to a preceeding message with 'tool_calls'.", fmt.Sprintf("messages.[%d].role", i), "")
+				return chatParams{}, badRequest("Invalid parameter: messages with role 'tool' must be a response to a preceeding message with 'tool_calls'.", fmt.Sprintf("messages.[%d].role", i), "")
 			}
 			delete(pending, m.ToolCallID)
 		}
@@ -343,7 +352,7 @@ func (s *Server) chatConversation(req *chatRequest) (*conversation, bool, bool, 
 		if m.Role == "assistant" {
 			for _, tc := range m.ToolCalls {
 				if tc.ID == "" {
-					return nil, false, false, 0, badRequest(fmt.Sprintf("Missing required parameter: '%s.tool_calls[0].id'.", param), param+".tool_calls[0].id", "missing_required_parameter")
+					return chatParams{}, badRequest(fmt.Sprintf("Missing required parameter: '%s.tool_calls[0].id'.", param), param+".tool_calls[0].id", "missing_required_parameter")
 				}
 				pending[tc.ID] = i
 				order = append(order, tc.ID)
@@ -353,37 +362,37 @@ func (s *Server) chatConversation(req *chatRequest) (*conversation, bool, bool, 
 		c.msgs = append(c.msgs, msg)
 	}
 	if len(pending) > 0 {
-		return nil, false, false, 0, unansweredCalls(pending, order)
+		return chatParams{}, unansweredCalls(pending, order)
 	}
 	// response_format
 	if rf := req.ResponseFormat; rf != nil {
 		switch rf.Type {
 		case "text", "":
 			if rf.Type == "" {
-				return nil, false, false, 0, badRequest("Missing required parameter: 'response_format.type'.", "response_format.type", "missing_required_parameter")
+				return chatParams{}, badRequest("Missing required parameter: 'response_format.type'.", "response_format.type", "missing_required_parameter")
 			}
 		case "json_object":
 			if !mentionsJSON(c.msgs) {
-				return nil, false, false, 0, badRequest("'messages' must contain the word 'json' in some form, to use 'response_format' of type 'json_object'.", "messages", "")
+				return chatParams{}, badRequest("'messages' must contain the word 'json' in some form, to use 'response_format' of type 'json_object'.", "messages", "")
 			}
 		case "json_schema":
 			js := rf.JSONSchema
 			if js == nil {
-				return nil, false, false, 0, badRequest("Missing required parameter: 'response_format.json_schema'.", "response_format.json_schema", "missing_required_parameter")
+				return chatParams{}, badRequest("Missing required parameter: 'response_format.json_schema'.", "response_format.json_schema", "missing_required_parameter")
 			}
 			if js.Name == "" {
-				return nil, false, false, 0, badRequest("Missing required parameter: 'response_format.json_schema.name'.", "response_format.json_schema.name", "missing_required_parameter")
+				return chatParams{}, badRequest("Missing required parameter: 'response_format.json_schema.name'.", "response_format.json_schema.name", "missing_required_parameter")
 			}
 			c.schemaName = js.Name
 			c.strict = js.Strict != nil && *js.Strict
 			if len(js.Schema) > 0 {
 				if aerr := s.checkSchema(js.Schema, c.strict, fmt.Sprintf("response_format '%s'", js.Name), "response_format"); aerr != nil {
-					return nil, false, false, 0, aerr
+					return chatParams{}, aerr
 				}
 				c.schemaRaw = string(js.Schema)
 			}
 		default:
-			return nil, false, false, 0, badRequest(fmt.Sprintf("Invalid value: '%s'. Supported values are: 'json_object', 'json_schema', and 'text'.", rf.Type), "response_format.type", "invalid_value")
+			return chatParams{}, badRequest(fmt.Sprintf("Invalid value: '%s'. Supported values are: 'json_object', 'json_schema', and 'text'.", rf.Type), "response_format.type", "invalid_value")
 		}
 		c.format = rf.Type
 	}
@@ -399,19 +408,19 @@ func (s *Server) chatConversation(req *chatRequest) (*conversation, bool, bool, 
 				} `json:"function"`
 			}
 			if err := json.Unmarshal(req.ToolChoice, &obj); err != nil || obj.Type != "function" || obj.Function.Name == "" {
-				return nil, false, false, 0, badRequest("Invalid value for 'tool_choice': expected 'none', 'auto', 'required' or an object naming a function.", "tool_choice", "invalid_value")
+				return chatParams{}, badRequest("Invalid value for 'tool_choice': expected 'none', 'auto', 'required' or an object naming a function.", "tool_choice", "invalid_value")
 			}
 			choice, named = "function", obj.Function.Name
 		} else if choice != "none" && choice != "auto" && choice != "required" {
-			return nil, false, false, 0, badRequest(fmt.Sprintf("Invalid value: '%s'. Supported values are: 'none', 'auto', and 'required'.", choice), "tool_choice", "invalid_value")
+			return chatParams{}, badRequest(fmt.Sprintf("Invalid value: '%s'. Supported values are: 'none', 'auto', and 'required'.", choice), "tool_choice", "invalid_value")
 		}
 		if len(req.Tools) == 0 && choice != "none" {
-			return nil, false, false, 0, badRequest("Invalid value for 'tool_choice': 'tool_choice' is only allowed when 'tools' are specified.", "tool_choice", "")
+			return chatParams{}, badRequest("Invalid value for 'tool_choice': 'tool_choice' is only allowed when 'tools' are specified.", "tool_choice", "")
 		}
 	}
 	for i, t := range req.Tools {
 		if t.Type != "function" || t.Function == nil || t.Function.Name == "" {
-			return nil, false, false, 0, badRequest(fmt.Sprintf("Missing required parameter: 'tools[%d].function.name'.", i), fmt.Sprintf("tools[%d].function.name", i), "missing_required_parameter")
+			return chatParams{}, badRequest(fmt.Sprintf("Missing required parameter: 'tools[%d].function.name'.", i), fmt.Sprintf("tools[%d].function.name", i), "missing_required_parameter")
 		}
 		c.toolsRaw += len(t.Function.Name) + len(t.Function.Description) + len(t.Function.Parameters)
 	}
@@ -424,7 +433,7 @@ func (s *Server) chatConversation(req *chatRequest) (*conversation, bool, bool, 
 			}
 		}
 		if pick < 0 {
-			return nil, false, false, 0, badRequest(fmt.Sprintf("Invalid value for 'tool_choice': function '%s' not found in 'tools'.", named), "tool_choice", "")
+			return chatParams{}, badRequest(fmt.Sprintf("Invalid value for 'tool_choice': function '%s' not found in 'tools'.", named), "tool_choice", "")
 		}
 		f := req.Tools[pick].Function
 		c.tool = f.Name
@@ -434,12 +443,12 @@ func (s *Server) chatConversation(req *chatRequest) (*conversation, bool, bool, 
 			params = json.RawMessage(`{"type":"object","properties":{}}`)
 		}
 		if aerr := s.checkSchema(params, c.strict, fmt.Sprintf("function '%s'", f.Name), fmt.Sprintf("tools[%d].function.parameters", pick)); aerr != nil {
-			return nil, false, false, 0, aerr
+			return chatParams{}, aerr
 		}
 		c.schemaRaw = string(params)
 		c.toolsRaw -= len(params)
 	}
-	return c, stream, includeUsage, n, nil
+	return chatParams{conv: c, stream: stream, includeUsage: includeUsage, n: n}, nil
 }
 
 func unansweredCalls(pending map[string]int, order []string) *apiError {
@@ -511,11 +520,12 @@ func (s *Server) chat(w http.ResponseWriter, r *http.Request) {
 		s.openAIError(w, http.StatusBadRequest, *decodeError(err))
 		return
 	}
-	c, stream, includeUsage, nChoices, aerr := s.chatConversation(&req)
+	params, aerr := s.chatConversation(&req)
 	if aerr != nil {
 		s.openAIError(w, http.StatusBadRequest, *aerr)
 		return
 	}
+	c := params.conv
 	if !s.hasModel(c.model) {
 		s.openAIError(w, http.StatusNotFound, apiError{Message: fmt.Sprintf("The model `%s` does not exist or you do not have access to it.", c.model),
 			Type: "invalid_request_error", Code: ptr("model_not_found")})
@@ -530,7 +540,7 @@ func (s *Server) chat(w http.ResponseWriter, r *http.Request) {
 	if c.temp > 0 {
 		counter = s.sampleSeq.Add(1)
 	}
-	reps := make([]reply, nChoices)
+	reps := make([]reply, params.n)
 	completion := 0
 	for i := range reps {
 		reps[i] = s.respond(c, i, counter)
@@ -557,8 +567,8 @@ func (s *Server) chat(w http.ResponseWriter, r *http.Request) {
 	id := requestID(s.cfg.Seed, n, "chatcmpl-")
 	created := now.Unix()
 	usage := chatUsage{PromptTokens: prompt, CompletionTokens: completion, TotalTokens: prompt + completion}
-	if stream {
-		s.streamChat(w, r, c, reps, tr, id, created, usage, includeUsage)
+	if params.stream {
+		s.streamChat(w, r, c, reps, tr, id, created, usage, params.includeUsage)
 		return
 	}
 	if d := time.Duration(s.latency.PerToken) * time.Duration(completion); d > 0 {
