@@ -38,13 +38,21 @@ function duration(s) {
   return s + "s";
 }
 
-// niceMax rounds a maximum up to 1, 2 or 5 times a power of ten.
+const TICKS = 4;
+
+// niceMax returns an axis maximum at or above v whose TICKS steps are 1, 2
+// or 5 times a power of ten, so that every tick label is a round number.
 function niceMax(v) {
-  if (v <= 0) return 1;
-  const p = Math.pow(10, Math.floor(Math.log10(v)));
-  for (const m of [1, 2, 5, 10]) if (m * p >= v) return m * p;
-  return 10 * p;
+  if (v <= 0) return TICKS;
+  const raw = v / TICKS;
+  const p = Math.pow(10, Math.floor(Math.log10(raw)));
+  for (const m of [1, 2, 5, 10]) if (m * p >= raw) return Math.max(1, m * p) * TICKS;
+  return 10 * p * TICKS;
 }
+
+// tick formats an axis label: whole numbers as fmt does, fractions with
+// one decimal.
+function tick(v) { return Number.isInteger(v) || v >= 1e4 ? fmt(v) : v.toFixed(1); }
 
 // setup sizes a canvas to its box and the screen's pixel ratio.
 function setup(canvas) {
@@ -88,10 +96,10 @@ function columns(canvas, points, series) {
   ctx.lineWidth = 1;
   ctx.textAlign = "right";
   ctx.textBaseline = "middle";
-  for (let i = 0; i <= 4; i++) {
-    const y = Math.round(top + ph - (ph * i) / 4) + 0.5;
+  for (let i = 0; i <= TICKS; i++) {
+    const y = Math.round(top + ph - (ph * i) / TICKS) + 0.5;
     ctx.beginPath(); ctx.moveTo(left, y); ctx.lineTo(w - right, y); ctx.stroke();
-    ctx.fillText(fmt((max * i) / 4), left - 6, y);
+    ctx.fillText(tick((max * i) / TICKS), left - 6, y);
   }
   // x labels.
   ctx.textBaseline = "top";
@@ -128,10 +136,10 @@ function vbars(canvas, entries, color, emptyText) {
   ctx.fillStyle = COLORS.text;
   ctx.textAlign = "right";
   ctx.textBaseline = "middle";
-  for (let i = 0; i <= 4; i++) {
-    const y = Math.round(top + ph - (ph * i) / 4) + 0.5;
+  for (let i = 0; i <= TICKS; i++) {
+    const y = Math.round(top + ph - (ph * i) / TICKS) + 0.5;
     ctx.beginPath(); ctx.moveTo(left, y); ctx.lineTo(w - right, y); ctx.stroke();
-    ctx.fillText(fmt((max * i) / 4), left - 6, y);
+    ctx.fillText(tick((max * i) / TICKS), left - 6, y);
   }
   const slot = pw / entries.length;
   const bw = Math.min(64, Math.floor(slot * 0.6));
@@ -212,8 +220,12 @@ function upstreams(data) {
     const badge = document.createElement("span");
     badge.className = "badge " + p.state;
     badge.textContent = p.state;
+    if (p.state === "open" && p.open_until) {
+      const left = (Date.parse(p.open_until) - Date.parse(m.time)) / 1000;
+      if (left > 0) badge.textContent += " · " + duration(left);
+    }
     tr.insertCell().appendChild(badge);
-    tr.insertCell().textContent = pct(p.failure_rate || 0);
+    tr.insertCell().textContent = p.state === "open" ? "–" : pct(p.failure_rate || 0);
     tr.insertCell().textContent = p.requests_per_minute > 0 ? fmt(p.requests_per_minute) + "/min" : "–";
     tr.insertCell().textContent = p.blocked_for_seconds > 0 ? p.blocked_for_seconds.toFixed(1) + "s" : "–";
   }
