@@ -26,7 +26,8 @@ type scope struct {
 }
 
 type extractor struct {
-	d *doc
+	d           *doc
+	ratingScale int // the scale of the last rating read, when the text gives one ("/10")
 }
 
 func (x *extractor) whole() scope { return scope{0, len(x.d.toks), false, nil} }
@@ -127,11 +128,18 @@ func (x *extractor) field(name string, s *Schema, sc scope, depth int, kws []str
 }
 
 func (x *extractor) object(name string, s *Schema, sc scope, depth int) *Object {
+	o, _ := x.objectFound(name, s, sc, depth)
+	return o
+}
+
+// objectFound extracts an object and counts the members the text gave.
+func (x *extractor) objectFound(name string, s *Schema, sc scope, depth int) (*Object, int) {
 	if x.addressLike(name, s) {
 		if a, ok := x.address(sc); ok {
-			return x.addressObject(s, a)
+			return x.addressObject(s, a), len(s.Properties)
 		}
 	}
+	found := 0
 	// the words siblings share do not tell them apart: issue_date and
 	// due_date are found by "issue" and "due", not by "date".
 	// Only siblings of one concept compete for a word: "due" finds both
@@ -168,7 +176,9 @@ func (x *extractor) object(name string, s *Schema, sc scope, depth int) *Object 
 		} else {
 			v, ok = x.field(p.Name, p.Schema, sc, depth+1, kws)
 		}
-		if !ok {
+		if ok {
+			found++
+		} else {
 			switch {
 			case p.Schema.Nullable:
 				v = nil
@@ -181,7 +191,7 @@ func (x *extractor) object(name string, s *Schema, sc scope, depth int) *Object 
 		o.Keys = append(o.Keys, p.Name)
 		o.Values = append(o.Values, v)
 	}
-	return o
+	return o, found
 }
 
 func (x *extractor) addressLike(name string, s *Schema) bool {
@@ -445,6 +455,9 @@ func (x *extractor) labelFits(c concept, from, to int) bool {
 func (x *extractor) labelAhead(i int, sc scope) bool {
 	d := x.d
 	for k := i; k < sc.to && k < i+4; k++ {
+		if k > i && d.toks[k].nl {
+			return false
+		}
 		if d.toks[k].kind == kPunct {
 			return d.tok(k) == ":" && k > i
 		}
@@ -458,8 +471,40 @@ func (x *extractor) labelAhead(i int, sc scope) bool {
 // person finds a person's name: capitalised words, preferably after a cue
 // ("from", "contact", "I'm") and known to be a first name.
 func (x *extractor) person(sc scope) (string, bool) {
-	d := x.d
 	best, bestScore := "", -100
+	for _, c := range x.personCandidates(sc) {
+		if c.score > bestScore {
+			best, bestScore = c.name, c.score
+		}
+	}
+	if bestScore < 0 {
+		return "", false
+	}
+	return best, true
+}
+
+// persons lists every name the text gives a person, in order.
+func (x *extractor) persons(sc scope) []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, c := range x.personCandidates(sc) {
+		if c.score >= 2 && !seen[c.name] {
+			seen[c.name] = true
+			out = append(out, c.name)
+		}
+	}
+	return out
+}
+
+type personCandidate struct {
+	name  string
+	score int
+}
+
+// personCandidates scores each run of capitalised words as a name.
+func (x *extractor) personCandidates(sc scope) []personCandidate {
+	d := x.d
+	var out []personCandidate
 	for i := sc.from; i < sc.to; i++ {
 		if !d.capitalised(i) || d.toks[i].claimed {
 			continue
@@ -554,15 +599,10 @@ func (x *extractor) person(sc scope) (string, bool) {
 		if x.inItems(first) {
 			score -= 4
 		}
-		if score > bestScore {
-			best, bestScore = d.text[d.toks[first].start:d.toks[last].end], score
-		}
+		out = append(out, personCandidate{d.text[d.toks[first].start:d.toks[last].end], score})
 		i = j - 1
 	}
-	if bestScore < 0 {
-		return "", false
-	}
-	return best, true
+	return out
 }
 
 // org finds a company: capitalised words ending in Inc, Corp, GmbH..., or
@@ -970,6 +1010,9 @@ func (x *extractor) num(name string, s *Schema, c concept, kws []string, sc scop
 		}
 	case cRating:
 		if v, ok := x.rating(sc); ok {
+			if x.ratingScale == 10 && s.HasMaximum && s.Maximum <= 5 {
+				v /= 2 // "9/10" on a five-star field
+			}
 			return v, true
 		}
 	}
@@ -1125,6 +1168,7 @@ func (x *extractor) rating(sc scope) (float64, bool) {
 				a, err1 := strconv.ParseFloat(w[:k], 64)
 				b, err2 := strconv.ParseFloat(w[k+1:], 64)
 				if err1 == nil && err2 == nil && (b == 5 || b == 10) && a <= b {
+					x.ratingScale = int(b)
 					return a, true
 				}
 				continue
@@ -1360,10 +1404,13 @@ func (x *extractor) assignDates(s *Schema, sc scope, count map[string]int) map[s
 		for next < len(dates) && used[next] {
 			next++
 		}
-		if next < len(dates) {
+		switch {
+		case next < len(dates):
 			out[p.Name] = dates[next].date
 			used[next] = true
-		} else {
+		case len(dates) > 0:
+			out[p.Name] = dates[0].date // one date for two fields
+		default:
 			out[p.Name] = time.Time{}
 		}
 	}

@@ -359,7 +359,8 @@ func (x *extractor) array(name string, s *Schema, c concept, sc scope, depth int
 			}
 			return out, true
 		}
-		return out, false
+		out = x.objectList(el, sc, depth)
+		return out, len(out) > 0
 	case "string", "":
 		switch ec {
 		case cEmail:
@@ -373,6 +374,18 @@ func (x *extractor) array(name string, s *Schema, c concept, sc scope, depth int
 			}
 			return out, len(out) > 0
 		}
+		if ec == cPerson || c == cPerson {
+			if from, to, ok := x.label(keywords(name, c), sc); ok {
+				for _, v := range x.listValues(from, to) {
+					out = append(out, v)
+				}
+				return out, len(out) > 0
+			}
+			for _, p := range x.persons(sc) {
+				out = append(out, p)
+			}
+			return out, len(out) > 0
+		}
 		if c == cItems || ec == cProduct || has(nameWords(name), "items", "products", "order") {
 			for _, it := range x.lineItems() {
 				out = append(out, it.String())
@@ -380,11 +393,8 @@ func (x *extractor) array(name string, s *Schema, c concept, sc scope, depth int
 			return out, len(out) > 0
 		}
 		if from, to, ok := x.label(keywords(name, c), sc); ok {
-			for _, seg := range x.segments(from, to) {
-				v := strings.TrimSpace(x.d.text[x.d.toks[seg[0]].start:x.d.toks[seg[1]-1].end])
-				if v != "" {
-					out = append(out, v)
-				}
+			for _, v := range x.listValues(from, to) {
+				out = append(out, v)
 			}
 			return out, len(out) > 0
 		}
@@ -420,4 +430,77 @@ func (x *extractor) itemShaped(s *Schema) bool {
 		}
 	}
 	return named && counted
+}
+
+// listValues splits a labelled list ("Tags: a, b and c") into its values.
+func (x *extractor) listValues(from, to int) []string {
+	d := x.d
+	var out []string
+	start := from
+	flush := func(end int) {
+		if end > start {
+			if v := strings.TrimSpace(d.text[d.toks[start].start:d.toks[end-1].end]); v != "" {
+				out = append(out, v)
+			}
+		}
+	}
+	for i := from; i < to; i++ {
+		t := d.toks[i]
+		if t.kind == kPunct && (t.lower == "," || t.lower == ";" || t.lower == "/") || t.kind == kWord && (t.lower == "and" || t.lower == "&" || t.lower == "or") {
+			flush(i)
+			start = i + 1
+		}
+	}
+	flush(to)
+	return out
+}
+
+// objectList reads an array of objects from a text that lists them one
+// per line, one per sentence, or separated by commas: every part that
+// gives at least half of the object's members is an element.
+func (x *extractor) objectList(el *Schema, sc scope, depth int) []any {
+	d := x.d
+	if len(el.Properties) == 0 || sc.from >= sc.to {
+		return []any{}
+	}
+	need := max(1, (len(el.Properties)+1)/2)
+	try := func(segs [][2]int) []any {
+		var out []any
+		for _, sg := range segs {
+			o, found := x.objectFound("", el, scope{from: sg[0], to: sg[1], segment: true}, depth+1)
+			if found >= need {
+				out = append(out, o)
+			}
+		}
+		return out
+	}
+	split := func(cut func(i int) bool) [][2]int {
+		var segs [][2]int
+		start := sc.from
+		for i := sc.from; i < sc.to; i++ {
+			if i > start && cut(i) {
+				segs = append(segs, [2]int{start, i})
+				start = i
+			}
+		}
+		return append(segs, [2]int{start, sc.to})
+	}
+	for _, cut := range []func(i int) bool{
+		func(i int) bool { return d.toks[i].nl },
+		func(i int) bool { return d.toks[i].sent != d.toks[i-1].sent },
+		func(i int) bool {
+			p := d.toks[i-1]
+			return p.kind == kPunct && (p.lower == "," || p.lower == ";") || p.lower == "and"
+		},
+	} {
+		if segs := split(cut); len(segs) >= 2 {
+			if out := try(segs); len(out) >= 2 {
+				return out
+			}
+		}
+	}
+	if out := try([][2]int{{sc.from, sc.to}}); len(out) == 1 {
+		return out
+	}
+	return []any{}
 }

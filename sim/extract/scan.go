@@ -463,6 +463,17 @@ func (d *doc) scanDates() {
 				continue
 			}
 		}
+		if t.kind == kCode && strings.ContainsRune(d.tok(i), 'T') {
+			// 2024-03-05T10:00:00Z, 2024-03-05T10:00
+			w := d.tok(i)
+			for _, layout := range []string{time.RFC3339, "2006-01-02T15:04:05", "2006-01-02T15:04"} {
+				if dt, err := time.Parse(layout, w); err == nil {
+					claim(i, i, dt)
+					break
+				}
+			}
+			continue
+		}
 		// Month day[,] year
 		if m, ok := d.month(i); ok {
 			j := i + 1
