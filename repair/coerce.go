@@ -390,9 +390,49 @@ func allDigits(s string) bool {
 	return true
 }
 
+// isIntegral reports whether the JSON number n is a whole number. It reads
+// the digits rather than computing the value, so that 1e999999999 costs
+// nothing.
 func isIntegral(n json.Number) bool {
-	r, ok := new(big.Rat).SetString(string(n))
-	return ok && r.IsInt()
+	s := strings.TrimPrefix(string(n), "-")
+	mant, exp := s, 0
+	if i := strings.IndexAny(s, "eE"); i >= 0 {
+		mant = s[:i]
+		e, err := strconv.Atoi(strings.TrimPrefix(s[i+1:], "+"))
+		if err != nil {
+			return false // an exponent beyond int: not a number anyone meant
+		}
+		exp = e
+	}
+	intPart, frac, _ := strings.Cut(mant, ".")
+	frac = strings.TrimRight(frac, "0")
+	if frac == "" {
+		if exp >= 0 {
+			return true
+		}
+		// Negative exponent: the last -exp digits of intPart must be 0.
+		digits := strings.TrimLeft(intPart, "0")
+		if digits == "" {
+			return true
+		}
+		return -exp <= len(digits)-len(strings.TrimRight(digits, "0"))
+	}
+	return exp >= len(frac)
+}
+
+// maxExactExponent bounds the exponents compared exactly; numbers beyond
+// it are compared by their text, so a hostile exponent costs nothing.
+const maxExactExponent = 400
+
+// ratOf returns the exact value of a JSON number's text.
+func ratOf(s string) (*big.Rat, bool) {
+	if i := strings.IndexAny(s, "eE"); i >= 0 {
+		e, err := strconv.Atoi(strings.TrimPrefix(s[i+1:], "+"))
+		if err != nil || e > maxExactExponent || e < -maxExactExponent {
+			return nil, false
+		}
+	}
+	return new(big.Rat).SetString(s)
 }
 
 // typesOf lists the JSON types sch allows, nil when it does not say.
@@ -530,9 +570,17 @@ func itemSchema(sch *jsonschema.Schema, i int) *jsonschema.Schema {
 
 // equalJSON compares JSON values, numbers by value.
 func equalJSON(a, b any) bool {
+	if x, ok := a.(json.Number); ok {
+		if y, ok := b.(json.Number); ok && x == y {
+			return true
+		}
+	}
 	if na, ok := numberRat(a); ok {
 		nb, ok := numberRat(b)
 		return ok && na.Cmp(nb) == 0
+	}
+	if _, ok := a.(json.Number); ok {
+		return false
 	}
 	switch x := a.(type) {
 	case nil:
@@ -595,7 +643,7 @@ func looselyEqual(v, e any) bool {
 func numberRat(v any) (*big.Rat, bool) {
 	switch x := v.(type) {
 	case json.Number:
-		return new(big.Rat).SetString(string(x))
+		return ratOf(string(x))
 	case float64:
 		if math.IsInf(x, 0) || math.IsNaN(x) {
 			return nil, false

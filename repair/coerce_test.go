@@ -202,3 +202,25 @@ func TestParseCoercesAndKeepsOrder(t *testing.T) {
 		t.Errorf("still invalid: %v", vs)
 	}
 }
+
+func TestIsIntegral(t *testing.T) {
+	for n, want := range map[string]bool{
+		"30": true, "30.0": true, "30.5": false, "3e1": true, "3.5e1": true, "3.55e1": false,
+		"300e-2": true, "310e-2": false, "0e-5": true, "1e999999999": true, "1.5e-999999999": false,
+		"0.0": true, "-0": true, "100e-3": false, "1000e-3": true, "1e99999999999999999999": false,
+	} {
+		if got := isIntegral(json.Number(n)); got != want {
+			t.Errorf("isIntegral(%s) = %v", n, got)
+		}
+	}
+}
+
+// TestCoerceHugeExponent: numbers with absurd exponents are handled
+// without computing them.
+func TestCoerceHugeExponent(t *testing.T) {
+	s := schema.MustCompile(`{"type": "object", "properties": {"a": {"type": "integer"}, "e": {"enum": [1, 2]}}}`)
+	got, fixes := Coerce(mustDecode(t, `{"a": "1e999999999", "e": 1e999999999}`), s)
+	if m := got.(map[string]any); m["a"] != json.Number("1e999999999") || len(fixes) != 1 {
+		t.Errorf("got %v %v", got, fixes)
+	}
+}

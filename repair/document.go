@@ -370,7 +370,9 @@ func (d *document) opensObject(pos int) bool {
 func (d *document) container(pos int) *candidate {
 	p := d.parser()
 	if end, err := scanStrict(d.input[:d.hi], pos, d.maxDepth); err == nil {
-		return &candidate{start: pos, end: end, root: -1, verbatim: true}
+		if _, merge := d.membersFollow(end); !merge || d.input[pos] != '{' {
+			return &candidate{start: pos, end: end, root: -1, verbatim: true}
+		}
 	}
 	p.reset()
 	p.end, p.pos = d.hi, pos
@@ -386,8 +388,76 @@ func (d *document) container(pos int) *candidate {
 			cand.end = d.hi
 		}
 	}
+	if err == nil && p.nodes[root].kind == kindObject {
+		d.mergeMembers(cand)
+	}
 	cand.fixFrom, cand.fixTo = from, p.fixes.len()
 	return cand
+}
+
+// mergeMembers handles an object closed too early: {"a": 1}, "b": 2}.
+// When the object is followed by a comma, a quoted key and a colon, and
+// the members that follow end with a closing brace, they belong to it.
+func (d *document) mergeMembers(cand *candidate) {
+	p := d.parser()
+	j, ok := d.membersFollow(cand.end)
+	if !ok {
+		return
+	}
+	// Try; undo on failure.
+	obj := &p.nodes[cand.root]
+	saveLo, saveHi := obj.lo, obj.hi
+	var saveNext int32 = -1
+	if saveHi >= 0 {
+		saveNext = p.nodes[saveHi].next
+	}
+	nodes, aux, fixes := len(p.nodes), len(p.aux), p.fixes.len()
+	p.reset()
+	p.end, p.pos = d.hi, j
+	p.depth = 1
+	p.open = append(p.open, '}')
+	if err := p.members(cand.root, -1); err == nil {
+		p.fix(KindMismatchedBracket, cand.end-1, "}", "")
+		cand.end = p.pos
+		return
+	}
+	obj = &p.nodes[cand.root]
+	obj.lo, obj.hi = saveLo, saveHi
+	if saveHi >= 0 {
+		p.nodes[saveHi].next = saveNext
+	}
+	p.nodes, p.aux = p.nodes[:nodes], p.aux[:aux]
+	p.fixes.truncate(fixes)
+}
+
+// membersFollow reports whether a comma and a quoted key with a colon (or
+// a value) follow offset i, and where the key starts.
+func (d *document) membersFollow(i int) (int, bool) {
+	for i < d.hi && isSpace(d.input[i]) {
+		i++
+	}
+	if i >= d.hi || d.input[i] != ',' {
+		return 0, false
+	}
+	j := i + 1
+	for j < d.hi && isSpace(d.input[j]) {
+		j++
+	}
+	if j >= d.hi || d.input[j] != '"' {
+		return 0, false
+	}
+	k := j + 1
+	for k < d.hi && d.input[k] != '"' && d.input[k] != '\n' {
+		k++
+	}
+	k++
+	for k < d.hi && isSpace(d.input[k]) {
+		k++
+	}
+	if k >= d.hi || (d.input[k] != ':' && d.input[k] != '"') {
+		return 0, false
+	}
+	return j, true
 }
 
 // scalar parses the text as one value that is not an object or array:

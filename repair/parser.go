@@ -450,21 +450,29 @@ func (p *parser) object() (int32, error) {
 	p.pos++
 	p.open = append(p.open, '}')
 	defer func() { p.open = p.open[:len(p.open)-1] }()
+	return obj, p.members(obj, -1)
+}
 
-	members := 0
+// members parses the members of object obj up to its closing brace.
+// When key is not -1 it is the first member's key, already read, and the
+// colon is next (["key": "value"], where the braces were forgotten).
+func (p *parser) members(obj, key int32) error {
 	for {
-		p.space()
-		if p.atEnd() {
-			return obj, p.unclosed(obj, '}')
+		if key < 0 {
+			p.space()
+			if p.atEnd() {
+				return p.unclosed(obj, '}')
+			}
 		}
 		c := p.src[p.pos]
 		switch {
+		case key >= 0:
 		case c == '}':
 			p.pos++
-			return obj, nil
-		case c == ']':
+			return nil
+		case c == ']' || c == ')':
 			if done := p.wrongCloser(obj, '}'); done {
-				return obj, nil
+				return nil
 			}
 			continue
 		case c == ',':
@@ -476,16 +484,18 @@ func (p *parser) object() (int32, error) {
 		case c == '{' && p.inArray():
 			// [{"a": 1, {"a": 2}]: the object was left open.
 			p.fix(KindMissingBracket, p.pos, "", "}")
-			return obj, nil
+			return nil
 		case p.strayWord():
 			continue
 		}
 
 		// The key.
 		from := p.fixes.len()
-		key, err := p.key()
-		if err != nil {
-			return obj, err
+		if key < 0 {
+			var err error
+			if key, err = p.key(); err != nil {
+				return err
+			}
 		}
 		p.push(segment{key: key})
 		if p.fixes.len() > from {
@@ -497,7 +507,7 @@ func (p *parser) object() (int32, error) {
 		p.space()
 		if p.atEnd() {
 			p.pop()
-			return obj, p.unclosed(obj, '}')
+			return p.unclosed(obj, '}')
 		}
 		c = p.src[p.pos]
 		switch {
@@ -507,37 +517,38 @@ func (p *parser) object() (int32, error) {
 			p.fix(KindMissingColon, p.pos, "", ":")
 		default:
 			p.pop()
-			return obj, p.syntaxError(p.pos, "expected ':' after object key")
+			return p.syntaxError(p.pos, "expected ':' after object key")
 		}
 
 		// The value.
 		p.space()
 		if p.atEnd() {
 			p.pop()
-			return obj, p.unclosed(obj, '}')
+			return p.unclosed(obj, '}')
 		}
-		var val int32
 		c = p.src[p.pos]
 		if c == ',' || c == '}' || c == ']' {
 			p.fix(KindMissingValue, p.pos, "", "null")
-			val = p.addLiteral(kindNull, p.pos)
-		} else if val, err = p.value(); err != nil {
+			p.appendChild(obj, key)
+			p.appendChild(obj, p.addLiteral(kindNull, p.pos))
+		} else if val, err := p.value(); err != nil {
 			p.pop()
 			if val >= 0 { // what was read of it, for TruncatedError.Partial
 				p.appendChild(obj, key)
 				p.appendChild(obj, val)
 			}
-			return obj, err
+			return err
+		} else {
+			p.appendChild(obj, key)
+			p.appendChild(obj, val)
 		}
-		p.appendChild(obj, key)
-		p.appendChild(obj, val)
-		members++
+		key = -1
 
 		// After the member.
 		p.space()
 		p.pop()
 		if p.atEnd() {
-			return obj, p.unclosed(obj, '}')
+			return p.unclosed(obj, '}')
 		}
 		c = p.src[p.pos]
 		switch {
@@ -548,17 +559,17 @@ func (p *parser) object() (int32, error) {
 			if !p.atEnd() && p.src[p.pos] == '}' {
 				p.fix(KindTrailingComma, comma, ",", "")
 			}
-		case c == '}' || c == ']':
+		case c == '}' || c == ']' || c == ')':
 			// Handled at the top of the loop.
 		case c == '{' && p.inArray():
 			// [{"a": 1 {"a": 2}]: the object was left open.
 			p.fix(KindMissingBracket, p.pos, "", "}")
-			return obj, nil
+			return nil
 		case p.strayWord():
 		case startsKey(p.src, p.pos, p.end):
 			p.fix(KindMissingComma, p.pos, "", ",")
 		default:
-			return obj, p.syntaxError(p.pos, "expected ',' or '}' after object member")
+			return p.syntaxError(p.pos, "expected ',' or '}' after object member")
 		}
 	}
 }
@@ -587,7 +598,7 @@ func (p *parser) array() (int32, error) {
 		case c == ']':
 			p.pos++
 			return arr, nil
-		case c == '}':
+		case c == '}' || c == ')':
 			if done := p.wrongCloser(arr, ']'); done {
 				return arr, nil
 			}
@@ -609,9 +620,18 @@ func (p *parser) array() (int32, error) {
 			}
 			return arr, err
 		}
+		p.space()
+		if !p.atEnd() && p.src[p.pos] == ':' && p.nodes[val].kind == kindString {
+			// ["key": "value"]: an object without its braces.
+			if val, err = p.bracelessObject(val); err != nil {
+				p.pop()
+				p.appendChild(arr, val)
+				return arr, err
+			}
+			p.space()
+		}
 		p.appendChild(arr, val)
 		index++
-		p.space()
 		p.pop()
 		if p.atEnd() {
 			return arr, p.unclosed(arr, ']')
@@ -625,7 +645,7 @@ func (p *parser) array() (int32, error) {
 			if !p.atEnd() && p.src[p.pos] == ']' {
 				p.fix(KindTrailingComma, comma, ",", "")
 			}
-		case c == ']' || c == '}':
+		case c == ']' || c == '}' || c == ')':
 			// Handled at the top of the loop.
 		case startsValue(p.src, p.pos, p.end):
 			p.fix(KindMissingComma, p.pos, "", ",")
@@ -633,6 +653,21 @@ func (p *parser) array() (int32, error) {
 			return arr, p.syntaxError(p.pos, "expected ',' or ']' after array element")
 		}
 	}
+}
+
+// bracelessObject parses the object whose first key, key, was read as an
+// array element and whose colon is next.
+func (p *parser) bracelessObject(key int32) (int32, error) {
+	if p.depth >= p.maxDepth {
+		return -1, p.tooDeep(p.pos)
+	}
+	p.depth++
+	defer func() { p.depth-- }()
+	obj := p.addContainer(kindObject, int(p.nodes[key].off))
+	p.fix(KindMissingBracket, int(p.nodes[key].off), "", "{")
+	p.open = append(p.open, '}')
+	defer func() { p.open = p.open[:len(p.open)-1] }()
+	return obj, p.members(obj, key)
 }
 
 // unclosed handles the end of the text inside container c: a closing fence

@@ -374,7 +374,7 @@ func (p *parser) endsString(j, paren, square, curly int) bool {
 	c := b[j]
 	if isDelimiter(c) {
 		switch {
-		case (c == ')' && paren > 0 || c == ']' && square > 0 || c == '}' && curly > 0) && p.wordFollows(j+1):
+		case (c == ')' && paren > 0 || c == ']' && square > 0 || c == '}' && curly > 0) && !p.structureFollows(j+1):
 			// "(72") tall": the bracket closes one opened inside the
 			// text, and the text goes on after it.
 		default:
@@ -393,12 +393,21 @@ func (p *parser) endsString(j, paren, square, curly int) bool {
 	return isDigit(c)
 }
 
-// wordFollows reports whether a letter or digit follows b[i] and spaces.
-func (p *parser) wordFollows(i int) bool {
-	for i < p.end && (p.src[i] == ' ' || p.src[i] == '\t') {
+// structureFollows reports whether, after spaces, the text ends at i or
+// goes on with a comma, a colon, a closing bracket or a line break: JSON
+// structure rather than more text.
+func (p *parser) structureFollows(i int) bool {
+	for i < p.end && (p.src[i] == ' ' || p.src[i] == '\t' || p.src[i] == '\r') {
 		i++
 	}
-	return i < p.end && isWordByte(p.src[i])
+	if i >= p.end {
+		return true
+	}
+	switch p.src[i] {
+	case ',', ':', ']', '}', '\n':
+		return true
+	}
+	return false
 }
 
 // scanToDelimiter is the second reading of a string whose closing quote is
