@@ -2,6 +2,8 @@ package extract
 
 import (
 	"strings"
+	"sync"
+	"sync/atomic"
 	"unicode"
 )
 
@@ -38,9 +40,40 @@ const (
 	cItems
 )
 
+// memo caches a pure function's results, up to a bound, for concurrent
+// use; the extractor asks the same questions about a schema on every call.
+type memo[K comparable, V any] struct {
+	m sync.Map
+	n atomic.Int64
+}
+
+const memoLimit = 8192
+
+func (c *memo[K, V]) get(k K, f func(K) V) V {
+	if v, ok := c.m.Load(k); ok {
+		return v.(V)
+	}
+	v := f(k)
+	if c.n.Load() < memoLimit {
+		c.n.Add(1)
+		c.m.Store(k, v)
+	}
+	return v
+}
+
+var wordsMemo memo[string, []string]
+
 // nameWords splits a field name into lower-case words: customer_name,
-// customerName and customer-name all give [customer name].
+// customerName and customer-name all give [customer name]. The result is
+// shared: callers must not change it.
 func nameWords(name string) []string {
+	if len(name) > 256 {
+		return splitName(name)
+	}
+	return wordsMemo.get(name, splitName)
+}
+
+func splitName(name string) []string {
 	var words []string
 	var cur []rune
 	flush := func() {
@@ -76,8 +109,23 @@ func has(words []string, any ...string) bool {
 	return false
 }
 
+// conceptKey is what conceptOf reads of a field: its name and schema hints.
+type conceptKey struct {
+	name, typ, format, title, description string
+}
+
+var conceptMemo memo[conceptKey, concept]
+
 // conceptOf guesses what the field name (with the schema's hints) holds.
 func conceptOf(name string, s *Schema) concept {
+	if len(s.Title)+len(s.Description)+len(name) > 512 {
+		return guessConcept(name, s)
+	}
+	k := conceptKey{name, s.Type, s.Format, s.Title, s.Description}
+	return conceptMemo.get(k, func(conceptKey) concept { return guessConcept(name, s) })
+}
+
+func guessConcept(name string, s *Schema) concept {
 	w := nameWords(name)
 	numeric := s.Type == "integer" || s.Type == "number"
 	switch {
