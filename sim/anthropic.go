@@ -383,6 +383,7 @@ func (s *Server) messages(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	s.countStatus(http.StatusOK)
+	s.log.Debug("sim messages", "request", n, "model", c.model, "faults", len(rep.faults), "stop", stop)
 	writeJSON(w, http.StatusOK, msg)
 }
 
