@@ -435,11 +435,8 @@ func (s *Server) streamMessages(w http.ResponseWriter, r *http.Request, msg anth
 			fl.Flush()
 		}
 	}
-	start := msg
-	start.Content = []any{}
-	start.StopReason = ""
 	startMsg := map[string]any{
-		"id": start.ID, "type": "message", "role": "assistant", "model": start.Model, "content": []any{},
+		"id": msg.ID, "type": "message", "role": "assistant", "model": msg.Model, "content": []any{},
 		"stop_reason": nil, "stop_sequence": nil, "usage": anthUsage{InputTokens: msg.Usage.InputTokens, OutputTokens: 1},
 	}
 	event("message_start", map[string]any{"type": "message_start", "message": startMsg})

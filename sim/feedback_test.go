@@ -61,6 +61,12 @@ func TestFeedbackReaction(t *testing.T) {
 		{"number_as_string/type named", fault.NumberAsString, func(fault.Fault) string { return "Input should be a valid integer" }, 0.84, 0.96},
 		{"truncated/cut off", fault.Truncated, func(fault.Fault) string { return "Your answer was cut off before the end." }, 0.84, 0.96},
 		{"enum_case/pointer", fault.EnumCase, func(f fault.Fault) string { return f.Path + ": value is not allowed" }, 0.84, 0.96},
+		{"missing/zod issues", fault.MissingField, func(f fault.Fault) string {
+			return `[{"code": "invalid_type", "expected": "string", "received": "undefined", "path": ["` + field(f) + `"], "message": "Required"}]`
+		}, 0.84, 0.96},
+		{"missing/generic with the answer quoted", fault.MissingField, func(fault.Fault) string {
+			return "invalid: {\"name\": \"John Doe\", \"age\": 30, \"plan\": \"pro\", \"active\": true, \"address\": {\"city\": \"Boston\", \"zip\": \"02118\"}}, try again"
+		}, 0.08, 0.23},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -492,7 +492,7 @@ func (s *Server) chooseFaults(c *conversation, clean any, sch *extract.Schema, r
 			fb.WriteString(m.text)
 			fb.WriteByte('\n')
 		}
-		feedback := fb.String()
+		feedback := stripEchoes(fb.String(), prev, sch)
 		kept := map[fault.Kind]bool{}
 		for _, f := range fault.Classify(prev, clean, sch) {
 			p := s.prof.Feedback.FixGeneric
@@ -647,4 +647,56 @@ func mix(a, b uint64) uint64 {
 	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9
 	z = (z ^ (z >> 27)) * 0x94d049bb133111eb
 	return z ^ (z >> 31)
+}
+
+// stripEchoes removes from feedback the copies of the answer it quotes —
+// the previous answer verbatim, or an object with the schema's members —
+// so that quoting an answer does not count as naming its fields: "invalid:
+// {...}, try again" tells a model nothing about what is wrong.
+func stripEchoes(feedback, prev string, sch *extract.Schema) string {
+	if p := strings.TrimSpace(prev); len(p) >= 8 {
+		feedback = strings.ReplaceAll(feedback, p, " ")
+	}
+	if sch == nil || len(sch.Properties) == 0 || !strings.Contains(feedback, "{") {
+		return feedback
+	}
+	var b strings.Builder
+	for off := 0; off < len(feedback); {
+		i := strings.IndexByte(feedback[off:], '{')
+		if i < 0 {
+			b.WriteString(feedback[off:])
+			break
+		}
+		i += off
+		end := matchBrace(feedback, i)
+		if end < 0 {
+			b.WriteString(feedback[off:])
+			break
+		}
+		b.WriteString(feedback[off:i])
+		if !echoes(feedback[i:end], sch) {
+			b.WriteString(feedback[i:end])
+		} else {
+			b.WriteByte(' ')
+		}
+		off = end
+	}
+	return b.String()
+}
+
+// echoes reports whether an object written in feedback is an answer to
+// the schema: most of its members are the schema's.
+func echoes(span string, sch *extract.Schema) bool {
+	v, _, err := extract.ParseLenient(span)
+	o, ok := v.(*extract.Object)
+	if err != nil || !ok || len(o.Keys) < 2 {
+		return false
+	}
+	n := 0
+	for _, k := range o.Keys {
+		if sch.Property(k) != nil {
+			n++
+		}
+	}
+	return 2*n > len(o.Keys)
 }
