@@ -296,7 +296,7 @@ func (g *Gateway) passthrough(w http.ResponseWriter, r *http.Request, rt *route,
 	ex := &exchange{req: cr, w: w, passthrough: true}
 	ctx, cancel := g.requestContext(r.Context(), ex)
 	defer cancel()
-	req := &reask.Request{Messages: cr.converted, MaxTokens: cr.maxTokens}
+	req := &reask.Request{Messages: cr.estimate(), MaxTokens: cr.maxTokens}
 	_, rep, err := rt.client.Call(ctx, req)
 	if ex.committed {
 		// The stream went to the client; nothing more can be said.

@@ -1,9 +1,12 @@
 package gateway
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"net/http"
+	"sort"
+	"strconv"
 
 	"github.com/reask/reask"
 )
@@ -43,9 +46,15 @@ func exchangeFrom(ctx context.Context) *exchange {
 	return ex
 }
 
-// fieldsSetByGateway are the client's fields that the schema path replaces.
-var fieldsSetByGateway = []string{"model", "messages", "stream", "stream_options",
-	"response_format", "tools", "tool_choice", "parallel_tool_calls", "functions", "function_call"}
+// setByGateway reports whether the schema path replaces the client's member k.
+func setByGateway(k string) bool {
+	switch k {
+	case "model", "messages", "stream", "stream_options", "response_format", "tools", "tool_choice",
+		"parallel_tool_calls", "functions", "function_call":
+		return true
+	}
+	return false
+}
 
 // encode builds a schema-path upstream body: the client's own fields
 // (temperature, seed, max_tokens, top_p, user, ...) as sent, the model of
@@ -54,86 +63,126 @@ var fieldsSetByGateway = []string{"model", "messages", "stream", "stream_options
 // is never streamed: the answer is checked whole.
 func (ex *exchange) encode(req *reask.Request, model string) ([]byte, error) {
 	cr := ex.req
-	out := make(map[string]json.RawMessage, len(cr.fields)+3)
-	for k, v := range cr.fields {
-		out[k] = v
-	}
-	for _, k := range fieldsSetByGateway {
-		delete(out, k)
-	}
-	m, err := json.Marshal(model)
+	fields, err := cr.members()
 	if err != nil {
 		return nil, err
 	}
-	out["model"] = m
-	msgs := make([]json.RawMessage, 0, len(req.Messages))
+	out := make(map[string]json.RawMessage, len(fields)+3)
+	for k, v := range fields {
+		if !setByGateway(k) {
+			out[k] = v
+		}
+	}
+	out["model"] = appendString(nil, model)
+	var mb bytes.Buffer
+	mb.WriteByte('[')
 	n := 0
 	if len(req.Messages) >= len(cr.messages) {
 		// The conversation starts with the client's messages (the loop
 		// copies them first and never changes them): send the originals,
 		// with every part and field the client wrote.
-		msgs = append(msgs, cr.messages...)
+		for i, m := range cr.messages {
+			if i > 0 {
+				mb.WriteByte(',')
+			}
+			mb.Write(m)
+		}
 		n = len(cr.messages)
 	}
-	for _, rm := range req.Messages[n:] {
+	for i, rm := range req.Messages[n:] {
 		b, err := encodeMessage(rm)
 		if err != nil {
 			return nil, err
 		}
-		msgs = append(msgs, b)
+		if n+i > 0 {
+			mb.WriteByte(',')
+		}
+		mb.Write(b)
 	}
-	if out["messages"], err = json.Marshal(msgs); err != nil {
-		return nil, err
-	}
+	mb.WriteByte(']')
+	out["messages"] = mb.Bytes()
 	if len(req.Schema) > 0 {
 		name := req.SchemaName
 		if name == "" {
 			name = "result"
 		}
-		strict := req.Strict && cr.strict
+		strict := strconv.FormatBool(req.Strict && cr.strict)
 		switch req.Mode {
 		case reask.ModeJSONSchema, "":
-			out["response_format"], err = json.Marshal(map[string]any{"type": "json_schema",
-				"json_schema": map[string]any{"name": name, "schema": req.Schema, "strict": strict}})
+			b := append([]byte(`{"type":"json_schema","json_schema":{"name":`), appendString(nil, name)...)
+			b = append(append(append(b, `,"schema":`...), req.Schema...), `,"strict":`+strict+`}}`...)
+			out["response_format"] = b
 		case reask.ModeJSONObject:
 			out["response_format"] = json.RawMessage(`{"type":"json_object"}`)
 		case reask.ModeTools:
-			fn := map[string]any{"name": name, "parameters": req.Schema, "strict": strict}
+			b := append([]byte(`[{"type":"function","function":{"name":`), appendString(nil, name)...)
 			if cr.toolDesc != "" {
-				fn["description"] = cr.toolDesc
+				b = appendString(append(b, `,"description":`...), cr.toolDesc)
 			}
-			if out["tools"], err = json.Marshal([]any{map[string]any{"type": "function", "function": fn}}); err != nil {
-				return nil, err
-			}
-			out["tool_choice"], err = json.Marshal(map[string]any{"type": "function", "function": map[string]any{"name": name}})
-			if v, ok := cr.fields["parallel_tool_calls"]; ok {
+			b = append(append(append(b, `,"parameters":`...), req.Schema...), `,"strict":`+strict+`}}]`...)
+			out["tools"] = b
+			out["tool_choice"] = append(appendString([]byte(`{"type":"function","function":{"name":`), name), "}}"...)
+			if v, ok := fields["parallel_tool_calls"]; ok {
 				out["parallel_tool_calls"] = v
 			}
 		}
-		if err != nil {
-			return nil, err
-		}
 	}
-	return json.Marshal(out)
+	return writeObject(out), nil
 }
 
 // passthroughBody is the client's body for the upstream: as sent when the
 // target serves the requested model, with the model replaced otherwise (a
-// fallback to another model).
+// fallback to another model, or the gateway's default model).
 func (ex *exchange) passthroughBody(model string) ([]byte, error) {
 	if model == ex.req.bodyModel {
 		return ex.req.raw, nil
 	}
-	out := make(map[string]json.RawMessage, len(ex.req.fields))
-	for k, v := range ex.req.fields {
-		out[k] = v
-	}
-	m, err := json.Marshal(model)
+	fields, err := ex.req.members()
 	if err != nil {
 		return nil, err
 	}
-	out["model"] = m
-	return json.Marshal(out)
+	out := make(map[string]json.RawMessage, len(fields)+1)
+	for k, v := range fields {
+		out[k] = v
+	}
+	out["model"] = appendString(nil, model)
+	return writeObject(out), nil
+}
+
+// writeObject writes members as a JSON object, keys in order. The values
+// are valid JSON already (the client's, decoded once, or the gateway's).
+func writeObject(m map[string]json.RawMessage) []byte {
+	keys := make([]string, 0, len(m))
+	size := 2
+	for k, v := range m {
+		keys = append(keys, k)
+		size += len(k) + len(v) + 4
+	}
+	sort.Strings(keys)
+	b := make([]byte, 0, size)
+	b = append(b, '{')
+	for i, k := range keys {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendString(b, k)
+		b = append(b, ':')
+		b = append(b, m[k]...)
+	}
+	return append(b, '}')
+}
+
+// appendString appends s as a JSON string.
+func appendString(b []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c == '"' || c == '\\' || c >= 0x7f || c == '<' || c == '>' || c == '&' {
+			q, _ := json.Marshal(s) // escapes what needs escaping
+			return append(b, q...)
+		}
+	}
+	b = append(b, '"')
+	b = append(b, s...)
+	return append(b, '"')
 }
 
 func (ex *exchange) setAnswer(target string, a *upstreamAnswer) {

@@ -417,7 +417,8 @@ func TestRequestErrors(t *testing.T) {
 		{"schema without schema", `{"model":"gpt-4o-mini","messages":[{"role":"user","content":"hi"}],"response_format":{"type":"json_schema","json_schema":{"name":"x"}}}`, 400, "missing_required_parameter"},
 		{"n with schema", schemaRequest(`,"n":2`), 400, "invalid_value"},
 		{"unknown forced tool", `{"model":"gpt-4o-mini","messages":[{"role":"user","content":"hi"}],"tools":[],"tool_choice":{"type":"function","function":{"name":"f"}}}`, 400, "invalid_value"},
-		{"bad message", `{"model":"gpt-4o-mini","messages":[{"content":"no role"}]}`, 400, "invalid_value"},
+		{"bad message with a schema", strings.Replace(schemaRequest(""), personMessages, `[{"content":"no role"}]`, 1), 400, "invalid_value"},
+		{"messages not an array", `{"model":"gpt-4o-mini","messages":{"role":"user"}}`, 400, "invalid_value"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			status, _, b := call(t, gw, tc.body)

@@ -131,20 +131,17 @@ func (u *upstream) send(ctx context.Context, name string, ex *exchange, body []b
 	if err != nil {
 		return nil, timeoutErr(fmt.Errorf("%s: reading the answer: %w", name, err))
 	}
-	var ans upstreamAnswer
-	if err := json.Unmarshal(data, &ans); err != nil && !ex.passthrough {
-		return nil, fmt.Errorf("%s: HTTP %d with an unreadable body: %v", name, hresp.StatusCode, err)
-	}
 	var resp *reask.Response
 	if ex.passthrough {
 		// The client reads the answer, whatever its shape; reask only
 		// needs its usage.
-		resp = &reask.Response{Model: ans.Model}
-		if ans.Usage != nil {
-			resp.Usage = *ans.Usage
-		}
+		resp = &reask.Response{Usage: usageOf(data)}
 		ex.setPassthroughAnswer(name, hresp, data)
 	} else {
+		var ans upstreamAnswer
+		if err := json.Unmarshal(data, &ans); err != nil {
+			return nil, fmt.Errorf("%s: HTTP %d with an unreadable body: %v", name, hresp.StatusCode, err)
+		}
 		if resp, err = ans.response(); err != nil {
 			return nil, fmt.Errorf("%s: HTTP %d: %v", name, hresp.StatusCode, err)
 		}
@@ -153,6 +150,36 @@ func (u *upstream) send(ctx context.Context, name string, ex *exchange, body []b
 	resp.RequestID = hresp.Header.Get("x-request-id")
 	resp.RateLimit = snap
 	return resp, nil
+}
+
+// usageOf reads the usage of a chat completion without decoding the rest:
+// the last "usage" member, where OpenAI-compatible servers put it, read
+// with a decoder that stops after the value; the whole answer is decoded
+// only when that fails.
+func usageOf(data []byte) reask.Usage {
+	var u struct {
+		Usage *reask.Usage `json:"usage"`
+	}
+	if i := bytes.LastIndex(data, []byte(`"usage"`)); i > 0 && data[i-1] != '\\' {
+		rest := bytes.TrimLeft(data[i+len(`"usage"`):], " \t\r\n")
+		if len(rest) > 0 && rest[0] == ':' {
+			dec := json.NewDecoder(bytes.NewReader(rest[1:]))
+			if dec.Decode(&u.Usage) == nil && u.Usage != nil {
+				return total(*u.Usage)
+			}
+		}
+	}
+	if json.Unmarshal(data, &u) == nil && u.Usage != nil {
+		return total(*u.Usage)
+	}
+	return reask.Usage{}
+}
+
+func total(u reask.Usage) reask.Usage {
+	if u.TotalTokens == 0 {
+		u.TotalTokens = u.PromptTokens + u.CompletionTokens
+	}
+	return u
 }
 
 func (u *upstream) setHeaders(h http.Header) {

@@ -10,10 +10,13 @@ import (
 )
 
 // chatRequest is what the gateway reads of a client's chat completions
-// request. Every field, read or not, stays in fields and is forwarded.
+// request. Every field, read or not, is forwarded: the body as is on the
+// pass-through path, its members one by one on the schema path.
 type chatRequest struct {
-	// raw is the body as the client sent it; fields its members.
-	raw    []byte
+	// raw is the body as the client sent it.
+	raw []byte
+	top topLevel
+	// fields are raw's members, decoded on first use (members).
 	fields map[string]json.RawMessage
 	// model is the model to ask for: the client's, or the gateway's
 	// default when the client named none; bodyModel is the client's.
@@ -21,12 +24,13 @@ type chatRequest struct {
 	bodyModel string
 	stream    bool
 	usage     bool // stream_options.include_usage
-	messages  []json.RawMessage
-	// converted are the messages as reask sees them (text content only),
-	// for token estimates and the loop's bookkeeping.
-	converted []reask.Message
 	maxTokens int
 	n         int
+	// messages are the client's messages, as sent, and converted the same
+	// messages as reask sees them (text content only), for the loop's
+	// bookkeeping. Both are read for schema-enforced requests only.
+	messages  []json.RawMessage
+	converted []reask.Message
 
 	// The schema the client asked for, if any.
 	schemaName string
@@ -34,6 +38,23 @@ type chatRequest struct {
 	strict     bool
 	form       reask.Mode // ModeJSONSchema (response format) or ModeTools (forced tool)
 	toolDesc   string     // the forced tool's description
+}
+
+// topLevel are the members the gateway reads. Decoding into a struct
+// skips the others without allocating them: the pass-through path never
+// needs them.
+type topLevel struct {
+	Model               json.RawMessage `json:"model"`
+	Messages            json.RawMessage `json:"messages"`
+	Stream              json.RawMessage `json:"stream"`
+	StreamOptions       json.RawMessage `json:"stream_options"`
+	MaxTokens           json.RawMessage `json:"max_tokens"`
+	MaxCompletionTokens json.RawMessage `json:"max_completion_tokens"`
+	N                   json.RawMessage `json:"n"`
+	ResponseFormat      json.RawMessage `json:"response_format"`
+	Tools               json.RawMessage `json:"tools"`
+	ToolChoice          json.RawMessage `json:"tool_choice"`
+	ParallelToolCalls   json.RawMessage `json:"parallel_tool_calls"`
 }
 
 // requestError is a client error found while reading a request: status
@@ -50,74 +71,116 @@ func badRequest(param, format string, args ...any) *requestError {
 	return &requestError{param: param, code: "invalid_value", msg: fmt.Sprintf(format, args...)}
 }
 
+// present reports whether a member was sent with a non-null value.
+func present(raw json.RawMessage) bool { return len(raw) > 0 && !isNull(raw) }
+
 // parseChatRequest reads a request body.
 func parseChatRequest(body []byte) (*chatRequest, error) {
 	r := &chatRequest{n: 1, raw: body}
-	if err := json.Unmarshal(body, &r.fields); err != nil || r.fields == nil {
-		return nil, &requestError{code: "invalid_json", msg: "The request body is not a JSON object: " + shortErr(err)}
+	trimmed := bytes.TrimSpace(body)
+	if len(trimmed) == 0 || trimmed[0] != '{' {
+		return nil, &requestError{code: "invalid_json", msg: "The request body is not a JSON object."}
 	}
-	if raw, ok := r.fields["model"]; ok && !isNull(raw) {
-		if err := json.Unmarshal(raw, &r.model); err != nil {
+	if err := json.Unmarshal(body, &r.top); err != nil {
+		return nil, &requestError{code: "invalid_json", msg: "The request body is not a valid JSON object: " + shortErr(err)}
+	}
+	t := &r.top
+	if present(t.Model) {
+		if err := json.Unmarshal(t.Model, &r.model); err != nil {
 			return nil, badRequest("model", "model must be a string")
 		}
 		r.bodyModel = r.model
 	}
-	if raw, ok := r.fields["stream"]; ok && !isNull(raw) {
-		if err := json.Unmarshal(raw, &r.stream); err != nil {
+	if present(t.Stream) {
+		if err := json.Unmarshal(t.Stream, &r.stream); err != nil {
 			return nil, badRequest("stream", "stream must be a boolean")
 		}
 	}
-	if raw, ok := r.fields["stream_options"]; ok && !isNull(raw) {
+	if present(t.StreamOptions) {
 		var so struct {
 			IncludeUsage bool `json:"include_usage"`
 		}
-		if err := json.Unmarshal(raw, &so); err != nil {
+		if err := json.Unmarshal(t.StreamOptions, &so); err != nil {
 			return nil, badRequest("stream_options", "stream_options must be an object")
 		}
 		r.usage = so.IncludeUsage
 	}
-	for _, f := range []string{"max_completion_tokens", "max_tokens"} {
-		if raw, ok := r.fields[f]; ok && !isNull(raw) {
-			if err := json.Unmarshal(raw, &r.maxTokens); err != nil || r.maxTokens < 0 {
-				return nil, badRequest(f, "%s must be a non-negative integer", f)
+	for _, f := range []struct {
+		name string
+		raw  json.RawMessage
+	}{{"max_completion_tokens", t.MaxCompletionTokens}, {"max_tokens", t.MaxTokens}} {
+		if present(f.raw) {
+			if err := json.Unmarshal(f.raw, &r.maxTokens); err != nil || r.maxTokens < 0 {
+				return nil, badRequest(f.name, "%s must be a non-negative integer", f.name)
 			}
 			break
 		}
 	}
-	if raw, ok := r.fields["n"]; ok && !isNull(raw) {
-		if err := json.Unmarshal(raw, &r.n); err != nil || r.n < 1 {
+	if present(t.N) {
+		if err := json.Unmarshal(t.N, &r.n); err != nil || r.n < 1 {
 			return nil, badRequest("n", "n must be a positive integer")
 		}
 	}
-	raw, ok := r.fields["messages"]
-	if !ok || isNull(raw) {
+	if !present(t.Messages) {
 		return nil, &requestError{param: "messages", code: "missing_required_parameter", msg: "Missing required parameter: 'messages'."}
 	}
-	if err := json.Unmarshal(raw, &r.messages); err != nil {
+	if t.Messages[0] != '[' {
 		return nil, badRequest("messages", "messages must be an array of message objects")
 	}
+	if err := r.readSchema(); err != nil {
+		return nil, err
+	}
+	if r.form != "" {
+		if err := r.readMessages(); err != nil {
+			return nil, err
+		}
+	}
+	return r, nil
+}
+
+// readMessages reads the messages of a schema-enforced request.
+func (r *chatRequest) readMessages() error {
+	if err := json.Unmarshal(r.top.Messages, &r.messages); err != nil {
+		return badRequest("messages", "messages must be an array of message objects")
+	}
 	if len(r.messages) == 0 {
-		return nil, badRequest("messages", "messages must not be empty")
+		return badRequest("messages", "messages must not be empty")
 	}
 	r.converted = make([]reask.Message, len(r.messages))
 	for i, m := range r.messages {
 		msg, err := convertMessage(m)
 		if err != nil {
-			return nil, badRequest(fmt.Sprintf("messages[%d]", i), "messages[%d]: %v", i, err)
+			return badRequest(fmt.Sprintf("messages[%d]", i), "messages[%d]: %v", i, err)
 		}
 		r.converted[i] = msg
 	}
-	if err := r.readSchema(); err != nil {
-		return nil, err
+	return nil
+}
+
+// members returns every member of the body, decoded on first use.
+func (r *chatRequest) members() (map[string]json.RawMessage, error) {
+	if r.fields == nil {
+		if err := json.Unmarshal(r.raw, &r.fields); err != nil {
+			return nil, err
+		}
 	}
-	return r, nil
+	return r.fields, nil
+}
+
+// estimate is the conversation as reask's budgets and rate limiter see it:
+// for a pass-through request, one message as long as the messages' JSON.
+func (r *chatRequest) estimate() []reask.Message {
+	if r.converted != nil {
+		return r.converted
+	}
+	return []reask.Message{{Role: reask.RoleUser, Content: string(r.top.Messages)}}
 }
 
 // readSchema finds the schema the client asked for: a json_schema
 // response format, or a forced function tool whose parameters are the
 // schema.
 func (r *chatRequest) readSchema() error {
-	if raw, ok := r.fields["response_format"]; ok && !isNull(raw) {
+	if raw := r.top.ResponseFormat; present(raw) {
 		var rf struct {
 			Type       string `json:"type"`
 			JSONSchema *struct {
@@ -134,7 +197,7 @@ func (r *chatRequest) readSchema() error {
 				return &requestError{param: "response_format.json_schema.schema", code: "missing_required_parameter",
 					msg: "response_format json_schema needs json_schema.schema."}
 			}
-			if _, ok := r.fields["tools"]; ok && !isNull(r.fields["tools"]) {
+			if present(r.top.Tools) {
 				return badRequest("tools", "The gateway enforces a json_schema response format on the message content; tools cannot be combined with it (force one tool instead).")
 			}
 			r.form = reask.ModeJSONSchema
@@ -159,8 +222,8 @@ func (r *chatRequest) readSchema() error {
 // forcedTool returns the function the client forces: tool_choice naming a
 // function, or "required" with a single function tool.
 func (r *chatRequest) forcedTool() (string, bool) {
-	raw, ok := r.fields["tool_choice"]
-	if !ok || isNull(raw) {
+	raw := r.top.ToolChoice
+	if !present(raw) {
 		return "", false
 	}
 	var s string
@@ -174,7 +237,7 @@ func (r *chatRequest) forcedTool() (string, bool) {
 				Name string `json:"name"`
 			} `json:"function"`
 		}
-		if json.Unmarshal(r.fields["tools"], &tools) != nil || len(tools) != 1 || tools[0].Type != "function" {
+		if json.Unmarshal(r.top.Tools, &tools) != nil || len(tools) != 1 || tools[0].Type != "function" {
 			return "", false
 		}
 		return tools[0].Function.Name, true
@@ -201,7 +264,7 @@ func (r *chatRequest) readTool(name string) error {
 			Strict      *bool           `json:"strict"`
 		} `json:"function"`
 	}
-	if err := json.Unmarshal(r.fields["tools"], &tools); err != nil {
+	if err := json.Unmarshal(r.top.Tools, &tools); err != nil {
 		return badRequest("tools", "tools must be an array of function tools")
 	}
 	for _, t := range tools {
