@@ -95,6 +95,8 @@ type Server struct {
 	cache schemaCache
 }
 
+var _ http.Handler = (*Server)(nil)
+
 // New returns a Server, or an error when the configuration is invalid.
 func New(cfg Config) (*Server, error) {
 	if err := cfg.Profile.Validate(); err != nil {
