@@ -219,6 +219,9 @@ func (c *coercer) convert(v any, sch *jsonschema.Schema, path string, depth int)
 		for _, t := range types {
 			if nv, kind, ok := convertTo(v, t); ok {
 				c.fix(path, kind, v, nv, false)
+				if kind == KindParseEmbedded {
+					return c.coerce(nv, sch, path, depth+1) // and what it holds
+				}
 				v = nv
 				break
 			}

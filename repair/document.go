@@ -96,7 +96,9 @@ func (d *document) run(wantValue bool) error {
 		}
 		d.json = d.input[d.lo:d.hi]
 		if wantValue {
-			d.decodeSpan(d.lo, d.hi)
+			if err := d.decodeSpan(d.lo, d.hi); err != nil {
+				return err
+			}
 		}
 		d.coerce()
 		return nil
@@ -120,16 +122,19 @@ func (d *document) run(wantValue bool) error {
 }
 
 // decodeSpan decodes the valid JSON input[lo:hi] into d.val.
-func (d *document) decodeSpan(lo, hi int) {
+func (d *document) decodeSpan(lo, hi int) error {
 	p := d.parser()
 	p.reset()
 	p.end, p.pos, p.strict = hi, lo, true
 	n, err := p.value()
-	if err != nil { // cannot happen: the span is valid JSON
-		panic(fmt.Sprintf("repair: decoding valid JSON: %v", completeSyntaxError(d.input, err)))
+	if err != nil {
+		// Cannot happen: the span is valid JSON. Should it, the input is
+		// refused rather than misread.
+		return completeSyntaxError(d.input, err)
 	}
 	d.val, d.hasVal = p.decode(n), true
 	d.root = n
+	return nil
 }
 
 func (d *document) parser() *parser {
@@ -149,7 +154,7 @@ func (d *document) embedded(wantValue bool) (bool, error) {
 // embeddedIn is embedded for the JSON string token str, repaired from the
 // input with fixes.
 func (d *document) embeddedIn(str []byte, fixes []Fix, wantValue bool) (bool, error) {
-	if d.opts.Schema != nil && wantsString(d.opts.Schema) {
+	if d.opts.Schema != nil && allowsString(d.opts.Schema) {
 		return false, nil
 	}
 	inner := []byte(unquote(str))
@@ -220,9 +225,11 @@ func unescapeLoose(t []byte) []byte {
 	return out
 }
 
-// wantsString reports whether the schema's root accepts a string.
-func wantsString(s *schema.Schema) bool {
-	return s.Root().Validate("") == nil || s.Root().Validate("x") == nil
+// allowsString reports whether the schema's root says it accepts a
+// string (a root that says nothing of type does not).
+func allowsString(s *schema.Schema) bool {
+	root := schema.Deref(s.Root())
+	return root != nil && typesOf(root) != nil && allows(root, "string")
 }
 
 // candidate is one JSON value found in the text.
@@ -332,7 +339,9 @@ func (d *document) lenient(wantValue bool) error {
 	if wantValue {
 		if chosen.val == nil {
 			if chosen.root < 0 {
-				d.decodeSpan(chosen.start, chosen.end)
+				if err := d.decodeSpan(chosen.start, chosen.end); err != nil {
+					return err
+				}
 				chosen.root = d.root
 			} else {
 				chosen.val = p.decode(chosen.root)
@@ -524,7 +533,9 @@ func (d *document) candidateValue(c *candidate) any {
 		return c.val
 	}
 	if c.root < 0 {
-		d.decodeSpan(c.start, c.end)
+		if d.decodeSpan(c.start, c.end) != nil {
+			return nil
+		}
 		c.root = d.root
 		c.val = d.val
 		d.val, d.hasVal, d.root = nil, false, -1

@@ -228,7 +228,7 @@ func (p *parser) pointer() string {
 	return p.ptr
 }
 
-// src excerpt helper.
+// slice returns src[lo:hi], cut to an excerpt's length, for a fix.
 func (p *parser) slice(lo, hi int) string {
 	if hi > len(p.src) {
 		hi = len(p.src)

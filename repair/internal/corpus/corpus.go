@@ -175,7 +175,8 @@ func show(v any) string {
 
 // Tally counts results per corpus.
 type Tally struct {
-	Cases, Passed int
+	Cases  int `json:"cases"`
+	Passed int `json:"passed"`
 }
 
 // Rate is Passed/Cases as a percentage.

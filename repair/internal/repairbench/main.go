@@ -79,6 +79,7 @@ type outcome struct {
 }
 
 type report struct {
+	Repaired   map[string]string       `json:"repaired"` // the repaired JSON of each broken input
 	Throughput map[string]float64      `json:"throughput_mbps"`
 	Corpus     map[string]corpus.Tally `json:"corpus"`
 	Outcomes   map[string]outcome      `json:"outcomes"`
@@ -86,15 +87,19 @@ type report struct {
 }
 
 func measureAll(dir string, runs int, minTime time.Duration, corpora string) error {
-	r := report{Throughput: map[string]float64{}, Corpus: map[string]corpus.Tally{}, Outcomes: map[string]outcome{}}
+	r := report{Repaired: map[string]string{}, Throughput: map[string]float64{}, Corpus: map[string]corpus.Tally{}, Outcomes: map[string]outcome{}}
 	for _, s := range sizes {
 		for _, name := range []string{"valid-" + s.name + ".json", "broken-" + s.name + ".txt", "broken-noprose-" + s.name + ".txt"} {
 			in, err := os.ReadFile(filepath.Join(dir, name))
 			if err != nil {
 				return err
 			}
-			if _, _, err := repair.Repair(in, repair.Options{}); err != nil {
+			out, _, err := repair.Repair(in, repair.Options{})
+			if err != nil {
 				return fmt.Errorf("%s: %w", name, err)
+			}
+			if name[0] == 'b' {
+				r.Repaired[name] = string(out)
 			}
 			r.Throughput[name] = median(runs, func() float64 { return throughput(in, minTime) })
 		}
