@@ -71,6 +71,12 @@ func (d *document) coercing() bool {
 }
 
 func (d *document) run(wantValue bool) error {
+	defer func() {
+		if d.p != nil {
+			d.p.release()
+			d.p = nil
+		}
+	}()
 	if max := d.opts.maxBytes(); len(d.input) > max {
 		return fmt.Errorf("%w: %d bytes, the limit is %d (Options.MaxBytes)", ErrTooLarge, len(d.input), max)
 	}

