@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/reask/reask/repair/internal/corpus"
@@ -172,4 +173,35 @@ func TestCorpusProperties(t *testing.T) {
 			checkRepairProperties(t, []byte(c.Input))
 		}
 	}
+}
+
+// TestParseConcurrent: Parse is safe for concurrent use (its parser state
+// is pooled) and gives every goroutine the same answers.
+func TestParseConcurrent(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 3))
+	inputs := make([][]byte, 200)
+	want := make([]string, len(inputs))
+	for i := range inputs {
+		inputs[i] = breakDocument(r, randomDocument(r))
+		want[i] = outcomeOf(inputs[i])
+	}
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Go(func() {
+			for i, in := range inputs {
+				if got := outcomeOf(in); got != want[i] {
+					t.Errorf("%q: concurrently %s, alone %s", in, got, want[i])
+				}
+			}
+		})
+	}
+	wg.Wait()
+}
+
+func outcomeOf(in []byte) string {
+	res, err := Parse(in, Options{})
+	if err != nil {
+		return "error: " + err.Error()
+	}
+	return fmt.Sprintf("%s %v", res.JSON, res.Fixes)
 }
