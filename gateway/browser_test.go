@@ -2,7 +2,6 @@ package gateway_test
 
 import (
 	"context"
-	"fmt"
 	"image"
 	"image/color"
 	"image/png"
@@ -15,7 +14,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/reask/reask"
 	"github.com/reask/reask/clock"
 	"github.com/reask/reask/gateway"
 	"github.com/reask/reask/sim"
@@ -182,5 +180,4 @@ func TestBusyGatewayData(t *testing.T) {
 	if busy < 40 {
 		t.Errorf("%d busy seconds in the timeline, want 40", busy)
 	}
-	_ = fmt.Sprint(reask.KindOK)
 }

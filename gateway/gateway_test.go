@@ -4,10 +4,13 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/reask/reask"
 	"github.com/reask/reask/gateway"
 )
 
@@ -463,5 +466,49 @@ func TestDefaultModelAndCatchAll(t *testing.T) {
 	_ = json.Unmarshal(rec.requests()[0].body, &m)
 	if m["model"] != "gpt-4o" {
 		t.Errorf("upstream model %v", m["model"])
+	}
+}
+
+func TestBrokenUpstreamStreamIsNotRetried(t *testing.T) {
+	up, rec := newUpstream(t, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/event-stream")
+		w.Write([]byte("data: {\"id\":\"c\",\"object\":\"chat.completion.chunk\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"Hel\"}}]}\n\n"))
+		w.(http.Flusher).Flush()
+		panic(http.ErrAbortHandler) // the connection drops midway
+	})
+	gw, _ := newGateway(t, up.URL, nil)
+	req, _ := http.NewRequestWithContext(t.Context(), "POST", gw.URL+"/v1/chat/completions", strings.NewReader(plainRequest(`,"stream":true`)))
+	req.Header.Set("Authorization", "Bearer "+clientKey)
+	resp, err := gw.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body) // ends early: the gateway passes the cut on
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !strings.Contains(string(b), `"Hel"`) || strings.Contains(string(b), "[DONE]") {
+		t.Errorf("status %d: %q", resp.StatusCode, b)
+	}
+	if n := len(rec.requests()); n != 1 {
+		t.Errorf("upstream calls %d: a stream already sent must not be retried", n)
+	}
+}
+
+func TestUpstreamTimeoutIs504(t *testing.T) {
+	up, _ := newUpstream(t, func(w http.ResponseWriter, r *http.Request) {
+		<-r.Context().Done() // never answers
+	})
+	gw, _ := newGateway(t, up.URL, func(c *gateway.Config) {
+		c.UpstreamTimeout = 20 * time.Millisecond
+		c.Options = append(c.Options, reaskMaxRetries(1), reask.WithoutRetryBudget())
+	})
+	for _, body := range []string{schemaRequest(""), plainRequest(""), plainRequest(`,"stream":true`)} {
+		status, h, b := call(t, gw, body)
+		e := decode[errorBody](t, b)
+		if status != http.StatusGatewayTimeout || code(e) != "upstream_timeout" || !strings.Contains(e.Error.Message, "upstream timeout of 20ms") {
+			t.Errorf("status %d: %s", status, b)
+		}
+		if h.Get("X-Reask-Calls") != "2" {
+			t.Errorf("calls %s, want 2 (a timeout is retried once): %.60s → %s", h.Get("X-Reask-Calls"), body, b)
+		}
 	}
 }

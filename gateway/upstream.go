@@ -339,18 +339,16 @@ func (ex *exchange) copyStream(ctx context.Context, name string, hresp *http.Res
 	}
 }
 
-// forwardedHeaders are the upstream response headers a client sees.
+// forwardedHeaders are the upstream response headers a client sees. The
+// upstream's x-ratelimit-* headers are not among them: they describe the
+// gateway's account, shared by every client, and the gateway paces its
+// upstream calls itself.
 var forwardedHeaders = []string{"Content-Type", "X-Request-Id", "Openai-Processing-Ms", "Openai-Version", "Retry-After", "Retry-After-Ms"}
 
 func copyHeaders(dst, src http.Header) {
 	for _, k := range forwardedHeaders {
 		if v := src.Get(k); v != "" {
 			dst.Set(k, v)
-		}
-	}
-	for k, vs := range src {
-		if strings.HasPrefix(strings.ToLower(k), "x-ratelimit-") && len(vs) > 0 {
-			dst.Set(k, vs[0])
 		}
 	}
 }
