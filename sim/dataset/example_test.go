@@ -14,9 +14,10 @@ func ExampleGenerate() {
 	}
 	// Output:
 	// contact-00000 contact
-	// Please add Nina Patel to the mailing list. He is 63 years old and the email is nina.patel@post.co. Mobile: 847-671-3060.
+	// From: Nina Patel <nina.patel@post.co>
+	// Nina is a 63-year-old accountant; phone 847-671-3060.
 	// {"name":"Nina Patel","age":63,"email":"nina.patel@post.co","phone":"847-671-3060"}
 	// review-00001 review
-	// Bought my Vitamix E310 last month. Constant connection drops. A 1-star experience overall; can't recommend it.
+	// I'd give the Vitamix E310 1 out of 5. Constant connection drops. Can't recommend it.
 	// {"product_name":"Vitamix E310","rating":1.0,"sentiment":"negative","would_recommend":false}
 }

@@ -147,7 +147,18 @@ func (g gen) contact() (string, *extract.Object) {
 	}
 	ph, _ := phone.(string)
 	var b strings.Builder
-	switch g.r.IntN(8) {
+	switch g.r.IntN(10) {
+	case 8:
+		fmt.Fprintf(&b, "%s (%d) - %s - %s", name, age, g.pick(jobs...), email)
+		if ph != "" {
+			fmt.Fprintf(&b, " - %s", ph)
+		}
+	case 9:
+		fmt.Fprintf(&b, "%s\n\n%s\n%s | %d yrs\n", g.pick("Thanks for your time!", "Looking forward to it.", "See you soon."), name, upperFirst(g.pick(jobs...)), age)
+		if ph != "" {
+			fmt.Fprintf(&b, "%s | ", ph)
+		}
+		b.WriteString(email)
 	case 0:
 		fmt.Fprintf(&b, "Contact %s, age %d, at %s.", name, age, email)
 		if ph != "" {
@@ -251,7 +262,18 @@ func (g gen) review() (string, *extract.Object) {
 		stars = []string{"", "one", "two", "three", "four", "five"}[int(rating)]
 	}
 	var text string
-	switch g.r.IntN(5) {
+	switch g.r.IntN(8) {
+	case 5:
+		if rating == math.Trunc(rating) {
+			text = fmt.Sprintf("%s for the %s. %s. %s.", strings.Repeat("⭐", int(rating)), product, detail, upperFirst(recPhrase))
+		} else {
+			text = fmt.Sprintf("%s/5 for the %s. %s. %s.", rs, product, detail, upperFirst(recPhrase))
+		}
+	case 6:
+		pro, con := g.pick(goodDetails...), g.pick(badDetails...)
+		text = fmt.Sprintf("%s review\nPros: %s\nCons: %s\nVerdict: %s/5, %s.", product, pro, con, rs, recPhrase)
+	case 7:
+		text = fmt.Sprintf("Just got the %s. %s, so I'm rating it %s out of 5. %s.", product, detail, rs, upperFirst(recPhrase))
 	case 0:
 		text = fmt.Sprintf("%s this %s is %s!!! %s. Definitely %s stars, %s!", g.pick("OMG", "Wow,", "Honestly,", "Well,"), product,
 			map[string]string{"positive": "AMAZING", "negative": "a letdown", "neutral": "fine"}[sentiment], detail, stars, recPhrase)
@@ -340,7 +362,25 @@ func (g gen) order() (string, *extract.Object) {
 	addr := fmt.Sprintf("%s, %s, %s %s", street, c[0], c[1], c[2])
 	cents := g.chance(0.5)
 	var b strings.Builder
-	switch g.r.IntN(5) {
+	switch g.r.IntN(7) {
+	case 5:
+		fmt.Fprintf(&b, "Customer: %s\n\n| Qty | Item | Unit price |\n|---|---|---|\n", name)
+		for _, l := range lines {
+			fmt.Fprintf(&b, "| %d | %s | %s |\n", l.qty, l.name, money("$", l.price, true))
+		}
+		if shipping > 0 {
+			fmt.Fprintf(&b, "\nShipping: %s", money("$", shipping, true))
+		}
+		fmt.Fprintf(&b, "\nShip to: %s\nTotal: %s", addr, money("$", total, true))
+	case 6:
+		if shipping > 0 {
+			shipping, total = 0, math.Round((total-shipping)*100)/100
+		}
+		b.WriteString("Hello,\nPlease send me the following:\n")
+		for i, l := range lines {
+			fmt.Fprintf(&b, "%d. %s (x%d) - %s each\n", i+1, l.name, l.qty, money("$", l.price, cents))
+		}
+		fmt.Fprintf(&b, "Deliver to %s. Total %s.\nThanks, %s", addr, money("$", total, true), name)
 	case 0:
 		fmt.Fprintf(&b, "Order from %s\nItems: ", name)
 		for i, l := range lines {
@@ -457,7 +497,15 @@ func (g gen) invoice() (string, *extract.Object) {
 	}
 	paid := g.chance(0.4)
 	var b strings.Builder
-	switch g.r.IntN(5) {
+	switch g.r.IntN(6) {
+	case 5:
+		first, last := g.person()
+		status := "unpaid"
+		if paid {
+			status = "paid"
+		}
+		fmt.Fprintf(&b, "From %s\nBill to: %s %s\nInvoice no: %s\nDate of issue: %s\nPayment due: %s\nTotal due: %s\nThis invoice is %s.",
+			vendor, first, last, num, g.date(issue), g.date(due), amt, status)
 	case 0:
 		status := "unpaid"
 		if paid {
@@ -527,7 +575,16 @@ func (g gen) event() (string, *extract.Object) {
 	}
 	es, _ := email.(string)
 	var b strings.Builder
-	switch g.r.IntN(4) {
+	switch g.r.IntN(5) {
+	case 4:
+		where := cs
+		if virtual {
+			where = g.pick("Online", "Online (Zoom)", "Online - link to follow")
+		}
+		fmt.Fprintf(&b, "%s\nWhen: %s\nWhere: %s\nCapacity: %d people", title, g.date(day), where, capacity)
+		if es != "" {
+			fmt.Fprintf(&b, "\nRSVP: %s", es)
+		}
 	case 0:
 		fmt.Fprintf(&b, "Join us for \"%s\" on %s", title, g.date(day))
 		if virtual {

@@ -313,7 +313,7 @@ func (x *extractor) str(name string, s *Schema, c concept, kws []string, sc scop
 	case cStreet, cCity, cState, cZip, cCountry:
 		if c == cCity {
 			if _, ok := x.address(sc); !ok {
-				if from, to, ok := x.label(kws, sc); ok && d.capitalised(from) && !notPlaces[d.toks[from].lower] {
+				if from, to, ok := x.labelWhere(kws, sc, func(from, _ int) bool { return d.capitalised(from) && !notPlaces[d.toks[from].lower] }); ok {
 					return d.text[d.toks[from].start:d.toks[to-1].end], true
 				}
 				return x.city(sc)
@@ -345,7 +345,7 @@ func (x *extractor) str(name string, s *Schema, c concept, kws []string, sc scop
 		}
 		return x.summary(sc), true
 	}
-	if from, to, ok := x.label(kws, sc); ok && x.labelFits(c, from, to) {
+	if from, to, ok := x.labelWhere(kws, sc, func(from, to int) bool { return x.labelFits(c, from, to) }); ok {
 		v := d.text[d.toks[from].start:d.toks[to-1].end]
 		if c == cID {
 			v = strings.TrimPrefix(v, "#")
@@ -383,6 +383,12 @@ func (x *extractor) str(name string, s *Schema, c concept, kws []string, sc scop
 // label finds "Label: value" where the label holds one of kws, and
 // returns the value's tokens [from, to).
 func (x *extractor) label(kws []string, sc scope) (int, int, bool) {
+	return x.labelWhere(kws, sc, nil)
+}
+
+// labelWhere is label, skipping labels whose value fits refuses ("Bill to:
+// Jane Doe" is not the bill's number).
+func (x *extractor) labelWhere(kws []string, sc scope, fits func(from, to int) bool) (int, int, bool) {
 	d := x.d
 	for i := sc.from; i < sc.to; i++ {
 		if d.toks[i].kind != kPunct || (d.tok(i) != ":" && d.tok(i) != "=") {
@@ -426,7 +432,9 @@ func (x *extractor) label(kws []string, sc scope) (int, int, bool) {
 			to--
 		}
 		if to > from && from < len(d.toks) && !d.toks[from].nl || to > from && d.toks[from].nl && !strings.Contains(d.text[d.toks[i].end:d.toks[from].start], "\n\n") {
-			return from, to, true
+			if fits == nil || fits(from, to) {
+				return from, to, true
+			}
 		}
 	}
 	return 0, 0, false
@@ -573,8 +581,8 @@ func (x *extractor) personCandidates(sc scope) []personCandidate {
 		prev := first - 1
 		if prev >= 0 && !d.toks[first].nl || prev >= 0 && d.toks[prev].kind == kPunct {
 			pl := d.toks[prev].lower
-			if d.isPunct(prev, ":") && prev > 0 {
-				pl = d.toks[prev-1].lower
+			if (d.isPunct(prev, ":") || d.isPunct(prev, ",")) && prev > 0 {
+				pl = d.toks[prev-1].lower // "Name: Jo", "Thanks, Jo"
 			}
 			switch {
 			case personCues[pl]:
@@ -689,6 +697,19 @@ func (x *extractor) product(sc scope) (string, bool) {
 			return d.text[d.toks[j].start:d.toks[k-1].end], true
 		}
 	}
+	// "Pixel 8 review"
+	for i := sc.from; i < sc.to; i++ {
+		if d.toks[i].lower != "review" || i == sc.from {
+			continue
+		}
+		j := i
+		for j > sc.from && !d.toks[j].nl && (d.capitalised(j-1) || d.toks[j-1].kind == kCode || d.toks[j-1].kind == kNum && j-1 > sc.from && d.capitalised(j-2)) && !notNames[d.toks[j-1].lower] {
+			j--
+		}
+		if j < i {
+			return d.text[d.toks[j].start:d.toks[i-1].end], true
+		}
+	}
 	for i := sc.from; i+1 < sc.to; i++ {
 		if d.toks[i].lower == "this" || d.toks[i].lower == "these" || d.toks[i].lower == "my" {
 			if t := d.toks[i+1]; t.kind == kWord && !notNouns[t.lower] {
@@ -783,6 +804,27 @@ func (x *extractor) title(sc scope) (string, bool) {
 				if d.toks[j].kind == kPunct && (d.tok(j) == "\"" || d.tok(j) == "”") && j > i+1 {
 					return d.text[d.toks[i+1].start:d.toks[j-1].end], true
 				}
+			}
+		}
+	}
+	// a short first line that stands alone, as headings do
+	if sc.from < sc.to && d.capitalised(sc.from) && !greetings[d.toks[sc.from].lower] {
+		end := sc.from + 1
+		for end < sc.to && !d.toks[end].nl {
+			end++
+		}
+		if end < sc.to && end-sc.from <= 10 {
+			ok := true
+			for k := sc.from; k < end; k++ {
+				if d.toks[k].kind == kPunct && strings.Contains(":?|@", d.tok(k)) || d.toks[k].kind == kEmail {
+					ok = false
+				}
+			}
+			for end > sc.from && d.toks[end-1].kind == kPunct && strings.Contains(".!,", d.tok(end-1)) {
+				end--
+			}
+			if ok && end > sc.from {
+				return d.text[d.toks[sc.from].start:d.toks[end-1].end], true
 			}
 		}
 	}
@@ -1016,7 +1058,15 @@ func (x *extractor) num(name string, s *Schema, c concept, kws []string, sc scop
 			return v, true
 		}
 	}
-	if from, to, ok := x.label(kws, sc); ok {
+	hasNumber := func(from, to int) bool {
+		for i := from; i < to; i++ {
+			if _, ok := d.number(i); ok && !d.toks[i].claimed {
+				return true
+			}
+		}
+		return false
+	}
+	if from, to, ok := x.labelWhere(kws, sc, hasNumber); ok {
 		for i := from; i < to; i++ {
 			if v, ok := d.number(i); ok && !d.toks[i].claimed {
 				return v, true
@@ -1202,6 +1252,21 @@ func (x *extractor) rating(sc scope) (float64, bool) {
 			}
 		}
 	}
+	// ⭐⭐⭐⭐ or ★★★☆☆
+	for i := sc.from; i < sc.to; i++ {
+		if !isStar(d.tok(i)) {
+			continue
+		}
+		n := 0
+		for ; i < sc.to && (isStar(d.tok(i)) || d.tok(i) == "\ufe0f" || d.tok(i) == "☆"); i++ {
+			if isStar(d.tok(i)) {
+				n++
+			}
+		}
+		if n <= 10 {
+			return float64(n), true
+		}
+	}
 	for i := sc.from; i < sc.to; i++ {
 		t := d.toks[i]
 		switch t.lower {
@@ -1221,6 +1286,11 @@ func (x *extractor) rating(sc scope) (float64, bool) {
 	}
 	return 0, false
 }
+
+// greetings open letters, not headings.
+var greetings = set("hi", "hello", "hey", "dear", "thanks", "thank", "greetings", "good", "re", "fwd", "fw")
+
+func isStar(t string) bool { return t == "⭐" || t == "★" }
 
 // ---- booleans ----
 

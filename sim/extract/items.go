@@ -39,6 +39,10 @@ func (x *extractor) lineItems() []lineItem {
 		return d.items
 	}
 	d.itemsOK = true
+	if items := x.tableItems(); len(items) > 0 {
+		d.items = items
+		return items
+	}
 	var regions [][3]int
 	// a labelled list
 	for i := 0; i < len(d.toks); i++ {
@@ -298,6 +302,9 @@ func (x *extractor) parseItem(from, to int) (lineItem, bool) {
 		}
 	} else if qFrom > from {
 		b = qFrom
+		for b > from && d.toks[b-1].kind == kPunct && (d.tok(b-1) == "(" || d.tok(b-1) == "[") {
+			b-- // "Widget (x2)"
+		}
 		a = b
 		for a > from && isName(a-1) {
 			a--
@@ -503,4 +510,113 @@ func (x *extractor) objectList(el *Schema, sc scope, depth int) []any {
 		return out
 	}
 	return []any{}
+}
+
+// tableItems reads line items from a table written with pipes:
+//
+//	| Qty | Item   | Price  |
+//	|-----|--------|--------|
+//	| 2   | Widget | $10.00 |
+//
+// The header names the columns; rows follow until a line without pipes.
+func (x *extractor) tableItems() []lineItem {
+	d := x.d
+	for i := 0; i < len(d.toks); i++ {
+		if !d.toks[i].nl {
+			continue
+		}
+		end := x.lineEnd(i)
+		cells := x.cells(i, end)
+		if len(cells) < 2 {
+			continue
+		}
+		col := map[string]int{"qty": -1, "name": -1, "price": -1, "total": -1}
+		for k, c := range cells {
+			h := strings.ToLower(d.text[d.toks[c[0]].start:d.toks[c[1]-1].end])
+			switch {
+			case strings.Contains(h, "qty") || strings.Contains(h, "quantity") || h == "count" || h == "units" || h == "#":
+				col["qty"] = k
+			case strings.Contains(h, "unit") || strings.Contains(h, "price") || strings.Contains(h, "each") || h == "rate" || h == "cost":
+				col["price"] = k
+			case strings.Contains(h, "total") || strings.Contains(h, "amount"):
+				col["total"] = k
+			case strings.Contains(h, "item") || strings.Contains(h, "product") || strings.Contains(h, "description") || h == "name":
+				col["name"] = k
+			}
+		}
+		if col["name"] < 0 || col["qty"] < 0 && col["price"] < 0 {
+			continue
+		}
+		var items []lineItem
+		for r := end; r < len(d.toks); {
+			rend := x.lineEnd(r)
+			row := x.cells(r, rend)
+			if len(row) < 2 {
+				break
+			}
+			it := lineItem{from: r, to: rend}
+			cellText := func(k int) string {
+				if k < 0 || k >= len(row) {
+					return ""
+				}
+				return strings.TrimSpace(d.text[d.toks[row[k][0]].start:d.toks[row[k][1]-1].end])
+			}
+			cellNum := func(k int) (float64, bool) {
+				if k < 0 || k >= len(row) {
+					return 0, false
+				}
+				for t := row[k][0]; t < row[k][1]; t++ {
+					if v, ok := d.number(t); ok {
+						return v, true
+					}
+				}
+				return 0, false
+			}
+			if strings.Trim(cellText(col["name"]), "-: ") == "" {
+				r = rend
+				continue // the header's underline
+			}
+			it.name = cellText(col["name"])
+			if q, ok := cellNum(col["qty"]); ok && q > 0 {
+				it.qty = int(q)
+			}
+			if p, ok := cellNum(col["price"]); ok {
+				it.unit, it.hasUnit = p, true
+			} else if t, ok := cellNum(col["total"]); ok {
+				it.unit, it.hasUnit = round2(t/float64(max(it.qty, 1))), true
+			}
+			if !notItems[strings.ToLower(it.name)] {
+				items = append(items, it)
+			}
+			r = rend
+		}
+		if len(items) > 0 {
+			return items
+		}
+	}
+	return nil
+}
+
+// cells splits the tokens of a table row at its pipes.
+func (x *extractor) cells(from, to int) [][2]int {
+	d := x.d
+	var out [][2]int
+	start := from
+	pipes := 0
+	for i := from; i < to; i++ {
+		if d.toks[i].kind == kPunct && d.tok(i) == "|" {
+			pipes++
+			if i > start {
+				out = append(out, [2]int{start, i})
+			}
+			start = i + 1
+		}
+	}
+	if to > start {
+		out = append(out, [2]int{start, to})
+	}
+	if pipes < 1 {
+		return nil
+	}
+	return out
 }
