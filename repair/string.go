@@ -467,12 +467,17 @@ func trimSpaceEnd(b []byte, a, e int) int {
 }
 
 // String-level fixes, recorded once per string.
-const (
-	sfControl = 1 << iota
-	sfEscape
-	sfQuote
-	sfUTF8
-)
+// stringRepairs holds the offset of the first repair of each kind inside
+// one string, -1 for none: a string records each kind once.
+type stringRepairs struct {
+	control, escape, quote, utf8 int
+}
+
+func note(at *int, off int) {
+	if *at < 0 {
+		*at = off
+	}
+}
 
 // emitString writes the string whose opening quote is at s and whose text
 // is src[a:e] as a JSON string, recording what it changed. A clean
@@ -497,21 +502,14 @@ func (p *parser) emitString(s, a, e int, cls quoteClass, closed bool) int32 {
 	}
 	lo := len(p.aux)
 	p.aux = append(p.aux, '"')
-	var found int
-	var offs [4]int
-	note := func(f, off int) {
-		if found&f == 0 {
-			offs[bitIndex(f)] = off
-			found |= f
-		}
-	}
+	sr := stringRepairs{-1, -1, -1, -1}
 	for i := a; i < e; {
 		c := b[i]
 		switch {
 		case c == '\\':
 			if i+1 >= e {
 				p.aux = append(p.aux, '\\', '\\')
-				note(sfEscape, i)
+				note(&sr.escape, i)
 				i++
 				continue
 			}
@@ -525,32 +523,32 @@ func (p *parser) emitString(s, a, e int, cls quoteClass, closed bool) int32 {
 					i += 6
 				} else {
 					p.aux = append(p.aux, '\\', '\\')
-					note(sfEscape, i)
+					note(&sr.escape, i)
 					i++
 				}
 			case '\'':
 				p.aux = append(p.aux, '\'')
-				note(sfEscape, i)
+				note(&sr.escape, i)
 				i += 2
 			case '\n':
 				p.aux = append(p.aux, '\\', 'n')
-				note(sfEscape, i)
+				note(&sr.escape, i)
 				i += 2
 			default:
 				// \d, \s, C:\Users: the backslash is text.
 				p.aux = append(p.aux, '\\', '\\')
-				note(sfEscape, i)
+				note(&sr.escape, i)
 				i++
 			}
 		case c == '"':
 			p.aux = append(p.aux, '\\', '"')
 			if cls == quoteDouble || cls == quoteDoubleLike {
-				note(sfQuote, i)
+				note(&sr.quote, i)
 			}
 			i++
 		case c < 0x20:
 			p.aux = appendControl(p.aux, c)
-			note(sfControl, i)
+			note(&sr.control, i)
 			i++
 		case c < 0x80:
 			p.aux = append(p.aux, c)
@@ -559,7 +557,7 @@ func (p *parser) emitString(s, a, e int, cls quoteClass, closed bool) int32 {
 			r, size := utf8.DecodeRune(b[i:e])
 			if r == utf8.RuneError && size == 1 {
 				p.aux = append(p.aux, "\uFFFD"...)
-				note(sfUTF8, i)
+				note(&sr.utf8, i)
 			} else {
 				p.aux = append(p.aux, b[i:i+size]...)
 			}
@@ -572,7 +570,7 @@ func (p *parser) emitString(s, a, e int, cls quoteClass, closed bool) int32 {
 	out := p.auxText(lo)
 	srcEnd := e
 	if closed {
-		_, w, _ := quoteAtClose(b, closeAt, p.end)
+		_, w, _ := quoteAt(b, closeAt, p.end)
 		srcEnd = closeAt + w
 	}
 	orig := p.srcText(s, srcEnd)
@@ -585,19 +583,17 @@ func (p *parser) emitString(s, a, e int, cls quoteClass, closed bool) int32 {
 	if !closed {
 		p.fix(KindMissingQuote, e, orig, out)
 	}
-	if found&sfQuote != 0 {
-		p.fix(KindUnescapedQuote, offs[bitIndex(sfQuote)], orig, out)
+	if i := sr.quote; i >= 0 {
+		p.fix(KindUnescapedQuote, i, orig, out)
 	}
-	if found&sfControl != 0 {
-		i := offs[bitIndex(sfControl)]
+	if i := sr.control; i >= 0 {
 		p.fix(KindControlCharacter, i, fmt.Sprintf("raw U+%04X", b[i]), string(appendControl(nil, b[i])))
 	}
-	if found&sfEscape != 0 {
-		i := offs[bitIndex(sfEscape)]
+	if i := sr.escape; i >= 0 {
 		p.fix(KindInvalidEscape, i, p.srcText(i, min(i+2, e)), escapeRepair(b, i, e))
 	}
-	if found&sfUTF8 != 0 {
-		p.fix(KindInvalidUTF8, offs[bitIndex(sfUTF8)], "", "\uFFFD")
+	if i := sr.utf8; i >= 0 {
+		p.fix(KindInvalidUTF8, i, "", "\uFFFD")
 	}
 	return n
 }
@@ -609,14 +605,6 @@ func bytesContain(b []byte, c byte) bool {
 		}
 	}
 	return false
-}
-
-// quoteAtClose returns the width of the quote at b[i] (any class).
-func quoteAtClose(b []byte, i, end int) (quoteClass, int, bool) {
-	if i >= end {
-		return 0, 0, false
-	}
-	return quoteAt(b, i, end)
 }
 
 // escapeRepair shows how the invalid escape at b[i] was written.
@@ -631,18 +619,6 @@ func escapeRepair(b []byte, i, e int) string {
 		return `\n`
 	}
 	return `\\` + string(b[i+1:i+2])
-}
-
-func bitIndex(f int) int {
-	switch f {
-	case sfControl:
-		return 0
-	case sfEscape:
-		return 1
-	case sfQuote:
-		return 2
-	}
-	return 3
 }
 
 // cleanString reports whether s is the text of a valid JSON string.
