@@ -158,6 +158,15 @@ func TestCoerceRoot(t *testing.T) {
 		{`{"enum": ["1", "2"]}`, `2`, `"2"`, k(KindNumberToString)},
 		{`{"allOf": [{"type": "object", "properties": {"a": {"type": "integer"}}}, {"required": ["a"]}]}`, `{"a": "1"}`, `{"a": 1}`, k(KindStringToInteger)},
 		{`{"oneOf": [{"type": "boolean"}, {"type": "integer"}]}`, `"yes"`, `true`, k(KindStringToBoolean)},
+		{`{"type": "array", "prefixItems": [{"type": "integer"}, {"type": "string"}], "items": {"type": "boolean"}}`,
+			`["1", 2, "no"]`, `[1, "2", false]`, k(KindStringToInteger, KindNumberToString, KindStringToBoolean)},
+		{`{"$schema": "http://json-schema.org/draft-07/schema#", "type": "array", "items": [{"type": "integer"}], "additionalItems": {"type": "string"}}`,
+			`["1", 2]`, `[1, "2"]`, k(KindStringToInteger, KindNumberToString)},
+		{`{"enum": [{"a": 1}, [1, 2], "x"]}`, `{"a": 1}`, `{"a": 1}`, nil},
+		{`{"enum": [{"a": 1}, [1, 2], "x"]}`, `" X "`, `"x"`, k(KindEnumCase)},
+		{`{"type": "object", "patternProperties": {"^n_": {"type": "number"}}, "additionalProperties": false}`,
+			`{"n_a": "1.5", "other": 1}`, `{"n_a": 1.5}`, k(KindStringToNumber, KindDropUnknownField)},
+		{`{"type": "object", "additionalProperties": {"type": "integer"}}`, `{"a": "1"}`, `{"a": 1}`, k(KindStringToInteger)},
 	}
 	for _, tt := range tests {
 		s := schema.MustCompile(tt.schema)

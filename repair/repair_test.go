@@ -222,6 +222,7 @@ func TestParseErrors(t *testing.T) {
 		{"too large", `[1, 2, 3]`, Options{MaxBytes: 4}, ErrTooLarge, "9 bytes, the limit is 4"},
 		{"too deep", `[[[[1]]]]`, Options{MaxDepth: 3}, ErrTooDeep, "more than 3 levels"},
 		{"too deep broken", `[[[[1,]]]]`, Options{MaxDepth: 3}, ErrTooDeep, "more than 3 levels"},
+		{"too deep after prose", "Result: " + strings.Repeat("[{'a': ", 600), Options{}, ErrTooDeep, "more than 512 levels"},
 		{"off: fence", "```json\n{}\n```", Options{Level: Off}, ErrSyntax, "line 1, column 1"},
 		{"off: trailing comma", `[1,]`, Options{Level: Off}, ErrSyntax, "unexpected character ']'"},
 		{"off: invalid UTF-8", "\"\xff\"", Options{Level: Off}, ErrSyntax, "invalid UTF-8"},
