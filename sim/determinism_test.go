@@ -70,3 +70,45 @@ func TestDifferentSeedsDiffer(t *testing.T) {
 		t.Errorf("12 seeds gave %d distinct answers", len(answers))
 	}
 }
+
+// TestChoices: n choices at temperature 0 are the same answer; at
+// temperature 1 they are sampled apart. A request seed makes sampling
+// repeatable.
+func TestChoices(t *testing.T) {
+	p := Profile{Faults: map[faultKind]float64{"fence": 0.5, "missing_field": 0.5, "enum_case": 0.5}}
+	_, ts := newTest(t, Config{Seed: 3, Profile: p})
+	contents := func(r result) []string {
+		var c struct {
+			Choices []struct {
+				Message struct{ Content string }
+			}
+		}
+		decodeJSON(t, r.body, &c)
+		var out []string
+		for _, ch := range c.Choices {
+			out = append(out, ch.Message.Content)
+		}
+		return out
+	}
+	req := reviewRequest(0, 0)
+	req["n"] = 4
+	got := contents(post(t, ts, "/v1/chat/completions", req))
+	if len(got) != 4 || got[0] != got[1] || got[1] != got[2] || got[2] != got[3] {
+		t.Errorf("temperature 0 choices differ: %q", got)
+	}
+	req = reviewRequest(0, 1)
+	req["n"] = 8
+	seen := map[string]bool{}
+	for _, c := range contents(post(t, ts, "/v1/chat/completions", req)) {
+		seen[c] = true
+	}
+	if len(seen) < 2 {
+		t.Errorf("8 sampled choices are all the same")
+	}
+	req["seed"] = 77
+	a := contents(post(t, ts, "/v1/chat/completions", req))
+	b := contents(post(t, ts, "/v1/chat/completions", req))
+	if fmt.Sprint(a) != fmt.Sprint(b) {
+		t.Errorf("the same request seed sampled differently")
+	}
+}

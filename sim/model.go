@@ -527,12 +527,13 @@ func (s *Server) respond(c *conversation, choice int, counter uint64) reply {
 	h := c.hash()
 	sample := uint64(0)
 	if c.temp > 0 {
-		sample = counter
+		// sampling: every request, and every choice of one, differs
+		sample = mix(counter, uint64(choice)+1)
 		if c.seed != nil {
-			sample = uint64(*c.seed) ^ 0x9e3779b97f4a7c15
+			sample = mix(uint64(*c.seed)^0x9e3779b97f4a7c15, uint64(choice)+1)
 		}
 	}
-	r := rand.New(rand.NewPCG(mix(uint64(s.cfg.Seed), h), mix(sample, uint64(choice)+1)))
+	r := rand.New(rand.NewPCG(mix(uint64(s.cfg.Seed), h), sample))
 	t, err := s.findTask(c)
 	if err != nil || t == nil {
 		return s.chatReply(c, r)
