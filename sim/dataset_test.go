@@ -42,6 +42,7 @@ func TestDatasetOverHTTP(t *testing.T) {
 	}
 	for _, mode := range modes {
 		n := (len(items) + len(modes) - 1 - indexOf(modes, mode)) / len(modes)
+		t.Logf("%s: %d/%d exact", mode, exact[mode], n)
 		if rate := float64(exact[mode]) / float64(n); rate < 0.98 {
 			t.Errorf("%s: %.1f%% exact", mode, 100*rate)
 		}
