@@ -221,3 +221,35 @@ func TestPatchFallsBackToFullReask(t *testing.T) {
 		t.Errorf("third request should be a full re-ask, got schema %v", js["name"])
 	}
 }
+
+func TestRateLimitSharingFollowsTheHeaders(t *testing.T) {
+	quotaLeft := map[string]string{"Retry-After": "3", "x-ratelimit-remaining-requests": "40", "x-ratelimit-limit-requests": "60", "x-ratelimit-reset-requests": "20s"}
+	exhausted := map[string]string{"Retry-After": "3", "x-ratelimit-remaining-requests": "0", "x-ratelimit-limit-requests": "60", "x-ratelimit-reset-requests": "3s"}
+	for _, tt := range []struct {
+		name   string
+		header map[string]string
+		shared bool
+	}{
+		{"quota left: only this call waits", quotaLeft, false},
+		{"quota exhausted: every call waits", exhausted, true},
+		{"no headers: every call waits", map[string]string{"Retry-After": "3"}, true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t, []step{{status: 429, header: tt.header, body: apiError("requests", "rate_limit_exceeded", "slow down")}, {content: johnJSON}})
+			if _, _, err := reask.Extract[UserInfo](t.Context(), f.client, johnText); err != nil {
+				t.Fatal(err)
+			}
+			st := f.client.Status(f.clock.Now().Add(-time.Second))
+			var blocked bool
+			for _, l := range st.Limiters {
+				blocked = blocked || l.BlockedUntil.After(f.clock.Now().Add(-time.Second))
+			}
+			if blocked != tt.shared {
+				t.Errorf("limiter held for everyone: %v, want %v (%+v)", blocked, tt.shared, st.Limiters)
+			}
+			if sl := f.clock.Sleeps(); len(sl) != 1 || sl[0] != 3*time.Second {
+				t.Errorf("sleeps %v, want the call itself to wait 3s either way", sl)
+			}
+		})
+	}
+}

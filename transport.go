@@ -129,8 +129,9 @@ func (j *job) send(ctx context.Context, p Provider, req *Request, rec *Attempt) 
 		set.logger.LogAttrs(ctx, slog.LevelInfo, "reask: retrying call",
 			slog.String("provider", name), slog.String("kind", string(kind)),
 			slog.Int("retry", retry+1), slog.Duration("delay", delay))
-		if kind == KindRateLimit && lim != nil {
-			// Every call to this provider waits it out, in the limiter.
+		if kind == KindRateLimit && lim != nil && quotaExhausted(pe) {
+			// The provider's quota is spent: every call to this provider
+			// waits it out, in the limiter, instead of each discovering it.
 			lim.OnRateLimited(now, delay)
 			continue
 		}
@@ -171,6 +172,26 @@ func (e *callTimeoutError) Unwrap() error { return e.err }
 
 // Timeout marks the error as a timeout for net.Error-style checks.
 func (e *callTimeoutError) Timeout() bool { return true }
+
+// quotaExhausted tells whether a 429 is about the quota every call shares:
+// its rate-limit headers show an exhausted quota, or it has none, so that
+// nothing says otherwise. A 429 whose headers show quota left (a burst or
+// concurrency limit, a provider's hiccup) only holds the call that got it.
+func quotaExhausted(pe *ProviderError) bool {
+	if pe == nil || !pe.RateLimit.Known() {
+		return true
+	}
+	_, exhausted := pe.RateLimit.ResetAfter()
+	if exhausted {
+		return true
+	}
+	for _, q := range []ratelimit.Quota{pe.RateLimit.Requests, pe.RateLimit.Tokens, pe.RateLimit.InputTokens, pe.RateLimit.OutputTokens} {
+		if q.HasRemaining && q.Remaining == 0 {
+			return true
+		}
+	}
+	return false
+}
 
 // addCall records a call in the attempt and, for calls that reached the
 // provider, in the report's call count.

@@ -1,0 +1,511 @@
+// Command resilience runs reask's resilience benchmarks against the
+// simulator, side by side with the seed's retry loop (package bench/naive),
+// and prints Markdown tables for BENCHMARKS.md.
+//
+//	go run ./bench/resilience -bench recovery -n 300
+//	go run ./bench/resilience -bench patch -n 300
+//	go run ./bench/resilience -bench goodput -n 1000 -rpm 3000
+//	go run ./bench/resilience -bench outage
+//	go run ./bench/resilience -bench batch -n 1000 -rpm 6000
+//
+// Every experiment starts a fresh simulator on loopback with the same seed
+// for each system, so each meets the same faults for the same conversation.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/reask/reask"
+	"github.com/reask/reask/bench/naive"
+	"github.com/reask/reask/breaker"
+	"github.com/reask/reask/provider/openai"
+	"github.com/reask/reask/schema"
+	"github.com/reask/reask/sim"
+	"github.com/reask/reask/sim/dataset"
+)
+
+func main() {
+	which := flag.String("bench", "recovery", "recovery, patch, goodput, outage or batch (comma-separated, or all)")
+	n := flag.Int("n", 300, "items")
+	seed := flag.Int64("seed", 1, "seed of the data set and the simulator")
+	profile := flag.String("profile", "flaky", "simulator profile for recovery and patch")
+	rpm := flag.Int("rpm", 3000, "the simulator's requests per minute for goodput and batch")
+	conc := flag.Int("concurrency", 32, "items in flight")
+	flag.Parse()
+	benches := strings.Split(*which, ",")
+	if *which == "all" {
+		benches = []string{"recovery", "patch", "goodput", "outage", "batch"}
+	}
+	for _, b := range benches {
+		var err error
+		switch b {
+		case "recovery":
+			err = recovery(*n, *seed, *profile, *conc)
+		case "patch":
+			err = patch(*n, *seed, *profile, *conc)
+		case "goodput":
+			err = goodput(*n, *seed, *rpm, *conc)
+		case "outage":
+			err = outage(*seed, *conc)
+		case "batch":
+			err = batchBench(*n, *seed, *rpm, *conc)
+		default:
+			err = fmt.Errorf("unknown benchmark %q", b)
+		}
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "resilience:", err)
+			os.Exit(1)
+		}
+	}
+}
+
+// simServer is a simulator on a loopback port.
+type simServer struct {
+	sim  *sim.Server
+	url  string
+	stop func()
+}
+
+func startSim(cfg sim.Config) (*simServer, error) {
+	s, err := sim.New(cfg)
+	if err != nil {
+		return nil, err
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	hs := &http.Server{Handler: s}
+	go hs.Serve(ln)
+	return &simServer{sim: s, url: "http://" + ln.Addr().String() + "/v1", stop: func() { hs.Close() }}, nil
+}
+
+// httpClient allows enough idle connections for the concurrency used here.
+var httpClient = &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 256, MaxConnsPerHost: 0}}
+
+type item struct {
+	dataset.Item
+	schema *schema.Schema
+}
+
+func items(n int, seed int64) ([]item, error) {
+	schemas := map[string]*schema.Schema{}
+	for name, doc := range dataset.Schemas() {
+		s, err := schema.CompileNamed(name, doc)
+		if err != nil {
+			return nil, err
+		}
+		schemas[name] = s
+	}
+	var out []item
+	for _, it := range dataset.Generate(n, seed) {
+		out = append(out, item{it, schemas[it.Schema]})
+	}
+	return out, nil
+}
+
+// outcome is one item's result for the tables.
+type outcome struct {
+	ok, exact                      bool
+	attempts, calls                int
+	promptTokens, completionTokens int
+	dur                            time.Duration
+}
+
+// tally sums outcomes.
+type tally struct {
+	name                string
+	items, ok, exact    int
+	wrong               int // accepted but different from the gold answer
+	calls, attempts     int
+	prompt, completion  int
+	okPrompt, okCompl   int
+	wall                time.Duration
+	requests, status429 int64
+	durations           []time.Duration
+}
+
+func (t *tally) add(o outcome) {
+	t.items++
+	t.calls += o.calls
+	t.attempts += o.attempts
+	t.prompt += o.promptTokens
+	t.completion += o.completionTokens
+	t.durations = append(t.durations, o.dur)
+	if o.ok {
+		t.ok++
+		if o.exact {
+			t.exact++
+		} else {
+			t.wrong++
+		}
+	}
+}
+
+func sameJSON(a, b json.RawMessage) bool {
+	var x, y any
+	if json.Unmarshal(a, &x) != nil || json.Unmarshal(b, &y) != nil {
+		return false
+	}
+	xb, _ := json.Marshal(x)
+	yb, _ := json.Marshal(y)
+	return string(xb) == string(yb)
+}
+
+// runAll runs f over the items with the given concurrency.
+func runAll(its []item, conc int, f func(item) outcome) (*tally, time.Duration) {
+	t := &tally{}
+	var mu sync.Mutex
+	sem := make(chan struct{}, conc)
+	var wg sync.WaitGroup
+	start := time.Now()
+	for _, it := range its {
+		sem <- struct{}{}
+		wg.Add(1)
+		go func(it item) {
+			defer wg.Done()
+			defer func() { <-sem }()
+			o := f(it)
+			mu.Lock()
+			t.add(o)
+			mu.Unlock()
+		}(it)
+	}
+	wg.Wait()
+	t.wall = time.Since(start)
+	return t, t.wall
+}
+
+func reaskRun(url string, opts ...reask.Option) func(item) outcome {
+	p := openai.NewProvider(openai.Config{BaseURL: url, Model: "gpt-4o-mini", HTTPClient: httpClient})
+	c := reask.New(p, opts...)
+	return func(it item) outcome {
+		t0 := time.Now()
+		doc, rep, err := c.Run(context.Background(), reask.Task{Schema: it.schema, Input: it.Text})
+		return outcome{ok: err == nil, exact: err == nil && sameJSON(doc, it.Gold), attempts: rep.Attempts, calls: rep.Calls,
+			promptTokens: rep.Usage.PromptTokens, completionTokens: rep.Usage.CompletionTokens, dur: time.Since(t0)}
+	}
+}
+
+func naiveRun(url, mode string) func(item) outcome {
+	return func(it item) outcome {
+		t0 := time.Now()
+		r := naive.Extract(context.Background(), naive.Config{BaseURL: url, Model: "gpt-4o-mini", Client: httpClient, Mode: mode}, it.schema, it.Text)
+		return outcome{ok: r.OK, exact: r.OK && sameJSON(r.Data, it.Gold), attempts: r.Attempts, calls: r.Calls,
+			promptTokens: r.PromptTokens, completionTokens: r.CompletionTokens, dur: time.Since(t0)}
+	}
+}
+
+func pct(a, b int) string {
+	if b == 0 {
+		return "–"
+	}
+	return fmt.Sprintf("%.1f%%", 100*float64(a)/float64(b))
+}
+
+func per(a, b int) string {
+	if b == 0 {
+		return "–"
+	}
+	return fmt.Sprintf("%.2f", float64(a)/float64(b))
+}
+
+func percentile(ds []time.Duration, p float64) time.Duration {
+	if len(ds) == 0 {
+		return 0
+	}
+	s := append([]time.Duration(nil), ds...)
+	sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
+	i := int(p*float64(len(s))+0.999999) - 1
+	return s[max(0, min(i, len(s)-1))]
+}
+
+// recovery: success, accuracy, calls and tokens per item on a faulty
+// profile, reask (several modes) against the seed's loop.
+func recovery(n int, seed int64, profile string, conc int) error {
+	its, err := items(n, seed)
+	if err != nil {
+		return err
+	}
+	prof, err := sim.BuiltinProfile(profile)
+	if err != nil {
+		return err
+	}
+	type system struct {
+		name string
+		run  func(url string) func(item) outcome
+	}
+	systems := []system{
+		{"reask, json_schema (default)", func(u string) func(item) outcome { return reaskRun(u) }},
+		{"reask, json_object", func(u string) func(item) outcome { return reaskRun(u, reask.WithMode(reask.ModeJSONObject)) }},
+		{"reask, tools", func(u string) func(item) outcome { return reaskRun(u, reask.WithMode(reask.ModeTools)) }},
+		{"seed's loop, json_object", func(u string) func(item) outcome { return naiveRun(u, "json_object") }},
+		{"seed's loop, json_schema", func(u string) func(item) outcome { return naiveRun(u, "json_schema") }},
+	}
+	fmt.Printf("\n### Recovery: %d items of the simulator's data set, profile %s, seed %d, concurrency %d\n\n", n, profile, seed, conc)
+	fmt.Println("| system | success | exact | wrong but accepted | calls/item | attempts/item | prompt tok/item | completion tok/item | p50 | p99 | wall |")
+	fmt.Println("|---|---|---|---|---|---|---|---|---|---|---|")
+	for _, sys := range systems {
+		srv, err := startSim(sim.Config{Seed: seed, Profile: prof})
+		if err != nil {
+			return err
+		}
+		t, wall := runAll(its, conc, sys.run(srv.url))
+		srv.stop()
+		fmt.Printf("| %s | %s | %s | %d | %s | %s | %s | %s | %s | %s | %s |\n", sys.name, pct(t.ok, t.items), pct(t.exact, t.items), t.wrong,
+			per(t.calls, t.items), per(t.attempts, t.items), per(t.prompt, t.items), per(t.completion, t.items),
+			percentile(t.durations, 0.5).Round(time.Millisecond), percentile(t.durations, 0.99).Round(time.Millisecond), wall.Round(time.Millisecond))
+	}
+	return nil
+}
+
+// patch: tokens per successful item with and without patch re-asks.
+func patch(n int, seed int64, profile string, conc int) error {
+	its, err := items(n, seed)
+	if err != nil {
+		return err
+	}
+	prof, err := sim.BuiltinProfile(profile)
+	if err != nil {
+		return err
+	}
+	// Content faults only, so that transport noise does not blur tokens.
+	prof.Transport = sim.Transport{}
+	prof.Latency = sim.Latency{}
+	prof.Outages = nil
+	fmt.Printf("\n### Patch re-ask: %d items, profile %s without transport faults, json_object mode, seed %d\n\n", n, profile, seed)
+	fmt.Println("| patch | success | exact | attempts/item | prompt tok/ok item | completion tok/ok item | total tok/ok item |")
+	fmt.Println("|---|---|---|---|---|---|---|")
+	for _, on := range []bool{false, true} {
+		srv, err := startSim(sim.Config{Seed: seed, Profile: prof})
+		if err != nil {
+			return err
+		}
+		t, _ := runAll(its, conc, reaskRun(srv.url, reask.WithMode(reask.ModeJSONObject), reask.WithPatch(on)))
+		srv.stop()
+		fmt.Printf("| %v | %s | %s | %s | %s | %s | %s |\n", on, pct(t.ok, t.items), pct(t.exact, t.items), per(t.attempts, t.items),
+			per(t.prompt, t.ok), per(t.completion, t.ok), per(t.prompt+t.completion, t.ok))
+	}
+	return nil
+}
+
+// drainRequests spends the simulator's request bucket with tiny requests.
+func drainRequests(url string, n int) {
+	body := `{"model":"gpt-4o-mini","messages":[{"role":"user","content":"hi"}],"max_tokens":1}`
+	var wg sync.WaitGroup
+	var left atomic.Int64
+	left.Store(int64(n))
+	for range 32 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for left.Add(-1) >= 0 {
+				resp, err := httpClient.Post(url+"/chat/completions", "application/json", strings.NewReader(body))
+				if err == nil {
+					resp.Body.Close()
+				}
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+// goodput: a provider limited to rpm, 1000 items at concurrency 32: the
+// share of the limit achieved and the share of requests answered 429.
+func goodput(n int, seed int64, rpm, conc int) error {
+	its, err := items(n, seed)
+	if err != nil {
+		return err
+	}
+	prof := sim.Profile{Latency: sim.Latency{Median: sim.Duration(20 * time.Millisecond)}}
+	fmt.Printf("\n### Goodput under a rate limit: %d items, %d requests/min (%.0f/s), concurrency %d, clean answers, 20 ms latency\n\n", n, rpm, float64(rpm)/60, conc)
+	fmt.Println("The simulator's bucket is emptied first, so every system starts at the provider's steady rate.")
+	fmt.Println()
+	fmt.Println("| system | success | items/s | share of the limit | requests | answered 429 | wall |")
+	fmt.Println("|---|---|---|---|---|---|---|")
+	type system struct {
+		name string
+		run  func(url string) func(item) outcome
+	}
+	systems := []system{
+		{"reask (adaptive limiter)", func(u string) func(item) outcome { return reaskRun(u) }},
+		{"reask, limiter off", func(u string) func(item) outcome { return reaskRun(u, reask.WithoutRateLimit()) }},
+		{"seed's loop", func(u string) func(item) outcome { return naiveRun(u, "json_schema") }},
+	}
+	for _, sys := range systems {
+		srv, err := startSim(sim.Config{Seed: seed, Profile: prof, RPM: rpm})
+		if err != nil {
+			return err
+		}
+		drainRequests(srv.url, rpm)
+		before := srv.sim.Stats()
+		t, wall := runAll(its, conc, sys.run(srv.url))
+		after := srv.sim.Stats()
+		srv.stop()
+		reqs := after.Requests - before.Requests
+		r429 := after.ByStatus[429] - before.ByStatus[429]
+		rate := float64(t.ok) / wall.Seconds()
+		fmt.Printf("| %s | %s | %.1f | %.1f%% | %d | %d (%.1f%%) | %s |\n", sys.name, pct(t.ok, t.items), rate,
+			100*rate/(float64(rpm)/60), reqs, r429, 100*float64(r429)/float64(max(reqs, 1)), wall.Round(time.Millisecond))
+	}
+	return nil
+}
+
+// outage: every request fails with 503 for a window; calls keep coming
+// from conc workers. Requests per logical call during the outage, the
+// latency of calls refused by the open breaker, and the time from the end
+// of the outage to the first success.
+func outage(seed int64, conc int) error {
+	const window = 5 * time.Second
+	const coolDown = time.Second
+	its, err := items(200, seed)
+	if err != nil {
+		return err
+	}
+	prof := sim.Profile{Outages: []sim.Outage{{Start: 0, Duration: sim.Duration(window)}}, Latency: sim.Latency{Median: sim.Duration(5 * time.Millisecond)}}
+	fmt.Printf("\n### Outage: 100%% 503 for %s, %d workers calling continuously, breaker cool-down %s\n\n", window, conc, coolDown)
+	fmt.Println("| system | logical calls in the outage | requests sent | requests per call | refused by the breaker: p50 / p99 latency | first success after the outage |")
+	fmt.Println("|---|---|---|---|---|---|")
+	type system struct {
+		name string
+		run  func(url string) func(ctx context.Context, it item) (bool, bool, time.Duration)
+	}
+	systems := []system{
+		{"reask", func(u string) func(context.Context, item) (bool, bool, time.Duration) {
+			p := openai.NewProvider(openai.Config{BaseURL: u, Model: "gpt-4o-mini", HTTPClient: httpClient})
+			c := reask.New(p, reask.WithBreaker(breaker.Settings{Window: 10 * time.Second, MinCalls: 10, CoolDown: coolDown}))
+			return func(ctx context.Context, it item) (bool, bool, time.Duration) {
+				t0 := time.Now()
+				_, _, err := c.Run(ctx, reask.Task{Schema: it.schema, Input: it.Text})
+				return err == nil, isOpen(err), time.Since(t0)
+			}
+		}},
+		{"seed's loop", func(u string) func(context.Context, item) (bool, bool, time.Duration) {
+			return func(ctx context.Context, it item) (bool, bool, time.Duration) {
+				t0 := time.Now()
+				r := naive.Extract(ctx, naive.Config{BaseURL: u, Model: "gpt-4o-mini", Client: httpClient, Mode: "json_schema"}, it.schema, it.Text)
+				return r.OK, false, time.Since(t0)
+			}
+		}},
+	}
+	for _, sys := range systems {
+		srv, err := startSim(sim.Config{Seed: seed, Profile: prof})
+		if err != nil {
+			return err
+		}
+		call := sys.run(srv.url)
+		start := time.Now()
+		end := start.Add(window)
+		var mu sync.Mutex
+		var calls int
+		var refused []time.Duration
+		var firstOK time.Time
+		var outageRequests int64
+		ctx, cancel := context.WithCancel(context.Background())
+		var wg sync.WaitGroup
+		for w := range conc {
+			wg.Add(1)
+			go func(w int) {
+				defer wg.Done()
+				for i := w; ctx.Err() == nil; i += conc {
+					t0 := time.Now()
+					ok, open, d := call(ctx, its[i%len(its)])
+					mu.Lock()
+					if t0.Before(end) {
+						calls++
+					}
+					if open {
+						refused = append(refused, d)
+					}
+					if ok && firstOK.IsZero() && time.Now().After(end) {
+						firstOK = time.Now()
+						cancel()
+					}
+					mu.Unlock()
+				}
+			}(w)
+		}
+		time.Sleep(window)
+		outageRequests = srv.sim.Stats().Requests
+		wg.Wait()
+		srv.stop()
+		cancel()
+		recoveredIn := "–"
+		if !firstOK.IsZero() {
+			recoveredIn = firstOK.Sub(end).Round(time.Millisecond).String()
+		}
+		lat := "–"
+		if len(refused) > 0 {
+			lat = fmt.Sprintf("%s / %s", percentile(refused, 0.5).Round(time.Microsecond), percentile(refused, 0.99).Round(time.Microsecond))
+		}
+		fmt.Printf("| %s | %d | %d | %.2f | %s | %s |\n", sys.name, calls, outageRequests, float64(outageRequests)/float64(max(calls, 1)), lat, recoveredIn)
+	}
+	return nil
+}
+
+func isOpen(err error) bool { return err != nil && strings.Contains(err.Error(), "circuit open") }
+
+// batchBench: items per second and calls per item on the flaky profile at a
+// fixed rate limit, reask's batch against the seed's loop.
+func batchBench(n int, seed int64, rpm, conc int) error {
+	its, err := items(n, seed)
+	if err != nil {
+		return err
+	}
+	prof, err := sim.BuiltinProfile("flaky")
+	if err != nil {
+		return err
+	}
+	fmt.Printf("\n### Batch: %d items, flaky profile, %d requests/min, concurrency %d\n\n", n, rpm, conc)
+	fmt.Println("| system | success | exact | items/s | calls/item | answered 429 | wall |")
+	fmt.Println("|---|---|---|---|---|---|---|")
+	type system struct {
+		name string
+		run  func(url string) (*tally, time.Duration)
+	}
+	systems := []system{
+		{"reask batch", func(u string) (*tally, time.Duration) {
+			p := openai.NewProvider(openai.Config{BaseURL: u, Model: "gpt-4o-mini", HTTPClient: httpClient})
+			c := reask.New(p)
+			gold := map[string]item{}
+			tasks := func(yield func(string, reask.Task) bool) {
+				for _, it := range its {
+					gold[it.ID] = it
+					if !yield(it.ID, reask.Task{Schema: it.schema, Input: it.Text}) {
+						return
+					}
+				}
+			}
+			t := &tally{}
+			start := time.Now()
+			for r := range c.Batch(context.Background(), tasks, reask.BatchConfig{Concurrency: conc}) {
+				t.add(outcome{ok: r.Err == nil, exact: r.Err == nil && sameJSON(r.JSON, gold[r.ID].Gold), attempts: r.Report.Attempts, calls: r.Report.Calls})
+			}
+			return t, time.Since(start)
+		}},
+		{"seed's loop", func(u string) (*tally, time.Duration) { return runAll(its, conc, naiveRun(u, "json_schema")) }},
+	}
+	for _, sys := range systems {
+		srv, err := startSim(sim.Config{Seed: seed, Profile: prof, RPM: rpm})
+		if err != nil {
+			return err
+		}
+		t, wall := sys.run(srv.url)
+		st := srv.sim.Stats()
+		srv.stop()
+		fmt.Printf("| %s | %s | %s | %.1f | %s | %d | %s |\n", sys.name, pct(t.ok, t.items), pct(t.exact, t.items), float64(t.ok)/wall.Seconds(),
+			per(t.calls, t.items), st.ByStatus[429], wall.Round(time.Millisecond))
+	}
+	return nil
+}
