@@ -153,9 +153,9 @@ func (u *upstream) send(ctx context.Context, name string, ex *exchange, body []b
 }
 
 // usageOf reads the usage of a chat completion without decoding the rest:
-// the last "usage" member, where OpenAI-compatible servers put it, read
-// with a decoder that stops after the value; the whole answer is decoded
-// only when that fails.
+// the last "usage" member, where OpenAI-compatible servers put it, whose
+// object (numbers and nested objects of numbers) ends at its matching
+// brace. The whole answer is decoded only when that fails.
 func usageOf(data []byte) reask.Usage {
 	var u struct {
 		Usage *reask.Usage `json:"usage"`
@@ -163,8 +163,8 @@ func usageOf(data []byte) reask.Usage {
 	if i := bytes.LastIndex(data, []byte(`"usage"`)); i > 0 && data[i-1] != '\\' {
 		rest := bytes.TrimLeft(data[i+len(`"usage"`):], " \t\r\n")
 		if len(rest) > 0 && rest[0] == ':' {
-			dec := json.NewDecoder(bytes.NewReader(rest[1:]))
-			if dec.Decode(&u.Usage) == nil && u.Usage != nil {
+			rest = bytes.TrimLeft(rest[1:], " \t\r\n")
+			if obj := objectPrefix(rest); obj != nil && json.Unmarshal(obj, &u.Usage) == nil && u.Usage != nil {
 				return total(*u.Usage)
 			}
 		}
@@ -173,6 +173,32 @@ func usageOf(data []byte) reask.Usage {
 		return total(*u.Usage)
 	}
 	return reask.Usage{}
+}
+
+// objectPrefix returns the JSON object data starts with, up to its
+// matching brace, or nil; an object holding strings gives nil (a brace
+// could hide in one).
+func objectPrefix(data []byte) []byte {
+	if len(data) == 0 || data[0] != '{' {
+		return nil
+	}
+	depth := 0
+	for i, c := range data {
+		switch c {
+		case '{':
+			depth++
+		case '}':
+			depth--
+			if depth == 0 {
+				return data[:i+1]
+			}
+		case '"':
+			if i > 0 && data[i-1] == ':' {
+				return nil // a string value
+			}
+		}
+	}
+	return nil
 }
 
 func total(u reask.Usage) reask.Usage {

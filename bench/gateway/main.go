@@ -26,6 +26,7 @@ import (
 	"net/http"
 	"os"
 	"runtime"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
@@ -63,6 +64,7 @@ func run(args []string, out io.Writer) error {
 	concList := fs.String("conc", "1,16,64", "concurrencies, comma-separated")
 	kinds := fs.String("kinds", "passthrough,schema", "request kinds: passthrough, schema")
 	maxRequests := fs.Int("max-requests", 2_000_000, "bound on the requests of one run")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run (load generator, gateway and simulator) to this file")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -78,6 +80,17 @@ func run(args []string, out io.Writer) error {
 		return errors.New("-duration must be positive and -warmup not negative")
 	}
 
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
 	simSrv, err := sim.New(sim.Config{Seed: 1})
 	if err != nil {
 		return err
