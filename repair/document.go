@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"unicode"
 
 	"github.com/reask/reask/schema"
 )
@@ -582,6 +583,10 @@ func (d *document) around(lo, hi int, lead bool) []Fix {
 		prose = strings.TrimSpace(strings.Replace(string(t), fence, "", 1))
 		prose = strings.TrimSpace(strings.ReplaceAll(prose, "```", ""))
 	}
+	if strings.TrimFunc(prose, isInvisible) == "" && prose != "" {
+		// A byte order mark or a zero-width space, not prose.
+		return append(out, Fix{Offset: lo, Kind: KindUnicodeWhitespace, Before: fmt.Sprintf("%+q", prose)})
+	}
 	if prose != "" {
 		off := lo
 		if !lead {
@@ -590,6 +595,12 @@ func (d *document) around(lo, hi int, lead bool) []Fix {
 		out = append(out, Fix{Offset: off, Kind: KindSurroundingProse, Before: shortText(prose)})
 	}
 	return out
+}
+
+// isInvisible reports whether r is a space, a byte order mark or a
+// zero-width space.
+func isInvisible(r rune) bool {
+	return unicode.IsSpace(r) || r == '\uFEFF' || r == '\u200B'
 }
 
 func firstWord(s string) string {

@@ -132,6 +132,7 @@ func TestParseRepairs(t *testing.T) {
 		{"object left open in an array", `[{"a": 1}, {"a": 2 {"a": 3}]`, `[{"a": 1}, {"a": 2}, {"a": 3}]`, k(KindMissingBracket, KindMissingComma)},
 		{"ellipsis", `[1, 2, ...]`, `[1, 2]`, k(KindEllipsis)},
 		{"no-break space", "{\"a\":\u00a01}", `{"a": 1}`, k(KindUnicodeWhitespace)},
+		{"byte order mark", "\ufeff{\"a\": 1}", `{"a": 1}`, k(KindUnicodeWhitespace)},
 		{"brackets left open before a closing fence", "```json\n{\"a\": [1, 2\n```", `{"a": [1, 2]}`,
 			k(KindMarkdownFence, KindMissingBracket, KindMissingBracket, KindMarkdownFence)},
 		{"stray word", `{"a": 1, NOTE "b": 2}`, `{"a": 1, "b": 2}`, k(KindSurroundingProse)},
