@@ -112,7 +112,10 @@ func (j *job) send(ctx context.Context, p Provider, req *Request, rec *Attempt) 
 			}
 			return nil, fmt.Errorf("reask: giving up after %d transport retries: %w", retry, err)
 		}
-		if bud != nil && !bud.AllowRetry() {
+		// A 429 for a spent quota, waited out in the shared limiter, is
+		// paced rather than a retry storm: it does not spend the budget.
+		paced := kind == KindRateLimit && lim != nil && quotaExhausted(pe)
+		if bud != nil && !paced && !bud.AllowRetry() {
 			return nil, fmt.Errorf("%w for %s: %w", ErrRetryBudget, name, err)
 		}
 		delay := set.backoff.Delay(retry, set.random)
@@ -129,7 +132,7 @@ func (j *job) send(ctx context.Context, p Provider, req *Request, rec *Attempt) 
 		set.logger.LogAttrs(ctx, slog.LevelInfo, "reask: retrying call",
 			slog.String("provider", name), slog.String("kind", string(kind)),
 			slog.Int("retry", retry+1), slog.Duration("delay", delay))
-		if kind == KindRateLimit && lim != nil && quotaExhausted(pe) {
+		if paced {
 			// The provider's quota is spent: every call to this provider
 			// waits it out, in the limiter, instead of each discovering it.
 			lim.OnRateLimited(now, delay)

@@ -213,11 +213,14 @@ func ProfileNames() []string { return []string{"clean", "flaky", "hostile"} }
 //     string 3%, enum case 3%, …), feedback naming the problem fixes it 90%
 //     of the time and generic feedback 15%; about 5% of requests meet a
 //     transport fault (429 2%, 500 1%, 503 1%, 502 0.5%, dropped 0.5%);
-//     latency median 30ms, p99 300ms; 5% of streams crawl, 1% are cut off.
+//     latency median 30ms, p99 300ms; 5% of streams crawl, 1% are cut off;
+//     limits of 10,000 requests and 10M tokens per minute, whose headers
+//     come with every answer.
 //   - hostile: a bad day. About 60% of first answers are faulty, feedback
 //     helps less (70% / 5%) and new faults appear more often; about 20% of
 //     requests fail in transport, 1% hang; latency median 200ms, p99 2s; a
-//     20s outage every 5 minutes from minute 1; strict mode is ignored.
+//     20s outage every 5 minutes from minute 1; strict mode is ignored;
+//     limits of 5,000 requests and 2M tokens per minute.
 func BuiltinProfile(name string) (Profile, error) {
 	switch name {
 	case "clean", "":
@@ -235,6 +238,10 @@ func BuiltinProfile(name string) (Profile, error) {
 			Transport: Transport{RateLimited: 0.02, ServerError: 0.01, BadGateway: 0.005, Unavailable: 0.01, Drop: 0.005},
 			Latency:   Latency{Median: Duration(30 * time.Millisecond), P99: Duration(300 * time.Millisecond)},
 			Stream:    Streaming{SlowRate: 0.05, SlowDelay: Duration(50 * time.Millisecond), DropRate: 0.01},
+			// An account's limits, as a paid OpenAI tier has them: high
+			// enough not to bind at modest concurrency, and every answer —
+			// the injected 429s included — carries the x-ratelimit headers.
+			RPM: 10_000, TPM: 10_000_000,
 		}, nil
 	case "hostile":
 		return Profile{
@@ -252,6 +259,7 @@ func BuiltinProfile(name string) (Profile, error) {
 			Stream:       Streaming{SlowRate: 0.2, SlowDelay: Duration(200 * time.Millisecond), DropRate: 0.05},
 			Outages:      []Outage{{Start: Duration(time.Minute), Duration: Duration(20 * time.Second), Every: Duration(5 * time.Minute)}},
 			IgnoreStrict: true,
+			RPM:          5_000, TPM: 2_000_000,
 		}, nil
 	}
 	return Profile{}, &ProfileError{Msg: fmt.Sprintf("no built-in profile %q (built in: %s)", name, strings.Join(ProfileNames(), ", "))}
