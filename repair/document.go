@@ -250,6 +250,7 @@ type candidate struct {
 	fixFrom, fixTo int
 	err            error // why it failed; its span then runs to the failure
 	valid          bool  // valid against the schema
+	jsonLike       bool  // most of its values were written as JSON, not bare text
 	val            any
 }
 
@@ -301,6 +302,12 @@ func (d *document) lenient(wantValue bool) error {
 	}
 
 	chosen, why := d.choose(good)
+	if chosen != nil {
+		// A broken candidate beside a good one counts only if it reads as
+		// JSON: a stray bracket in the prose after an answer ("see [the
+		// docs") is not a truncated answer.
+		bad = slices.DeleteFunc(bad, func(c *candidate) bool { return !c.jsonLike })
+	}
 	if failed := largest(bad); failed != nil && (chosen == nil || (!chosen.valid && failed.size() > chosen.size())) {
 		var te *TruncatedError
 		if errors.As(failed.err, &te) && failed.root >= 0 {
@@ -392,9 +399,16 @@ func (d *document) container(pos int) *candidate {
 	}
 	p.reset()
 	p.end, p.pos = d.hi, pos
-	from := p.fixes.len()
+	from, nodes := p.fixes.len(), len(p.nodes)
 	root, err := p.value()
 	cand := &candidate{start: pos, end: p.pos, root: root, err: err}
+	bare := 0
+	for i := from; i < p.fixes.len(); i++ {
+		if k := p.fixes.at(i).Kind; k == KindUnquotedString || k == KindUnquotedKey {
+			bare++
+		}
+	}
+	cand.jsonLike = 2*bare < len(p.nodes)-nodes
 	if err != nil {
 		var se *SyntaxError
 		if errors.As(err, &se) {

@@ -83,6 +83,8 @@ func TestParseRepairs(t *testing.T) {
 		{"prose and fence", "Sure.\n```json\n{\"a\": 1}\n```\nDone.", `{"a": 1}`,
 			k(KindSurroundingProse, KindMarkdownFence, KindMarkdownFence, KindSurroundingProse)},
 		{"largest candidate", `{"a": 1} or rather {"a": 1, "b": 2}`, `{"a": 1, "b": 2}`, k(KindSurroundingProse, KindCandidateChosen)},
+		{"stray bracket in prose after", "{\"a\": 1}\nFor details see [the documentation of the long and winding API", `{"a": 1}`,
+			k(KindSurroundingProse)},
 		{"jsonp", `callback({"a": 1});`, `{"a": 1}`, k(KindFunctionCall, KindSurroundingProse)},
 		{"double-encoded", `"{\"a\": [1, 2]}"`, `{"a": [1, 2]}`, k(KindDoubleEncoded)},
 		{"escaped document", `{\"a\": \"b\"}`, `{"a": "b"}`, k(KindDoubleEncoded)},
