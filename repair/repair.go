@@ -17,8 +17,10 @@ const (
 	SyntaxAndCoercion Level = iota
 	// SyntaxOnly repairs the syntax and coerces nothing.
 	SyntaxOnly
-	// Off accepts strict JSON only (RFC 8259, surrounding whitespace
-	// allowed): no fence, prose or comment is stripped, nothing is fixed.
+	// Off accepts strict JSON only (RFC 8259 in UTF-8, surrounding
+	// whitespace allowed): no fence, prose or comment is stripped, nothing
+	// is fixed, and anything else is a *SyntaxError. (The other levels
+	// replace invalid UTF-8 with U+FFFD and record an invalid_utf8 fix.)
 	Off
 )
 

@@ -139,6 +139,7 @@ func TestParseRepairs(t *testing.T) {
 			k(KindMarkdownFence, KindMissingBracket, KindMissingBracket, KindMarkdownFence)},
 		{"stray word", `{"a": 1, NOTE "b": 2}`, `{"a": 1, "b": 2}`, k(KindSurroundingProse)},
 		{"function call", `{"_id": ObjectId("abc")}`, `{"_id": "abc"}`, k(KindFunctionCall)},
+		{"regular expression", `{"re": /^a[/]b$/i}`, `{"re": "/^a[/]b$/i"}`, k(KindRegex)},
 
 		// Everything at once.
 		{"llm answer", "Here you go:\n```json\n{name: 'John', age: 30, tags: ['a', 'b',], // note\n active: True,}\n```",
