@@ -39,9 +39,10 @@ import (
 // value (anyOf with null) is coerced to its non-null alternative.
 //
 // v is a decoded JSON value (nil, bool, json.Number or float64, string,
-// []any, map[string]any); it is not modified: changed objects and arrays
-// are copies, unchanged parts are shared with v, and v itself is returned
-// when nothing changes. A nil schema changes nothing.
+// []any, map[string]any), a tree as decoding gives; it is not modified:
+// changed objects and arrays are copies, unchanged parts are shared with
+// v, and v itself is returned when nothing changes. A nil schema changes
+// nothing. Coerce is safe for concurrent use.
 func Coerce(v any, s *schema.Schema) (any, []Fix) {
 	if s == nil {
 		return v, nil
