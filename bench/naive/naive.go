@@ -37,6 +37,11 @@ type Config struct {
 	Client     *http.Client
 	// Mode is "json_object" (the seed's) or "json_schema".
 	Mode string
+	// ServerRetries, when positive, makes each call retry server errors
+	// (5xx) as the seed's call_with_backoff does: up to ServerRetries
+	// tries, waiting BaseDelay·2^n between them. SmartRetry itself does not
+	// catch server errors.
+	ServerRetries int
 }
 
 // Result is one extraction's outcome and cost.
@@ -150,6 +155,21 @@ func jittered(cfg Config, n int) time.Duration {
 }
 
 func post(ctx context.Context, cfg Config, s *schema.Schema, messages []message, res *Result) (string, error) {
+	for try := 0; ; try++ {
+		content, err := post1(ctx, cfg, s, messages, res)
+		var se serverError
+		if cfg.ServerRetries > 0 && errors.As(err, &se) && try+1 < cfg.ServerRetries {
+			sleep(ctx, cfg.BaseDelay*time.Duration(1<<try))
+			continue
+		}
+		return content, err
+	}
+}
+
+// serverError is a 5xx answer.
+type serverError struct{ error }
+
+func post1(ctx context.Context, cfg Config, s *schema.Schema, messages []message, res *Result) (string, error) {
 	body := map[string]any{"model": cfg.Model, "messages": messages, "temperature": 0}
 	if cfg.Mode == "json_schema" {
 		body["response_format"] = map[string]any{"type": "json_schema", "json_schema": map[string]any{"name": s.Name(), "schema": s.JSON(), "strict": s.Strict()}}
@@ -175,6 +195,9 @@ func post(ctx context.Context, cfg Config, s *schema.Schema, messages []message,
 	if resp.StatusCode == http.StatusTooManyRequests {
 		res.Status429++
 		return "", rateLimited{}
+	}
+	if resp.StatusCode >= 500 {
+		return "", serverError{fmt.Errorf("HTTP %d: %s", resp.StatusCode, schema.Shorten(string(data), 200))}
 	}
 	if resp.StatusCode != 200 {
 		return "", fmt.Errorf("HTTP %d: %s", resp.StatusCode, schema.Shorten(string(data), 200))

@@ -15,6 +15,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"net"
@@ -346,24 +347,34 @@ func goodput(n int, seed int64, rpm, conc int) error {
 	return nil
 }
 
-// outage: every request fails with 503 for a window; calls keep coming
-// from conc workers. Requests per logical call during the outage, the
-// latency of calls refused by the open breaker, and the time from the end
-// of the outage to the first success.
+// outage: every request fails with 503 for a window while conc workers
+// each start a call every period. Requests per logical call during the
+// outage, the latency of calls refused by the open breaker, and the time
+// from the end of the outage to the first success.
 func outage(seed int64, conc int) error {
 	const window = 5 * time.Second
 	const coolDown = time.Second
+	const period = 50 * time.Millisecond
 	its, err := items(200, seed)
 	if err != nil {
 		return err
 	}
 	prof := sim.Profile{Outages: []sim.Outage{{Start: 0, Duration: sim.Duration(window)}}, Latency: sim.Latency{Median: sim.Duration(5 * time.Millisecond)}}
-	fmt.Printf("\n### Outage: 100%% 503 for %s, %d workers calling continuously, breaker cool-down %s\n\n", window, conc, coolDown)
-	fmt.Println("| system | logical calls in the outage | requests sent | requests per call | refused by the breaker: p50 / p99 latency | first success after the outage |")
+	fmt.Printf("\n### Outage: 100%% 503 for %s; %d workers each start a call every %s; breaker cool-down %s\n\n", window, conc, period, coolDown)
+	fmt.Println("| system | calls started in the outage | requests in the outage | requests per call | calls refused by the open breaker: p50 / p99 latency | first success after the outage |")
 	fmt.Println("|---|---|---|---|---|---|")
 	type system struct {
 		name string
 		run  func(url string) func(ctx context.Context, it item) (bool, bool, time.Duration)
+	}
+	naiveOutage := func(retries int) func(string) func(context.Context, item) (bool, bool, time.Duration) {
+		return func(u string) func(context.Context, item) (bool, bool, time.Duration) {
+			return func(ctx context.Context, it item) (bool, bool, time.Duration) {
+				t0 := time.Now()
+				r := naive.Extract(ctx, naive.Config{BaseURL: u, Model: "gpt-4o-mini", Client: httpClient, Mode: "json_schema", ServerRetries: retries}, it.schema, it.Text)
+				return r.OK, false, time.Since(t0)
+			}
+		}
 	}
 	systems := []system{
 		{"reask", func(u string) func(context.Context, item) (bool, bool, time.Duration) {
@@ -372,16 +383,11 @@ func outage(seed int64, conc int) error {
 			return func(ctx context.Context, it item) (bool, bool, time.Duration) {
 				t0 := time.Now()
 				_, _, err := c.Run(ctx, reask.Task{Schema: it.schema, Input: it.Text})
-				return err == nil, isOpen(err), time.Since(t0)
+				return err == nil, errors.Is(err, reask.ErrCircuitOpen), time.Since(t0)
 			}
 		}},
-		{"seed's loop", func(u string) func(context.Context, item) (bool, bool, time.Duration) {
-			return func(ctx context.Context, it item) (bool, bool, time.Duration) {
-				t0 := time.Now()
-				r := naive.Extract(ctx, naive.Config{BaseURL: u, Model: "gpt-4o-mini", Client: httpClient, Mode: "json_schema"}, it.schema, it.Text)
-				return r.OK, false, time.Since(t0)
-			}
-		}},
+		{"seed's SmartRetry (no 5xx retry)", naiveOutage(0)},
+		{"seed's call_with_backoff (5 tries)", naiveOutage(5)},
 	}
 	for _, sys := range systems {
 		srv, err := startSim(sim.Config{Seed: seed, Profile: prof})
@@ -395,14 +401,18 @@ func outage(seed int64, conc int) error {
 		var calls int
 		var refused []time.Duration
 		var firstOK time.Time
-		var outageRequests int64
-		ctx, cancel := context.WithCancel(context.Background())
+		ctx, cancel := context.WithTimeout(context.Background(), window+30*time.Second)
 		var wg sync.WaitGroup
 		for w := range conc {
 			wg.Add(1)
 			go func(w int) {
 				defer wg.Done()
+				next := start.Add(time.Duration(w) * period / time.Duration(conc))
 				for i := w; ctx.Err() == nil; i += conc {
+					if d := time.Until(next); d > 0 {
+						time.Sleep(d)
+					}
+					next = next.Add(period)
 					t0 := time.Now()
 					ok, open, d := call(ctx, its[i%len(its)])
 					mu.Lock()
@@ -420,8 +430,8 @@ func outage(seed int64, conc int) error {
 				}
 			}(w)
 		}
-		time.Sleep(window)
-		outageRequests = srv.sim.Stats().Requests
+		time.Sleep(time.Until(end))
+		outageRequests := srv.sim.Stats().Requests
 		wg.Wait()
 		srv.stop()
 		cancel()
@@ -433,12 +443,10 @@ func outage(seed int64, conc int) error {
 		if len(refused) > 0 {
 			lat = fmt.Sprintf("%s / %s", percentile(refused, 0.5).Round(time.Microsecond), percentile(refused, 0.99).Round(time.Microsecond))
 		}
-		fmt.Printf("| %s | %d | %d | %.2f | %s | %s |\n", sys.name, calls, outageRequests, float64(outageRequests)/float64(max(calls, 1)), lat, recoveredIn)
+		fmt.Printf("| %s | %d | %d | %.3f | %s | %s |\n", sys.name, calls, outageRequests, float64(outageRequests)/float64(max(calls, 1)), lat, recoveredIn)
 	}
 	return nil
 }
-
-func isOpen(err error) bool { return err != nil && strings.Contains(err.Error(), "circuit open") }
 
 // batchBench: items per second and calls per item on the flaky profile at a
 // fixed rate limit, reask's batch against the seed's loop.
