@@ -5,6 +5,8 @@ import (
 	"testing"
 
 	"github.com/reask/reask/repair/internal/benchgen"
+	"github.com/reask/reask/repair/internal/corpus"
+	"github.com/reask/reask/schema"
 )
 
 // The benchmarks measure throughput (b.SetBytes) on the same inputs the
@@ -79,6 +81,22 @@ func TestBenchInputs(t *testing.T) {
 		}
 		if !json.Valid(out) || len(fixes) == 0 {
 			t.Errorf("Broken(%d): repaired to invalid JSON or without fixes", s.size)
+		}
+	}
+}
+
+// BenchmarkCoerce measures coercion of a small answer with a value of
+// each kind to fix, as the re-ask loop meets it.
+func BenchmarkCoerce(b *testing.B) {
+	s := schema.MustCompile(coerceSchema)
+	v, err := corpus.Decode([]byte(`{"age": "30", "price": "$1,299.50", "active": "yes", "zip": 12345, "tags": "a",
+		"mood": " Positive", "people": [{"name": "A", "age": "1"}, {"name": "B", "age": 2, "x": 1}], "extra": true}`))
+	if err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		if _, fixes := Coerce(v, s); len(fixes) != 9 {
+			b.Fatalf("%d fixes", len(fixes))
 		}
 	}
 }
