@@ -312,8 +312,8 @@ func convertTo(v any, t string) (any, Kind, bool) {
 
 // parseNumber reads a number written for people: " 30 ", "+4.5", "$1,299.50",
 // "-€3", "1e3". Thousands separators must group digits by three; a
-// currency sign may come first or after the sign. The result is a JSON
-// number with the digits as written.
+// currency sign may come first or after the sign; a leading zero (007) is
+// refused. The result is a JSON number with the digits as written.
 func parseNumber(s string) (json.Number, bool) {
 	s = strings.TrimSpace(s)
 	neg := false
@@ -368,9 +368,10 @@ func parseNumber(s string) (json.Number, bool) {
 			return "", false
 		}
 	}
-	intPart = strings.TrimLeft(intPart, "0")
-	if intPart == "" {
-		intPart = "0"
+	if len(intPart) > 1 && intPart[0] == '0' {
+		// 007 is a code, and 000 may be what is left of 1,000,000 after a
+		// comma split it: not a number beyond doubt.
+		return "", false
 	}
 	var b strings.Builder
 	if neg {

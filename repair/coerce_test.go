@@ -80,6 +80,7 @@ func TestCoerce(t *testing.T) {
 		{"never a number with trailing words", `{"price": "12 dollars"}`, `{"price": "12 dollars"}`, nil},
 		{"never badly grouped thousands", `{"price": "1,29"}`, `{"price": "1,29"}`, nil},
 		{"never maybe", `{"active": "maybe"}`, `{"active": "maybe"}`, nil},
+		{"never a leading zero", `{"age": "007", "price": "000"}`, `{"age": "007", "price": "000"}`, nil},
 		{"never a number to boolean", `{"active": 1}`, `{"active": 1}`, nil},
 		{"never guess between enum values", `{"size": "S"}`, `{"size": "S"}`, nil},
 		{"never guess between two matches", `{"size": " s"}`, `{"size": " s"}`, nil},

@@ -707,12 +707,12 @@ func (p *parser) inArray() bool {
 // it skipped one.
 func (p *parser) strayWord() bool {
 	s := p.pos
+	if c := p.src[s]; !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c == '_') {
+		return false // digits are data: {"n": 1,000} must not lose its 000
+	}
 	i := s
 	for i < p.end && isWordByte(p.src[i]) && p.src[i] < 0x80 {
 		i++
-	}
-	if i == s {
-		return false
 	}
 	j := i
 	for j < p.end && (p.src[j] == ' ' || p.src[j] == '\t') {

@@ -223,6 +223,7 @@ func TestParseErrors(t *testing.T) {
 		{"truncated after prose", "Here it is: {\"a\": [1, 2", Options{}, ErrTruncated, "inside an array"},
 		{"truncated number", `[1, 2.`, Options{}, ErrTruncated, "truncated"},
 		{"missing key", `{: 1}`, Options{}, ErrSyntax, "expected an object key"},
+		{"thousands separator in an object", `{"n": 1,000}`, Options{}, ErrSyntax, "expected ':' after object key"},
 		{"too large", `[1, 2, 3]`, Options{MaxBytes: 4}, ErrTooLarge, "9 bytes, the limit is 4"},
 		{"too deep", `[[[[1]]]]`, Options{MaxDepth: 3}, ErrTooDeep, "more than 3 levels"},
 		{"too deep broken", `[[[[1,]]]]`, Options{MaxDepth: 3}, ErrTooDeep, "more than 3 levels"},
