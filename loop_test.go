@@ -78,6 +78,20 @@ func TestExtractScenarios(t *testing.T) {
 			wantCalls: 1, wantKinds: []reask.Kind{reask.KindOK},
 		},
 		{
+			name:      "invalid JSON is re-asked with the position and an excerpt",
+			steps:     []step{{content: `{"name" "John" : : 30}`}, {content: johnJSON}},
+			wantCalls: 2, wantKinds: []reask.Kind{reask.KindJSONSyntax, reask.KindOK},
+			wantFeedback: "Your answer is not valid JSON: line 1, column 16: expected ',' or '}' after object member, near {\"name\" \"John\" : : 30}.\n" +
+				"Answer again with the complete JSON object only: no prose, no Markdown fences, double-quoted keys and strings, no trailing commas.",
+		},
+		{
+			name:      "an answer without JSON",
+			steps:     []step{{content: "I cannot help with that."}, {content: johnJSON}},
+			wantCalls: 2, wantKinds: []reask.Kind{reask.KindJSONSyntax, reask.KindOK},
+			wantFeedback: "Your answer is not valid JSON: no JSON value found: the text holds no JSON object or array.\n" +
+				"Answer again with the complete JSON object only: no prose, no Markdown fences, double-quoted keys and strings, no trailing commas.",
+		},
+		{
 			name:      "missing field is re-asked with its path",
 			steps:     []step{{content: `{"name":"John Doe","age":30}`}, {content: johnJSON}},
 			wantCalls: 2, wantKinds: []reask.Kind{reask.KindSchema, reask.KindOK},
