@@ -143,6 +143,13 @@ func TestExtractScenarios(t *testing.T) {
 				"Answer again with the complete JSON object; keep string values short so that it fits.",
 		},
 		{
+			name: "refusal",
+			steps: []step{{body: `{"choices":[{"message":{"role":"assistant","content":null,"refusal":"I can't help with that."},"finish_reason":"stop"}],"usage":{"prompt_tokens":100,"completion_tokens":20,"total_tokens":120}}`},
+				{content: johnJSON}},
+			wantCalls: 2, wantKinds: []reask.Kind{reask.KindRefusal, reask.KindOK},
+			wantFeedback: "You declined to answer (I can't help with that.).\nThe task is only to copy information present in the text into the JSON object. Answer with the JSON object.",
+		},
+		{
 			name:      "empty answer",
 			steps:     []step{{content: ""}, {content: johnJSON}},
 			wantCalls: 2, wantKinds: []reask.Kind{reask.KindEmpty, reask.KindOK},
