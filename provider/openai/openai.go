@@ -193,6 +193,10 @@ func (p *Provider) providerError(hresp *http.Response, data []byte, now time.Tim
 	} else {
 		pe.Message = shorten(strings.TrimSpace(string(data)), 200)
 	}
+	if key := p.cfg.APIKey.Reveal(); key != "" {
+		// A server that echoes the key back must not leak it into logs.
+		pe.Message = strings.ReplaceAll(pe.Message, key, reask.Redacted)
+	}
 	if d, ok := ratelimit.RetryAfter(hresp.Header, now); ok {
 		pe.RetryAfter = d
 	} else if hresp.StatusCode == http.StatusTooManyRequests {

@@ -88,3 +88,16 @@ func TestMalformedAnswers(t *testing.T) {
 		}
 	}
 }
+
+func TestEchoedKeyIsRedacted(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(401)
+		io.WriteString(w, `{"error":{"message":"bad key `+strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")+`","type":"invalid_request_error"}}`)
+	}))
+	defer srv.Close()
+	p := openai.NewProvider(openai.Config{BaseURL: srv.URL, APIKey: "sk-echoed-secret", Model: "m"})
+	_, err := p.Complete(t.Context(), &reask.Request{Messages: []reask.Message{{Role: reask.RoleUser, Content: "hi"}}})
+	if err == nil || strings.Contains(err.Error(), "sk-echoed-secret") || !strings.Contains(err.Error(), "bad key [redacted]") {
+		t.Errorf("error %v", err)
+	}
+}
