@@ -194,7 +194,7 @@ values. Each case it fails is listed here with why; the test fails when a
 listed case passes or an unlisted one fails. ` + "`go test ./repair -run TestCorpus -update`" + `
 rewrites this file, keeping the reasons of cases still listed.
 
-Kinds — all deliberate except *limitation*:
+Deliberate differences — repair answers otherwise on purpose:
 
 - **truncation**: the input ends inside a string, array, object or number.
   Repair reports ErrTruncated instead of closing it: a silently shortened value
@@ -214,7 +214,8 @@ Kinds — all deliberate except *limitation*:
 - **suite-conflict**: the suites disagree on the case; repair follows the JS
   reference (a missing value is null, not ""; ` + "`True`" + ` alone is true).
 
-Not deliberate:
+Not deliberate (the corpus test's targets count follows-jsonrepair as an
+answer; the rates are given both ways):
 
 - **follows-jsonrepair**: reask answers as the reference library, npm
   jsonrepair 3.15, does (or refuses the input as it does), where json_repair's
