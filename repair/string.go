@@ -350,9 +350,11 @@ func (p *parser) scanQuoted(a int, cls quoteClass) (status, contentEnd, next int
 	return strEOF, 0, 0, false
 }
 
-// endsWithDelimiter reports whether the text after a ends with a
-// delimiter (ignoring spaces): then a string that runs to the end lacks
-// its closing quote rather than being cut off, as in ["abc].
+// endsWithDelimiter reports whether the text after a ends with a closing
+// bracket (ignoring spaces and a closing fence): then a string that runs
+// to the end lacks its closing quote rather than being cut off, as in
+// ["abc]. Text ending otherwise — with a comma, a colon, a slash — was
+// cut off.
 func (p *parser) endsWithDelimiter(a int) bool {
 	if p.lastEnd != p.end {
 		i := p.end - 1
@@ -361,7 +363,7 @@ func (p *parser) endsWithDelimiter(a int) bool {
 		}
 		p.last, p.lastEnd = i, p.end
 	}
-	return p.last >= a && isDelimiter(p.src[p.last])
+	return p.last >= a && (p.src[p.last] == ']' || p.src[p.last] == '}' || p.src[p.last] == ')')
 }
 
 // endsString reports whether a quote followed by b[j] ends a string, given
