@@ -5,12 +5,21 @@
 // next request when the previous answer has arrived).
 //
 // Both servers run in this process on real loopback sockets: the simulator
-// (clean profile, no latency: it answers in tens of microseconds, so what
-// is measured is the gateway) and the gateway (pass-through and
-// schema-enforced requests). The load generator shares the machine's cores
-// with them, as it would with a local deployment.
+// (clean profile) and the gateway (pass-through and schema-enforced
+// requests). The load generator shares the machine's cores with them, as
+// it would with a local deployment. Two settings answer two questions:
 //
-//	go run ./bench/gateway -duration 5s -conc 1,16,64
+//   - -latency 0: the simulator answers in tens of microseconds, so the
+//     closed loop saturates the cores and measures the most requests per
+//     second each path sustains (the gateway's own latency is then mostly
+//     queueing behind the extra HTTP hop it adds);
+//   - -latency 20ms: a model-like upstream, so the cores are not saturated
+//     and the difference in latency is what the gateway adds to a request.
+//
+// Direct and gateway runs alternate in rounds so that other work on the
+// machine weighs on both alike.
+//
+//	go run ./bench/gateway -duration 5s -conc 1,16,64 -latency 20ms
 //
 // See run.sh and RESULTS.md.
 package main
@@ -59,11 +68,13 @@ func main() {
 
 func run(args []string, out io.Writer) error {
 	fs := flag.NewFlagSet("gateway-bench", flag.ContinueOnError)
-	duration := fs.Duration("duration", 5*time.Second, "measuring time per run")
-	warmup := fs.Duration("warmup", time.Second, "warm-up time per run, not measured")
+	duration := fs.Duration("duration", 5*time.Second, "measuring time per target and concurrency, split over the rounds")
+	warmup := fs.Duration("warmup", time.Second, "warm-up time per target and concurrency, not measured")
+	rounds := fs.Int("rounds", 5, "rounds alternating direct and gateway runs, so that other work on the machine weighs on both alike")
 	concList := fs.String("conc", "1,16,64", "concurrencies, comma-separated")
 	kinds := fs.String("kinds", "passthrough,schema", "request kinds: passthrough, schema")
 	maxRequests := fs.Int("max-requests", 2_000_000, "bound on the requests of one run")
+	latency := fs.Duration("latency", 0, "the simulator's fixed answer latency: 0 measures the most requests/s; a model-like delay (20ms) measures the latency the gateway adds when the machine is not saturated")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run (load generator, gateway and simulator) to this file")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -76,8 +87,8 @@ func run(args []string, out io.Writer) error {
 		}
 		concs = append(concs, n)
 	}
-	if *duration <= 0 || *warmup < 0 {
-		return errors.New("-duration must be positive and -warmup not negative")
+	if *duration <= 0 || *warmup < 0 || *rounds < 1 {
+		return errors.New("-duration must be positive, -warmup not negative, -rounds at least 1")
 	}
 
 	if *cpuProfile != "" {
@@ -91,7 +102,11 @@ func run(args []string, out io.Writer) error {
 		}
 		defer pprof.StopCPUProfile()
 	}
-	simSrv, err := sim.New(sim.Config{Seed: 1})
+	simCfg := sim.Config{Seed: 1}
+	if *latency > 0 {
+		simCfg.Latency = &sim.Latency{Median: sim.Duration(*latency)}
+	}
+	simSrv, err := sim.New(simCfg)
 	if err != nil {
 		return err
 	}
@@ -111,8 +126,8 @@ func run(args []string, out io.Writer) error {
 	}
 	defer stopGateway()
 
-	fmt.Fprintf(out, "# gateway overhead: %s per run after %s warm-up; GOMAXPROCS %d; %s\n\n",
-		*duration, *warmup, runtime.GOMAXPROCS(0), runtime.Version())
+	fmt.Fprintf(out, "# gateway overhead, simulator latency %s: %s per target and concurrency in %d alternating rounds, after %s warm-up; GOMAXPROCS %d; %s\n\n",
+		*latency, *duration, *rounds, *warmup, runtime.GOMAXPROCS(0), runtime.Version())
 	fmt.Fprintln(out, "| kind | concurrency | direct p50 | direct p99 | direct req/s | gateway p50 | gateway p99 | gateway req/s | added p50 | added p99 |")
 	fmt.Fprintln(out, "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
 	for _, kind := range strings.Split(*kinds, ",") {
@@ -121,14 +136,27 @@ func run(args []string, out io.Writer) error {
 			return fmt.Errorf("-kinds: unknown kind %q", kind)
 		}
 		for _, c := range concs {
-			d, err := load(direct, body, c, *warmup, *duration, *maxRequests)
-			if err != nil {
-				return fmt.Errorf("direct, %s, concurrency %d: %w", kind, c, err)
+			var dl, gl []time.Duration
+			slice := *duration / time.Duration(*rounds)
+			for r := range *rounds {
+				w := time.Duration(0)
+				if r == 0 {
+					w = *warmup
+				}
+				lat, err := load(direct, body, c, w, slice, *maxRequests)
+				if err != nil {
+					return fmt.Errorf("direct, %s, concurrency %d: %w", kind, c, err)
+				}
+				dl = append(dl, lat...)
+				if lat, err = load(through, body, c, w, slice, *maxRequests); err != nil {
+					return fmt.Errorf("gateway, %s, concurrency %d: %w", kind, c, err)
+				}
+				gl = append(gl, lat...)
 			}
-			gw, err := load(through, body, c, *warmup, *duration, *maxRequests)
-			if err != nil {
-				return fmt.Errorf("gateway, %s, concurrency %d: %w", kind, c, err)
+			if len(dl) == 0 || len(gl) == 0 {
+				return fmt.Errorf("%s, concurrency %d: no request completed (is the machine overloaded?)", kind, c)
 			}
+			d, gw := summarize(dl, *duration), summarize(gl, *duration)
 			fmt.Fprintf(out, "| %s | %d | %s | %s | %.0f | %s | %s | %.0f | %s | %s |\n", kind, c,
 				ms(d.p50), ms(d.p99), d.rate, ms(gw.p50), ms(gw.p99), gw.rate, ms(gw.p50-d.p50), ms(gw.p99-d.p99))
 		}
@@ -155,10 +183,21 @@ type result struct {
 	rate     float64
 }
 
+// summarize returns the percentiles and rate of latencies (at least one)
+// measured over duration.
+func summarize(lat []time.Duration, duration time.Duration) result {
+	slices.Sort(lat)
+	return result{
+		p50:  lat[len(lat)*50/100],
+		p99:  lat[min(len(lat)-1, len(lat)*99/100)],
+		rate: float64(len(lat)) / duration.Seconds(),
+	}
+}
+
 // load runs conc closed-loop workers against url for warmup+duration and
-// returns the latency percentiles and rate of the requests that started
-// after the warm-up.
-func load(url, body string, conc int, warmup, duration time.Duration, maxRequests int) (result, error) {
+// returns the latencies of the requests that started after the warm-up
+// and ended before the end.
+func load(url, body string, conc int, warmup, duration time.Duration, maxRequests int) ([]time.Duration, error) {
 	tr := &http.Transport{MaxIdleConns: conc * 2, MaxIdleConnsPerHost: conc * 2, IdleConnTimeout: time.Minute}
 	defer tr.CloseIdleConnections()
 	client := &http.Client{Transport: tr}
@@ -214,18 +253,7 @@ func load(url, body string, conc int, warmup, duration time.Duration, maxRequest
 		}()
 	}
 	wg.Wait()
-	if firstErr != nil {
-		return result{}, firstErr
-	}
-	if len(lat) == 0 {
-		return result{}, errors.New("no request completed")
-	}
-	slices.Sort(lat)
-	return result{
-		p50:  lat[len(lat)*50/100],
-		p99:  lat[min(len(lat)-1, len(lat)*99/100)],
-		rate: float64(len(lat)) / duration.Seconds(),
-	}, nil
+	return lat, firstErr
 }
 
 func cmpOr(a, b error) error {

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Measures what the reask gateway adds to a request: latency percentiles and
 # throughput straight to the simulator and through the gateway, on loopback,
-# at concurrency 1, 16 and 64 (see main.go), then the per-request Go
-# benchmarks. Results go to stdout; RESULTS.md records a run.
+# at concurrency 1, 16 and 64 (see main.go) — once with an instant simulator
+# (the most requests/s) and once with a 20ms one (the latency added when the
+# cores are not saturated) — then the per-request Go benchmarks. Results go
+# to stdout; RESULTS.md records a run.
 #
 #   bench/gateway/run.sh                 # 5 s per run
 #   DURATION=10s CONC=1,16,64,128 bench/gateway/run.sh
@@ -20,10 +22,12 @@ echo "date:    $(date -u +%Y-%m-%dT%H:%MZ)"
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')"
 echo "go:      $(go version)"
 echo "load:    $(cut -d' ' -f1-3 /proc/loadavg) (1, 5, 15 min) before"
-echo "command: $bin -duration ${DURATION:-5s} -warmup ${WARMUP:-1s} -conc ${CONC:-1,16,64} $*"
-echo
-"$bin" -duration "${DURATION:-5s}" -warmup "${WARMUP:-1s}" -conc "${CONC:-1,16,64}" "$@"
-echo
+for latency in 0 20ms; do
+	echo "command: go run ./bench/gateway -duration ${DURATION:-5s} -warmup ${WARMUP:-1s} -conc ${CONC:-1,16,64} -latency $latency $*"
+	echo
+	"$bin" -duration "${DURATION:-5s}" -warmup "${WARMUP:-1s}" -conc "${CONC:-1,16,64}" -latency "$latency" "$@"
+	echo
+done
 echo "load:    $(cut -d' ' -f1-3 /proc/loadavg) after"
 echo
 go test -run '^$' -bench 'BenchmarkRequest|BenchmarkHandler' -benchmem -benchtime=2s ./gateway/
