@@ -134,8 +134,10 @@ type Person struct {
 	Tags     []string  `json:"tags"`
 	Born     time.Time `json:"born"`
 	Address  *Address  `json:"address"`
-	internal int
+	internal int       // unexported: not in the schema
 }
+
+var _ = Person{internal: 0}
 
 type Address struct {
 	City string `json:"city"`
