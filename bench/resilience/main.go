@@ -125,15 +125,12 @@ type outcome struct {
 
 // tally sums outcomes.
 type tally struct {
-	name                string
-	items, ok, exact    int
-	wrong               int // accepted but different from the gold answer
-	calls, attempts     int
-	prompt, completion  int
-	okPrompt, okCompl   int
-	wall                time.Duration
-	requests, status429 int64
-	durations           []time.Duration
+	items, ok, exact   int
+	wrong              int // accepted but different from the gold answer
+	calls, attempts    int
+	prompt, completion int
+	wall               time.Duration
+	durations          []time.Duration
 }
 
 func (t *tally) add(o outcome) {
