@@ -3,6 +3,7 @@ package extract
 import (
 	"errors"
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -232,7 +233,10 @@ func (p *parser) number() (any, error) {
 		}
 		return nil, p.fail("invalid number")
 	}
-	if _, err := strconv.ParseFloat(lit, 64); err != nil || p.strict && !validNumber(lit) {
+	// A valid literal beyond float64's range (ErrRange) is still a number:
+	// JSON sets no limit, and the text is kept as written.
+	f, err := strconv.ParseFloat(lit, 64)
+	if err != nil && !(errors.Is(err, strconv.ErrRange) && validNumber(lit)) || p.strict && !validNumber(lit) {
 		if !p.strict && j == len(p.s) {
 			p.i = j
 			return nil, p.eof()
@@ -242,7 +246,9 @@ func (p *parser) number() (any, error) {
 	p.i = j
 	if !p.strict && !validNumber(lit) {
 		// "00", "1.", "+1": keep the value, write it as JSON does
-		f, _ := strconv.ParseFloat(lit, 64)
+		if math.IsInf(f, 0) {
+			return nil, p.fail("invalid number " + strconv.Quote(lit))
+		}
 		return Number(strconv.FormatFloat(f, 'f', -1, 64)), nil
 	}
 	return Number(lit), nil
