@@ -318,3 +318,48 @@ func TestFlagsBeatEnvironment(t *testing.T) {
 		t.Errorf("name %s", p.Name())
 	}
 }
+
+// Ctrl-C stops starting items, lets those in flight finish and exits 130;
+// --resume then completes the output.
+func TestInterruptExits130(t *testing.T) {
+	dir := writeDataset(t, 40, 6)
+	profile := filepath.Join(dir, "slow.json")
+	os.WriteFile(profile, []byte(`{"name":"slow","latency":{"median":"30ms"}}`), 0o644)
+	out := filepath.Join(dir, "out.jsonl")
+	args := []string{"batch", "--schema-dir", filepath.Join(dir, "schemas"), "--in", filepath.Join(dir, "items.jsonl"),
+		"--out", out, "--sim-profile", profile, "--concurrency", "2"}
+	cmd := exec.Command(binary, append(args, "--progress-interval", "0")...)
+	cmd.Env = []string{"PATH=" + os.Getenv("PATH")}
+	progress, _ := cmd.StderrPipe()
+	var stderr bytes.Buffer
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	sc := bufio.NewScanner(progress)
+	for sc.Scan() {
+		var done int
+		if _, err := fmt.Sscanf(sc.Text(), "progress: %d done", &done); err == nil && done >= 3 {
+			cmd.Process.Signal(os.Interrupt)
+			break
+		}
+	}
+	for sc.Scan() {
+		stderr.WriteString(sc.Text() + "\n")
+	}
+	err := cmd.Wait()
+	ee, ok := err.(*exec.ExitError)
+	if !ok || ee.ExitCode() != 130 || !strings.Contains(stderr.String(), "--resume") {
+		t.Fatalf("exit %v, stderr:\n%s", err, stderr.String())
+	}
+	for _, r := range records(t, out) {
+		if !r.OK {
+			t.Errorf("item %s failed on interrupt: %s", r.ID, r.Error)
+		}
+	}
+	if _, stderr, code := runBinary(t, "", append(args, "--resume")...); code != 0 {
+		t.Fatalf("resume: %d %s", code, stderr)
+	}
+	if n := len(records(t, out)); n != 40 {
+		t.Errorf("%d records after resume, want 40", n)
+	}
+}
