@@ -19,7 +19,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -27,6 +26,7 @@ import (
 
 	"github.com/reask/reask"
 	"github.com/reask/reask/clock"
+	"github.com/reask/reask/provider/internal/httpapi"
 	"github.com/reask/reask/ratelimit"
 )
 
@@ -130,15 +130,12 @@ func (p *Provider) Complete(ctx context.Context, req *reask.Request) (*reask.Res
 	}
 	hresp, err := p.cfg.HTTPClient.Do(hreq)
 	if err != nil {
-		return nil, err
+		return nil, httpapi.Scrub(err, p.cfg.APIKey)
 	}
 	defer hresp.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(hresp.Body, p.cfg.MaxResponseBytes+1))
+	data, err := httpapi.ReadBody(hresp.Body, p.cfg.MaxResponseBytes)
 	if err != nil {
 		return nil, fmt.Errorf("%s: reading the response: %w", p.name, err)
-	}
-	if int64(len(data)) > p.cfg.MaxResponseBytes {
-		return nil, fmt.Errorf("%s: response body larger than the %d-byte limit", p.name, p.cfg.MaxResponseBytes)
 	}
 	now := p.cfg.Clock.Now()
 	snap, _ := ratelimit.ParseAnthropic(hresp.Header, now)
@@ -171,22 +168,7 @@ func (p *Provider) providerError(hresp *http.Response, data []byte, now time.Tim
 			pe.Code = "insufficient_quota"
 		}
 	} else {
-		msg := strings.TrimSpace(string(data))
-		if len(msg) > 200 {
-			msg = msg[:200] + "…"
-		}
-		pe.Message = msg
+		pe.Message = httpapi.Excerpt(data)
 	}
-	if key := p.cfg.APIKey.Reveal(); key != "" {
-		// A server that echoes the key back must not leak it into logs.
-		pe.Message = strings.ReplaceAll(pe.Message, key, reask.Redacted)
-	}
-	if d, ok := ratelimit.RetryAfter(hresp.Header, now); ok {
-		pe.RetryAfter = d
-	} else if hresp.StatusCode == http.StatusTooManyRequests {
-		if d, ok := snap.ResetAfter(); ok {
-			pe.RetryAfter = d
-		}
-	}
-	return pe
+	return httpapi.Complete(pe, hresp.Header, now, p.cfg.APIKey)
 }

@@ -17,7 +17,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -25,6 +24,7 @@ import (
 
 	"github.com/reask/reask"
 	"github.com/reask/reask/clock"
+	"github.com/reask/reask/provider/internal/httpapi"
 	"github.com/reask/reask/ratelimit"
 )
 
@@ -121,10 +121,10 @@ func (p *Provider) Complete(ctx context.Context, req *reask.Request) (*reask.Res
 	}
 	hresp, err := p.cfg.HTTPClient.Do(hreq)
 	if err != nil {
-		return nil, scrub(err, p.cfg.APIKey)
+		return nil, httpapi.Scrub(err, p.cfg.APIKey)
 	}
 	defer hresp.Body.Close()
-	data, err := readLimited(hresp.Body, p.cfg.MaxResponseBytes)
+	data, err := httpapi.ReadBody(hresp.Body, p.cfg.MaxResponseBytes)
 	if err != nil {
 		return nil, fmt.Errorf("%s: reading the response: %w", p.name, err)
 	}
@@ -141,34 +141,6 @@ func (p *Provider) Complete(ctx context.Context, req *reask.Request) (*reask.Res
 	resp.RateLimit = snap
 	return resp, nil
 }
-
-func readLimited(r io.Reader, limit int64) ([]byte, error) {
-	data, err := io.ReadAll(io.LimitReader(r, limit+1))
-	if err != nil {
-		return nil, err
-	}
-	if int64(len(data)) > limit {
-		return nil, fmt.Errorf("response body larger than the %d-byte limit", limit)
-	}
-	return data, nil
-}
-
-// scrub removes the API key from an error's text, should a transport ever
-// echo a header back.
-func scrub(err error, key reask.Secret) error {
-	if key == "" || !strings.Contains(err.Error(), key.Reveal()) {
-		return err
-	}
-	return &scrubbedError{msg: strings.ReplaceAll(err.Error(), key.Reveal(), reask.Redacted), err: err}
-}
-
-type scrubbedError struct {
-	msg string
-	err error
-}
-
-func (e *scrubbedError) Error() string { return e.msg }
-func (e *scrubbedError) Unwrap() error { return e.err }
 
 func (p *Provider) providerError(hresp *http.Response, data []byte, now time.Time, snap ratelimit.Snapshot) error {
 	pe := &reask.ProviderError{
@@ -191,21 +163,9 @@ func (p *Provider) providerError(hresp *http.Response, data []byte, now time.Tim
 		pe.Code = rawString(body.Error.Code)
 		pe.Param = rawString(body.Error.Param)
 	} else {
-		pe.Message = shorten(strings.TrimSpace(string(data)), 200)
+		pe.Message = httpapi.Excerpt(data)
 	}
-	if key := p.cfg.APIKey.Reveal(); key != "" {
-		// A server that echoes the key back must not leak it into logs.
-		pe.Message = strings.ReplaceAll(pe.Message, key, reask.Redacted)
-	}
-	if d, ok := ratelimit.RetryAfter(hresp.Header, now); ok {
-		pe.RetryAfter = d
-	} else if hresp.StatusCode == http.StatusTooManyRequests {
-		// No Retry-After: wait until the exhausted quota is whole again.
-		if d, ok := snap.ResetAfter(); ok {
-			pe.RetryAfter = d
-		}
-	}
-	return pe
+	return httpapi.Complete(pe, hresp.Header, now, p.cfg.APIKey)
 }
 
 // rawString reads a JSON string, number or null as text.
@@ -221,13 +181,3 @@ func rawString(raw json.RawMessage) string {
 }
 
 var errNoChoices = errors.New("the response has no choices")
-
-func shorten(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	for n > 0 && s[n]&0xC0 == 0x80 {
-		n--
-	}
-	return s[:n] + "…"
-}
