@@ -498,6 +498,16 @@ func TestRequestShapePerMode(t *testing.T) {
 	}
 }
 
+func TestSchemaInPrompt(t *testing.T) {
+	f := newFixture(t, []step{{content: johnJSON}}, reask.WithSchemaInPrompt(true))
+	if _, _, err := reask.Extract[UserInfo](t.Context(), f.client, johnText); err != nil {
+		t.Fatal(err)
+	}
+	if user := f.script.messages(0)[1]["content"].(string); !strings.Contains(user, `"properties"`) {
+		t.Errorf("schema not in the prompt: %q", user)
+	}
+}
+
 type Order struct {
 	Items []Item  `json:"items"`
 	Total float64 `json:"total"`

@@ -40,6 +40,8 @@ type settings struct {
 	logger              *slog.Logger
 	observer            Observer
 
+	schemaInPrompt bool
+
 	// Adaptive strategy.
 	adaptive     bool
 	modeFallback Mode
@@ -89,6 +91,13 @@ func WithMode(m Mode) Option { return func(s *settings) { s.mode = m } }
 
 // WithInstructions replaces the system message (the seed's system_prompt).
 func WithInstructions(text string) Option { return func(s *settings) { s.instructions = text } }
+
+// WithSchemaInPrompt writes the JSON Schema into the prompt in every mode.
+// By default it is written there only in json_object and text modes; in
+// json_schema and tools modes it travels in the request's response format
+// or tool definition, which saves its tokens. Turn it on for servers that
+// ignore response_format.
+func WithSchemaInPrompt(on bool) Option { return func(s *settings) { s.schemaInPrompt = on } }
 
 // WithTemperature sets the sampling temperature. Default 0, so that answers
 // are as repeatable as the provider allows.

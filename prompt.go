@@ -11,8 +11,8 @@ const DefaultInstructions = `You are a precise data extraction assistant. Extrac
 
 // initialMessages builds the first request of an extraction from an input text.
 // In json_schema and tools modes the schema travels in the request's
-// response format or tool definition; in json_object and text modes it is
-// written into the prompt, where the model can read it.
+// response format or tool definition; in json_object and text modes (and
+// with WithSchemaInPrompt) it is written into the prompt too.
 func initialMessages(set *settings, s *schema.Schema, input string, mode Mode) []Message {
 	sys := set.instructions
 	if sys == "" {
@@ -20,7 +20,7 @@ func initialMessages(set *settings, s *schema.Schema, input string, mode Mode) [
 	}
 	var b strings.Builder
 	b.WriteString("Extract information from the following text.\n\n")
-	if mode == ModeJSONObject || mode == ModeText {
+	if set.schemaInPrompt || mode == ModeJSONObject || mode == ModeText {
 		b.WriteString("Schema:\n")
 		b.Write(s.JSON())
 		b.WriteString("\n\n")

@@ -15,16 +15,17 @@ import (
 
 // providerFlags are the flags of every command that calls a model.
 type providerFlags struct {
-	provider    string
-	baseURL     string
-	apiKey      string
-	model       string
-	mode        string
-	maxAttempts int
-	timeout     time.Duration
-	callTimeout time.Duration
-	simProfile  string
-	simSeed     int64
+	provider       string
+	baseURL        string
+	apiKey         string
+	model          string
+	mode           string
+	maxAttempts    int
+	timeout        time.Duration
+	callTimeout    time.Duration
+	simProfile     string
+	simSeed        int64
+	schemaInPrompt bool
 }
 
 func (f *providerFlags) register(cmd *cobra.Command, defaultProfile string) {
@@ -37,6 +38,7 @@ func (f *providerFlags) register(cmd *cobra.Command, defaultProfile string) {
 	fs.IntVar(&f.maxAttempts, "max-attempts", reask.DefaultMaxAttempts, "content attempts in total, the first included (transport retries not counted)")
 	fs.DurationVar(&f.timeout, "timeout", 0, "overall time limit per extraction, e.g. 2m (default none)")
 	fs.DurationVar(&f.callTimeout, "call-timeout", reask.DefaultCallTimeout, "time limit of each provider call; a call without an answer by then is retried")
+	fs.BoolVar(&f.schemaInPrompt, "schema-in-prompt", false, "also write the schema into the prompt in json_schema and tools modes (for servers that ignore response_format)")
 	fs.StringVar(&f.simProfile, "sim-profile", defaultProfile, "simulator fault profile when --provider sim: clean, flaky, hostile or a JSON file")
 	fs.Int64Var(&f.simSeed, "sim-seed", 1, "simulator seed when --provider sim")
 }
@@ -53,7 +55,8 @@ func (f *providerFlags) options() ([]reask.Option, error) {
 	if f.timeout < 0 {
 		return nil, fmt.Errorf("--timeout is %s: want 0 (none) or a positive duration", f.timeout)
 	}
-	opts := []reask.Option{reask.WithMode(mode), reask.WithMaxAttempts(f.maxAttempts), reask.WithCallTimeout(f.callTimeout)}
+	opts := []reask.Option{reask.WithMode(mode), reask.WithMaxAttempts(f.maxAttempts), reask.WithCallTimeout(f.callTimeout),
+		reask.WithSchemaInPrompt(f.schemaInPrompt)}
 	if f.timeout > 0 {
 		opts = append(opts, reask.WithTimeout(f.timeout))
 	}
