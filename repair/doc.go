@@ -30,13 +30,14 @@
 //     becomes \\d, a Windows path stays a path), invalid UTF-8 (replaced by
 //     U+FFFD), "a" + "b";
 //   - numbers and literals: NaN and Infinity (null), True, False and None,
-//     TRUE and Null, undefined, .5, +1, 1_000, Python tuples; things that
-//     look like numbers but are not (0.0.1, 2024-01-02, 0789) become
-//     strings;
+//     TRUE and Null, undefined, .5, +1, 1_000, Python tuples and sets
+//     ({'a', 'b'} is the array ["a", "b"]); things that look like numbers
+//     but are not (0.0.1, 2024-01-02, 0789) become strings;
 //   - structure: // and /* */ and # comments, trailing, leading and doubled
-//     commas, missing commas and colons, a missing value (null), brackets
-//     left open before their parent closes or a closing fence, mismatched
-//     and extra closing brackets, "..." for omitted elements.
+//     commas, missing commas and colons, a stray colon ({:}), a missing
+//     value (null), brackets left open before their parent closes or a
+//     closing fence, mismatched and extra closing brackets, "..." for
+//     omitted elements.
 //
 // Each repair is one Fix: its kind, the JSON Pointer of the value, the byte
 // offset in the input and short before and after excerpts. Fixes inside a

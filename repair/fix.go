@@ -38,6 +38,7 @@ const (
 	KindLiteralCase     Kind = "literal_case"      // TRUE, Null, …
 	KindUndefined       Kind = "undefined"         // undefined: null
 	KindPythonTuple     Kind = "python_tuple"      // (1, 2) as [1, 2]; (1) as 1
+	KindPythonSet       Kind = "python_set"        // {'a', 'b'} as ["a", "b"]
 
 	// Structure.
 	KindComment           Kind = "comment"            // // … and /* … */ and # …
@@ -46,6 +47,7 @@ const (
 	KindMissingComma      Kind = "missing_comma"      // {"a": 1 "b": 2}
 	KindMissingColon      Kind = "missing_colon"      // {"a" 1}
 	KindMissingValue      Kind = "missing_value"      // {"a": } read as null
+	KindStrayColon        Kind = "stray_colon"        // {:}: a colon with no key and no value, dropped
 	KindMissingBracket    Kind = "missing_bracket"    // a container closed where its parent closes
 	KindMismatchedBracket Kind = "mismatched_bracket" // [1, 2} closed as [1, 2]
 	KindEllipsis          Kind = "ellipsis"           // [1, 2, ...]

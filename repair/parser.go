@@ -452,6 +452,8 @@ func (p *parser) members(obj, key int32) error {
 			p.fix(KindExtraComma, p.pos, ",", "")
 			p.pos++
 			continue
+		case c == ':' && p.strayColon():
+			continue
 		case p.ellipsis():
 			continue
 		case c == '{' && p.inArray():
@@ -486,6 +488,10 @@ func (p *parser) members(obj, key int32) error {
 		switch {
 		case c == ':':
 			p.pos++
+		case (c == ',' || c == '}') && p.nodes[obj].lo < 0 && p.quotedNode(key):
+			// {'a', 'b'}: a Python set, written as the array it holds.
+			p.pop()
+			return p.set(obj, key)
 		case startsValue(p.src, p.pos, p.end):
 			p.fix(KindMissingColon, p.pos, "", ":")
 		default:
@@ -628,6 +634,70 @@ func (p *parser) array() (int32, error) {
 	}
 }
 
+// set reads the rest of a Python set, {'a', 'b'}, whose first element,
+// first, was read as the key of object obj: obj becomes the array of the
+// elements. Only a set that starts with a quoted string is read so — {a, b}
+// is not a set but broken members — and an element followed by a colon
+// ends it with an error: members and elements do not mix.
+func (p *parser) set(obj, first int32) error {
+	nd := &p.nodes[obj]
+	nd.kind = kindArray
+	p.fix(KindPythonSet, int(nd.off), "{", "[")
+	p.appendChild(obj, first)
+	index := int32(1)
+	after := true // an element was just read
+	for {
+		p.space()
+		if p.atEnd() {
+			return p.unclosed(obj, '}')
+		}
+		c := p.src[p.pos]
+		switch {
+		case c == '}':
+			p.pos++
+			return nil
+		case c == ']' || c == ')':
+			if done := p.wrongCloser(obj, '}'); done {
+				return nil
+			}
+			after = false
+			continue
+		case c == ',':
+			if !after {
+				p.fix(KindExtraComma, p.pos, ",", "")
+				p.pos++
+				continue
+			}
+			comma := p.pos
+			p.pos++
+			p.space()
+			if !p.atEnd() && p.src[p.pos] == '}' {
+				p.fix(KindTrailingComma, comma, ",", "")
+			}
+			after = false
+			continue
+		case c == ':':
+			return p.syntaxError(p.pos, "unexpected ':' in a set: members and elements do not mix")
+		case after && startsValue(p.src, p.pos, p.end):
+			p.fix(KindMissingComma, p.pos, "", ",")
+		case after:
+			return p.syntaxError(p.pos, "expected ',' or '}' after a set element")
+		}
+		p.push(segment{key: -1, index: index})
+		val, err := p.value()
+		p.pop()
+		if err != nil {
+			if val >= 0 {
+				p.appendChild(obj, val)
+			}
+			return err
+		}
+		p.appendChild(obj, val)
+		index++
+		after = true
+	}
+}
+
 // bracelessObject parses the object whose first key, key, was read as an
 // array element and whose colon is next.
 func (p *parser) bracelessObject(key int32) (int32, error) {
@@ -742,6 +812,36 @@ func (p *parser) strayWord() bool {
 	}
 	p.fix(KindSurroundingProse, s, p.srcText(s, i), "")
 	p.pos = j
+	return true
+}
+
+// quotedNode reports whether string node n was written in quotes.
+func (p *parser) quotedNode(n int32) bool {
+	_, _, ok := quoteAt(p.src, int(p.nodes[n].off), p.end)
+	return ok
+}
+
+// strayColon skips a colon where a key belongs when nothing is on either
+// side of it — {:} or {"a": 1, :} — and reports whether it did. A colon
+// before a value ({: 1}) is a missing key, which is not made up: the
+// caller reports it.
+func (p *parser) strayColon() bool {
+	j := p.skipQuiet(p.pos+1, true)
+	if j < p.end && p.src[j] != '}' && p.src[j] != ',' {
+		return false
+	}
+	// A comma before it went with it: {"a": 1, :}.
+	from := p.pos
+	for k := p.pos - 1; k >= 0 && k > p.pos-maxKeyLookahead; k-- {
+		if p.src[k] == ',' {
+			from = k
+		}
+		if !isSpace(p.src[k]) {
+			break
+		}
+	}
+	p.fix(KindStrayColon, from, p.srcText(from, p.pos+1), "")
+	p.pos++
 	return true
 }
 

@@ -116,6 +116,8 @@ func TestParseRepairs(t *testing.T) {
 		{"leading dot and plus", `[.5, +1, 1_000]`, `[0.5, 1, 1000]`, k(KindInvalidNumber, KindInvalidNumber, KindInvalidNumber)},
 		{"not a number", `[0.0.1, 2024-01-02, 0789]`, `["0.0.1", "2024-01-02", "0789"]`, k(KindUnquotedString, KindUnquotedString, KindUnquotedString)},
 		{"python tuple", `{"a": (1, 2)}`, `{"a": [1, 2]}`, k(KindPythonTuple)},
+		{"python set", `{"tags": {'red', 'green',}}`, `{"tags": ["red", "green"]}`, k(KindPythonSet, KindSingleQuotes, KindSingleQuotes, KindTrailingComma)},
+		{"python set of one", `{"a"}`, `["a"]`, k(KindPythonSet)},
 
 		// Structure.
 		{"line comment", "{\"a\": 1 // one\n}", `{"a": 1}`, k(KindComment)},
@@ -133,6 +135,8 @@ func TestParseRepairs(t *testing.T) {
 		{"mismatched bracket", `[1, 2}`, `[1, 2]`, k(KindMismatchedBracket)},
 		{"object left open in an array", `[{"a": 1}, {"a": 2 {"a": 3}]`, `[{"a": 1}, {"a": 2}, {"a": 3}]`, k(KindMissingBracket, KindMissingComma)},
 		{"ellipsis", `[1, 2, ...]`, `[1, 2]`, k(KindEllipsis)},
+		{"stray colon", `{:}`, `{}`, k(KindStrayColon)},
+		{"stray colon after a comma", `{"a": 1, :}`, `{"a": 1}`, k(KindStrayColon)},
 		{"no-break space", "{\"a\":\u00a01}", `{"a": 1}`, k(KindUnicodeWhitespace)},
 		{"byte order mark", "\ufeff{\"a\": 1}", `{"a": 1}`, k(KindUnicodeWhitespace)},
 		{"brackets left open before a closing fence", "```json\n{\"a\": [1, 2\n```", `{"a": [1, 2]}`,
@@ -223,6 +227,9 @@ func TestParseErrors(t *testing.T) {
 		{"truncated after prose", "Here it is: {\"a\": [1, 2", Options{}, ErrTruncated, "inside an array"},
 		{"truncated number", `[1, 2.`, Options{}, ErrTruncated, "truncated"},
 		{"missing key", `{: 1}`, Options{}, ErrSyntax, "expected an object key"},
+		{"set mixed with members", `{"a", "b": 1}`, Options{}, ErrSyntax, "members and elements do not mix"},
+		{"set of bare words", `{a, b}`, Options{}, ErrSyntax, "expected ':' after object key"},
+		{"truncated set", `{"a", "b",`, Options{}, ErrTruncated, `"}" never closed`},
 		{"thousands separator in an object", `{"n": 1,000}`, Options{}, ErrSyntax, "expected ':' after object key"},
 		{"too large", `[1, 2, 3]`, Options{MaxBytes: 4}, ErrTooLarge, "9 bytes, the limit is 4"},
 		{"too deep", `[[[[1]]]]`, Options{MaxDepth: 3}, ErrTooDeep, "more than 3 levels"},
