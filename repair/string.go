@@ -111,6 +111,27 @@ func isDelimiter(c byte) bool {
 	return false
 }
 
+// strPlace is where a string stands; what may end a string whose closing
+// quote is missing, or follow one, depends on it.
+type strPlace uint8
+
+const (
+	inElement strPlace = iota // an array element, or a value outside any object
+	inKey                     // an object key
+	inValue                   // the value of an object member
+)
+
+// place returns where a string starting now stands.
+func (p *parser) place(isKey bool) strPlace {
+	switch {
+	case isKey:
+		return inKey
+	case len(p.open) > 0 && p.open[len(p.open)-1] == '}':
+		return inValue
+	}
+	return inElement
+}
+
 // Outcomes of finding a string's end.
 const (
 	strClosed = iota // the closing quote is at contentEnd
@@ -123,7 +144,7 @@ func (p *parser) str(isKey bool) (int32, error) {
 	s := p.pos
 	cls, w, _ := quoteAt(p.src, s, p.end)
 	a := s + w
-	status, contentEnd, next := p.stringEnd(a, cls)
+	status, contentEnd, next := p.stringEnd(a, cls, p.place(isKey))
 	if status == strEOF {
 		p.pos = p.end
 		return -1, p.truncated(true)
@@ -263,7 +284,7 @@ func (p *parser) lineEnd(i int) int {
 // in a second reading (retryFrom, retryTo). A later string of the same
 // class starting inside a span already read meets the same quotes, and
 // the same outcome.
-func (p *parser) stringEnd(a int, cls quoteClass) (status, contentEnd, next int) {
+func (p *parser) stringEnd(a int, cls quoteClass, at strPlace) (status, contentEnd, next int) {
 	if p.strict {
 		return p.scanStrictEnd(a)
 	}
@@ -274,12 +295,12 @@ func (p *parser) stringEnd(a int, cls quoteClass) (status, contentEnd, next int)
 		}
 	case a > p.retryFrom[cls] && a < p.retryTo[cls]:
 	default:
-		st, ce, nx, retry := p.scanQuoted(a, cls)
+		st, ce, nx, retry := p.scanQuoted(a, cls, at)
 		if !retry {
 			return st, ce, nx
 		}
 	}
-	return p.scanToDelimiter(a, cls)
+	return p.scanToDelimiter(a, cls, at)
 }
 
 // scanQuoted is the first step: it looks for the quote that ends the
@@ -288,7 +309,7 @@ func (p *parser) stringEnd(a int, cls quoteClass) (status, contentEnd, next int)
 // closing quote is missing; one preceded by another delimiter means the
 // closing quote is missing and the string must be read again up to the
 // first delimiter (retry). Any other quote is part of the text.
-func (p *parser) scanQuoted(a int, cls quoteClass) (status, contentEnd, next int, retry bool) {
+func (p *parser) scanQuoted(a int, cls quoteClass, at strPlace) (status, contentEnd, next int, retry bool) {
 	b := p.src
 	end := p.end
 	stops := &stopBytes[cls]
@@ -307,6 +328,11 @@ func (p *parser) scanQuoted(a int, cls quoteClass) (status, contentEnd, next int
 			continue
 		}
 		if w := closeAt(b, i, end, cls); w > 0 {
+			if at == inKey && i-1 > a && b[i-1] == ':' && i+w < end && isLetter(b[i+w]) {
+				// {"key:"value"}: the key's closing quote is missing before
+				// its colon, and this quote opens the value.
+				return strCut, i - 1, i - 1, false
+			}
 			j := p.skipQuiet(i+w, false)
 			if p.endsString(j, paren, square, curly) {
 				return strClosed, i, i + w, false
@@ -316,6 +342,10 @@ func (p *parser) scanQuoted(a int, cls quoteClass) (status, contentEnd, next int
 				pv--
 			}
 			if pv >= a && b[pv] == ',' {
+				if k := bytes.IndexByte(b[a:pv], ':'); at == inKey && k >= 0 {
+					// {"a: 1, "b": 2}: a key ends at its colon.
+					return strCut, trimSpaceEnd(b, a, a+k), a + k, false
+				}
 				return strCut, trimSpaceEnd(b, a, pv), pv, false
 			}
 			if pv >= a && isDelimiter(b[pv]) {
@@ -415,7 +445,7 @@ func (p *parser) structureFollows(i int) bool {
 // scanToDelimiter is the second reading of a string whose closing quote is
 // missing: it ends at its closing quote or at the first delimiter, keeping
 // a URL's "//" in the text.
-func (p *parser) scanToDelimiter(a int, cls quoteClass) (status, contentEnd, next int) {
+func (p *parser) scanToDelimiter(a int, cls quoteClass, at strPlace) (status, contentEnd, next int) {
 	b := p.src
 	for i := a; i < p.end; {
 		c := b[i]
@@ -425,6 +455,10 @@ func (p *parser) scanToDelimiter(a int, cls quoteClass) (status, contentEnd, nex
 		}
 		if w := closeAt(b, i, p.end, cls); w > 0 {
 			return strClosed, i, i + w
+		}
+		if c == ':' && at == inKey {
+			// {"key: 1}: a key ends at its colon.
+			return strCut, trimSpaceEnd(b, a, i), i
 		}
 		switch c {
 		case ',', '[', ']', '/', '{', '}', '\n', '\r', '+':
@@ -460,6 +494,9 @@ func isURLByte(c byte) bool {
 	}
 	return false
 }
+
+// isLetter reports whether c is an ASCII letter.
+func isLetter(c byte) bool { return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' }
 
 func trimSpaceEnd(b []byte, a, e int) int {
 	for e > a && isSpace(b[e-1]) {
