@@ -1,33 +1,44 @@
 #!/usr/bin/env bash
-# Measures what the reask gateway adds to a request: latency percentiles and
-# throughput straight to the simulator and through the gateway, on loopback,
-# at concurrency 1, 16 and 64 (see main.go) — once with an instant simulator
-# (the most requests/s) and once with a 20ms one (the latency added when the
-# cores are not saturated) — then the per-request Go benchmarks. Results go
-# to stdout; RESULTS.md records a run.
+# Measures what the reask gateway adds to a request, on loopback, at
+# concurrency 1, 16 and 64 (see main.go), with the gateway running as
+# "reask serve" in its own process, as deployed:
 #
-#   bench/gateway/run.sh                 # 5 s per run
-#   DURATION=10s CONC=1,16,64,128 bench/gateway/run.sh
+#   1. an instant simulator: the most requests/s straight and through the
+#      gateway (the cores saturate; latency is then mostly queueing);
+#   2. a model-like simulator (log-normal, median 20ms, p99 60ms): the
+#      latency the gateway adds when the cores are not saturated;
 #
-# Other work on the machine skews the figures: the script prints the load
-# average before and after.
+# then the per-request Go benchmarks. Results go to stdout; RESULTS.md
+# records a run. Other work on the machine skews the tails: the script
+# prints the load average before and after.
+#
+#   bench/gateway/run.sh
+#   DURATION=5s LATENCY_DURATION=30s CONC=1,16,64 bench/gateway/run.sh
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
-bin=$(mktemp -d)/gateway-bench
-trap 'rm -rf "$(dirname "$bin")"' EXIT
-go build -o "$bin" ./bench/gateway
+dir=$(mktemp -d)
+trap 'rm -rf "$dir"' EXIT
+go build -o "$dir/gateway-bench" ./bench/gateway
+go build -o "$dir/reask" ./cmd/reask
 
 echo "date:    $(date -u +%Y-%m-%dT%H:%MZ)"
+echo "commit:  $(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')"
 echo "go:      $(go version)"
 echo "load:    $(cut -d' ' -f1-3 /proc/loadavg) (1, 5, 15 min) before"
-for latency in 0 20ms; do
-	echo "command: go run ./bench/gateway -duration ${DURATION:-5s} -warmup ${WARMUP:-1s} -conc ${CONC:-1,16,64} -latency $latency $*"
+echo
+
+conc=${CONC:-1,16,64}
+run() {
+	echo "command: go run ./bench/gateway -gateway-bin reask $*"
 	echo
-	"$bin" -duration "${DURATION:-5s}" -warmup "${WARMUP:-1s}" -conc "${CONC:-1,16,64}" -latency "$latency" "$@"
+	"$dir/gateway-bench" -gateway-bin "$dir/reask" "$@"
 	echo
-done
+}
+run -conc "$conc" -duration "${DURATION:-5s}" -latency 0
+run -conc "$conc" -duration "${LATENCY_DURATION:-20s}" -latency 20ms -latency-p99 60ms
+
 echo "load:    $(cut -d' ' -f1-3 /proc/loadavg) after"
 echo
 go test -run '^$' -bench 'BenchmarkRequest|BenchmarkHandler' -benchmem -benchtime=2s ./gateway/
