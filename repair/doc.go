@@ -36,8 +36,10 @@
 //   - structure: // and /* */ and # comments, trailing, leading and doubled
 //     commas, missing commas and colons, a stray colon ({:}), a missing
 //     value (null), brackets left open before their parent closes or a
-//     closing fence, mismatched and extra closing brackets, "..." for
-//     omitted elements.
+//     closing fence, mismatched and extra closing brackets, an array
+//     closed too early and continued where a key belongs ({"a": [1], [2]}
+//     is {"a": [1, 2]}; a table's row that lost its opening bracket is
+//     gathered back), "..." for omitted elements.
 //
 // Each repair is one Fix: its kind, the JSON Pointer of the value, the byte
 // offset in the input and short before and after excerpts. Fixes inside a

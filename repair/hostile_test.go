@@ -53,6 +53,9 @@ func hostileInputs() []struct {
 		{"long unclosed block comment", cat([]byte(`{"a": 1 /*`), rep("x", mb)), nil},
 		{"many fences", rep("```json\n{\n```\n", mb/13), nil},
 		{"many escapes", cat([]byte(`"`), rep(`\q`, mb/2), []byte(`"`)), nil},
+		{"many array continuations", cat([]byte(`{"a": [[1], 2]`), rep(`, [3]`, mb/5), []byte(`}`)), nil},
+		{"many rows without brackets", cat([]byte(`{"a": [[1]`), rep(`], [[2], 3], [4`, mb/16), []byte(`]}`)), nil},
+		{"many sets", cat([]byte(`[`), rep(`{"a", "b"}, `, mb/12), []byte(`]`)), nil},
 	}
 }
 

@@ -430,6 +430,7 @@ func (p *parser) object() (int32, error) {
 // When key is not -1 it is the first member's key, already read, and the
 // colon is next (["key": "value"], where the braces were forgotten).
 func (p *parser) members(obj, key int32) error {
+	tail := arrayTail{key: -1, arr: -1} // the last member, while its value is an array
 	for {
 		if key < 0 {
 			p.space()
@@ -451,6 +452,20 @@ func (p *parser) members(obj, key int32) error {
 		case c == ',':
 			p.fix(KindExtraComma, p.pos, ",", "")
 			p.pos++
+			continue
+		case c == '[' && tail.arr >= 0 && tail.key >= 0:
+			if err := p.continueArray(&tail); err != nil {
+				return err
+			}
+			p.space()
+			if !p.atEnd() && p.src[p.pos] == ',' {
+				comma := p.pos
+				p.pos++
+				p.space()
+				if !p.atEnd() && p.src[p.pos] == '}' {
+					p.fix(KindTrailingComma, comma, ",", "")
+				}
+			}
 			continue
 		case c == ':' && p.strayColon():
 			continue
@@ -521,6 +536,10 @@ func (p *parser) members(obj, key int32) error {
 			p.appendChild(obj, key)
 			p.appendChild(obj, val)
 		}
+		tail = arrayTail{key: key, arr: -1, last: -1, row: -1}
+		if val := p.nodes[obj].hi; p.nodes[val].kind == kindArray {
+			tail.arr = val
+		}
 		key = -1
 
 		// After the member.
@@ -562,24 +581,30 @@ func (p *parser) array() (int32, error) {
 	p.depth++
 	defer func() { p.depth-- }()
 	arr := p.addContainer(kindArray, start)
+	_, err := p.elements(arr, 0)
+	return arr, err
+}
+
+// elements parses the elements of an array from its '[' at p.pos to its
+// closing bracket, appending them to arr; index is the index of the first
+// one. It returns the index after the last.
+func (p *parser) elements(arr, index int32) (int32, error) {
 	p.pos++
 	p.open = append(p.open, ']')
 	defer func() { p.open = p.open[:len(p.open)-1] }()
-
-	var index int32
 	for {
 		p.space()
 		if p.atEnd() {
-			return arr, p.unclosed(arr, ']')
+			return index, p.unclosed(arr, ']')
 		}
 		c := p.src[p.pos]
 		switch {
 		case c == ']':
 			p.pos++
-			return arr, nil
+			return index, nil
 		case c == '}' || c == ')':
 			if done := p.wrongCloser(arr, ']'); done {
-				return arr, nil
+				return index, nil
 			}
 			continue
 		case c == ',':
@@ -597,7 +622,7 @@ func (p *parser) array() (int32, error) {
 			if val >= 0 {
 				p.appendChild(arr, val)
 			}
-			return arr, err
+			return index, err
 		}
 		p.space()
 		if !p.atEnd() && p.src[p.pos] == ':' && p.nodes[val].kind == kindString {
@@ -605,7 +630,7 @@ func (p *parser) array() (int32, error) {
 			if val, err = p.bracelessObject(val); err != nil {
 				p.pop()
 				p.appendChild(arr, val)
-				return arr, err
+				return index, err
 			}
 			p.space()
 		}
@@ -613,7 +638,7 @@ func (p *parser) array() (int32, error) {
 		index++
 		p.pop()
 		if p.atEnd() {
-			return arr, p.unclosed(arr, ']')
+			return index, p.unclosed(arr, ']')
 		}
 		c = p.src[p.pos]
 		switch {
@@ -629,9 +654,108 @@ func (p *parser) array() (int32, error) {
 		case startsValue(p.src, p.pos, p.end):
 			p.fix(KindMissingComma, p.pos, "", ",")
 		default:
-			return arr, p.syntaxError(p.pos, "expected ',' or ']' after array element")
+			return index, p.syntaxError(p.pos, "expected ',' or ']' after array element")
 		}
 	}
+}
+
+// arrayTail is the last member of an object being parsed, while its value
+// is an array that a continuation may extend (see continueArray).
+type arrayTail struct {
+	key, arr int32 // the member's key and value; arr -1 when not an array
+	// What continuations have looked at: the array's length, its last
+	// element looked at and its last element that is an array (row), with
+	// that one's index; -1 for none.
+	len, last, row, rowIdx int32
+}
+
+// catchUp looks at the elements of the array that it has not seen.
+func (t *arrayTail) catchUp(p *parser) {
+	c := p.nodes[t.arr].lo
+	if t.last >= 0 {
+		c = p.nodes[t.last].next
+	}
+	for ; c >= 0; c = p.nodes[c].next {
+		if p.nodes[c].kind == kindArray {
+			t.row, t.rowIdx = c, t.len
+		}
+		t.last = c
+		t.len++
+	}
+}
+
+// continueArray handles an array where a key belongs, after a member
+// whose value is an array: {"a": [1, 2], [3, 4]}. The model closed the
+// array too early, and what follows continues it — nothing is lost and
+// nothing made up, where the alternative is to refuse the answer:
+//
+//   - An array of rows ([["a", "b"], …]) continued by a row has lost the
+//     opening bracket of the row before: {"rows": [["a"], "b", "c"],
+//     ["d"]]} is {"rows": [["a"], ["b", "c"], ["d"]]}. The elements after
+//     the last row are gathered into one, and the continuation is the
+//     next row.
+//   - Otherwise the continuation's elements are appended: {"a": [1],
+//     [2, 3]} is {"a": [1, 2, 3]}.
+//
+// Each element is looked at once over all continuations of an array, so
+// that many of them stay linear.
+func (p *parser) continueArray(t *arrayTail) error {
+	start := p.pos
+	t.catchUp(p)
+	// The bracket that closed the array, for the fix.
+	from := start
+	for k := start - 1; k >= 0 && k > start-maxKeyLookahead; k-- {
+		if c := p.src[k]; c == ']' {
+			from = k
+			break
+		} else if !isSpace(c) && c != ',' {
+			break
+		}
+	}
+	p.push(segment{key: t.key})
+	defer p.pop()
+	p.fix(KindMismatchedBracket, from, p.srcText(from, start+1), ",")
+	if p.depth >= p.maxDepth {
+		return p.tooDeep(start)
+	}
+	p.depth++
+	defer func() { p.depth-- }()
+
+	first := p.skipQuiet(start+1, true)
+	lo := p.nodes[t.arr].lo
+	if lo < 0 || p.nodes[lo].kind != kindArray || first >= p.end || p.src[first] == '[' || p.src[first] == ']' {
+		// Append the elements.
+		cont := p.addContainer(kindArray, start)
+		_, err := p.elements(cont, t.len)
+		if c := p.nodes[cont]; c.lo >= 0 {
+			if hi := p.nodes[t.arr].hi; hi < 0 {
+				p.nodes[t.arr].lo = c.lo
+			} else {
+				p.nodes[hi].next = c.lo
+			}
+			p.nodes[t.arr].hi = c.hi
+		}
+		return err
+	}
+
+	// Rows: gather the elements after the last row into one.
+	if loose := p.nodes[t.row].next; loose >= 0 {
+		off := int(p.nodes[loose].off)
+		row := p.addContainer(kindArray, off)
+		p.fix(KindMissingBracket, off, "", "[")
+		p.nodes[row].lo, p.nodes[row].hi = loose, p.nodes[t.arr].hi
+		p.nodes[t.row].next = row
+		p.nodes[t.arr].hi = row
+		t.len = t.rowIdx + 2
+		t.row, t.rowIdx, t.last = row, t.rowIdx+1, row
+	}
+	p.push(segment{key: -1, index: t.len})
+	defer p.pop()
+	row, err := p.array()
+	if row >= 0 {
+		p.appendChild(t.arr, row)
+	}
+	return err
 }
 
 // set reads the rest of a Python set, {'a', 'b'}, whose first element,
@@ -755,6 +879,11 @@ func (p *parser) wrongCloser(c int32, want byte) bool {
 	case enclosing < 0 && comma:
 		p.fix(KindMismatchedBracket, p.pos, string(got), "")
 		p.pos = j + 1
+		return false
+	case enclosing < 0 && len(p.open) == 1 && j < p.end && p.src[j] == want:
+		// {"a": 1]}: one too many, before the outermost closer.
+		p.fix(KindMismatchedBracket, p.pos, string(got), "")
+		p.pos++
 		return false
 	}
 	p.fix(KindMismatchedBracket, p.pos, string(got), string(want))
