@@ -24,10 +24,12 @@
 //     against the schema is chosen, else the largest), JSONP and MongoDB
 //     wrappers, a document inside a JSON string or written with escaped
 //     quotes;
-//   - strings: single, smart and back quotes, unquoted keys and values,
-//     quotes inside strings, a forgotten opening or closing quote, raw line
-//     breaks and control characters, invalid escapes (kept as text: \d
-//     becomes \\d, a Windows path stays a path), invalid UTF-8 (replaced by
+//   - strings: single, smart and back quotes, unquoted keys and values
+//     (words{in brackets} too), quotes inside strings, a forgotten opening
+//     or closing quote (a key's ends at its colon; an unquoted value with
+//     commas runs to its closing quote), a stray quote, raw line breaks
+//     and control characters, invalid escapes (kept as text: \d becomes
+//     \\d, a Windows path stays a path), invalid UTF-8 (replaced by
 //     U+FFFD), "a" + "b";
 //   - numbers and literals: NaN and Infinity (null), True, False and None,
 //     TRUE and Null, undefined, .5, +1, 1_000, Python tuples and sets
@@ -35,11 +37,12 @@
 //     but are not (0.0.1, 2024-01-02, 0789) become strings;
 //   - structure: // and /* */ and # comments, trailing, leading and doubled
 //     commas, missing commas and colons, a stray colon ({:}), a missing
-//     value (null), brackets left open before their parent closes or a
-//     closing fence, mismatched and extra closing brackets, an array
-//     closed too early and continued where a key belongs ({"a": [1], [2]}
-//     is {"a": [1, 2]}; a table's row that lost its opening bracket is
-//     gathered back), "..." for omitted elements.
+//     value (null), stray words between members, brackets left open
+//     before their parent closes or a closing fence, mismatched and extra
+//     closing brackets, an array closed too early and continued where a
+//     key belongs ({"a": [1], [2]} is {"a": [1, 2]}; a table's row that
+//     lost its opening bracket is gathered back), "..." for omitted
+//     elements.
 //
 // Each repair is one Fix: its kind, the JSON Pointer of the value, the byte
 // offset in the input and short before and after excerpts. Fixes inside a

@@ -545,6 +545,9 @@ func (p *parser) members(obj, key int32) error {
 		// After the member.
 		p.space()
 		p.pop()
+		if p.strayQuote() {
+			p.space()
+		}
 		if p.atEnd() {
 			return p.unclosed(obj, '}')
 		}
@@ -900,28 +903,33 @@ func (p *parser) inArray() bool {
 	return len(p.open) >= 2 && p.open[len(p.open)-2] == ']'
 }
 
-// strayWord skips a bare word in an object where a key belongs when a
-// quoted key follows it ({"a": 1, COMMENT "b": 2}) or the object ends
-// ({"a": 1 AAAA}): text that is neither key nor value. It reports whether
-// it skipped one.
+// strayWord skips bare words in an object where a key belongs when a
+// quoted key follows them ({"a": 1, COMMENT "b": 2}, {"a": "x", quick
+// brown fox. "b": 2}), or one bare word when the object ends ({"a": 1
+// AAAA}): text on one line that is neither key nor value. It reports
+// whether it skipped some.
 func (p *parser) strayWord() bool {
 	s := p.pos
 	if c := p.src[s]; !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c == '_') {
 		return false // digits are data: {"n": 1,000} must not lose its 000
 	}
-	i := s
-	for i < p.end && isWordByte(p.src[i]) && p.src[i] < 0x80 {
+	i, limit := s, min(p.end, s+maxKeyLookahead)
+	for i < limit && (isWordByte(p.src[i]) && p.src[i] < 0x80 || isProsePunct(p.src[i])) {
 		i++
 	}
+	if i >= limit && limit < p.end {
+		return false
+	}
 	j := i
-	for j < p.end && (p.src[j] == ' ' || p.src[j] == '\t') {
-		j++
+	for i > s && (p.src[i-1] == ' ' || p.src[i-1] == '\t') {
+		i--
 	}
 	if j >= p.end {
 		return false
 	}
 	switch {
-	case p.src[j] == '}':
+	case p.src[j] == '}' && !bytes.ContainsAny(p.src[s:i], " \t.!?;-"):
+		// One word only: several before the end may be a value's text.
 	case p.src[j] == '"' || p.src[j] == '\'':
 		cls, w, _ := quoteAt(p.src, j, p.end)
 		k := j + w
@@ -970,6 +978,37 @@ func (p *parser) strayColon() bool {
 		}
 	}
 	p.fix(KindStrayColon, from, p.srcText(from, p.pos+1), "")
+	p.pos++
+	return true
+}
+
+// isProsePunct reports whether c joins the words of a sentence: spaces
+// and the punctuation that ends or splits one, but not a comma or a colon,
+// which are JSON's.
+func isProsePunct(c byte) bool {
+	switch c {
+	case ' ', '\t', '.', '!', '?', ';', '-':
+		return true
+	}
+	return false
+}
+
+// strayQuote skips a lone quote after an object member, followed by a
+// comma or the end of the object — {"a": "x"\n",} — which starts no key,
+// and reports whether it did.
+func (p *parser) strayQuote() bool {
+	if p.atEnd() {
+		return false
+	}
+	c := p.src[p.pos]
+	if c != '"' && c != '\'' {
+		return false
+	}
+	j := p.skipQuiet(p.pos+1, true)
+	if j < p.end && p.src[j] != ',' && p.src[j] != '}' {
+		return false
+	}
+	p.fix(KindStrayQuote, p.pos, p.srcText(p.pos, p.pos+1), "")
 	p.pos++
 	return true
 }

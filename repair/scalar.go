@@ -333,8 +333,16 @@ func (p *parser) call(s, paren int) (int32, error) {
 func (p *parser) unquoted(s int, isKey bool) (int32, error) {
 	b := p.src
 	i := s
+	value := !isKey && p.place(false) == inValue
 	for i < p.end {
 		c := b[i]
+		if value && (c == '{' || c == '[') && i > s && isWordByte(b[i-1]) {
+			// {"a": words{in braces}}: brackets glued to a word are text.
+			if e := p.textBrackets(i); e > i {
+				i = e
+				continue
+			}
+		}
 		if isStop(c) || (isKey && c == ':') {
 			break
 		}
@@ -350,6 +358,13 @@ func (p *parser) unquoted(s int, isKey bool) (int32, error) {
 			break
 		}
 		i++
+	}
+	closing := -1 // a forgotten opening quote's closing quote
+	if value && i < p.end && b[i] == ',' {
+		// {"a": one, two, three.",}: the text runs on to a closing quote.
+		if q := p.closingQuoteAhead(i + 1); q > 0 {
+			i, closing = q, q
+		}
 	}
 	e := i
 	for e > s && (b[e-1] == ' ' || b[e-1] == '\t') {
@@ -372,12 +387,55 @@ func (p *parser) unquoted(s int, isKey bool) (int32, error) {
 	p.aux, _ = appendEscaped(p.aux, b[s:e])
 	p.aux = append(p.aux, '"')
 	n := p.addAux(kindString, s, lo)
-	if i < p.end && (b[i] == '"' || b[i] == '\'') && quoteThenDelimiter(b, i, p.end) {
+	if closing >= 0 || i < p.end && (b[i] == '"' || b[i] == '\'') && quoteThenDelimiter(b, i, p.end) {
 		p.pos = i + 1
 		kind = KindMissingQuote
 	}
 	p.fix(kind, s, p.srcText(s, p.pos), p.auxText(lo))
 	return n, nil
+}
+
+// textBrackets returns the offset after the bracket that closes the one
+// at i, when it closes on the same line and what is between holds no
+// quote, colon or comma — text such as words{in braces} or f[1], not
+// JSON; else it returns i. It looks at most maxKeyLookahead bytes ahead.
+func (p *parser) textBrackets(i int) int {
+	depth := 0
+	for k, limit := i, min(p.end, i+maxKeyLookahead); k < limit; k++ {
+		switch p.src[k] {
+		case '{', '[':
+			depth++
+		case '}', ']':
+			depth--
+			if depth == 0 {
+				return k + 1
+			}
+		case '"', '\'', ':', ',', '\n', '\r':
+			return i
+		}
+	}
+	return i
+}
+
+// closingQuoteAhead looks, from i on the same line, for the closing quote
+// of a value whose opening quote was forgotten and which holds commas:
+// {"a": one, two, three.",}. It returns the quote's offset when one comes
+// before any other quote, colon or bracket and is followed by ',' or '}',
+// else -1. It looks at most maxKeyLookahead bytes ahead.
+func (p *parser) closingQuoteAhead(i int) int {
+	for k, limit := i, min(p.end, i+maxKeyLookahead); k < limit; k++ {
+		switch c := p.src[k]; c {
+		case '"', '\'':
+			j := p.skipQuiet(k+1, true)
+			if j >= p.end || p.src[j] == ',' || p.src[j] == '}' {
+				return k
+			}
+			return -1
+		case ':', '{', '}', '[', ']', '\n', '\r':
+			return -1
+		}
+	}
+	return -1
 }
 
 // regex reads a JavaScript regular expression literal /…/ as a string.
