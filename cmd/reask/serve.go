@@ -185,7 +185,7 @@ func serveConfig(o serveOptions, getenv env) (gateway.Config, error) {
 		}
 		cfg = c
 	case o.upstream != "":
-		cfg.Upstreams = []gateway.Upstream{{Name: "upstream", BaseURL: o.upstream,
+		cfg.Upstreams = []gateway.Upstream{{Name: "default", BaseURL: o.upstream,
 			APIKey: reask.Secret(getenv(gateway.DefaultAPIKeyEnv)), Models: o.models}}
 		if len(o.models) > 0 {
 			cfg.DefaultModel = o.models[0]
