@@ -23,7 +23,7 @@ import (
 func (a *app) batchCommand() *cobra.Command {
 	var pf providerFlags
 	var schemaFile, schemaDir, inPath, outPath, prompt, deadLetter, statsFile string
-	var concurrency int
+	var concurrency, maxLine int
 	var resume bool
 	var every time.Duration
 	cmd := &cobra.Command{
@@ -90,7 +90,7 @@ At the end it prints the retry dashboard (see "reask stats").`,
 			show := a.progress(total, every)
 			res, runErr := batch.Run(cmd.Context(), client, batch.Config{
 				Schema: sch, SchemaFor: schemaDirLoader(schemaDir), In: in, InName: inPath, Total: total, OutPath: outPath, Resume: resume,
-				DeadLetterPath: deadLetter, Concurrency: concurrency, OnProgress: show.update,
+				DeadLetterPath: deadLetter, Concurrency: concurrency, MaxLineBytes: maxLine, OnProgress: show.update,
 			})
 			show.finish(res.Progress)
 			if runErr != nil {
@@ -113,6 +113,7 @@ At the end it prints the retry dashboard (see "reask stats").`,
 	fs.StringVar(&outPath, "out", "", "output JSONL file, appended to (required)")
 	fs.StringVar(&prompt, "prompt", "", "system instructions: a file name or the text itself")
 	fs.IntVar(&concurrency, "concurrency", reask.DefaultBatchConcurrency, "most items in flight; lowered automatically when the provider pushes back")
+	fs.IntVar(&maxLine, "max-line-bytes", batch.DefaultMaxLineBytes, "longest input line; a longer one becomes a failed item")
 	fs.BoolVar(&resume, "resume", false, "continue an existing output: skip ids already written")
 	fs.StringVar(&deadLetter, "dead-letter", "", "also write every failed item (input and reason) to this file")
 	fs.StringVar(&statsFile, "stats", "", "write the run's statistics as JSON to this file")

@@ -21,6 +21,7 @@ const freeFormSchema = `{"type":"object","title":"result"}`
 func (a *app) extractCommand() *cobra.Command {
 	var pf providerFlags
 	var schemaFile, reportFile string
+	var maxInput int64
 	cmd := &cobra.Command{
 		Use:   "extract [flags] TEXT|-",
 		Short: "Extract one text into JSON valid against a schema",
@@ -43,9 +44,12 @@ TEXT "-" reads the text from stdin. Without --schema any JSON object is accepted
 			}
 			text := args[0]
 			if text == "-" {
-				b, err := io.ReadAll(a.stdin)
+				b, err := io.ReadAll(io.LimitReader(a.stdin, maxInput+1))
 				if err != nil {
 					return fmt.Errorf("reading stdin: %w", err)
+				}
+				if int64(len(b)) > maxInput {
+					return fmt.Errorf("stdin holds more than --max-input-bytes (%d)", maxInput)
 				}
 				text = string(b)
 			}
@@ -81,6 +85,7 @@ TEXT "-" reads the text from stdin. Without --schema any JSON object is accepted
 	}
 	pf.register(cmd, "clean")
 	cmd.Flags().StringVar(&schemaFile, "schema", "", "JSON Schema file the answer must satisfy (default: any JSON object)")
+	cmd.Flags().Int64Var(&maxInput, "max-input-bytes", 16<<20, "largest text read from stdin")
 	cmd.Flags().StringVar(&reportFile, "report", "", "write the extraction report (attempts, calls, repairs, tokens) as JSON to this file")
 	return cmd
 }
