@@ -396,8 +396,8 @@ func reason(msg string) string {
 	}
 	msg = quoted.ReplaceAllString(msg, "…")
 	msg = digits.ReplaceAllString(msg, "N")
-	if len(msg) > 90 {
-		msg = msg[:90] + "…"
+	if r := []rune(msg); len(r) > 90 {
+		msg = string(r[:90]) + "…"
 	}
 	return strings.TrimSpace(msg)
 }
