@@ -1,11 +1,9 @@
 package gateway
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"net/http"
-	"sort"
 	"strconv"
 
 	"github.com/reask/reask"
@@ -56,26 +54,29 @@ func setByGateway(k string) bool {
 	return false
 }
 
-// encode builds a schema-path upstream body: the client's own fields
-// (temperature, seed, max_tokens, top_p, user, ...) as sent, the model of
-// the target, the client's messages as sent followed by the turns reask
-// added, and the schema in the form req.Mode asks for. The upstream call
-// is never streamed: the answer is checked whole.
+// encode builds a schema-path upstream body: the client's own members
+// (temperature, seed, max_tokens, top_p, user, ...) as sent and in their
+// order, the model of the target, the client's messages as sent followed
+// by the turns reask added, and the schema in the form req.Mode asks for.
+// The upstream call is never streamed: the answer is checked whole.
 func (ex *exchange) encode(req *reask.Request, model string) ([]byte, error) {
 	cr := ex.req
-	fields, err := cr.members()
+	b := make([]byte, 0, len(cr.raw)+len(req.Schema)+512)
+	b = append(b, '{')
+	var parallel []byte
+	err := eachMember(cr.raw, func(key string, rawKey, value []byte) {
+		if key == "parallel_tool_calls" {
+			parallel = value
+		}
+		if setByGateway(key) {
+			return
+		}
+		b = append(append(append(append(b, rawKey...), ':'), value...), ',')
+	})
 	if err != nil {
 		return nil, err
 	}
-	out := make(map[string]json.RawMessage, len(fields)+3)
-	for k, v := range fields {
-		if !setByGateway(k) {
-			out[k] = v
-		}
-	}
-	out["model"] = appendString(nil, model)
-	var mb bytes.Buffer
-	mb.WriteByte('[')
+	b = append(appendString(append(b, `"model":`...), model), `,"messages":[`...)
 	n := 0
 	if len(req.Messages) >= len(cr.messages) {
 		// The conversation starts with the client's messages (the loop
@@ -83,24 +84,23 @@ func (ex *exchange) encode(req *reask.Request, model string) ([]byte, error) {
 		// with every part and field the client wrote.
 		for i, m := range cr.messages {
 			if i > 0 {
-				mb.WriteByte(',')
+				b = append(b, ',')
 			}
-			mb.Write(m)
+			b = append(b, m...)
 		}
 		n = len(cr.messages)
 	}
 	for i, rm := range req.Messages[n:] {
-		b, err := encodeMessage(rm)
+		m, err := encodeMessage(rm)
 		if err != nil {
 			return nil, err
 		}
 		if n+i > 0 {
-			mb.WriteByte(',')
+			b = append(b, ',')
 		}
-		mb.Write(b)
+		b = append(b, m...)
 	}
-	mb.WriteByte(']')
-	out["messages"] = mb.Bytes()
+	b = append(b, ']')
 	if len(req.Schema) > 0 {
 		name := req.SchemaName
 		if name == "" {
@@ -109,25 +109,23 @@ func (ex *exchange) encode(req *reask.Request, model string) ([]byte, error) {
 		strict := strconv.FormatBool(req.Strict && cr.strict)
 		switch req.Mode {
 		case reask.ModeJSONSchema, "":
-			b := append([]byte(`{"type":"json_schema","json_schema":{"name":`), appendString(nil, name)...)
+			b = appendString(append(b, `,"response_format":{"type":"json_schema","json_schema":{"name":`...), name)
 			b = append(append(append(b, `,"schema":`...), req.Schema...), `,"strict":`+strict+`}}`...)
-			out["response_format"] = b
 		case reask.ModeJSONObject:
-			out["response_format"] = json.RawMessage(`{"type":"json_object"}`)
+			b = append(b, `,"response_format":{"type":"json_object"}`...)
 		case reask.ModeTools:
-			b := append([]byte(`[{"type":"function","function":{"name":`), appendString(nil, name)...)
+			b = appendString(append(b, `,"tools":[{"type":"function","function":{"name":`...), name)
 			if cr.toolDesc != "" {
 				b = appendString(append(b, `,"description":`...), cr.toolDesc)
 			}
 			b = append(append(append(b, `,"parameters":`...), req.Schema...), `,"strict":`+strict+`}}]`...)
-			out["tools"] = b
-			out["tool_choice"] = append(appendString([]byte(`{"type":"function","function":{"name":`), name), "}}"...)
-			if v, ok := fields["parallel_tool_calls"]; ok {
-				out["parallel_tool_calls"] = v
+			b = append(appendString(append(b, `,"tool_choice":{"type":"function","function":{"name":`...), name), "}}"...)
+			if parallel != nil {
+				b = append(append(b, `,"parallel_tool_calls":`...), parallel...)
 			}
 		}
 	}
-	return writeObject(out), nil
+	return append(b, '}'), nil
 }
 
 // passthroughBody is the client's body for the upstream: as sent when the
@@ -137,39 +135,17 @@ func (ex *exchange) passthroughBody(model string) ([]byte, error) {
 	if model == ex.req.bodyModel {
 		return ex.req.raw, nil
 	}
-	fields, err := ex.req.members()
+	b := make([]byte, 0, len(ex.req.raw)+len(model)+16)
+	b = append(b, '{')
+	err := eachMember(ex.req.raw, func(key string, rawKey, value []byte) {
+		if key != "model" {
+			b = append(append(append(append(b, rawKey...), ':'), value...), ',')
+		}
+	})
 	if err != nil {
 		return nil, err
 	}
-	out := make(map[string]json.RawMessage, len(fields)+1)
-	for k, v := range fields {
-		out[k] = v
-	}
-	out["model"] = appendString(nil, model)
-	return writeObject(out), nil
-}
-
-// writeObject writes members as a JSON object, keys in order. The values
-// are valid JSON already (the client's, decoded once, or the gateway's).
-func writeObject(m map[string]json.RawMessage) []byte {
-	keys := make([]string, 0, len(m))
-	size := 2
-	for k, v := range m {
-		keys = append(keys, k)
-		size += len(k) + len(v) + 4
-	}
-	sort.Strings(keys)
-	b := make([]byte, 0, size)
-	b = append(b, '{')
-	for i, k := range keys {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = appendString(b, k)
-		b = append(b, ':')
-		b = append(b, m[k]...)
-	}
-	return append(b, '}')
+	return append(appendString(append(b, `"model":`...), model), '}'), nil
 }
 
 // appendString appends s as a JSON string.

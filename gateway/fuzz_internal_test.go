@@ -56,3 +56,46 @@ func FuzzParseChatRequest(f *testing.F) {
 		}
 	})
 }
+
+// FuzzEachMember: on any valid JSON object the member scan finds exactly
+// the members encoding/json decodes (the last of duplicates winning), with
+// values equal to theirs.
+func FuzzEachMember(f *testing.F) {
+	for _, s := range []string{
+		`{}`, ` { "a" : 1 , "b":[1,{"c":"}"}], "d":"x\"y", "e\u00e9":null, "f":true } `,
+		`{"a":{"b":{"c":[[],{}]}},"a":2}`, `{"k\\"":"v"}`, `[1]`, `"x"`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var want map[string]json.RawMessage
+		if json.Unmarshal(data, &want) != nil || want == nil {
+			return
+		}
+		got := map[string]json.RawMessage{}
+		err := eachMember(data, func(key string, rawKey, value []byte) {
+			var k string
+			if json.Unmarshal(rawKey, &k) != nil || k != key {
+				t.Fatalf("key %q written %s", key, rawKey)
+			}
+			got[key] = value
+		})
+		if err != nil {
+			t.Fatalf("%s: %v", data, err)
+		}
+		if len(got) != len(want) {
+			t.Fatalf("%s: members %v, want %v", data, got, want)
+		}
+		for k, v := range want {
+			var a, b any
+			if json.Unmarshal(v, &a) != nil || json.Unmarshal(got[k], &b) != nil {
+				t.Fatalf("%s: member %q: %s vs %s", data, k, v, got[k])
+			}
+			ja, _ := json.Marshal(a)
+			jb, _ := json.Marshal(b)
+			if string(ja) != string(jb) {
+				t.Fatalf("%s: member %q: %s, want %s", data, k, got[k], v)
+			}
+		}
+	})
+}

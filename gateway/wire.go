@@ -16,8 +16,6 @@ type chatRequest struct {
 	// raw is the body as the client sent it.
 	raw []byte
 	top topLevel
-	// fields are raw's members, decoded on first use (members).
-	fields map[string]json.RawMessage
 	// model is the model to ask for: the client's, or the gateway's
 	// default when the client named none; bodyModel is the client's.
 	model     string
@@ -155,16 +153,6 @@ func (r *chatRequest) readMessages() error {
 		r.converted[i] = msg
 	}
 	return nil
-}
-
-// members returns every member of the body, decoded on first use.
-func (r *chatRequest) members() (map[string]json.RawMessage, error) {
-	if r.fields == nil {
-		if err := json.Unmarshal(r.raw, &r.fields); err != nil {
-			return nil, err
-		}
-	}
-	return r.fields, nil
 }
 
 // estimate is the conversation as reask's budgets and rate limiter see it:

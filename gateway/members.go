@@ -1,0 +1,128 @@
+package gateway
+
+import (
+	"encoding/json"
+	"errors"
+)
+
+// errNotObject is returned by eachMember for anything but a JSON object.
+var errNotObject = errors.New("not a JSON object")
+
+// eachMember calls f with the key (decoded), the key as written (quoted)
+// and the value (as written) of each member of the JSON object obj, in
+// order. obj must be valid JSON — the gateway has decoded it once before —
+// so the scan only finds where tokens end; it allocates nothing but keys
+// with escapes or non-ASCII bytes. Rewriting a body this way keeps the client's members,
+// their order and their bytes.
+func eachMember(obj []byte, f func(key string, rawKey, value []byte)) error {
+	i := skipSpace(obj, 0)
+	if i >= len(obj) || obj[i] != '{' {
+		return errNotObject
+	}
+	i = skipSpace(obj, i+1)
+	if i < len(obj) && obj[i] == '}' {
+		return nil
+	}
+	for i < len(obj) {
+		if obj[i] != '"' {
+			return errNotObject
+		}
+		kEnd := stringEnd(obj, i)
+		if kEnd < 0 {
+			return errNotObject
+		}
+		rawKey := obj[i:kEnd]
+		key := string(rawKey[1 : len(rawKey)-1])
+		for _, c := range rawKey {
+			if c == '\\' || c >= 0x80 { // escapes, and invalid UTF-8 as encoding/json reads it
+				if err := json.Unmarshal(rawKey, &key); err != nil {
+					return err
+				}
+				break
+			}
+		}
+		i = skipSpace(obj, kEnd)
+		if i >= len(obj) || obj[i] != ':' {
+			return errNotObject
+		}
+		vStart := skipSpace(obj, i+1)
+		vEnd := valueEnd(obj, vStart)
+		if vEnd < 0 {
+			return errNotObject
+		}
+		f(key, rawKey, obj[vStart:vEnd])
+		i = skipSpace(obj, vEnd)
+		if i >= len(obj) {
+			return errNotObject
+		}
+		if obj[i] == '}' {
+			return nil
+		}
+		if obj[i] != ',' {
+			return errNotObject
+		}
+		i = skipSpace(obj, i+1)
+	}
+	return errNotObject
+}
+
+func skipSpace(b []byte, i int) int {
+	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
+		i++
+	}
+	return i
+}
+
+// stringEnd returns the index after the string starting at b[i] ('"'),
+// or -1.
+func stringEnd(b []byte, i int) int {
+	for j := i + 1; j < len(b); j++ {
+		switch b[j] {
+		case '\\':
+			j++
+		case '"':
+			return j + 1
+		}
+	}
+	return -1
+}
+
+// valueEnd returns the index after the value starting at b[i], or -1.
+func valueEnd(b []byte, i int) int {
+	if i >= len(b) {
+		return -1
+	}
+	switch b[i] {
+	case '"':
+		return stringEnd(b, i)
+	case '{', '[':
+		depth := 0
+		for j := i; j < len(b); j++ {
+			switch b[j] {
+			case '"':
+				e := stringEnd(b, j)
+				if e < 0 {
+					return -1
+				}
+				j = e - 1
+			case '{', '[':
+				depth++
+			case '}', ']':
+				depth--
+				if depth == 0 {
+					return j + 1
+				}
+			}
+		}
+		return -1
+	}
+	j := i
+	for j < len(b) {
+		switch b[j] {
+		case ',', '}', ']', ' ', '\t', '\n', '\r':
+			return j
+		}
+		j++
+	}
+	return j
+}
