@@ -25,7 +25,8 @@
 //     wrappers, a document inside a JSON string or written with escaped
 //     quotes;
 //   - strings: single, smart and back quotes, unquoted keys and values
-//     (words{in brackets} too), quotes inside strings, a forgotten opening
+//     (words{in brackets} too), quotes inside strings (a quotation in a
+//     sentence stays text: "lorem "ipsum", sic."), a forgotten opening
 //     or closing quote (a key's ends at its colon; an unquoted value with
 //     commas runs to its closing quote), a stray quote, raw line breaks
 //     and control characters, invalid escapes (kept as text: \d becomes

@@ -55,6 +55,11 @@ func hostileInputs() []struct {
 		{"many escapes", cat([]byte(`"`), rep(`\q`, mb/2), []byte(`"`)), nil},
 		{"many array continuations", cat([]byte(`{"a": [[1], 2]`), rep(`, [3]`, mb/5), []byte(`}`)), nil},
 		{"many rows without brackets", cat([]byte(`{"a": [[1]`), rep(`], [[2], 3], [4`, mb/16), []byte(`]}`)), nil},
+		{"many quotations before commas", cat([]byte(`{"a": "x`), rep(`", lorem ipsum "dolor`, mb/20), []byte(`"}`)), nil},
+		{"many quotations after commas", cat([]byte(`{"a": "x`), rep(`, "dolor" sit amet`, mb/18), []byte(`"}`)), nil},
+		{"many elements after closed strings", cat([]byte(`[`), rep(`"a" b c d e f g h i j k l m n o p q r s t u v w x y z", `, mb/57), []byte(`]`)), nil},
+		{"many long words after inner quotes", cat([]byte(`["x`), rep(`a" `+strings.Repeat("b", 250)+` `, mb/254), []byte(`"]`)), nil},
+		{"many sentences without quotes", cat([]byte(`{"a": "x`), rep(`, one two "three" `, mb/18), []byte(`}`)), nil},
 		{"many sets", cat([]byte(`[`), rep(`{"a", "b"}, `, mb/12), []byte(`]`)), nil},
 	}
 }

@@ -11,10 +11,16 @@ import (
 // the text, raw line breaks, Windows paths and regular expressions with
 // lone backslashes, a closing quote forgotten. A string is read in two
 // steps. The first finds where it ends, with the heuristics of the
-// reference repair library (jsonrepair): a quote ends the string when what
-// follows it could follow a string; otherwise it is part of the text. The
-// second writes the text as a JSON string, escaping what must be escaped.
-// Each step reads the string once (the first at most twice), so the cost
+// reference repair library (jsonrepair) — a quote ends the string when
+// what follows it could follow a string; otherwise it is part of the text
+// — refined by where the string stands (strPlace), because what can
+// follow a string differs: in an object's value, a comma that a sentence
+// rather than a member follows is text ({"a": "lorem "ipsum", sic."}); in
+// an array, a word after a closing quote is the next element (["a" b]);
+// a key ends at its colon. The second step writes the text as a JSON
+// string, escaping what must be escaped. Each step reads the string once
+// (the first at most twice), and each look-ahead is bounded
+// (maxKeyLookahead) and stops at the next quote or line break, so the cost
 // stays linear.
 
 // quoteClass is the family of the quote that opened a string; it decides
@@ -288,19 +294,22 @@ func (p *parser) stringEnd(a int, cls quoteClass, at strPlace) (status, contentE
 	if p.strict {
 		return p.scanStrictEnd(a)
 	}
+	unclosed := true // the text after a holds no closing quote
 	switch {
 	case a >= p.quoteEOF[cls]:
 		if !p.endsWithDelimiter(a) {
 			return strEOF, 0, 0
 		}
 	case a > p.retryFrom[cls] && a < p.retryTo[cls]:
+		unclosed = false
 	default:
 		st, ce, nx, retry := p.scanQuoted(a, cls, at)
 		if !retry {
 			return st, ce, nx
 		}
+		unclosed = a >= p.quoteEOF[cls]
 	}
-	return p.scanToDelimiter(a, cls, at)
+	return p.scanToDelimiter(a, cls, at, unclosed)
 }
 
 // scanQuoted is the first step: it looks for the quote that ends the
@@ -314,6 +323,7 @@ func (p *parser) scanQuoted(a int, cls quoteClass, at strPlace) (status, content
 	end := p.end
 	stops := &stopBytes[cls]
 	var paren, square, curly int
+	inner := 0 // quotes read as part of the text so far
 	i := a
 	for {
 		for i < end && !stops[b[i]] {
@@ -335,23 +345,41 @@ func (p *parser) scanQuoted(a int, cls quoteClass, at strPlace) (status, content
 			}
 			j := p.skipQuiet(i+w, false)
 			if p.endsString(j, paren, square, curly) {
+				if !(at == inValue && j < end && b[j] == ',' && p.proseFollows(j+1)) {
+					return strClosed, i, i + w, false
+				}
+				// {"a": "lorem "ipsum", sic." }: a sentence goes on after
+				// the comma, where the next member would start.
+				inner++
+				i += w
+				continue
+			}
+			if at == inElement && inner%2 == 0 && p.closesBeforeElement(a, i, w, cls) {
+				// ["value1" value2", "value3"]: an element follows, its
+				// opening quote and comma forgotten.
 				return strClosed, i, i + w, false
 			}
 			pv := i - 1
 			for pv >= a && isSpace(b[pv]) {
 				pv--
 			}
-			if pv >= a && b[pv] == ',' {
+			switch {
+			case pv < a:
+			case b[pv] == ',' && p.itemStarts(i, cls, at):
 				if k := bytes.IndexByte(b[a:pv], ':'); at == inKey && k >= 0 {
 					// {"a: 1, "b": 2}: a key ends at its colon.
 					return strCut, trimSpaceEnd(b, a, a+k), a + k, false
 				}
 				return strCut, trimSpaceEnd(b, a, pv), pv, false
-			}
-			if pv >= a && isDelimiter(b[pv]) {
+			case b[pv] == ',':
+				// {"a": "lorem, "ipsum" sic"}: a quotation after a comma.
+			case b[pv] == ':' && at == inValue && !p.keyBefore(a, pv):
+				// {"a": "Note: "x" is y"}: a colon in the text.
+			case isDelimiter(b[pv]):
 				p.retryFrom[cls], p.retryTo[cls] = a, i
 				return 0, 0, 0, true
 			}
+			inner++
 			i += w
 			continue
 		}
@@ -378,6 +406,186 @@ func (p *parser) scanQuoted(a int, cls quoteClass, at strPlace) (status, content
 		return 0, 0, 0, true
 	}
 	return strEOF, 0, 0, false
+}
+
+// proseFollows reports whether the text after a comma at k-1, inside a
+// string that is an object's value, reads as the rest of a sentence
+// rather than the next member: words on the same line that reach neither
+// a colon nor a quoted key, and end at the line's end, at a quote, or —
+// several words — at the closing bracket. It looks at most
+// maxKeyLookahead bytes ahead.
+func (p *parser) proseFollows(k int) bool {
+	b := p.src
+	i := k
+	for i < p.end && (b[i] == ' ' || b[i] == '\t') {
+		i++
+	}
+	if i >= p.end || !(isLetter(b[i]) || b[i] >= 0x80) {
+		return false
+	}
+	spaced := false
+	for limit := min(p.end, i+maxKeyLookahead); i < limit; i++ {
+		switch c := b[i]; c {
+		case ':', '{', '[':
+			return false
+		case '\n', '\r':
+			return true
+		case '}', ']':
+			return spaced
+		case ' ', '\t':
+			spaced = true
+		default:
+			if _, w, ok := quoteAt(b, i, p.end); ok {
+				// A key: quoted, or bare with a forgotten opening quote
+				// ({"a": "x", b": 1}).
+				j := p.skipQuiet(i+w, false)
+				return !p.quotedKeyAt(i) && (j >= p.end || b[j] != ':')
+			}
+		}
+	}
+	return false
+}
+
+// quotedKeyAt reports whether a quoted key and its colon start at i, on
+// one line and within maxKeyLookahead bytes.
+func (p *parser) quotedKeyAt(i int) bool {
+	cls, w, _ := quoteAt(p.src, i, p.end)
+	k := i + w
+	for limit := min(p.end, k+maxKeyLookahead); k < limit; k++ {
+		if p.src[k] == '\n' {
+			return false
+		}
+		if cw := closeAt(p.src, k, p.end, cls); cw > 0 {
+			k = p.skipQuiet(k+cw, false)
+			return k < p.end && p.src[k] == ':'
+		}
+	}
+	return false
+}
+
+// itemStarts reports whether the quote at i, after a comma inside a
+// string, opens the next item — the string lacked its closing quote
+// before the comma — rather than a quotation in the text: a key
+// followed by its colon in an object, an element followed by a comma or
+// a closing bracket in an array. A quoted text that does not close on
+// its line counts as an item, as it always did.
+func (p *parser) itemStarts(i int, cls quoteClass, at strPlace) bool {
+	b := p.src
+	_, w, _ := quoteAt(b, i, p.end)
+	k := i + w
+	for limit := min(p.end, k+maxKeyLookahead); ; k++ {
+		if k >= limit || b[k] == '\n' {
+			return true
+		}
+		if b[k] == '\\' {
+			k++
+			continue
+		}
+		if cw := closeAt(b, k, p.end, cls); cw > 0 {
+			k = p.skipQuiet(k+cw, false)
+			break
+		}
+	}
+	if k >= p.end {
+		return true
+	}
+	if at != inElement {
+		return b[k] == ':'
+	}
+	switch b[k] {
+	case ',', ']', '}', ')', '\n', '\r':
+		return true
+	}
+	return false
+}
+
+// keyBefore reports whether the colon at c, inside a string starting at
+// a, follows a key: the string lacked its closing quote, and the next
+// member started. The key is quoted ({"a": "b "c": "d"}) or a bare word
+// after a comma, a brace or a quote ({"a": "b, c: "d"}); a word at the
+// start of a line or after other text is prose ("Note: "x" is y").
+func (p *parser) keyBefore(a, c int) bool {
+	b := p.src
+	k := c - 1
+	for k >= a && isSpace(b[k]) {
+		k--
+	}
+	if k < a {
+		return false
+	}
+	if isQuoteEnd(b, k) {
+		return true
+	}
+	w := k
+	for k >= a && isWordByte(b[k]) && b[k] < 0x80 && w-k < maxKeyLookahead {
+		k--
+	}
+	if k == w {
+		return false
+	}
+	for k >= a && (b[k] == ' ' || b[k] == '\t') {
+		k--
+	}
+	return k >= a && (b[k] == ',' || b[k] == '{' || isQuoteEnd(b, k))
+}
+
+// isQuoteEnd reports whether b[k] is the last byte of a quote.
+func isQuoteEnd(b []byte, k int) bool {
+	switch b[k] {
+	case '"', '\'', '`':
+		return true
+	case 0xB4: // ´
+		return k >= 1 && b[k-1] == 0xC2
+	case 0x98, 0x99, 0x9C, 0x9D: // ‘ ’ “ ”
+		return k >= 2 && b[k-2] == 0xE2 && b[k-1] == 0x80
+	}
+	return false
+}
+
+// closesBeforeElement reports whether the quote at i (w bytes wide) in an
+// array element closes the string although more text follows, because
+// that text is the next element, whose comma and opening quote were
+// forgotten: ["value1" value2", "value3"] or ["a" b]. The quote must look
+// like a closing one — after a letter, not a digit (12" is inches), and
+// before a space — and the text after it must be a word or words on the
+// same line that reach a quote followed by ',' or ']', or reach ',' or ']'
+// themselves, without another quote, colon or bracket.
+func (p *parser) closesBeforeElement(a, i, w int, cls quoteClass) bool {
+	b := p.src
+	k := i + w
+	if i == a || isSpace(b[i-1]) || k >= p.end || (b[k] != ' ' && b[k] != '\t') {
+		return false
+	}
+	if n := i - 1; isDigit(b[n]) {
+		for n >= a && (isDigit(b[n]) || b[n] == '.') {
+			n--
+		}
+		if n < a || !isLetter(b[n]) {
+			return false // 12" is inches
+		}
+	}
+	for k < p.end && (b[k] == ' ' || b[k] == '\t') {
+		k++
+	}
+	if k >= p.end || !(isLetter(b[k]) || b[k] >= 0x80) {
+		return false
+	}
+	for limit := min(p.end, k+maxKeyLookahead); k < limit; k++ {
+		switch b[k] {
+		case ',', ']':
+			return true
+		case ':', '{', '[', '}', '\n', '\r', '\\':
+			return false
+		}
+		if cw := closeAt(b, k, p.end, cls); cw > 0 {
+			j := p.skipQuiet(k+cw, false)
+			return j >= p.end || b[j] == ',' || b[j] == ']'
+		}
+		if _, _, ok := quoteAt(b, k, p.end); ok {
+			return false
+		}
+	}
+	return false
 }
 
 // endsWithDelimiter reports whether the text after a ends with a closing
@@ -445,8 +653,13 @@ func (p *parser) structureFollows(i int) bool {
 // scanToDelimiter is the second reading of a string whose closing quote is
 // missing: it ends at its closing quote or at the first delimiter, keeping
 // a URL's "//" in the text.
-func (p *parser) scanToDelimiter(a int, cls quoteClass, at strPlace) (status, contentEnd, next int) {
+func (p *parser) scanToDelimiter(a int, cls quoteClass, at strPlace, unclosed bool) (status, contentEnd, next int) {
 	b := p.src
+	// An object's value with no closing quote up to the end of an answer
+	// that ends with a bracket ({"a": "one, two "and" three}) runs to that
+	// bracket, past its quotations and past commas that a sentence follows.
+	sentence := unclosed && at == inValue
+	inner := 0
 	for i := a; i < p.end; {
 		c := b[i]
 		if c == '\\' {
@@ -454,11 +667,20 @@ func (p *parser) scanToDelimiter(a int, cls quoteClass, at strPlace) (status, co
 			continue
 		}
 		if w := closeAt(b, i, p.end, cls); w > 0 {
-			return strClosed, i, i + w
+			if !sentence || p.quoteEndsValue(i+w) || inner%2 == 0 && i > a && !isSpace(b[i-1]) && i+w < p.end && isSpace(b[i+w]) {
+				return strClosed, i, i + w
+			}
+			inner++
+			i += w
+			continue
 		}
 		if c == ':' && at == inKey {
 			// {"key: 1}: a key ends at its colon.
 			return strCut, trimSpaceEnd(b, a, i), i
+		}
+		if c == ',' && sentence && p.proseFollows(i+1) {
+			i++
+			continue
 		}
 		switch c {
 		case ',', '[', ']', '/', '{', '}', '\n', '\r', '+':
@@ -472,6 +694,18 @@ func (p *parser) scanToDelimiter(a int, cls quoteClass, at strPlace) (status, co
 		i++
 	}
 	return strEOF, 0, 0
+}
+
+// quoteEndsValue reports whether a quote before j, in the second reading
+// of an object's value, ends it: what follows is the end, a delimiter or
+// another quote — not more words.
+func (p *parser) quoteEndsValue(j int) bool {
+	j = p.skipQuiet(j, false)
+	if j >= p.end || isDelimiter(p.src[j]) {
+		return true
+	}
+	_, _, ok := quoteAt(p.src, j, p.end)
+	return ok
 }
 
 // urlStart reports whether s is a URL scheme and "://".
