@@ -3,10 +3,14 @@ package reask
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"iter"
 	"sync"
+	"time"
 
+	"github.com/reask/reask/breaker"
+	"github.com/reask/reask/clock"
 	"github.com/reask/reask/concurrency"
 )
 
@@ -25,6 +29,11 @@ type BatchConfig struct {
 	// starts after cancellation.
 	FinishInFlight bool
 }
+
+// A batch pauses while its provider is down: an item the open circuit
+// breaker refused before any call was made waits until the breaker admits
+// calls again and then runs, instead of failing in a microsecond as a
+// single call does. Items that met the failures themselves fail as usual.
 
 // DefaultBatchConcurrency is BatchConfig.Concurrency's default.
 const DefaultBatchConcurrency = 8
@@ -90,7 +99,7 @@ func (c *Client) Batch(ctx context.Context, tasks iter.Seq2[string, Task], cfg B
 				wg.Add(1)
 				go func(i int, id string, t Task) {
 					defer wg.Done()
-					doc, rep, err := c.Run(itemCtx, t, opts...)
+					doc, rep, err := c.runPatiently(itemCtx, t, opts)
 					release(overloadOf(rep))
 					// Never blocks for good: a consumer that stops drains.
 					results <- BatchResult{Index: i, ID: id, JSON: doc, Report: rep, Err: err}
@@ -125,4 +134,47 @@ func overloadOf(rep *Report) concurrency.Outcome {
 		}
 	}
 	return concurrency.Success
+}
+
+// runPatiently runs t; when the circuit breaker refuses it before any call,
+// it waits (on the call's clock) until the breaker may admit calls again and
+// tries anew, adding the wait to the report's backoff.
+func (c *Client) runPatiently(ctx context.Context, t Task, opts []Option) (json.RawMessage, *Report, error) {
+	var waited time.Duration
+	for {
+		doc, rep, err := c.Run(ctx, t, opts...)
+		var oe *breaker.OpenError
+		if err == nil || rep.Calls > 0 || !errors.As(err, &oe) {
+			rep.Backoff += waited
+			return doc, rep, err
+		}
+		clk := c.clockFor(opts)
+		wait := oe.Until.Sub(clk.Now())
+		// Half-open with every probe slot taken: look again shortly.
+		wait = min(max(wait, 50*time.Millisecond), maxCircuitWait)
+		if serr := clk.Sleep(ctx, wait); serr != nil {
+			rep.Backoff += waited
+			return doc, rep, err
+		}
+		waited += wait
+	}
+}
+
+// maxCircuitWait bounds one wait for an open circuit, so that a batch looks
+// again at least this often.
+const maxCircuitWait = 5 * time.Second
+
+// clockFor returns the clock a call with opts uses.
+func (c *Client) clockFor(opts []Option) clock.Clock {
+	set := defaults()
+	for _, o := range c.opts {
+		o(&set)
+	}
+	for _, o := range opts {
+		o(&set)
+	}
+	if set.clock == nil {
+		return clock.System()
+	}
+	return set.clock
 }

@@ -1,9 +1,13 @@
 package reask_test
 
 import (
+	"time"
+
 	"context"
 	"errors"
 	"fmt"
+	"github.com/reask/reask/breaker"
+	"github.com/reask/reask/clock"
 	"iter"
 	"net/http"
 	"net/http/httptest"
@@ -123,5 +127,51 @@ func TestBatchConsumerStopsEarly(t *testing.T) {
 	}
 	if n != 3 {
 		t.Errorf("n = %d", n)
+	}
+}
+
+// flip fails with 503 for its first n calls, then answers.
+type flip struct {
+	n     int32
+	calls atomic.Int32
+}
+
+func (f *flip) Name() string { return "flip" }
+
+func (f *flip) Complete(ctx context.Context, req *reask.Request) (*reask.Response, error) {
+	if f.calls.Add(1) <= f.n {
+		return nil, &reask.ProviderError{Provider: "flip", StatusCode: 503, Message: "down"}
+	}
+	return &reask.Response{Content: johnJSON, FinishReason: "stop"}, nil
+}
+
+func TestBatchPausesWhileTheCircuitIsOpen(t *testing.T) {
+	clk := clock.NewFake(start)
+	p := &flip{n: 3}
+	c := reask.New(p, reask.WithClock(clk), reask.WithMaxTransportRetries(0), reask.WithoutRetryBudget(),
+		reask.WithBreaker(breaker.Settings{MinCalls: 3, Threshold: 0.5, CoolDown: 20 * time.Second}))
+	var failed, ok int
+	for r := range c.Batch(t.Context(), userTasks(t, 20), reask.BatchConfig{Concurrency: 1}) {
+		switch {
+		case r.Err == nil:
+			ok++
+		case errors.Is(r.Err, reask.ErrCircuitOpen):
+			t.Errorf("item %s failed on the open circuit instead of waiting", r.ID)
+		default:
+			failed++
+		}
+	}
+	if failed != 3 || ok != 17 {
+		t.Errorf("%d failed, %d ok; want the 3 items that met the outage to fail and the rest to succeed", failed, ok)
+	}
+	if p.calls.Load() != 20 {
+		t.Errorf("%d calls, want 20 (one per item, none while the circuit was open)", p.calls.Load())
+	}
+	var waited time.Duration
+	for _, d := range clk.Sleeps() {
+		waited += d
+	}
+	if waited < 20*time.Second {
+		t.Errorf("waited %s in all, want the cool-down", waited)
 	}
 }

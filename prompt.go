@@ -7,7 +7,7 @@ import (
 )
 
 // DefaultInstructions is the system message unless WithInstructions replaces it.
-const DefaultInstructions = `You are a precise data extraction assistant. Extract the requested information from the user's text and answer with JSON that matches the given schema exactly: every required field, the declared types, no extra fields. Use only information present in the text. If you receive feedback about errors in your previous answer, correct exactly those errors and answer again with the complete JSON.`
+const DefaultInstructions = `Extract the requested information from the text as JSON that matches the schema exactly. Use only information in the text. If told what was wrong with your previous answer, fix exactly that and answer with the complete JSON.`
 
 // initialMessages builds the first request of an extraction from an input text.
 // In json_schema and tools modes the schema travels in the request's
@@ -19,7 +19,7 @@ func initialMessages(set *settings, s *schema.Schema, input string, mode Mode) [
 		sys = DefaultInstructions
 	}
 	var b strings.Builder
-	b.WriteString("Extract information from the following text.\n\n")
+	b.WriteString("Extract information from this text.\n\n")
 	if set.schemaInPrompt || mode == ModeJSONObject || mode == ModeText {
 		b.WriteString("Schema:\n")
 		b.Write(s.JSON())
@@ -27,7 +27,6 @@ func initialMessages(set *settings, s *schema.Schema, input string, mode Mode) [
 	}
 	b.WriteString("Text:\n")
 	b.WriteString(input)
-	b.WriteString("\n\nReturn only valid JSON matching the schema.")
 	return []Message{
 		{Role: RoleSystem, Content: sys},
 		{Role: RoleUser, Content: b.String()},

@@ -125,7 +125,7 @@ func (o Outcome) String() string {
 const (
 	DefaultWindow           = time.Minute
 	DefaultBuckets          = 10
-	DefaultMinCalls         = 10
+	DefaultMinCalls         = 20
 	DefaultThreshold        = 0.5
 	DefaultCoolDown         = 30 * time.Second
 	DefaultProbes           = 1
@@ -142,7 +142,10 @@ type Settings struct {
 	// must be at least 1ns.
 	Buckets int
 	// MinCalls is the number of results (successes plus failures) the
-	// window must hold before the breaker may open. Default 10.
+	// window must hold before the breaker may open. Default 20: at high
+	// concurrency the first results are biased towards failures, which
+	// come back faster than answers, and a smaller sample trips on a
+	// provider that fails one call in five.
 	MinCalls int
 	// Threshold is the failure rate, in (0, 1], at or above which the
 	// breaker opens. Default 0.5.
