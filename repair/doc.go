@@ -26,7 +26,8 @@
 //     quotes;
 //   - strings: single, smart and back quotes, unquoted keys and values
 //     (words{in brackets} too), quotes inside strings (a quotation in a
-//     sentence stays text: "lorem "ipsum", sic."), a forgotten opening
+//     sentence stays text: "lorem "ipsum", sic.", and so does an object
+//     literal or a link quoted in one: "is {"a": 1}, so"), a forgotten opening
 //     or closing quote (a key's ends at its colon; an unquoted value with
 //     commas runs to its closing quote), a stray quote, raw line breaks
 //     and control characters, invalid escapes (kept as text: \d becomes

@@ -60,6 +60,8 @@ func hostileInputs() []struct {
 		{"many elements after closed strings", cat([]byte(`[`), rep(`"a" b c d e f g h i j k l m n o p q r s t u v w x y z", `, mb/57), []byte(`]`)), nil},
 		{"many long words after inner quotes", cat([]byte(`["x`), rep(`a" `+strings.Repeat("b", 250)+` `, mb/254), []byte(`"]`)), nil},
 		{"many sentences without quotes", cat([]byte(`{"a": "x`), rep(`, one two "three" `, mb/18), []byte(`}`)), nil},
+		{"many quoted snippet starts", cat([]byte(`{"a": "x`), rep(`("a `, mb/4), []byte(`"}`)), nil},
+		{"many quoted snippets", cat([]byte(`{"a": "x`), rep(`, see {"a": 1}`, mb/14), []byte(`"}`)), nil},
 		{"many sets", cat([]byte(`[`), rep(`{"a", "b"}, `, mb/12), []byte(`]`)), nil},
 	}
 }

@@ -84,6 +84,7 @@ type parser struct {
 
 	// Look-ahead memories; see blockEnd, lineEnd and endsWithDelimiter.
 	noBlockEnd           int
+	noSnippet            int // see quotedSnippet
 	breakFrom, nextBreak int
 	last, lastEnd        int
 }
@@ -127,6 +128,7 @@ func (p *parser) reset() {
 		p.retryFrom[i], p.retryTo[i] = 0, 0
 	}
 	p.noBlockEnd = len(p.src) + 1
+	p.noSnippet = 0
 	p.breakFrom, p.nextBreak = 0, 0
 	p.lastEnd = -1
 	p.path = p.path[:0]

@@ -383,6 +383,14 @@ func (p *parser) scanQuoted(a int, cls quoteClass, at strPlace) (status, content
 			i += w
 			continue
 		}
+		if c == '(' || c == '[' || c == '{' {
+			if e := p.quotedSnippet(i, cls); e > i {
+				// {"a": "the answer {"x": 1} is wrong"}: quoted text in
+				// brackets inside the text is text, whole.
+				i = e
+				continue
+			}
+		}
 		switch c {
 		case '(':
 			paren++
@@ -406,6 +414,63 @@ func (p *parser) scanQuoted(a int, cls quoteClass, at strPlace) (status, content
 		return 0, 0, 0, true
 	}
 	return strEOF, 0, 0, false
+}
+
+// quotedSnippet returns the offset after a bracketed snippet that starts
+// with a quotation, at i inside a string of class cls — an object literal
+// or a Markdown link quoted in a sentence: {"blank_1": "music"},
+// ("https://example.com") — when its brackets close on the same line
+// within maxKeyLookahead bytes and it holds an even number of the
+// string's quotes; else i. The opening bracket must be followed (after
+// spaces) by a quote that opens a quotation — followed by a letter or
+// digit, not by a comma or a bracket ({'a': '(', 'b': ')'} is two
+// strings). A failed look-ahead is remembered, so that the text it read
+// is not read again by another: the work stays linear.
+func (p *parser) quotedSnippet(i int, cls quoteClass) int {
+	b := p.src
+	if i < p.noSnippet {
+		return i
+	}
+	k := i + 1
+	for k < p.end && (b[k] == ' ' || b[k] == '\t') {
+		k++
+	}
+	w := 0
+	if k < p.end {
+		w = closeAt(b, k, p.end, cls)
+	}
+	if w == 0 || k+w >= p.end || !(isWordByte(b[k+w]) && b[k+w] < 0x80) {
+		return i
+	}
+	depth, quotes := 0, 0
+	limit := min(p.end, i+maxKeyLookahead)
+	for k = i; k < limit; k++ {
+		switch b[k] {
+		case '(', '[', '{':
+			depth++
+		case ')', ']', '}':
+			depth--
+			if depth == 0 {
+				if quotes%2 != 0 {
+					p.noSnippet = k + 1
+					return i
+				}
+				return k + 1
+			}
+		case '\n', '\r':
+			p.noSnippet = k
+			return i
+		case '\\':
+			k++
+		default:
+			if w := closeAt(b, k, p.end, cls); w > 0 {
+				quotes++
+				k += w - 1
+			}
+		}
+	}
+	p.noSnippet = k
+	return i
 }
 
 // proseFollows reports whether the text after a comma at k-1, inside a
