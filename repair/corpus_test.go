@@ -144,11 +144,12 @@ func TestCorpus(t *testing.T) {
 		writeDifferences(t, results, diffs)
 	}
 	// The targets of issue 4 — 95% of the JS corpus, 90% of the Python
-	// corpus — counting the listed differences that are not limitations
-	// as answers. summary() gives the rates counted each way.
+	// corpus — counting passes and deliberate differences only: answering
+	// as npm jsonrepair does where json_repair expects otherwise is not a
+	// pass. summary() gives the rates counted each way.
 	for _, r := range results {
 		target := map[string]float64{"js": 95, "py": 90}[corpus.Name(r.file)]
-		if got := pct(r.passed+r.deliberate+r.reference, r.cases); got < target {
+		if got := pct(r.passed+r.deliberate, r.cases); got < target {
 			t.Errorf("%s: %.1f%% below the %.0f%% target", r.file, got, target)
 		}
 	}
@@ -214,12 +215,13 @@ Deliberate differences — repair answers otherwise on purpose:
 - **suite-conflict**: the suites disagree on the case; repair follows the JS
   reference (a missing value is null, not ""; ` + "`True`" + ` alone is true).
 
-Not deliberate (the corpus test's targets count follows-jsonrepair as an
-answer; the rates are given both ways):
+Not deliberate — the corpus test's targets count neither as an answer
+(the rates are given both ways):
 
 - **follows-jsonrepair**: reask answers as the reference library, npm
   jsonrepair 3.15, does (or refuses the input as it does), where json_repair's
   suite expects its own heuristics for ambiguous quotes and stray text.
   bench/repair/compare.mjs checks each of these claims against jsonrepair.
-- **limitation**: a repair heuristic of that library that repair does not have.
+- **limitation**: a repair heuristic of that library that repair does not
+  have, or a text that repair reads otherwise (the reason gives its answer).
 `

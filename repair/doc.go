@@ -26,13 +26,13 @@
 //     quotes;
 //   - strings: single, smart and back quotes, unquoted keys and values
 //     (words{in brackets} too), quotes inside strings (a quotation in a
-//     sentence stays text: "lorem "ipsum", sic.", and so does an object
-//     literal or a link quoted in one: "is {"a": 1}, so"), a forgotten opening
-//     or closing quote (a key's ends at its colon; an unquoted value with
-//     commas runs to its closing quote), a stray quote, raw line breaks
-//     and control characters, invalid escapes (kept as text: \d becomes
-//     \\d, a Windows path stays a path), invalid UTF-8 (replaced by
-//     U+FFFD), "a" + "b";
+//     sentence stays text — "lorem "ipsum", sic." — and so does an object
+//     literal or a link quoted in one: "is {"a": 1}, so"), a forgotten
+//     opening or closing quote (a key's ends at its colon; an unquoted
+//     value with commas runs to its closing quote), a stray or doubled
+//     quote (""CSV-style""), raw line breaks and control characters,
+//     invalid escapes (kept as text: \d becomes \\d, a Windows path stays
+//     a path), invalid UTF-8 (replaced by U+FFFD), "a" + "b";
 //   - numbers and literals: NaN and Infinity (null), True, False and None,
 //     TRUE and Null, undefined, .5, +1, 1_000, Python tuples and sets
 //     ({'a', 'b'} is the array ["a", "b"]); things that look like numbers

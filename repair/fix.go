@@ -25,7 +25,7 @@ const (
 	KindUnquotedString      Kind = "unquoted_string"      // a bare word or a malformed number, quoted
 	KindMissingQuote        Kind = "missing_quote"        // a string's opening or closing quote added
 	KindUnescapedQuote      Kind = "unescaped_quote"      // a quote inside a string, escaped
-	KindStrayQuote          Kind = "stray_quote"          // a lone quote after a member, dropped
+	KindStrayQuote          Kind = "stray_quote"          // a lone quote after a member, or a doubled one (""a""), dropped
 	KindControlCharacter    Kind = "control_character"    // a raw newline or tab inside a string, escaped
 	KindInvalidEscape       Kind = "invalid_escape"       // \d kept as \\d; \' read as '
 	KindInvalidUTF8         Kind = "invalid_utf8"         // bytes that are not UTF-8, replaced by U+FFFD

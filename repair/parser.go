@@ -71,6 +71,7 @@ type parser struct {
 	open    []byte // closers of the open containers, outermost first
 	fenced  bool   // a closing Markdown fence ended the structure at end
 	strict  bool   // the text is valid JSON: read strings by JSON's rule
+	doubled bool   // the string being read opened with a doubled quote
 
 	// quoteEOF[c] is the lowest offset from which a string opened with
 	// quote class c was scanned to the end without finding its closing

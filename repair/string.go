@@ -150,10 +150,26 @@ func (p *parser) str(isKey bool) (int32, error) {
 	s := p.pos
 	cls, w, _ := quoteAt(p.src, s, p.end)
 	a := s + w
+	// ""value"": a doubled quote, as CSV writes one, opens the string; an
+	// empty string is never followed by a word.
+	doubled := (cls == quoteDouble || cls == quoteSingle) && a+1 < p.end && p.src[a] == p.src[s] &&
+		isWordByte(p.src[a+1]) && p.src[a+1] < 0x80
+	if doubled {
+		a++
+	}
+	p.doubled = doubled
 	status, contentEnd, next := p.stringEnd(a, cls, p.place(isKey))
+	p.doubled = false
 	if status == strEOF {
 		p.pos = p.end
 		return -1, p.truncated(true)
+	}
+	if doubled {
+		p.fix(KindStrayQuote, s+1, p.srcText(s, s+2), p.srcText(s, s+1))
+		if status == strClosed && contentEnd > a && p.src[contentEnd-1] == p.src[s] {
+			contentEnd-- // and closes it doubled: ""value""
+			p.fix(KindStrayQuote, contentEnd, p.srcText(contentEnd, contentEnd+2), p.srcText(s, s+1))
+		}
 	}
 	n := p.emitString(s, a, contentEnd, cls, status == strClosed)
 	p.pos = next
@@ -338,6 +354,10 @@ func (p *parser) scanQuoted(a int, cls quoteClass, at strPlace) (status, content
 			continue
 		}
 		if w := closeAt(b, i, end, cls); w > 0 {
+			if p.doubled && i+2*w <= end && b[i+w] == b[i] {
+				// ""value"": closed as doubled as it was opened.
+				return strClosed, i + w, i + 2*w, false
+			}
 			if at == inKey && i-1 > a && b[i-1] == ':' && i+w < end && isLetter(b[i+w]) {
 				// {"key:"value"}: the key's closing quote is missing before
 				// its colon, and this quote opens the value.
@@ -709,7 +729,15 @@ func (p *parser) structureFollows(i int) bool {
 		return true
 	}
 	switch p.src[i] {
-	case ',', ':', ']', '}', '\n':
+	case ',', ':', ']', '}':
+		return true
+	case '\n':
+		// A line break is structure unless a quote follows it that ends
+		// the string: {"a": "see [1, "z"]\n", "b": 1}.
+		j := p.skipQuiet(i, true)
+		if j < p.end && p.src[j] == '"' && quoteThenDelimiter(p.src, j, p.end) {
+			return false
+		}
 		return true
 	}
 	return false
@@ -822,7 +850,7 @@ func note(at *int, off int) {
 // double-quoted string keeps its input text.
 func (p *parser) emitString(s, a, e int, cls quoteClass, closed bool) int32 {
 	b := p.src
-	if cls == quoteDouble && closed && cleanString(b[a:e]) {
+	if cls == quoteDouble && closed && a == s+1 && cleanString(b[a:e]) {
 		return p.addText(kindString, s, s, e+1)
 	}
 	closeAt := e // where the closing quote is, when closed
