@@ -72,6 +72,8 @@ type parser struct {
 	fenced  bool   // a closing Markdown fence ended the structure at end
 	strict  bool   // the text is valid JSON: read strings by JSON's rule
 	doubled bool   // the string being read opened with a doubled quote
+	// csvQuotes: a key was quoted CSV-style, ""key""; values may be too.
+	csvQuotes bool
 
 	// quoteEOF[c] is the lowest offset from which a string opened with
 	// quote class c was scanned to the end without finding its closing
@@ -130,6 +132,7 @@ func (p *parser) reset() {
 	}
 	p.noBlockEnd = len(p.src) + 1
 	p.noSnippet = 0
+	p.csvQuotes = false
 	p.breakFrom, p.nextBreak = 0, 0
 	p.lastEnd = -1
 	p.path = p.path[:0]

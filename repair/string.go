@@ -150,12 +150,10 @@ func (p *parser) str(isKey bool) (int32, error) {
 	s := p.pos
 	cls, w, _ := quoteAt(p.src, s, p.end)
 	a := s + w
-	// ""value"": a doubled quote, as CSV writes one, opens the string; an
-	// empty string is never followed by a word.
-	doubled := (cls == quoteDouble || cls == quoteSingle) && a+1 < p.end && p.src[a] == p.src[s] &&
-		isWordByte(p.src[a+1]) && p.src[a+1] < 0x80
+	doubled := p.doubledAt(s, a, cls, isKey)
 	if doubled {
 		a++
+		p.csvQuotes = p.csvQuotes || isKey
 	}
 	p.doubled = doubled
 	status, contentEnd, next := p.stringEnd(a, cls, p.place(isKey))
@@ -174,6 +172,30 @@ func (p *parser) str(isKey bool) (int32, error) {
 	n := p.emitString(s, a, contentEnd, cls, status == strClosed)
 	p.pos = next
 	return n, nil
+}
+
+// doubledAt reports whether the string whose quote is at s, with its text
+// from a, is quoted CSV-style, with doubled quotes: {""name"": ""Ada""}.
+// A key tells, for keys are never quotations; a value only once a key
+// has told, for ""Hi" she said" is a quotation that starts a value. The
+// doubled quote must be followed by a word and closed, doubled, on the
+// same line within maxKeyLookahead bytes.
+func (p *parser) doubledAt(s, a int, cls quoteClass, isKey bool) bool {
+	b := p.src
+	if !(isKey || p.csvQuotes) || (cls != quoteDouble && cls != quoteSingle) || a+1 >= p.end || b[a] != b[s] ||
+		!isWordByte(b[a+1]) || b[a+1] >= 0x80 {
+		return false
+	}
+	q := b[s]
+	for k, limit := a+1, min(p.end, a+1+maxKeyLookahead); k < limit; k++ {
+		switch b[k] {
+		case q:
+			return k+1 < p.end && b[k+1] == q
+		case '\n', '\\':
+			return false
+		}
+	}
+	return false
 }
 
 // stringValue parses a string value and any strings joined to it with +.
@@ -631,10 +653,10 @@ func isQuoteEnd(b []byte, k int) bool {
 // array element closes the string although more text follows, because
 // that text is the next element, whose comma and opening quote were
 // forgotten: ["value1" value2", "value3"] or ["a" b]. The quote must look
-// like a closing one — after a letter, not a digit (12" is inches), and
-// before a space — and the text after it must be a word or words on the
-// same line that reach a quote followed by ',' or ']', or reach ',' or ']'
-// themselves, without another quote, colon or bracket.
+// like a closing one — after a letter, not after a number (12" is
+// inches), and before a space — and one word must follow it, and then a
+// quote followed by ',' or ']', or the array's end; several words are
+// rather text with a stray quote in it.
 func (p *parser) closesBeforeElement(a, i, w int, cls quoteClass) bool {
 	b := p.src
 	k := i + w
@@ -655,20 +677,23 @@ func (p *parser) closesBeforeElement(a, i, w int, cls quoteClass) bool {
 	if k >= p.end || !(isLetter(b[k]) || b[k] >= 0x80) {
 		return false
 	}
-	for limit := min(p.end, k+maxKeyLookahead); k < limit; k++ {
-		switch b[k] {
-		case ',', ']':
-			return true
-		case ':', '{', '[', '}', '\n', '\r', '\\':
-			return false
+	for limit := min(p.end, k+maxKeyLookahead); k < limit && (isWordByte(b[k]) || b[k] == '-'); {
+		if b[k] >= 0x80 {
+			if _, _, ok := quoteAt(b, k, p.end); ok {
+				break
+			}
 		}
-		if cw := closeAt(b, k, p.end, cls); cw > 0 {
-			j := p.skipQuiet(k+cw, false)
-			return j >= p.end || b[j] == ',' || b[j] == ']'
-		}
-		if _, _, ok := quoteAt(b, k, p.end); ok {
-			return false
-		}
+		k++
+	}
+	if k >= p.end {
+		return false
+	}
+	if b[k] == ']' {
+		return true
+	}
+	if cw := closeAt(b, k, p.end, cls); cw > 0 {
+		j := p.skipQuiet(k+cw, false)
+		return j >= p.end || b[j] == ',' || b[j] == ']'
 	}
 	return false
 }
