@@ -60,7 +60,7 @@ key too — a browser asks for it (any user name, the key as password) — unles
 --open-ops. /healthz is always open. SIGTERM or SIGINT stops accepting
 connections and lets requests in flight finish (up to --shutdown-grace).
 Unless GOGC is set, the garbage collector runs at GOGC=400: a proxy's heap is
-small and its tail latency is mostly collections.`,
+small and collections weigh on its tail latency.`,
 		Example: `  REASK_UPSTREAM_API_KEY=sk-... reask serve --addr 127.0.0.1:8080 --upstream https://api.openai.com/v1
   reask serve --upstream http://127.0.0.1:9090/v1 --model gpt-4o-mini   # in front of "reask sim"
   REASK_CLIENT_KEYS=team-key-1,team-key-2 reask serve --addr 0.0.0.0:8080 --config gateway.json
