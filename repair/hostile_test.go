@@ -62,6 +62,7 @@ func hostileInputs() []struct {
 		{"many sentences without quotes", cat([]byte(`{"a": "x`), rep(`, one two "three" `, mb/18), []byte(`}`)), nil},
 		{"many quoted snippet starts", cat([]byte(`{"a": "x`), rep(`("a `, mb/4), []byte(`"}`)), nil},
 		{"many quoted snippets", cat([]byte(`{"a": "x`), rep(`, see {"a": 1}`, mb/14), []byte(`"}`)), nil},
+		{"many commas in sentences", cat([]byte(`{"a": "x`), rep(strings.Repeat(`,y`, 100)+"\n", mb/201), []byte(`}`)), nil},
 		{"many sets", cat([]byte(`[`), rep(`{"a", "b"}, `, mb/12), []byte(`]`)), nil},
 	}
 }

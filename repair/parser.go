@@ -87,7 +87,8 @@ type parser struct {
 
 	// Look-ahead memories; see blockEnd, lineEnd and endsWithDelimiter.
 	noBlockEnd           int
-	noSnippet            int // see quotedSnippet
+	noSnippet            int       // see quotedSnippet
+	prose                proseLook // see proseFollows
 	breakFrom, nextBreak int
 	last, lastEnd        int
 }
@@ -132,6 +133,7 @@ func (p *parser) reset() {
 	}
 	p.noBlockEnd = len(p.src) + 1
 	p.noSnippet = 0
+	p.prose = proseLook{}
 	p.csvQuotes = false
 	p.breakFrom, p.nextBreak = 0, 0
 	p.lastEnd = -1

@@ -520,7 +520,9 @@ func (p *parser) quotedSnippet(i int, cls quoteClass) int {
 // rather than the next member: words on the same line that reach neither
 // a colon nor a quoted key, and end at the line's end, at a quote, or —
 // several words — at the closing bracket. It looks at most
-// maxKeyLookahead bytes ahead.
+// maxKeyLookahead bytes ahead, and remembers where its last look ended,
+// so that the commas of one sentence share one look: the work stays
+// linear.
 func (p *parser) proseFollows(k int) bool {
 	b := p.src
 	i := k
@@ -530,27 +532,47 @@ func (p *parser) proseFollows(k int) bool {
 	if i >= p.end || !(isLetter(b[i]) || b[i] >= 0x80) {
 		return false
 	}
-	spaced := false
-	for limit := min(p.end, i+maxKeyLookahead); i < limit; i++ {
-		switch c := b[i]; c {
-		case ':', '{', '[':
-			return false
-		case '\n', '\r':
-			return true
-		case '}', ']':
-			return spaced
-		case ' ', '\t':
-			spaced = true
-		default:
-			if _, w, ok := quoteAt(b, i, p.end); ok {
-				// A key: quoted, or bare with a forgotten opening quote
-				// ({"a": "x", b": 1}).
-				j := p.skipQuiet(i+w, false)
-				return !p.quotedKeyAt(i) && (j >= p.end || b[j] != ':')
+	start := i
+	m := &p.prose
+	if i < m.from || i >= m.stop {
+		*m = proseLook{from: i, stop: -1, lastSpace: -1}
+		for limit := min(p.end, i+maxKeyLookahead); i < limit && m.stop < 0; i++ {
+			switch c := b[i]; c {
+			case ':', '{', '[', '\n', '\r', '}', ']':
+				m.stop = i
+			case ' ', '\t':
+				m.lastSpace = i
+			default:
+				if _, w, ok := quoteAt(b, i, p.end); ok {
+					// A key: quoted, or bare with a forgotten opening
+					// quote ({"a": "x", b": 1}).
+					j := p.skipQuiet(i+w, false)
+					m.stop, m.notKey = i, !p.quotedKeyAt(i) && (j >= p.end || b[j] != ':')
+				}
 			}
 		}
+		if m.stop < 0 {
+			*m = proseLook{}
+			return false
+		}
 	}
-	return false
+	switch b[m.stop] {
+	case ':', '{', '[':
+		return false
+	case '\n', '\r':
+		return true
+	case '}', ']':
+		return m.lastSpace > start // several words
+	}
+	return m.notKey
+}
+
+// proseLook is what proseFollows last found: from from, the text reaches
+// stop (a colon, a bracket, a line break or a quote) with its last space
+// at lastSpace; at a quote, notKey says that no key starts there.
+type proseLook struct {
+	from, stop, lastSpace int
+	notKey                bool
 }
 
 // quotedKeyAt reports whether a quoted key and its colon start at i, on
