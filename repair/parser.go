@@ -461,7 +461,8 @@ func (p *parser) members(obj, key int32) error {
 			p.fix(KindExtraComma, p.pos, ",", "")
 			p.pos++
 			continue
-		case c == '[' && tail.arr >= 0 && tail.key >= 0:
+		case c == '[' && tail.arr >= 0 && p.src[p.nodes[obj].off] == '{':
+			// Not in a braceless object: ["k": [1], [2]] has two elements.
 			if err := p.continueArray(&tail); err != nil {
 				return err
 			}

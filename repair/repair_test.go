@@ -262,6 +262,7 @@ func TestParseErrors(t *testing.T) {
 		{"set mixed with members", `{"a", "b": 1}`, Options{}, ErrSyntax, "members and elements do not mix"},
 		{"set of bare words", `{a, b}`, Options{}, ErrSyntax, "expected ':' after object key"},
 		{"array where a key belongs", `{"a": 1, [2]}`, Options{}, ErrSyntax, "expected an object key"},
+		{"array after a braceless object's array", `["k": [1], [2]]`, Options{}, ErrSyntax, "expected an object key"},
 		{"several stray words before the end", `{"a": 1, quick brown fox}`, Options{}, ErrSyntax, "expected ':' after object key"},
 		{"truncated set", `{"a", "b",`, Options{}, ErrTruncated, `"}" never closed`},
 		{"thousands separator in an object", `{"n": 1,000}`, Options{}, ErrSyntax, "expected ':' after object key"},
