@@ -211,7 +211,8 @@ Deliberate differences — repair answers otherwise on purpose:
 - **escapes-control**: a raw control character inside a string is escaped,
   not refused.
 - **valid-unchanged**: valid JSON is returned exactly as written.
-- **no-invention**: repair does not make a value up (a lone ` + "`-`" + ` is not 0).
+- **no-invention**: repair does not make a value or a key up (a lone ` + "`-`" + ` is
+  not 0; an array where a key belongs is refused, not made a key).
 - **suite-conflict**: the suites disagree on the case; repair follows the JS
   reference (a missing value is null, not ""; ` + "`True`" + ` alone is true).
 
