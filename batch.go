@@ -31,9 +31,9 @@ type BatchConfig struct {
 }
 
 // A batch pauses while its provider is down: an item the open circuit
-// breaker refused before any call was made waits until the breaker admits
-// calls again and then runs, instead of failing in a microsecond as a
-// single call does. Items that met the failures themselves fail as usual.
+// breaker stops waits until the breaker admits calls again and runs anew,
+// instead of failing in a microsecond as a single call does. Items that
+// failed for any other reason fail as usual.
 
 // DefaultBatchConcurrency is BatchConfig.Concurrency's default.
 const DefaultBatchConcurrency = 8
@@ -136,16 +136,21 @@ func overloadOf(rep *Report) concurrency.Outcome {
 	return concurrency.Success
 }
 
-// runPatiently runs t; when the circuit breaker refuses it before any call,
-// it waits (on the call's clock) until the breaker may admit calls again and
-// tries anew, adding the wait to the report's backoff.
+// runPatiently runs t; when the circuit breaker stops it — before any call,
+// or between the retries of one — it waits (on the call's clock) until the
+// breaker may admit calls again and runs t anew. The report then covers
+// every run: calls, attempts, tokens (those of the interrupted runs count as
+// wasted), the waits as backoff, and a "restart" switch per rerun.
 func (c *Client) runPatiently(ctx context.Context, t Task, opts []Option) (json.RawMessage, *Report, error) {
-	var waited time.Duration
+	var prev *Report
 	for {
 		doc, rep, err := c.Run(ctx, t, opts...)
+		refused := rep.Calls == 0
+		if prev != nil {
+			rep = mergeReports(prev, rep)
+		}
 		var oe *breaker.OpenError
-		if err == nil || rep.Calls > 0 || !errors.As(err, &oe) {
-			rep.Backoff += waited
+		if err == nil || !errors.As(err, &oe) {
 			return doc, rep, err
 		}
 		clk := c.clockFor(opts)
@@ -153,11 +158,34 @@ func (c *Client) runPatiently(ctx context.Context, t Task, opts []Option) (json.
 		// Half-open with every probe slot taken: look again shortly.
 		wait = min(max(wait, 50*time.Millisecond), maxCircuitWait)
 		if serr := clk.Sleep(ctx, wait); serr != nil {
-			rep.Backoff += waited
 			return doc, rep, err
 		}
-		waited += wait
+		rep.Backoff += wait
+		if refused && prev != nil {
+			// A refusal costs nothing: keep only the wait.
+			rep.Records, rep.Attempts = rep.Records[:len(rep.Records)-1], rep.Attempts-1
+		} else if refused {
+			rep.Records, rep.Attempts = nil, 0
+		} else {
+			rep.Switches = append(rep.Switches, Switch{After: rep.Attempts, What: "restart", From: rep.Provider, To: rep.Provider,
+				Reason: "circuit open; run again once it admits calls"})
+		}
+		prev = rep
 	}
+}
+
+// mergeReports folds an interrupted run's report into the next run's.
+func mergeReports(prev, next *Report) *Report {
+	out := *next
+	out.Records = append(append([]Attempt(nil), prev.Records...), next.Records...)
+	out.Attempts += prev.Attempts
+	out.Calls += prev.Calls
+	out.Usage = out.Usage.Add(prev.Usage)
+	out.WastedTokens += prev.Usage.TotalTokens
+	out.Backoff += prev.Backoff
+	out.Duration += prev.Duration
+	out.Switches = append(append([]Switch(nil), prev.Switches...), next.Switches...)
+	return &out
 }
 
 // maxCircuitWait bounds one wait for an open circuit, so that a batch looks

@@ -78,8 +78,18 @@ func defaults() settings {
 		logger:              slog.New(slog.DiscardHandler),
 		adaptive:            true,
 		modeFallback:        ModeJSONSchema,
+		policy:              policyConfig{budget: DefaultRetryBudget},
 	}
 }
+
+// DefaultRetryBudget is the retry budget a client gives each provider:
+// gRPC's retry throttling with 50 tokens and half a token earned back per
+// success. Retries continue while fewer than a third of calls fail (gRPC's
+// 0.1 would stop them at one in eleven, too early for LLM APIs, where one
+// call in five failing is a bad day, not an outage), and the bucket absorbs
+// the burst of failures a batch of concurrent calls meets at once; under a
+// total outage, retries stop after 25 and each call sends one request.
+var DefaultRetryBudget = budget.Config{MaxTokens: 50, TokenRatio: 0.5}
 
 // WithMaxAttempts sets the total number of content attempts (answers
 // received and checked), the first one included. Default 3. Transport retries
@@ -214,8 +224,7 @@ func WithBreakerObserver(f func(provider string, from, to breaker.State)) Option
 }
 
 // WithRetryBudget configures the retry budget each provider gets (see
-// package budget; the default allows five retries in a row of failures and
-// one more per ten successes). Client-level.
+// package budget and DefaultRetryBudget). Client-level.
 func WithRetryBudget(c budget.Config) Option {
 	return func(s *settings) { s.policy.budget, s.policy.budgetOff = c, false }
 }
