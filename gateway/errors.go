@@ -13,6 +13,7 @@ import (
 
 	"github.com/reask/reask"
 	"github.com/reask/reask/breaker"
+	"github.com/reask/reask/schema"
 )
 
 // apiError is the "error" member of an OpenAI-style error body. The
@@ -185,7 +186,7 @@ func exhausted(ee *reask.ExhaustedError) apiError {
 	b.WriteString(".")
 	e.Message = b.String()
 	if ee.LastRaw != "" {
-		e.LastOutput = ptr(shorten(ee.LastRaw, maxLastOutput))
+		e.LastOutput = ptr(schema.Shorten(ee.LastRaw, maxLastOutput))
 	}
 	return e
 }

@@ -5,7 +5,8 @@ import (
 	"encoding/json"
 	"net/http"
 
-	"github.com/reask/reask/ratelimit"
+	"github.com/reask/reask/internal/httpapi"
+	"github.com/reask/reask/provider/openai"
 )
 
 // models serves GET /v1/models: the models the gateway routes. Models the
@@ -44,7 +45,7 @@ func (g *Gateway) models(w http.ResponseWriter, r *http.Request) {
 				h.Set("Content-Type", "application/json")
 			}
 			if status/100 != 2 {
-				pe := u.providerError(u.name, &http.Response{StatusCode: status, Header: header}, body, g.cfg.Clock.Now(), ratelimit.Snapshot{})
+				pe := openai.ParseError(u.name, status, header, body, g.cfg.Clock.Now(), u.key)
 				st, e, _ := errorAnswer(pe, g.cfg.Clock.Now())
 				writeError(w, st, e)
 				return
@@ -88,10 +89,10 @@ func (u *upstream) get(ctx context.Context) (int, http.Header, []byte, error) {
 	req.Header.Set("Accept", "application/json")
 	resp, err := u.client.Do(req)
 	if err != nil {
-		return 0, nil, nil, scrub(err, u.key)
+		return 0, nil, nil, httpapi.Scrub(err, u.key)
 	}
 	defer resp.Body.Close()
-	body, err := readLimited(resp.Body, u.maxBytes)
+	body, err := httpapi.ReadBody(resp.Body, u.maxBytes)
 	if err != nil {
 		return 0, nil, nil, err
 	}

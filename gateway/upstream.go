@@ -9,12 +9,13 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"strings"
 	"sync/atomic"
 	"time"
 
 	"github.com/reask/reask"
 	"github.com/reask/reask/clock"
+	"github.com/reask/reask/internal/httpapi"
+	"github.com/reask/reask/provider/openai"
 	"github.com/reask/reask/ratelimit"
 )
 
@@ -88,7 +89,7 @@ func (u *upstream) send(ctx context.Context, name string, ex *exchange, body []b
 		if timedOut.Load() {
 			return fmt.Errorf("%s: no answer within the upstream timeout of %s: %w", name, u.timeout, context.DeadlineExceeded)
 		}
-		return scrub(err, u.key)
+		return httpapi.Scrub(err, u.key)
 	}
 
 	hreq, err := http.NewRequestWithContext(ctx, http.MethodPost, u.chatURL, bytes.NewReader(body))
@@ -111,11 +112,11 @@ func (u *upstream) send(ctx context.Context, name string, ex *exchange, body []b
 	now := u.clock.Now()
 	snap, _ := ratelimit.ParseOpenAI(hresp.Header)
 	if hresp.StatusCode/100 != 2 {
-		data, rerr := readLimited(hresp.Body, u.maxBytes)
+		data, rerr := httpapi.ReadBody(hresp.Body, u.maxBytes)
 		if rerr != nil {
 			return nil, timeoutErr(fmt.Errorf("%s: HTTP %d, reading the error body: %w", name, hresp.StatusCode, rerr))
 		}
-		return nil, u.providerError(name, hresp, data, now, snap)
+		return nil, openai.ParseError(name, hresp.StatusCode, hresp.Header, data, now, u.key)
 	}
 	if stream {
 		timer.Stop() // the stream runs as long as the client stays
@@ -127,7 +128,7 @@ func (u *upstream) send(ctx context.Context, name string, ex *exchange, body []b
 		resp.RequestID = hresp.Header.Get("x-request-id")
 		return resp, nil
 	}
-	data, err := readLimited(hresp.Body, u.maxBytes)
+	data, err := httpapi.ReadBody(hresp.Body, u.maxBytes)
 	if err != nil {
 		return nil, timeoutErr(fmt.Errorf("%s: reading the answer: %w", name, err))
 	}
@@ -216,93 +217,6 @@ func (u *upstream) setHeaders(h http.Header) {
 		h.Set("Authorization", "Bearer "+u.key.Reveal())
 	}
 }
-
-func readLimited(r io.Reader, limit int64) ([]byte, error) {
-	data, err := io.ReadAll(io.LimitReader(r, limit+1))
-	if err != nil {
-		return nil, err
-	}
-	if int64(len(data)) > limit {
-		return nil, fmt.Errorf("answer larger than the %d-byte limit", limit)
-	}
-	return data, nil
-}
-
-// providerError reads an upstream's error answer.
-func (u *upstream) providerError(name string, hresp *http.Response, data []byte, now time.Time, snap ratelimit.Snapshot) error {
-	pe := &reask.ProviderError{
-		Provider:   name,
-		StatusCode: hresp.StatusCode,
-		RequestID:  hresp.Header.Get("x-request-id"),
-		RateLimit:  snap,
-	}
-	var body struct {
-		Error *struct {
-			Message string          `json:"message"`
-			Type    string          `json:"type"`
-			Code    json.RawMessage `json:"code"`
-			Param   json.RawMessage `json:"param"`
-		} `json:"error"`
-	}
-	if json.Unmarshal(data, &body) == nil && body.Error != nil {
-		pe.Message = body.Error.Message
-		pe.Type = body.Error.Type
-		pe.Code = rawString(body.Error.Code)
-		pe.Param = rawString(body.Error.Param)
-	} else {
-		pe.Message = shorten(strings.TrimSpace(string(data)), 200)
-	}
-	if u.key != "" {
-		pe.Message = strings.ReplaceAll(pe.Message, u.key.Reveal(), reask.Redacted)
-	}
-	if d, ok := ratelimit.RetryAfter(hresp.Header, now); ok {
-		pe.RetryAfter = d
-	} else if hresp.StatusCode == http.StatusTooManyRequests {
-		if d, ok := snap.ResetAfter(); ok {
-			pe.RetryAfter = d
-		}
-	}
-	return pe
-}
-
-// rawString reads a JSON string, number or null as text.
-func rawString(raw json.RawMessage) string {
-	if len(raw) == 0 || isNull(raw) {
-		return ""
-	}
-	var s string
-	if json.Unmarshal(raw, &s) == nil {
-		return s
-	}
-	return string(raw)
-}
-
-func shorten(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	for n > 0 && s[n]&0xC0 == 0x80 {
-		n--
-	}
-	return s[:n] + "…"
-}
-
-// scrub removes the upstream key from an error's text, should a transport
-// ever echo a header back.
-func scrub(err error, key reask.Secret) error {
-	if key == "" || !strings.Contains(err.Error(), key.Reveal()) {
-		return err
-	}
-	return &scrubbedError{msg: strings.ReplaceAll(err.Error(), key.Reveal(), reask.Redacted), err: err}
-}
-
-type scrubbedError struct {
-	msg string
-	err error
-}
-
-func (e *scrubbedError) Error() string { return e.msg }
-func (e *scrubbedError) Unwrap() error { return e.err }
 
 // streamLineLimit bounds one SSE line the gateway inspects for usage;
 // longer lines are copied without being read.

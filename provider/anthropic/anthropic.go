@@ -26,7 +26,7 @@ import (
 
 	"github.com/reask/reask"
 	"github.com/reask/reask/clock"
-	"github.com/reask/reask/provider/internal/httpapi"
+	"github.com/reask/reask/internal/httpapi"
 	"github.com/reask/reask/ratelimit"
 )
 

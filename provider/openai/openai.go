@@ -24,7 +24,7 @@ import (
 
 	"github.com/reask/reask"
 	"github.com/reask/reask/clock"
-	"github.com/reask/reask/provider/internal/httpapi"
+	"github.com/reask/reask/internal/httpapi"
 	"github.com/reask/reask/ratelimit"
 )
 
@@ -131,7 +131,7 @@ func (p *Provider) Complete(ctx context.Context, req *reask.Request) (*reask.Res
 	now := p.cfg.Clock.Now()
 	snap, _ := ratelimit.ParseOpenAI(hresp.Header)
 	if hresp.StatusCode/100 != 2 {
-		return nil, p.providerError(hresp, data, now, snap)
+		return nil, ParseError(p.name, hresp.StatusCode, hresp.Header, data, now, p.cfg.APIKey)
 	}
 	resp, err := decodeResponse(data)
 	if err != nil {
@@ -142,13 +142,19 @@ func (p *Provider) Complete(ctx context.Context, req *reask.Request) (*reask.Res
 	return resp, nil
 }
 
-func (p *Provider) providerError(hresp *http.Response, data []byte, now time.Time, snap ratelimit.Snapshot) error {
+// ParseError reads an error answer of an OpenAI-compatible API — the body
+// {"error": {"message", "type", "code", "param"}}, or any other body as a
+// shortened message — into a *reask.ProviderError for provider name, with
+// the key redacted and the wait the provider asked for (Retry-After, or for
+// a 429 the reset of its exhausted quota) filled in. The gateway reads its
+// upstreams' errors with it too.
+func ParseError(name string, status int, h http.Header, data []byte, now time.Time, key reask.Secret) *reask.ProviderError {
 	pe := &reask.ProviderError{
-		Provider:   p.name,
-		StatusCode: hresp.StatusCode,
-		RequestID:  hresp.Header.Get("x-request-id"),
-		RateLimit:  snap,
+		Provider:   name,
+		StatusCode: status,
+		RequestID:  h.Get("x-request-id"),
 	}
+	pe.RateLimit, _ = ratelimit.ParseOpenAI(h)
 	var body struct {
 		Error *struct {
 			Message string          `json:"message"`
@@ -165,7 +171,7 @@ func (p *Provider) providerError(hresp *http.Response, data []byte, now time.Tim
 	} else {
 		pe.Message = httpapi.Excerpt(data)
 	}
-	return httpapi.Complete(pe, hresp.Header, now, p.cfg.APIKey)
+	return httpapi.Complete(pe, h, now, key)
 }
 
 // rawString reads a JSON string, number or null as text.
