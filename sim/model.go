@@ -180,6 +180,11 @@ func (s *Server) findTask(c *conversation) (*task, error) {
 			sysText = append(sysText, m.text)
 		}
 	}
+	if len(userText) == 0 {
+		// The whole task in a system message (BAML's default prompt): a
+		// model reads it there as well.
+		userText, sysText = sysText, nil
+	}
 	t := &task{indent: "  "}
 	if c.format == "json_schema" || c.tool != "" {
 		t.indent = ""
