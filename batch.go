@@ -194,15 +194,8 @@ const maxCircuitWait = 5 * time.Second
 
 // clockFor returns the clock a call with opts uses.
 func (c *Client) clockFor(opts []Option) clock.Clock {
-	set := defaults()
-	for _, o := range c.opts {
-		o(&set)
+	if clk := c.settings(opts).clock; clk != nil {
+		return clk
 	}
-	for _, o := range opts {
-		o(&set)
-	}
-	if set.clock == nil {
-		return clock.System()
-	}
-	return set.clock
+	return clock.System()
 }

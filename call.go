@@ -25,13 +25,7 @@ func (c *Client) Call(ctx context.Context, req *Request, opts ...Option) (*Respo
 	if req == nil {
 		return nil, rep, fmt.Errorf("%w: no request", ErrInvalidInput)
 	}
-	set := defaults()
-	for _, o := range c.opts {
-		o(&set)
-	}
-	for _, o := range opts {
-		o(&set)
-	}
+	set := c.settings(opts)
 	rep.Mode, rep.Provider = req.Mode, c.provider.Name()
 	if c.err != nil {
 		return nil, rep, c.err

@@ -77,17 +77,11 @@ type Task struct {
 // ErrCircuitOpen, ErrTokenBudget, ErrContextBudget, ErrDeadline, a context
 // error, or are a *ProviderError.
 func (c *Client) Run(ctx context.Context, t Task, opts ...Option) (json.RawMessage, *Report, error) {
-	set := defaults()
-	for _, o := range c.opts {
-		o(&set)
-	}
-	for _, o := range opts {
-		o(&set)
-	}
-	rep := &Report{Mode: set.mode}
 	if c == nil || c.provider == nil {
-		return nil, rep, fmt.Errorf("%w: no provider", ErrInvalidInput)
+		return nil, &Report{}, fmt.Errorf("%w: no provider", ErrInvalidInput)
 	}
+	set := c.settings(opts)
+	rep := &Report{Mode: set.mode}
 	rep.Provider = c.provider.Name()
 	if c.err != nil {
 		return nil, rep, c.err

@@ -662,3 +662,13 @@ func httptestServer(t *testing.T, h http.HandlerFunc) *httptest.Server {
 	t.Cleanup(ts.Close)
 	return ts
 }
+
+func TestNilClientIsAnError(t *testing.T) {
+	var c *reask.Client
+	if _, _, err := reask.Extract[UserInfo](t.Context(), c, johnText); !errors.Is(err, reask.ErrInvalidInput) {
+		t.Errorf("error %v", err)
+	}
+	if _, _, err := reask.New(nil).Run(t.Context(), reask.Task{}); !errors.Is(err, reask.ErrInvalidInput) {
+		t.Errorf("error %v", err)
+	}
+}

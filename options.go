@@ -62,6 +62,25 @@ const (
 	DefaultCallTimeout         = 90 * time.Second
 )
 
+// settings returns the settings of a call through c: the defaults, then
+// the client's options, then the call's. c may be nil.
+func (c *Client) settings(opts []Option) settings {
+	set := defaults()
+	if c == nil {
+		return set
+	}
+	for _, o := range c.opts {
+		o(&set)
+	}
+	for _, o := range opts {
+		o(&set)
+	}
+	return set
+}
+
+// discard is the logger used when none is set.
+var discard = slog.New(slog.DiscardHandler)
+
 func defaults() settings {
 	zero := 0.0
 	return settings{
@@ -75,7 +94,7 @@ func defaults() settings {
 		callTimeout:         DefaultCallTimeout,
 		clock:               clock.System(),
 		random:              rand.Float64,
-		logger:              slog.New(slog.DiscardHandler),
+		logger:              discard,
 		adaptive:            true,
 		modeFallback:        ModeJSONSchema,
 		policy:              policyConfig{budget: DefaultRetryBudget},
