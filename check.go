@@ -15,12 +15,12 @@ import (
 // repair), schema validation and the task's semantic check. It also returns
 // the parsed value (nil when it did not parse) for the exhaustion report.
 func (j *job) check(ctx context.Context, resp *Response, raw string) (json.RawMessage, any, []repair.Fix, *ContentError) {
-	value, text, fixes, cerr := j.parse(resp, raw, j.task.Schema)
+	p, cerr := j.parse(resp, raw, j.task.Schema)
 	if cerr != nil {
-		return nil, value, fixes, cerr
+		return nil, nil, p.fixes, cerr
 	}
-	doc, cerr := j.validate(ctx, value, text)
-	return doc, value, fixes, cerr
+	doc, cerr := j.validate(ctx, p.value, p.text, p.valid)
+	return doc, p.value, p.fixes, cerr
 }
 
 // checkPatch checks the answer to a patch re-ask: it parses the patch,
@@ -28,10 +28,11 @@ func (j *job) check(ctx context.Context, resp *Response, raw string) (json.RawMe
 // answer that holds every required field is taken as a full answer.
 func (j *job) checkPatch(ctx context.Context, resp *Response, raw string) (json.RawMessage, any, []repair.Fix, *ContentError) {
 	plan := j.patch
-	value, text, fixes, cerr := j.parse(resp, raw, plan.schema)
+	p, cerr := j.parse(resp, raw, plan.schema)
 	if cerr != nil {
-		return nil, value, fixes, cerr
+		return nil, nil, p.fixes, cerr
 	}
+	value, text, fixes := p.value, p.text, p.fixes
 	obj, ok := value.(map[string]any)
 	if !ok {
 		vs := plan.schema.Validate(value)
@@ -49,7 +50,7 @@ func (j *job) checkPatch(ctx context.Context, resp *Response, raw string) (json.
 		}
 		value, text = merged, nil
 	}
-	doc, cerr := j.validate(ctx, value, text)
+	doc, cerr := j.validate(ctx, value, text, false)
 	return doc, value, fixes, cerr
 }
 
@@ -67,21 +68,30 @@ func (j *job) isFull(obj map[string]any) bool {
 	return true
 }
 
+// parsedAnswer is an answer parsed and repaired: the value, its JSON text
+// (in the model's order of fields), the fixes made, and whether repair
+// already found the value valid against the schema it was given.
+type parsedAnswer struct {
+	value any
+	text  []byte
+	fixes []repair.Fix
+	valid bool
+}
+
 // parse checks how the answer ended and parses it, repairing what it can
-// with the policy's level, guided by s. It returns the value and its JSON
-// text (in the model's order of fields).
-func (j *job) parse(resp *Response, raw string, s *schema.Schema) (any, []byte, []repair.Fix, *ContentError) {
+// with the policy's level, guided by s.
+func (j *job) parse(resp *Response, raw string, s *schema.Schema) (parsedAnswer, *ContentError) {
 	if resp.Refusal != "" {
-		return nil, nil, nil, &ContentError{Kind: KindRefusal, Message: schema.Shorten(resp.Refusal, 200)}
+		return parsedAnswer{}, &ContentError{Kind: KindRefusal, Message: schema.Shorten(resp.Refusal, 200)}
 	}
 	if resp.FinishReason == "length" {
-		return nil, nil, nil, &ContentError{Kind: KindTruncated, Message: "the provider stopped at its token limit (finish_reason \"length\")"}
+		return parsedAnswer{}, &ContentError{Kind: KindTruncated, Message: "the provider stopped at its token limit (finish_reason \"length\")"}
 	}
 	if strings.TrimSpace(raw) == "" {
 		if resp.FinishReason == "content_filter" {
-			return nil, nil, nil, &ContentError{Kind: KindRefusal, Message: "the provider's content filter stopped the answer"}
+			return parsedAnswer{}, &ContentError{Kind: KindRefusal, Message: "the provider's content filter stopped the answer"}
 		}
-		return nil, nil, nil, &ContentError{Kind: KindEmpty, Message: "the answer has no content"}
+		return parsedAnswer{}, &ContentError{Kind: KindEmpty, Message: "the answer has no content"}
 	}
 	res, err := repair.Parse([]byte(raw), repair.Options{Level: j.set.repairLevel, Schema: s})
 	if err != nil {
@@ -90,19 +100,21 @@ func (j *job) parse(resp *Response, raw string, s *schema.Schema) (any, []byte, 
 			fixes = res.Fixes
 		}
 		if errors.Is(err, repair.ErrTruncated) {
-			return nil, nil, fixes, &ContentError{Kind: KindTruncated, Message: err.Error(), Err: err}
+			return parsedAnswer{fixes: fixes}, &ContentError{Kind: KindTruncated, Message: err.Error(), Err: err}
 		}
-		return nil, nil, fixes, &ContentError{Kind: KindJSONSyntax, Message: err.Error(), Err: err}
+		return parsedAnswer{fixes: fixes}, &ContentError{Kind: KindJSONSyntax, Message: err.Error(), Err: err}
 	}
-	return res.Value, res.JSON, res.Fixes, nil
+	return parsedAnswer{value: res.Value, text: res.JSON, fixes: res.Fixes, valid: res.Valid}, nil
 }
 
-// validate checks a parsed value against the task's schema and semantic
-// rule, and returns it as a JSON document: text when given, else the value
-// marshalled.
-func (j *job) validate(ctx context.Context, value any, text []byte) (json.RawMessage, *ContentError) {
-	if vs := j.task.Schema.Validate(value); len(vs) > 0 {
-		return nil, &ContentError{Kind: KindSchema, Message: "schema violation", Violations: vs, Err: &schema.ValidationError{Violations: vs}}
+// validate checks a parsed value against the task's schema (unless
+// schemaValid says repair already did) and semantic rule, and returns it
+// as a JSON document: text when given, else the value marshalled.
+func (j *job) validate(ctx context.Context, value any, text []byte, schemaValid bool) (json.RawMessage, *ContentError) {
+	if !schemaValid {
+		if vs := j.task.Schema.Validate(value); len(vs) > 0 {
+			return nil, &ContentError{Kind: KindSchema, Message: "schema violation", Violations: vs, Err: &schema.ValidationError{Violations: vs}}
+		}
 	}
 	doc := json.RawMessage(text)
 	if doc == nil {

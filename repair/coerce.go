@@ -44,17 +44,26 @@ import (
 // v, and v itself is returned when nothing changes. A nil schema changes
 // nothing. Coerce is safe for concurrent use.
 func Coerce(v any, s *schema.Schema) (any, []Fix) {
+	out, fixes, _ := coerce(v, s)
+	return out, fixes
+}
+
+// coerce is Coerce that also reports whether v was valid as given: its
+// first step validates the whole value, and a caller that would validate
+// it again can skip that.
+func coerce(v any, s *schema.Schema) (out any, fixes []Fix, valid bool) {
 	if s == nil {
-		return v, nil
+		return v, nil, false
 	}
 	var c coercer
-	out := c.coerce(v, s.Root(), "", 0)
-	return out, c.fixes
+	out = c.coerce(v, s.Root(), "", 0)
+	return out, c.fixes, c.rootValid
 }
 
 // coercer collects the fixes of one Coerce.
 type coercer struct {
-	fixes []Fix
+	fixes     []Fix
+	rootValid bool // the whole value validated before any change
 }
 
 // coerce validates v against sch and walks into what failed.
@@ -64,6 +73,7 @@ func (c *coercer) coerce(v any, sch *jsonschema.Schema, path string, depth int) 
 	}
 	err := sch.Validate(v)
 	if err == nil {
+		c.rootValid = c.rootValid || depth == 0
 		return v
 	}
 	dirty := map[string]bool{"": true}

@@ -234,3 +234,40 @@ func TestCoerceHugeExponent(t *testing.T) {
 		t.Errorf("got %v %v", got, fixes)
 	}
 }
+
+// TestParseReportsValid checks Result.Valid, which lets the caller skip a
+// second validation: true only when the value was checked against the
+// schema and passed as it stands.
+func TestParseReportsValid(t *testing.T) {
+	s := schema.MustCompile(coerceSchema)
+	cases := []struct {
+		name  string
+		input string
+		opts  Options
+		want  bool
+	}{
+		{"valid as sent", `{"age": 30}`, Options{Schema: s}, true},
+		{"valid after repairing syntax", "```json\n{'age': 30,}\n```", Options{Schema: s}, true},
+		{"valid inside a double-encoded document", `"{\"age\": 30}"`, Options{Schema: s}, true},
+		{"coerced: not checked after the change", `{"age": "30"}`, Options{Schema: s}, false},
+		{"invalid, cannot coerce", `{"age": "thirty"}`, Options{Schema: s}, false},
+		{"no schema", `{"age": 30}`, Options{}, false},
+		{"syntax only: no coercion, no check", `{"age": 30}`, Options{Schema: s, Level: SyntaxOnly}, false},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			res, err := Parse([]byte(c.input), c.opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.Valid != c.want {
+				t.Errorf("Valid = %v, want %v", res.Valid, c.want)
+			}
+			if res.Valid {
+				if vs := s.Validate(res.Value); len(vs) != 0 {
+					t.Errorf("Valid but the value fails: %v", vs)
+				}
+			}
+		})
+	}
+}

@@ -30,7 +30,7 @@ func Parse(input []byte, opts Options) (*Result, error) {
 	if err := d.run(true); err != nil {
 		return nil, err
 	}
-	return &Result{JSON: d.json, Value: d.val, Fixes: d.fixes}, nil
+	return &Result{JSON: d.json, Value: d.val, Fixes: d.fixes, Valid: d.valid}, nil
 }
 
 // Repair is Parse without the decoded value: it returns the repaired JSON
@@ -60,6 +60,9 @@ type document struct {
 	val    any
 	hasVal bool
 	fixes  []Fix
+	// valid records that coercion found val valid against the schema as
+	// it stood, so that the caller need not validate it again.
+	valid bool
 }
 
 func newDocument(input []byte, opts Options) *document {
@@ -176,7 +179,7 @@ func (d *document) embeddedIn(str []byte, fixes []Fix, wantValue bool) (bool, er
 	if err := sub.run(wantValue); err != nil {
 		return false, nil
 	}
-	d.json, d.val, d.hasVal = sub.json, sub.val, sub.hasVal
+	d.json, d.val, d.hasVal, d.valid = sub.json, sub.val, sub.hasVal, sub.valid
 	d.fixes = append(fixes, Fix{Path: "", Offset: d.lo, Kind: KindDoubleEncoded,
 		Before: shortText(string(str)), After: shortText(string(sub.json))})
 	d.fixes = append(d.fixes, sub.fixes...)
@@ -196,7 +199,7 @@ func (d *document) escaped(wantValue bool) (bool, error) {
 	if err := sub.run(wantValue); err != nil {
 		return false, nil
 	}
-	d.json, d.val, d.hasVal = sub.json, sub.val, sub.hasVal
+	d.json, d.val, d.hasVal, d.valid = sub.json, sub.val, sub.hasVal, sub.valid
 	d.fixes = append([]Fix{{Path: "", Offset: d.lo, Kind: KindDoubleEncoded,
 		Before: shortText(string(t)), After: shortText(string(inner))}}, sub.fixes...)
 	return true, nil
@@ -630,7 +633,8 @@ func (d *document) coerce() {
 	if !d.coercing() || !d.hasVal {
 		return
 	}
-	v, fixes := Coerce(d.val, d.opts.Schema)
+	v, fixes, valid := coerce(d.val, d.opts.Schema)
+	d.valid = valid
 	if len(fixes) == 0 {
 		return
 	}

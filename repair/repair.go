@@ -121,4 +121,8 @@ type Result struct {
 	// Fixes lists every change made, in input order for syntax fixes,
 	// followed by coercions.
 	Fixes []Fix
+	// Valid reports that Value, as returned, was validated against
+	// Options.Schema during coercion and satisfies it; false means only
+	// that it was not checked, or not valid.
+	Valid bool
 }
