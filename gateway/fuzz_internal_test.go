@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"bytes"
 	"encoding/json"
 	"testing"
 
@@ -96,6 +97,51 @@ func FuzzEachMember(f *testing.F) {
 			if string(ja) != string(jb) {
 				t.Fatalf("%s: member %q: %s, want %s", data, k, got[k], v)
 			}
+		}
+	})
+}
+
+// FuzzEachElement: on any valid JSON array the element scan finds exactly
+// the elements encoding/json decodes, as written.
+func FuzzEachElement(f *testing.F) {
+	for _, s := range []string{
+		`[]`, ` [ 1 , "a]" , {"b":[2]} ,[[]], null,true,-1.5e3 ] `, `["\"]"]`, `{}`, `1`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var want []json.RawMessage
+		if json.Unmarshal(data, &want) != nil || want == nil {
+			return
+		}
+		var got []json.RawMessage
+		if err := eachElement(data, func(e []byte) { got = append(got, e) }); err != nil {
+			t.Fatalf("%s: %v", data, err)
+		}
+		if len(got) != len(want) {
+			t.Fatalf("%s: %d elements, want %d", data, len(got), len(want))
+		}
+		for i := range want {
+			if string(got[i]) != string(bytes.TrimSpace(want[i])) {
+				t.Fatalf("%s: element %d is %s, want %s", data, i, got[i], want[i])
+			}
+		}
+	})
+}
+
+// FuzzUnquote: any JSON string decodes as encoding/json decodes it.
+func FuzzUnquote(f *testing.F) {
+	for _, s := range []string{`""`, `"abc"`, `"a\"b"`, `"\u00e9\n"`, "\"\xff\"", `"é"`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var want string
+		if json.Unmarshal(data, &want) != nil || len(data) == 0 || data[0] != '"' {
+			return
+		}
+		got, err := unquote(data)
+		if err != nil || got != want {
+			t.Fatalf("unquote(%s) = %q, %v; want %q", data, got, err, want)
 		}
 	})
 }

@@ -8,6 +8,9 @@ import (
 // errNotObject is returned by eachMember for anything but a JSON object.
 var errNotObject = errors.New("not a JSON object")
 
+// errNotArray is returned by eachElement for anything but a JSON array.
+var errNotArray = errors.New("not a JSON array")
+
 // eachMember calls f with the key (decoded), the key as written (quoted)
 // and the value (as written) of each member of the JSON object obj, in
 // order. obj must be valid JSON — the gateway has decoded it once before —
@@ -64,6 +67,38 @@ func eachMember(obj []byte, f func(key string, rawKey, value []byte)) error {
 		i = skipSpace(obj, i+1)
 	}
 	return errNotObject
+}
+
+// eachElement calls f with each element (as written) of the JSON array
+// arr, in order. arr must be valid JSON, as for eachMember.
+func eachElement(arr []byte, f func(elem []byte)) error {
+	i := skipSpace(arr, 0)
+	if i >= len(arr) || arr[i] != '[' {
+		return errNotArray
+	}
+	i = skipSpace(arr, i+1)
+	if i < len(arr) && arr[i] == ']' {
+		return nil
+	}
+	for i < len(arr) {
+		end := valueEnd(arr, i)
+		if end < 0 || end == i {
+			return errNotArray
+		}
+		f(arr[i:end])
+		i = skipSpace(arr, end)
+		if i >= len(arr) {
+			return errNotArray
+		}
+		if arr[i] == ']' {
+			return nil
+		}
+		if arr[i] != ',' {
+			return errNotArray
+		}
+		i = skipSpace(arr, i+1)
+	}
+	return errNotArray
 }
 
 func skipSpace(b []byte, i int) int {

@@ -38,21 +38,49 @@ type chatRequest struct {
 	toolDesc   string     // the forced tool's description
 }
 
-// topLevel are the members the gateway reads. Decoding into a struct
-// skips the others without allocating them: the pass-through path never
-// needs them.
+// topLevel are the members the gateway reads, as written in the body
+// (they share its memory). Names match exactly, as OpenAI's do; of
+// duplicate members the last counts, as with encoding/json.
 type topLevel struct {
-	Model               json.RawMessage `json:"model"`
-	Messages            json.RawMessage `json:"messages"`
-	Stream              json.RawMessage `json:"stream"`
-	StreamOptions       json.RawMessage `json:"stream_options"`
-	MaxTokens           json.RawMessage `json:"max_tokens"`
-	MaxCompletionTokens json.RawMessage `json:"max_completion_tokens"`
-	N                   json.RawMessage `json:"n"`
-	ResponseFormat      json.RawMessage `json:"response_format"`
-	Tools               json.RawMessage `json:"tools"`
-	ToolChoice          json.RawMessage `json:"tool_choice"`
-	ParallelToolCalls   json.RawMessage `json:"parallel_tool_calls"`
+	Model               json.RawMessage
+	Messages            json.RawMessage
+	Stream              json.RawMessage
+	StreamOptions       json.RawMessage
+	MaxTokens           json.RawMessage
+	MaxCompletionTokens json.RawMessage
+	N                   json.RawMessage
+	ResponseFormat      json.RawMessage
+	Tools               json.RawMessage
+	ToolChoice          json.RawMessage
+}
+
+// read finds the members of body, a valid JSON object, in one scan that
+// copies and decodes nothing: the pass-through path never needs more.
+func (t *topLevel) read(body []byte) error {
+	return eachMember(body, func(key string, _, value []byte) {
+		switch key {
+		case "model":
+			t.Model = value
+		case "messages":
+			t.Messages = value
+		case "stream":
+			t.Stream = value
+		case "stream_options":
+			t.StreamOptions = value
+		case "max_tokens":
+			t.MaxTokens = value
+		case "max_completion_tokens":
+			t.MaxCompletionTokens = value
+		case "n":
+			t.N = value
+		case "response_format":
+			t.ResponseFormat = value
+		case "tools":
+			t.Tools = value
+		case "tool_choice":
+			t.ToolChoice = value
+		}
+	})
 }
 
 // requestError is a client error found while reading a request: status
@@ -79,7 +107,11 @@ func parseChatRequest(body []byte) (*chatRequest, error) {
 	if len(trimmed) == 0 || trimmed[0] != '{' {
 		return nil, &requestError{code: "invalid_json", msg: "The request body is not a JSON object."}
 	}
-	if err := json.Unmarshal(body, &r.top); err != nil {
+	if !json.Valid(body) {
+		err := json.Unmarshal(body, new(any)) // for the message: what and where
+		return nil, &requestError{code: "invalid_json", msg: "The request body is not a valid JSON object: " + shortErr(err)}
+	}
+	if err := r.top.read(body); err != nil {
 		return nil, &requestError{code: "invalid_json", msg: "The request body is not a valid JSON object: " + shortErr(err)}
 	}
 	t := &r.top
@@ -138,7 +170,7 @@ func parseChatRequest(body []byte) (*chatRequest, error) {
 
 // readMessages reads the messages of a schema-enforced request.
 func (r *chatRequest) readMessages() error {
-	if err := json.Unmarshal(r.top.Messages, &r.messages); err != nil {
+	if err := eachElement(r.top.Messages, func(m []byte) { r.messages = append(r.messages, m) }); err != nil {
 		return badRequest("messages", "messages must be an array of message objects")
 	}
 	if len(r.messages) == 0 {
@@ -278,37 +310,53 @@ func (r *chatRequest) readTool(name string) error {
 // answers. Other parts (images, audio) are kept in the raw message sent
 // upstream; reask only estimates their size.
 func convertMessage(raw json.RawMessage) (reask.Message, error) {
-	var m struct {
-		Role      string          `json:"role"`
-		Content   json.RawMessage `json:"content"`
-		ToolCalls []struct {
-			ID       string `json:"id"`
-			Function struct {
-				Name      string `json:"name"`
-				Arguments string `json:"arguments"`
-			} `json:"function"`
-		} `json:"tool_calls"`
-		ToolCallID string `json:"tool_call_id"`
-	}
-	if err := json.Unmarshal(raw, &m); err != nil {
+	var role, content, toolCalls, toolCallID []byte
+	if err := eachMember(raw, func(key string, _, value []byte) {
+		switch key {
+		case "role":
+			role = value
+		case "content":
+			content = value
+		case "tool_calls":
+			toolCalls = value
+		case "tool_call_id":
+			toolCallID = value
+		}
+	}); err != nil {
 		return reask.Message{}, fmt.Errorf("not a message object")
 	}
-	if m.Role == "" {
+	var out reask.Message
+	if present(role) {
+		r, err := unquote(role)
+		if err != nil {
+			return reask.Message{}, fmt.Errorf("the role must be a string")
+		}
+		out.Role = reask.Role(r)
+	}
+	if out.Role == "" {
 		return reask.Message{}, fmt.Errorf("the role is missing")
 	}
-	out := reask.Message{Role: reask.Role(m.Role), ToolCallID: m.ToolCallID}
+	if present(toolCallID) {
+		id, err := unquote(toolCallID)
+		if err != nil {
+			return reask.Message{}, fmt.Errorf("tool_call_id must be a string")
+		}
+		out.ToolCallID = id
+	}
 	switch {
-	case len(m.Content) == 0 || isNull(m.Content):
-	case m.Content[0] == '"':
-		if err := json.Unmarshal(m.Content, &out.Content); err != nil {
+	case !present(content):
+	case content[0] == '"':
+		c, err := unquote(content)
+		if err != nil {
 			return reask.Message{}, fmt.Errorf("bad content string")
 		}
-	case m.Content[0] == '[':
+		out.Content = c
+	case content[0] == '[':
 		var parts []struct {
 			Type string `json:"type"`
 			Text string `json:"text"`
 		}
-		if err := json.Unmarshal(m.Content, &parts); err != nil {
+		if err := json.Unmarshal(content, &parts); err != nil {
 			return reask.Message{}, fmt.Errorf("content must be a string or an array of parts")
 		}
 		var b strings.Builder
@@ -324,10 +372,43 @@ func convertMessage(raw json.RawMessage) (reask.Message, error) {
 	default:
 		return reask.Message{}, fmt.Errorf("content must be a string or an array of parts")
 	}
-	for _, tc := range m.ToolCalls {
-		out.ToolCalls = append(out.ToolCalls, reask.ToolCall{ID: tc.ID, Name: tc.Function.Name, Arguments: tc.Function.Arguments})
+	if present(toolCalls) {
+		var calls []struct {
+			ID       string `json:"id"`
+			Function struct {
+				Name      string `json:"name"`
+				Arguments string `json:"arguments"`
+			} `json:"function"`
+		}
+		if err := json.Unmarshal(toolCalls, &calls); err != nil {
+			return reask.Message{}, fmt.Errorf("tool_calls must be an array of tool calls")
+		}
+		for _, tc := range calls {
+			out.ToolCalls = append(out.ToolCalls, reask.ToolCall{ID: tc.ID, Name: tc.Function.Name, Arguments: tc.Function.Arguments})
+		}
 	}
 	return out, nil
+}
+
+// unquote decodes a JSON string as written (valid JSON): directly when it
+// has no escape, control character or non-ASCII byte, else as
+// encoding/json does (invalid UTF-8 becomes U+FFFD).
+func unquote(raw []byte) (string, error) {
+	if len(raw) >= 2 && raw[0] == '"' {
+		plain := true
+		for _, c := range raw[1 : len(raw)-1] {
+			if c == '\\' || c == '"' || c < 0x20 || c >= 0x80 {
+				plain = false
+				break
+			}
+		}
+		if plain && raw[len(raw)-1] == '"' {
+			return string(raw[1 : len(raw)-1]), nil
+		}
+	}
+	var s string
+	err := json.Unmarshal(raw, &s)
+	return s, err
 }
 
 func isNull(raw json.RawMessage) bool { return string(bytes.TrimSpace(raw)) == "null" }
