@@ -45,8 +45,8 @@ func exchangeFrom(ctx context.Context) *exchange {
 }
 
 // setByGateway reports whether the schema path replaces the client's member k.
-func setByGateway(k string) bool {
-	switch k {
+func setByGateway(k []byte) bool {
+	switch string(k) {
 	case "model", "messages", "stream", "stream_options", "response_format", "tools", "tool_choice",
 		"parallel_tool_calls", "functions", "function_call":
 		return true
@@ -64,8 +64,8 @@ func (ex *exchange) encode(req *reask.Request, model string) ([]byte, error) {
 	b := make([]byte, 0, len(cr.raw)+len(req.Schema)+512)
 	b = append(b, '{')
 	var parallel []byte
-	err := eachMember(cr.raw, func(key string, rawKey, value []byte) {
-		if key == "parallel_tool_calls" {
+	err := eachMember(cr.raw, func(key, rawKey, value []byte) {
+		if string(key) == "parallel_tool_calls" {
 			parallel = value
 		}
 		if setByGateway(key) {
@@ -137,8 +137,8 @@ func (ex *exchange) passthroughBody(model string) ([]byte, error) {
 	}
 	b := make([]byte, 0, len(ex.req.raw)+len(model)+16)
 	b = append(b, '{')
-	err := eachMember(ex.req.raw, func(key string, rawKey, value []byte) {
-		if key != "model" {
+	err := eachMember(ex.req.raw, func(key, rawKey, value []byte) {
+		if string(key) != "model" {
 			b = append(append(append(append(b, rawKey...), ':'), value...), ',')
 		}
 	})

@@ -3,6 +3,7 @@ package gateway
 import (
 	"bytes"
 	"encoding/json"
+	"strings"
 	"testing"
 
 	"github.com/reask/reask"
@@ -74,12 +75,12 @@ func FuzzEachMember(f *testing.F) {
 			return
 		}
 		got := map[string]json.RawMessage{}
-		err := eachMember(data, func(key string, rawKey, value []byte) {
+		err := eachMember(data, func(key, rawKey, value []byte) {
 			var k string
-			if json.Unmarshal(rawKey, &k) != nil || k != key {
+			if json.Unmarshal(rawKey, &k) != nil || k != string(key) {
 				t.Fatalf("key %q written %s", key, rawKey)
 			}
-			got[key] = value
+			got[string(key)] = value
 		})
 		if err != nil {
 			t.Fatalf("%s: %v", data, err)
@@ -144,4 +145,113 @@ func FuzzUnquote(f *testing.F) {
 			t.Fatalf("unquote(%s) = %q, %v; want %q", data, got, err, want)
 		}
 	})
+}
+
+// FuzzReadAnswer: an upstream answer is read as encoding/json decodes it
+// into the same struct, wherever encoding/json's own leniencies (names
+// matched ignoring case, duplicate names merged) do not apply.
+func FuzzReadAnswer(f *testing.F) {
+	for _, s := range []string{
+		`{"id":"c1","object":"chat.completion","created":17,"model":"m","choices":[{"index":0,"message":{"role":"assistant","content":"{\"a\":1}","refusal":null},"finish_reason":"stop"}],"usage":{"prompt_tokens":3,"completion_tokens":4,"total_tokens":7,"prompt_tokens_details":{"cached_tokens":0}},"system_fingerprint":"fp"}`,
+		`{"choices":[{"message":{"content":null,"tool_calls":[{"id":"t","type":"function","function":{"name":"f","arguments":"{}"}}]},"finish_reason":"tool_calls"}]}`,
+		`{"choices":[{"message":{"refusal":"no"}}],"usage":null,"created":1.5}`,
+		`{"choices":[null,{}],"id":5}`, `null`, `[]`, `{"usage":{"total_tokens":-1}}`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var got upstreamAnswer
+		gotErr := got.read(data)
+		if !plainNames(data, answerNames) {
+			return
+		}
+		var want upstreamAnswer
+		wantErr := json.Unmarshal(data, &want)
+		if wantErr != nil || isNull(bytes.TrimSpace(data)) {
+			if gotErr == nil {
+				t.Fatalf("%s: read, while encoding/json says %v", data, wantErr)
+			}
+			return
+		}
+		if gotErr != nil {
+			t.Fatalf("%s: %v, while encoding/json reads it", data, gotErr)
+		}
+		g, _ := json.Marshal(got)
+		w, _ := json.Marshal(want)
+		if string(g) != string(w) {
+			t.Fatalf("%s:\nread         %s\nencoding/json %s", data, g, w)
+		}
+	})
+}
+
+var answerNames = []string{"id", "created", "model", "system_fingerprint", "choices", "usage", "message", "finish_reason",
+	"content", "refusal", "tool_calls", "index", "type", "function", "name", "arguments",
+	"prompt_tokens", "completion_tokens", "total_tokens"}
+
+// FuzzReadResponseFormat: a response_format is read as encoding/json
+// decodes it, where its leniencies do not apply (see FuzzReadAnswer).
+func FuzzReadResponseFormat(f *testing.F) {
+	for _, s := range []string{
+		`{"type":"json_schema","json_schema":{"name":"p","schema":{"type":"object"},"strict":true}}`,
+		`{"type":"json_object"}`, `{"type":"json_schema","json_schema":null}`, `{"type":1}`,
+		`{"json_schema":{"strict":"yes"}}`, `{"json_schema":{"schema":[1],"name":null,"strict":null}}`, `[]`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		if !plainNames(data, []string{"type", "json_schema", "name", "schema", "strict"}) {
+			return
+		}
+		got, ok := readResponseFormat(data)
+		var want responseFormat
+		err := json.Unmarshal(data, &want)
+		if trimmed := bytes.TrimSpace(data); err == nil && trimmed[0] != '{' {
+			err = errNotObject // null and other non-objects: refused as not an object
+		}
+		if ok != (err == nil) {
+			t.Fatalf("%s: read %v, encoding/json %v", data, ok, err)
+		}
+		if !ok {
+			return
+		}
+		g, _ := json.Marshal(got)
+		w, _ := json.Marshal(want)
+		if string(g) != string(w) {
+			t.Fatalf("%s:\nread          %s\nencoding/json %s", data, g, w)
+		}
+	})
+}
+
+// plainNames reports whether data is valid JSON whose objects have no
+// duplicate names and no name that differs from a known one only by
+// case.
+func plainNames(data []byte, known []string) bool {
+	ok := true
+	var walk func(v []byte)
+	walk = func(v []byte) {
+		switch {
+		case len(v) > 0 && v[0] == '{':
+			seen := map[string]bool{}
+			_ = eachMember(v, func(rawName, _, val []byte) {
+				key := string(rawName)
+				if seen[key] {
+					ok = false
+				}
+				seen[key] = true
+				for _, k := range known {
+					if key != k && strings.EqualFold(key, k) {
+						ok = false
+					}
+				}
+				walk(val)
+			})
+		case len(v) > 0 && v[0] == '[':
+			_ = eachElement(v, walk)
+		}
+	}
+	if !json.Valid(data) {
+		return false
+	}
+	walk(bytes.TrimSpace(data))
+	return ok
 }

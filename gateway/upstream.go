@@ -140,7 +140,7 @@ func (u *upstream) send(ctx context.Context, name string, ex *exchange, body []b
 		ex.setPassthroughAnswer(name, hresp, data)
 	} else {
 		var ans upstreamAnswer
-		if err := json.Unmarshal(data, &ans); err != nil {
+		if err := ans.read(data); err != nil {
 			return nil, fmt.Errorf("%s: HTTP %d with an unreadable body: %v", name, hresp.StatusCode, err)
 		}
 		if resp, err = ans.response(); err != nil {

@@ -3,7 +3,9 @@ package gateway
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/reask/reask"
@@ -57,8 +59,8 @@ type topLevel struct {
 // read finds the members of body, a valid JSON object, in one scan that
 // copies and decodes nothing: the pass-through path never needs more.
 func (t *topLevel) read(body []byte) error {
-	return eachMember(body, func(key string, _, value []byte) {
-		switch key {
+	return eachMember(body, func(key, _, value []byte) {
+		switch string(key) {
 		case "model":
 			t.Model = value
 		case "messages":
@@ -107,7 +109,7 @@ func parseChatRequest(body []byte) (*chatRequest, error) {
 	if len(trimmed) == 0 || trimmed[0] != '{' {
 		return nil, &requestError{code: "invalid_json", msg: "The request body is not a JSON object."}
 	}
-	if !json.Valid(body) {
+	if !validJSON(body) {
 		err := json.Unmarshal(body, new(any)) // for the message: what and where
 		return nil, &requestError{code: "invalid_json", msg: "The request body is not a valid JSON object: " + shortErr(err)}
 	}
@@ -201,15 +203,8 @@ func (r *chatRequest) estimate() []reask.Message {
 // schema.
 func (r *chatRequest) readSchema() error {
 	if raw := r.top.ResponseFormat; present(raw) {
-		var rf struct {
-			Type       string `json:"type"`
-			JSONSchema *struct {
-				Name   string          `json:"name"`
-				Schema json.RawMessage `json:"schema"`
-				Strict *bool           `json:"strict"`
-			} `json:"json_schema"`
-		}
-		if err := json.Unmarshal(raw, &rf); err != nil {
+		rf, ok := readResponseFormat(raw)
+		if !ok {
 			return badRequest("response_format", "response_format must be an object with a type")
 		}
 		if rf.Type == "json_schema" {
@@ -237,6 +232,54 @@ func (r *chatRequest) readSchema() error {
 		return badRequest("n", "n greater than 1 is not supported with a schema: the gateway returns one validated answer.")
 	}
 	return nil
+}
+
+// responseFormat is what the gateway reads of a response_format.
+type responseFormat struct {
+	Type       string            `json:"type"`
+	JSONSchema *jsonSchemaFormat `json:"json_schema"`
+}
+
+// jsonSchemaFormat is response_format.json_schema; Schema shares the
+// request body's memory.
+type jsonSchemaFormat struct {
+	Name   string          `json:"name"`
+	Schema json.RawMessage `json:"schema"`
+	Strict *bool           `json:"strict"`
+}
+
+// readResponseFormat reads a response_format object in place; ok is false
+// when a member the gateway reads has the wrong type.
+func readResponseFormat(raw []byte) (rf responseFormat, ok bool) {
+	var r memberReader
+	err := eachMember(raw, func(key, _, v []byte) {
+		switch string(key) {
+		case "type":
+			r.str("type", v, &rf.Type)
+		case "json_schema":
+			if isNull(v) {
+				rf.JSONSchema = nil
+				return
+			}
+			if rf.JSONSchema == nil {
+				rf.JSONSchema = new(jsonSchemaFormat)
+			}
+			js := rf.JSONSchema
+			if eachMember(v, func(key, _, v []byte) {
+				switch string(key) {
+				case "name":
+					r.str("name", v, &js.Name)
+				case "schema":
+					js.Schema = v
+				case "strict":
+					r.boolPtr("strict", v, &js.Strict)
+				}
+			}) != nil {
+				r.fail("json_schema")
+			}
+		}
+	})
+	return rf, err == nil && r.err == nil
 }
 
 // forcedTool returns the function the client forces: tool_choice naming a
@@ -311,8 +354,8 @@ func (r *chatRequest) readTool(name string) error {
 // upstream; reask only estimates their size.
 func convertMessage(raw json.RawMessage) (reask.Message, error) {
 	var role, content, toolCalls, toolCallID []byte
-	if err := eachMember(raw, func(key string, _, value []byte) {
-		switch key {
+	if err := eachMember(raw, func(key, _, value []byte) {
+		switch string(key) {
 		case "role":
 			role = value
 		case "content":
@@ -459,19 +502,198 @@ func encodeMessage(m reask.Message) ([]byte, error) {
 // upstreamAnswer is what the gateway reads of an upstream's chat
 // completion.
 type upstreamAnswer struct {
-	ID                string `json:"id"`
-	Created           int64  `json:"created"`
-	Model             string `json:"model"`
-	SystemFingerprint string `json:"system_fingerprint"`
-	Choices           []struct {
-		Message struct {
-			Content   *string        `json:"content"`
-			Refusal   *string        `json:"refusal"`
-			ToolCalls []wireToolCall `json:"tool_calls"`
-		} `json:"message"`
-		FinishReason string `json:"finish_reason"`
-	} `json:"choices"`
-	Usage *reask.Usage `json:"usage"`
+	ID                string         `json:"id"`
+	Created           int64          `json:"created"`
+	Model             string         `json:"model"`
+	SystemFingerprint string         `json:"system_fingerprint"`
+	Choices           []answerChoice `json:"choices"`
+	Usage             *reask.Usage   `json:"usage"`
+}
+
+type answerChoice struct {
+	Message struct {
+		Content   *string        `json:"content"`
+		Refusal   *string        `json:"refusal"`
+		ToolCalls []wireToolCall `json:"tool_calls"`
+	} `json:"message"`
+	FinishReason string `json:"finish_reason"`
+}
+
+// read decodes an upstream's chat completion, data, as encoding/json
+// would decode it into a (names matched exactly, the last of duplicates
+// counting): the body is validated once and its members are read in place,
+// the message content being the only long string copied.
+func (a *upstreamAnswer) read(data []byte) error {
+	if !validJSON(data) {
+		return json.Unmarshal(data, new(any)) // the syntax error, with its offset
+	}
+	var r memberReader
+	err := eachMember(data, func(key, _, v []byte) {
+		switch string(key) {
+		case "id":
+			r.str("id", v, &a.ID)
+		case "created":
+			r.int64("created", v, &a.Created)
+		case "model":
+			r.str("model", v, &a.Model)
+		case "system_fingerprint":
+			r.str("system_fingerprint", v, &a.SystemFingerprint)
+		case "choices":
+			r.choices(v, a)
+		case "usage":
+			r.usage(v, a)
+		}
+	})
+	if err != nil {
+		return errors.New("the body is not a JSON object")
+	}
+	return r.err
+}
+
+// memberReader decodes member values in place, keeping the first error.
+type memberReader struct{ err error }
+
+func (r *memberReader) fail(what string) {
+	if r.err == nil {
+		r.err = fmt.Errorf("%s has the wrong type", what)
+	}
+}
+
+func (r *memberReader) str(what string, v []byte, dst *string) {
+	if isNull(v) {
+		return
+	}
+	if v[0] != '"' {
+		r.fail(what)
+		return
+	}
+	s, err := unquote(v)
+	if err != nil {
+		r.fail(what)
+		return
+	}
+	*dst = s
+}
+
+func (r *memberReader) strPtr(what string, v []byte, dst **string) {
+	if isNull(v) {
+		*dst = nil
+		return
+	}
+	var s string
+	r.str(what, v, &s)
+	*dst = &s
+}
+
+func (r *memberReader) boolPtr(what string, v []byte, dst **bool) {
+	switch string(v) {
+	case "null":
+		*dst = nil
+	case "true", "false":
+		b := v[0] == 't'
+		*dst = &b
+	default:
+		r.fail(what)
+	}
+}
+
+func (r *memberReader) int64(what string, v []byte, dst *int64) {
+	if isNull(v) {
+		return
+	}
+	n, err := strconv.ParseInt(string(v), 10, 64)
+	if err != nil {
+		r.fail(what)
+		return
+	}
+	*dst = n
+}
+
+func (r *memberReader) int(what string, v []byte, dst *int) {
+	var n int64
+	r.int64(what, v, &n)
+	if n != int64(int(n)) {
+		r.fail(what)
+		return
+	}
+	if !isNull(v) {
+		*dst = int(n)
+	}
+}
+
+// choices reads the choices array: message content, refusal, tool calls
+// and finish reason of each.
+func (r *memberReader) choices(v []byte, a *upstreamAnswer) {
+	if isNull(v) {
+		a.Choices = nil
+		return
+	}
+	a.Choices = make([]answerChoice, 0, 1) // [] decodes to an empty slice, not nil
+	err := eachElement(v, func(c []byte) {
+		var ch answerChoice
+		if isNull(c) {
+			a.Choices = append(a.Choices, ch)
+			return
+		}
+		err := eachMember(c, func(key, _, v []byte) {
+			switch string(key) {
+			case "finish_reason":
+				r.str("finish_reason", v, &ch.FinishReason)
+			case "message":
+				if isNull(v) {
+					return
+				}
+				if eachMember(v, func(key, _, v []byte) {
+					switch string(key) {
+					case "content":
+						r.strPtr("content", v, &ch.Message.Content)
+					case "refusal":
+						r.strPtr("refusal", v, &ch.Message.Refusal)
+					case "tool_calls":
+						ch.Message.ToolCalls = nil
+						if !isNull(v) && json.Unmarshal(v, &ch.Message.ToolCalls) != nil {
+							r.fail("tool_calls")
+						}
+					}
+				}) != nil {
+					r.fail("message")
+				}
+			}
+		})
+		if err != nil {
+			r.fail("a choice")
+		}
+		a.Choices = append(a.Choices, ch)
+	})
+	if err != nil {
+		r.fail("choices")
+	}
+}
+
+// usage reads the token counts.
+func (r *memberReader) usage(v []byte, a *upstreamAnswer) {
+	if isNull(v) {
+		a.Usage = nil
+		return
+	}
+	u := new(reask.Usage)
+	if a.Usage != nil {
+		*u = *a.Usage
+	}
+	err := eachMember(v, func(key, _, v []byte) {
+		switch string(key) {
+		case "prompt_tokens":
+			r.int("prompt_tokens", v, &u.PromptTokens)
+		case "completion_tokens":
+			r.int("completion_tokens", v, &u.CompletionTokens)
+		case "total_tokens":
+			r.int("total_tokens", v, &u.TotalTokens)
+		}
+	})
+	if err != nil {
+		r.fail("usage")
+	}
+	a.Usage = u
 }
 
 // response turns an upstream answer into reask's view of it.

@@ -57,6 +57,19 @@ func FuzzParse(f *testing.F) {
 	})
 }
 
+// FuzzValid: Valid is encoding/json's Valid restricted to UTF-8.
+func FuzzValid(f *testing.F) {
+	for _, s := range []string{`{"a":[1,2.5e-3,true,null,"x\u00e9"]}`, ` [] `, `{"a":1,}`, "\"\xff\"", `1 2`, `"\u12"`, `-01`, ``} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, in []byte) {
+		want := json.Valid(in) && utf8.Valid(in)
+		if got := Valid(in); got != want {
+			t.Fatalf("Valid(%q) = %v, want %v", in, got, want)
+		}
+	})
+}
+
 // FuzzCoerce feeds coercion random values against a schema that uses
 // every rule: it must not panic, must not modify its input, and must be
 // idempotent.

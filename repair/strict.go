@@ -26,6 +26,22 @@ var plain = func() (t [256]bool) {
 	return t
 }()
 
+// Valid reports whether b is exactly one strict JSON value (RFC 8259, in
+// UTF-8), surrounding whitespace allowed, nested at most MaxDepthCeiling
+// deep. It accepts a subset of what encoding/json's Valid accepts (that
+// also takes invalid UTF-8 inside strings) at a few times its speed, and
+// allocates nothing below 64 levels of nesting.
+func Valid(b []byte) bool {
+	end, err := scanStrict(b, 0, MaxDepthCeiling)
+	if err != nil {
+		return false
+	}
+	for end < len(b) && isSpace(b[end]) {
+		end++
+	}
+	return end == len(b)
+}
+
 func isSpace(c byte) bool { return c == ' ' || c == '\n' || c == '\r' || c == '\t' }
 
 func isDigit(c byte) bool { return c >= '0' && c <= '9' }
