@@ -422,6 +422,13 @@ func TestRequestErrors(t *testing.T) {
 		{"unknown forced tool", `{"model":"gpt-4o-mini","messages":[{"role":"user","content":"hi"}],"tools":[],"tool_choice":{"type":"function","function":{"name":"f"}}}`, 400, "invalid_value"},
 		{"bad message with a schema", strings.Replace(schemaRequest(""), personMessages, `[{"content":"no role"}]`, 1), 400, "invalid_value"},
 		{"messages not an array", `{"model":"gpt-4o-mini","messages":{"role":"user"}}`, 400, "invalid_value"},
+		{"trailing garbage", schemaRequest("") + `x`, 400, "invalid_json"},
+		{"role not a string", strings.Replace(schemaRequest(""), personMessages, `[{"role":1,"content":"hi"}]`, 1), 400, "invalid_value"},
+		{"content not text", strings.Replace(schemaRequest(""), personMessages, `[{"role":"user","content":5}]`, 1), 400, "invalid_value"},
+		{"message not an object", strings.Replace(schemaRequest(""), personMessages, `["hi"]`, 1), 400, "invalid_value"},
+		{"no messages with a schema", strings.Replace(schemaRequest(""), personMessages, `[]`, 1), 400, "invalid_value"},
+		{"response_format type not a string", `{"model":"gpt-4o-mini","messages":[{"role":"user","content":"hi"}],"response_format":{"type":1}}`, 400, "invalid_value"},
+		{"strict not a boolean", strings.Replace(schemaRequest(""), `"strict":false`, `"strict":"no"`, 1), 400, "invalid_value"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			status, _, b := call(t, gw, tc.body)
