@@ -126,8 +126,17 @@ func (j *job) loop(ctx context.Context) (json.RawMessage, error) {
 			return nil, fmt.Errorf("%w: attempt %d needs about %d tokens, over the budget of %d", ErrContextBudget, n, est, set.contextBudget)
 		}
 		if set.tokenBudget > 0 {
-			if spent := j.report.Usage.TotalTokens; spent+est+set.maxTokens > set.tokenBudget {
-				return nil, fmt.Errorf("%w: %d tokens spent, attempt %d would need about %d more, budget %d", ErrTokenBudget, spent, n, est+set.maxTokens, set.tokenBudget)
+			// The answer's tokens count too: without a max_tokens of the
+			// caller's, the request is capped at what the budget has left
+			// after its prompt, so no call can go over it.
+			spent := j.report.Usage.TotalTokens
+			room := set.tokenBudget - spent - est
+			if room < 1 || (set.maxTokens > 0 && set.maxTokens > room) {
+				need := est + max(set.maxTokens, 1)
+				return nil, fmt.Errorf("%w: %d tokens spent, attempt %d would need at least %d more (prompt about %d), budget %d", ErrTokenBudget, spent, n, need, est, set.tokenBudget)
+			}
+			if set.maxTokens == 0 {
+				req.MaxTokens = room
 			}
 		}
 

@@ -432,6 +432,43 @@ func TestTokenBudget(t *testing.T) {
 	}
 }
 
+// TestTokenBudgetCountsTheAnswer: the answer's tokens count against the
+// budget. Without WithMaxTokens each request is capped at what the budget
+// leaves after its prompt; with it, a call that could go over is not sent.
+func TestTokenBudgetCountsTheAnswer(t *testing.T) {
+	costly := step{body: strings.Replace(completion(`{"name":"John Doe"}`, "", false),
+		`"total_tokens":120`, `"total_tokens":1000`, 1)}
+	for _, tc := range []struct {
+		name      string
+		opts      []reask.Option
+		wantCalls int
+		maxTokens func(float64) bool
+	}{
+		{"capped at the budget's room", []reask.Option{reask.WithTokenBudget(300)}, 1,
+			func(m float64) bool { return m >= 1 && m < 300 }},
+		{"max tokens kept when it fits", []reask.Option{reask.WithTokenBudget(300), reask.WithMaxTokens(50)}, 1,
+			func(m float64) bool { return m == 50 }},
+		{"max tokens that cannot fit: nothing sent", []reask.Option{reask.WithTokenBudget(300), reask.WithMaxTokens(290)}, 0, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFixture(t, []step{costly, costly}, tc.opts...)
+			_, rep, err := reask.Extract[UserInfo](t.Context(), f.client, johnText)
+			if !errors.Is(err, reask.ErrTokenBudget) {
+				t.Fatalf("error %v, want ErrTokenBudget", err)
+			}
+			if f.script.calls() != tc.wantCalls || rep.Calls != tc.wantCalls {
+				t.Fatalf("%d calls (report %d), want %d", f.script.calls(), rep.Calls, tc.wantCalls)
+			}
+			if tc.wantCalls > 0 {
+				m, _ := f.script.request(0)["max_tokens"].(float64)
+				if !tc.maxTokens(m) {
+					t.Errorf("max_tokens %v", f.script.request(0)["max_tokens"])
+				}
+			}
+		})
+	}
+}
+
 func TestContextBudget(t *testing.T) {
 	f := newFixture(t, nil, reask.WithContextBudget(50))
 	_, rep, err := reask.Extract[UserInfo](t.Context(), f.client, strings.Repeat("long text ", 100))

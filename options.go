@@ -145,8 +145,11 @@ func WithRetryOnValidationError(retry bool) Option {
 	return func(s *settings) { s.retryOnContent = retry }
 }
 
-// WithTokenBudget stops the extraction with ErrTokenBudget before a call
-// whose estimated cost would bring the total tokens spent over n. Default: none.
+// WithTokenBudget bounds the tokens (prompt and completion) one extraction
+// may spend, over all its calls: a call whose estimated prompt plus its
+// max_tokens would go over n is not sent (ErrTokenBudget), and without
+// WithMaxTokens each request's max_tokens is set to what the budget has
+// left after its prompt. Default: none.
 func WithTokenBudget(n int) Option { return func(s *settings) { s.tokenBudget = n } }
 
 // WithContextBudget sets the largest conversation, in estimated tokens, that
