@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
 
 	"github.com/reask/reask/repair"
@@ -93,7 +94,19 @@ func (j *job) parse(resp *Response, raw string, s *schema.Schema) (parsedAnswer,
 		}
 		return parsedAnswer{}, &ContentError{Kind: KindEmpty, Message: "the answer has no content"}
 	}
-	res, err := repair.Parse([]byte(raw), repair.Options{Level: j.set.repairLevel, Schema: s})
+	var res *repair.Result
+	var err error
+	if j.set.repairer != nil {
+		res, err = j.set.repairer.Repair([]byte(raw), s)
+		if err == nil && res == nil {
+			err = fmt.Errorf("%w: the repairer returned no result", repair.ErrNoJSON)
+		}
+		if res != nil {
+			res.Valid = false // validated here, whatever the repairer says
+		}
+	} else {
+		res, err = repair.Parse([]byte(raw), repair.Options{Level: j.set.repairLevel, Schema: s})
+	}
 	if err != nil {
 		var fixes []repair.Fix
 		if res != nil {

@@ -4,10 +4,12 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"reflect"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -18,6 +20,7 @@ import (
 	"github.com/reask/reask/clock"
 	"github.com/reask/reask/provider/openai"
 	"github.com/reask/reask/repair"
+	"github.com/reask/reask/schema"
 )
 
 type UserInfo struct {
@@ -707,5 +710,53 @@ func TestNilClientIsAnError(t *testing.T) {
 	}
 	if _, _, err := reask.New(nil).Run(t.Context(), reask.Task{}); !errors.Is(err, reask.ErrInvalidInput) {
 		t.Errorf("error %v", err)
+	}
+}
+
+// TestRepairerReplacesTheBuiltInRepair: a Repairer sees every answer; its
+// truncation is a truncated attempt, its other errors a syntax failure,
+// and its results are validated whatever it says of them.
+func TestRepairerReplacesTheBuiltInRepair(t *testing.T) {
+	strict := reask.RepairerFunc(func(answer []byte, s *schema.Schema) (*repair.Result, error) {
+		return repair.Parse(answer, repair.Options{Level: repair.Off, Schema: s})
+	})
+	cut := reask.RepairerFunc(func(answer []byte, s *schema.Schema) (*repair.Result, error) {
+		if !json.Valid(answer) {
+			return nil, fmt.Errorf("cut short: %w", repair.ErrTruncated)
+		}
+		return repair.Parse(answer, repair.Options{Schema: s})
+	})
+	boastful := reask.RepairerFunc(func(answer []byte, s *schema.Schema) (*repair.Result, error) {
+		res, err := repair.Parse(answer, repair.Options{Level: repair.SyntaxOnly, Schema: s})
+		if res != nil {
+			res.Valid = true // not to be trusted
+		}
+		return res, err
+	})
+	fenced := step{content: "```json\n" + johnJSON + "\n```"}
+	for _, tc := range []struct {
+		name      string
+		repairer  reask.Repairer
+		steps     []step
+		wantKinds []reask.Kind
+	}{
+		{"strict: a fence is a syntax failure", strict, []step{fenced, {content: johnJSON}}, []reask.Kind{reask.KindJSONSyntax, reask.KindOK}},
+		{"its truncation is truncation", cut, []step{{content: `{"name": "John`}, {content: johnJSON}}, []reask.Kind{reask.KindTruncated, reask.KindOK}},
+		{"Valid is not trusted", boastful, []step{{content: `{"name":"John Doe"}`}, {content: johnJSON}}, []reask.Kind{reask.KindSchema, reask.KindOK}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFixture(t, tc.steps, reask.WithRepairer(tc.repairer))
+			got, rep, err := reask.Extract[UserInfo](t.Context(), f.client, johnText)
+			if err != nil || got.Name != "John Doe" {
+				t.Fatalf("got %+v, %v", got, err)
+			}
+			var kinds []reask.Kind
+			for _, r := range rep.Records {
+				kinds = append(kinds, r.Outcome)
+			}
+			if !slices.Equal(kinds, tc.wantKinds) {
+				t.Errorf("outcomes %v, want %v", kinds, tc.wantKinds)
+			}
+		})
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/reask/reask/clock"
 	"github.com/reask/reask/ratelimit"
 	"github.com/reask/reask/repair"
+	"github.com/reask/reask/schema"
 )
 
 // Option configures a Client (passed to New) or one call (passed to Extract
@@ -27,6 +28,7 @@ type settings struct {
 	temperature         *float64
 	maxTokens           int
 	repairLevel         repair.Level
+	repairer            Repairer // nil: repair.Parse at repairLevel
 	retryOnContent      bool
 	tokenBudget         int
 	contextBudget       int
@@ -138,6 +140,28 @@ func WithMaxTokens(n int) Option { return func(s *settings) { s.maxTokens = n } 
 // WithRepair chooses how much of a broken answer is fixed locally before
 // validation. Default: syntax repair and schema-guided coercion.
 func WithRepair(l repair.Level) Option { return func(s *settings) { s.repairLevel = l } }
+
+// Repairer finds and fixes the JSON in a model's answer before it is
+// validated, recording each fix. An error matching repair.ErrTruncated is
+// a truncated answer; any other error is a JSON syntax failure. Both lead
+// to a re-ask with the error as feedback.
+type Repairer interface {
+	Repair(answer []byte, s *schema.Schema) (*repair.Result, error)
+}
+
+// RepairerFunc adapts a function to a Repairer.
+type RepairerFunc func(answer []byte, s *schema.Schema) (*repair.Result, error)
+
+// Repair calls f.
+func (f RepairerFunc) Repair(answer []byte, s *schema.Schema) (*repair.Result, error) {
+	return f(answer, s)
+}
+
+// WithRepairer replaces the built-in repair (repair.Parse at the level
+// WithRepair sets) with r: another parser, a stricter policy, a test
+// double. Its Result is always validated against the schema; its
+// Result.Valid is not trusted.
+func WithRepairer(r Repairer) Option { return func(s *settings) { s.repairer = r } }
 
 // WithRetryOnValidationError(false) stops after the first content failure
 // instead of re-asking (transport retries still happen). Default true.
