@@ -4,12 +4,15 @@
 //
 //	go run ./bench/resilience -bench recovery -n 300
 //	go run ./bench/resilience -bench patch -n 300
-//	go run ./bench/resilience -bench goodput -n 1000 -rpm 3000
-//	go run ./bench/resilience -bench outage
+//	go run ./bench/resilience -bench goodput -n 1000 -rpm 3000 -runs 3
+//	go run ./bench/resilience -bench outage -runs 3
 //	go run ./bench/resilience -bench batch -n 1000 -rpm 6000
 //
 // Every experiment starts a fresh simulator on loopback with the same seed
 // for each system, so each meets the same faults for the same conversation.
+// Goodput and outage run each system -runs times (run 1 of every system,
+// then run 2, …), each time on a fresh simulator, and show medians; the
+// other experiments run once.
 package main
 
 import (
@@ -18,9 +21,11 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"math"
 	"net"
 	"net/http"
 	"os"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -42,7 +47,13 @@ func main() {
 	profile := flag.String("profile", "flaky", "simulator profile for recovery and patch")
 	rpm := flag.Int("rpm", 3000, "the simulator's requests per minute for goodput and batch")
 	conc := flag.Int("concurrency", 32, "items in flight")
+	runs := flag.Int("runs", 3, "runs of goodput and outage, each system on a fresh simulator each run; their tables show medians")
+	window := flag.Duration("outage-window", 5*time.Second, "how long the outage lasts in the outage benchmark")
 	flag.Parse()
+	if *n < 1 || *conc < 1 || *runs < 1 || *rpm < 1 || *window <= 0 {
+		fmt.Fprintln(os.Stderr, "resilience: -n, -concurrency, -runs, -rpm and -outage-window must be positive")
+		os.Exit(2)
+	}
 	benches := strings.Split(*which, ",")
 	if *which == "all" {
 		benches = []string{"recovery", "patch", "goodput", "outage", "batch"}
@@ -55,9 +66,9 @@ func main() {
 		case "patch":
 			err = patch(*n, *seed, *profile, *conc)
 		case "goodput":
-			err = goodput(*n, *seed, *rpm, *conc)
+			err = goodput(*n, *seed, *rpm, *conc, *runs)
 		case "outage":
-			err = outage(*seed, *conc)
+			err = outage(*seed, *conc, *runs, *window)
 		case "batch":
 			err = batchBench(*n, *seed, *rpm, *conc)
 		default:
@@ -297,12 +308,51 @@ func patch(n int, seed int64, profile string, conc int) error {
 	return nil
 }
 
+// median is the middle value of xs (the mean of the two middle ones for an
+// even count), NaN for none: the medians of repeated runs, computed as
+// bench/peers computes its own.
+func median(xs []float64) float64 {
+	if len(xs) == 0 {
+		return math.NaN()
+	}
+	s := slices.Clone(xs)
+	slices.Sort(s)
+	if len(s)%2 == 1 {
+		return s[len(s)/2]
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
+}
+
+// medianOf is the median of g over the runs.
+func medianOf[T any](runs []T, g func(T) float64) float64 {
+	xs := make([]float64, 0, len(runs))
+	for _, r := range runs {
+		xs = append(xs, g(r))
+	}
+	return median(xs)
+}
+
+// seconds turns a median in seconds back into a duration, rounded to r.
+func seconds(s float64, r time.Duration) time.Duration {
+	return time.Duration(s * float64(time.Second)).Round(r)
+}
+
+// goodputRun is one system's run of the goodput benchmark.
+type goodputRun struct {
+	items, ok      int
+	requests, r429 int64
+	wall           time.Duration
+}
+
 // goodput: a provider limited to rpm (its bucket holds a minute's worth,
 // as OpenAI's does), n items at concurrency conc: the share of the
 // provider's capacity achieved and the share of requests answered 429. The
 // best possible wall time is the time the bucket needs to refill for the
-// items beyond its first burst.
-func goodput(n int, seed int64, rpm, conc int) error {
+// items beyond its first burst. Each system runs runs times, interleaved
+// (run 1 of every system, then run 2, …) so that other work on the machine
+// weighs on all alike, each time on a fresh simulator; the table shows
+// medians.
+func goodput(n int, seed int64, rpm, conc, runs int) error {
 	its, err := items(n, seed)
 	if err != nil {
 		return err
@@ -312,10 +362,6 @@ func goodput(n int, seed int64, rpm, conc int) error {
 	}
 	best := time.Duration(float64(n-rpm) * 60 / float64(rpm) * float64(time.Second))
 	prof := sim.Profile{Latency: sim.Latency{Median: sim.Duration(20 * time.Millisecond)}}
-	fmt.Printf("\n### Goodput under a rate limit: %d items, %d requests/min, concurrency %d, clean answers, 20 ms latency\n\n", n, rpm, conc)
-	fmt.Printf("The provider's bucket holds %d requests and refills at %.1f/s: the best possible wall time is %s.\n\n", rpm, float64(rpm)/60, best.Round(time.Millisecond))
-	fmt.Println("| system | success | share of the best throughput | requests | answered 429 | wall |")
-	fmt.Println("|---|---|---|---|---|---|")
 	type system struct {
 		name string
 		run  func(url string) func(item) outcome
@@ -325,31 +371,64 @@ func goodput(n int, seed int64, rpm, conc int) error {
 		{"reask, limiter off", func(u string) func(item) outcome { return reaskRun(u, reask.WithoutRateLimit()) }},
 		{"seed's loop", func(u string) func(item) outcome { return naiveRun(u, "json_schema") }},
 	}
-	for _, sys := range systems {
-		srv, err := startSim(sim.Config{Seed: seed, Profile: prof, RPM: rpm})
-		if err != nil {
-			return err
+	results := make([][]goodputRun, len(systems))
+	for r := range runs {
+		for i, sys := range systems {
+			srv, err := startSim(sim.Config{Seed: seed, Profile: prof, RPM: rpm})
+			if err != nil {
+				return err
+			}
+			t, wall := runAll(its, conc, sys.run(srv.url))
+			st := srv.sim.Stats()
+			srv.stop()
+			g := goodputRun{items: t.items, ok: t.ok, requests: st.Requests, r429: st.ByStatus[429], wall: wall}
+			fmt.Fprintf(os.Stderr, "resilience: goodput, %s, run %d: %d/%d succeeded, %d requests, %d answered 429, %s\n",
+				sys.name, r+1, g.ok, g.items, g.requests, g.r429, wall.Round(time.Millisecond))
+			results[i] = append(results[i], g)
 		}
-		t, wall := runAll(its, conc, sys.run(srv.url))
-		st := srv.sim.Stats()
-		srv.stop()
-		r429 := st.ByStatus[429]
-		share := fmt.Sprintf("%.1f%%", 100*float64(best)/float64(wall))
-		if t.ok < t.items {
-			share = fmt.Sprintf("– (%d items failed)", t.items-t.ok)
+	}
+	fmt.Printf("\n### Goodput under a rate limit: %d items, %d requests/min, concurrency %d, clean answers, 20 ms latency, median of %d runs\n\n", n, rpm, conc, runs)
+	fmt.Printf("The provider's bucket holds %d requests and refills at %.1f/s: the best possible wall time is %s.\n\n", rpm, float64(rpm)/60, best.Round(time.Millisecond))
+	fmt.Println("| system | success | share of the best throughput | requests | answered 429 | wall |")
+	fmt.Println("|---|---|---|---|---|---|")
+	for i, sys := range systems {
+		rs := results[i]
+		failed := medianOf(rs, func(g goodputRun) float64 { return float64(g.items - g.ok) })
+		wall := medianOf(rs, func(g goodputRun) float64 { return g.wall.Seconds() })
+		share := fmt.Sprintf("%.1f%%", medianOf(rs, func(g goodputRun) float64 { return 100 * best.Seconds() / g.wall.Seconds() }))
+		if failed > 0 {
+			share = fmt.Sprintf("– (%.0f items failed)", failed)
 		}
-		fmt.Printf("| %s | %s | %s | %d | %d (%.1f%%) | %s |\n", sys.name, pct(t.ok, t.items), share,
-			st.Requests, r429, 100*float64(r429)/float64(max(st.Requests, 1)), wall.Round(time.Millisecond))
+		fmt.Printf("| %s | %.1f%% | %s | %.0f | %.0f (%.1f%%) | %s |\n", sys.name,
+			medianOf(rs, func(g goodputRun) float64 { return 100 * float64(g.ok) / float64(g.items) }), share,
+			medianOf(rs, func(g goodputRun) float64 { return float64(g.requests) }),
+			medianOf(rs, func(g goodputRun) float64 { return float64(g.r429) }),
+			medianOf(rs, func(g goodputRun) float64 { return 100 * float64(g.r429) / float64(max(g.requests, 1)) }),
+			seconds(wall, time.Millisecond))
 	}
 	return nil
 }
 
+// outageRun is one system's run of the outage benchmark.
+type outageRun struct {
+	calls        int             // calls started during the outage
+	requests     int64           // requests the provider saw during the outage
+	refused      []time.Duration // latencies of the calls the open breaker refused
+	recovered    bool            // a call succeeded after the outage
+	firstOKAfter time.Duration   // from the end of the outage to that success
+}
+
+// outageCall is one logical call: whether it succeeded, whether the open
+// breaker refused it, and how long it took.
+type outageCall func(ctx context.Context, it item) (ok, refused bool, took time.Duration)
+
 // outage: every request fails with 503 for a window while conc workers
 // each start a call every period. Requests per logical call during the
 // outage, the latency of calls refused by the open breaker, and the time
-// from the end of the outage to the first success.
-func outage(seed int64, conc int) error {
-	const window = 5 * time.Second
+// from the end of the outage to the first success. Each system runs runs
+// times, interleaved, each time on a fresh simulator; the table shows
+// medians.
+func outage(seed int64, conc, runs int, window time.Duration) error {
 	const coolDown = time.Second
 	const period = 50 * time.Millisecond
 	its, err := items(200, seed)
@@ -357,15 +436,12 @@ func outage(seed int64, conc int) error {
 		return err
 	}
 	prof := sim.Profile{Outages: []sim.Outage{{Start: 0, Duration: sim.Duration(window)}}, Latency: sim.Latency{Median: sim.Duration(5 * time.Millisecond)}}
-	fmt.Printf("\n### Outage: 100%% 503 for %s; %d workers each start a call every %s; breaker cool-down %s\n\n", window, conc, period, coolDown)
-	fmt.Println("| system | calls started in the outage | requests in the outage | requests per call | calls refused by the open breaker: p50 / p99 latency | first success after the outage |")
-	fmt.Println("|---|---|---|---|---|---|")
 	type system struct {
 		name string
-		run  func(url string) func(ctx context.Context, it item) (bool, bool, time.Duration)
+		run  func(url string) outageCall
 	}
-	naiveOutage := func(retries int) func(string) func(context.Context, item) (bool, bool, time.Duration) {
-		return func(u string) func(context.Context, item) (bool, bool, time.Duration) {
+	naiveOutage := func(retries int) func(string) outageCall {
+		return func(u string) outageCall {
 			return func(ctx context.Context, it item) (bool, bool, time.Duration) {
 				t0 := time.Now()
 				r := naive.Extract(ctx, naive.Config{BaseURL: u, Model: "gpt-4o-mini", Client: httpClient, Mode: "json_schema", ServerRetries: retries}, it.schema, it.Text)
@@ -374,7 +450,7 @@ func outage(seed int64, conc int) error {
 		}
 	}
 	systems := []system{
-		{"reask", func(u string) func(context.Context, item) (bool, bool, time.Duration) {
+		{"reask", func(u string) outageCall {
 			p := openai.NewProvider(openai.Config{BaseURL: u, Model: "gpt-4o-mini", HTTPClient: httpClient})
 			c := reask.New(p, reask.WithBreaker(breaker.Settings{Window: 10 * time.Second, MinCalls: 10, CoolDown: coolDown}))
 			return func(ctx context.Context, it item) (bool, bool, time.Duration) {
@@ -386,63 +462,109 @@ func outage(seed int64, conc int) error {
 		{"seed's SmartRetry (no 5xx retry)", naiveOutage(0)},
 		{"seed's call_with_backoff (5 tries)", naiveOutage(5)},
 	}
-	for _, sys := range systems {
-		srv, err := startSim(sim.Config{Seed: seed, Profile: prof})
-		if err != nil {
-			return err
+	results := make([][]outageRun, len(systems))
+	for r := range runs {
+		for i, sys := range systems {
+			srv, err := startSim(sim.Config{Seed: seed, Profile: prof})
+			if err != nil {
+				return err
+			}
+			o := outageOnce(srv, sys.run(srv.url), its, conc, window, period)
+			srv.stop()
+			recovered := "did not recover"
+			if o.recovered {
+				recovered = "first success " + o.firstOKAfter.Round(time.Millisecond).String() + " after"
+			}
+			fmt.Fprintf(os.Stderr, "resilience: outage, %s, run %d: %d calls, %d requests in the outage, %d refused by the breaker, %s\n",
+				sys.name, r+1, o.calls, o.requests, len(o.refused), recovered)
+			results[i] = append(results[i], o)
 		}
-		call := sys.run(srv.url)
-		start := time.Now()
-		end := start.Add(window)
-		var mu sync.Mutex
-		var calls int
-		var refused []time.Duration
-		var firstOK time.Time
-		ctx, cancel := context.WithTimeout(context.Background(), window+30*time.Second)
-		var wg sync.WaitGroup
-		for w := range conc {
-			wg.Add(1)
-			go func(w int) {
-				defer wg.Done()
-				next := start.Add(time.Duration(w) * period / time.Duration(conc))
-				for i := w; ctx.Err() == nil; i += conc {
-					if d := time.Until(next); d > 0 {
-						time.Sleep(d)
-					}
-					next = next.Add(period)
-					t0 := time.Now()
-					ok, open, d := call(ctx, its[i%len(its)])
-					mu.Lock()
-					if t0.Before(end) {
-						calls++
-					}
-					if open {
-						refused = append(refused, d)
-					}
-					if ok && firstOK.IsZero() && time.Now().After(end) {
-						firstOK = time.Now()
-						cancel()
-					}
-					mu.Unlock()
-				}
-			}(w)
-		}
-		time.Sleep(time.Until(end))
-		outageRequests := srv.sim.Stats().Requests
-		wg.Wait()
-		srv.stop()
-		cancel()
-		recoveredIn := "–"
-		if !firstOK.IsZero() {
-			recoveredIn = firstOK.Sub(end).Round(time.Millisecond).String()
+	}
+	fmt.Printf("\n### Outage: 100%% 503 for %s; %d workers each start a call every %s; breaker cool-down %s; median of %d runs\n\n", window, conc, period, coolDown, runs)
+	fmt.Println("| system | calls started in the outage | requests in the outage | requests per call | calls refused by the open breaker: p50 / p99 latency | first success after the outage |")
+	fmt.Println("|---|---|---|---|---|---|")
+	for i, sys := range systems {
+		rs := results[i]
+		var refused, recovered []outageRun
+		for _, o := range rs {
+			if len(o.refused) > 0 {
+				refused = append(refused, o)
+			}
+			if o.recovered {
+				recovered = append(recovered, o)
+			}
 		}
 		lat := "–"
 		if len(refused) > 0 {
-			lat = fmt.Sprintf("%s / %s", percentile(refused, 0.5).Round(time.Microsecond), percentile(refused, 0.99).Round(time.Microsecond))
+			p50 := medianOf(refused, func(o outageRun) float64 { return percentile(o.refused, 0.5).Seconds() })
+			p99 := medianOf(refused, func(o outageRun) float64 { return percentile(o.refused, 0.99).Seconds() })
+			lat = fmt.Sprintf("%s / %s", seconds(p50, time.Microsecond), seconds(p99, time.Microsecond))
+			if len(refused) < len(rs) {
+				lat += fmt.Sprintf(" (%d of %d runs refused none)", len(rs)-len(refused), len(rs))
+			}
 		}
-		fmt.Printf("| %s | %d | %d | %.3f | %s | %s |\n", sys.name, calls, outageRequests, float64(outageRequests)/float64(max(calls, 1)), lat, recoveredIn)
+		recoveredIn := "–"
+		if len(recovered) > 0 {
+			recoveredIn = seconds(medianOf(recovered, func(o outageRun) float64 { return o.firstOKAfter.Seconds() }), time.Millisecond).String()
+			if len(recovered) < len(rs) {
+				recoveredIn += fmt.Sprintf(" (%d of %d runs did not recover)", len(rs)-len(recovered), len(rs))
+			}
+		}
+		fmt.Printf("| %s | %.0f | %.0f | %.3f | %s | %s |\n", sys.name,
+			medianOf(rs, func(o outageRun) float64 { return float64(o.calls) }),
+			medianOf(rs, func(o outageRun) float64 { return float64(o.requests) }),
+			medianOf(rs, func(o outageRun) float64 { return float64(o.requests) / float64(max(o.calls, 1)) }),
+			lat, recoveredIn)
 	}
 	return nil
+}
+
+// outageOnce runs one system through the outage on srv: conc workers each
+// start a call every period until a call succeeds after the outage (or 30 s
+// past it).
+func outageOnce(srv *simServer, call outageCall, its []item, conc int, window, period time.Duration) outageRun {
+	start := time.Now()
+	end := start.Add(window)
+	var mu sync.Mutex
+	var o outageRun
+	var firstOK time.Time
+	ctx, cancel := context.WithTimeout(context.Background(), window+30*time.Second)
+	defer cancel()
+	var wg sync.WaitGroup
+	for w := range conc {
+		wg.Add(1)
+		go func(w int) {
+			defer wg.Done()
+			next := start.Add(time.Duration(w) * period / time.Duration(conc))
+			for i := w; ctx.Err() == nil; i += conc {
+				if d := time.Until(next); d > 0 {
+					time.Sleep(d)
+				}
+				next = next.Add(period)
+				t0 := time.Now()
+				ok, open, d := call(ctx, its[i%len(its)])
+				mu.Lock()
+				if t0.Before(end) {
+					o.calls++
+				}
+				if open {
+					o.refused = append(o.refused, d)
+				}
+				if ok && firstOK.IsZero() && time.Now().After(end) {
+					firstOK = time.Now()
+					cancel()
+				}
+				mu.Unlock()
+			}
+		}(w)
+	}
+	time.Sleep(time.Until(end))
+	o.requests = srv.sim.Stats().Requests
+	wg.Wait()
+	if !firstOK.IsZero() {
+		o.recovered, o.firstOKAfter = true, firstOK.Sub(end)
+	}
+	return o
 }
 
 // batchBench: items per second and calls per item on the flaky profile at a
