@@ -20,7 +20,8 @@
 //     (its bucket holds a minute's worth, as OpenAI's does) gets
 //     -rl-requests requests at concurrency -rl-conc through each path; the
 //     client does not retry. Successes, 429s passed to the client, requests
-//     the provider saw and answered 429, and the wall time.
+//     the provider saw and answered 429, and the wall time; medians over
+//     -runs, each run with a fresh simulator and gateway.
 //
 // Run `npm ci` in this directory first (bench/run does).
 package main
@@ -88,7 +89,7 @@ func run(args []string, out io.Writer) error {
 	kinds := fs.String("kinds", "passthrough,schema", "request kinds of the latency experiment")
 	duration := fs.Duration("duration", 5*time.Second, "measuring time per latency run")
 	warmup := fs.Duration("warmup", time.Second, "warm-up per latency run, not measured")
-	runs := fs.Int("runs", 3, "runs of each latency measurement; tables show medians")
+	runs := fs.Int("runs", 3, "runs of each latency measurement and of each rate-limit path; tables show medians")
 	rpm := fs.Int("rpm", 3000, "the simulator's requests per minute in the rate-limit experiment")
 	rlRequests := fs.Int("rl-requests", 3500, "requests sent in the rate-limit experiment")
 	rlConc := fs.Int("rl-conc", 32, "concurrency of the rate-limit experiment")
@@ -360,8 +361,6 @@ func cmp(a, b error) error {
 	return b
 }
 
-func ms(d time.Duration) string { return fmt.Sprintf("%.3f", float64(d)/float64(time.Millisecond)) }
-
 func median(xs []float64) float64 {
 	s := slices.Clone(xs)
 	slices.Sort(s)
@@ -550,52 +549,105 @@ func rateLimit(out io.Writer, o options) error {
 	}
 	bucket := o.rpm
 	best := time.Duration(float64(max(0, o.rlRequests-bucket)) * 60 / float64(o.rpm) * float64(time.Second))
-	fmt.Fprintf(out, "\n### Gateways under a rate-limited upstream: %d plain requests at concurrency %d, simulator limited to %d requests/min (bucket of %d, refilled at %.0f/s); the client does not retry\n\n",
-		o.rlRequests, o.rlConc, o.rpm, bucket, float64(o.rpm)/60)
+	// Each path runs o.runs times, interleaved (run 1 of every path, then
+	// run 2, …) so that other work on the machine weighs on all alike,
+	// each time with a fresh simulator and a fresh gateway process.
+	results := make([][]rlRun, len(paths))
+	skipped := make([]bool, len(paths))
+	for r := range o.runs {
+		for i, p := range paths {
+			if skipped[i] {
+				continue
+			}
+			m, err := rateLimitOnce(o, p.setup)
+			if errors.Is(err, errSkipped) {
+				skipped[i] = true
+				continue
+			}
+			if err != nil {
+				return fmt.Errorf("rate limit, %s, run %d: %w", p.name, r+1, err)
+			}
+			fmt.Fprintf(os.Stderr, "portkey-bench: rate limit, %s, run %d: %d ok, %d answered 429, %d requests upstream, %s\n",
+				p.name, r+1, m.ok, m.r429, m.upstream, m.wall.Round(time.Millisecond))
+			results[i] = append(results[i], m)
+		}
+	}
+	fmt.Fprintf(out, "\n### Gateways under a rate-limited upstream: %d plain requests at concurrency %d, simulator limited to %d requests/min (bucket of %d, refilled at %.0f/s); the client does not retry; median of %d runs\n\n",
+		o.rlRequests, o.rlConc, o.rpm, bucket, float64(o.rpm)/60, o.runs)
 	fmt.Fprintf(out, "All %d can succeed at best in %s (the bucket's burst, then its refill).\n\n", o.rlRequests, best.Round(time.Millisecond))
 	fmt.Fprintln(out, "| path | 200 to the client | 429 passed to the client | other errors | requests upstream | answered 429 upstream | wall | goodput req/s | p50 ms | p99 ms |")
 	fmt.Fprintln(out, "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
-	for _, p := range paths {
-		simP, err := startSim(o, o.rpm)
-		if err != nil {
-			return err
-		}
-		t, stop, err := p.setup(simP.url)
-		if err == nil {
-			// One request to start the gateway's code paths; the
-			// simulator's bucket holds more than the experiment needs
-			// beyond it.
-			err = warm(t)
-		}
-		if errors.Is(err, errSkipped) {
-			simP.stop()
+	for i, p := range paths {
+		if skipped[i] {
 			fmt.Fprintf(out, "| %s | skipped: %s | | | | | | | | |\n", p.name, o.skipPortkey)
 			continue
 		}
-		if err != nil {
-			simP.stop()
-			return err
-		}
-		r, err := load(t, bodies["passthrough"], o.rlConc, 0, 10*time.Minute, o.rlRequests)
-		stop()
-		st, serr := simStats(simP.url)
-		simP.stop()
-		if err != nil {
-			return err
-		}
-		if serr != nil {
-			return serr
-		}
-		other := r.errors
-		for code, n := range r.status {
-			if code != 200 && code != 429 {
-				other += n
+		rs := results[i]
+		med := func(g func(rlRun) float64) float64 {
+			xs := make([]float64, 0, len(rs))
+			for _, m := range rs {
+				xs = append(xs, g(m))
 			}
+			return median(xs)
 		}
-		fmt.Fprintf(out, "| %s | %d | %d | %d | %d | %d | %.1f s | %.0f | %s | %s |\n", p.name, r.status[200], r.status[429], other,
-			st.Requests, st.ByStatus["429"], r.wall.Seconds(), r.rate, ms(r.p50), ms(r.p99))
+		fmt.Fprintf(out, "| %s | %.0f | %.0f | %.0f | %.0f | %.0f | %.1f s | %.0f | %.3f | %.3f |\n", p.name,
+			med(func(m rlRun) float64 { return float64(m.ok) }),
+			med(func(m rlRun) float64 { return float64(m.r429) }),
+			med(func(m rlRun) float64 { return float64(m.other) }),
+			med(func(m rlRun) float64 { return float64(m.upstream) }),
+			med(func(m rlRun) float64 { return float64(m.upstream429) }),
+			med(func(m rlRun) float64 { return m.wall.Seconds() }),
+			med(func(m rlRun) float64 { return m.rate }),
+			med(func(m rlRun) float64 { return msf(m.p50) }),
+			med(func(m rlRun) float64 { return msf(m.p99) }))
 	}
 	return nil
+}
+
+// rlRun is one path's run of the rate-limit experiment.
+type rlRun struct {
+	ok, r429, other       int // what the client got: 200, 429, anything else
+	upstream, upstream429 int64
+	wall                  time.Duration
+	rate                  float64 // successes per second
+	p50, p99              time.Duration
+}
+
+// rateLimitOnce sends o.rlRequests requests along the path setup builds in
+// front of a fresh simulator limited to o.rpm requests per minute.
+func rateLimitOnce(o options, setup func(simURL string) (target, func(), error)) (rlRun, error) {
+	simP, err := startSim(o, o.rpm)
+	if err != nil {
+		return rlRun{}, err
+	}
+	defer simP.stop()
+	t, stop, err := setup(simP.url)
+	if err != nil {
+		return rlRun{}, err
+	}
+	// One request to start the gateway's code paths; the simulator's
+	// bucket holds more than the experiment needs beyond it.
+	if err := warm(t); err != nil {
+		stop()
+		return rlRun{}, err
+	}
+	r, err := load(t, bodies["passthrough"], o.rlConc, 0, 10*time.Minute, o.rlRequests)
+	stop()
+	if err != nil {
+		return rlRun{}, err
+	}
+	st, err := simStats(simP.url)
+	if err != nil {
+		return rlRun{}, err
+	}
+	m := rlRun{ok: r.status[200], r429: r.status[429], other: r.errors, upstream: st.Requests, upstream429: st.ByStatus["429"],
+		wall: r.wall, rate: r.rate, p50: r.p50, p99: r.p99}
+	for code, n := range r.status {
+		if code != 200 && code != 429 {
+			m.other += n
+		}
+	}
+	return m, nil
 }
 
 var (
