@@ -12,6 +12,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	"github.com/spf13/cobra"
@@ -59,7 +60,8 @@ func runWithEnv(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	if err == nil {
 		return 0
 	}
-	fmt.Fprintln(stderr, "reask:", err)
+	// The library's errors start with "reask: " too; print the prefix once.
+	fmt.Fprintln(stderr, "reask:", strings.TrimPrefix(err.Error(), "reask: "))
 	var ee *exitError
 	if errors.As(err, &ee) {
 		return ee.code
