@@ -183,6 +183,7 @@ func mergeReports(prev, next *Report) *Report {
 	out.Usage = out.Usage.Add(prev.Usage)
 	out.WastedTokens += prev.Usage.TotalTokens
 	out.Backoff += prev.Backoff
+	out.BreakerTrips += prev.BreakerTrips
 	out.Duration += prev.Duration
 	out.Switches = append(append([]Switch(nil), prev.Switches...), next.Switches...)
 	return &out

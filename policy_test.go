@@ -23,8 +23,13 @@ func TestBreakerOpensAndFailsFast(t *testing.T) {
 		reask.WithBreaker(breaker.Settings{MinCalls: 3, Threshold: 0.5, CoolDown: time.Minute}),
 		reask.WithoutRetryBudget())
 	for i := range 3 {
-		if _, _, err := reask.Extract[UserInfo](t.Context(), f.client, johnText); !reask.IsProviderError(err, 503) {
+		_, rep, err := reask.Extract[UserInfo](t.Context(), f.client, johnText)
+		if !reask.IsProviderError(err, 503) {
 			t.Fatalf("call %d: %v", i, err)
+		}
+		// The third failure opens the breaker: its report says so.
+		if want := map[bool]int{true: 1}[i == 2]; rep.BreakerTrips != want {
+			t.Errorf("call %d: report counts %d breaker trips, want %d", i, rep.BreakerTrips, want)
 		}
 	}
 	_, rep, err := reask.Extract[UserInfo](t.Context(), f.client, johnText)
@@ -35,7 +40,7 @@ func TestBreakerOpensAndFailsFast(t *testing.T) {
 	if !errors.As(err, &oe) || !oe.Until.Equal(start.Add(time.Minute)) {
 		t.Errorf("open error %+v", oe)
 	}
-	if f.script.calls() != 3 || rep.Calls != 0 || rep.Outcome != reask.KindCircuitOpen {
+	if f.script.calls() != 3 || rep.Calls != 0 || rep.Outcome != reask.KindCircuitOpen || rep.BreakerTrips != 0 {
 		t.Errorf("server calls %d, report calls %d, outcome %s", f.script.calls(), rep.Calls, rep.Outcome)
 	}
 	if st := f.client.Status(f.clock.Now()); st.BreakerTrips != 1 || st.Breakers[0].State != breaker.Open {

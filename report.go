@@ -35,6 +35,10 @@ type Report struct {
 	// Backoff is the total time spent waiting before retries (backoff,
 	// Retry-After, rate-limit pacing).
 	Backoff time.Duration `json:"backoff_ns"`
+	// BreakerTrips counts the times one of this extraction's failed calls
+	// opened its provider's circuit breaker; summed over a run's reports
+	// it is the run's number of trips.
+	BreakerTrips int `json:"breaker_trips,omitempty"`
 	// Duration is the wall time of the whole extraction.
 	Duration time.Duration `json:"duration_ns"`
 	// Switches lists every change of mode or model the adaptive strategy made.

@@ -73,7 +73,9 @@ func (j *job) send(ctx context.Context, p Provider, req *Request, rec *Attempt) 
 		} else if resp != nil {
 			call.RequestID = resp.RequestID
 		}
-		ticket.Done(now, pol.breakerOutcome(call.Outcome))
+		if ticket.Done(now, pol.breakerOutcome(call.Outcome)) {
+			j.report.BreakerTrips++
+		}
 		if lim != nil {
 			switch {
 			case resp != nil:

@@ -322,13 +322,15 @@ type Ticket struct {
 // Probe reports whether the ticket was issued by a half-open breaker.
 func (t Ticket) Probe() bool { return t.probe }
 
-// Done records the outcome of the call at time now. Call it exactly once
-// per ticket. Outcomes of tickets issued before the breaker's latest state
-// change are ignored.
-func (t Ticket) Done(now time.Time, o Outcome) {
+// Done records the outcome of the call at time now, and reports whether
+// that outcome opened the breaker (so a caller can say which call tripped
+// it). Call it exactly once per ticket. Outcomes of tickets issued before
+// the breaker's latest state change are ignored.
+func (t Ticket) Done(now time.Time, o Outcome) (opened bool) {
 	if t.b != nil {
-		t.b.done(now, t.gen, t.probe, o)
+		return t.b.done(now, t.gen, t.probe, o)
 	}
+	return false
 }
 
 // Allow asks permission to make a call at time now. It returns a ticket to
@@ -462,13 +464,14 @@ func (b *Breaker) setState(to State, now time.Time) {
 	}
 }
 
-func (b *Breaker) done(now time.Time, gen uint64, probe bool, o Outcome) {
+func (b *Breaker) done(now time.Time, gen uint64, probe bool, o Outcome) (opened bool) {
 	b.mu.Lock()
 	b.advance(now)
 	if gen != b.gen {
 		b.mu.Unlock()
-		return
+		return false
 	}
+	defer b.unlockAndReport()
 	switch b.state {
 	case Closed:
 		switch o {
@@ -479,6 +482,7 @@ func (b *Breaker) done(now time.Time, gen uint64, probe bool, o Outcome) {
 			ok, failed := b.window.sum(now)
 			if n := ok + failed; n >= b.s.MinCalls && float64(failed) >= b.s.Threshold*float64(n) {
 				b.setState(Open, now)
+				return true
 			}
 		}
 	case HalfOpen:
@@ -494,9 +498,10 @@ func (b *Breaker) done(now time.Time, gen uint64, probe bool, o Outcome) {
 			}
 		case Failure:
 			b.setState(Open, now)
+			return true
 		}
 	}
-	b.unlockAndReport()
+	return false
 }
 
 // unlockAndReport releases b.mu and then, unless another goroutine is

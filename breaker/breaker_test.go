@@ -501,3 +501,32 @@ func mustNewB(b *testing.B) *Breaker {
 	}
 	return br
 }
+
+// TestDoneReportsTheTrip: Done says true for exactly the outcome that
+// opened the breaker, from closed and from half-open.
+func TestDoneReportsTheTrip(t *testing.T) {
+	b := mustNew(t, "p/m", Settings{MinCalls: 2, Threshold: 0.5, CoolDown: 10 * s, Probes: 1})
+	steps := []struct {
+		at      time.Duration
+		outcome Outcome
+		opened  bool
+	}{
+		{0, Success, false},
+		{1 * s, Failure, true},   // 1 of 2 failed: the threshold
+		{12 * s, Failure, true},  // the half-open probe fails: open again
+		{25 * s, Success, false}, // the next probe closes it
+		{26 * s, Ignored, false},
+	}
+	for _, st := range steps {
+		tk, err := b.Allow(at(st.at))
+		if err != nil {
+			t.Fatalf("at %s: %v", st.at, err)
+		}
+		if got := tk.Done(at(st.at), st.outcome); got != st.opened {
+			t.Errorf("at %s: Done(%s) = %v, want %v", st.at, st.outcome, got, st.opened)
+		}
+	}
+	if got := b.State(at(26 * s)); got != Closed {
+		t.Errorf("state %s, want closed", got)
+	}
+}

@@ -29,8 +29,11 @@ type Record struct {
 	// before retries.
 	DurationMS float64 `json:"duration_ms"`
 	BackoffMS  float64 `json:"backoff_ms"`
-	Provider   string  `json:"provider,omitempty"`
-	Mode       string  `json:"mode,omitempty"`
+	// BreakerTrips counts the times the item's failed calls opened a
+	// circuit breaker (see reask.Report.BreakerTrips).
+	BreakerTrips int    `json:"breaker_trips,omitempty"`
+	Provider     string `json:"provider,omitempty"`
+	Mode         string `json:"mode,omitempty"`
 	// Switches of mode or model made by the adaptive strategy.
 	Switches []reask.Switch `json:"switches,omitempty"`
 	// Error is why the item failed, in one paragraph; empty when OK.
@@ -90,6 +93,7 @@ func FromReport(id string, data json.RawMessage, rep *reask.Report, err error) R
 	r.Usage = Usage{rep.Usage.PromptTokens, rep.Usage.CompletionTokens, rep.Usage.TotalTokens, rep.WastedTokens}
 	r.DurationMS = ms(rep.Duration)
 	r.BackoffMS = ms(rep.Backoff)
+	r.BreakerTrips = rep.BreakerTrips
 	r.Provider, r.Mode, r.Switches = rep.Provider, string(rep.Mode), rep.Switches
 	r.Outcome = string(rep.Outcome)
 	if r.Outcome == "" {

@@ -38,7 +38,7 @@ func TestFromReport(t *testing.T) {
 	rep := &reask.Report{
 		Provider: "openai/m", Mode: reask.ModeJSONSchema, Attempts: 2, Calls: 3, Outcome: reask.KindOK,
 		Usage: reask.Usage{PromptTokens: 200, CompletionTokens: 40, TotalTokens: 240}, WastedTokens: 120,
-		Backoff: 1500 * time.Millisecond, Duration: 2 * time.Second,
+		Backoff: 1500 * time.Millisecond, Duration: 2 * time.Second, BreakerTrips: 1,
 		Records: []reask.Attempt{
 			{Number: 1, Outcome: reask.KindSchema, Message: "schema /age: wrong type", Calls: []reask.Call{
 				{Outcome: reask.KindRateLimit, Status: 429, Message: "slow down"}, {Outcome: reask.KindOK}}},
@@ -51,7 +51,7 @@ func TestFromReport(t *testing.T) {
 	want := `{"id":"a1","ok":true,"data":{"age":30},"attempts":2,"calls":3,"usage":{"prompt_tokens":200,"completion_tokens":40,"total_tokens":240,"wasted_tokens":120},` +
 		`"repairs":[{"attempt":2,"path":"/age","kind":"string_to_integer","before":"\"30\"","after":"30"}],` +
 		`"errors":[{"attempt":1,"kind":"rate_limit","status":429,"message":"slow down"},{"attempt":1,"kind":"schema","message":"schema /age: wrong type"}],` +
-		`"duration_ms":2000,"backoff_ms":1500,"provider":"openai/m","mode":"json_schema","outcome":"ok"}`
+		`"duration_ms":2000,"backoff_ms":1500,"breaker_trips":1,"provider":"openai/m","mode":"json_schema","outcome":"ok"}`
 	if string(b) != want {
 		t.Errorf("record\n%s\nwant\n%s", b, want)
 	}

@@ -40,7 +40,8 @@ type Summary struct {
 	RateLimited int `json:"rate_limited_calls"`
 	// BreakerRefusals counts calls the circuit breaker refused.
 	BreakerRefusals int `json:"breaker_refusals"`
-	// BreakerTrips counts breaker openings, when the run observed them.
+	// BreakerTrips counts breaker openings: the records' breaker_trips
+	// summed.
 	BreakerTrips int `json:"breaker_trips"`
 	// Switches ranks mode and model switches ("mode json_object→tools").
 	Switches []Count `json:"switches"`
@@ -95,6 +96,7 @@ func (a *Aggregator) Add(r Record) {
 	s.Tokens.TotalTokens += r.Usage.TotalTokens
 	s.Tokens.WastedTokens += r.Usage.WastedTokens
 	s.BackoffMS += r.BackoffMS
+	s.BreakerTrips += r.BreakerTrips
 	a.durations = append(a.durations, r.DurationMS)
 	for _, e := range r.Errors {
 		bump(a.errors, e.Kind, e.Message)
@@ -112,9 +114,6 @@ func (a *Aggregator) Add(r Record) {
 		bump(a.switches, sw.What+" "+sw.From+" → "+sw.To, sw.Reason)
 	}
 }
-
-// AddTrips adds breaker openings observed during the run.
-func (a *Aggregator) AddTrips(n int) { a.s.BreakerTrips += n }
 
 func exampleFix(f Repair) string {
 	if f.Before == "" && f.After == "" {

@@ -96,7 +96,7 @@ At the end it prints the retry dashboard (see "reask stats").`,
 			if runErr != nil {
 				return runErr
 			}
-			if err := a.summarize(outPath, statsFile, client); err != nil {
+			if err := a.summarize(outPath, statsFile); err != nil {
 				return err
 			}
 			if res.Interrupted {
@@ -285,7 +285,7 @@ func (v *progressView) finish(p batch.Progress) {
 
 // summarize prints the retry dashboard of the whole output file and writes
 // it as JSON when asked.
-func (a *app) summarize(outPath, statsFile string, client *reask.Client) error {
+func (a *app) summarize(outPath, statsFile string) error {
 	f, err := os.Open(outPath)
 	if err != nil {
 		return err
@@ -299,7 +299,6 @@ func (a *app) summarize(outPath, statsFile string, client *reask.Client) error {
 	if err != nil {
 		return err
 	}
-	sum.BreakerTrips += client.Status(time.Now()).BreakerTrips
 	fmt.Fprint(a.stdout, sum.Table())
 	if statsFile != "" {
 		if err := writeJSONFile(statsFile, sum); err != nil {

@@ -83,7 +83,6 @@ answer, and ends with the retry dashboard. No network, no API key.`,
 				fmt.Fprintf(a.stdout, "%-16s %-6s attempts %d  calls %d  %s\n", r.ID, verdict, rec.Attempts, rec.Calls, describeItem(rec))
 			}
 			sum := agg.Summary()
-			sum.BreakerTrips = client.Status(time.Now()).BreakerTrips
 			fmt.Fprintf(a.stdout, "\n%d of %d answers equal the gold answer; %s wall time\n\n", exact, n, time.Since(start).Round(time.Millisecond))
 			fmt.Fprint(a.stdout, sum.Table())
 			return nil
