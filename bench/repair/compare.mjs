@@ -4,7 +4,10 @@
 // the three conformance corpora in ../shared/corpora, compared as values.
 // Prints a Markdown report. Run it through run.sh.
 //
-//   node compare.mjs [--runs N] [--module DIR] [--corpora DIR]
+//   node compare.mjs [--runs N] [--min-time-ms MS] [--module DIR] [--corpora DIR]
+//
+// --min-time-ms (default 200) is the least time one throughput run repeats
+// repair for, on both sides; bench/run --smoke passes 1 (one repair a run).
 
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -23,7 +26,11 @@ const runs = Number(opt('--runs', '5'));
 const moduleDir = path.resolve(opt('--module', path.join(here, '..', '..')));
 const corporaDir = path.resolve(opt('--corpora', path.join(moduleDir, '..', 'shared', 'corpora')));
 const sizes = ['10KB', '100KB', '1MB'];
-const minTimeMs = 200;
+const minTimeMs = Number(opt('--min-time-ms', '200'));
+if (!(runs >= 1) || !(minTimeMs >= 0)) {
+  console.error('compare: --runs wants a positive number and --min-time-ms one not negative');
+  process.exit(2);
+}
 
 function run(cmd, cmdArgs) {
   try {
@@ -73,7 +80,7 @@ for (const size of sizes) {
 }
 
 // 3. reask's throughput and corpus outcomes, measured right after.
-const reask = JSON.parse(run('go', ['run', './repair/internal/repairbench', '-measure', inputs, '-runs', String(runs), '-corpora', corporaDir]));
+const reask = JSON.parse(run('go', ['run', './repair/internal/repairbench', '-measure', inputs, '-runs', String(runs), '-min-time', `${minTimeMs}ms`, '-corpora', corporaDir]));
 fs.rmSync(inputs, { recursive: true, force: true });
 
 // 4. jsonrepair on the corpora, compared as values (JSON.parse: numbers as

@@ -2,7 +2,11 @@
 # Compares npm jsonrepair with reask's repair package on the same inputs,
 # side by side, and prints a Markdown report. Needs node (18+), npm and go.
 #
-#   bench/repair/run.sh [--runs N]
+#   bench/repair/run.sh [--runs N] [--min-time-ms MS] [--corpora DIR]
+#
+# The corpora default to ../shared/corpora beside the module root.
+# bench/run runs it as a step of the full suite (--runs as its own) and,
+# at one repair per measurement, of its smoke run.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 if ! command -v node >/dev/null 2>&1; then
