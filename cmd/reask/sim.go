@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -17,11 +18,7 @@ import (
 )
 
 func (a *app) simCommand() *cobra.Command {
-	var addr, profile string
-	var seed int64
-	var rpm, tpm int
-	var latency time.Duration
-	var verbose bool
+	var o simOptions
 	cmd := &cobra.Command{
 		Use:   "sim [flags]",
 		Short: "Run the simulated, fault-injecting OpenAI-compatible LLM server",
@@ -41,42 +38,61 @@ day), or a JSON profile file.`,
   reask sim dataset --n 300 --seed 1 --out data/`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			prof, err := loadProfile(profile)
+			cfg, err := o.config(a.stderr)
 			if err != nil {
-				return fmt.Errorf("--profile: %w", err)
-			}
-			if rpm < 0 || tpm < 0 || latency < 0 {
-				return errors.New("--rpm, --tpm and --latency must not be negative")
-			}
-			cfg := sim.Config{Seed: seed, Profile: prof, RPM: rpm, TPM: tpm}
-			if latency > 0 {
-				cfg.Latency = &sim.Latency{Median: sim.Duration(latency)}
-			}
-			if verbose {
-				cfg.Logger = slog.New(slog.NewTextHandler(a.stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+				return err
 			}
 			srv, err := sim.New(cfg)
 			if err != nil {
 				return err
 			}
-			ln, err := net.Listen("tcp", addr)
+			ln, err := net.Listen("tcp", o.addr)
 			if err != nil {
 				return fmt.Errorf("--addr: %w", err)
 			}
-			fmt.Fprintf(a.stderr, "reask sim: serving profile %s (seed %d) on http://%s/v1\n", profile, seed, ln.Addr())
+			fmt.Fprintf(a.stderr, "reask sim: serving profile %s (seed %d) on http://%s/v1\n", o.profile, o.seed, ln.Addr())
 			return serveUntilDone(cmd.Context(), &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second}, ln, 10*time.Second)
 		},
 	}
 	fs := cmd.Flags()
-	fs.StringVar(&addr, "addr", "127.0.0.1:9090", "address to listen on")
-	fs.StringVar(&profile, "profile", "flaky", "fault profile: "+strings.Join(sim.ProfileNames(), ", ")+", or a JSON profile file")
-	fs.Int64Var(&seed, "seed", 1, "seed of every random choice")
-	fs.IntVar(&rpm, "rpm", 0, "requests per minute before 429 (default: the profile's)")
-	fs.IntVar(&tpm, "tpm", 0, "tokens per minute before 429 (default: the profile's)")
-	fs.DurationVar(&latency, "latency", 0, "fixed latency before each answer (default: the profile's)")
-	fs.BoolVarP(&verbose, "verbose", "v", false, "log every request on stderr")
+	fs.StringVar(&o.addr, "addr", "127.0.0.1:9090", "address to listen on (port 0 picks a free port, printed at start)")
+	fs.StringVar(&o.profile, "profile", "flaky", "fault profile: "+strings.Join(sim.ProfileNames(), ", ")+", or a JSON profile file")
+	fs.Int64Var(&o.seed, "seed", 1, "seed of every random choice")
+	fs.IntVar(&o.rpm, "rpm", 0, "requests per minute before 429 (default: the profile's)")
+	fs.IntVar(&o.tpm, "tpm", 0, "tokens per minute before 429 (default: the profile's)")
+	fs.DurationVar(&o.latency, "latency", 0, "fixed latency before each answer (default: the profile's)")
+	fs.BoolVarP(&o.verbose, "verbose", "v", false, "log every request on stderr")
 	cmd.AddCommand(a.datasetCommand())
 	return cmd
+}
+
+// simOptions are the flags of "reask sim".
+type simOptions struct {
+	addr, profile string
+	seed          int64
+	rpm, tpm      int
+	latency       time.Duration
+	verbose       bool
+}
+
+// config turns the flags into the simulator's configuration; with verbose,
+// the simulator logs every request to logTo.
+func (o simOptions) config(logTo io.Writer) (sim.Config, error) {
+	prof, err := loadProfile(o.profile)
+	if err != nil {
+		return sim.Config{}, fmt.Errorf("--profile: %w", err)
+	}
+	if o.rpm < 0 || o.tpm < 0 || o.latency < 0 {
+		return sim.Config{}, errors.New("--rpm, --tpm and --latency must not be negative")
+	}
+	cfg := sim.Config{Seed: o.seed, Profile: prof, RPM: o.rpm, TPM: o.tpm}
+	if o.latency > 0 {
+		cfg.Latency = &sim.Latency{Median: sim.Duration(o.latency)}
+	}
+	if o.verbose {
+		cfg.Logger = slog.New(slog.NewTextHandler(logTo, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	return cfg, nil
 }
 
 func (a *app) datasetCommand() *cobra.Command {
