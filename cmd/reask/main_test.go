@@ -292,10 +292,10 @@ func TestExtractAndRepairCommands(t *testing.T) {
 }
 
 func TestHelpHasExamples(t *testing.T) {
-	for _, c := range []string{"extract", "batch", "stats", "repair", "sim", "demo"} {
-		stdout, _, code := runBinary(t, "", c, "--help")
+	for _, c := range [][]string{{}, {"extract"}, {"batch"}, {"stats"}, {"repair"}, {"sim"}, {"sim", "dataset"}, {"demo"}, {"serve"}, {"version"}} {
+		stdout, _, code := runBinary(t, "", append(c, "--help")...)
 		if code != 0 || !strings.Contains(stdout, "Examples:") {
-			t.Errorf("%s --help: exit %d\n%s", c, code, stdout)
+			t.Errorf("reask %s --help: exit %d\n%s", strings.Join(c, " "), code, stdout)
 		}
 	}
 }

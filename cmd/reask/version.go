@@ -16,7 +16,13 @@ func (a *app) versionCommand() *cobra.Command {
 	return &cobra.Command{
 		Use:   "version",
 		Short: "Print the version of reask",
-		Args:  cobra.NoArgs,
+		Long: `Version prints the version of reask, the Go version it was built with and
+the platform, on one line: "reask VERSION (GOVERSION, OS/ARCH)". A release
+build says its tag; a build from a module version says that version; a
+development build says "devel".`,
+		Example: `  reask version
+  reask version | cut -d' ' -f2   # just the version`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			fmt.Fprintf(a.stdout, "reask %s (%s, %s/%s)\n", versionString(), runtime.Version(), runtime.GOOS, runtime.GOARCH)
 			return nil
