@@ -150,15 +150,23 @@ func schemaDirLoader(dir string) func(string) (*schema.Schema, error) {
 	}
 }
 
+// promptText reads the --prompt file p, or returns p itself when no such
+// file exists. A directory is an error, not instructions.
 func promptText(p string) (string, error) {
-	if st, err := os.Stat(p); err == nil && st.Mode().IsRegular() {
-		b, err := os.ReadFile(p)
-		if err != nil {
-			return "", fmt.Errorf("--prompt: %w", err)
-		}
-		return string(b), nil
+	st, err := os.Stat(p)
+	switch {
+	case err != nil:
+		return p, nil
+	case st.IsDir():
+		return "", fmt.Errorf("--prompt %s is a directory: want a file or the instructions themselves", p)
+	case !st.Mode().IsRegular():
+		return p, nil
 	}
-	return p, nil
+	b, err := os.ReadFile(p)
+	if err != nil {
+		return "", fmt.Errorf("--prompt: %w", err)
+	}
+	return string(b), nil
 }
 
 // openInput opens the input and counts its lines when it is a file.
@@ -218,18 +226,25 @@ type progressView struct {
 	bar      *progressbar.ProgressBar
 	out      io.Writer
 	every    time.Duration
+	now      func() time.Time
 	lastLine time.Time
 }
 
 func (a *app) progress(total int, every time.Duration) *progressView {
-	v := &progressView{out: a.stderr, every: every, lastLine: time.Now()}
-	if isTerminal(a.stdout) && isTerminal(a.stderr) {
+	return newProgressView(a.stderr, isTerminal(a.stdout) && isTerminal(a.stderr), total, every, time.Now)
+}
+
+// newProgressView shows progress on out: a bar when terminal is true, else
+// a line every interval (measured with now). A total of 0 means unknown.
+func newProgressView(out io.Writer, terminal bool, total int, every time.Duration, now func() time.Time) *progressView {
+	v := &progressView{out: out, every: every, now: now, lastLine: now()}
+	if terminal {
 		max := int64(total)
 		if max == 0 {
 			max = -1
 		}
 		v.bar = progressbar.NewOptions64(max,
-			progressbar.OptionSetWriter(a.stderr),
+			progressbar.OptionSetWriter(out),
 			progressbar.OptionShowCount(),
 			progressbar.OptionShowIts(),
 			progressbar.OptionSetItsString("items"),
@@ -244,16 +259,20 @@ func (a *app) progress(total int, every time.Duration) *progressView {
 }
 
 func (v *progressView) update(p batch.Progress) {
-	desc := fmt.Sprintf("ok %d · failed %d · %d tokens (%d wasted)", p.OK, p.Failed, p.Tokens, p.Wasted)
 	if v.bar != nil {
-		v.bar.Describe(desc)
+		v.bar.Describe(progressDescription(p))
 		_ = v.bar.Set(p.Done + p.Skipped)
 		return
 	}
-	if now := time.Now(); now.Sub(v.lastLine) >= v.every {
+	if now := v.now(); now.Sub(v.lastLine) >= v.every {
 		v.lastLine = now
 		fmt.Fprintln(v.out, progressLine(p, now))
 	}
+}
+
+// progressDescription is the bar's text after the count and rate.
+func progressDescription(p batch.Progress) string {
+	return fmt.Sprintf("ok %d · failed %d · %d tokens (%d wasted)", p.OK, p.Failed, p.Tokens, p.Wasted)
 }
 
 func progressLine(p batch.Progress, now time.Time) string {
@@ -274,13 +293,22 @@ func progressLine(p batch.Progress, now time.Time) string {
 	return line
 }
 
+// finish shows where the run ended. A bar is filled only when every item
+// is done; a run cut short (Ctrl-C) or of unknown length leaves the bar as
+// it is and ends with the exact line, since the bar redraws at most every
+// 100 ms and may lag behind.
 func (v *progressView) finish(p batch.Progress) {
 	if v.bar != nil {
-		_ = v.bar.Finish()
+		if p.Total > 0 && p.Done+p.Skipped >= p.Total {
+			v.bar.Describe(progressDescription(p))
+			_ = v.bar.Finish()
+			fmt.Fprintln(v.out)
+			return
+		}
+		_ = v.bar.Exit()
 		fmt.Fprintln(v.out)
-		return
 	}
-	fmt.Fprintln(v.out, progressLine(p, time.Now()))
+	fmt.Fprintln(v.out, progressLine(p, v.now()))
 }
 
 // summarize prints the retry dashboard of the whole output file and writes
