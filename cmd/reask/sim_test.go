@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -101,8 +102,9 @@ func TestSimOptionsConfig(t *testing.T) {
 // chatRequest is a small extraction request any simulator answers.
 const chatRequest = `{"model":"gpt-4o-mini","messages":[{"role":"user","content":"Contact John Doe, age 30"}]}`
 
-// postChat sends chatRequest to base and returns the status and the answer's id.
-func postChat(t *testing.T, base string) (int, string) {
+// postChat sends chatRequest to base and returns the status, the answer's
+// id and the headers.
+func postChat(t *testing.T, base string) (int, string, http.Header) {
 	t.Helper()
 	resp, err := http.Post(base+"/chat/completions", "application/json", strings.NewReader(chatRequest))
 	if err != nil {
@@ -114,14 +116,15 @@ func postChat(t *testing.T, base string) (int, string) {
 	}
 	b, _ := io.ReadAll(resp.Body)
 	json.Unmarshal(b, &body)
-	return resp.StatusCode, body.ID
+	return resp.StatusCode, body.ID, resp.Header
 }
 
-// "reask sim" on port 0 prints where it listens, serves the simulator its
-// flags configure (same seed, same answers; --rpm limits), and stops
-// cleanly on SIGINT.
-func TestSimCommandServes(t *testing.T) {
-	cmd := exec.CommandContext(t.Context(), binary, "sim", "--addr", "127.0.0.1:0", "--profile", "clean", "--seed", "7", "--rpm", "1")
+// startSimBinary runs the built "reask sim" with args on 127.0.0.1:0 and
+// returns its start line, its base URL and a function that stops it with
+// SIGINT and returns how it ended.
+func startSimBinary(t *testing.T, args ...string) (banner, base string, stop func() error) {
+	t.Helper()
+	cmd := exec.CommandContext(t.Context(), binary, append([]string{"sim", "--addr", "127.0.0.1:0"}, args...)...)
 	cmd.Env = []string{"PATH=" + os.Getenv("PATH")}
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
@@ -130,42 +133,81 @@ func TestSimCommandServes(t *testing.T) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
+	stop = func() error {
+		cmd.Process.Signal(os.Interrupt)
+		rest, _ := io.ReadAll(stderr)
+		if err := cmd.Wait(); err != nil {
+			return fmt.Errorf("%w: %s", err, rest)
+		}
+		return nil
+	}
 	sc := bufio.NewScanner(stderr)
 	if !sc.Scan() {
-		cmd.Process.Kill()
-		cmd.Wait()
+		stop()
 		t.Fatal("no start line")
 	}
-	banner := sc.Text()
-	const prefix = "reask sim: serving profile clean (seed 7) on "
-	base, ok := strings.CutPrefix(banner, prefix)
-	if !ok || !strings.HasPrefix(base, "http://127.0.0.1:") || !strings.HasSuffix(base, "/v1") || strings.HasSuffix(base, ":0/v1") {
-		cmd.Process.Kill()
-		cmd.Wait()
+	banner = sc.Text()
+	_, base, _ = strings.Cut(banner, " on ")
+	if !strings.HasPrefix(base, "http://127.0.0.1:") || !strings.HasSuffix(base, "/v1") || strings.HasSuffix(base, ":0/v1") {
+		stop()
 		t.Fatalf("start line %q", banner)
+	}
+	return banner, base, stop
+}
+
+// "reask sim" on port 0 prints where it listens, serves the simulator its
+// flags configure and stops cleanly on SIGINT.
+func TestSimCommandServes(t *testing.T) {
+	profile := writeFile(t, "quiet.json", `{"name":"quiet","rpm":2}`)
+	tests := []struct {
+		name   string
+		args   []string
+		banner string
+		// status and a rate-limit header of two requests in a row
+		status [2]int
+		header [2]string
+		value  [2]string
+	}{
+		{"--seed and --rpm", []string{"--profile", "clean", "--seed", "7", "--rpm", "1"}, "serving profile clean (seed 7)",
+			[2]int{200, 429}, [2]string{"x-ratelimit-remaining-requests", "x-ratelimit-limit-requests"}, [2]string{"0", "1"}},
+		{"--tpm", []string{"--profile", "clean", "--tpm", "10"}, "serving profile clean (seed 1)",
+			[2]int{429, 429}, [2]string{"x-ratelimit-limit-tokens", "x-ratelimit-limit-tokens"}, [2]string{"10", "10"}},
+		{"profile file", []string{"--profile", profile, "--seed", "4"}, "serving profile " + profile + " (seed 4)",
+			[2]int{200, 200}, [2]string{"x-ratelimit-limit-requests", "x-ratelimit-remaining-requests"}, [2]string{"2", "0"}},
+		{"--rpm over the profile file's", []string{"--profile", profile, "--rpm", "5"}, "serving profile " + profile + " (seed 1)",
+			[2]int{200, 200}, [2]string{"x-ratelimit-limit-requests", "x-ratelimit-remaining-requests"}, [2]string{"5", "3"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			banner, base, stop := startSimBinary(t, tt.args...)
+			if !strings.HasPrefix(banner, "reask sim: "+tt.banner+" on ") {
+				t.Errorf("start line %q, want %q", banner, tt.banner)
+			}
+			for i := range 2 {
+				code, _, h := postChat(t, base)
+				if code != tt.status[i] || h.Get(tt.header[i]) != tt.value[i] {
+					t.Errorf("request %d: status %d, %s %q; want %d and %q", i+1, code, tt.header[i], h.Get(tt.header[i]), tt.status[i], tt.value[i])
+				}
+			}
+			if err := stop(); err != nil {
+				t.Errorf("after SIGINT: %v", err)
+			}
+		})
 	}
 
 	// The same request to an in-process simulator with the same seed gets
 	// the same answer id; another seed, another id.
+	_, base, stop := startSimBinary(t, "--profile", "clean", "--seed", "7")
+	defer stop()
 	same := httptest.NewServer(mustSim(t, sim.Config{Seed: 7}))
 	defer same.Close()
 	other := httptest.NewServer(mustSim(t, sim.Config{Seed: 8}))
 	defer other.Close()
-	code, id := postChat(t, base)
-	_, sameID := postChat(t, same.URL+"/v1")
-	_, otherID := postChat(t, other.URL+"/v1")
+	code, id, _ := postChat(t, base)
+	_, sameID, _ := postChat(t, same.URL+"/v1")
+	_, otherID, _ := postChat(t, other.URL+"/v1")
 	if code != http.StatusOK || id == "" || id != sameID || id == otherID {
-		t.Errorf("first request: status %d, id %q; seed 7 gives %q, seed 8 %q", code, id, sameID, otherID)
-	}
-	// --rpm 1: the second request within the minute is refused.
-	if code, _ := postChat(t, base); code != http.StatusTooManyRequests {
-		t.Errorf("second request with --rpm 1: status %d, want 429", code)
-	}
-
-	cmd.Process.Signal(os.Interrupt)
-	rest, _ := io.ReadAll(stderr)
-	if err := cmd.Wait(); err != nil {
-		t.Errorf("after SIGINT: %v\n%s", err, rest)
+		t.Errorf("status %d, id %q; seed 7 gives %q, seed 8 %q", code, id, sameID, otherID)
 	}
 }
 
