@@ -253,6 +253,10 @@ func newProgressView(out io.Writer, terminal bool, total int, every time.Duratio
 			progressbar.OptionThrottle(100*time.Millisecond),
 			progressbar.OptionShowDescriptionAtLineEnd(),
 			progressbar.OptionSetWidth(30),
+			// Without this, a bar of unknown length redraws its spinner
+			// from a goroutine of its own every 100 ms, which races with
+			// the lines written after it and outlives finish.
+			progressbar.OptionSetSpinnerChangeInterval(0),
 		)
 	}
 	return v

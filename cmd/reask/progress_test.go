@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"regexp"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -48,7 +49,11 @@ func TestProgressBarOnTerminal(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var out bytes.Buffer
+			goroutines := runtime.NumGoroutine()
 			v := newProgressView(&out, true, tt.total, time.Hour, now)
+			if n := runtime.NumGoroutine(); n > goroutines {
+				t.Errorf("the bar started %d goroutine(s): it would draw after finish", n-goroutines)
+			}
 			if v.bar == nil {
 				t.Fatal("no bar on a terminal")
 			}
