@@ -96,6 +96,12 @@ func (c *Client) Batch(ctx context.Context, tasks iter.Seq2[string, Task], cfg B
 				if err != nil {
 					return
 				}
+				if stopLaunch.Err() != nil {
+					// Acquire may hand out a slot freed at the moment the
+					// batch was stopped: start nothing more.
+					release(concurrency.Ignored)
+					return
+				}
 				wg.Add(1)
 				go func(i int, id string, t Task) {
 					defer wg.Done()

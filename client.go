@@ -89,8 +89,8 @@ func (c *Client) Run(ctx context.Context, t Task, opts ...Option) (json.RawMessa
 	if err := set.check(); err != nil {
 		return nil, rep, err
 	}
-	if t.Schema == nil {
-		return nil, rep, fmt.Errorf("%w: no schema", ErrInvalidInput)
+	if t.Schema == nil || t.Schema.Root() == nil {
+		return nil, rep, fmt.Errorf("%w: no schema (a *schema.Schema comes from schema.Compile or schema.For; its zero value is empty)", ErrInvalidInput)
 	}
 	if len(t.Messages) == 0 && strings.TrimSpace(t.Input) == "" {
 		return nil, rep, fmt.Errorf("%w: the input text is empty", ErrInvalidInput)

@@ -115,7 +115,6 @@ func TestMissingSchemaFailsBeforeAnyRequest(t *testing.T) {
 }
 
 func TestUncompiledSchemaFailsBeforeAnyRequest(t *testing.T) {
-	t.Skip("bug: Run accepts a zero schema.Schema (never compiled): it sends the request without a schema, then panics with a nil dereference in schema.(*Schema).Validate (check.go validate -> jsonschema Validate on a nil root); Run should refuse a Schema whose Root() is nil with ErrInvalidInput")
 	for _, tt := range []struct {
 		name   string
 		schema *schema.Schema

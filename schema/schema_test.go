@@ -235,3 +235,14 @@ func TestPointers(t *testing.T) {
 		t.Errorf("shorten %q", got)
 	}
 }
+
+// TestZeroSchemaRefusesEverything: a Schema that was never compiled does
+// not panic; it reports every value invalid, saying why.
+func TestZeroSchemaRefusesEverything(t *testing.T) {
+	for _, s := range []*schema.Schema{nil, {}} {
+		vs := s.Validate(map[string]any{"a": 1})
+		if len(vs) != 1 || !strings.Contains(vs[0].Problem, "never compiled") {
+			t.Errorf("%v: violations %v", s, vs)
+		}
+	}
+}

@@ -79,6 +79,9 @@ func (e *ValidationError) Error() string {
 // JSON value: nil, bool, json.Number or float64, string, []any,
 // map[string]any.
 func (s *Schema) Validate(v any) []Violation {
+	if s == nil || s.root == nil {
+		return []Violation{{Problem: "the schema was never compiled (use schema.Compile or schema.For)"}}
+	}
 	err := s.root.Validate(v)
 	if err == nil {
 		return nil
