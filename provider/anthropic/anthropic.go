@@ -4,8 +4,9 @@
 // input_schema and tool_choice forces the call, so ModeJSONSchema and
 // ModeTools both use it; ModeJSONObject and ModeText put the schema in the
 // prompt and read JSON from the text. A re-ask answers every tool_use block
-// of the failed answer with a tool_result (is_error: true) — the API rejects
-// a conversation that leaves one unanswered.
+// of the failed answer with a tool_result (is_error: true), in the order of
+// the blocks, so the feedback stays with the first call, the one checked;
+// the API rejects a conversation that leaves a tool_use unanswered.
 //
 // Like package openai it is a thin net/http client rather than the official
 // SDK, for the same reasons: reask owns retries (the SDK retries by

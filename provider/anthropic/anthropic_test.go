@@ -5,6 +5,8 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"reflect"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -31,6 +33,7 @@ type server struct {
 	mu      sync.Mutex
 	answers []answer
 	reqs    []map[string]any
+	bodies  [][]byte
 	headers []http.Header
 }
 
@@ -41,6 +44,7 @@ func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	n := len(s.reqs)
 	s.reqs = append(s.reqs, req)
+	s.bodies = append(s.bodies, b)
 	s.headers = append(s.headers, r.Header.Clone())
 	s.mu.Unlock()
 	if r.URL.Path != "/v1/messages" {
@@ -113,6 +117,125 @@ func TestReaskAnswersEveryToolUse(t *testing.T) {
 	if res["type"] != "tool_result" || res["tool_use_id"] != "toolu_1" || res["is_error"] != true ||
 		!strings.Contains(res["content"].(string), "/age: missing required field") {
 		t.Errorf("tool_result %v", res)
+	}
+}
+
+// toolUses is an answer with one tool_use block per input, ids toolu_1, toolu_2, ….
+func toolUses(inputs ...string) string {
+	var blocks []string
+	for i, in := range inputs {
+		blocks = append(blocks, `{"type":"tool_use","id":"toolu_`+strconv.Itoa(i+1)+`","name":"person","input":`+in+`}`)
+	}
+	return `{"id":"msg_1","type":"message","role":"assistant","model":"claude-test","stop_reason":"tool_use",
+	"content":[` + strings.Join(blocks, ",") + `],"usage":{"input_tokens":50,"output_tokens":10}}`
+}
+
+// TestReaskAnswersToolUsesInOrder checks the whole re-ask body after an
+// answer with several tool_use blocks: the first request unchanged, then
+// the failed answer as it came, then one is_error tool_result per tool_use
+// in the same order, the feedback in the first (which answers the call
+// that was checked) and a pointer to it in the others.
+func TestReaskAnswersToolUsesInOrder(t *testing.T) {
+	tests := []struct {
+		name   string
+		inputs []string
+	}{
+		{"two tool_use blocks", []string{`{"name":"Mike"}`, `{"name":"Ann","age":30}`}},
+		{"three tool_use blocks", []string{`{"name":"Mike"}`, `{"name":"Ann","age":30}`, `{"age":7}`}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := &server{answers: []answer{
+				{body: toolUses(tt.inputs...)},
+				{body: toolUse("toolu_9", `{"name":"Mike","age":45}`)},
+			}}
+			srv := httptest.NewServer(s)
+			defer srv.Close()
+			clk := clock.NewFake(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC))
+			p := anthropic.NewProvider(anthropic.Config{BaseURL: srv.URL, Model: "claude-test", Clock: clk})
+			c := reask.New(p, reask.WithClock(clk), reask.WithRandom(func() float64 { return 0.5 }))
+			got, rep, err := reask.Extract[Person](t.Context(), c, "Mike (45)")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got != (Person{"Mike", 45}) || rep.Attempts != 2 || len(s.bodies) != 2 {
+				t.Fatalf("got %+v after %d attempts and %d requests", got, rep.Attempts, len(s.bodies))
+			}
+
+			var body map[string]any
+			if err := json.Unmarshal(s.bodies[1], &body); err != nil {
+				t.Fatal(err)
+			}
+			msgs, _ := body["messages"].([]any)
+			if len(msgs) != 3 {
+				t.Fatalf("re-ask has %d messages, want user, assistant, user: %s", len(msgs), s.bodies[1])
+			}
+			// The feedback text is reask's; here it only has to name the
+			// violation of the checked (first) call.
+			results, _ := msgs[2].(map[string]any)["content"].([]any)
+			first, _ := results[0].(map[string]any)
+			feedback, _ := first["content"].(string)
+			if !strings.Contains(feedback, "/age: missing required field") {
+				t.Errorf("first tool_result %v lacks the feedback", first)
+			}
+
+			var uses, want []string
+			for i, in := range tt.inputs {
+				id := "toolu_" + strconv.Itoa(i+1)
+				uses = append(uses, `{"type":"tool_use","id":"`+id+`","name":"person","input":`+in+`}`)
+				content := "See the feedback on the first call."
+				if i == 0 {
+					content = feedback
+				}
+				c, _ := json.Marshal(content)
+				want = append(want, `{"type":"tool_result","tool_use_id":"`+id+`","content":`+string(c)+`,"is_error":true}`)
+			}
+			var expected map[string]any
+			if err := json.Unmarshal(s.bodies[0], &expected); err != nil {
+				t.Fatal(err)
+			}
+			var turns []any
+			if err := json.Unmarshal([]byte(`[{"role":"assistant","content":[`+strings.Join(uses, ",")+`]},
+				{"role":"user","content":[`+strings.Join(want, ",")+`]}]`), &turns); err != nil {
+				t.Fatal(err)
+			}
+			expected["messages"] = append(expected["messages"].([]any), turns...)
+			if !reflect.DeepEqual(body, expected) {
+				g, _ := json.MarshalIndent(body, "", "  ")
+				w, _ := json.MarshalIndent(expected, "", "  ")
+				t.Errorf("re-ask body\n%s\nwant\n%s", g, w)
+			}
+		})
+	}
+}
+
+// TestToolResultsKeepTheirOrder encodes tool messages followed by a user
+// message: the tool_results stay in their order, ahead of the text.
+func TestToolResultsKeepTheirOrder(t *testing.T) {
+	s := &server{answers: []answer{{body: toolUse("toolu_x", `{}`)}}}
+	srv := httptest.NewServer(s)
+	defer srv.Close()
+	p := anthropic.NewProvider(anthropic.Config{BaseURL: srv.URL, Model: "m", MaxTokens: 10})
+	_, err := p.Complete(t.Context(), &reask.Request{Messages: []reask.Message{
+		{Role: reask.RoleUser, Content: "hi"},
+		{Role: reask.RoleAssistant, ToolCalls: []reask.ToolCall{{ID: "a", Name: "f", Arguments: `{}`}, {ID: "b", Name: "f", Arguments: `{}`}, {ID: "c", Name: "f", Arguments: `{}`}}},
+		{Role: reask.RoleTool, ToolCallID: "a", Content: "first", IsError: true},
+		{Role: reask.RoleTool, ToolCallID: "b", Content: "second"},
+		{Role: reask.RoleUser, Content: "and then"},
+		{Role: reask.RoleTool, ToolCallID: "c", Content: "third"},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `{"model":"m","max_tokens":10,"messages":[` +
+		`{"role":"user","content":[{"type":"text","text":"hi"}]},` +
+		`{"role":"assistant","content":[{"type":"tool_use","id":"a","name":"f","input":{}},{"type":"tool_use","id":"b","name":"f","input":{}},{"type":"tool_use","id":"c","name":"f","input":{}}]},` +
+		`{"role":"user","content":[{"type":"tool_result","tool_use_id":"a","content":"first","is_error":true},` +
+		`{"type":"tool_result","tool_use_id":"b","content":"second"},` +
+		`{"type":"tool_result","tool_use_id":"c","content":"third"},` +
+		`{"type":"text","text":"and then"}]}]}`
+	if got := string(s.bodies[0]); got != want {
+		t.Errorf("body\n%s\nwant\n%s", got, want)
 	}
 }
 

@@ -105,10 +105,9 @@ func (p *Provider) encode(req *reask.Request) ([]byte, error) {
 			return nil, fmt.Errorf("unknown message role %q", m.Role)
 		}
 		if n := len(w.Messages); n > 0 && w.Messages[n-1].Role == role {
-			// tool_result blocks must come first in a user turn.
 			prev := &w.Messages[n-1]
 			if role == "user" && blocks[0].Type == "tool_result" {
-				prev.Content = append(blocks, prev.Content...)
+				prev.Content = insertToolResults(prev.Content, blocks)
 			} else {
 				prev.Content = append(prev.Content, blocks...)
 			}
@@ -139,6 +138,22 @@ func (p *Provider) encode(req *reask.Request) ([]byte, error) {
 		}
 	}
 	return json.Marshal(obj)
+}
+
+// insertToolResults adds results to a user turn's content after the
+// tool_result blocks it already holds and before any text: the API wants
+// the tool_results first, and in the order of the tool_use blocks they
+// answer, so that the feedback reask puts in the first result stays with
+// the first call.
+func insertToolResults(content, results []wireBlock) []wireBlock {
+	i := 0
+	for i < len(content) && content[i].Type == "tool_result" {
+		i++
+	}
+	out := make([]wireBlock, 0, len(content)+len(results))
+	out = append(out, content[:i]...)
+	out = append(out, results...)
+	return append(out, content[i:]...)
 }
 
 var stopReasons = map[string]string{
