@@ -29,10 +29,11 @@ type job struct {
 	mode      Mode // mode in use
 
 	// Adaptive state.
-	syntaxStreak int            // consecutive JSON syntax failures
-	fieldFails   map[string]int // schema failures per JSON Pointer
-	patch        *patchPlan     // the next attempt is a patch re-ask
-	patchFailed  bool           // a patch did not validate: no more patches
+	syntaxStreak int             // consecutive JSON syntax failures
+	fieldFails   map[string]int  // schema failures per JSON Pointer
+	sharpened    map[string]bool // fields whose feedback carried their schema
+	patch        *patchPlan      // the next attempt is a patch re-ask
+	patchFailed  bool            // a patch did not validate: no more patches
 }
 
 // patchPlan is a re-ask for a few invalid fields of an otherwise valid answer.
@@ -57,6 +58,7 @@ func (j *job) run(ctx context.Context) (json.RawMessage, *Report, error) {
 	j.providers = append([]Provider{j.client.provider}, j.client.fallbacks...)
 	j.mode = set.mode
 	j.fieldFails = map[string]int{}
+	j.sharpened = map[string]bool{}
 	j.base = j.firstMessages()
 	doc, err := j.loop(ctx)
 	j.report.Duration = set.clock.Now().Sub(j.start)
@@ -197,7 +199,10 @@ func (j *job) loop(ctx context.Context) (json.RawMessage, error) {
 // learn records a content failure and decides the next attempt's strategy:
 // the feedback (sharpened for fields that failed before), a mode switch
 // after repeated syntax failures, a provider switch for fields that keep
-// failing, and whether the next attempt may be a patch.
+// failing, and whether the next attempt may be a patch. Every change of
+// feedback is recorded as a "feedback" switch: the first sharpening for a
+// field, the move to a patch re-ask, and the fall back from a failed patch
+// to full re-asks.
 func (j *job) learn(ctx context.Context, n int, cerr *ContentError, raw string, answer Message, value any) {
 	set := &j.set
 	fb := feedbackFor(cerr, len(raw))
@@ -252,6 +257,32 @@ func (j *job) learn(ctx context.Context, n int, cerr *ContentError, raw string, 
 		if j.patch != nil {
 			f := &j.failures[len(j.failures)-1]
 			f.feedback = patchFeedback(cerr.Violations, j.patch.fields)
+		}
+	}
+	if wasPatch {
+		j.switched(ctx, Switch{After: n, What: "feedback", From: "patch re-ask", To: "full re-ask",
+			Reason: "the patched answer did not validate"})
+	}
+	switch {
+	case j.patch != nil:
+		// The patch feedback replaces the field list, sharpened or not.
+		j.switched(ctx, Switch{After: n, What: "feedback", From: "full re-ask", To: "patch re-ask",
+			Reason: "only a few fields are invalid"})
+	case set.adaptive:
+		var fresh []string
+		for _, v := range twice {
+			if !j.sharpened[v.Path] {
+				j.sharpened[v.Path] = true
+				fresh = append(fresh, v.Path)
+			}
+		}
+		if len(fresh) > 0 {
+			to := "schema fragment for " + strings.Join(fresh, ", ")
+			if len(fresh) > 1 {
+				to = "schema fragments for " + strings.Join(fresh, ", ")
+			}
+			j.switched(ctx, Switch{After: n, What: "feedback", From: "field list", To: to,
+				Reason: "the same field failed twice"})
 		}
 	}
 }

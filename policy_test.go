@@ -2,6 +2,7 @@ package reask_test
 
 import (
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -173,8 +174,12 @@ func TestSharperFeedbackThenNextModel(t *testing.T) {
 	if f.script.calls() != 3 || backup.calls() != 1 {
 		t.Errorf("primary %d calls, backup %d", f.script.calls(), backup.calls())
 	}
-	if len(rep.Switches) != 1 || rep.Switches[0].After != 3 || rep.Switches[0].To != "openai/backup" {
-		t.Errorf("switches %+v", rep.Switches)
+	wantSwitches := []reask.Switch{
+		{After: 2, What: "feedback", From: "field list", To: "schema fragment for /age", Reason: "the same field failed twice"},
+		{After: 3, What: "model", From: "openai/primary", To: "openai/backup", Reason: "a field still failing after sharper feedback"},
+	}
+	if !slices.Equal(rep.Switches, wantSwitches) {
+		t.Errorf("switches %+v\nwant %+v", rep.Switches, wantSwitches)
 	}
 }
 

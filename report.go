@@ -41,7 +41,9 @@ type Report struct {
 	BreakerTrips int `json:"breaker_trips,omitempty"`
 	// Duration is the wall time of the whole extraction.
 	Duration time.Duration `json:"duration_ns"`
-	// Switches lists every change of mode or model the adaptive strategy made.
+	// Switches lists every change of strategy, in order: of mode, model or
+	// feedback by the adaptive strategy and patch re-asks, and each restart
+	// of a batch item that the open circuit stopped.
 	Switches []Switch `json:"switches,omitempty"`
 }
 
@@ -103,8 +105,19 @@ type Call struct {
 type Switch struct {
 	// After is the attempt number after which the switch was made.
 	After int `json:"after"`
-	// What changed: "mode", "model" or "feedback".
+	// What changed:
+	//   - "mode": the request mode (From and To are Mode values), after
+	//     repeated JSON syntax failures;
+	//   - "model": the provider (From and To are provider names), after a
+	//     transport failure, an open circuit or a field that kept failing;
+	//   - "feedback": the kind of re-ask — "field list" to "schema fragment
+	//     for /path" when a field failed twice, "full re-ask" to "patch
+	//     re-ask" when only a few fields are invalid, and "patch re-ask" to
+	//     "full re-ask" when the patched answer did not validate;
+	//   - "restart": Client.Batch ran an item again once the circuit that
+	//     stopped it admitted calls (From and To are the provider).
 	What string `json:"what"`
+	// From and To say what it changed from and to, in a few words.
 	From string `json:"from"`
 	To   string `json:"to"`
 	// Reason in a few words.
