@@ -96,9 +96,12 @@ func (c *Client) Batch(ctx context.Context, tasks iter.Seq2[string, Task], cfg B
 				if err != nil {
 					return
 				}
-				if stopLaunch.Err() != nil {
+				if ctx.Err() != nil || stopLaunch.Err() != nil {
 					// Acquire may hand out a slot freed at the moment the
-					// batch was stopped: start nothing more.
+					// batch was stopped: start nothing more. ctx is checked
+					// too: cancelling it cancels its children in no set
+					// order, so an item may end (and free its slot) before
+					// stopLaunch hears of it.
 					release(concurrency.Ignored)
 					return
 				}

@@ -1,6 +1,7 @@
 package reask_test
 
 import (
+	"io"
 	"time"
 
 	"context"
@@ -45,6 +46,9 @@ type gate struct {
 func newGate(t *testing.T) *gate {
 	g := &gate{release: make(chan struct{})}
 	g.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// Read the body first: only then does the server watch the
+		// connection, so that r.Context() ends when the client hangs up.
+		io.Copy(io.Discard, r.Body)
 		n := g.inFlight.Add(1)
 		for {
 			p := g.peak.Load()
@@ -109,6 +113,10 @@ func TestBatchBreakAbortsInFlight(t *testing.T) {
 	if n > 3 {
 		t.Errorf("%d items ran after cancellation, want at most the 3 in flight", n)
 	}
+	// The server hears of each hang-up in its own time: Close waits for
+	// its handlers, which end only if the client hung up on every request
+	// (a request left running would keep its handler, and Close, waiting).
+	g.srv.Close()
 	if f := g.inFlight.Load(); f != 0 {
 		t.Errorf("%d requests still in flight after the batch returned", f)
 	}
