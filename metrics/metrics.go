@@ -13,7 +13,7 @@
 //	reask_calls_total{provider,outcome}              every provider call, by outcome (transport error kinds)
 //	reask_retries_total{provider}                    transport retries
 //	reask_repairs_total{kind}                        local fixes applied to answers
-//	reask_switches_total{what}                       mode and model switches
+//	reask_switches_total{what}                       mode, model and feedback switches
 //	reask_tokens_total{type}                         prompt and completion tokens spent
 //	reask_wasted_tokens_total                        tokens spent on answers that were not used
 //	reask_result_duration_seconds{operation}         wall time of each extraction or call
@@ -150,7 +150,7 @@ func New(cfg Config) (*Collector, error) {
 	c.repairs = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "reask_repairs_total",
 		Help: "Local fixes applied to answers, by kind."}, []string{"kind"})
 	c.switches = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "reask_switches_total",
-		Help: "Strategy switches (mode, model) made by the adaptive strategy or a fallback."}, []string{"what"})
+		Help: "Strategy switches (mode, model, feedback, restart) made by the adaptive strategy or a fallback."}, []string{"what"})
 	c.tokens = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "reask_tokens_total",
 		Help: "Tokens spent, as the providers reported them, by type (prompt, completion)."}, []string{"type"})
 	c.wasted = prometheus.NewCounter(prometheus.CounterOpts{Name: "reask_wasted_tokens_total",

@@ -34,7 +34,8 @@ type Record struct {
 	BreakerTrips int    `json:"breaker_trips,omitempty"`
 	Provider     string `json:"provider,omitempty"`
 	Mode         string `json:"mode,omitempty"`
-	// Switches of mode or model made by the adaptive strategy.
+	// Switches of mode, model or feedback made by the adaptive strategy
+	// (see reask.Switch).
 	Switches []reask.Switch `json:"switches,omitempty"`
 	// Error is why the item failed, in one paragraph; empty when OK.
 	Error string `json:"error,omitempty"`

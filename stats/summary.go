@@ -43,7 +43,8 @@ type Summary struct {
 	// BreakerTrips counts breaker openings: the records' breaker_trips
 	// summed.
 	BreakerTrips int `json:"breaker_trips"`
-	// Switches ranks mode and model switches ("mode json_object→tools").
+	// Switches ranks the strategy's switches of mode, model and feedback
+	// ("mode json_object → tools"; see reask.Switch).
 	Switches []Count `json:"switches"`
 	// InvalidLines counts lines of the stats input that were not records.
 	InvalidLines int `json:"invalid_lines,omitempty"`
