@@ -363,3 +363,34 @@ func TestInterruptExits130(t *testing.T) {
 		t.Errorf("%d records after resume, want 40", n)
 	}
 }
+
+// TestRepairHostileFiles: hostile input given as a FILE argument gets an
+// answer or a clear error naming the file, never a crash.
+func TestRepairHostileFiles(t *testing.T) {
+	dir := t.TempDir()
+	for _, tt := range []struct {
+		name     string
+		content  string
+		code     int
+		stdout   string
+		inStderr string
+	}{
+		{"100,000 nested brackets", strings.Repeat("[", 100_000), 1, "", "more than 512 levels"},
+		{"5 MB unterminated string", `{"a": "` + strings.Repeat("x", 5<<20), 1, "", "truncated JSON"},
+		{"invalid UTF-8", "{\"a\": \"\xff ok\"}", 0, "{\"a\":\"\ufffd ok\"}\n", "invalid_utf8"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			path := filepath.Join(dir, strings.ReplaceAll(tt.name, " ", "_")+".json")
+			if err := os.WriteFile(path, []byte(tt.content), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			stdout, stderr, code := runBinary(t, "", "repair", "-v", path)
+			if code != tt.code || stdout != tt.stdout {
+				t.Fatalf("exit %d, stdout %q; want %d, %q (stderr %s)", code, stdout, tt.code, tt.stdout, stderr)
+			}
+			if !strings.Contains(stderr, tt.inStderr) || (code != 0 && !strings.Contains(stderr, path)) {
+				t.Errorf("stderr %q lacks %q or the file name", stderr, tt.inStderr)
+			}
+		})
+	}
+}
