@@ -9,6 +9,8 @@ import (
 
 	"github.com/reask/reask"
 	"github.com/reask/reask/provider/openai"
+	"github.com/reask/reask/repair"
+	"github.com/reask/reask/schema"
 	"github.com/reask/reask/sim"
 )
 
@@ -158,4 +160,29 @@ func ExampleExhaustedError() {
 	// Output:
 	// attempts: 1
 	// /age: too small: got 45 (number); expected integer >= 200
+}
+
+// A Repairer of one's own replaces the built-in repair: here a strict one
+// that accepts nothing but plain JSON, and counts the answers it saw.
+func ExampleWithRepairer() {
+	type UserInfo struct {
+		Name string `json:"name"`
+		Age  int    `json:"age"`
+	}
+	seen := 0
+	strict := reask.RepairerFunc(func(answer []byte, s *schema.Schema) (*repair.Result, error) {
+		seen++
+		return repair.Parse(answer, repair.Options{Level: repair.Off, Schema: s})
+	})
+	client, stop := newSimClient(reask.WithRepairer(strict))
+	defer stop()
+
+	user, _, err := reask.Extract[UserInfo](context.Background(), client, "Mike (45)")
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Printf("%+v, %d answer checked\n", user, seen)
+	// Output:
+	// {Name:Mike Age:45}, 1 answer checked
 }
