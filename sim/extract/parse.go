@@ -68,6 +68,7 @@ const maxDepth = 200
 func ParseLenient(text string) (any, Syntax, error) {
 	var syn Syntax
 	s := strings.TrimSpace(text)
+	startsWithValue := s != "" && (s[0] == '{' || s[0] == '[')
 	if strings.HasPrefix(s, "```") {
 		syn.Fence = true
 		if nl := strings.IndexByte(s, '\n'); nl >= 0 {
@@ -79,7 +80,9 @@ func ParseLenient(text string) (any, Syntax, error) {
 			s = s[:end]
 		}
 		s = strings.TrimSpace(s)
-	} else if i := strings.Index(s, "```"); i >= 0 {
+	} else if i := strings.Index(s, "```"); i >= 0 && !startsWithValue {
+		// (A text that starts with the value is read as such: backticks
+		// further on may well be inside one of its strings.)
 		syn.Fence = true
 		syn.Prose = true
 		rest := s[i+3:]
