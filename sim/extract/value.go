@@ -123,6 +123,9 @@ func Equal(a, b any) bool {
 		if !ok || len(x.Keys) != len(y.Keys) {
 			return false
 		}
+		if sameMembers(x, y) {
+			return true
+		}
 		for i, k := range x.Keys {
 			w, ok := y.Get(k)
 			if !ok || !Equal(x.Values[i], w) {
@@ -132,6 +135,17 @@ func Equal(a, b any) bool {
 		return true
 	}
 	return false
+}
+
+// sameMembers reports whether x and y hold equal members in the same
+// order, which also settles objects with duplicate names.
+func sameMembers(x, y *Object) bool {
+	for i := range x.Keys {
+		if x.Keys[i] != y.Keys[i] || !Equal(x.Values[i], y.Values[i]) {
+			return false
+		}
+	}
+	return true
 }
 
 // Style says how to write a value. The zero Style writes compact, valid
