@@ -38,6 +38,7 @@ import (
 	"time"
 
 	"github.com/reask/reask"
+	"github.com/reask/reask/bench/internal/median"
 	"github.com/reask/reask/bench/naive"
 	"github.com/reask/reask/provider/openai"
 	"github.com/reask/reask/schema"
@@ -418,18 +419,6 @@ func sameJSON(a, b json.RawMessage) bool {
 	return string(xb) == string(yb)
 }
 
-func median(xs []float64) float64 {
-	if len(xs) == 0 {
-		return math.NaN()
-	}
-	s := slices.Clone(xs)
-	slices.Sort(s)
-	if len(s)%2 == 1 {
-		return s[len(s)/2]
-	}
-	return (s[len(s)/2-1] + s[len(s)/2]) / 2
-}
-
 // summary is the medians of a system's runs.
 type summary struct {
 	System                                         string
@@ -448,7 +437,7 @@ func summarize(name string, ms []measure) summary {
 		for _, m := range ms {
 			xs = append(xs, g(m))
 		}
-		return median(xs)
+		return median.Of(xs)
 	}
 	s := summary{System: name, Runs: len(ms), Errors: map[string]int{}}
 	s.Success = f(func(m measure) float64 { return float64(m.ok) })

@@ -45,6 +45,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/reask/reask/bench/internal/median"
 )
 
 const (
@@ -361,15 +363,6 @@ func cmp(a, b error) error {
 	return b
 }
 
-func median(xs []float64) float64 {
-	s := slices.Clone(xs)
-	slices.Sort(s)
-	if len(s)%2 == 1 {
-		return s[len(s)/2]
-	}
-	return (s[len(s)/2-1] + s[len(s)/2]) / 2
-}
-
 // latencyPoint is one target at one concurrency, for the plot.
 type latencyPoint struct {
 	Kind        string  `json:"kind"`
@@ -449,11 +442,11 @@ func latency(out io.Writer, o options) error {
 			line := fmt.Sprintf("| %s | %d |", kind, c)
 			for i, t := range targets {
 				a := accs[i]
-				line += fmt.Sprintf(" %.3f | %.3f | %.0f |", median(a.p50), median(a.p99), median(a.rate))
+				line += fmt.Sprintf(" %.3f | %.3f | %.0f |", median.Of(a.p50), median.Of(a.p99), median.Of(a.rate))
 				if i > 0 {
-					line += fmt.Sprintf(" %.3f | %.3f |", median(a.add50), median(a.add99))
+					line += fmt.Sprintf(" %.3f | %.3f |", median.Of(a.add50), median.Of(a.add99))
 				}
-				points = append(points, latencyPoint{Kind: kind, Target: t.name, Concurrency: c, P50ms: median(a.p50), P99ms: median(a.p99), RPS: median(a.rate)})
+				points = append(points, latencyPoint{Kind: kind, Target: t.name, Concurrency: c, P50ms: median.Of(a.p50), P99ms: median.Of(a.p99), RPS: median.Of(a.rate)})
 			}
 			fmt.Fprintln(out, line)
 		}
@@ -588,7 +581,7 @@ func rateLimit(out io.Writer, o options) error {
 			for _, m := range rs {
 				xs = append(xs, g(m))
 			}
-			return median(xs)
+			return median.Of(xs)
 		}
 		fmt.Fprintf(out, "| %s | %.0f | %.0f | %.0f | %.0f | %.0f | %.1f s | %.0f | %.3f | %.3f |\n", p.name,
 			med(func(m rlRun) float64 { return float64(m.ok) }),

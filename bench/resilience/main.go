@@ -21,17 +21,16 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"math"
 	"net"
 	"net/http"
 	"os"
-	"slices"
 	"sort"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/reask/reask"
+	"github.com/reask/reask/bench/internal/median"
 	"github.com/reask/reask/bench/naive"
 	"github.com/reask/reask/breaker"
 	"github.com/reask/reask/provider/openai"
@@ -308,28 +307,13 @@ func patch(n int, seed int64, profile string, conc int) error {
 	return nil
 }
 
-// median is the middle value of xs (the mean of the two middle ones for an
-// even count), NaN for none: the medians of repeated runs, computed as
-// bench/peers computes its own.
-func median(xs []float64) float64 {
-	if len(xs) == 0 {
-		return math.NaN()
-	}
-	s := slices.Clone(xs)
-	slices.Sort(s)
-	if len(s)%2 == 1 {
-		return s[len(s)/2]
-	}
-	return (s[len(s)/2-1] + s[len(s)/2]) / 2
-}
-
 // medianOf is the median of g over the runs.
 func medianOf[T any](runs []T, g func(T) float64) float64 {
 	xs := make([]float64, 0, len(runs))
 	for _, r := range runs {
 		xs = append(xs, g(r))
 	}
-	return median(xs)
+	return median.Of(xs)
 }
 
 // seconds turns a median in seconds back into a duration, rounded to r.
