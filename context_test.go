@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -219,7 +220,7 @@ func TestContextEndsDuringACall(t *testing.T) {
 			if len(clk.Sleeps()) != 0 {
 				t.Errorf("slept %v after the context ended", clk.Sleeps())
 			}
-			if k := callOutcomes(r.rep); !equalKinds(k, []reask.Kind{end.wantOutcome}) {
+			if k := callOutcomes(r.rep); !slices.Equal(k, []reask.Kind{end.wantOutcome}) {
 				t.Errorf("call outcomes %v, want [%s]", k, end.wantOutcome)
 			}
 			if r.rep.Outcome != end.wantOutcome || len(r.rep.Switches) != 0 {
@@ -271,7 +272,7 @@ func TestContextDeadlineBoundsBackoff(t *testing.T) {
 				if err != nil {
 					t.Fatalf("Extract: %v", err)
 				}
-				if sl := f.clock.Sleeps(); !equalDurations(sl, []time.Duration{500 * time.Millisecond}) {
+				if sl := f.clock.Sleeps(); !slices.Equal(sl, []time.Duration{500 * time.Millisecond}) {
 					t.Errorf("slept %v, want [500ms]", sl)
 				}
 				return

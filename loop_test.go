@@ -218,14 +218,14 @@ func TestExtractScenarios(t *testing.T) {
 			if rep.Calls != tt.wantCalls {
 				t.Errorf("report.Calls = %d, want %d", rep.Calls, tt.wantCalls)
 			}
-			if sleeps := f.clock.Sleeps(); !equalDurations(sleeps, tt.wantSleeps) {
+			if sleeps := f.clock.Sleeps(); !slices.Equal(sleeps, tt.wantSleeps) {
 				t.Errorf("slept %v, want %v", sleeps, tt.wantSleeps)
 			}
 			var kinds []reask.Kind
 			for _, a := range rep.Records {
 				kinds = append(kinds, a.Outcome)
 			}
-			if !equalKinds(kinds, tt.wantKinds) {
+			if !slices.Equal(kinds, tt.wantKinds) {
 				t.Errorf("attempt outcomes %v, want %v", kinds, tt.wantKinds)
 			}
 			if rep.Attempts != len(tt.wantKinds) {
@@ -637,30 +637,6 @@ func TestCallerMessagesNotMutated(t *testing.T) {
 	if len(msgs) != 2 || !reflect.DeepEqual(msgs, before) || msgs[:3][2].Content != "" {
 		t.Errorf("caller's messages changed: %+v", msgs[:3])
 	}
-}
-
-func equalDurations(a, b []time.Duration) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
-}
-
-func equalKinds(a, b []reask.Kind) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 func kindStrings[K ~string](ks []K) []string {

@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -64,18 +65,6 @@ func sumDurations(ds []time.Duration) time.Duration {
 	return sum
 }
 
-func equalInts(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
-}
-
 func TestRequestTimeoutAndConflictAreRetried(t *testing.T) {
 	tests := []struct {
 		name   string
@@ -102,17 +91,17 @@ func TestRequestTimeoutAndConflictAreRetried(t *testing.T) {
 				t.Errorf("server saw %d calls, report %d calls in %d attempts; want 4 calls in 1 attempt", n, rep.Calls, rep.Attempts)
 			}
 			wantSleeps := []time.Duration{500 * time.Millisecond, time.Second, 2 * time.Second}
-			if sl := f.clock.Sleeps(); !equalDurations(sl, wantSleeps) {
+			if sl := f.clock.Sleeps(); !slices.Equal(sl, wantSleeps) {
 				t.Errorf("slept %v, want %v (exponential backoff, full jitter at 0.5)", sl, wantSleeps)
 			}
 			if rep.Backoff != sumDurations(wantSleeps) {
 				t.Errorf("report.Backoff = %s, want %s", rep.Backoff, sumDurations(wantSleeps))
 			}
 			wantKinds := []reask.Kind{reask.KindServer, reask.KindServer, reask.KindServer, reask.KindOK}
-			if k := callOutcomes(rep); !equalKinds(k, wantKinds) {
+			if k := callOutcomes(rep); !slices.Equal(k, wantKinds) {
 				t.Errorf("call outcomes %v, want %v", k, wantKinds)
 			}
-			if s := callStatuses(rep); !equalInts(s, []int{tt.status, tt.status, tt.status, 0}) {
+			if s := callStatuses(rep); !slices.Equal(s, []int{tt.status, tt.status, tt.status, 0}) {
 				t.Errorf("call statuses %v", s)
 			}
 			calls := rep.Records[0].Calls
@@ -140,7 +129,7 @@ func TestRequestTimeoutAndConflictGiveUpAfterTheRetryLimit(t *testing.T) {
 			if f.script.calls() != 3 || rep.Calls != 3 {
 				t.Errorf("server saw %d calls, report %d; want 3 (1 + 2 retries)", f.script.calls(), rep.Calls)
 			}
-			if sl := f.clock.Sleeps(); !equalDurations(sl, []time.Duration{500 * time.Millisecond, time.Second}) {
+			if sl := f.clock.Sleeps(); !slices.Equal(sl, []time.Duration{500 * time.Millisecond, time.Second}) {
 				t.Errorf("slept %v", sl)
 			}
 			if rep.Outcome != reask.KindServer || rep.Records[0].Outcome != reask.KindServer {
@@ -188,7 +177,7 @@ func TestRateLimitWithoutHeadersBacksOffExponentially(t *testing.T) {
 			if err != nil {
 				t.Fatalf("Extract: %v", err)
 			}
-			if sl := f.clock.Sleeps(); !equalDurations(sl, tt.want) {
+			if sl := f.clock.Sleeps(); !slices.Equal(sl, tt.want) {
 				t.Errorf("slept %v, want %v", sl, tt.want)
 			}
 			if rep.Backoff != sumDurations(tt.want) {
@@ -325,13 +314,13 @@ func TestConnectionFailuresAreRetried(t *testing.T) {
 			if rep.Calls != 2 || rep.Attempts != 1 || served() != tt.reached {
 				t.Errorf("report: %d calls in %d attempts, %d received; want 2 calls in 1 attempt, %d received", rep.Calls, rep.Attempts, served(), tt.reached)
 			}
-			if k := callOutcomes(rep); !equalKinds(k, []reask.Kind{reask.KindConnection, reask.KindOK}) {
+			if k := callOutcomes(rep); !slices.Equal(k, []reask.Kind{reask.KindConnection, reask.KindOK}) {
 				t.Errorf("call outcomes %v, want [connection ok]; first call: %q", k, rep.Records[0].Calls[0].Message)
 			}
 			if st := rep.Records[0].Calls[0].Status; st != 0 {
 				t.Errorf("a connection failure recorded HTTP status %d", st)
 			}
-			if sl := clk.Sleeps(); !equalDurations(sl, []time.Duration{500 * time.Millisecond}) {
+			if sl := clk.Sleeps(); !slices.Equal(sl, []time.Duration{500 * time.Millisecond}) {
 				t.Errorf("slept %v, want [500ms]", sl)
 			}
 			if rep.Backoff != 500*time.Millisecond || rep.Records[0].Calls[1].Waited != 500*time.Millisecond {
@@ -354,10 +343,10 @@ func TestConnectionRefusedGivesUpAfterTheRetryLimit(t *testing.T) {
 		t.Errorf("report.Calls = %d, want 4 (1 + 3 retries)", rep.Calls)
 	}
 	want := []reask.Kind{reask.KindConnection, reask.KindConnection, reask.KindConnection, reask.KindConnection}
-	if k := callOutcomes(rep); !equalKinds(k, want) {
+	if k := callOutcomes(rep); !slices.Equal(k, want) {
 		t.Errorf("call outcomes %v, want %v", k, want)
 	}
-	if sl := clk.Sleeps(); !equalDurations(sl, []time.Duration{500 * time.Millisecond, time.Second, 2 * time.Second}) {
+	if sl := clk.Sleeps(); !slices.Equal(sl, []time.Duration{500 * time.Millisecond, time.Second, 2 * time.Second}) {
 		t.Errorf("slept %v", sl)
 	}
 	if rep.Outcome != reask.KindConnection || rep.Records[0].Outcome != reask.KindConnection {
