@@ -72,6 +72,11 @@ var (
 	// ErrExhausted: every content attempt failed. The error is an
 	// *ExhaustedError holding the report and the last answer.
 	ErrExhausted = errors.New("reask: attempts exhausted")
+	// ErrInsisted: the model gave the same invalid values again after
+	// sharper feedback, and the extraction stopped before spending every
+	// attempt (see WithStopOnRepeat). The error is an *InsistedError; it
+	// matches ErrExhausted too, since the extraction gave up.
+	ErrInsisted = errors.New("reask: the model insists on invalid values")
 	// ErrCircuitOpen: the provider's circuit breaker is open.
 	ErrCircuitOpen = errors.New("reask: circuit open")
 	// ErrTokenBudget: the call's token budget would be exceeded.
@@ -124,6 +129,60 @@ func (e *ExhaustedError) Is(target error) bool { return target == ErrExhausted }
 
 // Unwrap returns the last attempt's error.
 func (e *ExhaustedError) Unwrap() error { return e.Err }
+
+// InsistedError is returned when the extraction stopped early because the
+// model insisted: every violation of its last answer repeated the previous
+// answer's, after feedback that gave those fields' schema and an example
+// (see WithStopOnRepeat). It wraps the *ExhaustedError that holds the
+// report and the last answer, so errors.Is(err, ErrExhausted) holds and
+// errors.As finds either type.
+type InsistedError struct {
+	// Path and Value are the first repeat's JSON Pointer and value
+	// (canonical JSON, shortened; empty when the field is absent).
+	Path, Value string
+	// Repeats has every violation of the last answer, each a repeat;
+	// Report.Insisted holds the same.
+	Repeats []Repeat
+	// Exhausted holds the report, the last answer and its violations.
+	Exhausted *ExhaustedError
+}
+
+func (e *InsistedError) Error() string {
+	what := "the field is still missing"
+	if e.Value != "" {
+		what = "the same value " + e.Value
+	}
+	msg := fmt.Sprintf("reask: the model insists at %s: %s after sharper feedback", displayPointer(e.Path), what)
+	if len(e.Repeats) > 0 {
+		msg += " (" + e.Repeats[0].Problem + ")"
+	}
+	if n := len(e.Repeats) - 1; n > 0 {
+		msg += fmt.Sprintf(", and at %d other field(s)", n)
+	}
+	if e.Exhausted != nil && e.Exhausted.Report != nil {
+		r := e.Exhausted.Report
+		msg += fmt.Sprintf("; stopped after %d attempt(s) with %d left", r.Attempts, r.AttemptsSaved)
+	}
+	return msg
+}
+
+// Is matches ErrInsisted; ErrExhausted matches through Unwrap.
+func (e *InsistedError) Is(target error) bool { return target == ErrInsisted }
+
+// Unwrap returns the *ExhaustedError.
+func (e *InsistedError) Unwrap() error {
+	if e.Exhausted == nil {
+		return nil
+	}
+	return e.Exhausted
+}
+
+func displayPointer(p string) string {
+	if p == "" {
+		return "(root)"
+	}
+	return p
+}
 
 // ContentError is the failure of one attempt's answer: what kind, and why.
 type ContentError struct {

@@ -1,7 +1,11 @@
 package reask
 
 import (
+	"crypto/sha256"
+	"encoding/json"
 	"fmt"
+	"math/big"
+	"strconv"
 	"strings"
 
 	"github.com/reask/reask/schema"
@@ -16,6 +20,122 @@ type failure struct {
 	feedback string
 	// answer is the assistant turn that failed.
 	answer Message
+	// provider gave the answer; seen counts, for each of its violations,
+	// the consecutive answers that gave it (see repeats); sharpened holds
+	// the paths whose schema and example the feedback carried.
+	provider  string
+	seen      map[repeatKey]int
+	sharpened map[string]bool
+}
+
+// repeatKey identifies a violation with the value that caused it: its
+// path, keyword and the value's canonical JSON, hashed.
+type repeatKey [sha256.Size]byte
+
+// maxRepeatValue bounds a repeated value as reports and errors show it.
+const maxRepeatValue = 200
+
+// answerRepeats is what repeats finds in an answer's violations.
+type answerRepeats struct {
+	// seen counts, for each violation, the consecutive answers that gave
+	// it, this one included.
+	seen map[repeatKey]int
+	// insisted has every violation when each one repeats the previous
+	// answer's after feedback that sharpened its field; nil otherwise.
+	insisted []Repeat
+}
+
+// repeats compares an answer's violations with the previous answer's
+// (prev, nil for the first): a violation repeats when the previous answer,
+// from the same provider, had the same keyword at the same JSON Pointer
+// with the same value (canonical JSON), or lacked the field as this one
+// does. The model insists when every violation repeats and the feedback
+// in between gave each one's schema and an example.
+func repeats(vs []schema.Violation, value any, provider string, prev *failure) answerRepeats {
+	out := answerRepeats{seen: make(map[repeatKey]int, len(vs))}
+	if prev != nil && prev.provider != provider {
+		prev = nil
+	}
+	insists := len(vs) > 0 && prev != nil
+	for _, v := range vs {
+		canon, present := canonicalAt(value, v.Path)
+		k := keyOf(v, canon, present)
+		n := 1
+		if prev != nil {
+			n += prev.seen[k]
+		}
+		if _, dup := out.seen[k]; dup {
+			continue
+		}
+		out.seen[k] = n
+		if n < 2 || !prev.sharpened[v.Path] {
+			insists = false
+			continue
+		}
+		if insists {
+			r := Repeat{Path: v.Path, Keyword: v.Keyword, Problem: v.Problem, Times: n}
+			if present {
+				r.Value = schema.Shorten(canon, maxRepeatValue)
+			}
+			out.insisted = append(out.insisted, r)
+		}
+	}
+	if !insists {
+		out.insisted = nil
+	}
+	return out
+}
+
+func keyOf(v schema.Violation, canon string, present bool) repeatKey {
+	h := sha256.New()
+	for _, s := range []string{v.Path, v.Keyword, strconv.FormatBool(present), canon} {
+		h.Write([]byte(strconv.Itoa(len(s))))
+		h.Write([]byte{':'})
+		h.Write([]byte(s))
+	}
+	var k repeatKey
+	h.Sum(k[:0])
+	return k
+}
+
+// canonicalAt returns the canonical JSON of the value at JSON Pointer p in
+// v, and whether there is one: object members sorted (encoding/json sorts
+// map keys), numbers by value, so that 30 and 30.0 are the same.
+func canonicalAt(v any, p string) (string, bool) {
+	x, ok := schema.Lookup(v, p)
+	if !ok {
+		return "", false
+	}
+	b, err := json.Marshal(canonicalNumbers(x))
+	if err != nil {
+		return fmt.Sprint(x), true
+	}
+	return string(b), true
+}
+
+// canonicalNumbers returns v with every json.Number that a float64 holds
+// exactly replaced by it, so that numbers compare by value.
+func canonicalNumbers(v any) any {
+	switch x := v.(type) {
+	case json.Number:
+		f, err := x.Float64()
+		if r, ok := new(big.Rat).SetString(string(x)); err == nil && ok && r.Cmp(new(big.Rat).SetFloat64(f)) == 0 {
+			return f
+		}
+	case map[string]any:
+		out := make(map[string]any, len(x))
+		for k, e := range x {
+			out[k] = canonicalNumbers(e)
+		}
+		return out
+	case []any:
+		out := make([]any, len(x))
+		for i, e := range x {
+			out[i] = canonicalNumbers(e)
+		}
+		return out
+	}
+	return v
 }
 
 // feedbackFor writes the message that tells the model what was wrong with

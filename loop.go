@@ -184,9 +184,18 @@ func (j *job) loop(ctx context.Context) (json.RawMessage, error) {
 		if !set.retryOnContent || n == set.maxAttempts {
 			break
 		}
-		j.learn(ctx, n, cerr, raw, answer, value)
+		reps := repeats(cerr.Violations, value, rec.Provider, j.lastFailure(n-1))
+		if j.insists(reps) {
+			j.report.Insisted = reps.insisted
+			j.report.AttemptsSaved = set.maxAttempts - n
+			set.logger.LogAttrs(ctx, slog.LevelInfo, "reask: the model insists; stopping early",
+				slog.Int("attempt", n), slog.String("path", reps.insisted[0].Path),
+				slog.Int("fields", len(reps.insisted)), slog.Int("attempts_saved", j.report.AttemptsSaved))
+			break
+		}
+		j.learn(ctx, n, cerr, raw, answer, value, rec.Provider, reps.seen)
 	}
-	return nil, &ExhaustedError{
+	ee := &ExhaustedError{
 		Report:     j.report,
 		LastKind:   last.Kind,
 		LastRaw:    lastRaw,
@@ -194,6 +203,26 @@ func (j *job) loop(ctx context.Context) (json.RawMessage, error) {
 		Violations: last.Violations,
 		Err:        last,
 	}
+	if ins := j.report.Insisted; len(ins) > 0 {
+		return nil, &InsistedError{Path: ins[0].Path, Value: ins[0].Value, Repeats: ins, Exhausted: ee}
+	}
+	return nil, ee
+}
+
+// lastFailure returns the failure of attempt n, nil unless it is the
+// latest.
+func (j *job) lastFailure(n int) *failure {
+	if len(j.failures) == 0 || j.failures[len(j.failures)-1].number != n {
+		return nil
+	}
+	return &j.failures[len(j.failures)-1]
+}
+
+// insists tells whether to stop because the model insists (see
+// WithStopOnRepeat): every violation repeats after sharper feedback, and
+// no fallback provider is left for the adaptive strategy to switch to.
+func (j *job) insists(reps answerRepeats) bool {
+	return !j.set.keepOnRepeat && j.set.adaptive && len(reps.insisted) > 0 && j.cur+1 >= len(j.providers)
 }
 
 // learn records a content failure and decides the next attempt's strategy:
@@ -203,7 +232,7 @@ func (j *job) loop(ctx context.Context) (json.RawMessage, error) {
 // feedback is recorded as a "feedback" switch: the first sharpening for a
 // field, the move to a patch re-ask, and the fall back from a failed patch
 // to full re-asks.
-func (j *job) learn(ctx context.Context, n int, cerr *ContentError, raw string, answer Message, value any) {
+func (j *job) learn(ctx context.Context, n int, cerr *ContentError, raw string, answer Message, value any, provider string, seen map[repeatKey]int) {
 	set := &j.set
 	fb := feedbackFor(cerr, len(raw))
 	wasPatch := j.patch != nil
@@ -245,20 +274,29 @@ func (j *job) learn(ctx context.Context, n int, cerr *ContentError, raw string, 
 			j.switchProvider(ctx, n, j.cur+1, "a field still failing after sharper feedback")
 		}
 	}
-	j.failures = append(j.failures, failure{
+	f := failure{
 		number:   n,
 		kind:     cerr.Kind,
 		message:  oneLine(cerr),
 		feedback: fb,
 		answer:   answer,
-	})
+		provider: provider,
+		seen:     seen,
+	}
 	if set.patch && !j.patchFailed && cerr.Kind == KindSchema {
 		j.patch = j.planPatch(cerr.Violations, value)
 		if j.patch != nil {
-			f := &j.failures[len(j.failures)-1]
 			f.feedback = patchFeedback(cerr.Violations, j.patch.fields)
 		}
 	}
+	if set.adaptive && j.patch == nil && len(twice) > 0 {
+		// The sharper feedback goes out (a patch's replaces it).
+		f.sharpened = make(map[string]bool, len(twice))
+		for _, v := range twice {
+			f.sharpened[v.Path] = true
+		}
+	}
+	j.failures = append(j.failures, f)
 	if wasPatch {
 		j.switched(ctx, Switch{After: n, What: "feedback", From: "patch re-ask", To: "full re-ask",
 			Reason: "the patched answer did not validate"})

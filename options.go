@@ -48,6 +48,9 @@ type settings struct {
 	adaptive     bool
 	modeFallback Mode
 	patch        bool
+	// keepOnRepeat turns off the stop for a model that insists (zero:
+	// stop, the default).
+	keepOnRepeat bool
 
 	// Client-level only: read by New, ignored per call.
 	fallbacks []Provider
@@ -248,6 +251,17 @@ func WithModeFallback(m Mode) Option { return func(s *settings) { s.modeFallback
 // the valid fields, falling back to a full re-ask when the merge does not
 // validate.
 func WithPatch(on bool) Option { return func(s *settings) { s.patch = on } }
+
+// WithStopOnRepeat turns the early stop for a model that insists on or off
+// (default on). The extraction stops, with an *InsistedError (ErrInsisted,
+// which also matches ErrExhausted), when every violation of an answer
+// repeats one of the previous answer's — the same JSON Pointer, keyword and
+// value (canonical JSON), from the same provider — although the feedback
+// between them gave those fields' schema and an example: the adaptive
+// strategy's sharper feedback was the last try, and the attempts left would
+// buy the same answer. It needs the adaptive strategy (WithAdaptive), and
+// does not stop while a fallback provider remains to switch to.
+func WithStopOnRepeat(on bool) Option { return func(s *settings) { s.keepOnRepeat = !on } }
 
 // WithBreaker configures the circuit breaker each provider gets (see package
 // breaker for the defaults). Client-level.

@@ -45,6 +45,29 @@ type Report struct {
 	// feedback by the adaptive strategy and patch re-asks, and each restart
 	// of a batch item that the open circuit stopped.
 	Switches []Switch `json:"switches,omitempty"`
+	// Insisted lists the invalid values the model kept giving when the
+	// extraction stopped early for it (ErrInsisted, see WithStopOnRepeat);
+	// AttemptsSaved is the attempts it did not spend. Both are empty
+	// otherwise.
+	Insisted      []Repeat `json:"insisted,omitempty"`
+	AttemptsSaved int      `json:"attempts_saved,omitempty"`
+}
+
+// Repeat is an invalid value a model gave again, unchanged, after feedback
+// that named its field.
+type Repeat struct {
+	// Path is the field's JSON Pointer; Keyword the schema keyword its
+	// value violates and Problem what is wrong, as in schema.Violation.
+	Path    string `json:"path"`
+	Keyword string `json:"keyword"`
+	Problem string `json:"problem"`
+	// Value is the value given, as canonical JSON (object members sorted,
+	// numbers by value) shortened to 200 bytes; empty when the field is
+	// absent.
+	Value string `json:"value,omitempty"`
+	// Times counts the consecutive answers that gave it, the first one
+	// included.
+	Times int `json:"times"`
 }
 
 // Repairs returns every local fix applied over all attempts.

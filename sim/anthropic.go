@@ -324,7 +324,7 @@ func (s *Server) messages(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if !s.hasModel(c.model) {
-		s.anthropicError(w, http.StatusNotFound, "not_found_error", "model: "+c.model)
+		s.anthropicError(w, http.StatusNotFound, "not_found_error", "model: "+c.model+" (available models: "+s.availableModels()+")")
 		return
 	}
 	prompt := c.promptTokens()

@@ -527,7 +527,7 @@ func (s *Server) chat(w http.ResponseWriter, r *http.Request) {
 	}
 	c := params.conv
 	if !s.hasModel(c.model) {
-		s.openAIError(w, http.StatusNotFound, apiError{Message: fmt.Sprintf("The model `%s` does not exist or you do not have access to it.", c.model),
+		s.openAIError(w, http.StatusNotFound, apiError{Message: fmt.Sprintf("The model `%s` does not exist or you do not have access to it. Available models: %s.", c.model, s.availableModels()),
 			Type: "invalid_request_error", Code: ptr("model_not_found")})
 		return
 	}

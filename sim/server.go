@@ -55,8 +55,13 @@ type Config struct {
 	RPM, TPM int
 	// Latency overrides the profile's latency when not nil.
 	Latency *Latency
-	// Models are the model names served; empty means DefaultModels.
-	// Requests for any other model get 404 model_not_found.
+	// Models, when set, restricts the model names served: a request for
+	// any other model gets 404 model_not_found, whose message lists the
+	// names (at most MaxListedModels of them). Empty, every model name is
+	// served — the simulator stands in for whatever model an application
+	// names — and GET /v1/models lists DefaultModels. Every model behaves
+	// alike: its name only seeds its answers, as part of the
+	// conversation.
 	Models []string
 	// APIKey, when set, must be sent as "Authorization: Bearer KEY" or
 	// "x-api-key: KEY"; other requests get 401.
@@ -67,7 +72,8 @@ type Config struct {
 	Logger *slog.Logger
 }
 
-// DefaultModels are served when Config.Models is empty.
+// DefaultModels are what GET /v1/models lists when Config.Models is
+// empty; any other name is served too.
 var DefaultModels = []string{
 	"gpt-4o-mini", "gpt-4o", "gpt-4.1-mini", "gpt-4.1", "sim-1",
 	"claude-3-5-haiku-latest", "claude-sonnet-4-5", "claude-opus-4-1",
@@ -80,7 +86,7 @@ type Server struct {
 	prof    Profile
 	clk     clock.Clock
 	log     *slog.Logger
-	models  []string
+	models  []string // served models; nil: any
 	latency Latency
 	maxBody int64
 
@@ -118,9 +124,13 @@ func New(cfg Config) (*Server, error) {
 	if s.maxBody == 0 {
 		s.maxBody = 8 << 20
 	}
-	s.models = slices.Clone(cfg.Models)
-	if len(s.models) == 0 {
-		s.models = slices.Clone(DefaultModels)
+	for i, m := range cfg.Models {
+		if strings.TrimSpace(m) == "" {
+			return nil, fmt.Errorf("%w: Models[%d] is empty", ErrConfig, i)
+		}
+	}
+	if len(cfg.Models) > 0 {
+		s.models = slices.Clone(cfg.Models)
 	}
 	s.latency = s.prof.Latency
 	if cfg.Latency != nil {
@@ -269,7 +279,35 @@ func (s *Server) methodNotAllowed(w http.ResponseWriter, r *http.Request) {
 		Message: fmt.Sprintf("Invalid method for URL (%s %s)", r.Method, r.URL.Path), Type: "invalid_request_error"})
 }
 
-func (s *Server) hasModel(m string) bool { return slices.Contains(s.models, m) }
+// hasModel reports whether the server serves model m: any model when
+// Config.Models is empty.
+func (s *Server) hasModel(m string) bool { return s.models == nil || slices.Contains(s.models, m) }
+
+// MaxListedModels bounds the model names an unknown model's error lists.
+const MaxListedModels = 20
+
+// availableModels lists the served models for an unknown model's error:
+// "m1, m2" (the first MaxListedModels, then how many more).
+func (s *Server) availableModels() string {
+	names := s.models
+	more := 0
+	if len(names) > MaxListedModels {
+		names, more = names[:MaxListedModels], len(names)-MaxListedModels
+	}
+	list := strings.Join(names, ", ")
+	if more > 0 {
+		list += fmt.Sprintf(" and %d more", more)
+	}
+	return list
+}
+
+// listed returns the names GET /v1/models lists.
+func (s *Server) listed() []string {
+	if s.models == nil {
+		return DefaultModels
+	}
+	return s.models
+}
 
 func (s *Server) listModels(w http.ResponseWriter, r *http.Request) {
 	type model struct {
@@ -282,7 +320,7 @@ func (s *Server) listModels(w http.ResponseWriter, r *http.Request) {
 		Object string  `json:"object"`
 		Data   []model `json:"data"`
 	}{Object: "list"}
-	for _, m := range s.models {
+	for _, m := range s.listed() {
 		out.Data = append(out.Data, model{ID: m, Object: "model", Created: 1700000000, OwnedBy: "sim"})
 	}
 	s.countStatus(http.StatusOK)
@@ -292,7 +330,7 @@ func (s *Server) listModels(w http.ResponseWriter, r *http.Request) {
 func (s *Server) getModel(w http.ResponseWriter, r *http.Request, id string) {
 	if !s.hasModel(id) {
 		s.countStatus(http.StatusNotFound)
-		writeOpenAIError(w, http.StatusNotFound, apiError{Message: fmt.Sprintf("The model '%s' does not exist", id),
+		writeOpenAIError(w, http.StatusNotFound, apiError{Message: fmt.Sprintf("The model '%s' does not exist. Available models: %s.", id, s.availableModels()),
 			Type: "invalid_request_error", Param: ptr("model"), Code: ptr("model_not_found")})
 		return
 	}

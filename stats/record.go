@@ -37,6 +37,11 @@ type Record struct {
 	// Switches of mode, model or feedback made by the adaptive strategy
 	// (see reask.Switch).
 	Switches []reask.Switch `json:"switches,omitempty"`
+	// Insisted lists the invalid values the model kept giving when the
+	// item stopped early for it, and AttemptsSaved the attempts not spent
+	// (see reask.Report.Insisted).
+	Insisted      []reask.Repeat `json:"insisted,omitempty"`
+	AttemptsSaved int            `json:"attempts_saved,omitempty"`
 	// Error is why the item failed, in one paragraph; empty when OK.
 	Error string `json:"error,omitempty"`
 	// Outcome is "ok" or the kind of the failure that ended the item.
@@ -96,6 +101,7 @@ func FromReport(id string, data json.RawMessage, rep *reask.Report, err error) R
 	r.BackoffMS = ms(rep.Backoff)
 	r.BreakerTrips = rep.BreakerTrips
 	r.Provider, r.Mode, r.Switches = rep.Provider, string(rep.Mode), rep.Switches
+	r.Insisted, r.AttemptsSaved = rep.Insisted, rep.AttemptsSaved
 	r.Outcome = string(rep.Outcome)
 	if r.Outcome == "" {
 		r.Outcome = string(reask.KindOK)

@@ -96,3 +96,35 @@ func TestPercentilesNearestRank(t *testing.T) {
 		t.Errorf("percentiles %+v", p)
 	}
 }
+
+// TestInsistedInRecordAndSummary: an item stopped because the model
+// insisted keeps its repeats and the attempts it saved in its record, and
+// the summary counts them and ranks the fields.
+func TestInsistedInRecordAndSummary(t *testing.T) {
+	repeat := reask.Repeat{Path: "/email", Keyword: "format", Problem: "invalid email", Value: `"kwame.garcía14@mail.test"`, Times: 3}
+	rep := &reask.Report{Attempts: 3, Calls: 3, Outcome: reask.KindSchema, Insisted: []reask.Repeat{repeat}, AttemptsSaved: 2}
+	err := &reask.InsistedError{Path: repeat.Path, Value: repeat.Value, Repeats: rep.Insisted, Exhausted: &reask.ExhaustedError{Report: rep, LastKind: reask.KindSchema}}
+	r := stats.FromReport("x", nil, rep, err)
+	b, _ := json.Marshal(r)
+	var back stats.Record
+	if jerr := json.Unmarshal(b, &back); jerr != nil {
+		t.Fatal(jerr)
+	}
+	if len(back.Insisted) != 1 || back.Insisted[0] != repeat || back.AttemptsSaved != 2 {
+		t.Errorf("record %s", b)
+	}
+	var agg stats.Aggregator
+	agg.Add(back)
+	agg.Add(stats.Record{ID: "y", OK: true, Attempts: 1})
+	s := agg.Summary()
+	want := []stats.Count{{Name: "/email format", Count: 1, Example: `"kwame.garcía14@mail.test": invalid email`}}
+	if s.Insisted != 1 || s.AttemptsSaved != 2 || len(s.InsistedOn) != 1 || s.InsistedOn[0] != want[0] {
+		t.Errorf("summary insisted %d saved %d on %+v", s.Insisted, s.AttemptsSaved, s.InsistedOn)
+	}
+	table := s.Table()
+	for _, line := range []string{"stopped, model insists 1 item(s), 2 attempt(s) not spent", "Fields the model insisted on, ranked", "/email format"} {
+		if !strings.Contains(table, line) {
+			t.Errorf("table lacks %q:\n%s", line, table)
+		}
+	}
+}

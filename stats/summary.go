@@ -46,6 +46,13 @@ type Summary struct {
 	// Switches ranks the strategy's switches of mode, model and feedback
 	// ("mode json_object → tools"; see reask.Switch).
 	Switches []Count `json:"switches"`
+	// Insisted counts the items that stopped early because the model
+	// insisted on invalid values (reask.ErrInsisted), AttemptsSaved the
+	// attempts they did not spend, and InsistedOn ranks the fields it
+	// insisted on ("/email format") with an example value.
+	Insisted      int     `json:"insisted_items"`
+	AttemptsSaved int     `json:"attempts_saved"`
+	InsistedOn    []Count `json:"insisted_on"`
 	// InvalidLines counts lines of the stats input that were not records.
 	InvalidLines int `json:"invalid_lines,omitempty"`
 }
@@ -74,12 +81,14 @@ type Aggregator struct {
 	repairs   map[string]*Count
 	outcomes  map[string]*Count
 	switches  map[string]*Count
+	insisted  map[string]*Count
 }
 
 // Add counts one record.
 func (a *Aggregator) Add(r Record) {
 	if a.errors == nil {
 		a.errors, a.repairs, a.outcomes, a.switches = map[string]*Count{}, map[string]*Count{}, map[string]*Count{}, map[string]*Count{}
+		a.insisted = map[string]*Count{}
 		a.s.Attempts = map[int]int{}
 	}
 	s := &a.s
@@ -113,6 +122,17 @@ func (a *Aggregator) Add(r Record) {
 	}
 	for _, sw := range r.Switches {
 		bump(a.switches, sw.What+" "+sw.From+" → "+sw.To, sw.Reason)
+	}
+	if len(r.Insisted) > 0 {
+		s.Insisted++
+		s.AttemptsSaved += r.AttemptsSaved
+	}
+	for _, rp := range r.Insisted {
+		ex := rp.Problem
+		if rp.Value != "" {
+			ex = rp.Value + ": " + rp.Problem
+		}
+		bump(a.insisted, displayPath(rp.Path)+" "+rp.Keyword, ex)
 	}
 }
 
@@ -158,6 +178,7 @@ func (a *Aggregator) Summary() Summary {
 		s.WastedShare = float64(s.Tokens.WastedTokens) / float64(s.Tokens.TotalTokens)
 	}
 	s.Errors, s.Repairs, s.Outcomes, s.Switches = ranked(a.errors), ranked(a.repairs), ranked(a.outcomes), ranked(a.switches)
+	s.InsistedOn = ranked(a.insisted)
 	s.LatencyMS = percentiles(a.durations)
 	return s
 }
@@ -251,6 +272,9 @@ func (s Summary) Table() string {
 	row("success rate", pct(s.SuccessRate))
 	row("attempts per item", fmt.Sprintf("%.2f mean", s.MeanAttempts))
 	row("calls per item", fmt.Sprintf("%.2f mean (%d calls)", s.MeanCalls, s.Calls))
+	if s.Insisted > 0 {
+		row("stopped, model insists", fmt.Sprintf("%d item(s), %d attempt(s) not spent", s.Insisted, s.AttemptsSaved))
+	}
 	if s.InvalidLines > 0 {
 		row("unreadable lines", fmt.Sprint(s.InvalidLines))
 	}
@@ -292,6 +316,7 @@ func (s Summary) Table() string {
 	section("Failed items by final outcome", s.Outcomes, 8)
 	section("Repairs applied locally, ranked", s.Repairs, 12)
 	section("Strategy switches", s.Switches, 8)
+	section("Fields the model insisted on, ranked", s.InsistedOn, 8)
 
 	b.WriteString("\nTokens\n")
 	row("prompt", fmt.Sprint(s.Tokens.PromptTokens))

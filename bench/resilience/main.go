@@ -7,6 +7,7 @@
 //	go run ./bench/resilience -bench goodput -n 1000 -rpm 3000 -runs 3
 //	go run ./bench/resilience -bench outage -runs 3
 //	go run ./bench/resilience -bench batch -n 1000 -rpm 6000
+//	go run ./bench/resilience -bench insist -n 300 -profile hostile -attempts 3,5
 //
 // Every experiment starts a fresh simulator on loopback with the same seed
 // for each system, so each meets the same faults for the same conversation.
@@ -40,7 +41,7 @@ import (
 )
 
 func main() {
-	which := flag.String("bench", "recovery", "recovery, patch, goodput, outage or batch (comma-separated, or all)")
+	which := flag.String("bench", "recovery", "recovery, patch, goodput, outage, batch or insist (comma-separated, or all)")
 	n := flag.Int("n", 300, "items")
 	seed := flag.Int64("seed", 1, "seed of the data set and the simulator")
 	profile := flag.String("profile", "flaky", "simulator profile for recovery and patch")
@@ -48,6 +49,8 @@ func main() {
 	conc := flag.Int("concurrency", 32, "items in flight")
 	runs := flag.Int("runs", 3, "runs of goodput and outage, each system on a fresh simulator each run; their tables show medians")
 	window := flag.Duration("outage-window", 5*time.Second, "how long the outage lasts in the outage benchmark")
+	attempts := flag.String("attempts", "3,5", "comma-separated attempt budgets (WithMaxAttempts) for insist")
+	transport := flag.Bool("transport", false, "keep the profile's transport faults, latency and outages in insist")
 	flag.Parse()
 	if *n < 1 || *conc < 1 || *runs < 1 || *rpm < 1 || *window <= 0 {
 		fmt.Fprintln(os.Stderr, "resilience: -n, -concurrency, -runs, -rpm and -outage-window must be positive")
@@ -55,7 +58,7 @@ func main() {
 	}
 	benches := strings.Split(*which, ",")
 	if *which == "all" {
-		benches = []string{"recovery", "patch", "goodput", "outage", "batch"}
+		benches = []string{"recovery", "patch", "goodput", "outage", "batch", "insist"}
 	}
 	for _, b := range benches {
 		var err error
@@ -70,6 +73,8 @@ func main() {
 			err = outage(*seed, *conc, *runs, *window)
 		case "batch":
 			err = batchBench(*n, *seed, *rpm, *conc)
+		case "insist":
+			err = insist(*n, *seed, *profile, *conc, *attempts, *transport)
 		default:
 			err = fmt.Errorf("unknown benchmark %q", b)
 		}
@@ -131,6 +136,8 @@ type outcome struct {
 	attempts, calls                int
 	promptTokens, completionTokens int
 	dur                            time.Duration
+	insisted                       bool // stopped early: the model insisted
+	attemptsSaved                  int
 }
 
 // tally sums outcomes.
@@ -141,6 +148,7 @@ type tally struct {
 	prompt, completion int
 	wall               time.Duration
 	durations          []time.Duration
+	insisted, saved    int // items stopped because the model insisted, attempts they saved
 }
 
 func (t *tally) add(o outcome) {
@@ -150,6 +158,10 @@ func (t *tally) add(o outcome) {
 	t.prompt += o.promptTokens
 	t.completion += o.completionTokens
 	t.durations = append(t.durations, o.dur)
+	if o.insisted {
+		t.insisted++
+		t.saved += o.attemptsSaved
+	}
 	if o.ok {
 		t.ok++
 		if o.exact {
@@ -201,7 +213,8 @@ func reaskRun(url string, opts ...reask.Option) func(item) outcome {
 		t0 := time.Now()
 		doc, rep, err := c.Run(context.Background(), reask.Task{Schema: it.schema, Input: it.Text})
 		return outcome{ok: err == nil, exact: err == nil && sameJSON(doc, it.Gold), attempts: rep.Attempts, calls: rep.Calls,
-			promptTokens: rep.Usage.PromptTokens, completionTokens: rep.Usage.CompletionTokens, dur: time.Since(t0)}
+			promptTokens: rep.Usage.PromptTokens, completionTokens: rep.Usage.CompletionTokens, dur: time.Since(t0),
+			insisted: errors.Is(err, reask.ErrInsisted), attemptsSaved: rep.AttemptsSaved}
 	}
 }
 
@@ -303,6 +316,56 @@ func patch(n int, seed int64, profile string, conc int) error {
 		srv.stop()
 		fmt.Printf("| %v | %s | %s | %s | %s | %s | %s |\n", on, pct(t.ok, t.items), pct(t.exact, t.items), per(t.attempts, t.items),
 			per(t.prompt, t.ok), per(t.completion, t.ok), per(t.prompt+t.completion, t.ok))
+	}
+	return nil
+}
+
+// insist: what stopping early for a model that insists saves, on a
+// profile's content faults: reask in its default mode with and without
+// WithStopOnRepeat, for each attempt budget, side by side on fresh
+// simulators with the same seed. Transport faults, latency and outages are
+// off unless keepTransport, so that the stop is the only difference: at
+// temperature 0 each conversation meets the same faults in both runs.
+func insist(n int, seed int64, profile string, conc int, budgets string, keepTransport bool) error {
+	its, err := items(n, seed)
+	if err != nil {
+		return err
+	}
+	prof, err := sim.BuiltinProfile(profile)
+	if err != nil {
+		return err
+	}
+	faults := "content faults only"
+	if keepTransport {
+		faults = "transport faults included"
+	} else {
+		prof.Transport = sim.Transport{}
+		prof.Latency = sim.Latency{}
+		prof.Outages = nil
+	}
+	var attempts []int
+	for _, f := range strings.Split(budgets, ",") {
+		var a int
+		if _, err := fmt.Sscan(strings.TrimSpace(f), &a); err != nil || a < 1 {
+			return fmt.Errorf("-attempts: %q is not a positive number", f)
+		}
+		attempts = append(attempts, a)
+	}
+	fmt.Printf("\n### Stopping when the model insists: %d items, profile %s (%s), json_schema mode, seed %d, concurrency %d\n\n", n, profile, faults, seed, conc)
+	fmt.Println("| max attempts | stop on repeat | success | exact | calls | calls/item | attempts/item | stopped early | attempts saved | total tok/item | wall |")
+	fmt.Println("|---|---|---|---|---|---|---|---|---|---|---|")
+	for _, a := range attempts {
+		for _, on := range []bool{false, true} {
+			srv, err := startSim(sim.Config{Seed: seed, Profile: prof})
+			if err != nil {
+				return err
+			}
+			t, wall := runAll(its, conc, reaskRun(srv.url, reask.WithMaxAttempts(a), reask.WithStopOnRepeat(on)))
+			srv.stop()
+			fmt.Printf("| %d | %v | %s | %s | %d | %s | %s | %d | %d | %s | %s |\n", a, on, pct(t.ok, t.items), pct(t.exact, t.items),
+				t.calls, per(t.calls, t.items), per(t.attempts, t.items), t.insisted, t.saved,
+				per(t.prompt+t.completion, t.items), wall.Round(time.Millisecond))
+		}
 	}
 	return nil
 }

@@ -79,7 +79,8 @@ func TestExtractBaseURLAndKeyPrecedence(t *testing.T) {
 
 // --report writes the extraction report, which never holds the API key, and
 // --max-attempts bounds the content attempts: a model that never fixes a
-// missing field is asked exactly N times, then the command fails with one
+// missing field is asked N times, or three when it insists before (the
+// same answer after the sharper feedback), then the command fails with one
 // paragraph on stderr.
 func TestExtractReportAndMaxAttempts(t *testing.T) {
 	schemaFile := writeFile(t, "person.json", personSchema)
@@ -95,7 +96,7 @@ func TestExtractReportAndMaxAttempts(t *testing.T) {
 		{"clean, one attempt", sim.Profile{}, "1", 0, 1, ""},
 		{"stubborn, one attempt", stubbornSimProfile(t), "1", 1, 1, "no valid answer after 1 attempt(s) and 1 call(s)"},
 		{"stubborn, three attempts", stubbornSimProfile(t), "3", 1, 3, "no valid answer after 3 attempt(s) and 3 call(s)"},
-		{"stubborn, five attempts", stubbornSimProfile(t), "5", 1, 5, "missing required field"},
+		{"stubborn, five attempts: it insists", stubbornSimProfile(t), "5", 1, 3, "the model insists: it gave the same invalid answer again after sharper feedback, so reask stopped after 3 attempt(s) and 3 call(s), 2 attempt(s) unspent; the last answer failed (schema): /name: missing required field"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

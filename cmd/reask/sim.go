@@ -31,9 +31,13 @@ with the real headers, 5xx, dropped connections, latency, outages — all
 seeded and reproducible. Any OpenAI client can point at it.
 
 Profiles: clean (no faults), flaky (a realistic provider), hostile (a bad
-day), or a JSON profile file.`,
+day), or a JSON profile file.
+
+It serves any model name a request gives; --models restricts it to a list,
+and a request for another model gets 404 model_not_found naming the list.`,
 		Example: `  reask sim --addr 127.0.0.1:9090 --profile flaky --seed 7
   reask sim --profile hostile --rpm 600 --latency 50ms
+  reask sim --models gpt-4o-mini,llama3
   curl -s localhost:9090/v1/models
   reask sim dataset --n 300 --seed 1 --out data/`,
 		Args: cobra.NoArgs,
@@ -61,6 +65,7 @@ day), or a JSON profile file.`,
 	fs.IntVar(&o.rpm, "rpm", 0, "requests per minute before 429 (default: the profile's)")
 	fs.IntVar(&o.tpm, "tpm", 0, "tokens per minute before 429 (default: the profile's)")
 	fs.DurationVar(&o.latency, "latency", 0, "fixed latency before each answer (default: the profile's)")
+	fs.StringSliceVar(&o.models, "models", nil, "comma-separated model names to serve, others get 404 (default: any name)")
 	fs.BoolVarP(&o.verbose, "verbose", "v", false, "log every request on stderr")
 	cmd.AddCommand(a.datasetCommand())
 	return cmd
@@ -72,6 +77,7 @@ type simOptions struct {
 	seed          int64
 	rpm, tpm      int
 	latency       time.Duration
+	models        []string
 	verbose       bool
 }
 
@@ -86,6 +92,12 @@ func (o simOptions) config(logTo io.Writer) (sim.Config, error) {
 		return sim.Config{}, errors.New("--rpm, --tpm and --latency must not be negative")
 	}
 	cfg := sim.Config{Seed: o.seed, Profile: prof, RPM: o.rpm, TPM: o.tpm}
+	for _, m := range o.models {
+		if m = strings.TrimSpace(m); m == "" {
+			return sim.Config{}, errors.New("--models: an empty model name")
+		}
+		cfg.Models = append(cfg.Models, m)
+	}
 	if o.latency > 0 {
 		cfg.Latency = &sim.Latency{Median: sim.Duration(o.latency)}
 	}

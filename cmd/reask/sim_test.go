@@ -51,6 +51,8 @@ func TestSimOptionsConfig(t *testing.T) {
 		{"latency", simOptions{profile: "clean", latency: 50 * time.Millisecond},
 			sim.Config{Profile: builtin("clean"), Latency: &sim.Latency{Median: sim.Duration(50 * time.Millisecond)}}},
 		{"profile file", simOptions{profile: custom, seed: 2}, sim.Config{Seed: 2, Profile: customProfile}},
+		{"models", simOptions{profile: "clean", models: []string{"gpt-4o-mini", " llama3"}},
+			sim.Config{Profile: builtin("clean"), Models: []string{"gpt-4o-mini", "llama3"}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -89,6 +91,7 @@ func TestSimOptionsConfig(t *testing.T) {
 		{"negative rpm", simOptions{profile: "clean", rpm: -1}, []string{"--rpm"}},
 		{"negative tpm", simOptions{profile: "clean", tpm: -1}, []string{"--tpm"}},
 		{"negative latency", simOptions{profile: "clean", latency: -time.Second}, []string{"--latency"}},
+		{"empty model name", simOptions{profile: "clean", models: []string{"a", ""}}, []string{"--models"}},
 	} {
 		_, err := tc.o.config(io.Discard)
 		for _, want := range tc.want {

@@ -19,7 +19,8 @@ func (a *app) statsCommand() *cobra.Command {
 runs or after a crash) and shows where the retries went: success rate,
 attempts histogram, error kinds ranked with an example, repairs ranked,
 tokens spent and wasted, latency percentiles, time spent backing off, 429s,
-breaker refusals and strategy switches.`,
+breaker refusals, strategy switches, and the items stopped early because the
+model insisted on invalid values (with the attempts that saved and the fields).`,
 		Example: `  reask stats results.jsonl
   reask stats --json results.jsonl > stats.json`,
 		Args: cobra.ExactArgs(1),
