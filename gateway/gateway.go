@@ -457,11 +457,19 @@ func (g *Gateway) readBody(w http.ResponseWriter, r *http.Request) ([]byte, bool
 	return body, true
 }
 
-// readAllLimited reads r, sizing its buffer from the declared length.
+// firstReadBytes is the most a request body's buffer holds before any byte
+// has arrived: the declared Content-Length sizes the buffer up to this,
+// and it grows (doubling) only as the body's bytes come in.
+const firstReadBytes = 32 << 10
+
+// readAllLimited reads r into a buffer that grows as bytes arrive. The
+// declared length only sizes the first chunk (up to firstReadBytes), so a
+// client that declares megabytes and sends one byte costs kilobytes, not
+// the declared size, for as long as it holds the connection.
 func readAllLimited(r io.Reader, declared int64) ([]byte, error) {
 	var buf bytes.Buffer
 	if declared > 0 {
-		buf.Grow(int(declared) + bytes.MinRead)
+		buf.Grow(int(min(declared, firstReadBytes)) + bytes.MinRead)
 	}
 	_, err := buf.ReadFrom(r)
 	return buf.Bytes(), err
