@@ -100,7 +100,10 @@ type Config struct {
 	// Gateway.Metrics).
 	Metrics *metrics.Collector
 	// HTTPClient calls the upstreams. Default: a client with a pooled
-	// transport sized for a busy gateway and no overall timeout.
+	// transport sized for a busy gateway and no overall timeout. Upstream
+	// redirects are not followed (a 3xx answers 502 upstream_redirect)
+	// unless this client sets its own CheckRedirect; the gateway uses a
+	// copy of the client with that policy and never changes it.
 	HTTPClient *http.Client
 	// Clock reads time for reask's policies and the dashboard. Default:
 	// the system clock.

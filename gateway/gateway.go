@@ -55,7 +55,9 @@
 // one. An upstream that refuses the gateway's own credentials gets a
 // message saying so, never the upstream's text, which may quote part of
 // the key. An open circuit is 503 (code "circuit_open", Retry-After until
-// the cool-down ends), a timeout 504, an unreachable upstream 502.
+// the cool-down ends), a timeout 504, an unreachable upstream 502. An
+// upstream's redirect is never followed (it would re-send the prompt and
+// the configured headers wherever it points): 502 "upstream_redirect".
 //
 // # Keys
 //
@@ -81,6 +83,7 @@ import (
 	"time"
 
 	"github.com/reask/reask"
+	"github.com/reask/reask/internal/httpapi"
 	"github.com/reask/reask/metrics"
 )
 
@@ -127,8 +130,8 @@ func New(cfg Config) (*Gateway, error) {
 		g.cfg.Metrics = m
 	}
 	g.metrics = cfg.Metrics
-	hc := cfg.HTTPClient
-	if hc == nil {
+	hc := httpapi.WithoutRedirects(cfg.HTTPClient)
+	if cfg.HTTPClient == nil {
 		hc = newHTTPClient()
 		g.ownClient = hc
 	}
@@ -149,7 +152,8 @@ func New(cfg Config) (*Gateway, error) {
 
 // newHTTPClient pools enough connections per upstream for a busy gateway
 // (Go's default keeps two idle ones per host, which makes a loaded proxy
-// open a connection per request).
+// open a connection per request), and follows no redirect (see
+// httpapi.WithoutRedirects).
 func newHTTPClient() *http.Client {
 	tr := &http.Transport{
 		Proxy:                 http.ProxyFromEnvironment,
@@ -161,7 +165,7 @@ func newHTTPClient() *http.Client {
 		TLSHandshakeTimeout:   10 * time.Second,
 		ExpectContinueTimeout: time.Second,
 	}
-	return &http.Client{Transport: tr}
+	return httpapi.WithoutRedirects(&http.Client{Transport: tr})
 }
 
 // buildRoutes makes one reask client per routed model: the first upstream

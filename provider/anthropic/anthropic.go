@@ -57,6 +57,10 @@ type Config struct {
 	// Headers are added to every request (anthropic-beta, …).
 	Headers map[string]string
 	// HTTPClient sends the requests. Default: a client without timeout.
+	// Redirects are not followed — a 3xx is an error naming where it
+	// pointed — unless the client sets its own CheckRedirect; the provider
+	// uses a copy of the client with that policy and never changes the
+	// client given.
 	HTTPClient *http.Client
 	// MaxResponseBytes bounds a response body. Default DefaultMaxResponseBytes.
 	MaxResponseBytes int64
@@ -90,9 +94,7 @@ func NewProvider(cfg Config) *Provider {
 	if cfg.MaxTokens <= 0 {
 		cfg.MaxTokens = DefaultMaxTokens
 	}
-	if cfg.HTTPClient == nil {
-		cfg.HTTPClient = &http.Client{}
-	}
+	cfg.HTTPClient = httpapi.WithoutRedirects(cfg.HTTPClient)
 	if cfg.MaxResponseBytes <= 0 {
 		cfg.MaxResponseBytes = DefaultMaxResponseBytes
 	}

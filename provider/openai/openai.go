@@ -51,7 +51,10 @@ type Config struct {
 	// headers of a proxy, …).
 	Headers map[string]string
 	// HTTPClient sends the requests. Default: a client with no overall
-	// timeout (the caller's context bounds each call).
+	// timeout (the caller's context bounds each call). Redirects are not
+	// followed — a 3xx is an error naming where it pointed — unless the
+	// client sets its own CheckRedirect; the provider uses a copy of the
+	// client with that policy and never changes the client given.
 	HTTPClient *http.Client
 	// MaxResponseBytes bounds a response body. Default DefaultMaxResponseBytes.
 	MaxResponseBytes int64
@@ -79,9 +82,7 @@ func NewProvider(cfg Config) *Provider {
 	if cfg.BaseURL == "" {
 		cfg.BaseURL = DefaultBaseURL
 	}
-	if cfg.HTTPClient == nil {
-		cfg.HTTPClient = &http.Client{}
-	}
+	cfg.HTTPClient = httpapi.WithoutRedirects(cfg.HTTPClient)
 	if cfg.MaxResponseBytes <= 0 {
 		cfg.MaxResponseBytes = DefaultMaxResponseBytes
 	}
