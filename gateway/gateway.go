@@ -65,6 +65,25 @@
 // (compared in constant time); the client's Authorization header never
 // goes upstream, and the upstream key never reaches a client, a log, the
 // metrics or the dashboard.
+//
+// # Browsers
+//
+// A web page the operator visits must not spend the upstream key (see
+// browserGuard): POST /v1/chat/completions needs "Content-Type:
+// application/json" (415 otherwise), a cross-origin browser POST is 403
+// cross_origin_request unless its origin is in Config.AllowedOrigins, and
+// a gateway without client keys answers only loopback Host names
+// (localhost, 127.0.0.0/8, ::1) and Config.AllowedHosts — 403
+// host_not_allowed otherwise — which stops DNS rebinding. The dashboard,
+// opened on the gateway's own address, is not affected.
+//
+// # Duplicate members
+//
+// A top-level member the gateway reads (model, messages, stream,
+// stream_options, max_tokens, max_completion_tokens, n, response_format,
+// tools, tool_choice) sent twice, or under a name differing only in case,
+// is 400 duplicate_parameter: the gateway would check one value and the
+// upstream might act on another.
 package gateway
 
 import (
@@ -101,6 +120,7 @@ type Gateway struct {
 	schemas   *schemaCache
 	keyHashes [][sha256.Size]byte
 	log       *slog.Logger
+	guard     *browserGuard
 	started   time.Time
 	ownClient *http.Client // the HTTP client New made, closed by Close
 }
@@ -121,6 +141,7 @@ func New(cfg Config) (*Gateway, error) {
 	cfg = cfg.withDefaults()
 	g := &Gateway{cfg: cfg, routes: map[string]*route{}, log: cfg.Logger, started: cfg.Clock.Now(),
 		schemas: newSchemaCache(cfg.SchemaCacheSize)}
+	g.guard = newBrowserGuard(cfg)
 	if cfg.Metrics == nil {
 		m, err := metrics.New(metrics.Config{Clock: cfg.Clock})
 		if err != nil {
@@ -305,9 +326,12 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 func (g *Gateway) serve(w http.ResponseWriter, r *http.Request) (route, kind string) {
 	path := r.URL.Path
+	if path != routeHealth && !g.guard.check(w, r) {
+		return routeOf(path), "rejected"
+	}
 	switch {
 	case path == routeChat:
-		if !g.allow(w, r, http.MethodPost, false) {
+		if !g.allow(w, r, http.MethodPost, false) || !jsonBody(w, r) {
 			return routeChat, "rejected"
 		}
 		return routeChat, g.chat(w, r)
@@ -342,6 +366,17 @@ func (g *Gateway) serve(w http.ResponseWriter, r *http.Request) (route, kind str
 	writeError(w, http.StatusNotFound, apiError{Type: "invalid_request_error", Code: ptr("unknown_url"),
 		Message: fmt.Sprintf("Unknown request URL: %s %s. The gateway serves POST /v1/chat/completions and GET /v1/models.", r.Method, path)})
 	return routeOther, "rejected"
+}
+
+// routeOf is the route (the metrics' label) serving path.
+func routeOf(path string) string {
+	switch {
+	case path == routeChat, path == routeModels, path == routeHealth, path == routeMetrics:
+		return path
+	case path == routeDashboard || strings.HasPrefix(path, routeDashboard+"/"):
+		return routeDashboard
+	}
+	return routeOther
 }
 
 // allow checks the method and the client's key, answering the request
