@@ -64,7 +64,13 @@
 // Clients present one of Config.ClientKeys as "Authorization: Bearer KEY"
 // (compared in constant time); the client's Authorization header never
 // goes upstream, and the upstream key never reaches a client, a log, the
-// metrics or the dashboard.
+// metrics or the dashboard: what an upstream sends back — headers, error
+// bodies, answers, stream lines, model lists — is scrubbed of every
+// configured upstream key, whole and in the masked forms providers quote
+// ("sk-abc12****wxyz", "sk-...wxyz": at least six of the key's characters
+// around asterisks, dots or "…"), before the gateway reads, logs or
+// forwards it. A key streamed token by token, split across events, is not
+// caught.
 //
 // # Browsers
 //
@@ -156,11 +162,16 @@ func New(cfg Config) (*Gateway, error) {
 		hc = newHTTPClient()
 		g.ownClient = hc
 	}
+	var keys []reask.Secret
+	for _, u := range cfg.Upstreams {
+		keys = append(keys, u.APIKey)
+	}
+	scrub := httpapi.NewScrubber(keys...)
 	for _, u := range cfg.Upstreams {
 		base := strings.TrimRight(u.BaseURL, "/")
 		g.upstreams = append(g.upstreams, &upstream{
 			name: u.Name, chatURL: base + "/chat/completions", modelsURL: base + "/models",
-			key: u.APIKey, headers: u.Headers, models: u.Models, client: hc,
+			key: u.APIKey, scrub: scrub, headers: u.Headers, models: u.Models, client: hc,
 			timeout: cfg.UpstreamTimeout, maxBytes: cfg.MaxResponseBytes, clock: cfg.Clock,
 		})
 	}

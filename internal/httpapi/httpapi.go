@@ -27,13 +27,11 @@ func ReadBody(r io.Reader, limit int64) ([]byte, error) {
 	return data, nil
 }
 
-// Scrub removes the API key from an error's text, should a transport ever
-// echo a header back; the original error stays reachable with errors.As.
+// Scrub removes the API key from an error's text, whole or masked (see
+// Scrubber), should a transport ever echo a header back; the original
+// error stays reachable with errors.As.
 func Scrub(err error, key reask.Secret) error {
-	if err == nil || key == "" || !strings.Contains(err.Error(), key.Reveal()) {
-		return err
-	}
-	return &scrubbed{msg: strings.ReplaceAll(err.Error(), key.Reveal(), reask.Redacted), err: err}
+	return NewScrubber(key).Error(err)
 }
 
 type scrubbed struct {
@@ -45,7 +43,8 @@ func (e *scrubbed) Error() string { return e.msg }
 func (e *scrubbed) Unwrap() error { return e.err }
 
 // Complete fills in what every provider error needs beyond the body: the
-// key redacted from the message (a server may echo it), a redirect said
+// key redacted, whole or masked, from the message and the request id (a
+// server may echo it), a redirect said
 // to be one (see RedirectMessage), and the wait the provider asked for —
 // Retry-After (or retry-after-ms), else, for a 429, the time until its
 // exhausted quota is whole again.
@@ -53,9 +52,9 @@ func Complete(pe *reask.ProviderError, h http.Header, now time.Time, key reask.S
 	if msg := RedirectMessage(pe.StatusCode, h); msg != "" {
 		pe.Message = msg
 	}
-	if k := key.Reveal(); k != "" {
-		pe.Message = strings.ReplaceAll(pe.Message, k, reask.Redacted)
-	}
+	sc := NewScrubber(key)
+	pe.Message = sc.String(pe.Message)
+	pe.RequestID = sc.String(pe.RequestID)
 	if d, ok := ratelimit.RetryAfter(h, now); ok {
 		pe.RetryAfter = d
 	} else if pe.StatusCode == http.StatusTooManyRequests {
