@@ -40,7 +40,9 @@ var maskedUpstreamKey = upstreamKey[:8] + strings.Repeat("*", len(upstreamKey)-1
 // nor its masked form reaches the client (headers and body) or the log
 // (issue 12, item 5).
 func TestEchoedUpstreamKeyIsScrubbed(t *testing.T) {
-	echoID := func(w http.ResponseWriter, r *http.Request) { w.Header().Set("X-Request-Id", "req_1; "+r.Header.Get("Authorization")) }
+	echoID := func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("X-Request-Id", "req_1; "+r.Header.Get("Authorization"))
+	}
 	content := func(c string) string { return answer("k", c, false) }
 	for _, tc := range []struct {
 		name     string
