@@ -134,3 +134,25 @@ func FuzzScrubber(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkScrubberClean is the cost the gateway adds to every upstream
+// answer without a key in it.
+func BenchmarkScrubberClean(b *testing.B) {
+	s := httpapi.NewScrubber(key)
+	for _, size := range []int{1 << 10, 1 << 20} {
+		body := []byte(strings.Repeat(`{"content":"Wait... the answer is 42."} `, size/40))
+		b.Run(formatSize(size), func(b *testing.B) {
+			b.SetBytes(int64(len(body)))
+			for b.Loop() {
+				s.Bytes(body)
+			}
+		})
+	}
+}
+
+func formatSize(n int) string {
+	if n >= 1<<20 {
+		return "1MiB"
+	}
+	return "1KiB"
+}
