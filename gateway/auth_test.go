@@ -46,6 +46,7 @@ func TestClientsMustPresentAKey(t *testing.T) {
 			if tc.auth != "" {
 				req.Header.Set("Authorization", tc.auth)
 			}
+			req.Header.Set("Content-Type", "application/json")
 			resp, err := gw.Client().Do(req)
 			if err != nil {
 				t.Fatal(err)
@@ -96,6 +97,7 @@ func TestBodyLimit(t *testing.T) {
 	// A chunked body declares no length: it is cut at the limit.
 	req, _ := http.NewRequestWithContext(t.Context(), "POST", gw.URL+"/v1/chat/completions", struct{ *strings.Reader }{strings.NewReader(big)})
 	req.Header.Set("Authorization", "Bearer "+clientKey)
+	req.Header.Set("Content-Type", "application/json")
 	resp, err := gw.Client().Do(req)
 	if err != nil {
 		t.Fatal(err)

@@ -90,7 +90,8 @@ func BenchmarkHandler(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
 				rec := httptest.NewRecorder()
-				req := httptest.NewRequest("POST", "/v1/chat/completions", strings.NewReader(tc.body))
+				req := httptest.NewRequest("POST", "http://127.0.0.1/v1/chat/completions", strings.NewReader(tc.body))
+				req.Header.Set("Content-Type", "application/json")
 				g.ServeHTTP(rec, req)
 				if rec.Code != http.StatusOK {
 					b.Fatalf("status %d: %s", rec.Code, rec.Body)

@@ -72,6 +72,20 @@ type Config struct {
 	// OpenOps serves /metrics and /dashboard without a client key even when
 	// ClientKeys is set. They show counts and names only.
 	OpenOps bool
+	// AllowedHosts are host names (or IP addresses), without port, that a
+	// gateway with no ClientKeys answers besides the loopback ones
+	// (localhost, 127.0.0.0/8, ::1) — for a reverse proxy on the same
+	// machine that forwards its own Host. Any other Host gets 403
+	// host_not_allowed, which stops DNS rebinding. With ClientKeys the Host
+	// is not checked.
+	AllowedHosts []string
+	// AllowedOrigins are the browser origins ("https://app.example",
+	// scheme://host[:port]) whose cross-origin POSTs the gateway accepts;
+	// any other cross-origin browser POST gets 403 cross_origin_request,
+	// with or without ClientKeys. The gateway sends no CORS headers: a
+	// page whose origin is listed must be served through a proxy that
+	// adds them, or be the gateway's own origin behind that proxy.
+	AllowedOrigins []string
 	// MaxBodyBytes bounds a request body; larger ones get 413. Default
 	// DefaultMaxBodyBytes (4 MiB).
 	MaxBodyBytes int64
@@ -100,7 +114,10 @@ type Config struct {
 	// Gateway.Metrics).
 	Metrics *metrics.Collector
 	// HTTPClient calls the upstreams. Default: a client with a pooled
-	// transport sized for a busy gateway and no overall timeout.
+	// transport sized for a busy gateway and no overall timeout. Upstream
+	// redirects are not followed (a 3xx answers 502 upstream_redirect)
+	// unless this client sets its own CheckRedirect; the gateway uses a
+	// copy of the client with that policy and never changes it.
 	HTTPClient *http.Client
 	// Clock reads time for reask's policies and the dashboard. Default:
 	// the system clock.
@@ -234,6 +251,16 @@ func (c Config) Validate() error {
 			return configErr(fmt.Sprintf("client_keys[%d]", i), "empty or contains white space")
 		}
 	}
+	for i, h := range c.AllowedHosts {
+		if err := checkAllowedHost(h); err != nil {
+			return configErr(fmt.Sprintf("allowed_hosts[%d]", i), "%v", err)
+		}
+	}
+	for i, o := range c.AllowedOrigins {
+		if err := checkOrigin(o); err != nil {
+			return configErr(fmt.Sprintf("allowed_origins[%d]", i), "%v", err)
+		}
+	}
 	switch {
 	case c.MaxBodyBytes < 0:
 		return configErr("max_body_bytes", "%d: want 0 (default %d) or more", c.MaxBodyBytes, DefaultMaxBodyBytes)
@@ -329,7 +356,9 @@ func checkBaseURL(s string) error {
 //	  "upstream_timeout": "2m",
 //	  "request_timeout": "10m",
 //	  "max_attempts": 3,
-//	  "mode": "json_schema"
+//	  "mode": "json_schema",
+//	  "allowed_hosts": ["gateway.internal"],
+//	  "allowed_origins": ["https://app.example"]
 //	}
 //
 // API keys never appear in the file: each upstream names the environment
@@ -341,6 +370,8 @@ type File struct {
 	Fallbacks        map[string][]string `json:"fallbacks,omitempty"`
 	DefaultModel     string              `json:"default_model,omitempty"`
 	OpenOps          bool                `json:"open_ops,omitempty"`
+	AllowedHosts     []string            `json:"allowed_hosts,omitempty"`
+	AllowedOrigins   []string            `json:"allowed_origins,omitempty"`
 	MaxBodyBytes     int64               `json:"max_body_bytes,omitempty"`
 	UpstreamTimeout  string              `json:"upstream_timeout,omitempty"`
 	RequestTimeout   string              `json:"request_timeout,omitempty"`
@@ -392,6 +423,8 @@ func ParseConfig(data []byte, getenv func(string) string) (Config, error) {
 		Fallbacks:        f.Fallbacks,
 		DefaultModel:     f.DefaultModel,
 		OpenOps:          f.OpenOps,
+		AllowedHosts:     f.AllowedHosts,
+		AllowedOrigins:   f.AllowedOrigins,
 		MaxBodyBytes:     f.MaxBodyBytes,
 		MaxResponseBytes: f.MaxResponseBytes,
 		MaxAttempts:      f.MaxAttempts,

@@ -130,6 +130,12 @@ func upstreamError(pe *reask.ProviderError, h http.Header) (int, apiError, http.
 	if pe.Param != "" {
 		e.Param = ptr(pe.Param)
 	}
+	if pe.StatusCode/100 == 3 {
+		// Where the upstream pointed is the operator's business (the log
+		// has it), not the client's.
+		return http.StatusBadGateway, apiError{Type: "server_error", Code: ptr("upstream_redirect"),
+			Message: fmt.Sprintf("The upstream answered HTTP %d, a redirect, which the gateway does not follow. The gateway's operator must fix the upstream's base URL.", pe.StatusCode)}, h
+	}
 	if pe.StatusCode == http.StatusUnauthorized || pe.StatusCode == http.StatusForbidden {
 		what := pe.Code
 		if what == "" {

@@ -55,14 +55,41 @@
 // one. An upstream that refuses the gateway's own credentials gets a
 // message saying so, never the upstream's text, which may quote part of
 // the key. An open circuit is 503 (code "circuit_open", Retry-After until
-// the cool-down ends), a timeout 504, an unreachable upstream 502.
+// the cool-down ends), a timeout 504, an unreachable upstream 502. An
+// upstream's redirect is never followed (it would re-send the prompt and
+// the configured headers wherever it points): 502 "upstream_redirect".
 //
 // # Keys
 //
 // Clients present one of Config.ClientKeys as "Authorization: Bearer KEY"
 // (compared in constant time); the client's Authorization header never
 // goes upstream, and the upstream key never reaches a client, a log, the
-// metrics or the dashboard.
+// metrics or the dashboard: what an upstream sends back — headers, error
+// bodies, answers, stream lines, model lists — is scrubbed of every
+// configured upstream key, whole and in the masked forms providers quote
+// ("sk-abc12****wxyz", "sk-...wxyz": at least six of the key's characters
+// around asterisks, dots or "…"), before the gateway reads, logs or
+// forwards it. A key streamed token by token, split across events, is not
+// caught.
+//
+// # Browsers
+//
+// A web page the operator visits must not spend the upstream key (see
+// browserGuard): POST /v1/chat/completions needs "Content-Type:
+// application/json" (415 otherwise), a cross-origin browser POST is 403
+// cross_origin_request unless its origin is in Config.AllowedOrigins, and
+// a gateway without client keys answers only loopback Host names
+// (localhost, 127.0.0.0/8, ::1) and Config.AllowedHosts — 403
+// host_not_allowed otherwise — which stops DNS rebinding. The dashboard,
+// opened on the gateway's own address, is not affected.
+//
+// # Duplicate members
+//
+// A top-level member the gateway reads (model, messages, stream,
+// stream_options, max_tokens, max_completion_tokens, n, response_format,
+// tools, tool_choice) sent twice, or under a name differing only in case,
+// is 400 duplicate_parameter: the gateway would check one value and the
+// upstream might act on another.
 package gateway
 
 import (
@@ -81,6 +108,7 @@ import (
 	"time"
 
 	"github.com/reask/reask"
+	"github.com/reask/reask/internal/httpapi"
 	"github.com/reask/reask/metrics"
 )
 
@@ -98,6 +126,7 @@ type Gateway struct {
 	schemas   *schemaCache
 	keyHashes [][sha256.Size]byte
 	log       *slog.Logger
+	guard     *browserGuard
 	started   time.Time
 	ownClient *http.Client // the HTTP client New made, closed by Close
 }
@@ -118,6 +147,7 @@ func New(cfg Config) (*Gateway, error) {
 	cfg = cfg.withDefaults()
 	g := &Gateway{cfg: cfg, routes: map[string]*route{}, log: cfg.Logger, started: cfg.Clock.Now(),
 		schemas: newSchemaCache(cfg.SchemaCacheSize)}
+	g.guard = newBrowserGuard(cfg)
 	if cfg.Metrics == nil {
 		m, err := metrics.New(metrics.Config{Clock: cfg.Clock})
 		if err != nil {
@@ -127,16 +157,21 @@ func New(cfg Config) (*Gateway, error) {
 		g.cfg.Metrics = m
 	}
 	g.metrics = cfg.Metrics
-	hc := cfg.HTTPClient
-	if hc == nil {
+	hc := httpapi.WithoutRedirects(cfg.HTTPClient)
+	if cfg.HTTPClient == nil {
 		hc = newHTTPClient()
 		g.ownClient = hc
 	}
+	var keys []reask.Secret
+	for _, u := range cfg.Upstreams {
+		keys = append(keys, u.APIKey)
+	}
+	scrub := httpapi.NewScrubber(keys...)
 	for _, u := range cfg.Upstreams {
 		base := strings.TrimRight(u.BaseURL, "/")
 		g.upstreams = append(g.upstreams, &upstream{
 			name: u.Name, chatURL: base + "/chat/completions", modelsURL: base + "/models",
-			key: u.APIKey, headers: u.Headers, models: u.Models, client: hc,
+			key: u.APIKey, scrub: scrub, headers: u.Headers, models: u.Models, client: hc,
 			timeout: cfg.UpstreamTimeout, maxBytes: cfg.MaxResponseBytes, clock: cfg.Clock,
 		})
 	}
@@ -149,7 +184,8 @@ func New(cfg Config) (*Gateway, error) {
 
 // newHTTPClient pools enough connections per upstream for a busy gateway
 // (Go's default keeps two idle ones per host, which makes a loaded proxy
-// open a connection per request).
+// open a connection per request), and follows no redirect (see
+// httpapi.WithoutRedirects).
 func newHTTPClient() *http.Client {
 	tr := &http.Transport{
 		Proxy:                 http.ProxyFromEnvironment,
@@ -161,7 +197,7 @@ func newHTTPClient() *http.Client {
 		TLSHandshakeTimeout:   10 * time.Second,
 		ExpectContinueTimeout: time.Second,
 	}
-	return &http.Client{Transport: tr}
+	return httpapi.WithoutRedirects(&http.Client{Transport: tr})
 }
 
 // buildRoutes makes one reask client per routed model: the first upstream
@@ -301,9 +337,12 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 func (g *Gateway) serve(w http.ResponseWriter, r *http.Request) (route, kind string) {
 	path := r.URL.Path
+	if path != routeHealth && !g.guard.check(w, r) {
+		return routeOf(path), "rejected"
+	}
 	switch {
 	case path == routeChat:
-		if !g.allow(w, r, http.MethodPost, false) {
+		if !g.allow(w, r, http.MethodPost, false) || !jsonBody(w, r) {
 			return routeChat, "rejected"
 		}
 		return routeChat, g.chat(w, r)
@@ -338,6 +377,17 @@ func (g *Gateway) serve(w http.ResponseWriter, r *http.Request) (route, kind str
 	writeError(w, http.StatusNotFound, apiError{Type: "invalid_request_error", Code: ptr("unknown_url"),
 		Message: fmt.Sprintf("Unknown request URL: %s %s. The gateway serves POST /v1/chat/completions and GET /v1/models.", r.Method, path)})
 	return routeOther, "rejected"
+}
+
+// routeOf is the route (the metrics' label) serving path.
+func routeOf(path string) string {
+	switch {
+	case path == routeChat, path == routeModels, path == routeHealth, path == routeMetrics:
+		return path
+	case path == routeDashboard || strings.HasPrefix(path, routeDashboard+"/"):
+		return routeDashboard
+	}
+	return routeOther
 }
 
 // allow checks the method and the client's key, answering the request
@@ -457,11 +507,19 @@ func (g *Gateway) readBody(w http.ResponseWriter, r *http.Request) ([]byte, bool
 	return body, true
 }
 
-// readAllLimited reads r, sizing its buffer from the declared length.
+// firstReadBytes is the most a request body's buffer holds before any byte
+// has arrived: the declared Content-Length sizes the buffer up to this,
+// and it grows (doubling) only as the body's bytes come in.
+const firstReadBytes = 32 << 10
+
+// readAllLimited reads r into a buffer that grows as bytes arrive. The
+// declared length only sizes the first chunk (up to firstReadBytes), so a
+// client that declares megabytes and sends one byte costs kilobytes, not
+// the declared size, for as long as it holds the connection.
 func readAllLimited(r io.Reader, declared int64) ([]byte, error) {
 	var buf bytes.Buffer
 	if declared > 0 {
-		buf.Grow(int(declared) + bytes.MinRead)
+		buf.Grow(int(min(declared, firstReadBytes)) + bytes.MinRead)
 	}
 	_, err := buf.ReadFrom(r)
 	return buf.Bytes(), err

@@ -486,6 +486,7 @@ func TestBrokenUpstreamStreamIsNotRetried(t *testing.T) {
 	gw, _ := newGateway(t, up.URL, nil)
 	req, _ := http.NewRequestWithContext(t.Context(), "POST", gw.URL+"/v1/chat/completions", strings.NewReader(plainRequest(`,"stream":true`)))
 	req.Header.Set("Authorization", "Bearer "+clientKey)
+	req.Header.Set("Content-Type", "application/json")
 	resp, err := gw.Client().Do(req)
 	if err != nil {
 		t.Fatal(err)

@@ -89,12 +89,13 @@ func (u *upstream) get(ctx context.Context) (int, http.Header, []byte, error) {
 	req.Header.Set("Accept", "application/json")
 	resp, err := u.client.Do(req)
 	if err != nil {
-		return 0, nil, nil, httpapi.Scrub(err, u.key)
+		return 0, nil, nil, u.scrub.Error(err)
 	}
 	defer resp.Body.Close()
+	u.scrub.Header(resp.Header)
 	body, err := httpapi.ReadBody(resp.Body, u.maxBytes)
 	if err != nil {
 		return 0, nil, nil, err
 	}
-	return resp.StatusCode, resp.Header, body, nil
+	return resp.StatusCode, resp.Header, u.scrub.Bytes(body), nil
 }

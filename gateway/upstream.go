@@ -25,6 +25,7 @@ type upstream struct {
 	chatURL   string
 	modelsURL string
 	key       reask.Secret
+	scrub     *httpapi.Scrubber // every upstream's key, from all an upstream sends back
 	headers   map[string]string
 	models    []string
 	client    *http.Client
@@ -89,7 +90,7 @@ func (u *upstream) send(ctx context.Context, name string, ex *exchange, body []b
 		if timedOut.Load() {
 			return fmt.Errorf("%s: no answer within the upstream timeout of %s: %w", name, u.timeout, context.DeadlineExceeded)
 		}
-		return httpapi.Scrub(err, u.key)
+		return u.scrub.Error(err)
 	}
 
 	hreq, err := http.NewRequestWithContext(ctx, http.MethodPost, u.chatURL, bytes.NewReader(body))
@@ -109,6 +110,10 @@ func (u *upstream) send(ctx context.Context, name string, ex *exchange, body []b
 		return nil, timeoutErr(err)
 	}
 	defer hresp.Body.Close()
+	// What the upstream sends back may quote its key (an echoed
+	// Authorization in x-request-id, a masked key in an error, a key in
+	// the model's content): scrubbed before anything reads it.
+	u.scrub.Header(hresp.Header)
 	now := u.clock.Now()
 	snap, _ := ratelimit.ParseOpenAI(hresp.Header)
 	if hresp.StatusCode/100 != 2 {
@@ -116,14 +121,14 @@ func (u *upstream) send(ctx context.Context, name string, ex *exchange, body []b
 		if rerr != nil {
 			return nil, timeoutErr(fmt.Errorf("%s: HTTP %d, reading the error body: %w", name, hresp.StatusCode, rerr))
 		}
-		return nil, openai.ParseError(name, hresp.StatusCode, hresp.Header, data, now, u.key)
+		return nil, openai.ParseError(name, hresp.StatusCode, hresp.Header, u.scrub.Bytes(data), now, u.key)
 	}
 	if stream {
 		timer.Stop() // the stream runs as long as the client stays
 		if timedOut.Load() {
 			return nil, timeoutErr(context.DeadlineExceeded)
 		}
-		resp := ex.copyStream(ctx, name, hresp)
+		resp := ex.copyStream(ctx, name, hresp, u.scrub)
 		resp.RateLimit = snap
 		resp.RequestID = hresp.Header.Get("x-request-id")
 		return resp, nil
@@ -132,6 +137,7 @@ func (u *upstream) send(ctx context.Context, name string, ex *exchange, body []b
 	if err != nil {
 		return nil, timeoutErr(fmt.Errorf("%s: reading the answer: %w", name, err))
 	}
+	data = u.scrub.Bytes(data)
 	var resp *reask.Response
 	if ex.passthrough {
 		// The client reads the answer, whatever its shape; reask only
@@ -224,8 +230,11 @@ const streamLineLimit = 64 << 10
 
 // copyStream copies an upstream's event stream to the client, flushing
 // after every event, and returns the usage the stream reported (when the
-// client asked for it with stream_options.include_usage).
-func (ex *exchange) copyStream(ctx context.Context, name string, hresp *http.Response) *reask.Response {
+// client asked for it with stream_options.include_usage). Each line is
+// scrubbed of the upstream keys as it passes (a line longer than
+// streamLineLimit piece by piece; content streamed token by token is
+// checked per event, so a key split across events is not caught).
+func (ex *exchange) copyStream(ctx context.Context, name string, hresp *http.Response, scrub *httpapi.Scrubber) *reask.Response {
 	resp := &reask.Response{}
 	w := ex.w
 	h := w.Header()
@@ -244,6 +253,7 @@ func (ex *exchange) copyStream(ctx context.Context, name string, hresp *http.Res
 	for {
 		line, err := br.ReadSlice('\n')
 		if len(line) > 0 {
+			line = scrub.Bytes(line)
 			if _, werr := w.Write(line); werr != nil {
 				ex.streamErr = fmt.Errorf("writing to the client: %w", werr)
 				return resp

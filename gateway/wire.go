@@ -41,8 +41,10 @@ type chatRequest struct {
 }
 
 // topLevel are the members the gateway reads, as written in the body
-// (they share its memory). Names match exactly, as OpenAI's do; of
-// duplicate members the last counts, as with encoding/json.
+// (they share its memory). Names match exactly, as OpenAI's do. A member
+// sent twice, or also under a name that differs only in case, is refused
+// (see read): the gateway checks one value, and an upstream might read the
+// other.
 type topLevel struct {
 	Model               json.RawMessage
 	Messages            json.RawMessage
@@ -56,33 +58,74 @@ type topLevel struct {
 	ToolChoice          json.RawMessage
 }
 
+// readMembers are the names of topLevel's members.
+var readMembers = []string{"model", "messages", "stream", "stream_options", "max_tokens",
+	"max_completion_tokens", "n", "response_format", "tools", "tool_choice"}
+
+// member returns where the value of the member named key goes, or nil.
+func (t *topLevel) member(key []byte) *json.RawMessage {
+	switch string(key) {
+	case "model":
+		return &t.Model
+	case "messages":
+		return &t.Messages
+	case "stream":
+		return &t.Stream
+	case "stream_options":
+		return &t.StreamOptions
+	case "max_tokens":
+		return &t.MaxTokens
+	case "max_completion_tokens":
+		return &t.MaxCompletionTokens
+	case "n":
+		return &t.N
+	case "response_format":
+		return &t.ResponseFormat
+	case "tools":
+		return &t.Tools
+	case "tool_choice":
+		return &t.ToolChoice
+	}
+	return nil
+}
+
 // read finds the members of body, a valid JSON object, in one scan that
-// copies and decodes nothing: the pass-through path never needs more.
+// copies and decodes nothing: the pass-through path never needs more. A
+// member the gateway reads that comes twice (escapes decoded), or whose
+// name differs from one it reads only in case, is a *requestError: the
+// gateway would check one value (say, the model against its routes)
+// while the upstream — which forwards the body as is — might act on
+// another, as encoding/json does, which takes the last duplicate and
+// matches names regardless of case.
 func (t *topLevel) read(body []byte) error {
-	return eachMember(body, func(key, _, value []byte) {
-		switch string(key) {
-		case "model":
-			t.Model = value
-		case "messages":
-			t.Messages = value
-		case "stream":
-			t.Stream = value
-		case "stream_options":
-			t.StreamOptions = value
-		case "max_tokens":
-			t.MaxTokens = value
-		case "max_completion_tokens":
-			t.MaxCompletionTokens = value
-		case "n":
-			t.N = value
-		case "response_format":
-			t.ResponseFormat = value
-		case "tools":
-			t.Tools = value
-		case "tool_choice":
-			t.ToolChoice = value
+	var refused *requestError
+	err := eachMember(body, func(key, _, value []byte) {
+		if refused != nil {
+			return
+		}
+		if dst := t.member(key); dst != nil {
+			if *dst != nil {
+				refused = &requestError{param: string(key), code: "duplicate_parameter",
+					msg: fmt.Sprintf("The request body has the member %q more than once; send it once.", key)}
+			}
+			*dst = value
+			return
+		}
+		for _, name := range readMembers {
+			if bytes.EqualFold(key, []byte(name)) {
+				refused = &requestError{param: name, code: "duplicate_parameter",
+					msg: fmt.Sprintf("The request body has a member %q, which differs from %q only in case; name it %q, once.", key, name, name)}
+				return
+			}
 		}
 	})
+	if err != nil {
+		return err
+	}
+	if refused != nil {
+		return refused
+	}
+	return nil
 }
 
 // requestError is a client error found while reading a request: status
@@ -114,6 +157,10 @@ func parseChatRequest(body []byte) (*chatRequest, error) {
 		return nil, &requestError{code: "invalid_json", msg: "The request body is not a valid JSON object: " + shortErr(err)}
 	}
 	if err := r.top.read(body); err != nil {
+		var re *requestError
+		if errors.As(err, &re) {
+			return nil, re
+		}
 		return nil, &requestError{code: "invalid_json", msg: "The request body is not a valid JSON object: " + shortErr(err)}
 	}
 	t := &r.top

@@ -30,6 +30,8 @@ type serveOptions struct {
 	maxAttempts     int
 	mode            string
 	openOps         bool
+	allowHosts      []string
+	allowOrigins    []string
 	grace           time.Duration
 	verbose         bool
 	// changed tells which flags the user set (they override the file).
@@ -57,7 +59,13 @@ given with --client-key or REASK_CLIENT_KEYS (comma-separated) as
 "Authorization: Bearer KEY"; the gateway refuses to listen beyond loopback
 without one. /metrics (Prometheus) and /dashboard (a live page) want a client
 key too — a browser asks for it (any user name, the key as password) — unless
---open-ops. /healthz is always open. SIGTERM or SIGINT stops accepting
+--open-ops. /healthz is always open.
+
+Web pages the operator visits must not spend the upstream key: a POST needs
+"Content-Type: application/json", cross-origin POSTs from browsers are refused
+(allow a web app's origin with --allow-origin), and without client keys only
+loopback Host names are answered (localhost, 127.0.0.0/8, ::1), which stops
+DNS rebinding (allow a proxy's name with --allow-host). SIGTERM or SIGINT stops accepting
 connections and lets requests in flight finish (up to --shutdown-grace).
 Unless GOGC is set, the garbage collector runs at GOGC=400: a proxy's heap is
 small and collections weigh on its tail latency.`,
@@ -96,6 +104,8 @@ small and collections weigh on its tail latency.`,
 	fs.IntVar(&o.maxAttempts, "max-attempts", reask.DefaultMaxAttempts, "content attempts per schema-enforced request, the first included")
 	fs.StringVar(&o.mode, "mode", "", "how the schema goes upstream: json_schema, json_object, tools or text (default: as the client sent it)")
 	fs.BoolVar(&o.openOps, "open-ops", false, "serve /metrics and /dashboard without a client key")
+	fs.StringArrayVar(&o.allowHosts, "allow-host", nil, "a Host name answered without client keys besides loopback ones, e.g. a reverse proxy's (repeatable)")
+	fs.StringArrayVar(&o.allowOrigins, "allow-origin", nil, "a browser origin (scheme://host[:port]) whose cross-origin POSTs are accepted (repeatable)")
 	fs.DurationVar(&o.grace, "shutdown-grace", 30*time.Second, "on SIGTERM, how long requests in flight may take to finish")
 	fs.BoolVarP(&o.verbose, "verbose", "v", false, "log every request on stderr")
 	return cmd
@@ -204,6 +214,8 @@ func serveConfig(o serveOptions, getenv env) (gateway.Config, error) {
 	if o.openOps {
 		cfg.OpenOps = true
 	}
+	cfg.AllowedHosts = append(cfg.AllowedHosts, o.allowHosts...)
+	cfg.AllowedOrigins = append(cfg.AllowedOrigins, o.allowOrigins...)
 	set := func(name string, fileEmpty bool) bool { return changed(name) || fileEmpty }
 	if set("max-body", cfg.MaxBodyBytes == 0) {
 		cfg.MaxBodyBytes = o.maxBody
@@ -237,7 +249,7 @@ func serveConfig(o serveOptions, getenv env) (gateway.Config, error) {
 	}
 	if err := cfg.Validate(); err != nil {
 		if o.configFile == "" {
-			return cfg, fmt.Errorf("%w (from --upstream, --model and --client-key)", err)
+			return cfg, fmt.Errorf("%w (from the command line: --upstream, --model, --client-key, --allow-host or --allow-origin)", err)
 		}
 		return cfg, err
 	}
@@ -251,7 +263,7 @@ func checkExposure(addr string, clientKeys int) error {
 	if err != nil {
 		return fmt.Errorf("--addr %q: want HOST:PORT: %w", addr, err)
 	}
-	if clientKeys > 0 || isLoopback(host) {
+	if clientKeys > 0 || gateway.IsLoopbackHost(host) {
 		return nil
 	}
 	where := host
@@ -260,13 +272,4 @@ func checkExposure(addr string, clientKeys int) error {
 	}
 	return fmt.Errorf("refusing to listen on %s (%s) without client keys: anyone who reaches it would spend the upstream's key; "+
 		"give --client-key (or REASK_CLIENT_KEYS), or listen on 127.0.0.1", addr, where)
-}
-
-// isLoopback reports whether host names only the loopback interface.
-func isLoopback(host string) bool {
-	if strings.EqualFold(host, "localhost") {
-		return true
-	}
-	ip := net.ParseIP(strings.Trim(host, "[]"))
-	return ip != nil && ip.IsLoopback()
 }

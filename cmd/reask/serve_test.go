@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -73,6 +74,27 @@ func TestServeConfig(t *testing.T) {
 		if _, err := serveConfig(o, func(string) string { return "" }); err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%s: error %v, want it to mention %q", tc.name, err, tc.want)
 		}
+	}
+}
+
+// TestServeAllowFlags: --allow-host and --allow-origin add to the file's
+// allowed_hosts and allowed_origins, and a bad value is refused by name.
+func TestServeAllowFlags(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "gw.json")
+	os.WriteFile(file, []byte(`{"upstreams":[{"name":"a","base_url":"http://127.0.0.1:9/v1"}],"allowed_hosts":["proxy.internal"]}`), 0o600)
+	o := serveOptions{addr: "127.0.0.1:0", maxBody: 100, upstreamTimeout: time.Second, requestTimeout: time.Minute, maxAttempts: 2,
+		configFile: file, allowHosts: []string{"gw.example"}, allowOrigins: []string{"https://app.example"}}
+	cfg, err := serveConfig(o, func(string) string { return "" })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(cfg.AllowedHosts, []string{"proxy.internal", "gw.example"}) || !slices.Equal(cfg.AllowedOrigins, []string{"https://app.example"}) {
+		t.Errorf("allowed hosts %v, origins %v", cfg.AllowedHosts, cfg.AllowedOrigins)
+	}
+	o = serveOptions{addr: "127.0.0.1:0", maxBody: 100, upstreamTimeout: time.Second, requestTimeout: time.Minute, maxAttempts: 2,
+		upstream: "http://127.0.0.1:9/v1", allowOrigins: []string{"app.example"}}
+	if _, err := serveConfig(o, func(string) string { return "" }); err == nil || !strings.Contains(err.Error(), "allowed_origins[0]") || !strings.Contains(err.Error(), "--allow-origin") {
+		t.Errorf("a bad --allow-origin: %v", err)
 	}
 }
 
@@ -166,6 +188,7 @@ func TestServeShutsDownGracefully(t *testing.T) {
 	go func() {
 		req, _ := http.NewRequest("POST", "http://"+addr+"/v1/chat/completions", strings.NewReader(`{"model":"m","messages":[{"role":"user","content":"hi"}]}`))
 		req.Header.Set("Authorization", "Bearer ck")
+		req.Header.Set("Content-Type", "application/json")
 		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
 			res <- result{err: err}

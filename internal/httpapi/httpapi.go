@@ -1,12 +1,13 @@
 // Package httpapi is the HTTP plumbing the provider packages share: a
-// bounded body read, the wait a refused request asks for, and keeping the
-// API key out of every error.
+// bounded body read, the wait a refused request asks for, no redirects,
+// and keeping the API key out of every error.
 package httpapi
 
 import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -26,13 +27,11 @@ func ReadBody(r io.Reader, limit int64) ([]byte, error) {
 	return data, nil
 }
 
-// Scrub removes the API key from an error's text, should a transport ever
-// echo a header back; the original error stays reachable with errors.As.
+// Scrub removes the API key from an error's text, whole or masked (see
+// Scrubber), should a transport ever echo a header back; the original
+// error stays reachable with errors.As.
 func Scrub(err error, key reask.Secret) error {
-	if err == nil || key == "" || !strings.Contains(err.Error(), key.Reveal()) {
-		return err
-	}
-	return &scrubbed{msg: strings.ReplaceAll(err.Error(), key.Reveal(), reask.Redacted), err: err}
+	return NewScrubber(key).Error(err)
 }
 
 type scrubbed struct {
@@ -44,13 +43,18 @@ func (e *scrubbed) Error() string { return e.msg }
 func (e *scrubbed) Unwrap() error { return e.err }
 
 // Complete fills in what every provider error needs beyond the body: the
-// key redacted from the message (a server may echo it) and the wait the
-// provider asked for — Retry-After (or retry-after-ms), else, for a 429,
-// the time until its exhausted quota is whole again.
+// key redacted, whole or masked, from the message and the request id (a
+// server may echo it), a redirect said
+// to be one (see RedirectMessage), and the wait the provider asked for —
+// Retry-After (or retry-after-ms), else, for a 429, the time until its
+// exhausted quota is whole again.
 func Complete(pe *reask.ProviderError, h http.Header, now time.Time, key reask.Secret) *reask.ProviderError {
-	if k := key.Reveal(); k != "" {
-		pe.Message = strings.ReplaceAll(pe.Message, k, reask.Redacted)
+	if msg := RedirectMessage(pe.StatusCode, h); msg != "" {
+		pe.Message = msg
 	}
+	sc := NewScrubber(key)
+	pe.Message = sc.String(pe.Message)
+	pe.RequestID = sc.String(pe.RequestID)
 	if d, ok := ratelimit.RetryAfter(h, now); ok {
 		pe.RetryAfter = d
 	} else if pe.StatusCode == http.StatusTooManyRequests {
@@ -73,4 +77,41 @@ func Excerpt(data []byte) string {
 		n--
 	}
 	return s[:n] + "…"
+}
+
+// WithoutRedirects returns the client to call an API with: c as it is
+// when it sets its own CheckRedirect (the caller chose a policy), else a
+// copy of c (or of the zero client, for nil) that follows no redirect,
+// returning the 3xx answer instead. Following one would re-send the
+// request — prompt, custom headers and, to the same host, the key — to
+// wherever the server points. c itself is never changed.
+func WithoutRedirects(c *http.Client) *http.Client {
+	if c != nil && c.CheckRedirect != nil {
+		return c
+	}
+	out := &http.Client{}
+	if c != nil {
+		cp := *c
+		out = &cp
+	}
+	out.CheckRedirect = refuseRedirect
+	return out
+}
+
+func refuseRedirect(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+
+// RedirectMessage describes a redirect answer that was not followed,
+// naming where it pointed (scheme and host only: a path or query may hold
+// a token), or returns "" when status is not a redirect.
+func RedirectMessage(status int, h http.Header) string {
+	if status < 300 || status > 399 {
+		return ""
+	}
+	where := "no Location"
+	if u, err := url.Parse(h.Get("Location")); err == nil && u.Host != "" {
+		where = u.Scheme + "://" + u.Host
+	} else if err == nil && h.Get("Location") != "" {
+		where = "the same host"
+	}
+	return fmt.Sprintf("the server redirected the request (to %s); redirects are not followed: fix the base URL", where)
 }

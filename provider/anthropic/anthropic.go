@@ -57,6 +57,10 @@ type Config struct {
 	// Headers are added to every request (anthropic-beta, …).
 	Headers map[string]string
 	// HTTPClient sends the requests. Default: a client without timeout.
+	// Redirects are not followed — a 3xx is an error naming where it
+	// pointed — unless the client sets its own CheckRedirect; the provider
+	// uses a copy of the client with that policy and never changes the
+	// client given.
 	HTTPClient *http.Client
 	// MaxResponseBytes bounds a response body. Default DefaultMaxResponseBytes.
 	MaxResponseBytes int64
@@ -75,6 +79,7 @@ type Provider struct {
 	cfg      Config
 	endpoint string
 	name     string
+	scrub    *httpapi.Scrubber // the key, from all the server sends back
 }
 
 var _ reask.Provider = (*Provider)(nil)
@@ -90,9 +95,7 @@ func NewProvider(cfg Config) *Provider {
 	if cfg.MaxTokens <= 0 {
 		cfg.MaxTokens = DefaultMaxTokens
 	}
-	if cfg.HTTPClient == nil {
-		cfg.HTTPClient = &http.Client{}
-	}
+	cfg.HTTPClient = httpapi.WithoutRedirects(cfg.HTTPClient)
 	if cfg.MaxResponseBytes <= 0 {
 		cfg.MaxResponseBytes = DefaultMaxResponseBytes
 	}
@@ -105,7 +108,7 @@ func NewProvider(cfg Config) *Provider {
 	}
 	base := strings.TrimRight(cfg.BaseURL, "/")
 	base = strings.TrimSuffix(base, "/v1")
-	return &Provider{cfg: cfg, endpoint: base + "/v1/messages", name: name}
+	return &Provider{cfg: cfg, endpoint: base + "/v1/messages", name: name, scrub: httpapi.NewScrubber(cfg.APIKey)}
 }
 
 // Name returns "anthropic/<model>" unless Config.Name says otherwise.
@@ -131,13 +134,17 @@ func (p *Provider) Complete(ctx context.Context, req *reask.Request) (*reask.Res
 	}
 	hresp, err := p.cfg.HTTPClient.Do(hreq)
 	if err != nil {
-		return nil, httpapi.Scrub(err, p.cfg.APIKey)
+		return nil, p.scrub.Error(err)
 	}
 	defer hresp.Body.Close()
+	// A server may echo the key (in a request id, a masked key in an
+	// error, the content): none of it reaches a report or a log.
+	p.scrub.Header(hresp.Header)
 	data, err := httpapi.ReadBody(hresp.Body, p.cfg.MaxResponseBytes)
 	if err != nil {
 		return nil, fmt.Errorf("%s: reading the response: %w", p.name, err)
 	}
+	data = p.scrub.Bytes(data)
 	now := p.cfg.Clock.Now()
 	snap, _ := ratelimit.ParseAnthropic(hresp.Header, now)
 	requestID := hresp.Header.Get("request-id")

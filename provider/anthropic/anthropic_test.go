@@ -2,6 +2,7 @@ package anthropic_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -284,5 +285,39 @@ func TestStopReasons(t *testing.T) {
 	}
 	if resp.FinishReason != "length" || resp.Content != `{"name":` || resp.Usage.TotalTokens != 12 {
 		t.Errorf("got %+v", resp)
+	}
+}
+
+// TestEchoedKeyIsScrubbed: a key the server (or a proxy before it)
+// echoes — whole or masked, in an error, the request id or the content —
+// reaches neither the error nor the response (issue 12, item 5).
+func TestEchoedKeyIsScrubbed(t *testing.T) {
+	const key = "sk-ant-api03-Ab12Cd34Ef56Gh78Ij90-wxyzAA"
+	masked := key[:10] + "..." + key[len(key)-4:]
+	for _, tc := range []struct {
+		name string
+		a    answer
+	}{
+		{"masked in a 401", answer{status: 401, header: map[string]string{"request-id": "req " + key},
+			body: `{"type":"error","error":{"type":"authentication_error","message":"invalid x-api-key ` + masked + `"}}`}},
+		{"whole in a 400 that is not JSON", answer{status: 400, body: "bad key " + key}},
+		{"in the content", answer{header: map[string]string{"request-id": key},
+			body: `{"content":[{"type":"text","text":"the key is ` + key + ` or ` + masked + `"}],"stop_reason":"end_turn"}`}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			srv := httptest.NewServer(&server{answers: []answer{tc.a}})
+			defer srv.Close()
+			p := anthropic.NewProvider(anthropic.Config{BaseURL: srv.URL, APIKey: key, Model: "m"})
+			resp, err := p.Complete(t.Context(), &reask.Request{Messages: []reask.Message{{Role: reask.RoleUser, Content: "hi"}}})
+			text := fmt.Sprintf("%v %+v", err, resp)
+			for _, secret := range []string{key, masked} {
+				if strings.Contains(text, secret) {
+					t.Fatalf("%q reached the caller: %s", secret, text)
+				}
+			}
+			if !strings.Contains(text, "[redacted]") {
+				t.Errorf("nothing redacted: %s", text)
+			}
+		})
 	}
 }

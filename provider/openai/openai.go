@@ -51,7 +51,10 @@ type Config struct {
 	// headers of a proxy, …).
 	Headers map[string]string
 	// HTTPClient sends the requests. Default: a client with no overall
-	// timeout (the caller's context bounds each call).
+	// timeout (the caller's context bounds each call). Redirects are not
+	// followed — a 3xx is an error naming where it pointed — unless the
+	// client sets its own CheckRedirect; the provider uses a copy of the
+	// client with that policy and never changes the client given.
 	HTTPClient *http.Client
 	// MaxResponseBytes bounds a response body. Default DefaultMaxResponseBytes.
 	MaxResponseBytes int64
@@ -70,6 +73,7 @@ type Provider struct {
 	cfg      Config
 	endpoint string
 	name     string
+	scrub    *httpapi.Scrubber // the key, from all the server sends back
 }
 
 var _ reask.Provider = (*Provider)(nil)
@@ -79,9 +83,7 @@ func NewProvider(cfg Config) *Provider {
 	if cfg.BaseURL == "" {
 		cfg.BaseURL = DefaultBaseURL
 	}
-	if cfg.HTTPClient == nil {
-		cfg.HTTPClient = &http.Client{}
-	}
+	cfg.HTTPClient = httpapi.WithoutRedirects(cfg.HTTPClient)
 	if cfg.MaxResponseBytes <= 0 {
 		cfg.MaxResponseBytes = DefaultMaxResponseBytes
 	}
@@ -92,7 +94,7 @@ func NewProvider(cfg Config) *Provider {
 	if name == "" {
 		name = "openai/" + cfg.Model
 	}
-	return &Provider{cfg: cfg, endpoint: strings.TrimRight(cfg.BaseURL, "/") + "/chat/completions", name: name}
+	return &Provider{cfg: cfg, endpoint: strings.TrimRight(cfg.BaseURL, "/") + "/chat/completions", name: name, scrub: httpapi.NewScrubber(cfg.APIKey)}
 }
 
 // Name returns "openai/<model>" unless Config.Name says otherwise.
@@ -121,13 +123,17 @@ func (p *Provider) Complete(ctx context.Context, req *reask.Request) (*reask.Res
 	}
 	hresp, err := p.cfg.HTTPClient.Do(hreq)
 	if err != nil {
-		return nil, httpapi.Scrub(err, p.cfg.APIKey)
+		return nil, p.scrub.Error(err)
 	}
 	defer hresp.Body.Close()
+	// A server may echo the key (in a request id, a masked key in an
+	// error, the content): none of it reaches a report or a log.
+	p.scrub.Header(hresp.Header)
 	data, err := httpapi.ReadBody(hresp.Body, p.cfg.MaxResponseBytes)
 	if err != nil {
 		return nil, fmt.Errorf("%s: reading the response: %w", p.name, err)
 	}
+	data = p.scrub.Bytes(data)
 	now := p.cfg.Clock.Now()
 	snap, _ := ratelimit.ParseOpenAI(hresp.Header)
 	if hresp.StatusCode/100 != 2 {

@@ -101,3 +101,40 @@ func TestEchoedKeyIsRedacted(t *testing.T) {
 		t.Errorf("error %v", err)
 	}
 }
+
+// TestEchoedKeyIsScrubbed: a key the server echoes — whole or masked as
+// OpenAI's 401 quotes it, in an error, a request id or the content —
+// reaches neither the error nor the response (issue 12, item 5).
+func TestEchoedKeyIsScrubbed(t *testing.T) {
+	const key = "sk-proj-Ab12Cd34Ef56Gh78Ij90wxyz"
+	masked := key[:8] + strings.Repeat("*", len(key)-12) + key[len(key)-4:]
+	for _, tc := range []struct {
+		name, status, body string
+	}{
+		{"masked in a 400", "400", `{"error":{"message":"Incorrect API key provided: ` + masked + `.","type":"invalid_request_error"}}`},
+		{"masked in a 404 that is not JSON", "404", "no such key " + masked},
+		{"whole in a 500", "500", `{"error":{"message":"` + key + `","type":"server_error"}}`},
+		{"in the content", "200", `{"choices":[{"message":{"content":"the key is ` + key + ` (` + masked + `)"},"finish_reason":"stop"}]}`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("x-request-id", "req_1 "+r.Header.Get("Authorization"))
+				code := map[string]int{"200": 200, "400": 400, "404": 404, "500": 500}[tc.status]
+				w.WriteHeader(code)
+				io.WriteString(w, tc.body)
+			}))
+			defer srv.Close()
+			p := openai.NewProvider(openai.Config{BaseURL: srv.URL, APIKey: key, Model: "m"})
+			resp, err := p.Complete(t.Context(), &reask.Request{Messages: []reask.Message{{Role: reask.RoleUser, Content: "hi"}}})
+			text := fmt.Sprintf("%v %+v", err, resp)
+			for _, secret := range []string{key, masked, key[:8] + "***"} {
+				if strings.Contains(text, secret) {
+					t.Fatalf("%q reached the caller: %s", secret, text)
+				}
+			}
+			if !strings.Contains(text, "[redacted]") {
+				t.Errorf("nothing redacted: %s", text)
+			}
+		})
+	}
+}
