@@ -165,6 +165,7 @@ func New(cfg Config) (*Gateway, error) {
 	var keys []reask.Secret
 	for _, u := range cfg.Upstreams {
 		keys = append(keys, u.APIKey)
+		keys = append(keys, headerCredentials(u.Headers)...)
 	}
 	scrub := httpapi.NewScrubber(keys...)
 	for _, u := range cfg.Upstreams {
@@ -180,6 +181,33 @@ func New(cfg Config) (*Gateway, error) {
 	}
 	g.buildRoutes()
 	return g, nil
+}
+
+// minHeaderCredential is the shortest configured header value taken for a
+// credential: shorter ones ("1", "beta") would redact ordinary text.
+const minHeaderCredential = 8
+
+// headerCredentials returns the values of configured upstream headers that
+// carry credentials — Azure's api-key, x-api-key, a token, a second
+// Authorization (without its scheme) — so that they are scrubbed like the
+// upstream key from all an upstream sends back. A header carries one when
+// its name holds "key", "token", "secret", "auth", "cookie" or "password".
+func headerCredentials(h map[string]string) []reask.Secret {
+	var out []reask.Secret
+	for name, v := range h {
+		n := strings.ToLower(name)
+		if !strings.Contains(n, "key") && !strings.Contains(n, "token") && !strings.Contains(n, "secret") &&
+			!strings.Contains(n, "auth") && !strings.Contains(n, "cookie") && !strings.Contains(n, "password") {
+			continue
+		}
+		if scheme, rest, ok := strings.Cut(v, " "); ok && (strings.EqualFold(scheme, "Bearer") || strings.EqualFold(scheme, "Basic")) {
+			v = rest
+		}
+		if v = strings.TrimSpace(v); len(v) >= minHeaderCredential {
+			out = append(out, reask.Secret(v))
+		}
+	}
+	return out
 }
 
 // newHTTPClient pools enough connections per upstream for a busy gateway

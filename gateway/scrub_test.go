@@ -133,3 +133,30 @@ func TestEchoedUpstreamKeyIsScrubbed(t *testing.T) {
 		})
 	}
 }
+
+// TestHeaderCredentialsAreScrubbed: a credential configured as an upstream
+// header (Azure's api-key, a token) is scrubbed like the upstream key from
+// what the upstream sends back, while ordinary header values are not.
+func TestHeaderCredentialsAreScrubbed(t *testing.T) {
+	const azureKey, token = "azure-0123456789abcdef", "tok_9876543210"
+	up, _ := newUpstream(t, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("X-Request-Id", "req_1; "+r.Header.Get("Api-Key"))
+		io.WriteString(w, answer("k", "key "+r.Header.Get("Api-Key")+", token "+r.Header.Get("X-Auth-Token")+", team "+r.Header.Get("OpenAI-Organization"), false))
+	})
+	var log lockedBuffer
+	gw, _ := newGateway(t, up.URL, func(c *gateway.Config) {
+		c.Logger = slog.New(slog.NewTextHandler(&log, &slog.HandlerOptions{Level: slog.LevelDebug}))
+		c.Upstreams[0].Headers = map[string]string{"api-key": azureKey, "X-Auth-Token": "Bearer " + token, "OpenAI-Organization": "org-plainname"}
+	})
+	_, h, b := call(t, gw, plainRequest(""))
+	seen := string(b) + h.Get("X-Request-Id") + log.String()
+	for _, secret := range []string{azureKey, token} {
+		if strings.Contains(seen, secret) {
+			t.Errorf("the answer or the log holds %q:\n%s", secret, seen)
+		}
+	}
+	if want := "key [redacted], token Bearer [redacted], team org-plainname"; !strings.Contains(string(b), want) {
+		t.Errorf("the answer lacks %q:\n%s", want, b)
+	}
+}
