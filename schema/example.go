@@ -138,7 +138,7 @@ func (s *Schema) Subset(fields []string) (*Schema, error) {
 	if err != nil {
 		return nil, err
 	}
-	return CompileNamed(s.name+"_patch", b)
+	return s.cfg.CompileNamed(s.name+"_patch", b)
 }
 
 type unknownFieldError struct{ field string }
