@@ -64,7 +64,7 @@ func (g *Gateway) enforce(w http.ResponseWriter, r *http.Request, rt *route, cr 
 	if cr.stream {
 		kind = kindSchemaStream
 	}
-	sch, key, err := g.schemas.compile(cr.schemaName, cr.schemaDoc)
+	sch, key, err := g.schemas.compile(g.cfg.Schema, cr.schemaName, cr.schemaDoc)
 	if err != nil {
 		param := "response_format.json_schema.schema"
 		if cr.form == reask.ModeTools {
@@ -112,7 +112,7 @@ func (g *Gateway) enforce(w http.ResponseWriter, r *http.Request, rt *route, cr 
 			slog.String("outcome", string(rep.Outcome)), slog.String("error", err.Error()))
 		return kind
 	}
-	g.schemas.keep(key, sch)
+	g.schemas.keep(key, sch, g.cfg.SchemaCacheBytes)
 	a := g.answer(ex, rep, cr, doc)
 	if cr.stream {
 		g.streamAnswer(w, a, cr)
@@ -344,11 +344,10 @@ func (g *Gateway) passthrough(w http.ResponseWriter, r *http.Request, rt *route,
 // schema.Schema.Footprint), dropping the least recently used first. A schema
 // enters only once a request with it has succeeded: a schema that compiles
 // but whose requests fail takes no room from the schemas in use. It is safe
-// for concurrent use.
+// for concurrent use. One gateway's cache sees one schema.Config and one
+// byte bound (Config.Schema, Config.SchemaCacheBytes).
 type schemaCache struct {
-	cfg      schema.Config
 	maxCount int
-	maxBytes int64
 
 	mu    sync.Mutex
 	bytes int64
@@ -364,15 +363,14 @@ type cachedSchema struct {
 	size int64
 }
 
-func newSchemaCache(cfg schema.Config, maxCount int, maxBytes int64) *schemaCache {
-	return &schemaCache{cfg: cfg, maxCount: maxCount, maxBytes: maxBytes, order: list.New(),
-		m: make(map[schemaKey]*list.Element)}
+func newSchemaCache(maxCount int) *schemaCache {
+	return &schemaCache{maxCount: maxCount, order: list.New(), m: make(map[schemaKey]*list.Element)}
 }
 
-// compile returns the cached schema for name and doc, or compiles it
-// (within the cache's schema.Config limits) without caching it: keep adds
-// it once it has served a request.
-func (c *schemaCache) compile(name string, doc []byte) (*schema.Schema, schemaKey, error) {
+// compile returns the cached schema for name and doc, or compiles it with
+// cfg (within its limits) without caching it: keep adds it once it has
+// served a request.
+func (c *schemaCache) compile(cfg schema.Config, name string, doc []byte) (*schema.Schema, schemaKey, error) {
 	h := sha256.New()
 	h.Write([]byte(name))
 	h.Write([]byte{0})
@@ -387,20 +385,21 @@ func (c *schemaCache) compile(name string, doc []byte) (*schema.Schema, schemaKe
 		return s, key, nil
 	}
 	c.mu.Unlock()
-	s, err := c.cfg.CompileNamed(name, doc)
+	s, err := cfg.CompileNamed(name, doc)
 	return s, key, err
 }
 
 // keep caches s under key, dropping the least recently used schemas until
-// both bounds hold. A schema larger than the byte bound is not kept.
-func (c *schemaCache) keep(key schemaKey, s *schema.Schema) {
+// the count bound and maxBytes hold. A schema larger than maxBytes is not
+// kept.
+func (c *schemaCache) keep(key schemaKey, s *schema.Schema, maxBytes int64) {
 	size := int64(s.Footprint())
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if _, ok := c.m[key]; ok || size > c.maxBytes || c.maxCount < 1 {
+	if _, ok := c.m[key]; ok || size > maxBytes || c.maxCount < 1 {
 		return
 	}
-	for c.order.Len() >= c.maxCount || c.bytes+size > c.maxBytes {
+	for c.order.Len() >= c.maxCount || c.bytes+size > maxBytes {
 		old := c.order.Remove(c.order.Back()).(*cachedSchema)
 		delete(c.m, old.key)
 		c.bytes -= old.size

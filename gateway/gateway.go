@@ -117,7 +117,7 @@ func New(cfg Config) (*Gateway, error) {
 	}
 	cfg = cfg.withDefaults()
 	g := &Gateway{cfg: cfg, routes: map[string]*route{}, log: cfg.Logger, started: cfg.Clock.Now(),
-		schemas: newSchemaCache(cfg.Schema, cfg.SchemaCacheSize, cfg.SchemaCacheBytes)}
+		schemas: newSchemaCache(cfg.SchemaCacheSize)}
 	if cfg.Metrics == nil {
 		m, err := metrics.New(metrics.Config{Clock: cfg.Clock})
 		if err != nil {

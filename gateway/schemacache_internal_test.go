@@ -35,20 +35,21 @@ func TestSchemaCacheBoundedInBytes(t *testing.T) {
 		t.Fatal(err)
 	}
 	size := int64(one.Footprint())
-	c := newSchemaCache(schema.Config{}, 100, 5*size)
+	c := newSchemaCache(100)
+	bound := 5 * size
 	keys := make([]schemaKey, 20)
 	for i := range keys {
-		s, key, err := c.compile("s", objectSchema(fmt.Sprintf("f%02d_", i), 50))
+		s, key, err := c.compile(schema.Config{}, "s", objectSchema(fmt.Sprintf("f%02d_", i), 50))
 		if err != nil {
 			t.Fatal(err)
 		}
 		keys[i] = key
-		c.keep(key, s)
+		c.keep(key, s, bound)
 		if i == 16 { // use the oldest kept one again: it stays
-			c.compile("s", objectSchema("f12_", 50))
+			c.compile(schema.Config{}, "s", objectSchema("f12_", 50))
 		}
-		if n, bytes := c.usage(); bytes > 5*size || n > 5 {
-			t.Fatalf("after %d schemas: %d kept, %d bytes; the bound is %d", i+1, n, bytes, 5*size)
+		if n, bytes := c.usage(); bytes > bound || n > 5 {
+			t.Fatalf("after %d schemas: %d kept, %d bytes; the bound is %d", i+1, n, bytes, bound)
 		}
 	}
 	for i, key := range keys {
@@ -59,11 +60,11 @@ func TestSchemaCacheBoundedInBytes(t *testing.T) {
 	}
 
 	// A schema larger than the whole bound is not kept, and evicts nothing.
-	big, key, err := c.compile("big", objectSchema("b", 400))
+	big, key, err := c.compile(schema.Config{}, "big", objectSchema("b", 400))
 	if err != nil {
 		t.Fatal(err)
 	}
-	c.keep(key, big)
+	c.keep(key, big, bound)
 	if n, _ := c.usage(); n != 5 {
 		t.Errorf("%d kept after an oversized schema, want 5", n)
 	}
