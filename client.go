@@ -129,7 +129,7 @@ func (c *Client) ExtractJSON(ctx context.Context, s *schema.Schema, input string
 // be a struct type.
 func Extract[T any](ctx context.Context, c *Client, input string, opts ...Option) (T, *Report, error) {
 	var zero T
-	s, err := schemaOf(reflect.TypeFor[T]())
+	s, err := schemaOf(reflect.TypeFor[T](), c.settings(opts).schemaConfig)
 	if err != nil {
 		return zero, &Report{}, fmt.Errorf("%w: %w", ErrInvalidInput, err)
 	}
@@ -152,23 +152,32 @@ func Extract[T any](ctx context.Context, c *Client, input string, opts ...Option
 	}
 }
 
-// schemas caches the schema derived from each Go type.
-var schemas sync.Map // reflect.Type → *schema.Schema
+// schemas caches the schema derived from each Go type with each Config.
+var schemas sync.Map // typeSchema → *schema.Schema
 
-func schemaOf(t reflect.Type) (*schema.Schema, error) {
-	if s, ok := schemas.Load(t); ok {
+type typeSchema struct {
+	t   reflect.Type
+	cfg schema.Config
+}
+
+func schemaOf(t reflect.Type, cfg schema.Config) (*schema.Schema, error) {
+	key := typeSchema{t, cfg}
+	if s, ok := schemas.Load(key); ok {
 		return s.(*schema.Schema), nil
 	}
-	s, err := schema.FromType(t)
+	s, err := cfg.FromType(t)
 	if err != nil {
 		return nil, err
 	}
-	schemas.Store(t, s)
+	schemas.Store(key, s)
 	return s, nil
 }
 
-// SchemaFor returns the JSON Schema Extract[T] uses for T.
-func SchemaFor[T any]() (*schema.Schema, error) { return schemaOf(reflect.TypeFor[T]()) }
+// SchemaFor returns the JSON Schema Extract[T] uses for T with the default
+// schema.Config.
+func SchemaFor[T any]() (*schema.Schema, error) {
+	return schemaOf(reflect.TypeFor[T](), schema.Config{})
+}
 
 func runValidate(ctx context.Context, v any) error {
 	switch x := v.(type) {

@@ -43,6 +43,7 @@ type settings struct {
 	observer            Observer
 
 	schemaInPrompt bool
+	schemaConfig   schema.Config
 
 	// Adaptive strategy.
 	adaptive     bool
@@ -132,6 +133,13 @@ func WithInstructions(text string) Option { return func(s *settings) { s.instruc
 // or tool definition, which saves its tokens. Turn it on for servers that
 // ignore response_format.
 func WithSchemaInPrompt(on bool) Option { return func(s *settings) { s.schemaInPrompt = on } }
+
+// WithSchemaConfig sets how the client compiles the schemas it derives
+// from Go types (Extract[T]): their limits and how formats are asserted.
+// Default: schema.Config's zero value (default limits, lenient formats). A
+// Task's own *schema.Schema keeps the Config it was compiled with, and so
+// do the patch schemas cut from it.
+func WithSchemaConfig(c schema.Config) Option { return func(s *settings) { s.schemaConfig = c } }
 
 // WithTemperature sets the sampling temperature. Default 0, so that answers
 // are as repeatable as the provider allows.

@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"container/list"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
@@ -63,14 +64,16 @@ func (g *Gateway) enforce(w http.ResponseWriter, r *http.Request, rt *route, cr 
 	if cr.stream {
 		kind = kindSchemaStream
 	}
-	sch, err := g.schemas.compile(cr.schemaName, cr.schemaDoc)
+	sch, key, err := g.schemas.compile(g.cfg.Schema, cr.schemaName, cr.schemaDoc)
 	if err != nil {
 		param := "response_format.json_schema.schema"
 		if cr.form == reask.ModeTools {
 			param = "tools[].function.parameters"
 		}
+		// OpenAI's code for a schema it refuses; a *schema.LimitError's
+		// message names the limit (max_depth, …) and where it was passed.
 		writeError(w, http.StatusBadRequest, apiError{Type: "invalid_request_error", Param: ptr(param),
-			Code: ptr("invalid_schema"), Message: "Invalid JSON Schema: " + err.Error()})
+			Code: ptr("invalid_json_schema"), Message: "Invalid JSON Schema: " + err.Error()})
 		return kindRejected
 	}
 	mode := cr.form
@@ -109,6 +112,7 @@ func (g *Gateway) enforce(w http.ResponseWriter, r *http.Request, rt *route, cr 
 			slog.String("outcome", string(rep.Outcome)), slog.String("error", err.Error()))
 		return kind
 	}
+	g.schemas.keep(key, sch, g.cfg.SchemaCacheBytes)
 	a := g.answer(ex, rep, cr, doc)
 	if cr.stream {
 		g.streamAnswer(w, a, cr)
@@ -336,42 +340,77 @@ func (g *Gateway) passthrough(w http.ResponseWriter, r *http.Request, rt *route,
 }
 
 // schemaCache keeps compiled schemas between requests, keyed by the
-// digest of name and document. When full it drops an arbitrary entry.
+// digest of name and document, bounded both in count and in bytes (by
+// schema.Schema.Footprint), dropping the least recently used first. A schema
+// enters only once a request with it has succeeded: a schema that compiles
+// but whose requests fail takes no room from the schemas in use. It is safe
+// for concurrent use. One gateway's cache sees one schema.Config and one
+// byte bound (Config.Schema, Config.SchemaCacheBytes).
 type schemaCache struct {
-	mu  sync.Mutex
-	max int
-	m   map[[sha256.Size]byte]*schema.Schema
+	maxCount int
+
+	mu    sync.Mutex
+	bytes int64
+	order *list.List // of *cachedSchema, most recently used first
+	m     map[schemaKey]*list.Element
 }
 
-func newSchemaCache(size int) *schemaCache {
-	return &schemaCache{max: size, m: make(map[[sha256.Size]byte]*schema.Schema)}
+type schemaKey [sha256.Size]byte
+
+type cachedSchema struct {
+	key  schemaKey
+	sch  *schema.Schema
+	size int64
 }
 
-func (c *schemaCache) compile(name string, doc []byte) (*schema.Schema, error) {
+func newSchemaCache(maxCount int) *schemaCache {
+	return &schemaCache{maxCount: maxCount, order: list.New(), m: make(map[schemaKey]*list.Element)}
+}
+
+// compile returns the cached schema for name and doc, or compiles it with
+// cfg (within its limits) without caching it: keep adds it once it has
+// served a request.
+func (c *schemaCache) compile(cfg schema.Config, name string, doc []byte) (*schema.Schema, schemaKey, error) {
 	h := sha256.New()
 	h.Write([]byte(name))
 	h.Write([]byte{0})
 	h.Write(doc)
-	var key [sha256.Size]byte
+	var key schemaKey
 	h.Sum(key[:0])
 	c.mu.Lock()
-	s, ok := c.m[key]
+	if e, ok := c.m[key]; ok {
+		c.order.MoveToFront(e)
+		s := e.Value.(*cachedSchema).sch
+		c.mu.Unlock()
+		return s, key, nil
+	}
 	c.mu.Unlock()
-	if ok {
-		return s, nil
-	}
-	s, err := schema.CompileNamed(name, doc)
-	if err != nil {
-		return nil, err
-	}
+	s, err := cfg.CompileNamed(name, doc)
+	return s, key, err
+}
+
+// keep caches s under key, dropping the least recently used schemas until
+// the count bound and maxBytes hold. A schema larger than maxBytes is not
+// kept.
+func (c *schemaCache) keep(key schemaKey, s *schema.Schema, maxBytes int64) {
+	size := int64(s.Footprint())
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if len(c.m) >= c.max {
-		for k := range c.m {
-			delete(c.m, k)
-			break
-		}
+	if _, ok := c.m[key]; ok || size > maxBytes || c.maxCount < 1 {
+		return
 	}
-	c.m[key] = s
-	return s, nil
+	for c.order.Len() >= c.maxCount || c.bytes+size > maxBytes {
+		old := c.order.Remove(c.order.Back()).(*cachedSchema)
+		delete(c.m, old.key)
+		c.bytes -= old.size
+	}
+	c.m[key] = c.order.PushFront(&cachedSchema{key: key, sch: s, size: size})
+	c.bytes += size
+}
+
+// usage returns how many schemas the cache holds and their bytes.
+func (c *schemaCache) usage() (int, int64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.order.Len(), c.bytes
 }

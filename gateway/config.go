@@ -15,6 +15,7 @@ import (
 	"github.com/reask/reask"
 	"github.com/reask/reask/clock"
 	"github.com/reask/reask/metrics"
+	"github.com/reask/reask/schema"
 )
 
 // Defaults for zero Config fields.
@@ -24,6 +25,9 @@ const (
 	DefaultRequestTimeout   = 10 * time.Minute
 	DefaultMaxResponseBytes = 32 << 20
 	DefaultSchemaCacheSize  = 256
+	// DefaultSchemaCacheBytes bounds the memory of the compiled schemas
+	// kept between requests (see schema.Schema.Footprint).
+	DefaultSchemaCacheBytes = 64 << 20
 	// DefaultAPIKeyEnv is the environment variable an upstream's API key is
 	// read from when the configuration file names none.
 	DefaultAPIKeyEnv = "REASK_UPSTREAM_API_KEY"
@@ -108,6 +112,15 @@ type Config struct {
 	// SchemaCacheSize bounds the compiled schemas kept between requests.
 	// Default DefaultSchemaCacheSize.
 	SchemaCacheSize int
+	// SchemaCacheBytes bounds their memory, as schema.Schema.Footprint
+	// estimates it. Default DefaultSchemaCacheBytes (64 MiB). A schema
+	// enters the cache only once a request with it has succeeded.
+	SchemaCacheBytes int64
+	// Schema is how clients' schemas are compiled: the limits a schema
+	// must stay within (a schema beyond one gets 400 invalid_json_schema
+	// naming the limit) and how formats are asserted. Zero fields are
+	// schema's defaults.
+	Schema schema.Config
 	// Logger receives one line per request. Default: discard.
 	Logger *slog.Logger
 	// Metrics receives every event; nil makes a collector of its own (see
@@ -161,6 +174,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.SchemaCacheSize == 0 {
 		c.SchemaCacheSize = DefaultSchemaCacheSize
+	}
+	if c.SchemaCacheBytes == 0 {
+		c.SchemaCacheBytes = DefaultSchemaCacheBytes
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
@@ -276,8 +292,18 @@ func (c Config) Validate() error {
 		return configErr("mode", "%q: want json_schema, json_object, tools or text", c.Mode)
 	case c.SchemaCacheSize < 0:
 		return configErr("schema_cache_size", "%d: want 0 (default) or more", c.SchemaCacheSize)
+	case c.SchemaCacheBytes < 0:
+		return configErr("schema_cache_bytes", "%d: want 0 (default %d) or more", c.SchemaCacheBytes, DefaultSchemaCacheBytes)
+	case !knownFormatLevel(c.Schema.Formats):
+		return configErr("schema.formats", "%v: want lenient, strict or annotate", c.Schema.Formats)
 	}
 	return nil
+}
+
+// knownFormatLevel reports whether l is one of schema's levels.
+func knownFormatLevel(l schema.FormatLevel) bool {
+	_, err := l.MarshalText()
+	return err == nil
 }
 
 // targetRef is a parsed fallback target.
@@ -379,6 +405,11 @@ type File struct {
 	MaxAttempts      int                 `json:"max_attempts,omitempty"`
 	Mode             string              `json:"mode,omitempty"`
 	SchemaCacheSize  int                 `json:"schema_cache_size,omitempty"`
+	SchemaCacheBytes int64               `json:"schema_cache_bytes,omitempty"`
+	// Schema holds the limits and format level of clients' schemas:
+	// {"max_bytes": 1048576, "max_depth": 32, "max_subschemas": 5000,
+	// "formats": "lenient"} (see schema.Config; -1 turns a limit off).
+	Schema schema.Config `json:"schema,omitzero"`
 }
 
 // FileUpstream is an upstream in the configuration file.
@@ -430,6 +461,8 @@ func ParseConfig(data []byte, getenv func(string) string) (Config, error) {
 		MaxAttempts:      f.MaxAttempts,
 		Mode:             reask.Mode(f.Mode),
 		SchemaCacheSize:  f.SchemaCacheSize,
+		SchemaCacheBytes: f.SchemaCacheBytes,
+		Schema:           f.Schema,
 	}
 	var err error
 	if c.UpstreamTimeout, err = parseDuration("upstream_timeout", f.UpstreamTimeout); err != nil {

@@ -416,7 +416,7 @@ func TestRequestErrors(t *testing.T) {
 		{"no messages", `{"model":"gpt-4o-mini"}`, 400, "missing_required_parameter"},
 		{"no model", `{"messages":[{"role":"user","content":"hi"}]}`, 400, "missing_required_parameter"},
 		{"unknown model", `{"model":"nope","messages":[{"role":"user","content":"hi"}]}`, 404, "model_not_found"},
-		{"bad schema", `{"model":"gpt-4o-mini","messages":[{"role":"user","content":"hi"}],"response_format":{"type":"json_schema","json_schema":{"name":"x","schema":{"type":"nonsense"}}}}`, 400, "invalid_schema"},
+		{"bad schema", `{"model":"gpt-4o-mini","messages":[{"role":"user","content":"hi"}],"response_format":{"type":"json_schema","json_schema":{"name":"x","schema":{"type":"nonsense"}}}}`, 400, "invalid_json_schema"},
 		{"schema without schema", `{"model":"gpt-4o-mini","messages":[{"role":"user","content":"hi"}],"response_format":{"type":"json_schema","json_schema":{"name":"x"}}}`, 400, "missing_required_parameter"},
 		{"n with schema", schemaRequest(`,"n":2`), 400, "invalid_value"},
 		{"unknown forced tool", `{"model":"gpt-4o-mini","messages":[{"role":"user","content":"hi"}],"tools":[],"tool_choice":{"type":"function","function":{"name":"f"}}}`, 400, "invalid_value"},

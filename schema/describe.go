@@ -16,13 +16,23 @@ import (
 // patternProperties, additionalProperties, prefixItems and items, and looks
 // into allOf/anyOf/oneOf alternatives for the first that knows the path.
 func (s *Schema) At(p string) *jsonschema.Schema {
-	return at(s.root, SplitPointer(p), 0)
+	return at(s.root, SplitPointer(p), 0, map[atStep]bool{})
+}
+
+// atStep is one (schema, remaining path, depth) At has looked into. A
+// subschema shared by alternatives ($defs reached by several $refs under
+// allOf/anyOf/oneOf) is looked into once per step, which keeps At linear in
+// the schema instead of exponential in how often alternatives share
+// definitions.
+type atStep struct {
+	sch         *jsonschema.Schema
+	left, depth int
 }
 
 // maxRefDepth bounds $ref chains when walking the schema.
 const maxRefDepth = 64
 
-func at(sch *jsonschema.Schema, tokens []string, depth int) *jsonschema.Schema {
+func at(sch *jsonschema.Schema, tokens []string, depth int, seen map[atStep]bool) *jsonschema.Schema {
 	if sch == nil || depth > maxRefDepth {
 		return nil
 	}
@@ -30,15 +40,21 @@ func at(sch *jsonschema.Schema, tokens []string, depth int) *jsonschema.Schema {
 	if len(tokens) == 0 {
 		return sch
 	}
+	// A pair seen before found nothing: a find returns at once.
+	step := atStep{sch, len(tokens), depth}
+	if seen[step] {
+		return nil
+	}
+	seen[step] = true
 	t, rest := tokens[0], tokens[1:]
 	if sub := child(sch, t); sub != nil {
-		if r := at(sub, rest, depth+1); r != nil {
+		if r := at(sub, rest, depth+1, seen); r != nil {
 			return r
 		}
 	}
 	for _, group := range [][]*jsonschema.Schema{sch.AllOf, sch.AnyOf, sch.OneOf} {
 		for _, alt := range group {
-			if r := at(alt, tokens, depth+1); r != nil {
+			if r := at(alt, tokens, depth+1, seen); r != nil {
 				return r
 			}
 		}
@@ -111,14 +127,21 @@ func (s *Schema) allowedFields(p string) []string {
 // `one of "a", "b"`, "number between 1 and 5", "array of string",
 // "object with fields a, b". It returns "" for a nil or empty schema.
 func Describe(sch *jsonschema.Schema) string {
-	return describe(sch, 0)
+	left := describeBudget
+	return describe(sch, 0, &left)
 }
 
-func describe(sch *jsonschema.Schema, depth int) string {
+// describeBudget bounds the subschemas one Describe looks into: alternatives
+// that share definitions would otherwise make the description, and the time
+// to write it, grow with the product of their counts.
+const describeBudget = 64
+
+func describe(sch *jsonschema.Schema, depth int, left *int) string {
 	sch = Deref(sch)
-	if sch == nil || depth > 3 {
+	if sch == nil || depth > 3 || *left <= 0 {
 		return ""
 	}
+	*left--
 	if sch.Enum != nil {
 		return describeEnum(sch.Enum.Values)
 	}
@@ -133,7 +156,7 @@ func describe(sch *jsonschema.Schema, depth int) string {
 				nullable = true
 				continue
 			}
-			alts = append(alts, describeType(sch, t, depth))
+			alts = append(alts, describeType(sch, t, depth, left))
 		}
 		if nullable {
 			alts = append(alts, "null")
@@ -141,26 +164,26 @@ func describe(sch *jsonschema.Schema, depth int) string {
 	}
 	for _, group := range [][]*jsonschema.Schema{sch.AnyOf, sch.OneOf} {
 		for _, alt := range group {
-			if d := describe(alt, depth+1); d != "" {
+			if d := describe(alt, depth+1, left); d != "" {
 				alts = append(alts, d)
 			}
 		}
 	}
 	if len(alts) == 0 {
 		for _, all := range sch.AllOf {
-			if d := describe(all, depth+1); d != "" {
+			if d := describe(all, depth+1, left); d != "" {
 				return d
 			}
 		}
 		if len(sch.Properties) > 0 {
-			return describeType(sch, "object", depth)
+			return describeType(sch, "object", depth, left)
 		}
 		return ""
 	}
 	return strings.Join(alts, " or ")
 }
 
-func describeType(sch *jsonschema.Schema, t string, depth int) string {
+func describeType(sch *jsonschema.Schema, t string, depth int, left *int) string {
 	switch t {
 	case "integer", "number":
 		return t + describeRange(sch)
@@ -186,7 +209,7 @@ func describeType(sch *jsonschema.Schema, t string, depth int) string {
 	case "array":
 		d := "array"
 		if item := sch.Items2020; item != nil {
-			if in := describe(item, depth+1); in != "" {
+			if in := describe(item, depth+1, left); in != "" {
 				d += " of " + in
 			}
 		}

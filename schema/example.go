@@ -13,14 +13,21 @@ import (
 // typical value of its type (42, 4.5, "text", true, …). It returns nil when
 // it cannot tell.
 func Example(sch *jsonschema.Schema) any {
-	return example(sch, 0)
+	left := exampleBudget
+	return example(sch, 0, &left)
 }
 
-func example(sch *jsonschema.Schema, depth int) any {
+// exampleBudget bounds the subschemas one Example looks into: objects whose
+// required fields share definitions would otherwise make the example grow
+// with the product of their field counts.
+const exampleBudget = 256
+
+func example(sch *jsonschema.Schema, depth int, left *int) any {
 	sch = Deref(sch)
-	if sch == nil || depth > 4 {
+	if sch == nil || depth > 4 || *left <= 0 {
 		return nil
 	}
+	*left--
 	switch {
 	case len(sch.Examples) > 0:
 		return sch.Examples[0]
@@ -36,7 +43,7 @@ func example(sch *jsonschema.Schema, depth int) any {
 		types = sch.Types.ToStrings()
 	}
 	for _, alt := range append(append([]*jsonschema.Schema{}, sch.AnyOf...), sch.OneOf...) {
-		if v := example(alt, depth+1); v != nil {
+		if v := example(alt, depth+1, left); v != nil {
 			return v
 		}
 	}
@@ -66,7 +73,7 @@ func example(sch *jsonschema.Schema, depth int) any {
 			}
 			return "text"
 		case "array":
-			if item := example(sch.Items2020, depth+1); item != nil {
+			if item := example(sch.Items2020, depth+1, left); item != nil {
 				return []any{item}
 			}
 			return []any{}
@@ -76,7 +83,7 @@ func example(sch *jsonschema.Schema, depth int) any {
 			names = append(names, sch.Required...)
 			sort.Strings(names)
 			for _, n := range names {
-				if v := example(sch.Properties[n], depth+1); v != nil {
+				if v := example(sch.Properties[n], depth+1, left); v != nil {
 					obj[n] = v
 				}
 			}
@@ -131,7 +138,7 @@ func (s *Schema) Subset(fields []string) (*Schema, error) {
 	if err != nil {
 		return nil, err
 	}
-	return CompileNamed(s.name+"_patch", b)
+	return s.cfg.CompileNamed(s.name+"_patch", b)
 }
 
 type unknownFieldError struct{ field string }

@@ -26,7 +26,10 @@ func For[T any]() (*Schema, error) {
 }
 
 // FromType is For with a reflect.Type.
-func FromType(t reflect.Type) (*Schema, error) {
+func FromType(t reflect.Type) (*Schema, error) { return Config{}.FromType(t) }
+
+// FromType is the package's FromType, compiled with c.
+func (c Config) FromType(t reflect.Type) (*Schema, error) {
 	if t == nil {
 		return nil, fmt.Errorf("schema: %w: nil type", ErrUnsupportedType)
 	}
@@ -50,7 +53,7 @@ func FromType(t reflect.Type) (*Schema, error) {
 	if err != nil {
 		return nil, fmt.Errorf("schema: %w %s: %v", ErrUnsupportedType, t, err)
 	}
-	return CompileNamed(snake(root.Name()), doc)
+	return c.CompileNamed(snake(root.Name()), doc)
 }
 
 // checkType rejects kinds that have no JSON form, naming the field at fault.

@@ -22,6 +22,7 @@ import (
 
 func (a *app) batchCommand() *cobra.Command {
 	var pf providerFlags
+	var sf schemaFlags
 	var schemaFile, schemaDir, inPath, outPath, prompt, deadLetter, statsFile string
 	var concurrency, maxLine int
 	var resume bool
@@ -60,9 +61,13 @@ At the end it prints the retry dashboard (see "reask stats").`,
 			if concurrency < 1 {
 				return fmt.Errorf("--concurrency is %d: want at least 1", concurrency)
 			}
+			scfg, err := sf.config()
+			if err != nil {
+				return err
+			}
 			var sch *schema.Schema
 			if schemaFile != "" {
-				if sch, err = loadSchema(schemaFile); err != nil {
+				if sch, err = loadSchemaWith(schemaFile, scfg); err != nil {
 					return err
 				}
 			}
@@ -89,7 +94,7 @@ At the end it prints the retry dashboard (see "reask stats").`,
 			client := reask.New(p.Provider, opts...)
 			show := a.progress(total, every)
 			res, runErr := batch.Run(cmd.Context(), client, batch.Config{
-				Schema: sch, SchemaFor: schemaDirLoader(schemaDir), In: in, InName: inPath, Total: total, OutPath: outPath, Resume: resume,
+				Schema: sch, SchemaFor: schemaDirLoader(schemaDir, scfg), In: in, InName: inPath, Total: total, OutPath: outPath, Resume: resume,
 				DeadLetterPath: deadLetter, Concurrency: concurrency, MaxLineBytes: maxLine, OnProgress: show.update,
 			})
 			show.finish(res.Progress)
@@ -106,6 +111,7 @@ At the end it prints the retry dashboard (see "reask stats").`,
 		},
 	}
 	pf.register(cmd, "flaky")
+	sf.register(cmd)
 	fs := cmd.Flags()
 	fs.StringVar(&schemaFile, "schema", "", "JSON Schema every answer must satisfy (required)")
 	fs.StringVar(&schemaDir, "schema-dir", "", `directory of NAME.json schemas for items that name one in a "schema" field`)
@@ -121,8 +127,9 @@ At the end it prints the retry dashboard (see "reask stats").`,
 	return cmd
 }
 
-// schemaDirLoader loads DIR/NAME.json once per name; nil when dir is "".
-func schemaDirLoader(dir string) func(string) (*schema.Schema, error) {
+// schemaDirLoader loads DIR/NAME.json once per name, compiled with cfg;
+// nil when dir is "".
+func schemaDirLoader(dir string, cfg schema.Config) func(string) (*schema.Schema, error) {
 	if dir == "" {
 		return nil
 	}
@@ -141,7 +148,7 @@ func schemaDirLoader(dir string) func(string) (*schema.Schema, error) {
 		if err != nil {
 			return nil, err
 		}
-		s, err := schema.CompileNamed(name, b)
+		s, err := cfg.CompileNamed(name, b)
 		if err != nil {
 			return nil, err
 		}

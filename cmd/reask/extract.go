@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -20,6 +21,7 @@ const freeFormSchema = `{"type":"object","title":"result"}`
 
 func (a *app) extractCommand() *cobra.Command {
 	var pf providerFlags
+	var sf schemaFlags
 	var schemaFile, reportFile string
 	var maxInput int64
 	cmd := &cobra.Command{
@@ -38,7 +40,7 @@ TEXT "-" reads the text from stdin. Without --schema any JSON object is accepted
 			if err != nil {
 				return err
 			}
-			sch, err := loadSchema(schemaFile)
+			sch, err := sf.load(schemaFile)
 			if err != nil {
 				return err
 			}
@@ -85,25 +87,92 @@ TEXT "-" reads the text from stdin. Without --schema any JSON object is accepted
 	}
 	pf.register(cmd, "clean")
 	cmd.Flags().StringVar(&schemaFile, "schema", "", "JSON Schema file the answer must satisfy (default: any JSON object)")
+	sf.register(cmd)
 	cmd.Flags().Int64Var(&maxInput, "max-input-bytes", 16<<20, "largest text read from stdin")
 	cmd.Flags().StringVar(&reportFile, "report", "", "write the extraction report (attempts, calls, repairs, tokens) as JSON to this file")
 	return cmd
 }
 
-// loadSchema reads and compiles a schema file; "" gives the free-form schema.
+// loadSchema reads and compiles a schema file with the default
+// schema.Config; "" gives the free-form schema.
 func loadSchema(path string) (*schema.Schema, error) {
+	return loadSchemaWith(path, schema.Config{})
+}
+
+func loadSchemaWith(path string, cfg schema.Config) (*schema.Schema, error) {
 	if path == "" {
-		return schema.Compile([]byte(freeFormSchema))
+		return cfg.Compile([]byte(freeFormSchema))
 	}
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("--schema: %w", err)
 	}
-	s, err := schema.Compile(b)
+	s, err := cfg.Compile(b)
 	if err != nil {
 		return nil, fmt.Errorf("--schema %s: %w", path, err)
 	}
 	return s, nil
+}
+
+// schemaFlags say how schema files are compiled: --schema-limits and
+// --formats (see schema.Config).
+type schemaFlags struct {
+	limits  string
+	formats string
+}
+
+func (f *schemaFlags) register(cmd *cobra.Command) {
+	fs := cmd.Flags()
+	fs.StringVar(&f.limits, "schema-limits", "", fmt.Sprintf(
+		"limits a schema must stay within, e.g. max_depth=16,max_subschemas=2000 (-1: none; defaults max_bytes=%d, max_depth=%d, max_subschemas=%d)",
+		schema.DefaultMaxBytes, schema.DefaultMaxDepth, schema.DefaultMaxSubschemas))
+	fs.StringVar(&f.formats, "formats", "", `how "format" is asserted: lenient (default: internationalized email and host names too), strict (the RFCs' ASCII rules) or annotate (not at all)`)
+}
+
+// apply sets in cfg what the flags name, leaving the rest as it is.
+func (f *schemaFlags) apply(cfg *schema.Config) error {
+	if f.formats != "" {
+		l, err := schema.ParseFormatLevel(f.formats)
+		if err != nil {
+			return fmt.Errorf("--formats: %w", err)
+		}
+		cfg.Formats = l
+	}
+	if f.limits == "" {
+		return nil
+	}
+	fields := map[string]*int{schema.LimitMaxBytes: &cfg.MaxBytes, schema.LimitMaxDepth: &cfg.MaxDepth,
+		schema.LimitMaxSubschemas: &cfg.MaxSubschemas}
+	for _, kv := range strings.Split(f.limits, ",") {
+		k, v, _ := strings.Cut(strings.TrimSpace(kv), "=")
+		field, ok := fields[k]
+		if !ok {
+			return fmt.Errorf("--schema-limits: %q: want max_bytes=N, max_depth=N or max_subschemas=N, comma-separated", kv)
+		}
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			return fmt.Errorf("--schema-limits: %s=%q is not a whole number (-1 for no limit)", k, v)
+		}
+		*field = n
+	}
+	return nil
+}
+
+// config returns the schema.Config the flags select.
+func (f *schemaFlags) config() (schema.Config, error) {
+	var cfg schema.Config
+	err := f.apply(&cfg)
+	return cfg, err
+}
+
+// load compiles a schema file as the flags say; "" gives the free-form
+// schema.
+func (f *schemaFlags) load(path string) (*schema.Schema, error) {
+	cfg, err := f.config()
+	if err != nil {
+		return nil, err
+	}
+	return loadSchemaWith(path, cfg)
 }
 
 func writeJSONFile(path string, v any) error {

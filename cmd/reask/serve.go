@@ -34,6 +34,7 @@ type serveOptions struct {
 	allowOrigins    []string
 	grace           time.Duration
 	verbose         bool
+	schema          schemaFlags
 	// changed tells which flags the user set (they override the file).
 	changed func(name string) bool
 }
@@ -108,6 +109,7 @@ small and collections weigh on its tail latency.`,
 	fs.StringArrayVar(&o.allowOrigins, "allow-origin", nil, "a browser origin (scheme://host[:port]) whose cross-origin POSTs are accepted (repeatable)")
 	fs.DurationVar(&o.grace, "shutdown-grace", 30*time.Second, "on SIGTERM, how long requests in flight may take to finish")
 	fs.BoolVarP(&o.verbose, "verbose", "v", false, "log every request on stderr")
+	o.schema.register(cmd) // over the file's "schema": only what the flags name
 	return cmd
 }
 
@@ -231,6 +233,9 @@ func serveConfig(o serveOptions, getenv env) (gateway.Config, error) {
 	}
 	if set("mode", cfg.Mode == "") {
 		cfg.Mode = reask.Mode(o.mode)
+	}
+	if err := o.schema.apply(&cfg.Schema); err != nil {
+		return cfg, err
 	}
 	switch {
 	case cfg.MaxBodyBytes <= 0:
