@@ -109,8 +109,9 @@ func (e *DeadlineError) Is(target error) bool { return target == ErrDeadline }
 //     rate. Remaining sets its level: the calls sent before anything was
 //     known (a burst of concurrent first calls) are accounted for, so that
 //     they cannot be followed by a second burst past the provider's bucket;
-//     afterwards a report only ever lowers the level, as it is older than
-//     the requests sent since.
+//     afterwards Observe only ever lowers the level to a report, as it is
+//     older than the requests sent since (Reservation.Finish, which knows
+//     what was sent since, also raises it).
 //   - OnRateLimited, after a 429, holds every caller until the provider's
 //     Retry-After has passed instead of letting each discover it, and
 //     empties the request bucket, so that calls resume at the provider's
