@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"time"
 
 	"github.com/reask/reask/breaker"
@@ -46,8 +47,10 @@ func (j *job) send(ctx context.Context, p Provider, req *Request, rec *Attempt) 
 			}
 			ticket = t
 		}
+		var res ratelimit.Reservation
 		if lim != nil {
-			w, err := lim.Wait(ctx, set.clock, est)
+			r, w, err := lim.Wait(ctx, set.clock, est)
+			res = r
 			waited += w
 			j.report.Backoff += w
 			if err != nil {
@@ -76,16 +79,15 @@ func (j *job) send(ctx context.Context, p Provider, req *Request, rec *Attempt) 
 		if ticket.Done(now, pol.breakerOutcome(call.Outcome)) {
 			j.report.BreakerTrips++
 		}
-		if lim != nil {
-			switch {
-			case resp != nil:
-				lim.Observe(now, resp.RateLimit)
-				if resp.Usage.TotalTokens > 0 {
-					lim.Adjust(now, est-resp.Usage.TotalTokens)
-				}
-			case pe != nil:
-				lim.Observe(now, pe.RateLimit)
-			}
+		// The answer corrects what the call took from the limiter: an
+		// error gives its tokens back, usage sets them.
+		switch {
+		case resp != nil:
+			res.Finish(now, ratelimit.Answer{Status: http.StatusOK, Tokens: resp.Usage.TotalTokens, Snapshot: resp.RateLimit})
+		case pe != nil:
+			res.Finish(now, ratelimit.Answer{Status: pe.StatusCode, Snapshot: pe.RateLimit})
+		default:
+			res.Finish(now, ratelimit.Answer{}) // no answer: presumed spent
 		}
 		j.addCall(ctx, rec, call, true)
 		waited = 0

@@ -23,10 +23,15 @@ type bucket struct {
 	// Effective bucket.
 	rate     float64 // per second; 0 means unlimited
 	capacity float64
+	most     float64 // the most one request is counted for (see update)
 	level    float64
 	at       time.Time // the time level was computed for
 	counting bool      // level is meaningful
 	epoch    uint64    // bumped when the level is overwritten
+
+	// What reservations took: the sum of the claims not yet finished, and
+	// the running total of every claim (see raise).
+	inflight, spent float64
 
 	// Requests sent before the bucket was counting ("blind"): how many,
 	// what they took, how many answers are still to come.
@@ -58,9 +63,9 @@ func (b *bucket) settle(now time.Time) {
 	}
 }
 
-// wait returns how long, from now, until n can be taken (n is clamped to
-// the capacity, so an oversized request waits for a full bucket and leaves
-// the bucket in debt).
+// wait returns how long, from now, until n can be taken: n is clamped to
+// the capacity, so that a request larger than the bucket waits for a full
+// one.
 func (b *bucket) wait(now time.Time, n float64) time.Duration {
 	if b.rate <= 0 || n <= 0 {
 		return 0
@@ -72,22 +77,45 @@ func (b *bucket) wait(now time.Time, n float64) time.Duration {
 	return secondsToDuration(need / b.rate)
 }
 
-// take debits n at now. An unlimited bucket only counts it as blind, when
-// blind is set.
-func (b *bucket) take(now time.Time, n float64, blind bool) {
+// claim is what one reservation took from a bucket, so that its answer
+// can correct it.
+type claim struct {
+	n     float64 // taken
+	epoch uint64  // the bucket's epoch then
+	// ahead is what was in flight when it was taken, and mark the
+	// bucket's spent after it: what the provider may have counted after
+	// this request is at most ahead + (spent − mark).
+	ahead, mark float64
+	counted     bool // n is part of the bucket's inflight
+}
+
+// take debits n at now and returns the claim. A request up to most is
+// debited in full, leaving the bucket in debt that later requests wait
+// for; a larger one, which the provider refuses (OpenAI answers 429
+// "Request too large"), is counted for what the bucket holds, never more
+// and never into debt, so that it cannot hold the others back by more than
+// one bucket, however many there are. An unlimited bucket only counts n as
+// blind, when blind is set.
+func (b *bucket) take(now time.Time, n float64, blind bool) claim {
 	if b.rate <= 0 {
 		if blind && !b.counting {
 			b.blindN++
 			b.blindOut++
 			b.blindAmt += max(n, 0)
 		}
-		return
-	}
-	if n <= 0 {
-		return
+		return claim{epoch: b.epoch}
 	}
 	b.settle(now)
+	n = max(n, 0)
+	if n > b.most {
+		n = max(0, min(b.level, b.most))
+	}
+	c := claim{n: n, epoch: b.epoch, ahead: b.inflight, counted: true}
 	b.level -= n
+	b.inflight += n
+	b.spent += n
+	c.mark = b.spent
+	return c
 }
 
 // give credits n back at now, up to the capacity.
@@ -97,6 +125,57 @@ func (b *bucket) give(now time.Time, n float64) {
 	}
 	b.settle(now)
 	b.level = min(b.level+n, b.capacity)
+}
+
+// land ends claim c: its request is no longer in flight.
+func (b *bucket) land(c claim) {
+	if c.counted && c.epoch == b.epoch {
+		b.inflight = max(0, b.inflight-c.n)
+	}
+}
+
+// refund gives claim c back in full at now: its request was not sent, or
+// the provider refused it without counting it.
+func (b *bucket) refund(now time.Time, c claim) {
+	b.land(c)
+	if c.epoch == b.epoch {
+		b.give(now, c.n)
+	}
+}
+
+// correct sets claim c to used, what the provider says the request
+// counted, at now: the difference is given back or taken, never beyond
+// most for the request in all.
+func (b *bucket) correct(now time.Time, c claim, used float64) {
+	b.land(c)
+	if c.epoch != b.epoch || !b.counting {
+		return
+	}
+	used = min(max(used, 0), max(b.most, c.n))
+	if d := c.n - used; d > 0 {
+		b.give(now, d)
+	} else if d < 0 {
+		b.settle(now)
+		b.level += d
+		b.spent -= d
+	}
+}
+
+// raise brings the level up to what the provider reported, r, for the
+// answer to claim c, at now. The provider had r left after counting the
+// request; since then it can have counted at most the requests that were
+// in flight when this one was sent and those sent after it, so the level
+// is at least r minus those. That corrects a level the estimates left too
+// low (an answer without usage, a timeout that spent nothing), which
+// nothing else would.
+func (b *bucket) raise(now time.Time, c claim, r float64) {
+	if !b.counting || !c.counted || c.epoch != b.epoch {
+		return
+	}
+	b.settle(now)
+	if lb := r - c.ahead - (b.spent - c.mark); lb > b.level {
+		b.level = min(lb, b.capacity)
+	}
 }
 
 // update recomputes the effective rate and capacity from the configured
@@ -121,6 +200,13 @@ func (b *bucket) update(now time.Time, fixed, defaultPeriod time.Duration, share
 		b.counting, b.level, b.at = true, capacity, now
 	}
 	b.rate, b.capacity = rate, capacity
+	// A request above the provider's Limit is refused by the provider;
+	// without one, a minute of the configured rate is the most one request
+	// counts for (a burst of a second must not cut requests short).
+	b.most = b.limit
+	if b.limit == 0 {
+		b.most = max(capacity, b.cfgRate*60)
+	}
 	if b.counting {
 		b.level = min(b.level, capacity)
 	}

@@ -109,8 +109,9 @@ func (e *DeadlineError) Is(target error) bool { return target == ErrDeadline }
 //     rate. Remaining sets its level: the calls sent before anything was
 //     known (a burst of concurrent first calls) are accounted for, so that
 //     they cannot be followed by a second burst past the provider's bucket;
-//     afterwards a report only ever lowers the level, as it is older than
-//     the requests sent since.
+//     afterwards Observe only ever lowers the level to a report, as it is
+//     older than the requests sent since (Reservation.Finish, which knows
+//     what was sent since, also raises it).
 //   - OnRateLimited, after a 429, holds every caller until the provider's
 //     Retry-After has passed instead of letting each discover it, and
 //     empties the request bucket, so that calls resume at the provider's
@@ -120,10 +121,16 @@ func (e *DeadlineError) Is(target error) bool { return target == ErrDeadline }
 //     Config.Increase.
 //   - Reserve and Wait take a request (and its estimated tokens) from the
 //     buckets, waiting for them when they are empty; waiters queue in
-//     order, each one refill interval after the previous.
+//     order, each one refill interval after the previous. A request is
+//     counted for at most the provider's Limit, and one larger than that
+//     never puts the bucket in debt (see Reserve).
+//   - Reservation.Finish corrects what a request took from its answer: an
+//     error gives its tokens back, usage sets them, and the answer's
+//     Remaining raises a level that estimates left too low.
 //
-// Most callers want Wait before each request, Observe after each answer,
-// and OnRateLimited after each 429.
+// Most callers want Wait before each request, Finish on its reservation
+// with each answer (or Observe, without a reservation), and OnRateLimited
+// after each 429.
 //
 // In a simulation of 32 concurrent callers against providers from 20 to
 // 6,000 requests per minute (sim_test.go), it reaches 98–100% of what the
@@ -201,24 +208,31 @@ func (l *Limiter) update(now time.Time) {
 	l.tokens.update(now, l.cfg.Period, DefaultPeriod, f)
 }
 
-// Reservation is a request's place in the limiter, returned by Reserve.
+// Reservation is a request's place in the limiter, returned by Reserve
+// and Wait. Give it back with Cancel if the request is not sent, and end it
+// with Finish when the answer arrives: until then its tokens count as in
+// flight. Copies of a Reservation are the same reservation.
 type Reservation struct {
-	l              *Limiter
-	delay          time.Duration
-	act            time.Time // when the request may be sent
-	tokens         float64
-	reqN           float64
-	reqEpoch, tokE uint64
+	l        *Limiter
+	delay    time.Duration
+	act      time.Time // when the request may be sent
+	req, tok claim
+	ended    *bool // set, under l.mu, by Cancel or Finish
 }
 
 // Delay returns how long to wait, from the time passed to Reserve, before
 // sending the request.
 func (r Reservation) Delay() time.Duration { return r.delay }
 
+// Tokens returns how many tokens the reservation took: the estimate passed
+// to Reserve, or less for a request larger than the provider allows (see
+// Reserve).
+func (r Reservation) Tokens() int { return int(math.Ceil(r.tok.n)) }
+
 // Cancel gives the reservation back at now, so that later callers may go
 // sooner: the request will not be sent. It does nothing once the
-// reservation's time has passed (the request is presumed sent), or when
-// the limiter has been reset from the provider's headers since.
+// reservation's time has passed (the request is presumed sent: Finish it),
+// or once it has been finished.
 func (r Reservation) Cancel(now time.Time) {
 	if r.l == nil || r.act.Before(now) {
 		return
@@ -226,18 +240,90 @@ func (r Reservation) Cancel(now time.Time) {
 	l := r.l
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if r.reqEpoch == l.requests.epoch {
-		l.requests.give(now, r.reqN)
+	if *r.ended {
+		return
 	}
-	if r.tokE == l.tokens.epoch {
-		l.tokens.give(now, r.tokens)
+	*r.ended = true
+	l.requests.refund(now, r.req)
+	l.tokens.refund(now, r.tok)
+}
+
+// Answer is what became of a reserved request, for Reservation.Finish.
+// The zero Answer is a request that got no answer (a timeout, a dropped
+// connection): it is presumed to have spent what it reserved.
+type Answer struct {
+	// Status is the answer's HTTP status; 0 when none came.
+	Status int
+	// Tokens is what the answer's usage says the request spent (prompt and
+	// completion); 0 when it does not say.
+	Tokens int
+	// Snapshot is what the answer's rate-limit headers said.
+	Snapshot Snapshot
+}
+
+// Finish ends the reservation with its answer, received at now:
+//
+//   - An error answer (status 400 or above: refused, rate-limited, failed)
+//     without usage gives every token back: the provider spent none on it.
+//     The request itself stays counted, as the provider may count it.
+//   - An answer with usage corrects the tokens taken to Tokens: the
+//     difference is given back, or taken (up to the provider's Limit).
+//   - Snapshot is observed, as by Observe, and the levels are raised to
+//     what it reports less what was sent since (see Observe): so a level
+//     that estimates left too low is corrected by the next answer.
+//
+// Finish does nothing on a reservation already finished or cancelled, or
+// on the zero Reservation.
+func (r Reservation) Finish(now time.Time, a Answer) {
+	if r.l == nil {
+		return
+	}
+	l := r.l
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if *r.ended {
+		return
+	}
+	*r.ended = true
+	l.requests.land(r.req)
+	switch {
+	case a.Tokens > 0:
+		l.tokens.correct(now, r.tok, float64(a.Tokens))
+	case a.Status >= 400:
+		l.tokens.refund(now, r.tok)
+	default:
+		l.tokens.land(r.tok)
+	}
+	if a.Status == 0 {
+		return
+	}
+	s := a.Snapshot
+	l.observe(now, s)
+	// Reports are a floor only while no one else is seen to spend the
+	// same quota.
+	if l.share < 1 {
+		return
+	}
+	if q := s.Requests; q.HasRemaining {
+		l.requests.raise(now, r.req, float64(q.Remaining))
+	}
+	if q := tokenQuota(s); q.HasRemaining {
+		l.tokens.raise(now, r.tok, float64(q.Remaining))
 	}
 }
 
 // Reserve takes one request and tokens (the request's estimated prompt and
 // completion tokens; 0 when unknown) at now, and returns the reservation:
-// wait its Delay, then send. The reservation is taken whatever the delay;
-// give it back with Cancel if the request will not be sent.
+// wait its Delay, then send, then Finish it with the answer. The
+// reservation is taken whatever the delay; give it back with Cancel if the
+// request will not be sent.
+//
+// A request larger than the token bucket waits for a full one. One larger
+// than the provider's Limit (or, without a learnt limit, than a minute of
+// Config.TPM), which the provider refuses, is counted for what the bucket
+// holds, never more and never into debt: however many such requests come,
+// they hold the others back by one bucket at most, and Finish gives it
+// back when the provider refuses them.
 func (l *Limiter) Reserve(now time.Time, tokens int) Reservation {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -249,30 +335,22 @@ func (l *Limiter) Reserve(now time.Time, tokens int) Reservation {
 	}
 	// Debit now: a bucket in debt refills towards zero while the caller
 	// waits, so the next caller queues behind this one.
-	l.requests.take(now, 1, !l.observed)
-	l.tokens.take(now, n, !l.observed)
-	r := Reservation{l: l, delay: d, act: now.Add(d), tokens: n, reqN: 1,
-		reqEpoch: l.requests.epoch, tokE: l.tokens.epoch}
-	if l.requests.rate <= 0 {
-		r.reqN = 0
-	}
-	if l.tokens.rate <= 0 {
-		r.tokens = 0
-	}
-	return r
+	return Reservation{l: l, delay: d, act: now.Add(d), ended: new(bool),
+		req: l.requests.take(now, 1, !l.observed),
+		tok: l.tokens.take(now, n, !l.observed)}
 }
 
 // Wait reserves a request and tokens (see Reserve) and sleeps on clk until
-// it may be sent. It returns the time it waited. It fails at once, giving
-// the reservation back, when ctx is done or its deadline would pass before
-// the wait ends (an error matching ErrDeadline; the deadline is compared
-// with the wall clock, as contexts keep it); and when ctx ends during
-// the wait, it gives the reservation back and returns ctx's error. When a
-// 429 seen by another call during the wait holds the limiter longer, Wait
-// waits for that too.
-func (l *Limiter) Wait(ctx context.Context, clk clock.Clock, tokens int) (time.Duration, error) {
+// it may be sent. It returns the reservation, to Finish with the answer,
+// and the time it waited. It fails at once, giving the reservation back,
+// when ctx is done or its deadline would pass before the wait ends (an
+// error matching ErrDeadline; the deadline is compared with the wall
+// clock, as contexts keep it); and when ctx ends during the wait, it gives
+// the reservation back and returns ctx's error. When a 429 seen by another
+// call during the wait holds the limiter longer, Wait waits for that too.
+func (l *Limiter) Wait(ctx context.Context, clk clock.Clock, tokens int) (Reservation, time.Duration, error) {
 	if err := ctx.Err(); err != nil {
-		return 0, err
+		return Reservation{}, 0, err
 	}
 	start := clk.Now()
 	r := l.Reserve(start, tokens)
@@ -281,16 +359,16 @@ func (l *Limiter) Wait(ctx context.Context, clk clock.Clock, tokens int) (time.D
 		if dl, ok := ctx.Deadline(); ok {
 			if left := time.Until(dl); left < d {
 				r.Cancel(clk.Now())
-				return clk.Now().Sub(start), &DeadlineError{Delay: d, Left: left}
+				return Reservation{}, clk.Now().Sub(start), &DeadlineError{Delay: d, Left: left}
 			}
 		}
 		if err := clk.Sleep(ctx, d); err != nil {
 			r.Cancel(clk.Now())
-			return clk.Now().Sub(start), err
+			return Reservation{}, clk.Now().Sub(start), err
 		}
 		d = l.blockedFor(clk.Now())
 	}
-	return clk.Now().Sub(start), nil
+	return r, clk.Now().Sub(start), nil
 }
 
 // blockedFor returns how long the limiter is still held at now.
@@ -311,12 +389,23 @@ func (l *Limiter) blockedFor(now time.Time) time.Duration {
 // Tokens is unknown (Anthropic reports input and output separately; the
 // input is what a client can estimate before sending).
 func (l *Limiter) Observe(now time.Time, s Snapshot) {
-	tq := s.Tokens
-	if !tq.Known() {
-		tq = s.InputTokens
-	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	l.observe(now, s)
+}
+
+// tokenQuota is the quota the token dimension follows: Tokens, or
+// InputTokens when Tokens is unknown.
+func tokenQuota(s Snapshot) Quota {
+	if !s.Tokens.Known() {
+		return s.InputTokens
+	}
+	return s.Tokens
+}
+
+// observe is Observe; l.mu is held.
+func (l *Limiter) observe(now time.Time, s Snapshot) {
+	tq := tokenQuota(s)
 	l.setup(now)
 	wasReq, wasTok := l.requests.counting, l.tokens.counting
 	l.lastBlind = l.requests.blindOut > 0
@@ -372,15 +461,20 @@ func (l *Limiter) OnRateLimited(now time.Time, retryAfter time.Duration) {
 
 // Adjust corrects the tokens taken for a request once its real usage is
 // known: pass estimated − used (positive gives tokens back, negative takes
-// more).
+// more, at most the provider's Limit). Reservation.Finish does this, and
+// more, for a reservation; Adjust is for callers that keep none.
 func (l *Limiter) Adjust(now time.Time, tokens int) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.setup(now)
+	b := &l.tokens
 	if tokens > 0 {
-		l.tokens.give(now, float64(tokens))
-	} else {
-		l.tokens.take(now, float64(-tokens), false)
+		b.give(now, float64(tokens))
+	} else if tokens < 0 && b.counting {
+		b.settle(now)
+		n := min(float64(-tokens), b.most)
+		b.level -= n
+		b.spent += n
 	}
 }
 

@@ -326,7 +326,7 @@ func TestWait(t *testing.T) {
 		clk := clock.NewFake(t0)
 		l := mustNew(t, Config{RPM: 60})
 		for i := range 3 {
-			if _, err := l.Wait(t.Context(), clk, 0); err != nil {
+			if _, _, err := l.Wait(t.Context(), clk, 0); err != nil {
 				t.Fatalf("wait %d: %v", i, err)
 			}
 		}
@@ -342,7 +342,7 @@ func TestWait(t *testing.T) {
 		l.Reserve(t0, 0)
 		ctx, cancel := context.WithTimeout(t.Context(), 500*time.Millisecond)
 		defer cancel()
-		_, err := l.Wait(ctx, clk, 0)
+		_, _, err := l.Wait(ctx, clk, 0)
 		var de *DeadlineError
 		if !errors.Is(err, ErrDeadline) || !errors.As(err, &de) || de.Delay != sec {
 			t.Fatalf("Wait = %v, want a DeadlineError for 1s", err)
@@ -361,7 +361,7 @@ func TestWait(t *testing.T) {
 		ctx, cancel := context.WithCancel(t.Context())
 		cancel()
 		var l Limiter
-		if _, err := l.Wait(ctx, clk, 0); !errors.Is(err, context.Canceled) {
+		if _, _, err := l.Wait(ctx, clk, 0); !errors.Is(err, context.Canceled) {
 			t.Fatalf("Wait = %v, want context.Canceled", err)
 		}
 	})
@@ -370,7 +370,7 @@ func TestWait(t *testing.T) {
 		clk := &sleeper{Fake: clock.NewFake(t0), err: context.Canceled}
 		l := mustNew(t, Config{RPM: 60})
 		l.Reserve(t0, 0)
-		if _, err := l.Wait(t.Context(), clk, 0); !errors.Is(err, context.Canceled) {
+		if _, _, err := l.Wait(t.Context(), clk, 0); !errors.Is(err, context.Canceled) {
 			t.Fatalf("Wait = %v, want context.Canceled", err)
 		}
 		if d := l.Reserve(t0, 0).Delay(); d != sec {
@@ -383,7 +383,7 @@ func TestWait(t *testing.T) {
 		l := mustNew(t, Config{RPM: 60})
 		l.Reserve(t0, 0)
 		clk.hook = func() { l.OnRateLimited(t0, 3*sec) }
-		waited, err := l.Wait(t.Context(), clk, 0)
+		_, waited, err := l.Wait(t.Context(), clk, 0)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -438,7 +438,7 @@ func TestConcurrent(t *testing.T) {
 				now := clk.Now()
 				switch (g + i) % 4 {
 				case 0:
-					if _, err := l.Wait(t.Context(), clk, 100); err != nil {
+					if _, _, err := l.Wait(t.Context(), clk, 100); err != nil {
 						t.Error(err)
 					}
 				case 1:

@@ -129,6 +129,12 @@ type load struct {
 	// other: another client takes this share of the provider's requests
 	// per second, unknown to ours.
 	other float64
+	// finish: the client finishes each reservation with its answer (as
+	// reask's transport does) instead of only observing the headers.
+	finish bool
+	// overestimate: the client reserves this many times the tokens the
+	// provider counts (0 means 1), as an estimate with max_tokens does.
+	overestimate float64
 }
 
 type simResult struct {
@@ -148,12 +154,17 @@ func simulate(lim *Limiter, p *provider, ld load, seed uint64) simResult {
 	seq := 0
 	push := func(e event) { seq++; e.seq = seq; heap.Push(&q, e) }
 	tokens := make([]int, ld.workers)
+	held := make([]Reservation, ld.workers)
 	next := 0
 	var res simResult
 	// begin reserves the worker's current item and schedules its sending.
 	begin := func(w int, now time.Time) {
-		r := lim.Reserve(now, tokens[w])
-		push(event{at: now.Add(r.Delay()), worker: w})
+		est := tokens[w]
+		if ld.overestimate > 0 {
+			est = int(float64(est) * ld.overestimate)
+		}
+		held[w] = lim.Reserve(now, est)
+		push(event{at: now.Add(held[w].Delay()), worker: w})
 	}
 	take := func(w int, now time.Time) {
 		if next == ld.items {
@@ -195,7 +206,14 @@ func simulate(lim *Limiter, p *provider, ld load, seed uint64) simResult {
 			push(event{at: now.Add(lat), worker: e.worker, answer: true, ok: ok, h: h})
 			continue
 		}
-		if s, ok := ParseOpenAI(e.h); ok && !ld.naive {
+		switch s, ok := ParseOpenAI(e.h); {
+		case ld.finish:
+			a := Answer{Status: http.StatusTooManyRequests, Snapshot: s}
+			if e.ok {
+				a = Answer{Status: http.StatusOK, Tokens: tokens[e.worker], Snapshot: s}
+			}
+			held[e.worker].Finish(now, a)
+		case ok && !ld.naive:
 			lim.Observe(now, s)
 		}
 		if !e.ok {
@@ -254,6 +272,16 @@ func TestPacingSimulation(t *testing.T) {
 			with(func(l *load) { l.items = 1000 }), 0.95, 0.02},
 		{"tokens bind: 90k TPM, 1000 RPM", Config{}, provider{req: perMinute(1000), tok: perMinute(90000)},
 			with(func(l *load) { l.items, l.minTok, l.maxTok = 3000, 500, 1500 }), 0.95, 0.02},
+		{"tokens bind, answers finished", Config{}, provider{req: perMinute(1000), tok: perMinute(90000)},
+			with(func(l *load) { l.items, l.minTok, l.maxTok, l.finish = 3000, 500, 1500, true }), 0.95, 0.02},
+		// Usage and Remaining correct the estimate's excess as answers
+		// come; the estimate still holds the requests in flight back.
+		{"estimates twice the usage, corrected by the answers", Config{}, provider{req: perMinute(1000), tok: perMinute(90000)},
+			with(func(l *load) { l.items, l.minTok, l.maxTok, l.finish, l.overestimate = 3000, 500, 1500, true, 2 }), 0.95, 0.02},
+		{"600 RPM, answers finished", Config{}, provider{req: perMinute(600)},
+			with(func(l *load) { l.finish = true }), 0.95, 0.02},
+		{"another client takes 30%, answers finished", Config{}, provider{req: perMinute(600)},
+			with(func(l *load) { l.other, l.finish = 0.3, true }), 0.95, 0.02},
 		{"resets rounded to seconds", Config{}, provider{req: perMinute(600), resetUnit: time.Second}, std, 0.95, 0.02},
 		{"a 10-second window, learnt from the resets", Config{}, provider{req: simBucket{limit: 100, period: 10 * time.Second, capacity: 100}}, std, 0.95, 0.02},
 		{"another client takes 30%", Config{}, provider{req: perMinute(600)},
