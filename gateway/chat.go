@@ -2,10 +2,12 @@ package gateway
 
 import (
 	"container/list"
+	"context"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -64,7 +66,16 @@ func (g *Gateway) enforce(w http.ResponseWriter, r *http.Request, rt *route, cr 
 	if cr.stream {
 		kind = kindSchemaStream
 	}
-	sch, key, err := g.schemas.compile(g.cfg.Schema, cr.schemaName, cr.schemaDoc)
+	ex := &exchange{req: cr, w: w}
+	ctx, cancel := g.requestContext(r.Context(), ex)
+	defer cancel()
+	sch, key, err := g.schemas.compile(ctx, g.cfg.Schema, cr.schemaName, cr.schemaDoc)
+	if errors.Is(err, errCompileBusy) {
+		w.Header().Set("Retry-After", "1")
+		writeError(w, http.StatusServiceUnavailable, apiError{Type: "server_error",
+			Code: ptr("server_busy"), Message: "The gateway is busy compiling other schemas; retry shortly."})
+		return kindRejected
+	}
 	if err != nil {
 		param := "response_format.json_schema.schema"
 		if cr.form == reask.ModeTools {
@@ -91,9 +102,6 @@ func (g *Gateway) enforce(w http.ResponseWriter, r *http.Request, rt *route, cr 
 	if cr.maxTokens > 0 {
 		opts = append(opts, reask.WithMaxTokens(cr.maxTokens))
 	}
-	ex := &exchange{req: cr, w: w}
-	ctx, cancel := g.requestContext(r.Context(), ex)
-	defer cancel()
 	doc, rep, err := rt.client.Run(ctx, reask.Task{Schema: sch, Messages: msgs}, opts...)
 	h := w.Header()
 	setReaskHeaders(h, rep)
@@ -348,6 +356,11 @@ func (g *Gateway) passthrough(w http.ResponseWriter, r *http.Request, rt *route,
 // byte bound (Config.Schema, Config.SchemaCacheBytes).
 type schemaCache struct {
 	maxCount int
+	// compiling holds a slot per compilation under way: a schema costs
+	// up to a core for a moment even within the limits, so a client
+	// sending new schemas cannot take more than these slots' cores from
+	// the others (cached schemas need no slot).
+	compiling chan struct{}
 
 	mu    sync.Mutex
 	bytes int64
@@ -363,14 +376,22 @@ type cachedSchema struct {
 	size int64
 }
 
-func newSchemaCache(maxCount int) *schemaCache {
-	return &schemaCache{maxCount: maxCount, order: list.New(), m: make(map[schemaKey]*list.Element)}
+// newSchemaCache returns a cache of maxCount schemas that compiles at most
+// maxCompiles schemas at a time (at least one).
+func newSchemaCache(maxCount, maxCompiles int) *schemaCache {
+	return &schemaCache{maxCount: maxCount, compiling: make(chan struct{}, max(1, maxCompiles)),
+		order: list.New(), m: make(map[schemaKey]*list.Element)}
 }
+
+// errCompileBusy is returned when ctx ends while a compilation waits for a
+// slot.
+var errCompileBusy = errors.New("gateway: every schema compilation slot stayed busy")
 
 // compile returns the cached schema for name and doc, or compiles it with
 // cfg (within its limits) without caching it: keep adds it once it has
-// served a request.
-func (c *schemaCache) compile(cfg schema.Config, name string, doc []byte) (*schema.Schema, schemaKey, error) {
+// served a request. A compilation waits for a free slot until ctx ends
+// (an error matching errCompileBusy and ctx's error).
+func (c *schemaCache) compile(ctx context.Context, cfg schema.Config, name string, doc []byte) (*schema.Schema, schemaKey, error) {
 	h := sha256.New()
 	h.Write([]byte(name))
 	h.Write([]byte{0})
@@ -385,6 +406,12 @@ func (c *schemaCache) compile(cfg schema.Config, name string, doc []byte) (*sche
 		return s, key, nil
 	}
 	c.mu.Unlock()
+	select {
+	case c.compiling <- struct{}{}:
+	case <-ctx.Done():
+		return nil, key, fmt.Errorf("%w: %w", errCompileBusy, ctx.Err())
+	}
+	defer func() { <-c.compiling }()
 	s, err := cfg.CompileNamed(name, doc)
 	return s, key, err
 }

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"runtime"
 	"strings"
 	"time"
 
@@ -116,6 +117,13 @@ type Config struct {
 	// estimates it. Default DefaultSchemaCacheBytes (64 MiB). A schema
 	// enters the cache only once a request with it has succeeded.
 	SchemaCacheBytes int64
+	// MaxConcurrentCompiles bounds the client schemas compiled at once
+	// (cached ones need no compilation): within the schema limits one
+	// takes up to a core for a fraction of a second, so this bounds the
+	// share of the machine clients sending new schemas can take. A request
+	// whose schema waits for a slot until its timeout gets 503
+	// server_busy. Default half the CPUs, at least 1.
+	MaxConcurrentCompiles int
 	// Schema is how clients' schemas are compiled: the limits a schema
 	// must stay within (a schema beyond one gets 400 invalid_json_schema
 	// naming the limit) and how formats are asserted. Zero fields are
@@ -177,6 +185,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.SchemaCacheBytes == 0 {
 		c.SchemaCacheBytes = DefaultSchemaCacheBytes
+	}
+	if c.MaxConcurrentCompiles == 0 {
+		c.MaxConcurrentCompiles = max(1, runtime.GOMAXPROCS(0)/2)
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
@@ -292,6 +303,8 @@ func (c Config) Validate() error {
 		return configErr("mode", "%q: want json_schema, json_object, tools or text", c.Mode)
 	case c.SchemaCacheSize < 0:
 		return configErr("schema_cache_size", "%d: want 0 (default) or more", c.SchemaCacheSize)
+	case c.MaxConcurrentCompiles < 0:
+		return configErr("max_concurrent_compiles", "%d: want 0 (default: half the CPUs) or more", c.MaxConcurrentCompiles)
 	case c.SchemaCacheBytes < 0:
 		return configErr("schema_cache_bytes", "%d: want 0 (default %d) or more", c.SchemaCacheBytes, DefaultSchemaCacheBytes)
 	case !knownFormatLevel(c.Schema.Formats):
@@ -392,20 +405,21 @@ func checkBaseURL(s string) error {
 // unset variable sends no key). Client keys come from the command line or
 // the environment. Unknown fields are errors.
 type File struct {
-	Upstreams        []FileUpstream      `json:"upstreams"`
-	Fallbacks        map[string][]string `json:"fallbacks,omitempty"`
-	DefaultModel     string              `json:"default_model,omitempty"`
-	OpenOps          bool                `json:"open_ops,omitempty"`
-	AllowedHosts     []string            `json:"allowed_hosts,omitempty"`
-	AllowedOrigins   []string            `json:"allowed_origins,omitempty"`
-	MaxBodyBytes     int64               `json:"max_body_bytes,omitempty"`
-	UpstreamTimeout  string              `json:"upstream_timeout,omitempty"`
-	RequestTimeout   string              `json:"request_timeout,omitempty"`
-	MaxResponseBytes int64               `json:"max_response_bytes,omitempty"`
-	MaxAttempts      int                 `json:"max_attempts,omitempty"`
-	Mode             string              `json:"mode,omitempty"`
-	SchemaCacheSize  int                 `json:"schema_cache_size,omitempty"`
-	SchemaCacheBytes int64               `json:"schema_cache_bytes,omitempty"`
+	Upstreams             []FileUpstream      `json:"upstreams"`
+	Fallbacks             map[string][]string `json:"fallbacks,omitempty"`
+	DefaultModel          string              `json:"default_model,omitempty"`
+	OpenOps               bool                `json:"open_ops,omitempty"`
+	AllowedHosts          []string            `json:"allowed_hosts,omitempty"`
+	AllowedOrigins        []string            `json:"allowed_origins,omitempty"`
+	MaxBodyBytes          int64               `json:"max_body_bytes,omitempty"`
+	UpstreamTimeout       string              `json:"upstream_timeout,omitempty"`
+	RequestTimeout        string              `json:"request_timeout,omitempty"`
+	MaxResponseBytes      int64               `json:"max_response_bytes,omitempty"`
+	MaxAttempts           int                 `json:"max_attempts,omitempty"`
+	Mode                  string              `json:"mode,omitempty"`
+	SchemaCacheSize       int                 `json:"schema_cache_size,omitempty"`
+	SchemaCacheBytes      int64               `json:"schema_cache_bytes,omitempty"`
+	MaxConcurrentCompiles int                 `json:"max_concurrent_compiles,omitempty"`
 	// Schema holds the limits and format level of clients' schemas:
 	// {"max_bytes": 1048576, "max_depth": 32, "max_subschemas": 5000,
 	// "formats": "lenient"} (see schema.Config; -1 turns a limit off).
@@ -451,18 +465,19 @@ func ParseConfig(data []byte, getenv func(string) string) (Config, error) {
 		return Config{}, configErr("(file)", "more than one JSON value")
 	}
 	c := Config{
-		Fallbacks:        f.Fallbacks,
-		DefaultModel:     f.DefaultModel,
-		OpenOps:          f.OpenOps,
-		AllowedHosts:     f.AllowedHosts,
-		AllowedOrigins:   f.AllowedOrigins,
-		MaxBodyBytes:     f.MaxBodyBytes,
-		MaxResponseBytes: f.MaxResponseBytes,
-		MaxAttempts:      f.MaxAttempts,
-		Mode:             reask.Mode(f.Mode),
-		SchemaCacheSize:  f.SchemaCacheSize,
-		SchemaCacheBytes: f.SchemaCacheBytes,
-		Schema:           f.Schema,
+		Fallbacks:             f.Fallbacks,
+		DefaultModel:          f.DefaultModel,
+		OpenOps:               f.OpenOps,
+		AllowedHosts:          f.AllowedHosts,
+		AllowedOrigins:        f.AllowedOrigins,
+		MaxBodyBytes:          f.MaxBodyBytes,
+		MaxResponseBytes:      f.MaxResponseBytes,
+		MaxAttempts:           f.MaxAttempts,
+		Mode:                  reask.Mode(f.Mode),
+		SchemaCacheSize:       f.SchemaCacheSize,
+		SchemaCacheBytes:      f.SchemaCacheBytes,
+		MaxConcurrentCompiles: f.MaxConcurrentCompiles,
+		Schema:                f.Schema,
 	}
 	var err error
 	if c.UpstreamTimeout, err = parseDuration("upstream_timeout", f.UpstreamTimeout); err != nil {

@@ -146,7 +146,7 @@ func New(cfg Config) (*Gateway, error) {
 	}
 	cfg = cfg.withDefaults()
 	g := &Gateway{cfg: cfg, routes: map[string]*route{}, log: cfg.Logger, started: cfg.Clock.Now(),
-		schemas: newSchemaCache(cfg.SchemaCacheSize)}
+		schemas: newSchemaCache(cfg.SchemaCacheSize, cfg.MaxConcurrentCompiles)}
 	g.guard = newBrowserGuard(cfg)
 	if cfg.Metrics == nil {
 		m, err := metrics.New(metrics.Config{Clock: cfg.Clock})

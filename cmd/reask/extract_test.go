@@ -97,13 +97,14 @@ func TestExtractReportAndMaxAttempts(t *testing.T) {
 		{"stubborn, one attempt", stubbornSimProfile(t), "1", 1, 1, "no valid answer after 1 attempt(s) and 1 call(s)"},
 		{"stubborn, three attempts", stubbornSimProfile(t), "3", 1, 3, "no valid answer after 3 attempt(s) and 3 call(s)"},
 		{"stubborn, five attempts: it insists", stubbornSimProfile(t), "5", 1, 3, "the model insists: it gave the same invalid answer again after sharper feedback, so reask stopped after 3 attempt(s) and 3 call(s), 2 attempt(s) unspent; the last answer failed (schema): /name: missing required field"},
+		{"stubborn, five attempts, --stop-on-repeat=false", stubbornSimProfile(t), "5 --stop-on-repeat=false", 1, 5, "no valid answer after 5 attempt(s) and 5 call(s)"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			srv := newLoopbackSim(t, sim.Config{Seed: 1, Profile: tt.profile, APIKey: key})
 			report := writeFile(t, "report.json", "stale")
-			stdout, stderr, code := runCLI(t, map[string]string{"OPENAI_API_KEY": key}, "", "extract", "--schema", schemaFile,
-				"--base-url", srv.URL+"/v1", "--max-attempts", tt.maxAttempts, "--report", report, "Mike (45)")
+			args := append([]string{"extract", "--schema", schemaFile, "--base-url", srv.URL + "/v1", "--max-attempts"}, strings.Fields(tt.maxAttempts)...)
+			stdout, stderr, code := runCLI(t, map[string]string{"OPENAI_API_KEY": key}, "", append(args, "--report", report, "Mike (45)")...)
 			if code != tt.code {
 				t.Fatalf("exit %d, want %d\nstdout %s\nstderr %s", code, tt.code, stdout, stderr)
 			}

@@ -26,6 +26,7 @@ type providerFlags struct {
 	simProfile     string
 	simSeed        int64
 	schemaInPrompt bool
+	stopOnRepeat   bool
 }
 
 func (f *providerFlags) register(cmd *cobra.Command, defaultProfile string) {
@@ -38,6 +39,7 @@ func (f *providerFlags) register(cmd *cobra.Command, defaultProfile string) {
 	fs.IntVar(&f.maxAttempts, "max-attempts", reask.DefaultMaxAttempts, "content attempts in total, the first included (transport retries not counted)")
 	fs.DurationVar(&f.timeout, "timeout", 0, "overall time limit per extraction, e.g. 2m (default none)")
 	fs.DurationVar(&f.callTimeout, "call-timeout", reask.DefaultCallTimeout, "time limit of each provider call; a call without an answer by then is retried")
+	fs.BoolVar(&f.stopOnRepeat, "stop-on-repeat", true, "stop early when the model repeats the same invalid values after sharper feedback (--stop-on-repeat=false spends every attempt)")
 	fs.BoolVar(&f.schemaInPrompt, "schema-in-prompt", false, "also write the schema into the prompt in json_schema and tools modes (for servers that ignore response_format)")
 	fs.StringVar(&f.simProfile, "sim-profile", defaultProfile, "simulator fault profile when --provider sim: clean, flaky, hostile or a JSON file")
 	fs.Int64Var(&f.simSeed, "sim-seed", 1, "simulator seed when --provider sim")
@@ -56,7 +58,7 @@ func (f *providerFlags) options() ([]reask.Option, error) {
 		return nil, fmt.Errorf("--timeout is %s: want 0 (none) or a positive duration", f.timeout)
 	}
 	opts := []reask.Option{reask.WithMode(mode), reask.WithMaxAttempts(f.maxAttempts), reask.WithCallTimeout(f.callTimeout),
-		reask.WithSchemaInPrompt(f.schemaInPrompt)}
+		reask.WithSchemaInPrompt(f.schemaInPrompt), reask.WithStopOnRepeat(f.stopOnRepeat)}
 	if f.timeout > 0 {
 		opts = append(opts, reask.WithTimeout(f.timeout))
 	}
