@@ -337,22 +337,7 @@ func (s *Server) messages(w http.ResponseWriter, r *http.Request) {
 		counter = s.sampleSeq.Add(1)
 	}
 	rep := s.respond(c, 0, counter)
-	now := s.clk.Now()
-	s.mu.Lock()
-	lim := s.lim
-	s.mu.Unlock()
-	lim.charge(now, rep.tokens)
-	s.count(func(st *Stats) {
-		st.Completions++
-		st.PromptTokens += int64(prompt)
-		st.CompletionTokens += int64(rep.tokens)
-		for _, f := range rep.faults {
-			if st.Faults == nil {
-				st.Faults = map[string]int64{}
-			}
-			st.Faults[string(f.Kind)]++
-		}
-	})
+	s.settle(prompt, rep)
 	stop := "end_turn"
 	switch {
 	case rep.truncated:

@@ -153,6 +153,20 @@ func (s *Server) authorized(r *http.Request) bool {
 	return false
 }
 
+// openAIAuthorized checks the API key and answers 401 as OpenAI does when
+// it is missing or wrong.
+func (s *Server) openAIAuthorized(w http.ResponseWriter, r *http.Request) bool {
+	if s.authorized(r) {
+		return true
+	}
+	msg := "You didn't provide an API key. You need to provide your API key in an Authorization header using Bearer auth (i.e. Authorization: Bearer YOUR_KEY)."
+	if r.Header.Get("Authorization") != "" {
+		msg = "Incorrect API key provided. You can find your API key at https://platform.openai.com/account/api-keys."
+	}
+	s.openAIError(w, http.StatusUnauthorized, apiError{Message: msg, Type: "invalid_request_error", Code: ptr("invalid_api_key")})
+	return false
+}
+
 // decodeError turns a JSON decoding error into OpenAI's wording.
 func decodeError(err error) *apiError {
 	var te *json.UnmarshalTypeError
@@ -497,12 +511,7 @@ func (s *Server) chat(w http.ResponseWriter, r *http.Request) {
 	s.count(func(st *Stats) { st.Requests++ })
 	w.Header().Set("x-request-id", requestID(s.cfg.Seed, n, "req_"))
 	w.Header().Set("openai-processing-ms", "0")
-	if !s.authorized(r) {
-		msg := "You didn't provide an API key. You need to provide your API key in an Authorization header using Bearer auth (i.e. Authorization: Bearer YOUR_KEY)."
-		if r.Header.Get("Authorization") != "" {
-			msg = "Incorrect API key provided. You can find your API key at https://platform.openai.com/account/api-keys."
-		}
-		s.openAIError(w, http.StatusUnauthorized, apiError{Message: msg, Type: "invalid_request_error", Code: ptr("invalid_api_key")})
+	if !s.openAIAuthorized(w, r) {
 		return
 	}
 	body, fits, err := readBody(r, s.maxBody)
@@ -541,29 +550,10 @@ func (s *Server) chat(w http.ResponseWriter, r *http.Request) {
 		counter = s.sampleSeq.Add(1)
 	}
 	reps := make([]reply, params.n)
-	completion := 0
 	for i := range reps {
 		reps[i] = s.respond(c, i, counter)
-		completion += reps[i].tokens
 	}
-	now := s.clk.Now()
-	s.mu.Lock()
-	lim := s.lim
-	s.mu.Unlock()
-	lim.charge(now, completion)
-	s.count(func(st *Stats) {
-		st.Completions++
-		st.PromptTokens += int64(prompt)
-		st.CompletionTokens += int64(completion)
-		for _, rep := range reps {
-			for _, f := range rep.faults {
-				if st.Faults == nil {
-					st.Faults = map[string]int64{}
-				}
-				st.Faults[string(f.Kind)]++
-			}
-		}
-	})
+	now, completion := s.settle(prompt, reps...)
 	id := requestID(s.cfg.Seed, n, "chatcmpl-")
 	created := now.Unix()
 	usage := chatUsage{PromptTokens: prompt, CompletionTokens: completion, TotalTokens: prompt + completion}

@@ -240,6 +240,35 @@ func (s *Server) countTransport(kind string) {
 	})
 }
 
+// settle charges the answers' tokens to the rate limiter and counts the
+// completion, its tokens and its faults. It returns the time it charged at
+// and the answers' tokens.
+func (s *Server) settle(prompt int, reps ...reply) (time.Time, int) {
+	completion := 0
+	for _, rep := range reps {
+		completion += rep.tokens
+	}
+	now := s.clk.Now()
+	s.mu.Lock()
+	lim := s.lim
+	s.mu.Unlock()
+	lim.charge(now, completion)
+	s.count(func(st *Stats) {
+		st.Completions++
+		st.PromptTokens += int64(prompt)
+		st.CompletionTokens += int64(completion)
+		for _, rep := range reps {
+			for _, f := range rep.faults {
+				if st.Faults == nil {
+					st.Faults = map[string]int64{}
+				}
+				st.Faults[string(f.Kind)]++
+			}
+		}
+	})
+	return now, completion
+}
+
 // ServeHTTP routes the provider's endpoints.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	path := strings.TrimSuffix(r.URL.Path, "/")
@@ -250,6 +279,14 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		s.chat(w, r)
+	case path == "/v1/responses" || path == "/responses":
+		if r.Method != http.MethodPost {
+			s.methodNotAllowed(w, r)
+			return
+		}
+		s.responses(w, r)
+	case strings.HasPrefix(path, "/v1/responses/"):
+		s.storedResponse(w, r, strings.TrimPrefix(path, "/v1/responses/"))
 	case path == "/v1/messages":
 		if r.Method != http.MethodPost {
 			s.methodNotAllowed(w, r)
