@@ -148,7 +148,7 @@ func TestResponsesEchoesSettings(t *testing.T) {
 		"tool_choice": "auto", "tools": []any{}, "truncation": "disabled", "store": false, "previous_response_id": nil,
 		"metadata": map[string]any{"k": "v"}, "service_tier": "default", "background": false, "error": nil, "user": nil,
 		"reasoning": map[string]any{"effort": nil, "summary": nil},
-		"text": map[string]any{"format": map[string]any{"type": "json_schema", "name": "account", "schema": got["text"].(map[string]any)["format"].(map[string]any)["schema"], "strict": true}, "verbosity": "medium"},
+		"text":      map[string]any{"format": map[string]any{"type": "json_schema", "name": "account", "schema": got["text"].(map[string]any)["format"].(map[string]any)["schema"], "strict": true}, "verbosity": "medium"},
 	}
 	for k, v := range want {
 		if !reflect.DeepEqual(got[k], v) {
