@@ -485,3 +485,138 @@ func TestResponsesOutageAndQuota(t *testing.T) {
 		t.Errorf("key: %d %s", r.status, r.body)
 	}
 }
+
+// readEvents parses a Responses stream: every event is named by an
+// "event:" line equal to its data's type, and numbered from 0.
+func readEvents(t *testing.T, body []byte) []responsesapi.Event {
+	t.Helper()
+	var out []responsesapi.Event
+	for i, raw := range parseSSE(t, body) {
+		var ev responsesapi.Event
+		decodeJSON(t, []byte(raw.data), &ev)
+		if raw.name != ev.Type || ev.SequenceNumber != i {
+			t.Errorf("event %d: name %q, type %q, sequence_number %d", i, raw.name, ev.Type, ev.SequenceNumber)
+		}
+		out = append(out, ev)
+	}
+	return out
+}
+
+// sameResponse compares two responses but for the ids, which number the
+// requests.
+func sameResponse(t *testing.T, got, want responsesapi.Response) {
+	t.Helper()
+	got.ID, want.ID = "", ""
+	for i := range got.Output {
+		got.Output[i].ID, got.Output[i].Raw = "", nil
+		for j := range got.Output[i].Content.Parts {
+			got.Output[i].Content.Parts[j].Raw = nil
+		}
+	}
+	for i := range want.Output {
+		want.Output[i].ID, want.Output[i].Raw = "", nil
+		for j := range want.Output[i].Content.Parts {
+			want.Output[i].Content.Parts[j].Raw = nil
+		}
+	}
+	g, _ := json.Marshal(got)
+	w, _ := json.Marshal(want)
+	if string(g) != string(w) {
+		t.Errorf("streamed response\n%s\nwant the non-streamed\n%s", g, w)
+	}
+}
+
+// TestResponsesStream: the Responses stream's events in order, the deltas
+// adding up to the answer, no "[DONE]", and a last event whose response
+// equals the non-streamed one.
+func TestResponsesStream(t *testing.T) {
+	user := []msg{{"role": "user", "content": "Text: " + accountText}}
+	tests := []struct {
+		name  string
+		body  map[string]any
+		types []string // the events, with "delta" standing for one or more deltas
+	}{
+		{"message", respBody(user, "text", schemaFormat(true)), []string{"response.created", "response.in_progress", "response.output_item.added",
+			"response.content_part.added", "delta", "response.output_text.done", "response.content_part.done", "response.output_item.done", "response.completed"}},
+		{"function call", respBody(user, "tools", saveTool(nil)), []string{"response.created", "response.in_progress", "response.output_item.added",
+			"delta", "response.function_call_arguments.done", "response.output_item.done", "response.completed"}},
+		{"incomplete", respBody(user, "text", schemaFormat(true), "max_output_tokens", 16), []string{"response.created", "response.in_progress", "response.output_item.added",
+			"response.content_part.added", "delta", "response.output_text.done", "response.content_part.done", "response.output_item.done", "response.incomplete"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, ts := newTest(t, Config{Seed: 1})
+			plain := decodeResponse(t, post(t, ts, "/v1/responses", tt.body))
+			tt.body["stream"] = true
+			r := post(t, ts, "/v1/responses", tt.body)
+			if r.status != 200 || !strings.HasPrefix(r.header.Get("Content-Type"), "text/event-stream") {
+				t.Fatalf("status %d, content type %q", r.status, r.header.Get("Content-Type"))
+			}
+			if contains(r.body, "[DONE]") {
+				t.Errorf("a Responses stream has no [DONE]")
+			}
+			evs := readEvents(t, r.body)
+			var types []string
+			var deltas strings.Builder
+			var itemID string
+			for _, ev := range evs {
+				typ := ev.Type
+				if strings.HasSuffix(typ, ".delta") {
+					deltas.WriteString(ev.Delta)
+					if ev.ItemID != itemID {
+						t.Errorf("delta for item %q, want %q", ev.ItemID, itemID)
+					}
+					typ = "delta"
+					if len(types) > 0 && types[len(types)-1] == "delta" {
+						continue
+					}
+				}
+				if typ == "response.output_item.added" {
+					itemID = ev.Item.ID
+					if ev.Item.Status != "in_progress" || ev.Item.Arguments != "" || len(ev.Item.Content.Parts) != 0 {
+						t.Errorf("added item %+v", ev.Item)
+					}
+				}
+				types = append(types, typ)
+			}
+			if !reflect.DeepEqual(types, tt.types) {
+				t.Fatalf("events %v\nwant %v", types, tt.types)
+			}
+			first, last := evs[0].Response, evs[len(evs)-1].Response
+			if first.Status != "in_progress" || len(first.Output) != 0 || first.Usage != nil || first.ID != last.ID {
+				t.Errorf("created %+v", first)
+			}
+			if deltas.String() != answer(*last) {
+				t.Errorf("deltas %q, answer %q", deltas.String(), answer(*last))
+			}
+			if tt.name == "function call" {
+				if done := evs[len(evs)-3]; done.Arguments != answer(*last) || done.Name != "save_account" {
+					t.Errorf("arguments done %+v", done)
+				}
+			} else if done := evs[len(evs)-4]; done.Text != answer(*last) {
+				t.Errorf("text done %+v", done)
+			}
+			sameResponse(t, *last, plain)
+		})
+	}
+}
+
+// TestResponsesSlowAndDroppedStreams: the stream faults of the chat
+// endpoint — a crawl on the injected clock, a cut connection.
+func TestResponsesSlowAndDroppedStreams(t *testing.T) {
+	body := respBody("Text: "+accountText, "text", schemaFormat(true), "stream", true)
+	fc := clock.NewFake(t0)
+	_, ts := newTest(t, Config{Clock: fc, Profile: Profile{Stream: Streaming{SlowRate: 1, SlowDelay: Duration(40 * time.Millisecond), ChunkChars: 16}}})
+	evs := readEvents(t, post(t, ts, "/v1/responses", body).body)
+	if sl := fc.Sleeps(); len(sl) == 0 || sl[0] != 40*time.Millisecond || evs[len(evs)-1].Type != "response.completed" {
+		t.Errorf("slow stream: sleeps %v, last event %v", sl, evs[len(evs)-1].Type)
+	}
+	srv, ts := newTest(t, Config{Profile: Profile{Stream: Streaming{DropRate: 1}}})
+	r := post(t, ts, "/v1/responses", body)
+	if contains(r.body, "response.completed") || r.status == -1 {
+		t.Errorf("dropped stream ended cleanly: %d %s", r.status, r.body)
+	}
+	if st := srv.Stats(); st.Transport["stream_drop"] != 1 || st.Dropped != 1 || st.Streams != 1 {
+		t.Errorf("stats %+v", st)
+	}
+}
