@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/reask/reask/internal/npmtest"
 )
 
 // TestNodeClientsResponses runs real clients of the Responses API against
@@ -16,35 +18,11 @@ import (
 // zodTextFormat, its stream helper, a forced function tool, a refused
 // previous_response_id) and the Vercel AI SDK's default OpenAI provider
 // (generateObject, streamObject), all pinned in
-// testdata/npm/package-lock.json. The packages are installed with "npm ci"
-// into a temporary directory, never into the repository.
+// testdata/npm/package-lock.json and installed by npmtest.Install.
 func TestNodeClientsResponses(t *testing.T) {
-	node, errNode := exec.LookPath("node")
-	npm, errNpm := exec.LookPath("npm")
-	if errNode != nil || errNpm != nil {
-		t.Skip("node and npm are needed for the Node client test (Debian: apt-get install -y nodejs npm); skipping")
-	}
-	if testing.Short() {
-		t.Skip("-short: skipping the Node client test (it runs npm ci)")
-	}
-	dir := t.TempDir()
-	for _, f := range []string{"package.json", "package-lock.json", "responses.mjs"} {
-		data, err := os.ReadFile(filepath.Join("testdata", "npm", f))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(dir, f), data, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Minute)
+	dir, node := npmtest.Install(t, filepath.Join("testdata", "npm"), "package.json", "package-lock.json", "responses.mjs")
+	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
 	defer cancel()
-	install := exec.CommandContext(ctx, npm, "ci", "--no-audit", "--no-fund", "--prefer-offline", "--loglevel=error")
-	install.Dir = dir
-	if out, err := install.CombinedOutput(); err != nil {
-		t.Fatalf("npm ci: %v\n%s", err, out)
-	}
-
 	_, ts := newTest(t, Config{Seed: 1, APIKey: "sk-sim"})
 	run := exec.CommandContext(ctx, node, "responses.mjs")
 	run.Dir = dir

@@ -506,20 +506,31 @@ func (s *Server) checkSchema(raw json.RawMessage, strict bool, what, param strin
 
 // ---- the handler ----
 
-func (s *Server) chat(w http.ResponseWriter, r *http.Request) {
+// openAIRequest numbers a request to an OpenAI endpoint, sets OpenAI's
+// headers, checks the key and reads the body; it returns false when it has
+// answered the request itself.
+func (s *Server) openAIRequest(w http.ResponseWriter, r *http.Request) (uint64, []byte, bool) {
 	n := s.reqSeq.Add(1)
 	s.count(func(st *Stats) { st.Requests++ })
 	w.Header().Set("x-request-id", requestID(s.cfg.Seed, n, "req_"))
 	w.Header().Set("openai-processing-ms", "0")
 	if !s.openAIAuthorized(w, r) {
-		return
+		return n, nil, false
 	}
 	body, fits, err := readBody(r, s.maxBody)
 	if err != nil {
-		return
+		return n, nil, false
 	}
 	if !fits {
 		s.openAIError(w, http.StatusRequestEntityTooLarge, *badRequest(fmt.Sprintf("Request body too large: the limit is %d bytes.", s.maxBody), "", ""))
+		return n, nil, false
+	}
+	return n, body, true
+}
+
+func (s *Server) chat(w http.ResponseWriter, r *http.Request) {
+	n, body, ok := s.openAIRequest(w, r)
+	if !ok {
 		return
 	}
 	var req chatRequest
@@ -702,6 +713,33 @@ func (s *Server) streamDecision(tr *rand.Rand) (delay time.Duration, cutAt float
 		cutAt = 0.2 + 0.6*tr.Float64()
 	}
 	return delay, cutAt
+}
+
+// streamText sends text in pieces of the profile's size with the
+// stream's faults — a crawl between pieces, a connection cut part way — and
+// reports whether it sent every piece.
+func (s *Server) streamText(w http.ResponseWriter, r *http.Request, tr *rand.Rand, text string, send func(piece string)) bool {
+	delay, cutAt := s.streamDecision(tr)
+	size := s.prof.Stream.ChunkChars
+	if size <= 0 {
+		size = 4
+	}
+	sent := 0
+	for _, p := range pieces(text, size) {
+		if delay > 0 {
+			if err := s.clk.Sleep(r.Context(), delay); err != nil {
+				return false
+			}
+		}
+		if float64(sent)/float64(len(text)) >= cutAt {
+			s.countTransport("stream_drop")
+			drop(w)
+			return false
+		}
+		sent += len(p)
+		send(p)
+	}
+	return true
 }
 
 func (s *Server) streamChat(w http.ResponseWriter, r *http.Request, c *conversation, reps []reply, tr *rand.Rand, id string, created int64, usage chatUsage, includeUsage bool) {

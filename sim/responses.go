@@ -379,19 +379,8 @@ func (s *Server) storedResponse(w http.ResponseWriter, r *http.Request, id strin
 }
 
 func (s *Server) responses(w http.ResponseWriter, r *http.Request) {
-	n := s.reqSeq.Add(1)
-	s.count(func(st *Stats) { st.Requests++ })
-	w.Header().Set("x-request-id", requestID(s.cfg.Seed, n, "req_"))
-	w.Header().Set("openai-processing-ms", "0")
-	if !s.openAIAuthorized(w, r) {
-		return
-	}
-	body, fits, err := readBody(r, s.maxBody)
-	if err != nil {
-		return
-	}
-	if !fits {
-		s.openAIError(w, http.StatusRequestEntityTooLarge, *badRequest(fmt.Sprintf("Request body too large: the limit is %d bytes.", s.maxBody), "", ""))
+	n, body, ok := s.openAIRequest(w, r)
+	if !ok {
 		return
 	}
 	var req responsesapi.Request
@@ -413,8 +402,8 @@ func (s *Server) responses(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	prompt := c.promptTokens()
-	tr, ok := s.gate(w, r, apiOpenAI, n, c.model, prompt, prompt+c.maxTokens)
-	if !ok {
+	tr, admitted := s.gate(w, r, apiOpenAI, n, c.model, prompt, prompt+c.maxTokens)
+	if !admitted {
 		return
 	}
 	var counter uint64
@@ -506,29 +495,12 @@ func (s *Server) streamResponse(w http.ResponseWriter, r *http.Request, resp res
 	if !call {
 		emit(responsesapi.Event{Type: responsesapi.EventContentPartAdded, ItemID: item.ID, Part: &responsesapi.ContentPart{Type: responsesapi.PartOutputText}})
 	}
-	delay, cutAt := s.streamDecision(tr)
-	size := s.prof.Stream.ChunkChars
-	if size <= 0 {
-		size = 4
+	delta := responsesapi.EventOutputTextDelta
+	if call {
+		delta = responsesapi.EventFunctionCallArgumentsDelta
 	}
-	sent := 0
-	for _, p := range pieces(text, size) {
-		if delay > 0 {
-			if err := s.clk.Sleep(r.Context(), delay); err != nil {
-				return
-			}
-		}
-		if float64(sent)/float64(len(text)) >= cutAt {
-			s.countTransport("stream_drop")
-			drop(w)
-			return
-		}
-		sent += len(p)
-		typ := responsesapi.EventOutputTextDelta
-		if call {
-			typ = responsesapi.EventFunctionCallArgumentsDelta
-		}
-		emit(responsesapi.Event{Type: typ, ItemID: item.ID, Delta: p})
+	if !s.streamText(w, r, tr, text, func(p string) { emit(responsesapi.Event{Type: delta, ItemID: item.ID, Delta: p}) }) {
+		return
 	}
 	if call {
 		emit(responsesapi.Event{Type: responsesapi.EventFunctionCallArgumentsDone, ItemID: item.ID, Name: item.Name, Arguments: text})
