@@ -353,7 +353,7 @@ func respFixRate(t *testing.T, k fault.Kind, seeds int, feedback func(f fault.Fa
 // named problems are fixed about 90% of the time, generic feedback about
 // 15%.
 func TestResponsesFeedback(t *testing.T) {
-	const n = 300
+	const n = 200
 	tests := []struct {
 		name     string
 		kind     fault.Kind
@@ -368,6 +368,7 @@ func TestResponsesFeedback(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			rate := respFixRate(t, tt.kind, n, tt.feedback)
+			t.Logf("fixed %.3f", rate)
 			if rate < tt.lo || rate > tt.hi {
 				t.Errorf("fixed %.2f of %d, want within [%.2f, %.2f]", rate, n, tt.lo, tt.hi)
 			}
