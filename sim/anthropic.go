@@ -337,22 +337,7 @@ func (s *Server) messages(w http.ResponseWriter, r *http.Request) {
 		counter = s.sampleSeq.Add(1)
 	}
 	rep := s.respond(c, 0, counter)
-	now := s.clk.Now()
-	s.mu.Lock()
-	lim := s.lim
-	s.mu.Unlock()
-	lim.charge(now, rep.tokens)
-	s.count(func(st *Stats) {
-		st.Completions++
-		st.PromptTokens += int64(prompt)
-		st.CompletionTokens += int64(rep.tokens)
-		for _, f := range rep.faults {
-			if st.Faults == nil {
-				st.Faults = map[string]int64{}
-			}
-			st.Faults[string(f.Kind)]++
-		}
-	})
+	s.settle(prompt, rep)
 	stop := "end_turn"
 	switch {
 	case rep.truncated:
@@ -452,29 +437,15 @@ func (s *Server) streamMessages(w http.ResponseWriter, r *http.Request, msg anth
 		text = rep.text
 	}
 	event("ping", map[string]any{"type": "ping"})
-	delay, cutAt := s.streamDecision(tr)
-	size := s.prof.Stream.ChunkChars
-	if size <= 0 {
-		size = 4
-	}
-	sent := 0
-	for _, p := range pieces(text, size) {
-		if delay > 0 {
-			if err := s.clk.Sleep(r.Context(), delay); err != nil {
-				return
-			}
-		}
-		if len(text) > 0 && float64(sent)/float64(len(text)) >= cutAt {
-			s.countTransport("stream_drop")
-			drop(w)
-			return
-		}
-		sent += len(p)
+	complete := s.streamText(w, r, tr, text, func(p string) {
 		delta := map[string]any{"type": "text_delta", "text": p}
 		if rep.tool != "" {
 			delta = map[string]any{"type": "input_json_delta", "partial_json": p}
 		}
 		event("content_block_delta", map[string]any{"type": "content_block_delta", "index": 0, "delta": delta})
+	})
+	if !complete {
+		return
 	}
 	event("content_block_stop", map[string]any{"type": "content_block_stop", "index": 0})
 	event("message_delta", map[string]any{"type": "message_delta",

@@ -50,6 +50,60 @@ func Example() {
 	// }
 }
 
+// The Responses API: a json_schema text format, and the answer as the
+// response's one output message. A stateless server refuses
+// previous_response_id.
+func Example_responses() {
+	srv, err := sim.New(sim.Config{Seed: 1})
+	if err != nil {
+		panic(err)
+	}
+	ts := httptest.NewServer(srv)
+	defer ts.Close()
+
+	body := `{"model": "gpt-4o-mini", "temperature": 0,
+	  "instructions": "Extract the person.",
+	  "input": "Contact John Doe, age 30, at john@email.com",
+	  "text": {"format": {"type": "json_schema", "name": "person", "strict": true, "schema": {"type": "object",
+	    "properties": {"name": {"type": "string"}, "age": {"type": "integer"}, "email": {"type": "string"}},
+	    "required": ["name", "age", "email"], "additionalProperties": false}}}}`
+	resp, err := http.Post(ts.URL+"/v1/responses", "application/json", bytes.NewBufferString(body))
+	if err != nil {
+		panic(err)
+	}
+	defer resp.Body.Close()
+	var out struct {
+		Status string
+		Output []struct {
+			Type    string
+			Content []struct{ Type, Text string }
+		}
+	}
+	data, _ := io.ReadAll(resp.Body)
+	if err := json.Unmarshal(data, &out); err != nil {
+		panic(err)
+	}
+	fmt.Println(resp.StatusCode, out.Status, out.Output[0].Type, out.Output[0].Content[0].Type)
+	fmt.Println(out.Output[0].Content[0].Text)
+
+	resp, err = http.Post(ts.URL+"/v1/responses", "application/json",
+		bytes.NewBufferString(`{"model": "gpt-4o-mini", "input": "and now?", "previous_response_id": "resp_1"}`))
+	if err != nil {
+		panic(err)
+	}
+	defer resp.Body.Close()
+	var refusal struct{ Error struct{ Code, Param string } }
+	data, _ = io.ReadAll(resp.Body)
+	if err := json.Unmarshal(data, &refusal); err != nil {
+		panic(err)
+	}
+	fmt.Println(resp.StatusCode, refusal.Error.Code, refusal.Error.Param)
+	// Output:
+	// 200 completed message output_text
+	// {"name":"John Doe","age":30,"email":"john@email.com"}
+	// 400 previous_response_not_found previous_response_id
+}
+
 // A profile that makes every first answer miss a required field, and
 // fixes it whenever the feedback names the problem.
 func ExampleParseProfile() {

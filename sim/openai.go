@@ -153,6 +153,20 @@ func (s *Server) authorized(r *http.Request) bool {
 	return false
 }
 
+// openAIAuthorized checks the API key and answers 401 as OpenAI does when
+// it is missing or wrong.
+func (s *Server) openAIAuthorized(w http.ResponseWriter, r *http.Request) bool {
+	if s.authorized(r) {
+		return true
+	}
+	msg := "You didn't provide an API key. You need to provide your API key in an Authorization header using Bearer auth (i.e. Authorization: Bearer YOUR_KEY)."
+	if r.Header.Get("Authorization") != "" {
+		msg = "Incorrect API key provided. You can find your API key at https://platform.openai.com/account/api-keys."
+	}
+	s.openAIError(w, http.StatusUnauthorized, apiError{Message: msg, Type: "invalid_request_error", Code: ptr("invalid_api_key")})
+	return false
+}
+
 // decodeError turns a JSON decoding error into OpenAI's wording.
 func decodeError(err error) *apiError {
 	var te *json.UnmarshalTypeError
@@ -492,25 +506,31 @@ func (s *Server) checkSchema(raw json.RawMessage, strict bool, what, param strin
 
 // ---- the handler ----
 
-func (s *Server) chat(w http.ResponseWriter, r *http.Request) {
+// openAIRequest numbers a request to an OpenAI endpoint, sets OpenAI's
+// headers, checks the key and reads the body; it returns false when it has
+// answered the request itself.
+func (s *Server) openAIRequest(w http.ResponseWriter, r *http.Request) (uint64, []byte, bool) {
 	n := s.reqSeq.Add(1)
 	s.count(func(st *Stats) { st.Requests++ })
 	w.Header().Set("x-request-id", requestID(s.cfg.Seed, n, "req_"))
 	w.Header().Set("openai-processing-ms", "0")
-	if !s.authorized(r) {
-		msg := "You didn't provide an API key. You need to provide your API key in an Authorization header using Bearer auth (i.e. Authorization: Bearer YOUR_KEY)."
-		if r.Header.Get("Authorization") != "" {
-			msg = "Incorrect API key provided. You can find your API key at https://platform.openai.com/account/api-keys."
-		}
-		s.openAIError(w, http.StatusUnauthorized, apiError{Message: msg, Type: "invalid_request_error", Code: ptr("invalid_api_key")})
-		return
+	if !s.openAIAuthorized(w, r) {
+		return n, nil, false
 	}
 	body, fits, err := readBody(r, s.maxBody)
 	if err != nil {
-		return
+		return n, nil, false
 	}
 	if !fits {
 		s.openAIError(w, http.StatusRequestEntityTooLarge, *badRequest(fmt.Sprintf("Request body too large: the limit is %d bytes.", s.maxBody), "", ""))
+		return n, nil, false
+	}
+	return n, body, true
+}
+
+func (s *Server) chat(w http.ResponseWriter, r *http.Request) {
+	n, body, ok := s.openAIRequest(w, r)
+	if !ok {
 		return
 	}
 	var req chatRequest
@@ -541,29 +561,10 @@ func (s *Server) chat(w http.ResponseWriter, r *http.Request) {
 		counter = s.sampleSeq.Add(1)
 	}
 	reps := make([]reply, params.n)
-	completion := 0
 	for i := range reps {
 		reps[i] = s.respond(c, i, counter)
-		completion += reps[i].tokens
 	}
-	now := s.clk.Now()
-	s.mu.Lock()
-	lim := s.lim
-	s.mu.Unlock()
-	lim.charge(now, completion)
-	s.count(func(st *Stats) {
-		st.Completions++
-		st.PromptTokens += int64(prompt)
-		st.CompletionTokens += int64(completion)
-		for _, rep := range reps {
-			for _, f := range rep.faults {
-				if st.Faults == nil {
-					st.Faults = map[string]int64{}
-				}
-				st.Faults[string(f.Kind)]++
-			}
-		}
-	})
+	now, completion := s.settle(prompt, reps...)
 	id := requestID(s.cfg.Seed, n, "chatcmpl-")
 	created := now.Unix()
 	usage := chatUsage{PromptTokens: prompt, CompletionTokens: completion, TotalTokens: prompt + completion}
@@ -712,6 +713,33 @@ func (s *Server) streamDecision(tr *rand.Rand) (delay time.Duration, cutAt float
 		cutAt = 0.2 + 0.6*tr.Float64()
 	}
 	return delay, cutAt
+}
+
+// streamText sends text in pieces of the profile's size with the
+// stream's faults — a crawl between pieces, a connection cut part way — and
+// reports whether it sent every piece.
+func (s *Server) streamText(w http.ResponseWriter, r *http.Request, tr *rand.Rand, text string, send func(piece string)) bool {
+	delay, cutAt := s.streamDecision(tr)
+	size := s.prof.Stream.ChunkChars
+	if size <= 0 {
+		size = 4
+	}
+	sent := 0
+	for _, p := range pieces(text, size) {
+		if delay > 0 {
+			if err := s.clk.Sleep(r.Context(), delay); err != nil {
+				return false
+			}
+		}
+		if float64(sent)/float64(len(text)) >= cutAt {
+			s.countTransport("stream_drop")
+			drop(w)
+			return false
+		}
+		sent += len(p)
+		send(p)
+	}
+	return true
 }
 
 func (s *Server) streamChat(w http.ResponseWriter, r *http.Request, c *conversation, reps []reply, tr *rand.Rand, id string, created int64, usage chatUsage, includeUsage bool) {

@@ -1,7 +1,8 @@
 // Package sim is a simulated LLM provider: an OpenAI-compatible HTTP
-// server (POST /v1/chat/completions, GET /v1/models) that also speaks
-// Anthropic's POST /v1/messages, answers extraction requests for any JSON
-// Schema with deterministic heuristics (package sim/extract), and
+// server (POST /v1/chat/completions, OpenAI's Responses API POST
+// /v1/responses, GET /v1/models) that also speaks Anthropic's POST
+// /v1/messages, answers extraction requests for any JSON Schema with
+// deterministic heuristics (package sim/extract), and
 // misbehaves like a real, flaky provider: content faults in its answers,
 // a reaction to feedback like a real model's, rate limits with the real
 // headers, 5xx errors, dropped connections, latency, outages and slow
@@ -14,6 +15,13 @@
 //	ts := httptest.NewServer(srv)
 //	defer ts.Close()
 //	// point an OpenAI client at ts.URL + "/v1"
+//
+// Every endpoint shares the model, its faults and its reaction to
+// feedback, the rate limiter and the transport faults; each answers in its
+// API's own shapes, errors and headers. The server stores nothing: the
+// Responses API's previous_response_id, conversations, item references,
+// background mode and GET /v1/responses/{id} get a 400 (404 for the GET)
+// that says so — send the whole conversation in "input".
 //
 // Determinism: the content of an answer depends on the seed and the
 // conversation (model, messages, schema) alone at temperature 0; above 0,
@@ -240,6 +248,35 @@ func (s *Server) countTransport(kind string) {
 	})
 }
 
+// settle charges the answers' tokens to the rate limiter and counts the
+// completion, its tokens and its faults. It returns the time it charged at
+// and the answers' tokens.
+func (s *Server) settle(prompt int, reps ...reply) (time.Time, int) {
+	completion := 0
+	for _, rep := range reps {
+		completion += rep.tokens
+	}
+	now := s.clk.Now()
+	s.mu.Lock()
+	lim := s.lim
+	s.mu.Unlock()
+	lim.charge(now, completion)
+	s.count(func(st *Stats) {
+		st.Completions++
+		st.PromptTokens += int64(prompt)
+		st.CompletionTokens += int64(completion)
+		for _, rep := range reps {
+			for _, f := range rep.faults {
+				if st.Faults == nil {
+					st.Faults = map[string]int64{}
+				}
+				st.Faults[string(f.Kind)]++
+			}
+		}
+	})
+	return now, completion
+}
+
 // ServeHTTP routes the provider's endpoints.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	path := strings.TrimSuffix(r.URL.Path, "/")
@@ -250,6 +287,14 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		s.chat(w, r)
+	case path == "/v1/responses" || path == "/responses":
+		if r.Method != http.MethodPost {
+			s.methodNotAllowed(w, r)
+			return
+		}
+		s.responses(w, r)
+	case strings.HasPrefix(path, "/v1/responses/"):
+		s.storedResponse(w, r, strings.TrimPrefix(path, "/v1/responses/"))
 	case path == "/v1/messages":
 		if r.Method != http.MethodPost {
 			s.methodNotAllowed(w, r)

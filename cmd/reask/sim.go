@@ -23,18 +23,25 @@ func (a *app) simCommand() *cobra.Command {
 		Use:   "sim [flags]",
 		Short: "Run the simulated, fault-injecting OpenAI-compatible LLM server",
 		Long: `Sim serves a simulated LLM provider: POST /v1/chat/completions (streaming,
-response_format json_schema and json_object, tools), GET /v1/models,
-Anthropic's POST /v1/messages, and GET /_sim/stats. It answers extraction
-requests for any JSON Schema with deterministic heuristics and misbehaves
-like a real provider — content faults, a reaction to feedback, rate limits
-with the real headers, 5xx, dropped connections, latency, outages — all
-seeded and reproducible. Any OpenAI client can point at it.
+response_format json_schema and json_object, tools), OpenAI's Responses API
+POST /v1/responses (string or item input, text.format json_schema and
+json_object, function tools, streaming events), GET /v1/models, Anthropic's
+POST /v1/messages, and GET /_sim/stats. It answers extraction requests for
+any JSON Schema with deterministic heuristics and misbehaves like a real
+provider — content faults, a reaction to feedback, rate limits with the
+real headers, 5xx, dropped connections, latency, outages — all seeded and
+reproducible. Any OpenAI client can point at it.
+
+It stores nothing: a Responses request with previous_response_id (or a
+conversation, an item reference, background mode) gets a 400 that says
+so; send the whole conversation in "input".
 
 Profiles: clean (no faults), flaky (a realistic provider), hostile (a bad
 day), or a JSON profile file.
 
 It serves any model name a request gives; --models restricts it to a list,
-and a request for another model gets 404 model_not_found naming the list.`,
+and a request for another model gets model_not_found naming the list (404
+on chat completions, 400 on responses, as OpenAI answers).`,
 		Example: `  reask sim --addr 127.0.0.1:9090 --profile flaky --seed 7
   reask sim --profile hostile --rpm 600 --latency 50ms
   reask sim --models gpt-4o-mini,llama3
@@ -65,7 +72,7 @@ and a request for another model gets 404 model_not_found naming the list.`,
 	fs.IntVar(&o.rpm, "rpm", 0, "requests per minute before 429 (default: the profile's)")
 	fs.IntVar(&o.tpm, "tpm", 0, "tokens per minute before 429 (default: the profile's)")
 	fs.DurationVar(&o.latency, "latency", 0, "fixed latency before each answer (default: the profile's)")
-	fs.StringSliceVar(&o.models, "models", nil, "comma-separated model names to serve, others get 404 (default: any name)")
+	fs.StringSliceVar(&o.models, "models", nil, "comma-separated model names to serve, others get model_not_found (default: any name)")
 	fs.BoolVarP(&o.verbose, "verbose", "v", false, "log every request on stderr")
 	cmd.AddCommand(a.datasetCommand())
 	return cmd
