@@ -204,19 +204,25 @@ type item struct {
 }
 
 // readItems reads JSONL items; a line that is not a usable item carries err.
-// Duplicate ids get a derived id ("ID#LINE") and an error, so no id is
-// written twice and no line is lost.
+//
+// Every line gets exactly one id, distinct from every other line's, and
+// derived from the input alone (never from the output), so a resumed run
+// gives each line the id it had before. A line whose id an earlier line
+// already holds is a duplicate: it fails (never runs) under a derived id,
+// "ID#LINE" — or, when that too is taken, "ID#LINE#LINE" and so on. A later
+// line that names a derived id as its own is a duplicate in turn. Ids are
+// thus first come, first served in input order.
 func readItems(in io.Reader, name string, maxLine int) iter.Seq[item] {
 	return func(yield func(item) bool) {
 		r := bufio.NewReaderSize(in, 64<<10)
-		firstLine := map[string]int{}
+		taken := map[string]holder{}
 		for n := 1; ; n++ {
 			line, tooLong, err := readLine(r, maxLine)
 			if err == io.EOF && len(line) == 0 && !tooLong {
 				return
 			}
 			if err != nil && err != io.EOF {
-				yield(item{id: strconv.Itoa(n), err: fmt.Errorf("%s:%d: %w", name, n, err)})
+				yield(item{id: freeID(taken, strconv.Itoa(n), n), line: n, err: fmt.Errorf("%s:%d: %w", name, n, err)})
 				return
 			}
 			line = bytes.TrimSpace(line)
@@ -227,16 +233,38 @@ func readItems(in io.Reader, name string, maxLine int) iter.Seq[item] {
 				continue
 			}
 			it := parseItem(line, n, name, tooLong, maxLine)
-			if first, dup := firstLine[it.id]; dup {
-				it.err = fmt.Errorf("%s:%d: duplicate id %q (first at line %d)", name, n, it.id, first)
-				it.id = it.id + "#" + strconv.Itoa(n)
-			} else {
-				firstLine[it.id] = n
+			h := holder{line: n}
+			if first, dup := taken[it.id]; dup {
+				how := ""
+				if first.derived {
+					how = ", as the id derived for a duplicate there"
+				}
+				it.err = fmt.Errorf("%s:%d: duplicate id %q (first at line %d%s)", name, n, it.id, first.line, how)
+				it.id, h.derived = freeID(taken, it.id, n), true
 			}
+			taken[it.id] = h
 			if !yield(it) || err == io.EOF {
 				return
 			}
 		}
+	}
+}
+
+// holder is the line that holds an id, and whether the id was derived.
+type holder struct {
+	line    int
+	derived bool
+}
+
+// freeID returns id when no line holds it, else the first of id#n,
+// id#n#n, … that none holds.
+func freeID(taken map[string]holder, id string, n int) string {
+	suffix := "#" + strconv.Itoa(n)
+	for {
+		if _, ok := taken[id]; !ok {
+			return id
+		}
+		id += suffix
 	}
 }
 
