@@ -3,9 +3,11 @@
 // crash, never losing an item nor writing one twice.
 //
 // Input lines are objects {"id": "...", "text": "..."}; "id" is optional
-// (the line number is used instead) and may be a string or a number. A line
-// that is not such an object becomes a failed record with the reason; it
-// never stops the run.
+// (the line number is used instead) and may be a string or a number. A
+// UTF-8 byte order mark at the start of a line is ignored. A line that is
+// not such an object becomes a failed record with the reason; it never
+// stops the run. A line whose id an earlier line holds fails as a duplicate
+// under a derived id ("ID#LINE") that no other line holds.
 //
 // Output lines are stats.Record values. Each is written with a single
 // write(2) on a file opened for appending, so a process killed at any moment
@@ -225,7 +227,7 @@ func readItems(in io.Reader, name string, maxLine int) iter.Seq[item] {
 				yield(item{id: freeID(taken, strconv.Itoa(n), n), line: n, err: fmt.Errorf("%s:%d: %w", name, n, err)})
 				return
 			}
-			line = bytes.TrimSpace(line)
+			line = bytes.TrimSpace(bytes.TrimPrefix(line, utf8BOM))
 			if len(line) == 0 && !tooLong {
 				if err == io.EOF {
 					return
@@ -267,6 +269,10 @@ func freeID(taken map[string]holder, id string, n int) string {
 		id += suffix
 	}
 }
+
+// utf8BOM is the byte order mark some editors put at the start of a file
+// (or, after a cat, of a line); it is not part of the item.
+var utf8BOM = []byte("\xef\xbb\xbf")
 
 // readLine reads one line of at most max bytes; a longer line is consumed
 // and reported with tooLong.

@@ -101,3 +101,20 @@ func checkRecords(t *testing.T, out string, want []string, dup []bool) {
 		}
 	}
 }
+
+// TestByteOrderMarkIgnored checks that a UTF-8 BOM before the first line
+// (or a later one, as cat leaves it) does not fail the item.
+func TestByteOrderMarkIgnored(t *testing.T) {
+	const bom = "\xef\xbb\xbf"
+	in := bom + `{"id":"a","text":"item 1"}` + "\n" + bom + `{"id":"b","text":"item 2"}` + "\n"
+	out := filepath.Join(t.TempDir(), "out.jsonl")
+	if _, err := batch.Run(t.Context(), reask.New(&echo{}), batch.Config{Schema: numSchema, In: strings.NewReader(in), OutPath: out}); err != nil {
+		t.Fatal(err)
+	}
+	recs := readRecords(t, out)
+	for id, n := range map[string]string{"a": "1", "b": "2"} {
+		if r := recs[id]; !r.OK || string(r.Data) != `{"n":`+n+`}` {
+			t.Errorf("%s: %+v", id, r)
+		}
+	}
+}
