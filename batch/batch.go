@@ -59,7 +59,9 @@ type Config struct {
 	// existing, non-empty output is an error.
 	Resume bool
 	// DeadLetterPath, when set, also receives every failed item: its input
-	// line and why it failed, ready to be fixed and run again.
+	// line and why it failed, ready to be fixed and run again. It is
+	// appended to. With Resume, a failed record already in the output whose
+	// entry is missing (the last run ended between the two writes) gets it.
 	DeadLetterPath string
 	// Concurrency is the most items in flight (default 8); it adapts
 	// downward when the provider pushes back.
@@ -118,9 +120,15 @@ func Run(ctx context.Context, c *reask.Client, cfg Config) (Result, error) {
 	if cfg.InName == "" {
 		cfg.InName = "input"
 	}
-	done, err := prepareOutput(cfg.OutPath, cfg.Resume)
+	prior, err := prepareOutput(cfg.OutPath, cfg.Resume)
 	if err != nil {
 		return Result{}, err
+	}
+	deadSeen := map[string]bool{}
+	if cfg.DeadLetterPath != "" && cfg.Resume {
+		if deadSeen, err = deadLetterIDs(cfg.DeadLetterPath); err != nil {
+			return Result{}, err
+		}
 	}
 	out, err := os.OpenFile(cfg.OutPath, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
 	if err != nil {
@@ -134,7 +142,11 @@ func Run(ctx context.Context, c *reask.Client, cfg Config) (Result, error) {
 		}
 		defer dead.Close()
 	}
-	w := &writer{out: out, dead: dead, seen: done, onProgress: cfg.OnProgress,
+	seen := make(map[string]bool, len(prior))
+	for id := range prior {
+		seen[id] = true
+	}
+	w := &writer{out: out, dead: dead, seen: seen, prior: prior, deadSeen: deadSeen, onProgress: cfg.OnProgress,
 		progress: Progress{Total: cfg.Total, Started: cfg.Now()}}
 
 	lines := map[string]json.RawMessage{} // id → input line, for the dead letter
@@ -145,6 +157,10 @@ func Run(ctx context.Context, c *reask.Client, cfg Config) (Result, error) {
 				return
 			}
 			if w.alreadyDone(it.id) {
+				if err := w.deadLetterDue(it.id, it.raw); err != nil {
+					w.fail(err)
+					return
+				}
 				continue
 			}
 			sch := cfg.Schema
@@ -191,6 +207,11 @@ func Run(ctx context.Context, c *reask.Client, cfg Config) (Result, error) {
 	}
 	if err := out.Sync(); err != nil {
 		return Result{Progress: w.snapshot()}, fmt.Errorf("batch: %w", err)
+	}
+	if dead != nil {
+		if err := dead.Sync(); err != nil {
+			return Result{Progress: w.snapshot()}, fmt.Errorf("batch: dead-letter file: %w", err)
+		}
 	}
 	return Result{Progress: w.snapshot(), Interrupted: ctx.Err() != nil}, nil
 }
