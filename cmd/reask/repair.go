@@ -92,7 +92,7 @@ at the end) is reported, not silently closed. -v lists every fix on stderr.`,
 			buf.Write(out)
 			buf.WriteByte('\n')
 			if _, err := buf.WriteTo(a.stdout); err != nil {
-				return err
+				return fmt.Errorf("writing the repaired JSON to stdout: %w", err)
 			}
 			if opts.Schema != nil {
 				if vs := opts.Schema.Validate(value); len(vs) > 0 {
