@@ -56,7 +56,9 @@
 // Input that ends inside a string, array or object is truncated: Parse
 // returns ErrTruncated (a *TruncatedError naming what was left open, with
 // the part that was read) instead of closing it, because a silently
-// shortened answer looks complete. Text with no JSON in it gives ErrNoJSON;
+// shortened answer looks complete. Text with no JSON in it gives ErrNoJSON
+// (an empty Markdown code block too: two or more backticks open Markdown,
+// never a back-quoted string: two backticks, or six, are not "");
 // JSON broken beyond these repairs gives a *SyntaxError whose message
 // names the line and column and quotes the text around them, ready to be
 // fed back to the model.

@@ -319,6 +319,9 @@ func (d *document) lenient(wantValue bool) error {
 		return completeSyntaxError(d.input, failed.err)
 	}
 	if chosen == nil {
+		if emptyCodeBlock(d.input[d.lo:d.hi]) {
+			return fmt.Errorf("%w: the text is an empty Markdown code block", ErrNoJSON)
+		}
 		return fmt.Errorf("%w: the text holds no JSON object or array", ErrNoJSON)
 	}
 
@@ -497,6 +500,11 @@ func (d *document) membersFollow(i int) (int, bool) {
 // "text", 12, true, NaN, a function call. It returns nil when the text is
 // not such a value (prose).
 func (d *document) scalar(pos int) *candidate {
+	if bytes.HasPrefix(d.input[pos:d.hi], []byte("``")) {
+		// Two backticks or more open Markdown (a fence, a code span), not
+		// a back-quoted string: two backticks are no empty string.
+		return nil
+	}
 	p := d.parser()
 	p.reset()
 	p.end, p.pos = d.hi, pos
@@ -524,6 +532,22 @@ func (d *document) scalar(pos int) *candidate {
 		return nil
 	}
 	return &candidate{start: pos, end: end, root: root, fixes: p.fixes.appendRange(nil, from, p.fixes.len()), fixFrom: -1}
+}
+
+// emptyCodeBlock reports whether t is nothing but backticks, and perhaps
+// the language tag of an opening fence: three backticks, six, or a fence
+// with a tag and no content.
+func emptyCodeBlock(t []byte) bool {
+	rest := bytes.TrimLeft(t, "`")
+	if len(t)-len(rest) >= 3 {
+		// The language tag, up to the end of the fence line.
+		i := 0
+		for i < len(rest) && !isSpace(rest[i]) && rest[i] != '`' {
+			i++
+		}
+		rest = rest[i:]
+	}
+	return len(bytes.Trim(rest, "` \t\r\n")) == 0
 }
 
 // choose picks among the parsed candidates: the largest valid against the
