@@ -3,9 +3,11 @@
 // crash, never losing an item nor writing one twice.
 //
 // Input lines are objects {"id": "...", "text": "..."}; "id" is optional
-// (the line number is used instead) and may be a string or a number. A line
-// that is not such an object becomes a failed record with the reason; it
-// never stops the run.
+// (the line number is used instead) and may be a string or a number. A
+// UTF-8 byte order mark at the start of a line is ignored. A line that is
+// not such an object becomes a failed record with the reason; it never
+// stops the run. A line whose id an earlier line holds fails as a duplicate
+// under a derived id ("ID#LINE") that no other line holds.
 //
 // Output lines are stats.Record values. Each is written with a single
 // write(2) on a file opened for appending, so a process killed at any moment
@@ -57,7 +59,9 @@ type Config struct {
 	// existing, non-empty output is an error.
 	Resume bool
 	// DeadLetterPath, when set, also receives every failed item: its input
-	// line and why it failed, ready to be fixed and run again.
+	// line and why it failed, ready to be fixed and run again. It is
+	// appended to. With Resume, a failed record already in the output whose
+	// entry is missing (the last run ended between the two writes) gets it.
 	DeadLetterPath string
 	// Concurrency is the most items in flight (default 8); it adapts
 	// downward when the provider pushes back.
@@ -116,9 +120,15 @@ func Run(ctx context.Context, c *reask.Client, cfg Config) (Result, error) {
 	if cfg.InName == "" {
 		cfg.InName = "input"
 	}
-	done, err := prepareOutput(cfg.OutPath, cfg.Resume)
+	prior, err := prepareOutput(cfg.OutPath, cfg.Resume)
 	if err != nil {
 		return Result{}, err
+	}
+	deadSeen := map[string]bool{}
+	if cfg.DeadLetterPath != "" && cfg.Resume {
+		if deadSeen, err = deadLetterIDs(cfg.DeadLetterPath); err != nil {
+			return Result{}, err
+		}
 	}
 	out, err := os.OpenFile(cfg.OutPath, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
 	if err != nil {
@@ -132,7 +142,11 @@ func Run(ctx context.Context, c *reask.Client, cfg Config) (Result, error) {
 		}
 		defer dead.Close()
 	}
-	w := &writer{out: out, dead: dead, seen: done, onProgress: cfg.OnProgress,
+	seen := make(map[string]bool, len(prior))
+	for id := range prior {
+		seen[id] = true
+	}
+	w := &writer{out: out, dead: dead, seen: seen, prior: prior, deadSeen: deadSeen, onProgress: cfg.OnProgress,
 		progress: Progress{Total: cfg.Total, Started: cfg.Now()}}
 
 	lines := map[string]json.RawMessage{} // id → input line, for the dead letter
@@ -143,6 +157,10 @@ func Run(ctx context.Context, c *reask.Client, cfg Config) (Result, error) {
 				return
 			}
 			if w.alreadyDone(it.id) {
+				if err := w.deadLetterDue(it.id, it.raw); err != nil {
+					w.fail(err)
+					return
+				}
 				continue
 			}
 			sch := cfg.Schema
@@ -190,6 +208,11 @@ func Run(ctx context.Context, c *reask.Client, cfg Config) (Result, error) {
 	if err := out.Sync(); err != nil {
 		return Result{Progress: w.snapshot()}, fmt.Errorf("batch: %w", err)
 	}
+	if dead != nil {
+		if err := dead.Sync(); err != nil {
+			return Result{Progress: w.snapshot()}, fmt.Errorf("batch: dead-letter file: %w", err)
+		}
+	}
 	return Result{Progress: w.snapshot(), Interrupted: ctx.Err() != nil}, nil
 }
 
@@ -204,22 +227,28 @@ type item struct {
 }
 
 // readItems reads JSONL items; a line that is not a usable item carries err.
-// Duplicate ids get a derived id ("ID#LINE") and an error, so no id is
-// written twice and no line is lost.
+//
+// Every line gets exactly one id, distinct from every other line's, and
+// derived from the input alone (never from the output), so a resumed run
+// gives each line the id it had before. A line whose id an earlier line
+// already holds is a duplicate: it fails (never runs) under a derived id,
+// "ID#LINE" — or, when that too is taken, "ID#LINE#LINE" and so on. A later
+// line that names a derived id as its own is a duplicate in turn. Ids are
+// thus first come, first served in input order.
 func readItems(in io.Reader, name string, maxLine int) iter.Seq[item] {
 	return func(yield func(item) bool) {
 		r := bufio.NewReaderSize(in, 64<<10)
-		firstLine := map[string]int{}
+		taken := map[string]holder{}
 		for n := 1; ; n++ {
 			line, tooLong, err := readLine(r, maxLine)
 			if err == io.EOF && len(line) == 0 && !tooLong {
 				return
 			}
 			if err != nil && err != io.EOF {
-				yield(item{id: strconv.Itoa(n), err: fmt.Errorf("%s:%d: %w", name, n, err)})
+				yield(item{id: freeID(taken, strconv.Itoa(n), n), line: n, err: fmt.Errorf("%s:%d: %w", name, n, err)})
 				return
 			}
-			line = bytes.TrimSpace(line)
+			line = bytes.TrimSpace(bytes.TrimPrefix(line, utf8BOM))
 			if len(line) == 0 && !tooLong {
 				if err == io.EOF {
 					return
@@ -227,18 +256,44 @@ func readItems(in io.Reader, name string, maxLine int) iter.Seq[item] {
 				continue
 			}
 			it := parseItem(line, n, name, tooLong, maxLine)
-			if first, dup := firstLine[it.id]; dup {
-				it.err = fmt.Errorf("%s:%d: duplicate id %q (first at line %d)", name, n, it.id, first)
-				it.id = it.id + "#" + strconv.Itoa(n)
-			} else {
-				firstLine[it.id] = n
+			h := holder{line: n}
+			if first, dup := taken[it.id]; dup {
+				how := ""
+				if first.derived {
+					how = ", as the id derived for a duplicate there"
+				}
+				it.err = fmt.Errorf("%s:%d: duplicate id %q (first at line %d%s)", name, n, it.id, first.line, how)
+				it.id, h.derived = freeID(taken, it.id, n), true
 			}
+			taken[it.id] = h
 			if !yield(it) || err == io.EOF {
 				return
 			}
 		}
 	}
 }
+
+// holder is the line that holds an id, and whether the id was derived.
+type holder struct {
+	line    int
+	derived bool
+}
+
+// freeID returns id when no line holds it, else the first of id#n,
+// id#n#n, … that none holds.
+func freeID(taken map[string]holder, id string, n int) string {
+	suffix := "#" + strconv.Itoa(n)
+	for {
+		if _, ok := taken[id]; !ok {
+			return id
+		}
+		id += suffix
+	}
+}
+
+// utf8BOM is the byte order mark some editors put at the start of a file
+// (or, after a cat, of a line); it is not part of the item.
+var utf8BOM = []byte("\xef\xbb\xbf")
 
 // readLine reads one line of at most max bytes; a longer line is consumed
 // and reported with tooLong.

@@ -297,7 +297,7 @@ func convertTo(v any, t string) (any, Kind, bool) {
 		case "object", "array":
 			s := strings.TrimSpace(x)
 			if len(s) >= 2 && (s[0] == '{') == (t == "object") && (s[0] == '{' || s[0] == '[') {
-				if end, err := scanStrict([]byte(s), 0, DefaultMaxDepth); err == nil && end == len(s) {
+				if end, err := scanStrict([]byte(s), 0, DefaultMaxDepth); !err.failed() && end == len(s) {
 					if val, err := decodeJSON([]byte(s)); err == nil {
 						return val, KindParseEmbedded, true
 					}

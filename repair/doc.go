@@ -56,7 +56,9 @@
 // Input that ends inside a string, array or object is truncated: Parse
 // returns ErrTruncated (a *TruncatedError naming what was left open, with
 // the part that was read) instead of closing it, because a silently
-// shortened answer looks complete. Text with no JSON in it gives ErrNoJSON;
+// shortened answer looks complete. Text with no JSON in it gives ErrNoJSON
+// (an empty Markdown code block too: two or more backticks open Markdown,
+// never a back-quoted string: two backticks, or six, are not "");
 // JSON broken beyond these repairs gives a *SyntaxError whose message
 // names the line and column and quotes the text around them, ready to be
 // fed back to the model.
@@ -64,10 +66,15 @@
 // # Limits
 //
 // The work is linear in the input: every byte is read a bounded number of
-// times, whatever the input (see hostile_test.go). Input longer than
-// Options.MaxBytes (16 MiB by default) fails with ErrTooLarge before any
-// work; nesting deeper than Options.MaxDepth (512 by default, at most
-// MaxDepthCeiling) fails with ErrTooDeep. Parse never panics.
+// times, whatever the input (see hostile_test.go). So is the memory: among
+// the values a text holds, only those the choice can still fall on keep
+// their nodes and fixes, and a repair allocates less than 20 times its
+// input plus about 150 bytes per fix it holds (see memory_test.go). Input
+// longer than Options.MaxBytes (16 MiB by default) fails with ErrTooLarge
+// before any work; nesting deeper than Options.MaxDepth (512 by default,
+// at most MaxDepthCeiling) fails with ErrTooDeep; a text that needs more
+// fixes than Options.MaxFixes (262,144 by default) fails with
+// ErrTooManyFixes. Parse never panics.
 //
 // The conformance of the parser with the public test suites of other
 // repair libraries, and each deliberate difference, are in

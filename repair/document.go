@@ -23,7 +23,7 @@ import (
 // text it chooses one that is valid against opts.Schema, else the largest.
 //
 // The errors match ErrNoJSON, ErrSyntax (*SyntaxError), ErrTruncated
-// (*TruncatedError), ErrTooLarge or ErrTooDeep. Parse never panics on any
+// (*TruncatedError), ErrTooLarge, ErrTooDeep or ErrTooManyFixes. Parse never panics on any
 // input, takes time linear in its length and is safe for concurrent use.
 func Parse(input []byte, opts Options) (*Result, error) {
 	d := newDocument(input, opts)
@@ -98,7 +98,7 @@ func (d *document) run(wantValue bool) error {
 
 	// The fast path: strict JSON.
 	end, serr := scanStrict(d.input[:d.hi], d.lo, d.maxDepth)
-	if serr == nil && end == d.hi {
+	if !serr.failed() && end == d.hi {
 		if d.opts.Level != Off && d.input[d.lo] == '"' {
 			if ok, err := d.embedded(wantValue); ok || err != nil {
 				return err
@@ -113,14 +113,14 @@ func (d *document) run(wantValue bool) error {
 		d.coerce()
 		return nil
 	}
-	if serr != nil && serr.tooDeep {
+	if serr.tooDeep {
 		return fmt.Errorf("%w: more than %d levels of arrays and objects at byte %d", ErrTooDeep, d.maxDepth, serr.off)
 	}
 	if d.opts.Level == Off {
-		if serr == nil {
+		if !serr.failed() {
 			return newSyntaxError(d.input, end, "unexpected text after the JSON value")
 		}
-		return newSyntaxError(d.input, serr.off, serr.msg)
+		return newSyntaxError(d.input, serr.off, serr.message(d.input))
 	}
 
 	// A document escaped as if inside a string, without the outer quotes:
@@ -140,7 +140,7 @@ func (d *document) decodeSpan(lo, hi int) error {
 	if err != nil {
 		// Cannot happen: the span is valid JSON. Should it, the input is
 		// refused rather than misread.
-		return completeSyntaxError(d.input, err)
+		return completeSyntaxError(d.input, p.own(err))
 	}
 	d.val, d.hasVal = p.decode(n), true
 	d.root = n
@@ -149,7 +149,7 @@ func (d *document) decodeSpan(lo, hi int) error {
 
 func (d *document) parser() *parser {
 	if d.p == nil {
-		d.p = newParser(d.input, d.maxDepth)
+		d.p = newParser(d.input, d.maxDepth, d.opts.maxFixes())
 	}
 	return d.p
 }
@@ -172,7 +172,7 @@ func (d *document) embeddedIn(str []byte, fixes []Fix, wantValue bool) (bool, er
 	if len(inner) < 2 || (inner[0] != '{' && inner[0] != '[') {
 		return false, nil
 	}
-	if end, err := scanStrict(inner, 0, d.maxDepth); err != nil || end != len(inner) {
+	if end, err := scanStrict(inner, 0, d.maxDepth); err.failed() || end != len(inner) {
 		return false, nil
 	}
 	sub := newDocument(inner, d.opts)
@@ -252,6 +252,7 @@ type candidate struct {
 	// a scalar's are in fixes, with fixFrom -1.
 	fixFrom, fixTo int
 	err            error // why it failed; its span then runs to the failure
+	checked        bool  // validated against the schema: valid is known
 	valid          bool  // valid against the schema
 	jsonLike       bool  // most of its values were written as JSON, not bare text
 	val            any
@@ -260,21 +261,29 @@ type candidate struct {
 func (c *candidate) size() int { return c.end - c.start }
 
 // lenient finds the candidates, chooses one and writes it.
+//
+// Candidates are chosen as they are read, and only those the choice can
+// still fall on keep their nodes and fixes (see picker): a text of many
+// broken or small values costs memory for the few kept, not for all.
 func (d *document) lenient(wantValue bool) error {
 	p := d.parser()
-	var good, bad []*candidate
+	pk := picker{d: d}
 	pos := d.lo
 	for pos < d.hi {
 		c := d.input[pos]
 		if c != '{' && c != '[' {
 			if pos == d.lo {
-				if cand := d.scalar(pos); cand != nil {
+				mark := p.mark()
+				if cand, ok := d.scalar(pos); ok {
 					if cand.err != nil {
-						bad = append(bad, cand)
+						pk.bad(cand, mark)
 					} else {
-						good = append(good, cand)
+						pk.good(cand, mark)
 						break // it is the whole text
 					}
+				}
+				if err := p.limitErr(); err != nil {
+					return err
 				}
 			}
 			next := bytes.IndexAny(d.input[pos+1:d.hi], "{[")
@@ -288,30 +297,36 @@ func (d *document) lenient(wantValue bool) error {
 			pos++
 			continue
 		}
+		pk.beforeNext()
+		mark := p.mark()
 		cand := d.container(pos)
+		if err := p.limitErr(); err != nil {
+			return err
+		}
 		if cand.err != nil {
 			if errors.Is(cand.err, ErrTooDeep) {
 				return cand.err
 			}
-			bad = append(bad, cand)
+			pk.bad(cand, mark)
 			if errors.Is(cand.err, ErrTruncated) {
 				break
 			}
 			pos = max(cand.end, pos+1)
 			continue
 		}
-		good = append(good, cand)
+		pk.good(cand, mark)
 		pos = cand.end
 	}
 
-	chosen, why := d.choose(good)
+	chosen, why, valid := pk.choice()
+	// A broken candidate beside a good one counts only if it reads as
+	// JSON: a stray bracket in the prose after an answer ("see [the
+	// docs") is not a truncated answer.
+	failed := pk.badAll
 	if chosen != nil {
-		// A broken candidate beside a good one counts only if it reads as
-		// JSON: a stray bracket in the prose after an answer ("see [the
-		// docs") is not a truncated answer.
-		bad = slices.DeleteFunc(bad, func(c *candidate) bool { return !c.jsonLike })
+		failed = pk.badJSON
 	}
-	if failed := largest(bad); failed != nil && (chosen == nil || (!chosen.valid && failed.size() > chosen.size())) {
+	if failed != nil && (chosen == nil || (!valid && failed.size() > chosen.size())) {
 		var te *TruncatedError
 		if errors.As(failed.err, &te) && failed.root >= 0 {
 			te.Partial = p.write(nil, failed.root)
@@ -319,13 +334,14 @@ func (d *document) lenient(wantValue bool) error {
 		return completeSyntaxError(d.input, failed.err)
 	}
 	if chosen == nil {
+		if emptyCodeBlock(d.input[d.lo:d.hi]) {
+			return fmt.Errorf("%w: the text is an empty Markdown code block", ErrNoJSON)
+		}
 		return fmt.Errorf("%w: the text holds no JSON object or array", ErrNoJSON)
 	}
 
 	// Fixes: the value's own, the text around it and the choice, in input
-	// order. The value's fixes are the end of the parser's list (what
-	// follows them belongs to candidates not chosen), so this appends in
-	// place.
+	// order.
 	switch {
 	case chosen.fixFrom < 0:
 		d.fixes = chosen.fixes
@@ -333,9 +349,9 @@ func (d *document) lenient(wantValue bool) error {
 		d.fixes = p.fixes.appendRange(make([]Fix, 0, chosen.fixTo-chosen.fixFrom+4), chosen.fixFrom, chosen.fixTo)
 	}
 	d.fixes = append(d.fixes, d.around(d.lo, chosen.start, true)...)
-	if len(good) > 1 {
+	if pk.count > 1 {
 		d.fixes = append(d.fixes, Fix{Offset: chosen.start, Kind: KindCandidateChosen,
-			Before: fmt.Sprintf("%d JSON values", len(good)),
+			Before: fmt.Sprintf("%d JSON values", pk.count),
 			After:  fmt.Sprintf("the %s, at byte %d", why, chosen.start)})
 	}
 	d.fixes = append(d.fixes, d.around(chosen.end, d.hi, false)...)
@@ -374,6 +390,102 @@ func (d *document) lenient(wantValue bool) error {
 	return nil
 }
 
+// picker chooses among the candidates as they are read: the largest valid
+// against the schema when there are several, else the largest (the first
+// on a tie); among broken ones the largest, and the largest that reads as
+// JSON. A candidate that is none of these can never be chosen nor
+// reported: its nodes and fixes, the last in the parser's lists, are
+// dropped at once. So the parser holds the kept candidates, plus those a
+// later one displaced (no more than the fixes limit allows).
+type picker struct {
+	d     *document
+	count int // good candidates read
+	// all is the largest good candidate; valid the largest valid against
+	// the schema, once there are two to choose from.
+	all, valid *candidate
+	// badAll is the largest broken candidate, badJSON the largest that
+	// reads as JSON.
+	badAll, badJSON *candidate
+}
+
+// beforeNext runs before another candidate is read: with a schema, a
+// second good candidate means a choice, so the first is validated now,
+// before the parser's lists grow past it. (Its verdict counts only if a
+// second one comes.)
+func (pk *picker) beforeNext() {
+	if pk.count == 1 && pk.d.opts.Schema != nil && !pk.all.checked {
+		pk.check(pk.all)
+		if pk.all.valid {
+			pk.valid = pk.all
+		}
+	}
+}
+
+// check validates c against the schema, coerced when the level says so.
+func (pk *picker) check(c *candidate) {
+	v := pk.d.candidateValue(c)
+	if pk.d.coercing() {
+		v, _ = Coerce(v, pk.d.opts.Schema)
+	}
+	c.checked = true
+	c.valid = len(pk.d.opts.Schema.Validate(v)) == 0
+}
+
+// good takes a candidate read without error; mark is the parser's state
+// before it was read.
+func (pk *picker) good(c candidate, mark parserMark) {
+	pk.count++
+	if pk.d.opts.Schema != nil && pk.count > 1 {
+		pk.check(&c)
+	}
+	all := pk.all == nil || c.size() > pk.all.size()
+	valid := c.valid && (pk.valid == nil || c.size() > pk.valid.size())
+	if !all && !valid {
+		pk.d.p.rollback(mark)
+		return
+	}
+	kept := new(candidate)
+	*kept = c
+	if all {
+		pk.all = kept
+	}
+	if valid {
+		pk.valid = kept
+	}
+}
+
+// bad takes a broken candidate; only a truncated one keeps its nodes, for
+// the partial value its error shows.
+func (pk *picker) bad(c candidate, mark parserMark) {
+	all := pk.badAll == nil || c.size() > pk.badAll.size()
+	js := c.jsonLike && (pk.badJSON == nil || c.size() > pk.badJSON.size())
+	if !(all || js) || !errors.Is(c.err, ErrTruncated) {
+		c.root = -1
+		pk.d.p.rollback(mark)
+	}
+	if !(all || js) {
+		return
+	}
+	kept := new(candidate)
+	*kept = c
+	kept.err = pk.d.p.own(c.err)
+	if all {
+		pk.badAll = kept
+	}
+	if js {
+		pk.badJSON = kept
+	}
+}
+
+// choice is the chosen candidate, why, and whether it is known valid
+// against the schema; nil when there is none.
+func (pk *picker) choice() (*candidate, string, bool) {
+	if pk.count > 1 && pk.valid != nil {
+		return pk.valid, "value valid against the schema", true
+	}
+	return pk.all, "largest value", false
+}
+
 // opensObject reports whether the '{' at pos can start an object: what
 // follows it can start a key or end the object. Prose full of braces is
 // skipped without parsing.
@@ -393,18 +505,18 @@ func (d *document) opensObject(pos int) bool {
 }
 
 // container parses the object or array starting at pos.
-func (d *document) container(pos int) *candidate {
+func (d *document) container(pos int) candidate {
 	p := d.parser()
-	if end, err := scanStrict(d.input[:d.hi], pos, d.maxDepth); err == nil {
+	if end, err := scanStrict(d.input[:d.hi], pos, d.maxDepth); !err.failed() {
 		if _, merge := d.membersFollow(end); !merge || d.input[pos] != '{' {
-			return &candidate{start: pos, end: end, root: -1, verbatim: true}
+			return candidate{start: pos, end: end, root: -1, verbatim: true}
 		}
 	}
 	p.reset()
 	p.end, p.pos = d.hi, pos
 	from, nodes := p.fixes.len(), len(p.nodes)
 	root, err := p.value()
-	cand := &candidate{start: pos, end: p.pos, root: root, err: err}
+	cand := candidate{start: pos, end: p.pos, root: root, err: err}
 	bare := 0
 	for i := from; i < p.fixes.len(); i++ {
 		if k := p.fixes.at(i).Kind; k == KindUnquotedString || k == KindUnquotedKey {
@@ -413,8 +525,7 @@ func (d *document) container(pos int) *candidate {
 	}
 	cand.jsonLike = 2*bare < len(p.nodes)-nodes
 	if err != nil {
-		var se *SyntaxError
-		if errors.As(err, &se) {
+		if se, ok := err.(*SyntaxError); ok { // the parser's are not wrapped
 			cand.end = se.Offset
 		}
 		if errors.Is(err, ErrTruncated) {
@@ -422,7 +533,7 @@ func (d *document) container(pos int) *candidate {
 		}
 	}
 	if err == nil && p.nodes[root].kind == kindObject {
-		d.mergeMembers(cand)
+		d.mergeMembers(&cand)
 	}
 	cand.fixFrom, cand.fixTo = from, p.fixes.len()
 	return cand
@@ -496,7 +607,12 @@ func (d *document) membersFollow(i int) (int, bool) {
 // scalar parses the text as one value that is not an object or array:
 // "text", 12, true, NaN, a function call. It returns nil when the text is
 // not such a value (prose).
-func (d *document) scalar(pos int) *candidate {
+func (d *document) scalar(pos int) (candidate, bool) {
+	if bytes.HasPrefix(d.input[pos:d.hi], []byte("``")) {
+		// Two backticks or more open Markdown (a fence, a code span), not
+		// a back-quoted string: two backticks are no empty string.
+		return candidate{}, false
+	}
 	p := d.parser()
 	p.reset()
 	p.end, p.pos = d.hi, pos
@@ -505,13 +621,13 @@ func (d *document) scalar(pos int) *candidate {
 	root, err := p.value()
 	if err != nil {
 		if errors.Is(err, ErrTruncated) {
-			return &candidate{start: pos, end: d.hi, root: root, err: err}
+			return candidate{start: pos, end: d.hi, root: root, err: err}, true
 		}
-		return nil
+		return candidate{}, false
 	}
-	for _, f := range p.fixes.appendRange(nil, from, p.fixes.len()) {
-		if f.Path == "" && f.Kind == KindUnquotedString && f.Offset == pos {
-			return nil // a bare word is prose
+	for i := from; i < p.fixes.len(); i++ {
+		if f := p.fixes.at(i); f.Path == "" && f.Kind == KindUnquotedString && f.Offset == pos {
+			return candidate{}, false // a bare word is prose
 		}
 	}
 	end := p.pos
@@ -521,34 +637,25 @@ func (d *document) scalar(pos int) *candidate {
 		p.space()
 	}
 	if !p.atEnd() && !p.fenced {
-		return nil
+		return candidate{}, false
 	}
-	return &candidate{start: pos, end: end, root: root, fixes: p.fixes.appendRange(nil, from, p.fixes.len()), fixFrom: -1}
+	return candidate{start: pos, end: end, root: root, fixes: p.fixes.appendRange(nil, from, p.fixes.len()), fixFrom: -1}, true
 }
 
-// choose picks among the parsed candidates: the largest valid against the
-// schema, else the largest.
-func (d *document) choose(good []*candidate) (*candidate, string) {
-	if len(good) == 0 {
-		return nil, ""
-	}
-	if s := d.opts.Schema; s != nil && len(good) > 1 {
-		var valid []*candidate
-		for _, c := range good {
-			v := d.candidateValue(c)
-			if d.coercing() {
-				v, _ = Coerce(v, s)
-			}
-			if len(s.Validate(v)) == 0 {
-				c.valid = true
-				valid = append(valid, c)
-			}
+// emptyCodeBlock reports whether t is nothing but backticks, and perhaps
+// the language tag of an opening fence: three backticks, six, or a fence
+// with a tag and no content.
+func emptyCodeBlock(t []byte) bool {
+	rest := bytes.TrimLeft(t, "`")
+	if len(t)-len(rest) >= 3 {
+		// The language tag, up to the end of the fence line.
+		i := 0
+		for i < len(rest) && !isSpace(rest[i]) && rest[i] != '`' {
+			i++
 		}
-		if len(valid) > 0 {
-			return largest(valid), "value valid against the schema"
-		}
+		rest = rest[i:]
 	}
-	return largest(good), "largest value"
+	return len(bytes.Trim(rest, "` \t\r\n")) == 0
 }
 
 // candidateValue decodes a candidate.
@@ -567,17 +674,6 @@ func (d *document) candidateValue(c *candidate) any {
 	}
 	c.val = d.parser().decode(c.root)
 	return c.val
-}
-
-// largest returns the candidate with the largest span, the first on a tie.
-func largest(cs []*candidate) *candidate {
-	var best *candidate
-	for _, c := range cs {
-		if best == nil || c.size() > best.size() {
-			best = c
-		}
-	}
-	return best
 }
 
 // around records the text removed before (lead) or after the value:

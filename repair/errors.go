@@ -24,6 +24,9 @@ var (
 	ErrTooLarge = errors.New("input too large")
 	// ErrTooDeep: arrays and objects nest deeper than Options.MaxDepth.
 	ErrTooDeep = errors.New("JSON nested too deeply")
+	// ErrTooManyFixes: reading the text took more fixes than
+	// Options.MaxFixes.
+	ErrTooManyFixes = errors.New("too many fixes")
 )
 
 // SyntaxError is broken JSON that repair cannot fix. Its message names the
@@ -37,10 +40,18 @@ type SyntaxError struct {
 	Column  int    // 1-based column, in characters
 	Msg     string // what is wrong, e.g. "expected ',' or '}' after object member"
 	Excerpt string // the input around Offset, on one line
+
+	// expected, while Msg is empty, makes Msg "unexpected <the character
+	// at Offset>, <expected>" once the input is at hand.
+	expected string
 }
 
 func (e *SyntaxError) Error() string {
-	s := fmt.Sprintf("line %d, column %d: %s", e.Line, e.Column, e.Msg)
+	msg := e.Msg
+	if msg == "" && e.expected != "" {
+		msg = "unexpected text, " + e.expected
+	}
+	s := fmt.Sprintf("line %d, column %d: %s", e.Line, e.Column, msg)
 	if e.Excerpt != "" {
 		s += ", near " + e.Excerpt
 	}
@@ -96,7 +107,11 @@ const excerptRadius = 24
 func completeSyntaxError(src []byte, err error) error {
 	var se *SyntaxError
 	if errors.As(err, &se) && se.Line == 0 {
-		*se = *newSyntaxError(src, se.Offset, se.Msg)
+		msg := se.Msg
+		if msg == "" && se.expected != "" {
+			msg = "unexpected " + describeByte(src, se.Offset) + ", " + se.expected
+		}
+		*se = *newSyntaxError(src, se.Offset, msg)
 	}
 	return err
 }

@@ -98,7 +98,7 @@ func shortErr(err error) string {
 
 // isRepairError reports whether err is one of the package's errors.
 func isRepairError(err error) bool {
-	for _, target := range []error{ErrNoJSON, ErrSyntax, ErrTruncated, ErrTooLarge, ErrTooDeep} {
+	for _, target := range []error{ErrNoJSON, ErrSyntax, ErrTruncated, ErrTooLarge, ErrTooDeep, ErrTooManyFixes} {
 		if errors.Is(err, target) {
 			return true
 		}

@@ -61,17 +61,21 @@ type parser struct {
 	nodes []node
 	aux   []byte // text of values that differ from the input
 	fixes fixList
+	// maxFixes bounds the fixes held at once; a fix past it is not kept,
+	// and overFixes is where the first such was made (-1: none).
+	maxFixes, overFixes int
 
 	path    []segment
 	ptrBuf  []byte // the JSON Pointer of path
 	pathVer int    // changes whenever path does
 	ptr     string // the pointer of path at version ptrVer
 	ptrVer  int
-	srcStr  string // src as a string, for fix excerpts; made when needed
-	open    []byte // closers of the open containers, outermost first
-	fenced  bool   // a closing Markdown fence ended the structure at end
-	strict  bool   // the text is valid JSON: read strings by JSON's rule
-	doubled bool   // the string being read opened with a doubled quote
+	srcStr  string      // src as a string, for fix excerpts; made when needed
+	synErr  SyntaxError // the error slot; see syntaxError
+	open    []byte      // closers of the open containers, outermost first
+	fenced  bool        // a closing Markdown fence ended the structure at end
+	strict  bool        // the text is valid JSON: read strings by JSON's rule
+	doubled bool        // the string being read opened with a doubled quote
 	// csvQuotes: a key was quoted CSV-style, ""key""; values may be too.
 	csvQuotes bool
 
@@ -102,9 +106,10 @@ var parsers = sync.Pool{New: func() any { return new(parser) }}
 // maxPooled bounds the buffers a pooled parser keeps.
 const maxPooled = 4 << 20
 
-func newParser(src []byte, maxDepth int) *parser {
+func newParser(src []byte, maxDepth, maxFixes int) *parser {
 	p := parsers.Get().(*parser)
 	p.src, p.end, p.maxDepth = src, len(src), maxDepth
+	p.maxFixes, p.overFixes = maxFixes, -1
 	if p.nodes == nil {
 		p.nodes = make([]node, 0, len(src)/16+8)
 		p.aux = make([]byte, 0, len(src)/2+16)
@@ -150,8 +155,27 @@ func (p *parser) reset() {
 
 func (p *parser) add(n node) int32 {
 	n.next = -1
+	if len(p.nodes) == cap(p.nodes) {
+		// Double, where append grows a large slice by a quarter: the
+		// copies would come to five times the final size.
+		grown := make([]node, len(p.nodes), 2*cap(p.nodes)+64)
+		copy(grown, p.nodes)
+		p.nodes = grown
+	}
 	p.nodes = append(p.nodes, n)
 	return int32(len(p.nodes) - 1)
+}
+
+// growAux makes room for n more bytes in aux, doubling its capacity
+// when it must grow (append grows a large slice by a quarter, which
+// copies five times the final size).
+func (p *parser) growAux(n int) {
+	if cap(p.aux)-len(p.aux) >= n {
+		return
+	}
+	grown := make([]byte, len(p.aux), max(2*cap(p.aux), len(p.aux)+n))
+	copy(grown, p.aux)
+	p.aux = grown
 }
 
 func (p *parser) addLiteral(k nodeKind, off int) int32 {
@@ -230,7 +254,35 @@ func (p *parser) pop() {
 // fix records a fix at the current path. before and after should be
 // substrings of p.text or constants, so that recording costs no copy.
 func (p *parser) fix(k Kind, off int, before, after string) {
+	if p.fixes.len() >= p.maxFixes {
+		if p.overFixes < 0 {
+			p.overFixes = off
+		}
+		return
+	}
 	p.fixes.add(Fix{Path: p.pointer(), Offset: off, Kind: k, Before: shortText(before), After: shortText(after)})
+}
+
+// limitErr reports a run past the fixes limit.
+func (p *parser) limitErr() error {
+	if p.overFixes < 0 {
+		return nil
+	}
+	return fmt.Errorf("%w: more than %d by byte %d (Options.MaxFixes); the text is too broken to repair", ErrTooManyFixes, p.maxFixes, p.overFixes)
+}
+
+// parserMark is the length of the parser's lists at one moment.
+type parserMark struct{ nodes, aux, fixes int }
+
+func (p *parser) mark() parserMark {
+	return parserMark{len(p.nodes), len(p.aux), p.fixes.len()}
+}
+
+// rollback drops the nodes, text and fixes added since m: a candidate
+// that will not be chosen. Nothing before m refers to them.
+func (p *parser) rollback(m parserMark) {
+	p.nodes, p.aux = p.nodes[:m.nodes], p.aux[:m.aux]
+	p.fixes.truncate(m.fixes)
 }
 
 // auxText returns the start of aux[lo:] as a string, as much as an
@@ -279,8 +331,36 @@ func (p *parser) slice(lo, hi int) string {
 // syntaxError returns a SyntaxError without its line, column and excerpt:
 // failed candidates are many and cheap; the document completes the one it
 // returns (see completeSyntaxError).
+//
+// The error is the parser's one slot, p.synErr, reused by the next: a text
+// of many broken candidates then allocates nothing per candidate. Errors
+// propagate straight up the parser, never held across another parse; one
+// that outlives the candidate it ended goes through own.
 func (p *parser) syntaxError(off int, format string, args ...any) error {
-	return &SyntaxError{Offset: off, Msg: fmt.Sprintf(format, args...)}
+	msg := format
+	if len(args) > 0 {
+		msg = fmt.Sprintf(format, args...)
+	}
+	p.synErr = SyntaxError{Offset: off, Msg: msg}
+	return &p.synErr
+}
+
+// unexpected is the SyntaxError "unexpected <the character at off>,
+// expected …"; the character is described when the error is completed,
+// since most such errors end a candidate that is dropped.
+func (p *parser) unexpected(off int, expected string) error {
+	p.synErr = SyntaxError{Offset: off, expected: expected}
+	return &p.synErr
+}
+
+// own returns err, copied out of the parser's error slot if it is there,
+// so that it survives the next parse and the parser's return to the pool.
+func (p *parser) own(err error) error {
+	if se, ok := err.(*SyntaxError); ok && se == &p.synErr {
+		cp := *se
+		return &cp
+	}
+	return err
 }
 
 // truncated reports the end of the input inside a value; inString adds the
@@ -397,6 +477,10 @@ func unicodeSpace(b []byte) int {
 // value parses one value at p.pos (after space). The caller has checked
 // that the text is not used up.
 func (p *parser) value() (int32, error) {
+	if p.overFixes >= 0 {
+		// Past the fixes limit: stop here rather than read on for nothing.
+		return -1, p.limitErr()
+	}
 	c := p.src[p.pos]
 	switch {
 	case c == '{':
@@ -414,7 +498,7 @@ func (p *parser) value() (int32, error) {
 		return p.stringValue()
 	}
 	if isStop(c) || c == ':' || c == ')' {
-		return -1, p.syntaxError(p.pos, "unexpected %s, expected a value", describeByte(p.src, p.pos))
+		return -1, p.unexpected(p.pos, "expected a value")
 	}
 	return p.word()
 }
@@ -1046,7 +1130,7 @@ func (p *parser) key() (int32, error) {
 	}
 	c := p.src[p.pos]
 	if isStop(c) || c == ':' {
-		return -1, p.syntaxError(p.pos, "unexpected %s, expected an object key", describeByte(p.src, p.pos))
+		return -1, p.unexpected(p.pos, "expected an object key")
 	}
 	return p.unquoted(p.pos, true)
 }

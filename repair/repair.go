@@ -2,6 +2,7 @@ package repair
 
 import (
 	"fmt"
+	"math"
 	"strings"
 
 	"github.com/reask/reask/schema"
@@ -57,6 +58,10 @@ const (
 	DefaultMaxBytes = 16 << 20
 	// DefaultMaxDepth bounds nesting: 512 levels of arrays and objects.
 	DefaultMaxDepth = 512
+	// DefaultMaxFixes bounds the fixes of one run: 262,144, about what
+	// 4 MiB of JSON as broken as models break it needs (a fix every 17
+	// bytes or so) and 40 MB of memory at most.
+	DefaultMaxFixes = 1 << 18
 	// MaxDepthCeiling caps Options.MaxDepth: the parser recurses once per
 	// level, and deeper recursion would use stack without bound. It is
 	// the nesting limit of encoding/json.
@@ -84,6 +89,13 @@ type Options struct {
 	// DefaultMaxDepth, and values above MaxDepthCeiling are lowered to
 	// it. Deeper input fails with ErrTooDeep.
 	MaxDepth int
+	// MaxFixes bounds the work, and the memory, of a repair: the fixes
+	// made while reading the text, counting those of values read and then
+	// set aside (broken JSON in the prose around the answer). 0 means
+	// DefaultMaxFixes, a negative value no limit. More fail with
+	// ErrTooManyFixes. A kept fix costs about 150 bytes; the rest of a
+	// repair stays within a small multiple of the input.
+	MaxFixes int
 }
 
 func (o Options) maxBytes() int {
@@ -94,6 +106,16 @@ func (o Options) maxBytes() int {
 		return maxBytesCeiling
 	}
 	return o.MaxBytes
+}
+
+func (o Options) maxFixes() int {
+	switch {
+	case o.MaxFixes == 0:
+		return DefaultMaxFixes
+	case o.MaxFixes < 0:
+		return math.MaxInt
+	}
+	return o.MaxFixes
 }
 
 func (o Options) maxDepth() int {

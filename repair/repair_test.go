@@ -253,6 +253,11 @@ func TestParseErrors(t *testing.T) {
 	}{
 		{"empty", "  \n ", Options{}, ErrNoJSON, "empty"},
 		{"prose only", "I cannot help with that.", Options{}, ErrNoJSON, "no JSON"},
+		{"two backticks", "``", Options{}, ErrNoJSON, "empty Markdown code block"},
+		{"three backticks", "```", Options{}, ErrNoJSON, "empty Markdown code block"},
+		{"six backticks", "``````", Options{}, ErrNoJSON, "empty Markdown code block"},
+		{"empty fence with a tag", "```json\n```\n", Options{}, ErrNoJSON, "empty Markdown code block"},
+		{"double-backtick code span", "``a``", Options{}, ErrNoJSON, "no JSON"},
 		{"truncated object", `{"name": "John", "age": 3`, Options{}, ErrTruncated, `"}" never closed`},
 		{"truncated string", `{"name": "Jo`, Options{}, ErrTruncated, "inside a string in an object"},
 		{"truncated nested", `{"a": [{"b": 1}, {"c": `, Options{}, ErrTruncated, `"}]}"`},

@@ -371,7 +371,7 @@ func (p *parser) unquoted(s int, isKey bool) (int32, error) {
 		e--
 	}
 	if e == s {
-		return -1, p.syntaxError(s, "unexpected %s, expected a value", describeByte(b, s))
+		return -1, p.unexpected(s, "expected a value")
 	}
 	p.pos = i
 	kind := KindUnquotedString

@@ -10,11 +10,31 @@ import (
 // at about the speed of encoding/json's Valid — with a depth limit and a
 // UTF-8 check that Valid does not make.
 
-// strictError is where and why strict scanning stopped.
+// strictError is where and why strict scanning stopped; the zero value
+// means it did not. It is a value and its message is built on demand
+// (message), so that a failed scan allocates nothing: the lenient parser
+// tries one on every candidate.
 type strictError struct {
-	off     int
-	msg     string
-	tooDeep bool
+	off int
+	// msg says what is wrong; with describe set it is a format whose %s
+	// is the character at off, with escape set the escape after it.
+	msg              string
+	describe, escape bool
+	tooDeep          bool
+}
+
+// failed reports whether the scan stopped on an error.
+func (e strictError) failed() bool { return e.msg != "" }
+
+// message is the error's text; b is the input scanned.
+func (e strictError) message(b []byte) string {
+	switch {
+	case e.describe:
+		return fmt.Sprintf(e.msg, describeByte(b, e.off))
+	case e.escape && e.off+2 <= len(b):
+		return fmt.Sprintf(e.msg, oneLine(b[e.off+1:e.off+2]))
+	}
+	return e.msg
 }
 
 // plain[c] is true for string bytes that need no attention: printable
@@ -33,7 +53,7 @@ var plain = func() (t [256]bool) {
 // allocates nothing below 64 levels of nesting.
 func Valid(b []byte) bool {
 	end, err := scanStrict(b, 0, MaxDepthCeiling)
-	if err != nil {
+	if err.failed() {
 		return false
 	}
 	for end < len(b) && isSpace(b[end]) {
@@ -48,25 +68,25 @@ func isDigit(c byte) bool { return c >= '0' && c <= '9' }
 
 // scanStrict checks that b[i:] starts with one strict JSON value, nested at
 // most maxDepth deep, and returns the offset just after it.
-func scanStrict(b []byte, i, maxDepth int) (int, *strictError) {
+func scanStrict(b []byte, i, maxDepth int) (int, strictError) {
 	var stackBuf [64]byte
 	stack := stackBuf[:0] // closers of the open containers
 	n := len(b)
 	var c byte
-	var err *strictError
+	var err strictError
 
 value:
 	for i < n && isSpace(b[i]) {
 		i++
 	}
 	if i >= n {
-		return i, &strictError{off: i, msg: "unexpected end of input, expected a value"}
+		return i, strictError{off: i, msg: "unexpected end of input, expected a value"}
 	}
 	c = b[i]
 	switch {
 	case c == '{':
 		if len(stack) >= maxDepth {
-			return i, &strictError{off: i, msg: fmt.Sprintf("nesting deeper than %d", maxDepth), tooDeep: true}
+			return i, strictError{off: i, msg: "nesting too deep", tooDeep: true}
 		}
 		stack = append(stack, '}')
 		i++
@@ -81,7 +101,7 @@ value:
 		goto key
 	case c == '[':
 		if len(stack) >= maxDepth {
-			return i, &strictError{off: i, msg: fmt.Sprintf("nesting deeper than %d", maxDepth), tooDeep: true}
+			return i, strictError{off: i, msg: "nesting too deep", tooDeep: true}
 		}
 		stack = append(stack, ']')
 		i++
@@ -95,38 +115,38 @@ value:
 		}
 		goto value
 	case c == '"':
-		if i, err = scanStrictString(b, i); err != nil {
+		if i, err = scanStrictString(b, i); err.failed() {
 			return i, err
 		}
 	case c == '-' || isDigit(c):
-		if i, err = scanStrictNumber(b, i); err != nil {
+		if i, err = scanStrictNumber(b, i); err.failed() {
 			return i, err
 		}
 	case c == 't':
-		if i, err = scanLiteral(b, i, "true"); err != nil {
+		if i, err = scanLiteral(b, i, "true"); err.failed() {
 			return i, err
 		}
 	case c == 'f':
-		if i, err = scanLiteral(b, i, "false"); err != nil {
+		if i, err = scanLiteral(b, i, "false"); err.failed() {
 			return i, err
 		}
 	case c == 'n':
-		if i, err = scanLiteral(b, i, "null"); err != nil {
+		if i, err = scanLiteral(b, i, "null"); err.failed() {
 			return i, err
 		}
 	default:
-		return i, &strictError{off: i, msg: fmt.Sprintf("unexpected %s, expected a value", describeByte(b, i))}
+		return i, strictError{off: i, msg: "unexpected %s, expected a value", describe: true}
 	}
 
 after:
 	if len(stack) == 0 {
-		return i, nil
+		return i, strictError{}
 	}
 	for i < n && isSpace(b[i]) {
 		i++
 	}
 	if i >= n {
-		return i, &strictError{off: i, msg: "unexpected end of input, " + expectAfter(stack[len(stack)-1])}
+		return i, strictError{off: i, msg: endExpectingAfter(stack[len(stack)-1])}
 	}
 	c = b[i]
 	if c == ',' {
@@ -141,29 +161,38 @@ after:
 		stack = stack[:len(stack)-1]
 		goto after
 	}
-	return i, &strictError{off: i, msg: expectAfter(stack[len(stack)-1])}
+	return i, strictError{off: i, msg: expectAfter(stack[len(stack)-1])}
 
 key:
 	for i < n && isSpace(b[i]) {
 		i++
 	}
 	if i >= n {
-		return i, &strictError{off: i, msg: "unexpected end of input, expected an object key"}
+		return i, strictError{off: i, msg: "unexpected end of input, expected an object key"}
 	}
 	if b[i] != '"' {
-		return i, &strictError{off: i, msg: fmt.Sprintf("unexpected %s, expected a double-quoted object key", describeByte(b, i))}
+		return i, strictError{off: i, msg: "unexpected %s, expected a double-quoted object key", describe: true}
 	}
-	if i, err = scanStrictString(b, i); err != nil {
+	if i, err = scanStrictString(b, i); err.failed() {
 		return i, err
 	}
 	for i < n && isSpace(b[i]) {
 		i++
 	}
 	if i >= n || b[i] != ':' {
-		return i, &strictError{off: i, msg: "expected ':' after object key"}
+		return i, strictError{off: i, msg: "expected ':' after object key"}
 	}
 	i++
 	goto value
+}
+
+// endExpectingAfter is expectAfter at the end of the input; a constant, so
+// that a failed scan allocates nothing.
+func endExpectingAfter(closer byte) string {
+	if closer == '}' {
+		return "unexpected end of input, expected ',' or '}' after object member"
+	}
+	return "unexpected end of input, expected ',' or ']' after array element"
 }
 
 func expectAfter(closer byte) string {
@@ -174,7 +203,7 @@ func expectAfter(closer byte) string {
 }
 
 // scanStrictString scans the string starting with the quote at b[i].
-func scanStrictString(b []byte, i int) (int, *strictError) {
+func scanStrictString(b []byte, i int) (int, strictError) {
 	start := i
 	i++
 	n := len(b)
@@ -187,32 +216,32 @@ func scanStrictString(b []byte, i int) (int, *strictError) {
 			i++
 		}
 		if i >= n {
-			return i, &strictError{off: start, msg: "unterminated string"}
+			return i, strictError{off: start, msg: "unterminated string"}
 		}
 		switch c := b[i]; {
 		case c == '"':
-			return i + 1, nil
+			return i + 1, strictError{}
 		case c == '\\':
 			if i+1 >= n {
-				return i, &strictError{off: start, msg: "unterminated string"}
+				return i, strictError{off: start, msg: "unterminated string"}
 			}
 			switch b[i+1] {
 			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
 				i += 2
 			case 'u':
 				if i+6 > n || !isHex(b[i+2]) || !isHex(b[i+3]) || !isHex(b[i+4]) || !isHex(b[i+5]) {
-					return i, &strictError{off: i, msg: "invalid \\u escape in string"}
+					return i, strictError{off: i, msg: "invalid \\u escape in string"}
 				}
 				i += 6
 			default:
-				return i, &strictError{off: i, msg: fmt.Sprintf("invalid escape \\%s in string", oneLine(b[i+1:i+2]))}
+				return i, strictError{off: i, msg: "invalid escape \\%s in string", escape: true}
 			}
 		case c < 0x20:
-			return i, &strictError{off: i, msg: "control character in string (must be escaped)"}
+			return i, strictError{off: i, msg: "control character in string (must be escaped)"}
 		default:
 			r, size := utf8.DecodeRune(b[i:])
 			if r == utf8.RuneError && size == 1 {
-				return i, &strictError{off: i, msg: "invalid UTF-8 in string"}
+				return i, strictError{off: i, msg: "invalid UTF-8 in string"}
 			}
 			i += size
 		}
@@ -220,7 +249,7 @@ func scanStrictString(b []byte, i int) (int, *strictError) {
 }
 
 // scanStrictNumber scans the number starting at b[i].
-func scanStrictNumber(b []byte, i int) (int, *strictError) {
+func scanStrictNumber(b []byte, i int) (int, strictError) {
 	start := i
 	n := len(b)
 	if b[i] == '-' {
@@ -234,12 +263,12 @@ func scanStrictNumber(b []byte, i int) (int, *strictError) {
 			i++
 		}
 	default:
-		return i, &strictError{off: start, msg: "invalid number"}
+		return i, strictError{off: start, msg: "invalid number"}
 	}
 	if i < n && b[i] == '.' {
 		i++
 		if i >= n || !isDigit(b[i]) {
-			return i, &strictError{off: start, msg: "invalid number: digits expected after the decimal point"}
+			return i, strictError{off: start, msg: "invalid number: digits expected after the decimal point"}
 		}
 		for i < n && isDigit(b[i]) {
 			i++
@@ -251,20 +280,20 @@ func scanStrictNumber(b []byte, i int) (int, *strictError) {
 			i++
 		}
 		if i >= n || !isDigit(b[i]) {
-			return i, &strictError{off: start, msg: "invalid number: digits expected in the exponent"}
+			return i, strictError{off: start, msg: "invalid number: digits expected in the exponent"}
 		}
 		for i < n && isDigit(b[i]) {
 			i++
 		}
 	}
-	return i, nil
+	return i, strictError{}
 }
 
-func scanLiteral(b []byte, i int, lit string) (int, *strictError) {
+func scanLiteral(b []byte, i int, lit string) (int, strictError) {
 	if len(b)-i < len(lit) || string(b[i:i+len(lit)]) != lit {
-		return i, &strictError{off: i, msg: fmt.Sprintf("unexpected %s, expected a value", describeByte(b, i))}
+		return i, strictError{off: i, msg: "unexpected %s, expected a value", describe: true}
 	}
-	return i + len(lit), nil
+	return i + len(lit), strictError{}
 }
 
 func isHex(c byte) bool {

@@ -913,6 +913,7 @@ func (p *parser) emitString(s, a, e int, cls quoteClass, closed bool) int32 {
 			e = t
 		}
 	}
+	p.growAux(e - a + 2)
 	lo := len(p.aux)
 	p.aux = append(p.aux, '"')
 	sr := stringRepairs{-1, -1, -1, -1}
@@ -960,6 +961,7 @@ func (p *parser) emitString(s, a, e int, cls quoteClass, closed bool) int32 {
 			}
 			i++
 		case c < 0x20:
+			p.growAux(6)
 			p.aux = appendControl(p.aux, c)
 			note(&sr.control, i)
 			i++
@@ -969,6 +971,7 @@ func (p *parser) emitString(s, a, e int, cls quoteClass, closed bool) int32 {
 		default:
 			r, size := utf8.DecodeRune(b[i:e])
 			if r == utf8.RuneError && size == 1 {
+				p.growAux(3)
 				p.aux = append(p.aux, "\uFFFD"...)
 				note(&sr.utf8, i)
 			} else {

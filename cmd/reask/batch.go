@@ -332,13 +332,17 @@ func (a *app) summarize(outPath, statsFile string) error {
 	defer f.Close()
 	sum, _, err := stats.Read(f, 0)
 	if errors.Is(err, stats.ErrNoRecords) {
-		fmt.Fprintln(a.stdout, "no items")
+		if _, err := fmt.Fprintln(a.stdout, "no items"); err != nil {
+			return fmt.Errorf("writing the summary to stdout: %w", err)
+		}
 		return nil
 	}
 	if err != nil {
 		return err
 	}
-	fmt.Fprint(a.stdout, sum.Table())
+	if _, err := fmt.Fprint(a.stdout, sum.Table()); err != nil {
+		return fmt.Errorf("writing the summary to stdout: %w", err)
+	}
 	if statsFile != "" {
 		if err := writeJSONFile(statsFile, sum); err != nil {
 			return fmt.Errorf("--stats: %w", err)
@@ -348,6 +352,9 @@ func (a *app) summarize(outPath, statsFile string) error {
 }
 
 func isTerminal(w io.Writer) bool {
+	if c, ok := w.(*checkedWriter); ok {
+		w = c.w
+	}
 	f, ok := w.(*os.File)
 	return ok && term.IsTerminal(int(f.Fd()))
 }

@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/signal"
 	"strings"
+	"sync"
 	"syscall"
 
 	"github.com/spf13/cobra"
@@ -50,15 +51,24 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 }
 
 func runWithEnv(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, getenv env) int {
-	a := &app{stdin: stdin, stdout: stdout, stderr: stderr, getenv: getenv}
+	out, errOut := &checkedWriter{w: stdout}, &checkedWriter{w: stderr}
+	a := &app{stdin: stdin, stdout: out, stderr: errOut, getenv: getenv}
 	root := a.rootCommand()
 	root.SetArgs(args)
 	root.SetIn(stdin)
-	root.SetOut(stdout)
-	root.SetErr(stderr)
+	root.SetOut(out)
+	root.SetErr(errOut)
 	err := root.ExecuteContext(ctx)
 	if err == nil {
-		return 0
+		// A command that lost some of what it wrote has failed, even where
+		// it did not check the write itself.
+		if werr := out.Err(); werr != nil {
+			err = fmt.Errorf("writing to stdout: %w", werr)
+		} else if errOut.Err() != nil {
+			return 1 // stderr itself is broken: nowhere to say why
+		} else {
+			return 0
+		}
 	}
 	// The library's errors start with "reask: " too; print the prefix once.
 	fmt.Fprintln(stderr, "reask:", strings.TrimPrefix(err.Error(), "reask: "))
@@ -100,4 +110,31 @@ simulator (--provider sim), a seeded fault-injecting OpenAI-compatible LLM.`,
 		a.serveCommand(),
 	)
 	return root
+}
+
+// checkedWriter remembers the first error a write to w returned, so that
+// the command exits non-zero when its output (or its diagnostics) was lost.
+type checkedWriter struct {
+	w   io.Writer
+	mu  sync.Mutex
+	err error
+}
+
+func (c *checkedWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	if err != nil {
+		c.mu.Lock()
+		if c.err == nil {
+			c.err = err
+		}
+		c.mu.Unlock()
+	}
+	return n, err
+}
+
+// Err is the first write error, nil when every write succeeded.
+func (c *checkedWriter) Err() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.err
 }
