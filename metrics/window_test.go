@@ -39,23 +39,23 @@ func TestBreakerRefusalsAreNotResults(t *testing.T) {
 	}
 	got := scrape(t, c)
 	want := map[string]float64{
-		`reask_results_total{operation="extract",outcome="server"}`:                 2,
-		`reask_refused_total{client="",model="",operation="extract"}`:               3,
-		`reask_refused_total{client="",model="",operation="call"}`:                  1,
-		`reask_breaker_refusals_total{provider="up/m"}`:                             4,
-		`reask_calls_total{outcome="server",provider="up/m"}`:                       2,
-		`reask_attempts_count{operation="extract"}`:                                 2,
-		`reask_attempts_sum{operation="extract"}`:                                   2,
-		`reask_result_duration_seconds_count{operation="extract"}`:                  2,
-		`reask_attempt_outcomes_total{outcome="server",provider="up/m"}`:            2,
-		`reask_breaker_state{provider="up/m"}`:                                      2,
-		`reask_call_duration_seconds_count{provider="up/m"}`:                        2,
-		`reask_results_total{operation="extract",outcome="circuit_open"}`:           0,
-		`reask_results_total{operation="call",outcome="circuit_open"}`:              0,
-		`reask_calls_total{outcome="circuit_open",provider="up/m"}`:                 0,
-		`reask_attempt_outcomes_total{outcome="circuit_open",provider="up/m"}`:      0,
-		`reask_requests_total{client="",model="",outcome="server"}`:                 0,
-		`reask_request_duration_seconds_count{client="",model=""}`:                  0,
+		`reask_results_total{operation="extract",outcome="server"}`:            2,
+		`reask_refused_total{client="",model="",operation="extract"}`:          3,
+		`reask_refused_total{client="",model="",operation="call"}`:             1,
+		`reask_breaker_refusals_total{provider="up/m"}`:                        4,
+		`reask_calls_total{outcome="server",provider="up/m"}`:                  2,
+		`reask_attempts_count{operation="extract"}`:                            2,
+		`reask_attempts_sum{operation="extract"}`:                              2,
+		`reask_result_duration_seconds_count{operation="extract"}`:             2,
+		`reask_attempt_outcomes_total{outcome="server",provider="up/m"}`:       2,
+		`reask_breaker_state{provider="up/m"}`:                                 2,
+		`reask_call_duration_seconds_count{provider="up/m"}`:                   2,
+		`reask_results_total{operation="extract",outcome="circuit_open"}`:      0,
+		`reask_results_total{operation="call",outcome="circuit_open"}`:         0,
+		`reask_calls_total{outcome="circuit_open",provider="up/m"}`:            0,
+		`reask_attempt_outcomes_total{outcome="circuit_open",provider="up/m"}`: 0,
+		`reask_requests_total{client="",model="",outcome="server"}`:            0,
+		`reask_request_duration_seconds_count{client="",model=""}`:             0,
 	}
 	for series, v := range want {
 		if g := got[series]; g != v {
@@ -185,10 +185,10 @@ func TestPerModelAndClientView(t *testing.T) {
 	}
 	got := scrape(t, c)
 	for series, v := range map[string]float64{
-		`reask_requests_total{client="team-a",model="gpt-4o-mini",outcome="ok"}`:   100,
-		`reask_requests_total{client="team-a",model="gpt-4o",outcome="schema"}`:    1,
-		`reask_request_attempts_total{client="team-a",model="gpt-4o"}`:             3,
-		`reask_request_wasted_tokens_total{client="team-a",model="gpt-4o"}`:        20,
+		`reask_requests_total{client="team-a",model="gpt-4o-mini",outcome="ok"}`:    100,
+		`reask_requests_total{client="team-a",model="gpt-4o",outcome="schema"}`:     1,
+		`reask_request_attempts_total{client="team-a",model="gpt-4o"}`:              3,
+		`reask_request_wasted_tokens_total{client="team-a",model="gpt-4o"}`:         20,
 		`reask_request_duration_seconds_count{client="team-a",model="gpt-4o-mini"}`: 100,
 		`reask_refused_total{client="team-a",model="gpt-4o",operation="extract"}`:   1,
 	} {
