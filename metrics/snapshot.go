@@ -322,24 +322,27 @@ func (t *tally) refuse(op string, l Labels) {
 	}
 }
 
-// groups returns the model's and the client's groups (those labelled).
+// groups returns the model's and the client's groups (those labelled),
+// in a fixed array so that a result allocates nothing once they exist.
 func (t *tally) groups(l Labels) []*group {
-	var out []*group
-	get := func(m map[string]*group, name string) {
-		g, ok := m[name]
-		if !ok {
-			g = &group{Group: Group{Name: name}}
-			m[name] = g
+	var out [2]*group
+	n := 0
+	for _, g := range [2]struct {
+		m    map[string]*group
+		name string
+	}{{t.models, l.Model}, {t.clients, l.Client}} {
+		if g.name == "" {
+			continue
 		}
-		out = append(out, g)
+		s, ok := g.m[g.name]
+		if !ok {
+			s = &group{Group: Group{Name: g.name}}
+			g.m[g.name] = s
+		}
+		out[n] = s
+		n++
 	}
-	if l.Model != "" {
-		get(t.models, l.Model)
-	}
-	if l.Client != "" {
-		get(t.clients, l.Client)
-	}
-	return out
+	return out[:n]
 }
 
 // add merges o into t.
