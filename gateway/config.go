@@ -146,7 +146,50 @@ type Config struct {
 	// Options are further reask options for every request (backoff, retry
 	// budget, breaker settings, ...). They come before the gateway's own.
 	Options []reask.Option
+
+	// ClientKeyNames name ClientKeys, by index, on the dashboard and in
+	// the metrics' client label; a key without a name (or with an empty
+	// one) is labelled "key-" and the first 8 hex digits of its SHA-256.
+	// Names are at most 64 letters, digits, '.', '_' or '-'.
+	ClientKeyNames []string
+	// LogBurst is how many log lines of one kind (level, message, outcome,
+	// kind, status, provider, upstream), WARN and above, pass per
+	// LogInterval; the rest are counted and told in one summary line per
+	// kind ("... (1,312 more like this in the last 10s)"). Default
+	// DefaultLogBurst; -1 logs every line.
+	LogBurst int
+	// LogInterval is the span LogBurst counts over. Default
+	// DefaultLogInterval.
+	LogInterval time.Duration
+	// RecentFailures is how many failed requests the dashboard lists, the
+	// latest first, with their problems. Default DefaultRecentFailures,
+	// at most MaxRecentFailures; -1 lists none.
+	RecentFailures int
+	// DashboardContent shows content in the dashboard's failure list: the
+	// values the model gave (a problem's "got"), its last answer and the
+	// error message the client got. Default off: problems are listed by
+	// path, problem and expected only. Keys are scrubbed either way.
+	DashboardContent bool
+	// ReadyProbeTimeout bounds the probe (GET /models) /readyz sends to an
+	// upstream whose last call could not connect. Default
+	// DefaultReadyProbeTimeout; -1 sends no probe (the upstream stays
+	// unready until a request reaches it).
+	ReadyProbeTimeout time.Duration
+	// ReadyProbeInterval is the least time between two probes of one
+	// upstream; /readyz answers from the last probe in between. Default
+	// DefaultReadyProbeInterval.
+	ReadyProbeInterval time.Duration
 }
+
+// Defaults and bounds of the dashboard, log and readiness fields.
+const (
+	DefaultLogBurst           = 10
+	DefaultLogInterval        = 10 * time.Second
+	DefaultRecentFailures     = 20
+	MaxRecentFailures         = 1000
+	DefaultReadyProbeTimeout  = time.Second
+	DefaultReadyProbeInterval = 5 * time.Second
+)
 
 // Upstream is one OpenAI-compatible API.
 type Upstream struct {
@@ -191,6 +234,21 @@ func (c Config) withDefaults() Config {
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	if c.LogBurst == 0 {
+		c.LogBurst = DefaultLogBurst
+	}
+	if c.LogInterval == 0 {
+		c.LogInterval = DefaultLogInterval
+	}
+	if c.RecentFailures == 0 {
+		c.RecentFailures = DefaultRecentFailures
+	}
+	if c.ReadyProbeTimeout == 0 {
+		c.ReadyProbeTimeout = DefaultReadyProbeTimeout
+	}
+	if c.ReadyProbeInterval == 0 {
+		c.ReadyProbeInterval = DefaultReadyProbeInterval
 	}
 	if c.Clock == nil {
 		c.Clock = clock.System()
@@ -310,6 +368,40 @@ func (c Config) Validate() error {
 	case !knownFormatLevel(c.Schema.Formats):
 		return configErr("schema.formats", "%v: want lenient, strict or annotate", c.Schema.Formats)
 	}
+	return c.validateOps()
+}
+
+// validateOps checks the client key names and the dashboard, log and
+// readiness fields.
+func (c Config) validateOps() error {
+	if len(c.ClientKeyNames) > len(c.ClientKeys) {
+		return configErr("client_keys", "%d names for %d keys", len(c.ClientKeyNames), len(c.ClientKeys))
+	}
+	seen := map[string]bool{}
+	for i, n := range c.ClientKeyNames {
+		if n == "" {
+			continue
+		}
+		if err := checkClientName(n); err != nil {
+			return configErr(fmt.Sprintf("client_keys[%d].name", i), "%v", err)
+		}
+		if seen[n] {
+			return configErr(fmt.Sprintf("client_keys[%d].name", i), "%q is used twice", n)
+		}
+		seen[n] = true
+	}
+	switch {
+	case c.LogBurst < -1:
+		return configErr("log_burst", "%d: want -1 (log every line), 0 (default %d) or more", c.LogBurst, DefaultLogBurst)
+	case c.LogInterval < 0:
+		return configErr("log_interval", "%s: want 0 (default %s) or more", c.LogInterval, DefaultLogInterval)
+	case c.RecentFailures < -1 || c.RecentFailures > MaxRecentFailures:
+		return configErr("recent_failures", "%d: want -1 (none), 0 (default %d) or up to %d", c.RecentFailures, DefaultRecentFailures, MaxRecentFailures)
+	case c.ReadyProbeTimeout < 0 && c.ReadyProbeTimeout != -1:
+		return configErr("ready_probe_timeout", "%s: want -1 (no probe), 0 (default %s) or more", c.ReadyProbeTimeout, DefaultReadyProbeTimeout)
+	case c.ReadyProbeInterval < 0:
+		return configErr("ready_probe_interval", "%s: want 0 (default %s) or more", c.ReadyProbeInterval, DefaultReadyProbeInterval)
+	}
 	return nil
 }
 
@@ -424,6 +516,25 @@ type File struct {
 	// {"max_bytes": 1048576, "max_depth": 32, "max_subschemas": 5000,
 	// "formats": "lenient"} (see schema.Config; -1 turns a limit off).
 	Schema schema.Config `json:"schema,omitzero"`
+	// ClientKeys are named client keys, each read from an environment
+	// variable: [{"name": "team-a", "key_env": "TEAM_A_KEY"}]. Keys given
+	// on the command line or in REASK_CLIENT_KEYS are added, unnamed.
+	ClientKeys []FileClientKey `json:"client_keys,omitempty"`
+	// The dashboard, log and readiness fields of Config; durations as
+	// "10s", and "off" for a ready_probe_timeout of -1.
+	LogBurst           int    `json:"log_burst,omitempty"`
+	LogInterval        string `json:"log_interval,omitempty"`
+	RecentFailures     int    `json:"recent_failures,omitempty"`
+	DashboardContent   bool   `json:"dashboard_content,omitempty"`
+	ReadyProbeTimeout  string `json:"ready_probe_timeout,omitempty"`
+	ReadyProbeInterval string `json:"ready_probe_interval,omitempty"`
+}
+
+// FileClientKey is a named client key in the configuration file: the key
+// itself is read from the environment variable KeyEnv, which must be set.
+type FileClientKey struct {
+	Name   string `json:"name"`
+	KeyEnv string `json:"key_env"`
 }
 
 // FileUpstream is an upstream in the configuration file.
@@ -483,6 +594,9 @@ func ParseConfig(data []byte, getenv func(string) string) (Config, error) {
 	if c.UpstreamTimeout, err = parseDuration("upstream_timeout", f.UpstreamTimeout); err != nil {
 		return Config{}, err
 	}
+	if err := f.applyOps(&c, getenv); err != nil {
+		return Config{}, err
+	}
 	if c.RequestTimeout, err = parseDuration("request_timeout", f.RequestTimeout); err != nil {
 		return Config{}, err
 	}
@@ -500,6 +614,40 @@ func ParseConfig(data []byte, getenv func(string) string) (Config, error) {
 		return Config{}, err
 	}
 	return c, nil
+}
+
+// applyOps sets c's client keys and its dashboard, log and readiness
+// fields from the file.
+func (f *File) applyOps(c *Config, getenv func(string) string) error {
+	for i, k := range f.ClientKeys {
+		field := fmt.Sprintf("client_keys[%d]", i)
+		switch {
+		case k.Name == "":
+			return configErr(field+".name", "required")
+		case k.KeyEnv == "" || strings.ContainsAny(k.KeyEnv, "= \t"):
+			return configErr(field+".key_env", "%q: want the name of the environment variable holding the key", k.KeyEnv)
+		}
+		key := getenv(k.KeyEnv)
+		if key == "" {
+			return configErr(field+".key_env", "%s is not set", k.KeyEnv)
+		}
+		c.ClientKeys = append(c.ClientKeys, reask.Secret(key))
+		c.ClientKeyNames = append(c.ClientKeyNames, k.Name)
+	}
+	c.LogBurst, c.RecentFailures, c.DashboardContent = f.LogBurst, f.RecentFailures, f.DashboardContent
+	var err error
+	if c.LogInterval, err = parseDuration("log_interval", f.LogInterval); err != nil {
+		return err
+	}
+	if f.ReadyProbeTimeout == "off" {
+		c.ReadyProbeTimeout = -1
+	} else if c.ReadyProbeTimeout, err = parseDuration("ready_probe_timeout", f.ReadyProbeTimeout); err != nil {
+		return err
+	}
+	if c.ReadyProbeInterval, err = parseDuration("ready_probe_interval", f.ReadyProbeInterval); err != nil {
+		return err
+	}
+	return nil
 }
 
 func parseDuration(field, s string) (time.Duration, error) {

@@ -2,8 +2,11 @@ package gateway
 
 import (
 	"embed"
+	"fmt"
 	"io/fs"
 	"net/http"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -28,10 +31,16 @@ var dashboardSub = func() fs.FS {
 const dashboardPolicy = "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
 
 // DashboardData is what GET /dashboard/data returns: the gateway's
-// routing (names only: no URLs, no keys) and the metrics snapshot.
+// routing (names only: no URLs, no keys), the metrics snapshot — its
+// Window over the span the page asked for with ?window=SECONDS — and the
+// latest failures.
 type DashboardData struct {
 	Gateway DashboardInfo    `json:"gateway"`
 	Metrics metrics.Snapshot `json:"metrics"`
+	// Failures are the latest failed requests, the latest first (at most
+	// Config.RecentFailures; refusals by an open breaker are counted, not
+	// listed).
+	Failures []DashboardFailure `json:"failures"`
 }
 
 // DashboardInfo describes the gateway on its dashboard.
@@ -41,6 +50,12 @@ type DashboardInfo struct {
 	Upstreams     []DashboardUpstream `json:"upstreams"`
 	ClientAuth    bool                `json:"client_auth"`
 	MaxAttempts   int                 `json:"max_attempts"`
+	// Clients are the labels of the configured client keys (names, or
+	// "key-" and 8 hex digits of the key's SHA-256), in name order.
+	Clients []string `json:"clients"`
+	// Content tells whether the failure list shows content
+	// (Config.DashboardContent).
+	Content bool `json:"content"`
 }
 
 // DashboardUpstream is an upstream's name and the models it serves.
@@ -50,14 +65,25 @@ type DashboardUpstream struct {
 	CatchAll bool     `json:"catch_all"`
 }
 
-// Data returns the dashboard's data now.
-func (g *Gateway) Data() DashboardData {
+// Data returns the dashboard's data now, its window being the metrics'
+// whole window.
+func (g *Gateway) Data() DashboardData { return g.DataFor(0) }
+
+// DataFor returns the dashboard's data now, with the windowed figures over
+// the last window (0: the metrics' whole window).
+func (g *Gateway) DataFor(window time.Duration) DashboardData {
 	now := g.cfg.Clock.Now()
 	d := DashboardData{
 		Gateway: DashboardInfo{Started: g.started, UptimeSeconds: now.Sub(g.started).Seconds(),
-			ClientAuth: len(g.keyHashes) > 0, MaxAttempts: g.cfg.MaxAttempts},
-		Metrics: g.metrics.Snapshot(),
+			ClientAuth: len(g.keyHashes) > 0, MaxAttempts: g.cfg.MaxAttempts, Clients: []string{},
+			Content: g.cfg.DashboardContent},
+		Metrics:  g.metrics.SnapshotFor(window),
+		Failures: g.tele.failures.list(),
 	}
+	for _, label := range g.tele.labels {
+		d.Gateway.Clients = append(d.Gateway.Clients, label)
+	}
+	slices.Sort(d.Gateway.Clients)
 	for _, u := range g.upstreams {
 		d.Gateway.Upstreams = append(d.Gateway.Upstreams, DashboardUpstream{Name: u.name,
 			Models: append([]string{}, u.models...), CatchAll: len(u.models) == 0})
@@ -78,7 +104,13 @@ func (g *Gateway) dashboard(w http.ResponseWriter, r *http.Request) {
 		http.ServeFileFS(w, r, dashboardSub, "index.html")
 	case p == routeDashboard+"/data":
 		h.Set("Cache-Control", "no-store")
-		writeJSON(w, http.StatusOK, g.Data())
+		window, err := dashboardWindow(r.URL.Query().Get("window"))
+		if err != nil {
+			writeError(w, http.StatusBadRequest, apiError{Type: "invalid_request_error", Param: ptr("window"),
+				Code: ptr("invalid_window"), Message: err.Error()})
+			return
+		}
+		writeJSON(w, http.StatusOK, g.DataFor(window))
 	case strings.HasPrefix(p, routeDashboard+"/static/") && fs.ValidPath(strings.TrimPrefix(p, routeDashboard+"/static/")):
 		h.Set("Cache-Control", "no-cache")
 		http.ServeFileFS(w, r, dashboardSub, strings.TrimPrefix(p, routeDashboard+"/static/"))
@@ -86,4 +118,17 @@ func (g *Gateway) dashboard(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, apiError{Type: "invalid_request_error", Code: ptr("unknown_url"),
 			Message: "Unknown dashboard URL: " + p})
 	}
+}
+
+// dashboardWindow reads the data's ?window=SECONDS (empty: the metrics'
+// whole window).
+func dashboardWindow(v string) (time.Duration, error) {
+	if v == "" {
+		return 0, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 || n > int(metrics.MaxWindow/time.Second) {
+		return 0, fmt.Errorf("window %q: want a number of seconds from 1 to %d", v, int(metrics.MaxWindow/time.Second))
+	}
+	return time.Duration(n) * time.Second, nil
 }

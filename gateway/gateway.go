@@ -11,6 +11,8 @@
 //	POST /v1/chat/completions  schema-enforced (see below) or passed through
 //	GET  /v1/models            the models the gateway routes
 //	GET  /healthz              liveness, never authenticated
+//	GET  /readyz               readiness: 503 naming the upstream that cannot be
+//	                           reached or whose breaker is open; never authenticated
 //	GET  /metrics              Prometheus metrics, all named reask_*
 //	GET  /dashboard            a live page: success rate, attempts, error kinds,
 //	                           repairs, tokens and wasted tokens, breakers
@@ -129,6 +131,7 @@ type Gateway struct {
 	guard     *browserGuard
 	started   time.Time
 	ownClient *http.Client // the HTTP client New made, closed by Close
+	tele      *telemetry
 }
 
 // route is the reask client serving one model (or the catch-all): its
@@ -168,6 +171,11 @@ func New(cfg Config) (*Gateway, error) {
 		keys = append(keys, headerCredentials(u.Headers)...)
 	}
 	scrub := httpapi.NewScrubber(keys...)
+	tele, log, err := newTelemetry(cfg, keys)
+	if err != nil {
+		return nil, err
+	}
+	g.tele, g.log = tele, log
 	for _, u := range cfg.Upstreams {
 		base := strings.TrimRight(u.BaseURL, "/")
 		g.upstreams = append(g.upstreams, &upstream{
@@ -285,7 +293,7 @@ func (g *Gateway) buildRoutes() {
 			reask.WithCallTimeout(0),
 			reask.WithClock(g.cfg.Clock),
 			reask.WithLogger(g.log),
-			reask.WithObserver(g.metrics.Observe),
+			reask.WithObserver(g.observer(name)),
 			reask.WithMaxAttempts(g.cfg.MaxAttempts))
 		if len(fbs) > 0 {
 			opts = append(opts, reask.WithFallback(fbs...))
@@ -325,8 +333,10 @@ func (g *Gateway) Status(now time.Time) []reask.PolicyStatus {
 }
 
 // Close releases the idle upstream connections of the HTTP client New
-// made. In-flight requests are not affected; the gateway stays usable.
+// made and writes the log summaries still pending. In-flight requests are
+// not affected; the gateway stays usable.
 func (g *Gateway) Close() error {
+	g.tele.flush()
 	if g.ownClient != nil {
 		g.ownClient.CloseIdleConnections()
 	}
@@ -338,6 +348,7 @@ const (
 	routeChat      = "/v1/chat/completions"
 	routeModels    = "/v1/models"
 	routeHealth    = "/healthz"
+	routeReady     = "/readyz"
 	routeMetrics   = "/metrics"
 	routeDashboard = "/dashboard"
 	routeOther     = "other"
@@ -348,7 +359,7 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	t0 := time.Now()
 	g.metrics.InFlight(1)
 	sw := &statusWriter{ResponseWriter: w}
-	route, kind := g.serve(sw, r)
+	route, kind := g.serve(sw, g.tele.labels.withClient(r))
 	g.metrics.InFlight(-1)
 	status := sw.status
 	if status == 0 {
@@ -356,7 +367,7 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	d := time.Since(t0)
 	g.metrics.ObserveHTTP(route, kind, status, d)
-	if route != routeMetrics && route != routeDashboard && route != routeHealth {
+	if route != routeMetrics && route != routeDashboard && route != routeHealth && route != routeReady {
 		g.log.LogAttrs(r.Context(), slog.LevelInfo, "gateway: request",
 			slog.String("method", r.Method), slog.String("route", route), slog.String("kind", kind),
 			slog.Int("status", status), slog.Duration("duration", d))
@@ -365,7 +376,7 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 func (g *Gateway) serve(w http.ResponseWriter, r *http.Request) (route, kind string) {
 	path := r.URL.Path
-	if path != routeHealth && !g.guard.check(w, r) {
+	if path != routeHealth && path != routeReady && !g.guard.check(w, r) {
 		return routeOf(path), "rejected"
 	}
 	switch {
@@ -389,6 +400,13 @@ func (g *Gateway) serve(w http.ResponseWriter, r *http.Request) (route, kind str
 		w.Header().Set("Cache-Control", "no-store")
 		_, _ = w.Write([]byte(`{"status":"ok"}` + "\n"))
 		return routeHealth, "ops"
+	case path == routeReady:
+		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			methodNotAllowed(w, http.MethodGet)
+			return routeReady, "rejected"
+		}
+		g.ready(w, r)
+		return routeReady, "ops"
 	case path == routeMetrics:
 		if !g.allow(w, r, http.MethodGet, true) {
 			return routeMetrics, "rejected"
@@ -410,7 +428,7 @@ func (g *Gateway) serve(w http.ResponseWriter, r *http.Request) (route, kind str
 // routeOf is the route (the metrics' label) serving path.
 func routeOf(path string) string {
 	switch {
-	case path == routeChat, path == routeModels, path == routeHealth, path == routeMetrics:
+	case path == routeChat, path == routeModels, path == routeHealth, path == routeReady, path == routeMetrics:
 		return path
 	case path == routeDashboard || strings.HasPrefix(path, routeDashboard+"/"):
 		return routeDashboard

@@ -7,10 +7,12 @@
 // state is read at scrape time. The gateway adds its HTTP requests with
 // ObserveHTTP. Every metric name starts with "reask_":
 //
-//	reask_results_total{operation,outcome}          extractions and plain calls that ended, by outcome
+//	reask_results_total{operation,outcome}          extractions and plain calls that ran and ended, by outcome
+//	reask_refused_total{operation,model,client}      requests an open breaker refused before any call was sent
 //	reask_attempts{operation}                        histogram of content attempts per result
 //	reask_attempt_outcomes_total{provider,outcome}   every content attempt, by outcome
-//	reask_calls_total{provider,outcome}              every provider call, by outcome (transport error kinds)
+//	reask_calls_total{provider,outcome}              every provider call sent, by outcome (transport error kinds)
+//	reask_breaker_refusals_total{provider}           calls an open breaker refused (not sent, not in reask_calls_total)
 //	reask_retries_total{provider}                    transport retries
 //	reask_repairs_total{kind}                        local fixes applied to answers
 //	reask_switches_total{what}                       mode, model and feedback switches
@@ -28,6 +30,21 @@
 //	reask_http_requests_total{route,kind,code}       HTTP requests a server answered
 //	reask_http_request_duration_seconds{route,kind}  their latency
 //	reask_http_in_flight                             HTTP requests being served
+//	reask_requests_total{model,client,outcome}       results observed with Labels (the gateway's), by outcome
+//	reask_request_attempts_total{model,client}       their content attempts
+//	reask_request_wasted_tokens_total{model,client}  their wasted tokens
+//	reask_request_duration_seconds{model,client}     their wall time
+//
+// A request refused by an open circuit breaker — no call sent, the answer
+// an immediate circuit_open — is a refusal, counted in
+// reask_refused_total and reask_breaker_refusals_total only: it is not a
+// result, an attempt, a call or a failed extraction, and takes no part in
+// the durations or the success rate.
+//
+// The model and client labels come from ObserveLabeled (the gateway passes
+// its route — a configured model or "*" — and the client key's label), so
+// their values are bounded by the configuration; Observe leaves them empty
+// and the reask_request_* series are not written.
 //
 // The operation label is "extract" for extractions (reask.Client.Run and
 // friends) and "call" for plain calls (reask.Client.Call, the gateway's
@@ -83,8 +100,10 @@ type Config struct {
 // (*reask.Client).Status is one.
 type StatusSource func(now time.Time) reask.PolicyStatus
 
-// Collector records reask's events as Prometheus metrics and keeps the
-// totals and per-second timeline a dashboard shows.
+// Collector records reask's events as Prometheus metrics and keeps what a
+// dashboard shows: totals since the start, a per-second timeline, and
+// per-bucket tallies (at most MaxBuckets) for the figures of a recent
+// window, with latency percentiles and the per-model and per-client view.
 type Collector struct {
 	clock clock.Clock
 	reg   *prometheus.Registry
@@ -93,6 +112,12 @@ type Collector struct {
 	attempts       *prometheus.HistogramVec
 	attemptOutcome *prometheus.CounterVec
 	calls          *prometheus.CounterVec
+	refusals       *prometheus.CounterVec
+	refused        *prometheus.CounterVec
+	requests       *prometheus.CounterVec
+	reqAttempts    *prometheus.CounterVec
+	reqWasted      *prometheus.CounterVec
+	reqDuration    *prometheus.HistogramVec
 	retries        *prometheus.CounterVec
 	repairs        *prometheus.CounterVec
 	switches       *prometheus.CounterVec
@@ -145,6 +170,22 @@ func New(cfg Config) (*Collector, error) {
 	c.calls = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "reask_calls_total",
 		Help: "Provider calls by provider and outcome (ok, rate_limit, server, connection, timeout, quota, bad_request, auth, circuit_open, ...)."},
 		[]string{"provider", "outcome"})
+	c.refusals = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "reask_breaker_refusals_total",
+		Help: "Calls an open circuit breaker refused, by provider: not sent, and not in reask_calls_total."},
+		[]string{"provider"})
+	c.refused = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "reask_refused_total",
+		Help: "Requests an open circuit breaker refused before any call was sent, by operation, model and client: not in reask_results_total."},
+		[]string{"operation", "model", "client"})
+	c.requests = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "reask_requests_total",
+		Help: "Results of labelled requests (the gateway's), by model route, client label and outcome; refusals are in reask_refused_total."},
+		[]string{"model", "client", "outcome"})
+	c.reqAttempts = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "reask_request_attempts_total",
+		Help: "Content attempts of labelled requests, by model route and client label."}, []string{"model", "client"})
+	c.reqWasted = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "reask_request_wasted_tokens_total",
+		Help: "Tokens spent on unused attempts of labelled requests, by model route and client label."}, []string{"model", "client"})
+	c.reqDuration = prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "reask_request_duration_seconds",
+		Help: "Wall time of labelled requests that ran, by model route and client label.", Buckets: latencyBuckets},
+		[]string{"model", "client"})
 	c.retries = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "reask_retries_total",
 		Help: "Transport retries (a failed call sent again after a backoff or Retry-After)."}, []string{"provider"})
 	c.repairs = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "reask_repairs_total",
@@ -170,7 +211,8 @@ func New(cfg Config) (*Collector, error) {
 		Help: "Latency of HTTP requests, by route and kind.", Buckets: latencyBuckets}, []string{"route", "kind"})
 	c.httpInFlight = prometheus.NewGauge(prometheus.GaugeOpts{Name: "reask_http_in_flight",
 		Help: "HTTP requests being served."})
-	for _, m := range []prometheus.Collector{c.results, c.attempts, c.attemptOutcome, c.calls, c.retries,
+	for _, m := range []prometheus.Collector{c.results, c.attempts, c.attemptOutcome, c.calls, c.refusals, c.refused,
+		c.requests, c.reqAttempts, c.reqWasted, c.reqDuration, c.retries,
 		c.repairs, c.switches, c.tokens, c.wasted, c.resultDuration, c.callDuration, c.callWait,
 		c.httpRequests, c.httpDuration, c.httpInFlight, statusCollector{c}} {
 		if err := c.reg.Register(m); err != nil {
@@ -203,32 +245,51 @@ func (c *Collector) Watch(s StatusSource) {
 	c.srcMu.Unlock()
 }
 
-// Observe records one event. It is a reask.Observer:
+// Labels name whom a result served, for the per-model and per-client
+// view: the gateway passes its route (a configured model, or "*" for the
+// catch-all) and the client key's label. Keep their values bounded: each
+// pair is a Prometheus series.
+type Labels struct {
+	Model  string
+	Client string
+}
+
+// Observe records one event, without labels. It is a reask.Observer:
 // reask.WithObserver(collector.Observe).
-func (c *Collector) Observe(_ context.Context, e reask.Event) {
+func (c *Collector) Observe(ctx context.Context, e reask.Event) {
+	c.ObserveLabeled(ctx, Labels{}, e)
+}
+
+// ObserveLabeled records one event of a request labelled l: results also
+// count in the per-model and per-client figures and series.
+func (c *Collector) ObserveLabeled(_ context.Context, l Labels, e reask.Event) {
+	now := c.clock.Now()
 	switch e.Kind {
 	case reask.EventCall:
 		if e.Call == nil {
 			return
 		}
-		c.calls.WithLabelValues(e.Provider, string(e.Call.Outcome)).Inc()
-		if e.Call.Outcome != reask.KindCircuitOpen {
-			c.callDuration.WithLabelValues(e.Provider).Observe(e.Call.Duration.Seconds())
-			c.callWait.WithLabelValues(e.Provider).Observe(e.Call.Waited.Seconds())
+		if e.Call.Outcome == reask.KindCircuitOpen {
+			// Refused, not sent: no call, no failure, no duration.
+			c.refusals.WithLabelValues(e.Provider).Inc()
+			return
 		}
+		c.calls.WithLabelValues(e.Provider, string(e.Call.Outcome)).Inc()
+		c.callDuration.WithLabelValues(e.Provider).Observe(e.Call.Duration.Seconds())
+		c.callWait.WithLabelValues(e.Provider).Observe(e.Call.Waited.Seconds())
 		if e.Call.Outcome != reask.KindOK {
 			c.mu.Lock()
-			c.dash.errorKinds[string(e.Call.Outcome)]++
+			c.dash.each(now, func(t *tally) { t.errorKinds[string(e.Call.Outcome)]++ })
 			c.mu.Unlock()
 		}
 	case reask.EventRetry:
 		c.retries.WithLabelValues(e.Provider).Inc()
 		c.mu.Lock()
-		c.dash.retries++
-		c.dash.slot(c.clock.Now()).Retries++
+		c.dash.each(now, func(t *tally) { t.retries++ })
+		c.dash.slot(now).Retries++
 		c.mu.Unlock()
 	case reask.EventAttempt:
-		if e.Record == nil {
+		if e.Record == nil || refusedAttempt(e.Record) {
 			return
 		}
 		c.attemptOutcome.WithLabelValues(e.Provider, string(e.Record.Outcome)).Inc()
@@ -236,23 +297,25 @@ func (c *Collector) Observe(_ context.Context, e reask.Event) {
 			c.repairs.WithLabelValues(string(f.Kind)).Inc()
 		}
 		c.mu.Lock()
-		if e.Record.Outcome.Content() {
-			c.dash.errorKinds[string(e.Record.Outcome)]++
-		}
-		for _, f := range e.Record.Repairs {
-			c.dash.repairs[string(f.Kind)]++
-		}
+		c.dash.each(now, func(t *tally) {
+			if e.Record.Outcome.Content() {
+				t.errorKinds[string(e.Record.Outcome)]++
+			}
+			for _, f := range e.Record.Repairs {
+				t.repairs[string(f.Kind)]++
+			}
+		})
 		c.mu.Unlock()
 	case reask.EventSwitch:
 		if e.Switch != nil {
 			c.switches.WithLabelValues(e.Switch.What).Inc()
 			c.mu.Lock()
-			c.dash.switches++
+			c.dash.each(now, func(t *tally) { t.switches++ })
 			c.mu.Unlock()
 		}
 	case reask.EventResult:
 		if e.Report != nil {
-			c.result(e.Report)
+			c.result(now, l, e.Report)
 		}
 	}
 }
@@ -265,46 +328,82 @@ func Operation(rep *reask.Report) string {
 	return OpExtract
 }
 
-func (c *Collector) result(rep *reask.Report) {
+// Refused reports whether rep is a request an open circuit breaker refused
+// before any call was sent: it ended circuit_open with no call made.
+func Refused(rep *reask.Report) bool {
+	return rep.Outcome == reask.KindCircuitOpen && rep.Calls == 0
+}
+
+// refusedAttempt reports whether an attempt record holds only calls an
+// open breaker refused: nothing was sent, so it is no attempt.
+func refusedAttempt(a *reask.Attempt) bool {
+	if len(a.Calls) == 0 {
+		return a.Outcome == reask.KindCircuitOpen
+	}
+	for _, call := range a.Calls {
+		if call.Outcome != reask.KindCircuitOpen {
+			return false
+		}
+	}
+	return true
+}
+
+// AttemptsMade counts the content attempts of rep that sent a call: the
+// report's Attempts less a last attempt an open breaker refused.
+func AttemptsMade(rep *reask.Report) int {
+	if len(rep.Records) == 0 {
+		return rep.Attempts
+	}
+	n := 0
+	for i := range rep.Records {
+		if !refusedAttempt(&rep.Records[i]) {
+			n++
+		}
+	}
+	return n
+}
+
+func (c *Collector) result(now time.Time, l Labels, rep *reask.Report) {
 	op := Operation(rep)
+	if Refused(rep) {
+		c.refused.WithLabelValues(op, l.Model, l.Client).Inc()
+		c.mu.Lock()
+		c.dash.each(now, func(t *tally) { t.refuse(op, l) })
+		c.dash.slot(now).Refused++
+		c.mu.Unlock()
+		return
+	}
 	outcome := rep.Outcome
 	if outcome == "" {
 		outcome = reask.KindUnknown
 	}
+	attempts := AttemptsMade(rep)
 	c.results.WithLabelValues(op, string(outcome)).Inc()
-	c.attempts.WithLabelValues(op).Observe(float64(rep.Attempts))
+	c.attempts.WithLabelValues(op).Observe(float64(attempts))
 	c.resultDuration.WithLabelValues(op).Observe(rep.Duration.Seconds())
 	c.tokens.WithLabelValues("prompt").Add(float64(rep.Usage.PromptTokens))
 	c.tokens.WithLabelValues("completion").Add(float64(rep.Usage.CompletionTokens))
 	c.wasted.Add(float64(rep.WastedTokens))
+	if l != (Labels{}) {
+		c.requests.WithLabelValues(l.Model, l.Client, string(outcome)).Inc()
+		c.reqAttempts.WithLabelValues(l.Model, l.Client).Add(float64(attempts))
+		c.reqWasted.WithLabelValues(l.Model, l.Client).Add(float64(rep.WastedTokens))
+		c.reqDuration.WithLabelValues(l.Model, l.Client).Observe(rep.Duration.Seconds())
+	}
 
-	now := c.clock.Now()
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	d := &c.dash
-	t := &d.extract
-	if op == OpCall {
-		t = &d.call
-	}
-	t.Total++
-	s := d.slot(now)
+	c.dash.each(now, func(t *tally) { t.result(op, l, outcome, attempts, rep) })
+	s := c.dash.slot(now)
 	s.Results++
 	if outcome == reask.KindOK {
-		t.OK++
 		s.OK++
 	} else {
-		t.Failed++
 		s.Failed++
-		d.outcomes[string(outcome)]++
 	}
 	if op == OpExtract {
-		d.attempts[rep.Attempts]++
-		s.Attempts += int64(rep.Attempts)
+		s.Attempts += int64(attempts)
 	}
-	d.tokens.Prompt += int64(rep.Usage.PromptTokens)
-	d.tokens.Completion += int64(rep.Usage.CompletionTokens)
-	d.tokens.Total += int64(rep.Usage.TotalTokens)
-	d.tokens.Wasted += int64(rep.WastedTokens)
 	s.Tokens += int64(rep.Usage.TotalTokens)
 	s.Wasted += int64(rep.WastedTokens)
 }

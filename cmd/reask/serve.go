@@ -34,6 +34,9 @@ type serveOptions struct {
 	allowOrigins    []string
 	grace           time.Duration
 	verbose         bool
+	logBurst        int
+	logInterval     time.Duration
+	showContent     bool
 	schema          schemaFlags
 	// changed tells which flags the user set (they override the file).
 	changed func(name string) bool
@@ -60,7 +63,8 @@ given with --client-key or REASK_CLIENT_KEYS (comma-separated) as
 "Authorization: Bearer KEY"; the gateway refuses to listen beyond loopback
 without one. /metrics (Prometheus) and /dashboard (a live page) want a client
 key too — a browser asks for it (any user name, the key as password) — unless
---open-ops. /healthz is always open.
+--open-ops. /healthz (liveness) and /readyz (503 naming an upstream that cannot
+be reached or whose circuit breaker is open) are always open.
 
 Web pages the operator visits must not spend the upstream key: a POST needs
 "Content-Type: application/json", cross-origin POSTs from browsers are refused
@@ -109,6 +113,9 @@ small and collections weigh on its tail latency.`,
 	fs.StringArrayVar(&o.allowOrigins, "allow-origin", nil, "a browser origin (scheme://host[:port]) whose cross-origin POSTs are accepted (repeatable)")
 	fs.DurationVar(&o.grace, "shutdown-grace", 30*time.Second, "on SIGTERM, how long requests in flight may take to finish")
 	fs.BoolVarP(&o.verbose, "verbose", "v", false, "log every request on stderr")
+	fs.IntVar(&o.logBurst, "log-burst", gateway.DefaultLogBurst, "WARN and ERROR lines of one kind logged per --log-interval; the rest are summarised in one line (-1: log every line)")
+	fs.DurationVar(&o.logInterval, "log-interval", gateway.DefaultLogInterval, "the span --log-burst counts over")
+	fs.BoolVar(&o.showContent, "dashboard-content", false, "show content in the dashboard's failure list: the values the model gave, its last answer, the error message")
 	o.schema.register(cmd) // over the file's "schema": only what the flags name
 	return cmd
 }
@@ -233,6 +240,15 @@ func serveConfig(o serveOptions, getenv env) (gateway.Config, error) {
 	}
 	if set("mode", cfg.Mode == "") {
 		cfg.Mode = reask.Mode(o.mode)
+	}
+	if set("log-burst", cfg.LogBurst == 0) {
+		cfg.LogBurst = o.logBurst
+	}
+	if set("log-interval", cfg.LogInterval == 0) {
+		cfg.LogInterval = o.logInterval
+	}
+	if o.showContent {
+		cfg.DashboardContent = true
 	}
 	if err := o.schema.apply(&cfg.Schema); err != nil {
 		return cfg, err

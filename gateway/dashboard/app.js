@@ -1,5 +1,7 @@
-// The reask gateway dashboard: polls data every second and draws its charts
-// on canvas. No libraries, no build step.
+// The reask gateway dashboard: polls data every second for the selected
+// window and draws its charts on canvas. Every figure says what it covers:
+// the window (the server sums its buckets), "since start" or "now". No
+// libraries, no build step.
 "use strict";
 
 // Chart colours, mirrored in style.css for the legends.
@@ -11,6 +13,7 @@ const COLORS = {
   attempts: "#7c3aed",
   errors: "#ea580c",
   repairs: "#0d9488",
+  refused: "#a8a29e",
   grid: "#e2e8f0",
   text: "#64748b",
 };
@@ -29,6 +32,20 @@ function fmt(n) {
 }
 
 function pct(x) { return (100 * x).toFixed(1) + "%"; }
+
+// secs formats a duration in seconds.
+function secs(s) {
+  if (s <= 0) return "0 ms";
+  if (s < 1) return Math.round(s * 1000) + " ms";
+  if (s < 100) return s.toFixed(2) + " s";
+  return duration(s);
+}
+
+// span names a window of s seconds: "last 1 min", "last 90 s".
+function span(s) {
+  if (s % 60 === 0) return "last " + s / 60 + " min";
+  return "last " + s + " s";
+}
 
 function duration(s) {
   s = Math.floor(s);
@@ -182,22 +199,100 @@ function hbars(canvas, counts, color, emptyText) {
   });
 }
 
-function tiles(m) {
-  const ex = m.extractions, calls = m.calls;
-  $("t-success").textContent = ex.total > 0 ? pct(m.success_rate) : "–";
-  $("t-success-sub").textContent = ex.total > 0 ? ex.ok + " valid, " + ex.failed + " failed" : "no schema requests yet";
+// tiles fills the tiles from the window's figures (w).
+function tiles(w) {
+  const ex = w.extractions, calls = w.calls;
+  $("t-success").textContent = ex.total > 0 ? pct(w.success_rate) : "–";
+  $("t-success-sub").textContent = ex.total > 0 ? ex.ok + " valid, " + ex.failed + " failed" : "no schema requests";
   $("t-extract").textContent = fmt(ex.total);
-  $("t-extract-sub").textContent = m.retries + " transport retries";
+  $("t-extract-sub").textContent = w.retries + " transport retries";
   $("t-calls").textContent = fmt(calls.total);
   $("t-calls-sub").textContent = calls.failed + " failed";
+  const refused = ex.refused + calls.refused;
+  $("t-refused").textContent = fmt(refused);
+  $("t-refused-sub").textContent = refused > 0 ? "by an open breaker, not sent" : "no open breaker refused a request";
   let n = 0, sum = 0;
-  for (const [k, v] of Object.entries(m.attempts || {})) { n += v; sum += Number(k) * v; }
+  for (const [k, v] of Object.entries(w.attempts || {})) { n += v; sum += Number(k) * v; }
   $("t-attempts").textContent = n > 0 ? (sum / n).toFixed(2) : "–";
-  $("t-attempts-sub").textContent = m.switches + " strategy switches";
-  $("t-tokens").textContent = fmt(m.tokens.total);
-  $("t-tokens-sub").textContent = fmt(m.tokens.prompt) + " prompt, " + fmt(m.tokens.completion) + " completion";
-  $("t-wasted").textContent = fmt(m.tokens.wasted);
-  $("t-wasted-sub").textContent = m.tokens.total > 0 ? pct(m.tokens.wasted / m.tokens.total) + " of all tokens" : "";
+  $("t-attempts-sub").textContent = w.switches + " strategy switches";
+  const lat = w.latency;
+  $("t-latency").textContent = lat.count > 0 ? secs(lat.p50_seconds) : "–";
+  $("t-latency-sub").textContent = lat.count > 0 ? "p90 " + secs(lat.p90_seconds) + " · p99 " + secs(lat.p99_seconds) : "no requests ran";
+  $("t-tokens").textContent = fmt(w.tokens.total);
+  $("t-tokens-sub").textContent = fmt(w.tokens.prompt) + " prompt, " + fmt(w.tokens.completion) + " completion";
+  $("t-wasted").textContent = fmt(w.tokens.wasted);
+  $("t-wasted-sub").textContent = w.tokens.total > 0 ? pct(w.tokens.wasted / w.tokens.total) + " of all tokens" : "";
+}
+
+// emptyRow puts one row saying text in a table body.
+function emptyRow(body, cols, text) {
+  const td = body.insertRow().insertCell();
+  td.colSpan = cols;
+  td.className = "empty";
+  td.textContent = text;
+}
+
+// groups fills a per-model or per-client table.
+function groups(id, list, emptyText) {
+  const body = document.querySelector("#" + id + " tbody");
+  body.textContent = "";
+  if (!list || list.length === 0) return emptyRow(body, 7, emptyText);
+  for (const g of list) {
+    const tr = body.insertRow();
+    const name = tr.insertCell();
+    name.className = "name";
+    name.textContent = g.name === "*" ? "* (catch-all)" : g.name;
+    tr.insertCell().textContent = fmt(g.requests);
+    tr.insertCell().textContent = g.requests > 0 ? pct(g.success_rate) : "–";
+    tr.insertCell().textContent = fmt(g.refused);
+    tr.insertCell().textContent = g.requests > 0 ? (g.attempts / g.requests).toFixed(2) : "–";
+    tr.insertCell().textContent = fmt(g.wasted_tokens);
+    const l = g.latency;
+    tr.insertCell().textContent = l.count > 0 ? secs(l.p50_seconds) + " · " + secs(l.p90_seconds) + " · " + secs(l.p99_seconds) : "–";
+  }
+}
+
+// failures lists the latest failed requests with their problems.
+function failures(data) {
+  const body = document.querySelector("#failures tbody");
+  body.textContent = "";
+  $("failures-note").textContent = "(latest first" + (data.gateway.content ? "; with content" : "; values the model gave are hidden") + ")";
+  const list = data.failures || [];
+  if (list.length === 0) return emptyRow(body, 6, "no failed request");
+  for (const f of list) {
+    const tr = body.insertRow();
+    const when = new Date(f.time);
+    tr.insertCell().textContent = when.toISOString().slice(11, 19);
+    const m = tr.insertCell();
+    m.className = "name";
+    m.textContent = f.model === "*" ? "* (catch-all)" : f.model;
+    tr.insertCell().textContent = f.client;
+    const o = tr.insertCell();
+    const badge = document.createElement("span");
+    badge.className = "badge kind";
+    badge.textContent = f.outcome.replace(/_/g, " ");
+    o.appendChild(badge);
+    o.appendChild(document.createTextNode(" " + f.status + (f.code ? " " + f.code : "")));
+    tr.insertCell().textContent = f.attempts;
+    const p = tr.insertCell();
+    p.className = "problems";
+    const probs = f.problems || [];
+    if (probs.length === 0) p.textContent = f.message || "–";
+    for (const v of probs) {
+      const div = document.createElement("div");
+      let text = (v.path || "(root)") + ": " + v.problem;
+      if (v.expected) text += "; expected " + v.expected;
+      if (v.got) text += "; got " + v.got;
+      div.textContent = text;
+      p.appendChild(div);
+    }
+    if (f.more_problems) {
+      const div = document.createElement("div");
+      div.className = "muted";
+      div.textContent = "and " + f.more_problems + " more";
+      p.appendChild(div);
+    }
+  }
 }
 
 function upstreams(data) {
@@ -229,35 +324,43 @@ function upstreams(data) {
     tr.insertCell().textContent = p.requests_per_minute > 0 ? fmt(p.requests_per_minute) + "/min" : "–";
     tr.insertCell().textContent = p.blocked_for_seconds > 0 ? p.blocked_for_seconds.toFixed(1) + "s" : "–";
   }
-  $("trips").textContent = "(" + m.breaker_trips + " breaker trips)";
+  $("trips").textContent = m.breaker_trips + " breaker trips since start";
 }
 
 function render() {
   if (!last) return;
-  const m = last.metrics;
+  const m = last.metrics, w = m.window;
   const points = m.timeline.slice(-windowSeconds);
-  tiles(m);
+  const scope = span(w.seconds);
+  document.querySelectorAll(".scope").forEach((e) => { e.textContent = scope; });
+  $("scope").textContent = "the " + scope;
+  tiles(w);
   columns($("c-results"), points, [
     { key: "ok", color: COLORS.ok },
     { key: "failed", color: COLORS.failed },
+    { key: "refused", color: COLORS.refused },
   ]);
   columns($("c-tokens"), points, [
     { key: "tokens", color: COLORS.tokens },
     { key: "wasted", color: COLORS.wasted, overlay: true },
   ]);
-  const attempts = Object.entries(m.attempts || {}).map(([k, v]) => ({ label: k, value: v }))
+  const attempts = Object.entries(w.attempts || {}).map(([k, v]) => ({ label: k, value: v }))
     .sort((a, b) => Number(a.label) - Number(b.label));
-  vbars($("c-attempts"), attempts, COLORS.attempts, "no schema requests yet");
-  hbars($("c-errors"), m.error_kinds, COLORS.errors, "no errors");
-  hbars($("c-repairs"), m.repairs, COLORS.repairs, "no repairs");
+  vbars($("c-attempts"), attempts, COLORS.attempts, "no schema requests");
+  hbars($("c-errors"), w.error_kinds, COLORS.errors, "no errors");
+  hbars($("c-repairs"), w.repairs, COLORS.repairs, "no repairs");
   upstreams(last);
+  groups("models", w.models, "no requests");
+  groups("clients", w.clients, "no requests");
+  failures(last);
   $("uptime").textContent = "up " + duration(last.gateway.uptime_seconds) +
     " · " + (last.gateway.upstreams || []).length + " upstream(s) · max " + last.gateway.max_attempts + " attempts";
 }
 
-async function poll() {
+// refresh fetches the data for the selected window and draws it.
+async function refresh() {
   try {
-    const res = await fetch("data", { cache: "no-store", credentials: "same-origin" });
+    const res = await fetch("data?window=" + windowSeconds, { cache: "no-store", credentials: "same-origin" });
     if (!res.ok) throw new Error("HTTP " + res.status);
     last = await res.json();
     $("conn").textContent = "live";
@@ -267,6 +370,10 @@ async function poll() {
     $("conn").textContent = "disconnected";
     $("conn").className = "conn down";
   }
+}
+
+async function poll() {
+  await refresh();
   setTimeout(poll, POLL_MS);
 }
 
@@ -274,7 +381,7 @@ document.querySelectorAll(".window button").forEach((b) => {
   b.addEventListener("click", () => {
     windowSeconds = Number(b.dataset.window);
     document.querySelectorAll(".window button").forEach((x) => x.classList.toggle("active", x === b));
-    render();
+    refresh();
   });
 });
 window.addEventListener("resize", render);
