@@ -441,7 +441,8 @@ var errCompileBusy = errors.New("gateway: every schema compilation slot stayed b
 
 // compile returns the cached schema for name and doc, or compiles it with
 // cfg (within its limits) without caching it: keep adds it once it has
-// served a request. A compilation waits for a free slot until ctx ends
+// served a request. OpenAPI's "nullable": true is read as OpenAI reads it
+// (see rewriteNullable). A compilation waits for a free slot until ctx ends
 // (an error matching errCompileBusy and ctx's error).
 func (c *schemaCache) compile(ctx context.Context, cfg schema.Config, name string, doc []byte) (*schema.Schema, schemaKey, error) {
 	h := sha256.New()
@@ -464,6 +465,10 @@ func (c *schemaCache) compile(ctx context.Context, cfg schema.Config, name strin
 		return nil, key, fmt.Errorf("%w: %w", errCompileBusy, ctx.Err())
 	}
 	defer func() { <-c.compiling }()
+	doc, err := rewriteNullable(doc)
+	if err != nil {
+		return nil, key, err
+	}
 	s, err := cfg.CompileNamed(name, doc)
 	return s, key, err
 }
