@@ -3,11 +3,13 @@
 // run over the simulator's labelled data set through `reask serve` in front
 // of `reask sim --profile hostile`. Every row gets a fresh simulator and
 // gateway (same seed), so rows meet the same faults for the same request
-// number, the hostile profile's outage (at minute 1) included. run.sh
+// number, the hostile profile's outage (at minute 1) included. One item at
+// a time (the default) makes a run repeat exactly: the simulator is seeded
+// and sees the same requests in the same order. run.sh
 // builds the binary, writes the data set, installs the clients and runs
 // this; it prints a Markdown table.
 //
-//   node matrix.mjs --reask BIN --data DIR [--rows a,b] [--concurrency 4]
+//   node matrix.mjs --reask BIN --data DIR [--rows a,b] [--concurrency 1]
 //     [--seed 1] [--profile hostile] [--serve-flags "--json-object passthrough"]
 //     [--json FILE]
 //
@@ -34,7 +36,7 @@ const opt = (name, def) => {
 };
 const reaskBin = opt('--reask');
 const dataDir = opt('--data');
-const concurrency = Number(opt('--concurrency', '4'));
+const concurrency = Number(opt('--concurrency', '1'));
 const seed = opt('--seed', '1');
 const profile = opt('--profile', 'hostile');
 const serveFlags = opt('--serve-flags', '').split(/\s+/).filter(Boolean);

@@ -7,11 +7,12 @@
 # labelled data set (reask sim dataset), counting the answers equal to the
 # gold ones. Prints a Markdown table, with the machine, the date and the
 # versions. Each row gets a fresh simulator and gateway on free loopback
-# ports (see matrix.mjs). Needs Go, Node >= 20 and npm (npm ci reaches the
-# registry unless its cache has the packages). A few minutes on 2 cores.
+# ports (see matrix.mjs); one item at a time (CONC=1), a run repeats
+# exactly. Needs Go, Node >= 20 and npm (npm ci reaches the registry unless
+# its cache has the packages). About 3 minutes on 2 cores.
 #
 #   bench/clients/run.sh
-#   N=20 CONC=4 SEED=1 ROWS=openai-parse,openai-stream bench/clients/run.sh
+#   N=20 CONC=1 SEED=1 ROWS=openai-parse,openai-stream bench/clients/run.sh
 #   SERVE_FLAGS="--json-object passthrough" bench/clients/run.sh  # the gateway as before json_object repair
 #   REASK_BIN=/path/to/reask bench/clients/run.sh                  # another build of reask
 #   JSON=results.jsonl bench/clients/run.sh                        # every answer, for a closer look
@@ -57,11 +58,11 @@ echo "- node: $(node --version); clients: $(cd "$dir" && node -e '
 const l = require("./package-lock.json").packages;
 console.log(["openai", "ai", "@ai-sdk/openai", "@ai-sdk/openai-compatible", "@langchain/openai", "@langchain/core", "@instructor-ai/instructor", "zod"]
   .map((p) => p + " " + l["node_modules/" + p].version).join(", "))')"
-echo "- gateway: \`reask serve${SERVE_FLAGS:+ $SERVE_FLAGS}\` in front of \`reask sim --profile ${PROFILE:-hostile} --seed $seed\`, fresh for each row; $n items of \`reask sim dataset --seed $seed\`, ${CONC:-4} at a time"
-echo "- command: \`$0\` (N=$n SEED=$seed CONC=${CONC:-4}${ROWS:+ ROWS=$ROWS}${SERVE_FLAGS:+ SERVE_FLAGS=\"$SERVE_FLAGS\"})"
+echo "- gateway: \`reask serve${SERVE_FLAGS:+ $SERVE_FLAGS}\` in front of \`reask sim --profile ${PROFILE:-hostile} --seed $seed\`, fresh for each row; $n items of \`reask sim dataset --seed $seed\`, ${CONC:-1} at a time"
+echo "- command: \`$0\` (N=$n SEED=$seed CONC=${CONC:-1}${ROWS:+ ROWS=$ROWS}${SERVE_FLAGS:+ SERVE_FLAGS=\"$SERVE_FLAGS\"})"
 echo
 
-args=(--reask "$bin" --data "$dir/data" --concurrency "${CONC:-4}" --seed "$seed" --profile "${PROFILE:-hostile}")
+args=(--reask "$bin" --data "$dir/data" --concurrency "${CONC:-1}" --seed "$seed" --profile "${PROFILE:-hostile}")
 [ -n "${ROWS:-}" ] && args+=(--rows "$ROWS")
 [ -n "${SERVE_FLAGS:-}" ] && args+=(--serve-flags "$SERVE_FLAGS")
 [ -n "${JSON:-}" ] && args+=(--json "$(cd "$here" && realpath -m "$JSON")")
