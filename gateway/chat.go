@@ -23,6 +23,8 @@ import (
 const (
 	kindSchema       = "schema"
 	kindSchemaStream = "schema_stream"
+	kindJSONObject   = "json_object"
+	kindJSONStream   = "json_object_stream"
 	kindPassthrough  = "passthrough"
 	kindStream       = "stream"
 	kindRejected     = "rejected"
@@ -53,52 +55,72 @@ func (g *Gateway) chat(w http.ResponseWriter, r *http.Request) string {
 			Code: ptr("model_not_found"), Message: fmt.Sprintf("The model `%s` is not served by this gateway.", cr.model)})
 		return kindRejected
 	}
+	if g.cfg.JSONObject != JSONObjectPassthrough {
+		if _, err := cr.takeJSONObject(); err != nil {
+			writeRequestError(w, err)
+			return kindRejected
+		}
+	}
 	if cr.form == "" {
 		return g.passthrough(w, r, rt, cr)
 	}
 	return g.enforce(w, r, rt, cr)
 }
 
-// enforce runs the reask loop for a request with a schema and answers
-// with the valid JSON.
+// anyObject is the schema of a json_object request: any JSON object. The
+// loop's repair, validation and feedback apply to it as to a client's
+// schema: an answer that is an array, a string or no JSON at all is
+// re-asked.
+var anyObject = schema.MustCompile(`{"type":"object"}`)
+
+// jsonInstruction is the turn the gateway adds to a json_object request
+// whose messages never say "json", which OpenAI requires.
+const jsonInstruction = "Answer with one JSON object only: no prose, no Markdown fences."
+
+// enforce runs the reask loop for a request with a schema, or for a
+// json_object request (with anyObject), and answers with the valid JSON.
 func (g *Gateway) enforce(w http.ResponseWriter, r *http.Request, rt *route, cr *chatRequest) string {
 	kind := kindSchema
 	if cr.stream {
 		kind = kindSchemaStream
 	}
+	if cr.form == reask.ModeJSONObject {
+		kind = kindJSONObject
+		if cr.stream {
+			kind = kindJSONStream
+		}
+	}
 	ex := &exchange{req: cr, w: w}
 	ctx, cancel := g.requestContext(r.Context(), ex)
 	defer cancel()
-	sch, key, err := g.schemas.compile(ctx, g.cfg.Schema, cr.schemaName, cr.schemaDoc)
-	if errors.Is(err, errCompileBusy) {
-		w.Header().Set("Retry-After", "1")
-		writeError(w, http.StatusServiceUnavailable, apiError{Type: "server_error",
-			Code: ptr("server_busy"), Message: "The gateway is busy compiling other schemas; retry shortly."})
-		return kindRejected
-	}
-	if err != nil {
-		param := "response_format.json_schema.schema"
-		if cr.form == reask.ModeTools {
-			param = "tools[].function.parameters"
-		}
-		// OpenAI's code for a schema it refuses; a *schema.LimitError's
-		// message names the limit (max_depth, …) and where it was passed.
-		writeError(w, http.StatusBadRequest, apiError{Type: "invalid_request_error", Param: ptr(param),
-			Code: ptr("invalid_json_schema"), Message: "Invalid JSON Schema: " + err.Error()})
+	sch, key, ok := g.requestSchema(ctx, w, cr)
+	if !ok {
 		return kindRejected
 	}
 	mode := cr.form
-	if g.cfg.Mode != "" {
+	if g.cfg.Mode != "" && cr.form != reask.ModeJSONObject {
 		mode = g.cfg.Mode
 	}
 	msgs := cr.converted
-	if mode == reask.ModeJSONObject || mode == reask.ModeText {
+	switch {
+	case cr.form == reask.ModeJSONObject:
+		// No schema to tell; only OpenAI's rule that the messages say
+		// "json", in a turn of the gateway's own when the client's don't.
+		if !mentionsJSON(msgs) {
+			msgs = append(append([]reask.Message(nil), msgs...), reask.Message{Role: reask.RoleSystem, Content: jsonInstruction})
+		}
+	case mode == reask.ModeJSONObject || mode == reask.ModeText:
 		// These modes carry no schema in the request: tell the model in a
 		// turn of the gateway's own, after the client's.
 		msgs = append(append([]reask.Message(nil), msgs...), reask.Message{Role: reask.RoleSystem,
 			Content: "Answer with only a JSON value that is valid against this JSON Schema:\n" + string(sch.JSON())})
 	}
 	opts := []reask.Option{reask.WithMode(mode)}
+	if cr.form == reask.ModeJSONObject {
+		// The client chose JSON mode, perhaps because its server has no
+		// other: no switch to json_schema after syntax failures.
+		opts = append(opts, reask.WithModeFallback(reask.ModeJSONObject))
+	}
 	if cr.maxTokens > 0 {
 		opts = append(opts, reask.WithMaxTokens(cr.maxTokens))
 	}
@@ -120,7 +142,9 @@ func (g *Gateway) enforce(w http.ResponseWriter, r *http.Request, rt *route, cr 
 			slog.String("outcome", string(rep.Outcome)), slog.String("error", err.Error()))
 		return kind
 	}
-	g.schemas.keep(key, sch, g.cfg.SchemaCacheBytes)
+	if sch != anyObject {
+		g.schemas.keep(key, sch, g.cfg.SchemaCacheBytes)
+	}
 	a := g.answer(ex, rep, cr, doc)
 	if cr.stream {
 		g.streamAnswer(w, a, cr)
@@ -128,6 +152,34 @@ func (g *Gateway) enforce(w http.ResponseWriter, r *http.Request, rt *route, cr 
 		writeJSON(w, http.StatusOK, a)
 	}
 	return kind
+}
+
+// requestSchema returns the request's compiled schema (anyObject for a
+// json_object request) and its cache key, or answers the client with why
+// there is none.
+func (g *Gateway) requestSchema(ctx context.Context, w http.ResponseWriter, cr *chatRequest) (*schema.Schema, schemaKey, bool) {
+	if cr.form == reask.ModeJSONObject {
+		return anyObject, schemaKey{}, true
+	}
+	sch, key, err := g.schemas.compile(ctx, g.cfg.Schema, cr.schemaName, cr.schemaDoc)
+	if errors.Is(err, errCompileBusy) {
+		w.Header().Set("Retry-After", "1")
+		writeError(w, http.StatusServiceUnavailable, apiError{Type: "server_error",
+			Code: ptr("server_busy"), Message: "The gateway is busy compiling other schemas; retry shortly."})
+		return nil, key, false
+	}
+	if err != nil {
+		param := "response_format.json_schema.schema"
+		if cr.form == reask.ModeTools {
+			param = "tools[].function.parameters"
+		}
+		// OpenAI's code for a schema it refuses; a *schema.LimitError's
+		// message names the limit (max_depth, …) and where it was passed.
+		writeError(w, http.StatusBadRequest, apiError{Type: "invalid_request_error", Param: ptr(param),
+			Code: ptr("invalid_json_schema"), Message: "Invalid JSON Schema: " + err.Error()})
+		return nil, key, false
+	}
+	return sch, key, true
 }
 
 // setReaskHeaders writes what the answer took.
@@ -389,7 +441,8 @@ var errCompileBusy = errors.New("gateway: every schema compilation slot stayed b
 
 // compile returns the cached schema for name and doc, or compiles it with
 // cfg (within its limits) without caching it: keep adds it once it has
-// served a request. A compilation waits for a free slot until ctx ends
+// served a request. OpenAPI's "nullable": true is read as OpenAI reads it
+// (see rewriteNullable). A compilation waits for a free slot until ctx ends
 // (an error matching errCompileBusy and ctx's error).
 func (c *schemaCache) compile(ctx context.Context, cfg schema.Config, name string, doc []byte) (*schema.Schema, schemaKey, error) {
 	h := sha256.New()
@@ -412,6 +465,10 @@ func (c *schemaCache) compile(ctx context.Context, cfg schema.Config, name strin
 		return nil, key, fmt.Errorf("%w: %w", errCompileBusy, ctx.Err())
 	}
 	defer func() { <-c.compiling }()
+	doc, err := rewriteNullable(doc)
+	if err != nil {
+		return nil, key, err
+	}
 	s, err := cfg.CompileNamed(name, doc)
 	return s, key, err
 }

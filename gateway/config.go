@@ -109,7 +109,12 @@ type Config struct {
 	MaxAttempts int
 	// Mode is how the schema is conveyed upstream. Default: as the client
 	// sent it (json_schema for a response format, tools for a forced tool).
+	// A json_object request carries no schema and goes as json_object.
 	Mode reask.Mode
+	// JSONObject is what the gateway does with a json_object request (a
+	// response_format that asks for any JSON object, no schema). Default
+	// JSONObjectRepair.
+	JSONObject JSONObjectMode
 	// SchemaCacheSize bounds the compiled schemas kept between requests.
 	// Default DefaultSchemaCacheSize.
 	SchemaCacheSize int
@@ -189,6 +194,22 @@ const (
 	MaxRecentFailures         = 1000
 	DefaultReadyProbeTimeout  = time.Second
 	DefaultReadyProbeInterval = 5 * time.Second
+)
+
+// JSONObjectMode says what the gateway does with json_object requests.
+type JSONObjectMode string
+
+const (
+	// JSONObjectRepair guarantees one JSON object: the answer is repaired
+	// locally (fences, prose, trailing commas, quotes, Python literals,
+	// comments) and re-asked with feedback when it is not one JSON
+	// object, and the gateway adds an instruction of its own when no
+	// message says "json" (OpenAI refuses json_object without it). A
+	// request with n > 1 or with tools is passed through. The default.
+	JSONObjectRepair JSONObjectMode = "repair"
+	// JSONObjectPassthrough forwards json_object requests as they are,
+	// like requests without a schema.
+	JSONObjectPassthrough JSONObjectMode = "passthrough"
 )
 
 // Upstream is one OpenAI-compatible API.
@@ -359,6 +380,8 @@ func (c Config) Validate() error {
 		return configErr("max_attempts", "%d: want 0 (default %d) or more", c.MaxAttempts, reask.DefaultMaxAttempts)
 	case c.Mode != "" && !c.Mode.Valid():
 		return configErr("mode", "%q: want json_schema, json_object, tools or text", c.Mode)
+	case c.JSONObject != "" && c.JSONObject != JSONObjectRepair && c.JSONObject != JSONObjectPassthrough:
+		return configErr("json_object", "%q: want repair or passthrough", c.JSONObject)
 	case c.SchemaCacheSize < 0:
 		return configErr("schema_cache_size", "%d: want 0 (default) or more", c.SchemaCacheSize)
 	case c.MaxConcurrentCompiles < 0:
@@ -488,6 +511,7 @@ func checkBaseURL(s string) error {
 //	  "request_timeout": "10m",
 //	  "max_attempts": 3,
 //	  "mode": "json_schema",
+//	  "json_object": "repair",
 //	  "allowed_hosts": ["gateway.internal"],
 //	  "allowed_origins": ["https://app.example"]
 //	}
@@ -509,6 +533,7 @@ type File struct {
 	MaxResponseBytes      int64               `json:"max_response_bytes,omitempty"`
 	MaxAttempts           int                 `json:"max_attempts,omitempty"`
 	Mode                  string              `json:"mode,omitempty"`
+	JSONObject            string              `json:"json_object,omitempty"`
 	SchemaCacheSize       int                 `json:"schema_cache_size,omitempty"`
 	SchemaCacheBytes      int64               `json:"schema_cache_bytes,omitempty"`
 	MaxConcurrentCompiles int                 `json:"max_concurrent_compiles,omitempty"`
@@ -585,6 +610,7 @@ func ParseConfig(data []byte, getenv func(string) string) (Config, error) {
 		MaxResponseBytes:      f.MaxResponseBytes,
 		MaxAttempts:           f.MaxAttempts,
 		Mode:                  reask.Mode(f.Mode),
+		JSONObject:            JSONObjectMode(f.JSONObject),
 		SchemaCacheSize:       f.SchemaCacheSize,
 		SchemaCacheBytes:      f.SchemaCacheBytes,
 		MaxConcurrentCompiles: f.MaxConcurrentCompiles,

@@ -10,7 +10,8 @@ import (
 )
 
 // FuzzParseChatRequest: any body is read or refused with a requestError,
-// never a panic; a body read with a schema re-encodes, with reask's turns
+// never a panic; a body read with a schema (or a json_object body taken
+// for repair) re-encodes, with reask's turns
 // appended, into valid JSON that keeps the client's messages first.
 func FuzzParseChatRequest(f *testing.F) {
 	for _, s := range []string{
@@ -18,6 +19,7 @@ func FuzzParseChatRequest(f *testing.F) {
 		`{"model":"m","messages":[{"role":"user","content":[{"type":"text","text":"a"},{"type":"image_url","image_url":{"url":"x"}}]}],"response_format":{"type":"json_schema","json_schema":{"name":"p","schema":{"type":"object"},"strict":true}}}`,
 		`{"model":"m","messages":[{"role":"user","content":"x"}],"tools":[{"type":"function","function":{"name":"f","parameters":{"type":"object"}}}],"tool_choice":"required","stream":true,"stream_options":{"include_usage":true}}`,
 		`{"messages":[],"n":2,"max_tokens":-1}`,
+		`{"model":"m","messages":[{"role":"user","content":"Say it in JSON"}],"response_format":{"type":"json_object"},"stream":true}`,
 		`[1,2]`, `null`, `{"model":1}`, `{"messages":"x"}`,
 	} {
 		f.Add([]byte(s))
@@ -27,6 +29,12 @@ func FuzzParseChatRequest(f *testing.F) {
 		if err != nil {
 			if _, ok := err.(*requestError); !ok {
 				t.Fatalf("error %T %v, want a *requestError", err, err)
+			}
+			return
+		}
+		if _, err := r.takeJSONObject(); err != nil {
+			if _, ok := err.(*requestError); !ok {
+				t.Fatalf("json_object: error %T %v, want a *requestError", err, err)
 			}
 			return
 		}

@@ -40,6 +40,21 @@
 // comes when the answer is known to be valid, and a failure is an ordinary
 // HTTP error, never a stream cut short.
 //
+// # JSON mode
+//
+// A request with response_format {type: "json_object"} (any JSON object, no
+// schema) gets one JSON object too, unless Config.JSONObject is
+// JSONObjectPassthrough: the answer is repaired locally (fences, prose,
+// trailing commas, quotes, Python literals, comments, a document in a
+// string) and re-asked with feedback when it is not one JSON object (an
+// array, a string, no JSON, cut off), against the schema {"type":
+// "object"}. OpenAI refuses json_object unless a message says "json": when
+// none does, the gateway adds a system turn of its own after the client's
+// ("Answer with one JSON object only: ..."). It goes upstream as
+// json_object whatever Config.Mode says, and is streamed as a schema
+// request is. A json_object request with n > 1 or with tools passes
+// through.
+//
 // # Pass-through
 //
 // Requests without a schema are forwarded byte for byte through the same

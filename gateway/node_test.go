@@ -17,7 +17,8 @@ import (
 // TestOfficialNodeSDK runs the official openai npm package (pinned in
 // testdata/npm/package-lock.json) against the gateway in front of the
 // simulator: a schema-enforced request, a pass-through, streams with and
-// without a schema, a forced tool, a 422 and a 401, and the model list.
+// without a schema, a forced tool, a 422 and a 401, the model list, and a
+// json_object request whose messages lack the word json.
 // The package is installed with "npm ci" into a temporary directory, never
 // into the repository.
 func TestOfficialNodeSDK(t *testing.T) {
@@ -99,7 +100,11 @@ func TestOfficialNodeSDK(t *testing.T) {
 			IsAuthError bool `json:"is_auth_error"`
 			Status      int
 		}
-		Models []string
+		Models     []string
+		JSONObject struct {
+			Parsed, Streamed map[string]any
+			Attempts         int
+		} `json:"json_object"`
 	}
 	t.Logf("node: %s", stdout.String())
 	if err := json.Unmarshal(stdout.Bytes(), &got); err != nil {
@@ -126,6 +131,9 @@ func TestOfficialNodeSDK(t *testing.T) {
 	}
 	if u := got.Unauthorized; !u.IsAuthError || u.Status != 401 {
 		t.Errorf("unauthorized: %+v", u)
+	}
+	if j := got.JSONObject; j.Parsed == nil || j.Attempts != 1 || j.Streamed == nil {
+		t.Errorf("json_object: %+v", j)
 	}
 	if !slices.Contains(got.Models, "gpt-4o-mini") || !slices.Contains(got.Models, "gpt-4o") {
 		t.Errorf("models %v", got.Models)

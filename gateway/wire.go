@@ -36,8 +36,11 @@ type chatRequest struct {
 	schemaName string
 	schemaDoc  json.RawMessage
 	strict     bool
-	form       reask.Mode // ModeJSONSchema (response format) or ModeTools (forced tool)
+	form       reask.Mode // ModeJSONSchema (response format), ModeTools (forced tool) or ModeJSONObject (see takeJSONObject)
 	toolDesc   string     // the forced tool's description
+	// jsonObject is set for a response_format of type json_object: any
+	// JSON object, no schema.
+	jsonObject bool
 }
 
 // topLevel are the members the gateway reads, as written in the body
@@ -267,6 +270,7 @@ func (r *chatRequest) readSchema() error {
 			r.schemaDoc = rf.JSONSchema.Schema
 			r.strict = rf.JSONSchema.Strict != nil && *rf.JSONSchema.Strict
 		}
+		r.jsonObject = rf.Type == "json_object"
 	}
 	if r.form == "" {
 		if name, ok := r.forcedTool(); ok {
@@ -279,6 +283,45 @@ func (r *chatRequest) readSchema() error {
 		return badRequest("n", "n greater than 1 is not supported with a schema: the gateway returns one validated answer.")
 	}
 	return nil
+}
+
+// takeJSONObject makes a json_object request one the gateway repairs
+// (form ModeJSONObject, its messages read) and reports whether it did. It
+// leaves alone a request that has a schema, several choices (n > 1: the
+// gateway returns one answer) or tools (the model may call one instead of
+// answering with JSON): those go through as before.
+func (r *chatRequest) takeJSONObject() (bool, error) {
+	if !r.jsonObject || r.form != "" || r.n > 1 || present(r.top.Tools) {
+		return false, nil
+	}
+	if err := r.readMessages(); err != nil {
+		return false, err
+	}
+	r.form = reask.ModeJSONObject
+	return true, nil
+}
+
+// mentionsJSON reports whether a message's text holds "json" in any
+// case, as OpenAI requires of a json_object request.
+func mentionsJSON(msgs []reask.Message) bool {
+	for _, m := range msgs {
+		if containsJSONWord(m.Content) {
+			return true
+		}
+	}
+	return false
+}
+
+// containsJSONWord reports whether s holds "json", ASCII case ignored,
+// without copying s.
+func containsJSONWord(s string) bool {
+	for i := 0; i+4 <= len(s); i++ {
+		// c|0x20 lowers an ASCII letter and maps no other byte to one.
+		if s[i]|0x20 == 'j' && s[i+1]|0x20 == 's' && s[i+2]|0x20 == 'o' && s[i+3]|0x20 == 'n' {
+			return true
+		}
+	}
+	return false
 }
 
 // responseFormat is what the gateway reads of a response_format.

@@ -29,6 +29,7 @@ type serveOptions struct {
 	requestTimeout  time.Duration
 	maxAttempts     int
 	mode            string
+	jsonObject      string
 	openOps         bool
 	allowHosts      []string
 	allowOrigins    []string
@@ -54,8 +55,12 @@ valid against the schema — repaired locally or re-asked upstream with
 field-level feedback — with backoff, circuit breaking and rate limiting
 upstream. Headers x-reask-attempts, x-reask-repairs and x-reask-wasted-tokens
 say what it took; when every attempt fails the answer is HTTP 422 listing the
-problems. Requests without a schema pass through, with the same retries and
-breaker. A streamed request with a schema is validated first, then streamed.
+problems. A json_object request (JSON mode, no schema) gets one JSON object:
+repaired locally, re-asked when it is not one, and the word "json" that OpenAI
+wants in its messages added when they lack it (--json-object passthrough
+forwards it as is). Requests without a schema pass through, with the same
+retries and breaker. A streamed request with a schema is validated first, then
+streamed.
 
 The upstream API key is read from REASK_UPSTREAM_API_KEY (with --config, from
 each upstream's api_key_env) and never reaches a client. Clients present a key
@@ -108,6 +113,7 @@ small and collections weigh on its tail latency.`,
 	fs.DurationVar(&o.requestTimeout, "request-timeout", gateway.DefaultRequestTimeout, "time limit of a whole request: every attempt, retry and wait")
 	fs.IntVar(&o.maxAttempts, "max-attempts", reask.DefaultMaxAttempts, "content attempts per schema-enforced request, the first included")
 	fs.StringVar(&o.mode, "mode", "", "how the schema goes upstream: json_schema, json_object, tools or text (default: as the client sent it)")
+	fs.StringVar(&o.jsonObject, "json-object", string(gateway.JSONObjectRepair), "json_object requests (JSON mode, no schema): repair (one JSON object, repaired or re-asked) or passthrough (forwarded as they are)")
 	fs.BoolVar(&o.openOps, "open-ops", false, "serve /metrics and /dashboard without a client key")
 	fs.StringArrayVar(&o.allowHosts, "allow-host", nil, "a Host name answered without client keys besides loopback ones, e.g. a reverse proxy's (repeatable)")
 	fs.StringArrayVar(&o.allowOrigins, "allow-origin", nil, "a browser origin (scheme://host[:port]) whose cross-origin POSTs are accepted (repeatable)")
@@ -249,6 +255,12 @@ func serveConfig(o serveOptions, getenv env) (gateway.Config, error) {
 	}
 	if o.showContent {
 		cfg.DashboardContent = true
+	}
+	if set("json-object", cfg.JSONObject == "") {
+		cfg.JSONObject = gateway.JSONObjectMode(o.jsonObject)
+		if m := cfg.JSONObject; m != "" && m != gateway.JSONObjectRepair && m != gateway.JSONObjectPassthrough {
+			return cfg, fmt.Errorf("--json-object is %q: want repair or passthrough", o.jsonObject)
+		}
 	}
 	if err := o.schema.apply(&cfg.Schema); err != nil {
 		return cfg, err

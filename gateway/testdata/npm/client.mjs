@@ -140,4 +140,27 @@ try {
   out.models = ids;
 }
 
+// 9. JSON mode (json_object, no schema) with no message saying "json": the
+// gateway adds the word OpenAI wants and returns one JSON object, plain and
+// streamed.
+{
+  const jsonMessages = [{ role: "user", content: "Contact John Doe, age 30, at john@email.com" }];
+  const { data, response } = await client.chat.completions
+    .create({ model: "gpt-4o-mini", messages: jsonMessages, response_format: { type: "json_object" } })
+    .withResponse();
+  const stream = await client.chat.completions.create({
+    model: "gpt-4o-mini",
+    messages: jsonMessages,
+    response_format: { type: "json_object" },
+    stream: true,
+  });
+  let text = "";
+  for await (const chunk of stream) text += chunk.choices[0]?.delta?.content ?? "";
+  out.json_object = {
+    parsed: JSON.parse(data.choices[0].message.content),
+    attempts: Number(response.headers.get("x-reask-attempts")),
+    streamed: JSON.parse(text),
+  };
+}
+
 console.log(JSON.stringify(out));
