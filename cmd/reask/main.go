@@ -25,6 +25,31 @@ func main() {
 	os.Exit(run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 }
 
+// Exit codes, the same for every command (exitStatusHelp says them to
+// users): 1 when the command could not do its job, 3 when it did but an
+// extraction failed, so that scripts can tell a broken setup from a model
+// that gave no valid answer.
+const (
+	codeError       = 1
+	codeFailed      = 3
+	codeInterrupted = 130
+)
+
+// exitStatusHelp ends the help of the root command and of those that
+// extract.
+const exitStatusHelp = `
+
+Exit status:
+  0    success
+  1    the command could not do its job: bad usage, configuration, input
+       files, writing the output (repair: input not repairable, or not
+       valid against --schema)
+  3    an extraction failed: extract got no valid answer (the model's
+       answers stayed invalid, or the provider failed or refused); batch
+       finished, but at least one item in OUT.jsonl failed (--allow-failures:
+       exit 0 instead)
+  130  interrupted (Ctrl-C or SIGTERM); batch: run again with --resume`
+
 // exitError carries an exit code other than 1.
 type exitError struct {
 	code int
@@ -65,7 +90,7 @@ func runWithEnv(ctx context.Context, args []string, stdin io.Reader, stdout, std
 		if werr := out.Err(); werr != nil {
 			err = fmt.Errorf("writing to stdout: %w", werr)
 		} else if errOut.Err() != nil {
-			return 1 // stderr itself is broken: nowhere to say why
+			return codeError // stderr itself is broken: nowhere to say why
 		} else {
 			return 0
 		}
@@ -76,7 +101,7 @@ func runWithEnv(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	if errors.As(err, &ee) {
 		return ee.code
 	}
-	return 1
+	return codeError
 }
 
 func (a *app) rootCommand() *cobra.Command {
@@ -89,7 +114,7 @@ field-level feedback for the rest, backs off rate limits and server errors,
 and counts what every retry cost.
 
 With no provider configured, commands that call a model use the built-in
-simulator (--provider sim), a seeded fault-injecting OpenAI-compatible LLM.`,
+simulator (--provider sim), a seeded fault-injecting OpenAI-compatible LLM.` + exitStatusHelp,
 		Example: `  reask extract --schema person.json "Contact John Doe, age 30, at john@email.com"
   reask batch --schema order.json --in orders.jsonl --out results.jsonl
   reask stats results.jsonl
