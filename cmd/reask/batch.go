@@ -28,7 +28,7 @@ func (a *app) batchCommand() *cobra.Command {
 	var resume, allowFailures bool
 	var every time.Duration
 	cmd := &cobra.Command{
-		Use:   "batch --schema FILE --in IN.jsonl --out OUT.jsonl [flags]",
+		Use:   "batch (--schema FILE | --schema-dir DIR) --in IN.jsonl --out OUT.jsonl [flags]",
 		Short: "Extract every text of a JSONL file, resumably",
 		Long: `Batch runs every item of IN.jsonl — one {"id": "...", "text": "..."} object
 per line; "id" is optional and defaults to the line number — through the
@@ -50,14 +50,24 @@ OUT.jsonl, and exits 3 when any item in it failed (--allow-failures: 0).` + exit
 		Example: `  reask batch --schema order.json --in orders.jsonl --out results.jsonl
   reask batch --schema order.json --in orders.jsonl --out results.jsonl --resume --dead-letter failed.jsonl
   OPENAI_API_KEY=... reask batch --schema s.json --in in.jsonl --out out.jsonl --model gpt-4o-mini --concurrency 32`,
-		Args: cobra.NoArgs,
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			opts, err := pf.options()
 			if err != nil {
 				return err
 			}
-			if (schemaFile == "" && schemaDir == "") || inPath == "" || outPath == "" {
-				return errors.New("--schema (or --schema-dir), --in and --out are required")
+			var missing []string
+			if schemaFile == "" && schemaDir == "" {
+				missing = append(missing, "--schema FILE (or --schema-dir DIR)")
+			}
+			if inPath == "" {
+				missing = append(missing, "--in IN.jsonl")
+			}
+			if outPath == "" {
+				missing = append(missing, "--out OUT.jsonl")
+			}
+			if len(missing) > 0 {
+				return usage(cmd, fmt.Errorf("missing %s", strings.Join(missing, ", ")))
 			}
 			if concurrency < 1 {
 				return fmt.Errorf("--concurrency is %d: want at least 1", concurrency)
@@ -119,7 +129,7 @@ OUT.jsonl, and exits 3 when any item in it failed (--allow-failures: 0).` + exit
 	pf.register(cmd, "flaky")
 	sf.register(cmd)
 	fs := cmd.Flags()
-	fs.StringVar(&schemaFile, "schema", "", "JSON Schema every answer must satisfy (required)")
+	fs.StringVar(&schemaFile, "schema", "", `JSON Schema every answer must satisfy (this or --schema-dir is required; with both, items without a "schema" field use this one)`)
 	fs.StringVar(&schemaDir, "schema-dir", "", `directory of NAME.json schemas for items that name one in a "schema" field`)
 	fs.StringVar(&inPath, "in", "", `input JSONL file, "-" for stdin (required)`)
 	fs.StringVar(&outPath, "out", "", "output JSONL file, appended to (required)")

@@ -30,7 +30,7 @@ attempts, calls, repairs and errors with whether the answer equals the gold
 answer, and ends with the retry dashboard. No network, no API key.`,
 		Example: `  reask demo
   reask demo --n 50 --profile hostile --mode tools`,
-		Args: cobra.NoArgs,
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			m, err := reask.ParseMode(mode)
 			if err != nil {

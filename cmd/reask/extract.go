@@ -36,7 +36,7 @@ object is accepted.` + exitStatusHelp,
 		Example: `  reask extract --schema person.json "Contact John Doe, age 30, at john@email.com"
   cat review.txt | reask extract --schema review.json --mode tools --report report.json -
   OPENAI_BASE_URL=http://localhost:11434/v1 reask extract --model llama3.1 --schema person.json "Sarah, age 25"`,
-		Args: cobra.ExactArgs(1),
+		Args: wantArgs(1, 1, "TEXT", `the text to extract from, or "-" to read it from stdin`),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts, err := pf.options()
 			if err != nil {

@@ -83,7 +83,10 @@ func runWithEnv(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	root.SetIn(stdin)
 	root.SetOut(out)
 	root.SetErr(errOut)
-	err := root.ExecuteContext(ctx)
+	cmd, err := root.ExecuteContextC(ctx)
+	if err != nil && cmd == root {
+		err = usage(root, err) // an unknown command
+	}
 	if err == nil {
 		// A command that lost some of what it wrote has failed, even where
 		// it did not check the write itself.
@@ -106,7 +109,7 @@ func runWithEnv(ctx context.Context, args []string, stdin io.Reader, stdout, std
 
 func (a *app) rootCommand() *cobra.Command {
 	root := &cobra.Command{
-		Use:   "reask",
+		Use:   "reask COMMAND [flags]",
 		Short: "Get schema-valid JSON out of any LLM, reliably and cheaply",
 		Long: `reask gets schema-valid, correct structured data out of language models.
 It repairs locally what needs no model call, re-asks the model with
@@ -134,6 +137,7 @@ simulator (--provider sim), a seeded fault-injecting OpenAI-compatible LLM.` + e
 		a.versionCommand(),
 		a.serveCommand(),
 	)
+	withUsage(root)
 	return root
 }
 

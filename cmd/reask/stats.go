@@ -31,7 +31,7 @@ named on stderr and skipped; a file with no record at all — not batch
 output, such as a batch's input — is an error (exit 1).`,
 		Example: `  reask stats results.jsonl
   reask stats --json results.jsonl > stats.json`,
-		Args: cobra.ExactArgs(1),
+		Args: wantArgs(1, 1, "OUT.jsonl", `the output file of "reask batch" to summarise`),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			f, err := os.Open(args[0])
 			if err != nil {
