@@ -2,6 +2,7 @@ package reask
 
 import (
 	"encoding/json"
+	"math"
 	"time"
 
 	"github.com/reask/reask/repair"
@@ -11,6 +12,9 @@ import (
 // Report tells what one extraction cost and what went wrong on the way. It
 // is returned with every result and inside every *ExhaustedError. It never
 // holds secrets.
+//
+// In JSON, as in batch records and statistics, durations are milliseconds
+// (to the microsecond) in fields named *_ms.
 type Report struct {
 	// Provider is the Name of the provider that produced the final answer
 	// (or was last tried).
@@ -34,13 +38,13 @@ type Report struct {
 	WastedTokens int `json:"wasted_tokens"`
 	// Backoff is the total time spent waiting before retries (backoff,
 	// Retry-After, rate-limit pacing).
-	Backoff time.Duration `json:"backoff_ns"`
+	Backoff time.Duration `json:"backoff_ms"`
 	// BreakerTrips counts the times one of this extraction's failed calls
 	// opened its provider's circuit breaker; summed over a run's reports
 	// it is the run's number of trips.
 	BreakerTrips int `json:"breaker_trips,omitempty"`
 	// Duration is the wall time of the whole extraction.
-	Duration time.Duration `json:"duration_ns"`
+	Duration time.Duration `json:"duration_ms"`
 	// Switches lists every change of strategy, in order: of mode, model or
 	// feedback by the adaptive strategy and patch re-asks, and each restart
 	// of a batch item that the open circuit stopped.
@@ -104,7 +108,7 @@ type Attempt struct {
 	// Raw is the answer as received, shortened for the report.
 	Raw string `json:"raw,omitempty"`
 	// Duration of the attempt, calls and waits included.
-	Duration time.Duration `json:"duration_ns"`
+	Duration time.Duration `json:"duration_ms"`
 }
 
 // Call records one provider call.
@@ -117,9 +121,9 @@ type Call struct {
 	Message string `json:"message,omitempty"`
 	// Waited is the time spent waiting before this call (backoff,
 	// Retry-After, rate-limit pacing).
-	Waited time.Duration `json:"waited_ns,omitempty"`
+	Waited time.Duration `json:"waited_ms,omitempty"`
 	// Duration of the call itself.
-	Duration time.Duration `json:"duration_ns"`
+	Duration time.Duration `json:"duration_ms"`
 	// RequestID is the provider's request id.
 	RequestID string `json:"request_id,omitempty"`
 }
@@ -145,6 +149,92 @@ type Switch struct {
 	To   string `json:"to"`
 	// Reason in a few words.
 	Reason string `json:"reason"`
+}
+
+// The JSON forms below replace each time.Duration (which encoding/json
+// writes as integer nanoseconds) by float milliseconds under the field's
+// own name: a field of the outer struct hides the embedded one of the same
+// JSON name.
+
+// MarshalJSON writes the durations in milliseconds.
+func (r Report) MarshalJSON() ([]byte, error) {
+	type plain Report
+	return json.Marshal(struct {
+		plain
+		Backoff  float64 `json:"backoff_ms"`
+		Duration float64 `json:"duration_ms"`
+	}{plain(r), milliseconds(r.Backoff), milliseconds(r.Duration)})
+}
+
+// UnmarshalJSON reads what MarshalJSON writes.
+func (r *Report) UnmarshalJSON(b []byte) error {
+	type plain Report
+	w := struct {
+		*plain
+		Backoff  float64 `json:"backoff_ms"`
+		Duration float64 `json:"duration_ms"`
+	}{plain: (*plain)(r)}
+	if err := json.Unmarshal(b, &w); err != nil {
+		return err
+	}
+	r.Backoff, r.Duration = fromMilliseconds(w.Backoff), fromMilliseconds(w.Duration)
+	return nil
+}
+
+// MarshalJSON writes the duration in milliseconds.
+func (a Attempt) MarshalJSON() ([]byte, error) {
+	type plain Attempt
+	return json.Marshal(struct {
+		plain
+		Duration float64 `json:"duration_ms"`
+	}{plain(a), milliseconds(a.Duration)})
+}
+
+// UnmarshalJSON reads what MarshalJSON writes.
+func (a *Attempt) UnmarshalJSON(b []byte) error {
+	type plain Attempt
+	w := struct {
+		*plain
+		Duration float64 `json:"duration_ms"`
+	}{plain: (*plain)(a)}
+	if err := json.Unmarshal(b, &w); err != nil {
+		return err
+	}
+	a.Duration = fromMilliseconds(w.Duration)
+	return nil
+}
+
+// MarshalJSON writes the durations in milliseconds.
+func (c Call) MarshalJSON() ([]byte, error) {
+	type plain Call
+	return json.Marshal(struct {
+		plain
+		Waited   float64 `json:"waited_ms,omitempty"`
+		Duration float64 `json:"duration_ms"`
+	}{plain(c), milliseconds(c.Waited), milliseconds(c.Duration)})
+}
+
+// UnmarshalJSON reads what MarshalJSON writes.
+func (c *Call) UnmarshalJSON(b []byte) error {
+	type plain Call
+	w := struct {
+		*plain
+		Waited   float64 `json:"waited_ms"`
+		Duration float64 `json:"duration_ms"`
+	}{plain: (*plain)(c)}
+	if err := json.Unmarshal(b, &w); err != nil {
+		return err
+	}
+	c.Waited, c.Duration = fromMilliseconds(w.Waited), fromMilliseconds(w.Duration)
+	return nil
+}
+
+// milliseconds is d in milliseconds, to the microsecond.
+func milliseconds(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+
+// fromMilliseconds is the inverse of milliseconds.
+func fromMilliseconds(ms float64) time.Duration {
+	return (time.Duration(math.Round(ms*1000)) * time.Microsecond)
 }
 
 // MarshalIndent renders the report as indented JSON.

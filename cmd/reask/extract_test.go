@@ -120,6 +120,9 @@ func TestExtractReportAndMaxAttempts(t *testing.T) {
 				t.Errorf("report: %+v, want %d attempts and calls", rep, tt.attempts)
 			}
 			b, _ := os.ReadFile(report)
+			if !strings.Contains(string(b), `"duration_ms"`) || strings.Contains(string(b), `_ns"`) {
+				t.Errorf("report durations not in milliseconds (*_ms), as batch records have them:\n%s", b)
+			}
 			for name, s := range map[string]string{"report": string(b), "stdout": stdout, "stderr": stderr} {
 				if strings.Contains(s, key) || strings.Contains(s, key[3:]) {
 					t.Errorf("the %s holds the API key:\n%s", name, s)
