@@ -126,7 +126,7 @@ OUT.jsonl, and exits 3 when any item in it failed (--allow-failures: 0).` + exit
 			return nil
 		},
 	}
-	pf.register(cmd, "flaky")
+	pf.register(cmd)
 	sf.register(cmd)
 	fs := cmd.Flags()
 	fs.StringVar(&schemaFile, "schema", "", `JSON Schema every answer must satisfy (this or --schema-dir is required; with both, items without a "schema" field use this one)`)

@@ -87,7 +87,7 @@ object is accepted.` + exitStatusHelp,
 			return err
 		},
 	}
-	pf.register(cmd, "clean")
+	pf.register(cmd)
 	cmd.Flags().StringVar(&schemaFile, "schema", "", "JSON Schema file the answer must satisfy (default: any JSON object)")
 	sf.register(cmd)
 	cmd.Flags().Int64Var(&maxInput, "max-input-bytes", 16<<20, "largest text read from stdin")
