@@ -2,6 +2,15 @@
 // one text, runs a JSONL batch, repairs broken JSON, serves an
 // OpenAI-compatible gateway and runs a fault-injecting simulator.
 //
+// To install it from a clone of the repository, in its root:
+//
+//	go install ./cmd/reask              # into $(go env GOBIN), else $(go env GOPATH)/bin (~/go/bin)
+//	go build -o bin/reask ./cmd/reask   # or a binary in ./bin, nothing installed
+//
+// or, once the module is published, from anywhere:
+//
+//	go install github.com/reask/reask/cmd/reask@latest
+//
 // Run "reask --help" for the commands.
 package main
 
