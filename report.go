@@ -151,90 +151,72 @@ type Switch struct {
 	Reason string `json:"reason"`
 }
 
-// The JSON forms below replace each time.Duration (which encoding/json
-// writes as integer nanoseconds) by float milliseconds under the field's
+// The JSON forms below write each time.Duration (which encoding/json
+// writes as integer nanoseconds) as float milliseconds under the field's
 // own name: a field of the outer struct hides the embedded one of the same
-// JSON name.
+// JSON name, and points at the same duration, so that one form serves to
+// write and to read.
 
-// MarshalJSON writes the durations in milliseconds.
-func (r Report) MarshalJSON() ([]byte, error) {
+func (r *Report) jsonForm() any {
 	type plain Report
-	return json.Marshal(struct {
-		plain
-		Backoff  float64 `json:"backoff_ms"`
-		Duration float64 `json:"duration_ms"`
-	}{plain(r), milliseconds(r.Backoff), milliseconds(r.Duration)})
+	return &struct {
+		*plain
+		Backoff  *millis `json:"backoff_ms"`
+		Duration *millis `json:"duration_ms"`
+	}{(*plain)(r), (*millis)(&r.Backoff), (*millis)(&r.Duration)}
 }
 
+// MarshalJSON writes the durations in milliseconds.
+func (r Report) MarshalJSON() ([]byte, error) { return json.Marshal(r.jsonForm()) }
+
 // UnmarshalJSON reads what MarshalJSON writes.
-func (r *Report) UnmarshalJSON(b []byte) error {
-	type plain Report
-	w := struct {
+func (r *Report) UnmarshalJSON(b []byte) error { return json.Unmarshal(b, r.jsonForm()) }
+
+func (a *Attempt) jsonForm() any {
+	type plain Attempt
+	return &struct {
 		*plain
-		Backoff  float64 `json:"backoff_ms"`
-		Duration float64 `json:"duration_ms"`
-	}{plain: (*plain)(r)}
-	if err := json.Unmarshal(b, &w); err != nil {
-		return err
-	}
-	r.Backoff, r.Duration = fromMilliseconds(w.Backoff), fromMilliseconds(w.Duration)
-	return nil
+		Duration *millis `json:"duration_ms"`
+	}{(*plain)(a), (*millis)(&a.Duration)}
 }
 
 // MarshalJSON writes the duration in milliseconds.
-func (a Attempt) MarshalJSON() ([]byte, error) {
-	type plain Attempt
-	return json.Marshal(struct {
-		plain
-		Duration float64 `json:"duration_ms"`
-	}{plain(a), milliseconds(a.Duration)})
-}
+func (a Attempt) MarshalJSON() ([]byte, error) { return json.Marshal(a.jsonForm()) }
 
 // UnmarshalJSON reads what MarshalJSON writes.
-func (a *Attempt) UnmarshalJSON(b []byte) error {
-	type plain Attempt
-	w := struct {
+func (a *Attempt) UnmarshalJSON(b []byte) error { return json.Unmarshal(b, a.jsonForm()) }
+
+func (c *Call) jsonForm() any {
+	type plain Call
+	return &struct {
 		*plain
-		Duration float64 `json:"duration_ms"`
-	}{plain: (*plain)(a)}
-	if err := json.Unmarshal(b, &w); err != nil {
-		return err
-	}
-	a.Duration = fromMilliseconds(w.Duration)
-	return nil
+		Waited   *millis `json:"waited_ms,omitzero"`
+		Duration *millis `json:"duration_ms"`
+	}{(*plain)(c), (*millis)(&c.Waited), (*millis)(&c.Duration)}
 }
 
 // MarshalJSON writes the durations in milliseconds.
-func (c Call) MarshalJSON() ([]byte, error) {
-	type plain Call
-	return json.Marshal(struct {
-		plain
-		Waited   float64 `json:"waited_ms,omitempty"`
-		Duration float64 `json:"duration_ms"`
-	}{plain(c), milliseconds(c.Waited), milliseconds(c.Duration)})
-}
+func (c Call) MarshalJSON() ([]byte, error) { return json.Marshal(c.jsonForm()) }
 
 // UnmarshalJSON reads what MarshalJSON writes.
-func (c *Call) UnmarshalJSON(b []byte) error {
-	type plain Call
-	w := struct {
-		*plain
-		Waited   float64 `json:"waited_ms"`
-		Duration float64 `json:"duration_ms"`
-	}{plain: (*plain)(c)}
-	if err := json.Unmarshal(b, &w); err != nil {
-		return err
-	}
-	c.Waited, c.Duration = fromMilliseconds(w.Waited), fromMilliseconds(w.Duration)
-	return nil
+func (c *Call) UnmarshalJSON(b []byte) error { return json.Unmarshal(b, c.jsonForm()) }
+
+// millis is a duration written in JSON as milliseconds, to the microsecond.
+type millis time.Duration
+
+func (m millis) IsZero() bool { return m == 0 }
+
+func (m millis) MarshalJSON() ([]byte, error) {
+	return json.Marshal(float64(time.Duration(m).Microseconds()) / 1000)
 }
 
-// milliseconds is d in milliseconds, to the microsecond.
-func milliseconds(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
-
-// fromMilliseconds is the inverse of milliseconds.
-func fromMilliseconds(ms float64) time.Duration {
-	return (time.Duration(math.Round(ms*1000)) * time.Microsecond)
+func (m *millis) UnmarshalJSON(b []byte) error {
+	var ms float64
+	if err := json.Unmarshal(b, &ms); err != nil {
+		return err
+	}
+	*m = millis(time.Duration(math.Round(ms*1000)) * time.Microsecond)
+	return nil
 }
 
 // MarshalIndent renders the report as indented JSON.
