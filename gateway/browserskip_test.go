@@ -1,10 +1,36 @@
 package gateway_test
 
 import (
+	"errors"
 	"os/exec"
 	"strings"
 	"testing"
 )
+
+// findChromium decides whether the browser check (the dashboard rendered
+// in Chromium) runs: the browser's path, or why the check is skipped — it
+// is not installed, or REASK_SKIP_BROWSER=1 asks to skip it — or an error
+// when it cannot be skipped: REASK_REQUIRE_BROWSER=1 (CI sets it) makes a
+// missing browser fail the test, so that CI cannot pass without the check.
+func findChromium(getenv func(string) string, lookPath func(string) (string, error)) (path, skip string, err error) {
+	on := func(name string) bool { v := getenv(name); return v != "" && v != "0" }
+	skipAsked, required := on("REASK_SKIP_BROWSER"), on("REASK_REQUIRE_BROWSER")
+	switch {
+	case skipAsked && required:
+		return "", "", errors.New("REASK_SKIP_BROWSER and REASK_REQUIRE_BROWSER are both set: the browser check cannot be skipped and required at once")
+	case skipAsked:
+		return "", "REASK_SKIP_BROWSER is set: skipping the dashboard screenshot test in Chromium", nil
+	}
+	for _, name := range []string{"chromium", "chromium-browser"} {
+		if p, err := lookPath(name); err == nil {
+			return p, "", nil
+		}
+	}
+	if required {
+		return "", "", errors.New("chromium is not installed, and REASK_REQUIRE_BROWSER is set (CI): the dashboard screenshot test must run (Debian: apt-get install -y chromium)")
+	}
+	return "", "chromium is not installed (Debian: apt-get install -y chromium); skipping the dashboard screenshot test", nil
+}
 
 // The browser check runs when Chromium is installed, skips with a reason
 // when it is not or when REASK_SKIP_BROWSER asks, and fails when CI
