@@ -107,6 +107,8 @@ func (s *settings) check() error {
 		return fmt.Errorf("%w: unknown mode %q", ErrInvalidInput, s.mode)
 	case s.maxTransportRetries < 0:
 		return fmt.Errorf("%w: max transport retries is %d; want 0 or more", ErrInvalidInput, s.maxTransportRetries)
+	case s.maxRefusedRetries < 0:
+		return fmt.Errorf("%w: max refused-connection retries is %d; want 0 or more", ErrInvalidInput, s.maxRefusedRetries)
 	case s.maxTokens < 0:
 		return fmt.Errorf("%w: max tokens is %d; want 0 (provider default) or more", ErrInvalidInput, s.maxTokens)
 	case s.timeout < 0:

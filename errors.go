@@ -34,7 +34,7 @@ const (
 	// Transport failures that may succeed later.
 	KindRateLimit  Kind = "rate_limit" // 429 rate_limit_exceeded
 	KindServer     Kind = "server"     // 5xx, 408, 409, 529 overloaded
-	KindConnection Kind = "connection" // reset, refused, EOF
+	KindConnection Kind = "connection" // reset, refused, EOF, a DNS server that failed
 	KindTimeout    Kind = "timeout"    // the call timed out
 
 	// Failures that retrying cannot fix.
@@ -42,6 +42,7 @@ const (
 	KindBadRequest    Kind = "bad_request"    // 400, 404, 413, 422
 	KindContextLength Kind = "context_length" // 400 context_length_exceeded
 	KindAuth          Kind = "auth"           // 401, 403
+	KindHostNotFound  Kind = "host_not_found" // DNS "no such host": a wrong base URL (a DNS failure that may pass is KindConnection)
 	KindCanceled      Kind = "canceled"       // the caller's context ended
 	KindCircuitOpen   Kind = "circuit_open"   // the breaker refused the call
 	KindBudget        Kind = "budget"         // a token, retry or context budget is spent
@@ -226,6 +227,9 @@ func classify(err error) Kind {
 		errors.Is(err, syscall.EPIPE), errors.Is(err, syscall.ECONNABORTED):
 		return KindConnection
 	}
+	if hostNotFound(err) != nil {
+		return KindHostNotFound
+	}
 	var ne net.Error
 	if errors.As(err, &ne) {
 		if ne.Timeout() {
@@ -243,6 +247,22 @@ func classify(err error) Kind {
 		return KindConnection
 	}
 	return KindUnknown
+}
+
+// hostNotFound returns the DNS error in err when it says the host name
+// does not exist (and not that the lookup failed for now), else nil.
+func hostNotFound(err error) *net.DNSError {
+	var de *net.DNSError
+	if errors.As(err, &de) && de.IsNotFound && !de.IsTemporary && !de.IsTimeout {
+		return de
+	}
+	return nil
+}
+
+// connectionRefused reports whether err is a refused connection: nothing
+// listens at the address (a wrong port, a server not started yet).
+func connectionRefused(err error) bool {
+	return errors.Is(err, syscall.ECONNREFUSED) || strings.Contains(err.Error(), "connection refused")
 }
 
 func classifyProvider(pe *ProviderError) Kind {

@@ -36,6 +36,7 @@ type settings struct {
 	callTimeout         time.Duration
 	backoff             backoff.Policy
 	maxTransportRetries int
+	maxRefusedRetries   int
 	maxRetryAfter       time.Duration
 	clock               clock.Clock
 	random              func() float64
@@ -63,6 +64,7 @@ type settings struct {
 const (
 	DefaultMaxAttempts         = 3
 	DefaultMaxTransportRetries = 5
+	DefaultMaxRefusedRetries   = 1
 	DefaultContextBudget       = 100_000
 	DefaultMaxRetryAfter       = 2 * time.Minute
 	DefaultCallTimeout         = 90 * time.Second
@@ -96,6 +98,7 @@ func defaults() settings {
 		retryOnContent:      true,
 		contextBudget:       DefaultContextBudget,
 		maxTransportRetries: DefaultMaxTransportRetries,
+		maxRefusedRetries:   DefaultMaxRefusedRetries,
 		maxRetryAfter:       DefaultMaxRetryAfter,
 		callTimeout:         DefaultCallTimeout,
 		clock:               clock.System(),
@@ -208,6 +211,18 @@ func WithBackoff(p backoff.Policy) Option { return func(s *settings) { s.backoff
 // Default 5.
 func WithMaxTransportRetries(n int) Option {
 	return func(s *settings) { s.maxTransportRetries = n }
+}
+
+// WithMaxRefusedRetries bounds the retries of a refused connection per
+// content attempt. Nothing listening at the address is most often a wrong
+// port or a server not started, which five retries over seconds do not
+// fix, so the default is 1 (DefaultMaxRefusedRetries): a second refusal
+// fails the attempt (and moves to a fallback provider, if any). The lower
+// of n and WithMaxTransportRetries applies; raise both to wait longer for
+// a server that is starting. A host name that does not resolve
+// (KindHostNotFound) is never retried.
+func WithMaxRefusedRetries(n int) Option {
+	return func(s *settings) { s.maxRefusedRetries = n }
 }
 
 // WithMaxRetryAfter caps how long a provider's Retry-After may make a call

@@ -2,6 +2,7 @@ package reask
 
 import (
 	"encoding/json"
+	"math"
 	"time"
 
 	"github.com/reask/reask/repair"
@@ -11,6 +12,9 @@ import (
 // Report tells what one extraction cost and what went wrong on the way. It
 // is returned with every result and inside every *ExhaustedError. It never
 // holds secrets.
+//
+// In JSON, as in batch records and statistics, durations are milliseconds
+// (to the microsecond) in fields named *_ms.
 type Report struct {
 	// Provider is the Name of the provider that produced the final answer
 	// (or was last tried).
@@ -34,13 +38,13 @@ type Report struct {
 	WastedTokens int `json:"wasted_tokens"`
 	// Backoff is the total time spent waiting before retries (backoff,
 	// Retry-After, rate-limit pacing).
-	Backoff time.Duration `json:"backoff_ns"`
+	Backoff time.Duration `json:"backoff_ms"`
 	// BreakerTrips counts the times one of this extraction's failed calls
 	// opened its provider's circuit breaker; summed over a run's reports
 	// it is the run's number of trips.
 	BreakerTrips int `json:"breaker_trips,omitempty"`
 	// Duration is the wall time of the whole extraction.
-	Duration time.Duration `json:"duration_ns"`
+	Duration time.Duration `json:"duration_ms"`
 	// Switches lists every change of strategy, in order: of mode, model or
 	// feedback by the adaptive strategy and patch re-asks, and each restart
 	// of a batch item that the open circuit stopped.
@@ -104,7 +108,7 @@ type Attempt struct {
 	// Raw is the answer as received, shortened for the report.
 	Raw string `json:"raw,omitempty"`
 	// Duration of the attempt, calls and waits included.
-	Duration time.Duration `json:"duration_ns"`
+	Duration time.Duration `json:"duration_ms"`
 }
 
 // Call records one provider call.
@@ -117,9 +121,9 @@ type Call struct {
 	Message string `json:"message,omitempty"`
 	// Waited is the time spent waiting before this call (backoff,
 	// Retry-After, rate-limit pacing).
-	Waited time.Duration `json:"waited_ns,omitempty"`
+	Waited time.Duration `json:"waited_ms,omitempty"`
 	// Duration of the call itself.
-	Duration time.Duration `json:"duration_ns"`
+	Duration time.Duration `json:"duration_ms"`
 	// RequestID is the provider's request id.
 	RequestID string `json:"request_id,omitempty"`
 }
@@ -145,6 +149,74 @@ type Switch struct {
 	To   string `json:"to"`
 	// Reason in a few words.
 	Reason string `json:"reason"`
+}
+
+// The JSON forms below write each time.Duration (which encoding/json
+// writes as integer nanoseconds) as float milliseconds under the field's
+// own name: a field of the outer struct hides the embedded one of the same
+// JSON name, and points at the same duration, so that one form serves to
+// write and to read.
+
+func (r *Report) jsonForm() any {
+	type plain Report
+	return &struct {
+		*plain
+		Backoff  *millis `json:"backoff_ms"`
+		Duration *millis `json:"duration_ms"`
+	}{(*plain)(r), (*millis)(&r.Backoff), (*millis)(&r.Duration)}
+}
+
+// MarshalJSON writes the durations in milliseconds.
+func (r Report) MarshalJSON() ([]byte, error) { return json.Marshal(r.jsonForm()) }
+
+// UnmarshalJSON reads what MarshalJSON writes.
+func (r *Report) UnmarshalJSON(b []byte) error { return json.Unmarshal(b, r.jsonForm()) }
+
+func (a *Attempt) jsonForm() any {
+	type plain Attempt
+	return &struct {
+		*plain
+		Duration *millis `json:"duration_ms"`
+	}{(*plain)(a), (*millis)(&a.Duration)}
+}
+
+// MarshalJSON writes the duration in milliseconds.
+func (a Attempt) MarshalJSON() ([]byte, error) { return json.Marshal(a.jsonForm()) }
+
+// UnmarshalJSON reads what MarshalJSON writes.
+func (a *Attempt) UnmarshalJSON(b []byte) error { return json.Unmarshal(b, a.jsonForm()) }
+
+func (c *Call) jsonForm() any {
+	type plain Call
+	return &struct {
+		*plain
+		Waited   *millis `json:"waited_ms,omitzero"`
+		Duration *millis `json:"duration_ms"`
+	}{(*plain)(c), (*millis)(&c.Waited), (*millis)(&c.Duration)}
+}
+
+// MarshalJSON writes the durations in milliseconds.
+func (c Call) MarshalJSON() ([]byte, error) { return json.Marshal(c.jsonForm()) }
+
+// UnmarshalJSON reads what MarshalJSON writes.
+func (c *Call) UnmarshalJSON(b []byte) error { return json.Unmarshal(b, c.jsonForm()) }
+
+// millis is a duration written in JSON as milliseconds, to the microsecond.
+type millis time.Duration
+
+func (m millis) IsZero() bool { return m == 0 }
+
+func (m millis) MarshalJSON() ([]byte, error) {
+	return json.Marshal(float64(time.Duration(m).Microseconds()) / 1000)
+}
+
+func (m *millis) UnmarshalJSON(b []byte) error {
+	var ms float64
+	if err := json.Unmarshal(b, &ms); err != nil {
+		return err
+	}
+	*m = millis(time.Duration(math.Round(ms*1000)) * time.Microsecond)
+	return nil
 }
 
 // MarshalIndent renders the report as indented JSON.

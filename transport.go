@@ -15,9 +15,10 @@ import (
 // send makes one content attempt's call to provider p, retrying transport
 // failures: rate limits wait for the provider's Retry-After (shared with
 // every call of the client through the rate limiter) or back off, server
-// errors, timeouts and dropped connections back off with jitter, and
-// everything else — bad requests, authentication, exhausted quota — is
-// returned at once. Each call first asks the provider's circuit breaker and
+// errors, timeouts and dropped connections back off with jitter, a refused
+// connection is retried at most WithMaxRefusedRetries times (default once),
+// and everything else — bad requests, authentication, exhausted quota, a
+// host name that does not resolve — is returned at once. Each call first asks the provider's circuit breaker and
 // rate limiter; each retry spends the provider's retry budget. Retries do
 // not use up content attempts but are counted in the report. The deadline
 // bounds the waits: a wait that would outlast it fails early with
@@ -30,6 +31,7 @@ func (j *job) send(ctx context.Context, p Provider, req *Request, rec *Attempt) 
 	bud := pol.budgetFor(name)
 	est := estimateTokens(req.Messages, len(req.Schema)) + req.MaxTokens
 	var waited time.Duration
+	refused := 0 // retries spent on refused connections
 	for retry := 0; ; retry++ {
 		if err := ctx.Err(); err != nil {
 			return nil, err
@@ -107,6 +109,9 @@ func (j *job) send(ctx context.Context, p Provider, req *Request, rec *Attempt) 
 			return nil, ctxErr
 		}
 		kind := call.Outcome
+		if kind == KindHostNotFound {
+			return nil, fmt.Errorf("reask: provider %s: host %q not found, check the base URL: %w", name, hostNotFound(err).Name, err)
+		}
 		if !kind.Retryable() {
 			return nil, err
 		}
@@ -115,6 +120,16 @@ func (j *job) send(ctx context.Context, p Provider, req *Request, rec *Attempt) 
 				bud.OnFailure()
 			}
 			return nil, fmt.Errorf("reask: giving up after %d transport retries: %w", retry, err)
+		}
+		if kind == KindConnection && connectionRefused(err) {
+			if refused >= set.maxRefusedRetries {
+				if bud != nil {
+					bud.OnFailure()
+				}
+				return nil, fmt.Errorf("reask: provider %s refused the connection %d time(s), retried %d time(s): is its server running at that address? %w",
+					name, refused+1, refused, err)
+			}
+			refused++
 		}
 		// A 429 for a spent quota, waited out in the shared limiter, is
 		// paced rather than a retry storm: it does not spend the budget.

@@ -333,23 +333,48 @@ func TestConnectionFailuresAreRetried(t *testing.T) {
 	}
 }
 
+// A refused connection (nothing listens at the address) is retried once by
+// default, as WithMaxRefusedRetries says, and never more than
+// WithMaxTransportRetries allows.
 func TestConnectionRefusedGivesUpAfterTheRetryLimit(t *testing.T) {
-	c, clk := newLoopbackClient("http://"+closedAddr(t), reask.WithMaxTransportRetries(3))
-	_, rep, err := reask.Extract[UserInfo](t.Context(), c, johnText)
-	if !errors.Is(err, syscall.ECONNREFUSED) {
-		t.Fatalf("error %v, want it to wrap ECONNREFUSED", err)
+	tests := []struct {
+		name  string
+		opts  []reask.Option
+		calls int
+		slept []time.Duration
+	}{
+		{"default: one retry", nil, 2, []time.Duration{500 * time.Millisecond}},
+		{"no retry", []reask.Option{reask.WithMaxRefusedRetries(0)}, 1, nil},
+		{"more asked for", []reask.Option{reask.WithMaxRefusedRetries(3)}, 4, []time.Duration{500 * time.Millisecond, time.Second, 2 * time.Second}},
+		{"transport retries bound it", []reask.Option{reask.WithMaxRefusedRetries(10), reask.WithMaxTransportRetries(2)}, 3,
+			[]time.Duration{500 * time.Millisecond, time.Second}},
+		{"transport retries alone do not raise it", []reask.Option{reask.WithMaxTransportRetries(8)}, 2, []time.Duration{500 * time.Millisecond}},
 	}
-	if rep.Calls != 4 {
-		t.Errorf("report.Calls = %d, want 4 (1 + 3 retries)", rep.Calls)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, clk := newLoopbackClient("http://"+closedAddr(t), tt.opts...)
+			_, rep, err := reask.Extract[UserInfo](t.Context(), c, johnText)
+			if !errors.Is(err, syscall.ECONNREFUSED) {
+				t.Fatalf("error %v, want it to wrap ECONNREFUSED", err)
+			}
+			if rep.Calls != tt.calls || rep.Attempts != 1 {
+				t.Errorf("%d calls in %d attempt(s), want %d in 1", rep.Calls, rep.Attempts, tt.calls)
+			}
+			for i, k := range callOutcomes(rep) {
+				if k != reask.KindConnection {
+					t.Errorf("call %d: outcome %s, want connection", i+1, k)
+				}
+			}
+			if sl := clk.Sleeps(); !slices.Equal(sl, tt.slept) {
+				t.Errorf("slept %v, want %v", sl, tt.slept)
+			}
+			if rep.Outcome != reask.KindConnection || rep.Records[0].Outcome != reask.KindConnection {
+				t.Errorf("outcome %s / %s, want %s", rep.Outcome, rep.Records[0].Outcome, reask.KindConnection)
+			}
+		})
 	}
-	want := []reask.Kind{reask.KindConnection, reask.KindConnection, reask.KindConnection, reask.KindConnection}
-	if k := callOutcomes(rep); !slices.Equal(k, want) {
-		t.Errorf("call outcomes %v, want %v", k, want)
-	}
-	if sl := clk.Sleeps(); !slices.Equal(sl, []time.Duration{500 * time.Millisecond, time.Second, 2 * time.Second}) {
-		t.Errorf("slept %v", sl)
-	}
-	if rep.Outcome != reask.KindConnection || rep.Records[0].Outcome != reask.KindConnection {
-		t.Errorf("outcome %s / %s, want %s", rep.Outcome, rep.Records[0].Outcome, reask.KindConnection)
+	c, _ := newLoopbackClient("http://" + closedAddr(t))
+	if _, _, err := reask.Extract[UserInfo](t.Context(), c, johnText, reask.WithMaxRefusedRetries(-1)); !errors.Is(err, reask.ErrInvalidInput) {
+		t.Errorf("WithMaxRefusedRetries(-1): %v, want ErrInvalidInput", err)
 	}
 }

@@ -42,13 +42,14 @@ const teamBKey = "client-key-team-b-0123"
 // chromium finds Debian's chromium, or skips the test.
 func chromium(t *testing.T) string {
 	t.Helper()
-	for _, name := range []string{"chromium", "chromium-browser"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p
-		}
+	path, skip, err := findChromium(os.Getenv, exec.LookPath)
+	switch {
+	case err != nil:
+		t.Fatal(err)
+	case skip != "":
+		t.Skip(skip)
 	}
-	t.Skip("chromium is not installed (Debian: apt-get install -y chromium); skipping the dashboard screenshot test")
-	return ""
+	return path
 }
 
 // busyGateway is a gateway with a minute of varied traffic behind it, on a

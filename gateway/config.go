@@ -461,6 +461,21 @@ func (c Config) parseTarget(s string) (targetRef, error) {
 		}
 		return targetRef{upstream: i, model: model}, nil
 	}
+	if !hasModel {
+		// A bare model name: say how a target is written, with the
+		// upstreams that serve that model.
+		var serving []string
+		for _, u := range c.Upstreams {
+			if contains(u.Models, s) {
+				serving = append(serving, fmt.Sprintf("%q", u.Name+"/"+s))
+			}
+		}
+		hint := ""
+		if len(serving) > 0 {
+			hint = ", such as " + strings.Join(serving, " or ")
+		}
+		return targetRef{}, fmt.Errorf("%q: no upstream is called %q; a fallback target is \"upstream/model\"%s (or, alone, the name of the upstream that lists no models)", s, name, hint)
+	}
 	return targetRef{}, fmt.Errorf("%q: no upstream is called %q", s, name)
 }
 

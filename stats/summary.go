@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -223,14 +224,18 @@ func (e *LineError) Unwrap() error { return e.Err }
 // MaxLineBytes bounds one line of a records file.
 const MaxLineBytes = 64 << 20
 
-// Read aggregates every record of a JSONL stream. Lines that are not
-// records are counted in Summary.InvalidLines and returned as *LineErrors
-// (at most maxErrs of them); a partially written last line — what a crash
-// leaves — is one of them. It fails with ErrNoRecords when there is no
-// record at all.
+// Read aggregates every record of a JSONL stream. A record is a JSON
+// object with a non-empty "id" and a boolean "ok", as `reask batch`
+// writes. Lines that are not records are counted in Summary.InvalidLines
+// and returned as *LineErrors (at most maxErrs of them); a partially
+// written last line — what a crash leaves — is one of them. When no line
+// is a record (an empty file, or one that is not batch output, such as a
+// batch's input) it fails with an error that matches ErrNoRecords and says
+// why the first line is not one.
 func Read(r io.Reader, maxErrs int) (Summary, []error, error) {
 	var agg Aggregator
 	var errs []error
+	var first *LineError
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 64<<10), MaxLineBytes)
 	invalid := 0
@@ -239,14 +244,15 @@ func Read(r io.Reader, maxErrs int) (Summary, []error, error) {
 		if len(b) == 0 {
 			continue
 		}
-		var rec Record
-		if err := json.Unmarshal(b, &rec); err != nil || rec.ID == "" {
+		rec, err := parseRecord(b)
+		if err != nil {
 			invalid++
-			if err == nil {
-				err = fmt.Errorf("no \"id\" field")
+			le := &LineError{Line: line, Err: err}
+			if first == nil {
+				first = le
 			}
 			if len(errs) < maxErrs {
-				errs = append(errs, &LineError{Line: line, Err: err})
+				errs = append(errs, le)
 			}
 			continue
 		}
@@ -258,9 +264,44 @@ func Read(r io.Reader, maxErrs int) (Summary, []error, error) {
 	s := agg.Summary()
 	s.InvalidLines = invalid
 	if s.Items == 0 {
-		return s, errs, ErrNoRecords
+		if first == nil {
+			return s, errs, fmt.Errorf("%w: the input is empty", ErrNoRecords)
+		}
+		return s, errs, fmt.Errorf("%w: not the output of reask batch: none of its %d line(s) is a record (a JSON object with \"id\" and \"ok\"); %v",
+			ErrNoRecords, invalid, first)
 	}
 	return s, errs, nil
+}
+
+// parseRecord reads one line as a record, or says why it is not one.
+func parseRecord(b []byte) (Record, error) {
+	if b[0] != '{' {
+		if json.Valid(b) {
+			return Record{}, errors.New("not a JSON object")
+		}
+		return Record{}, errors.New("not JSON")
+	}
+	// OK shadows the record's own field, so that a line without "ok"
+	// is told apart from a failed item.
+	var rec struct {
+		Record
+		OK *bool `json:"ok"`
+	}
+	if err := json.Unmarshal(b, &rec); err != nil {
+		var se *json.SyntaxError
+		if errors.As(err, &se) || errors.Is(err, io.ErrUnexpectedEOF) {
+			return Record{}, fmt.Errorf("not JSON (cut short?): %w", err)
+		}
+		return Record{}, err
+	}
+	switch {
+	case rec.ID == "":
+		return Record{}, errors.New(`no "id" field`)
+	case rec.OK == nil:
+		return Record{}, errors.New(`no "ok" field`)
+	}
+	rec.Record.OK = *rec.OK
+	return rec.Record, nil
 }
 
 // Table renders the summary as an aligned text table for a terminal.

@@ -25,10 +25,10 @@ func (a *app) batchCommand() *cobra.Command {
 	var sf schemaFlags
 	var schemaFile, schemaDir, inPath, outPath, prompt, deadLetter, statsFile string
 	var concurrency, maxLine int
-	var resume bool
+	var resume, allowFailures bool
 	var every time.Duration
 	cmd := &cobra.Command{
-		Use:   "batch --schema FILE --in IN.jsonl --out OUT.jsonl [flags]",
+		Use:   "batch (--schema FILE | --schema-dir DIR) --in IN.jsonl --out OUT.jsonl [flags]",
 		Short: "Extract every text of a JSONL file, resumably",
 		Long: `Batch runs every item of IN.jsonl — one {"id": "...", "text": "..."} object
 per line; "id" is optional and defaults to the line number — through the
@@ -45,18 +45,29 @@ written (a line cut short by the crash is rewritten). Without --resume an
 existing, non-empty OUT.jsonl is an error. Ctrl-C stops starting new items,
 lets those in flight finish, and exits 130.
 
-At the end it prints the retry dashboard (see "reask stats").`,
+At the end it prints the retry dashboard (see "reask stats") of the whole of
+OUT.jsonl, and exits 3 when any item in it failed (--allow-failures: 0).` + exitStatusHelp,
 		Example: `  reask batch --schema order.json --in orders.jsonl --out results.jsonl
   reask batch --schema order.json --in orders.jsonl --out results.jsonl --resume --dead-letter failed.jsonl
   OPENAI_API_KEY=... reask batch --schema s.json --in in.jsonl --out out.jsonl --model gpt-4o-mini --concurrency 32`,
-		Args: cobra.NoArgs,
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			opts, err := pf.options()
 			if err != nil {
 				return err
 			}
-			if (schemaFile == "" && schemaDir == "") || inPath == "" || outPath == "" {
-				return errors.New("--schema (or --schema-dir), --in and --out are required")
+			var missing []string
+			if schemaFile == "" && schemaDir == "" {
+				missing = append(missing, "--schema FILE (or --schema-dir DIR)")
+			}
+			if inPath == "" {
+				missing = append(missing, "--in IN.jsonl")
+			}
+			if outPath == "" {
+				missing = append(missing, "--out OUT.jsonl")
+			}
+			if len(missing) > 0 {
+				return usage(cmd, fmt.Errorf("missing %s", strings.Join(missing, ", ")))
 			}
 			if concurrency < 1 {
 				return fmt.Errorf("--concurrency is %d: want at least 1", concurrency)
@@ -101,19 +112,24 @@ At the end it prints the retry dashboard (see "reask stats").`,
 			if runErr != nil {
 				return runErr
 			}
-			if err := a.summarize(outPath, statsFile); err != nil {
+			sum, err := a.summarize(outPath, statsFile)
+			if err != nil {
 				return err
 			}
 			if res.Interrupted {
-				return &exitError{code: 130, err: fmt.Errorf("interrupted after %d items; run the same command with --resume to finish", res.Progress.Done)}
+				return &exitError{code: codeInterrupted, err: fmt.Errorf("interrupted after %d items; run the same command with --resume to finish", res.Progress.Done)}
+			}
+			if sum.Failed > 0 && !allowFailures {
+				return &exitError{code: codeFailed, err: fmt.Errorf("%d of %d items in %s failed (their records say why; --dead-letter collects them, --allow-failures exits 0)",
+					sum.Failed, sum.Items, outPath)}
 			}
 			return nil
 		},
 	}
-	pf.register(cmd, "flaky")
+	pf.register(cmd)
 	sf.register(cmd)
 	fs := cmd.Flags()
-	fs.StringVar(&schemaFile, "schema", "", "JSON Schema every answer must satisfy (required)")
+	fs.StringVar(&schemaFile, "schema", "", `JSON Schema every answer must satisfy (this or --schema-dir is required; with both, items without a "schema" field use this one)`)
 	fs.StringVar(&schemaDir, "schema-dir", "", `directory of NAME.json schemas for items that name one in a "schema" field`)
 	fs.StringVar(&inPath, "in", "", `input JSONL file, "-" for stdin (required)`)
 	fs.StringVar(&outPath, "out", "", "output JSONL file, appended to (required)")
@@ -123,6 +139,7 @@ At the end it prints the retry dashboard (see "reask stats").`,
 	fs.BoolVar(&resume, "resume", false, "continue an existing output: skip ids already written")
 	fs.StringVar(&deadLetter, "dead-letter", "", "also write every failed item (input and reason) to this file")
 	fs.StringVar(&statsFile, "stats", "", "write the run's statistics as JSON to this file")
+	fs.BoolVar(&allowFailures, "allow-failures", false, "exit 0 even when items failed (default: exit 3)")
 	fs.DurationVar(&every, "progress-interval", 5*time.Second, "how often to print a progress line when not on a terminal")
 	return cmd
 }
@@ -322,33 +339,33 @@ func (v *progressView) finish(p batch.Progress) {
 	fmt.Fprintln(v.out, progressLine(p, v.now()))
 }
 
-// summarize prints the retry dashboard of the whole output file and writes
-// it as JSON when asked.
-func (a *app) summarize(outPath, statsFile string) error {
+// summarize prints the retry dashboard of the whole output file, writes
+// it as JSON when asked, and returns it.
+func (a *app) summarize(outPath, statsFile string) (stats.Summary, error) {
 	f, err := os.Open(outPath)
 	if err != nil {
-		return err
+		return stats.Summary{}, err
 	}
 	defer f.Close()
 	sum, _, err := stats.Read(f, 0)
 	if errors.Is(err, stats.ErrNoRecords) {
 		if _, err := fmt.Fprintln(a.stdout, "no items"); err != nil {
-			return fmt.Errorf("writing the summary to stdout: %w", err)
+			return sum, fmt.Errorf("writing the summary to stdout: %w", err)
 		}
-		return nil
+		return sum, nil
 	}
 	if err != nil {
-		return err
+		return sum, err
 	}
 	if _, err := fmt.Fprint(a.stdout, sum.Table()); err != nil {
-		return fmt.Errorf("writing the summary to stdout: %w", err)
+		return sum, fmt.Errorf("writing the summary to stdout: %w", err)
 	}
 	if statsFile != "" {
 		if err := writeJSONFile(statsFile, sum); err != nil {
-			return fmt.Errorf("--stats: %w", err)
+			return sum, fmt.Errorf("--stats: %w", err)
 		}
 	}
-	return nil
+	return sum, nil
 }
 
 func isTerminal(w io.Writer) bool {

@@ -170,8 +170,8 @@ func TestBatchMaxAttemptsAndDeadLetter(t *testing.T) {
 			args := []string{"batch", "--schema", schemaFile, "--in", in, "--out", out, "--base-url", srv.URL + "/v1",
 				"--max-attempts", strconv.Itoa(tt.maxAttempts), "--dead-letter", dead}
 			_, stderr, code := runCLI(t, nil, "", args...)
-			if code != 0 {
-				t.Fatalf("exit %d: %s", code, stderr)
+			if code != codeFailed {
+				t.Fatalf("exit %d, want 3 (items failed): %s", code, stderr)
 			}
 			if n := len(srv.requests()); n != tt.requests {
 				t.Errorf("%d requests, want %d", n, tt.requests)
@@ -208,8 +208,8 @@ func TestBatchMaxAttemptsAndDeadLetter(t *testing.T) {
 
 			// Resuming skips every item written: no call, no new dead letter.
 			before := len(srv.requests())
-			if _, stderr, code := runCLI(t, nil, "", append(args, "--resume")...); code != 0 {
-				t.Fatalf("resume: exit %d: %s", code, stderr)
+			if _, stderr, code := runCLI(t, nil, "", append(args, "--resume")...); code != codeFailed {
+				t.Fatalf("resume: exit %d, want 3: %s", code, stderr)
 			}
 			if again, _ := deadLetters(t, dead); !slices.Equal(again, ids) || len(srv.requests()) != before {
 				t.Errorf("after --resume: dead letters %v, %d new requests", again, len(srv.requests())-before)

@@ -24,13 +24,20 @@ func (a *app) demoCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "demo",
 		Short: "Run a small batch against the built-in simulator and show what reask did",
-		Long: `Demo starts the simulator in-process (profile flaky by default), runs a
-small batch of its labelled data set through the library, prints each item's
-attempts, calls, repairs and errors with whether the answer equals the gold
-answer, and ends with the retry dashboard. No network, no API key.`,
+		Long: `Demo starts the simulator in-process (profile flaky by default: the faults
+the retry system is there for), runs a small batch of its labelled data set
+through the library, prints each item's attempts, calls, repairs and errors
+with whether the answer equals the gold answer, and ends with the retry
+dashboard. No network, no API key.
+
+It sends the schema as every command does by default (--mode json_schema),
+which the simulator, like OpenAI, answers with strict structured outputs:
+rate limits, server errors and cut-off answers remain. --mode json_object
+shows local repair at work on fences, trailing commas and quoted numbers.`,
 		Example: `  reask demo
+  reask demo --mode json_object     # more broken JSON, repaired locally
   reask demo --n 50 --profile hostile --mode tools`,
-		Args: cobra.NoArgs,
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			m, err := reask.ParseMode(mode)
 			if err != nil {
@@ -93,7 +100,7 @@ answer, and ends with the retry dashboard. No network, no API key.`,
 	fs.IntVar(&concurrency, "concurrency", 8, "items in flight")
 	fs.Int64Var(&seed, "seed", 1, "seed of the data set and the simulator")
 	fs.StringVar(&profile, "profile", "flaky", "simulator profile: clean, flaky, hostile or a JSON file")
-	fs.StringVar(&mode, "mode", string(reask.ModeJSONObject), "how the schema is sent: json_schema, json_object, tools or text")
+	fs.StringVar(&mode, "mode", string(reask.ModeJSONSchema), "how the schema is sent: json_schema, json_object (shows more local repairs), tools or text")
 	return cmd
 }
 

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -29,12 +30,13 @@ func (a *app) extractCommand() *cobra.Command {
 		Short: "Extract one text into JSON valid against a schema",
 		Long: `Extract asks the model for JSON valid against --schema, repairs what it can
 locally, re-asks with field-level feedback for the rest, and prints the JSON
-object on stdout (exit 0). On failure it prints the reason on stderr (exit 1).
-TEXT "-" reads the text from stdin. Without --schema any JSON object is accepted.`,
+object on stdout (exit 0). When no valid answer comes it prints the reason on
+stderr (exit 3). TEXT "-" reads the text from stdin. Without --schema any JSON
+object is accepted.` + exitStatusHelp,
 		Example: `  reask extract --schema person.json "Contact John Doe, age 30, at john@email.com"
   cat review.txt | reask extract --schema review.json --mode tools --report report.json -
   OPENAI_BASE_URL=http://localhost:11434/v1 reask extract --model llama3.1 --schema person.json "Sarah, age 25"`,
-		Args: cobra.ExactArgs(1),
+		Args: wantArgs(1, 1, "TEXT", `the text to extract from, or "-" to read it from stdin`),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts, err := pf.options()
 			if err != nil {
@@ -74,7 +76,7 @@ TEXT "-" reads the text from stdin. Without --schema any JSON object is accepted
 				}
 			}
 			if runErr != nil {
-				return errors.New(explain(runErr, rep))
+				return &exitError{code: extractionCode(cmd.Context(), runErr), err: errors.New(explain(runErr, rep))}
 			}
 			var out bytes.Buffer
 			if err := json.Indent(&out, doc, "", "  "); err != nil {
@@ -85,7 +87,7 @@ TEXT "-" reads the text from stdin. Without --schema any JSON object is accepted
 			return err
 		},
 	}
-	pf.register(cmd, "clean")
+	pf.register(cmd)
 	cmd.Flags().StringVar(&schemaFile, "schema", "", "JSON Schema file the answer must satisfy (default: any JSON object)")
 	sf.register(cmd)
 	cmd.Flags().Int64Var(&maxInput, "max-input-bytes", 16<<20, "largest text read from stdin")
@@ -181,6 +183,19 @@ func writeJSONFile(path string, v any) error {
 		return err
 	}
 	return os.WriteFile(path, append(b, '\n'), 0o644)
+}
+
+// extractionCode is the exit code of a failed extraction: 130 when the
+// user interrupted it, 1 when the library refused to start it, 3 when it
+// ran and got no valid answer.
+func extractionCode(ctx context.Context, err error) int {
+	switch {
+	case ctx.Err() != nil:
+		return codeInterrupted
+	case errors.Is(err, reask.ErrInvalidInput):
+		return codeError
+	}
+	return codeFailed
 }
 
 // explain turns a failed extraction into one paragraph for a person.

@@ -94,10 +94,10 @@ func TestExtractReportAndMaxAttempts(t *testing.T) {
 		inStderr    string
 	}{
 		{"clean, one attempt", sim.Profile{}, "1", 0, 1, ""},
-		{"stubborn, one attempt", stubbornSimProfile(t), "1", 1, 1, "no valid answer after 1 attempt(s) and 1 call(s)"},
-		{"stubborn, three attempts", stubbornSimProfile(t), "3", 1, 3, "no valid answer after 3 attempt(s) and 3 call(s)"},
-		{"stubborn, five attempts: it insists", stubbornSimProfile(t), "5", 1, 3, "the model insists: it gave the same invalid answer again after sharper feedback, so reask stopped after 3 attempt(s) and 3 call(s), 2 attempt(s) unspent; the last answer failed (schema): /name: missing required field"},
-		{"stubborn, five attempts, --stop-on-repeat=false", stubbornSimProfile(t), "5 --stop-on-repeat=false", 1, 5, "no valid answer after 5 attempt(s) and 5 call(s)"},
+		{"stubborn, one attempt", stubbornSimProfile(t), "1", 3, 1, "no valid answer after 1 attempt(s) and 1 call(s)"},
+		{"stubborn, three attempts", stubbornSimProfile(t), "3", 3, 3, "no valid answer after 3 attempt(s) and 3 call(s)"},
+		{"stubborn, five attempts: it insists", stubbornSimProfile(t), "5", 3, 3, "the model insists: it gave the same invalid answer again after sharper feedback, so reask stopped after 3 attempt(s) and 3 call(s), 2 attempt(s) unspent; the last answer failed (schema): /name: missing required field"},
+		{"stubborn, five attempts, --stop-on-repeat=false", stubbornSimProfile(t), "5 --stop-on-repeat=false", 3, 5, "no valid answer after 5 attempt(s) and 5 call(s)"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -120,6 +120,9 @@ func TestExtractReportAndMaxAttempts(t *testing.T) {
 				t.Errorf("report: %+v, want %d attempts and calls", rep, tt.attempts)
 			}
 			b, _ := os.ReadFile(report)
+			if !strings.Contains(string(b), `"duration_ms"`) || strings.Contains(string(b), `_ns"`) {
+				t.Errorf("report durations not in milliseconds (*_ms), as batch records have them:\n%s", b)
+			}
 			for name, s := range map[string]string{"report": string(b), "stdout": stdout, "stderr": stderr} {
 				if strings.Contains(s, key) || strings.Contains(s, key[3:]) {
 					t.Errorf("the %s holds the API key:\n%s", name, s)
@@ -139,7 +142,8 @@ func TestExtractReportAndMaxAttempts(t *testing.T) {
 }
 
 // A provider error, a deadline and a schema that does not compile each give
-// one clear paragraph on stderr, the "reask:" prefix once, and exit 1.
+// one clear paragraph on stderr and the "reask:" prefix once; the schema
+// exits 1 (nothing was asked), the failed extractions 3.
 func TestExtractFailures(t *testing.T) {
 	schemaFile := writeFile(t, "person.json", personSchema)
 	tests := []struct {
@@ -148,21 +152,22 @@ func TestExtractFailures(t *testing.T) {
 		schema   string // file content; personSchema when empty
 		flags    []string
 		calls    int // requests the server must get; -1 for any
+		code     int
 		inStderr []string
 	}{
-		{"wrong API key", mustSim(t, sim.Config{APIKey: "sk-right"}), "", []string{"--api-key", "sk-wrong"}, 1,
+		{"wrong API key", mustSim(t, sim.Config{APIKey: "sk-right"}), "", []string{"--api-key", "sk-wrong"}, 1, 3,
 			[]string{"the provider refused the request", "HTTP 401"}},
 		{"401 from a server", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Content-Type", "application/json")
 			w.WriteHeader(http.StatusUnauthorized)
 			w.Write([]byte(`{"error":{"message":"Incorrect API key provided.","type":"invalid_request_error","code":"invalid_api_key"}}`))
-		}), "", nil, 1, []string{"the provider refused the request", "HTTP 401", "invalid_api_key", "Incorrect API key provided."}},
+		}), "", nil, 1, 3, []string{"the provider refused the request", "HTTP 401", "invalid_api_key", "Incorrect API key provided."}},
 		{"deadline", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { <-r.Context().Done() }), "",
-			[]string{"--timeout", "50ms"}, -1, []string{"deadline exceeded"}},
-		{"schema not JSON", nil, `{"type": "object",`, nil, 0, []string{"--schema", "not JSON"}},
-		{"schema not an object", nil, `["type", "object"]`, nil, 0, []string{"--schema"}},
-		{"schema with an unknown type", nil, `{"type": "strnig"}`, nil, 0, []string{"--schema"}},
-		{"empty schema file", nil, " \n", nil, 0, []string{"--schema", "empty"}},
+			[]string{"--timeout", "50ms"}, -1, 3, []string{"deadline exceeded"}},
+		{"schema not JSON", nil, `{"type": "object",`, nil, 0, 1, []string{"--schema", "not JSON"}},
+		{"schema not an object", nil, `["type", "object"]`, nil, 0, 1, []string{"--schema"}},
+		{"schema with an unknown type", nil, `{"type": "strnig"}`, nil, 0, 1, []string{"--schema"}},
+		{"empty schema file", nil, " \n", nil, 0, 1, []string{"--schema", "empty"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -177,8 +182,8 @@ func TestExtractFailures(t *testing.T) {
 			}
 			args := append([]string{"extract", "--schema", file, "--base-url", srv.URL + "/v1"}, tt.flags...)
 			stdout, stderr, code := runCLI(t, nil, "", append(args, "Mike (45)")...)
-			if code != 1 {
-				t.Fatalf("exit %d, want 1\nstdout %s\nstderr %s", code, stdout, stderr)
+			if code != tt.code {
+				t.Fatalf("exit %d, want %d\nstdout %s\nstderr %s", code, tt.code, stdout, stderr)
 			}
 			if stdout != "" || !oneParagraph(stderr) || !strings.HasPrefix(stderr, "reask: ") || strings.Count(stderr, "reask:") != 1 {
 				t.Errorf("want one paragraph with one \"reask:\" prefix on stderr, nothing on stdout\nstdout %q\nstderr %q", stdout, stderr)

@@ -2,6 +2,15 @@
 // one text, runs a JSONL batch, repairs broken JSON, serves an
 // OpenAI-compatible gateway and runs a fault-injecting simulator.
 //
+// To install it from a clone of the repository, in its root:
+//
+//	go install ./cmd/reask              # into $(go env GOBIN), else $(go env GOPATH)/bin (~/go/bin)
+//	go build -o bin/reask ./cmd/reask   # or a binary in ./bin, nothing installed
+//
+// or, once the module is published, from anywhere:
+//
+//	go install github.com/reask/reask/cmd/reask@latest
+//
 // Run "reask --help" for the commands.
 package main
 
@@ -24,6 +33,31 @@ func main() {
 	defer stop()
 	os.Exit(run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 }
+
+// Exit codes, the same for every command (exitStatusHelp says them to
+// users): 1 when the command could not do its job, 3 when it did but an
+// extraction failed, so that scripts can tell a broken setup from a model
+// that gave no valid answer.
+const (
+	codeError       = 1
+	codeFailed      = 3
+	codeInterrupted = 130
+)
+
+// exitStatusHelp ends the help of the root command and of those that
+// extract.
+const exitStatusHelp = `
+
+Exit status:
+  0    success
+  1    the command could not do its job: bad usage, configuration, input
+       files, writing the output (repair: input not repairable, or not
+       valid against --schema)
+  3    an extraction failed: extract got no valid answer (the model's
+       answers stayed invalid, or the provider failed or refused); batch
+       finished, but at least one item in OUT.jsonl failed (--allow-failures:
+       exit 0 instead)
+  130  interrupted (Ctrl-C or SIGTERM); batch: run again with --resume`
 
 // exitError carries an exit code other than 1.
 type exitError struct {
@@ -58,14 +92,17 @@ func runWithEnv(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	root.SetIn(stdin)
 	root.SetOut(out)
 	root.SetErr(errOut)
-	err := root.ExecuteContext(ctx)
+	cmd, err := root.ExecuteContextC(ctx)
+	if err != nil && cmd == root {
+		err = usage(root, err) // an unknown command
+	}
 	if err == nil {
 		// A command that lost some of what it wrote has failed, even where
 		// it did not check the write itself.
 		if werr := out.Err(); werr != nil {
 			err = fmt.Errorf("writing to stdout: %w", werr)
 		} else if errOut.Err() != nil {
-			return 1 // stderr itself is broken: nowhere to say why
+			return codeError // stderr itself is broken: nowhere to say why
 		} else {
 			return 0
 		}
@@ -76,12 +113,12 @@ func runWithEnv(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	if errors.As(err, &ee) {
 		return ee.code
 	}
-	return 1
+	return codeError
 }
 
 func (a *app) rootCommand() *cobra.Command {
 	root := &cobra.Command{
-		Use:   "reask",
+		Use:   "reask COMMAND [flags]",
 		Short: "Get schema-valid JSON out of any LLM, reliably and cheaply",
 		Long: `reask gets schema-valid, correct structured data out of language models.
 It repairs locally what needs no model call, re-asks the model with
@@ -89,7 +126,7 @@ field-level feedback for the rest, backs off rate limits and server errors,
 and counts what every retry cost.
 
 With no provider configured, commands that call a model use the built-in
-simulator (--provider sim), a seeded fault-injecting OpenAI-compatible LLM.`,
+simulator (--provider sim), a seeded fault-injecting OpenAI-compatible LLM.` + exitStatusHelp,
 		Example: `  reask extract --schema person.json "Contact John Doe, age 30, at john@email.com"
   reask batch --schema order.json --in orders.jsonl --out results.jsonl
   reask stats results.jsonl
@@ -109,6 +146,7 @@ simulator (--provider sim), a seeded fault-injecting OpenAI-compatible LLM.`,
 		a.versionCommand(),
 		a.serveCommand(),
 	)
+	withUsage(root)
 	return root
 }
 

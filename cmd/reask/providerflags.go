@@ -29,7 +29,13 @@ type providerFlags struct {
 	stopOnRepeat   bool
 }
 
-func (f *providerFlags) register(cmd *cobra.Command, defaultProfile string) {
+// defaultSimProfile is the simulator profile of extract and batch when no
+// provider is configured: clean, so that a first try shows what the
+// schema and the text give, the same on every run. The demo and "reask sim"
+// default to flaky, since showing and testing the retry system is their job.
+const defaultSimProfile = "clean"
+
+func (f *providerFlags) register(cmd *cobra.Command) {
 	fs := cmd.Flags()
 	fs.StringVar(&f.provider, "provider", "", "openai, anthropic or sim (default: openai when a base URL or API key is configured, else sim)")
 	fs.StringVar(&f.baseURL, "base-url", "", "API base URL, e.g. http://localhost:11434/v1 for Ollama (env OPENAI_BASE_URL)")
@@ -41,7 +47,7 @@ func (f *providerFlags) register(cmd *cobra.Command, defaultProfile string) {
 	fs.DurationVar(&f.callTimeout, "call-timeout", reask.DefaultCallTimeout, "time limit of each provider call; a call without an answer by then is retried")
 	fs.BoolVar(&f.stopOnRepeat, "stop-on-repeat", true, "stop early when the model repeats the same invalid values after sharper feedback (--stop-on-repeat=false spends every attempt)")
 	fs.BoolVar(&f.schemaInPrompt, "schema-in-prompt", false, "also write the schema into the prompt in json_schema and tools modes (for servers that ignore response_format)")
-	fs.StringVar(&f.simProfile, "sim-profile", defaultProfile, "simulator fault profile when --provider sim: clean, flaky, hostile or a JSON file")
+	fs.StringVar(&f.simProfile, "sim-profile", defaultSimProfile, "simulator fault profile when --provider sim: clean, flaky (faults, as reask demo shows), hostile or a JSON file")
 	fs.Int64Var(&f.simSeed, "sim-seed", 1, "simulator seed when --provider sim")
 }
 

@@ -40,7 +40,7 @@ the fixes it may need.`,
 		Example: `  echo "{name: 'John', age: '30',}" | reask repair -v
   reask repair --schema person.json answer.txt
   reask repair --level syntax --max-bytes 1048576 big.txt`,
-		Args: cobra.MaximumNArgs(1),
+		Args: wantArgs(0, 1, "FILE", ""),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			lvl, err := repair.ParseLevel(level)
 			if err != nil {

@@ -86,7 +86,7 @@ small and collections weigh on its tail latency.`,
     "messages":[{"role":"user","content":"Contact John Doe, age 30"}],
     "response_format":{"type":"json_schema","json_schema":{"name":"person","schema":{"type":"object",
     "properties":{"name":{"type":"string"},"age":{"type":"integer"}},"required":["name","age"]}}}}'`,
-		Args: cobra.NoArgs,
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			o.changed = cmd.Flags().Changed
 			if a.getenv("GOGC") == "" {

@@ -47,7 +47,7 @@ on chat completions, 400 on responses, as OpenAI answers).`,
   reask sim --models gpt-4o-mini,llama3
   curl -s localhost:9090/v1/models
   reask sim dataset --n 300 --seed 1 --out data/`,
-		Args: cobra.NoArgs,
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg, err := o.config(a.stderr)
 			if err != nil {
@@ -126,13 +126,13 @@ items.jsonl ({"id", "schema", "text"} per line, ready for "reask batch"),
 gold.jsonl ({"id", "gold"} per line) and schemas/NAME.json.`,
 		Example: `  reask sim dataset --n 300 --seed 1 --out data/
   reask batch --schema-dir data/schemas --in data/items.jsonl --out results.jsonl`,
-		Args: cobra.NoArgs,
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if n < 1 {
 				return fmt.Errorf("--n is %d: want at least 1", n)
 			}
 			if out == "" {
-				return errors.New("--out is required")
+				return usage(cmd, errors.New("missing --out DIR: the directory to write the data set to"))
 			}
 			if err := dataset.Write(out, n, seed); err != nil {
 				return err

@@ -22,7 +22,7 @@ build says its tag; a build from a module version says that version; a
 development build says "devel".`,
 		Example: `  reask version
   reask version | cut -d' ' -f2   # just the version`,
-		Args: cobra.NoArgs,
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			fmt.Fprintf(a.stdout, "reask %s (%s, %s/%s)\n", versionString(), runtime.Version(), runtime.GOOS, runtime.GOARCH)
 			return nil
