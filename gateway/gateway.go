@@ -134,8 +134,9 @@ type Gateway struct {
 // route is the reask client serving one model (or the catch-all): its
 // primary target and fallbacks, and the policies they share.
 type route struct {
-	name   string
-	client *reask.Client
+	name    string
+	client  *reask.Client
+	primary *target // the first target the client tries
 }
 
 // New returns a gateway for cfg, or an error naming the configuration
@@ -172,6 +173,7 @@ func New(cfg Config) (*Gateway, error) {
 		base := strings.TrimRight(u.BaseURL, "/")
 		g.upstreams = append(g.upstreams, &upstream{
 			name: u.Name, chatURL: base + "/chat/completions", modelsURL: base + "/models",
+			responsesURL: base + "/responses", api: u.API,
 			key: u.APIKey, scrub: scrub, headers: u.Headers, models: u.Models, client: hc,
 			timeout: cfg.UpstreamTimeout, maxBytes: cfg.MaxResponseBytes, clock: cfg.Clock,
 		})
@@ -293,7 +295,7 @@ func (g *Gateway) buildRoutes() {
 		c := reask.New(p, opts...)
 		g.clients = append(g.clients, c)
 		g.metrics.Watch(c.Status)
-		return &route{name: name, client: c}
+		return &route{name: name, client: c, primary: p}
 	}
 	for _, m := range order {
 		g.routes[m] = chain(m, primary[m])
@@ -336,6 +338,7 @@ func (g *Gateway) Close() error {
 // Routes (the metrics' route label).
 const (
 	routeChat      = "/v1/chat/completions"
+	routeResponses = "/v1/responses"
 	routeModels    = "/v1/models"
 	routeHealth    = "/healthz"
 	routeMetrics   = "/metrics"
@@ -374,6 +377,16 @@ func (g *Gateway) serve(w http.ResponseWriter, r *http.Request) (route, kind str
 			return routeChat, "rejected"
 		}
 		return routeChat, g.chat(w, r)
+	case path == routeResponses:
+		if !g.allow(w, r, http.MethodPost, false) || !jsonBody(w, r) {
+			return routeResponses, "rejected"
+		}
+		return routeResponses, g.responses(w, r)
+	case strings.HasPrefix(path, responsesPrefix):
+		if g.allow(w, r, r.Method, false) {
+			storedResponse(w, r)
+		}
+		return routeResponses, "rejected"
 	case path == routeModels:
 		if !g.allow(w, r, http.MethodGet, false) {
 			return routeModels, "rejected"
@@ -403,7 +416,7 @@ func (g *Gateway) serve(w http.ResponseWriter, r *http.Request) (route, kind str
 		return routeDashboard, "ops"
 	}
 	writeError(w, http.StatusNotFound, apiError{Type: "invalid_request_error", Code: ptr("unknown_url"),
-		Message: fmt.Sprintf("Unknown request URL: %s %s. The gateway serves POST /v1/chat/completions and GET /v1/models.", r.Method, path)})
+		Message: fmt.Sprintf("Unknown request URL: %s %s. The gateway serves POST /v1/chat/completions, POST /v1/responses and GET /v1/models.", r.Method, path)})
 	return routeOther, "rejected"
 }
 
@@ -412,6 +425,8 @@ func routeOf(path string) string {
 	switch {
 	case path == routeChat, path == routeModels, path == routeHealth, path == routeMetrics:
 		return path
+	case path == routeResponses || strings.HasPrefix(path, responsesPrefix):
+		return routeResponses
 	case path == routeDashboard || strings.HasPrefix(path, routeDashboard+"/"):
 		return routeDashboard
 	}
