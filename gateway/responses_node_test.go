@@ -92,4 +92,3 @@ func TestNodeClientsResponses(t *testing.T) {
 		})
 	}
 }
-
