@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/reask/reask"
@@ -39,9 +40,10 @@ type eventTranslator struct {
 	ended   bool
 	resp    responsesapi.Response
 	items   []responsesapi.Item
-	msg     int // index in items of the open message item, or -1
-	part    int // index in its parts of the open content part, or -1
-	call    int // index in items of the open function_call item, or -1
+	texts   []*strings.Builder // per item: its open part's text, or its arguments
+	msg     int                // index in items of the open message item, or -1
+	part    int                // index in its parts of the open content part, or -1
+	call    int                // index in items of the open function_call item, or -1
 	calls   map[int]int
 	finish  string
 	usage   *responsesapi.Usage
@@ -187,7 +189,7 @@ func (t *eventTranslator) delta(typ, text string) {
 	t.closeCall()
 	if t.msg < 0 {
 		t.msg = len(t.items)
-		t.items = append(t.items, responsesapi.Item{Type: responsesapi.ItemMessage, ID: "msg_" + randomHex(24),
+		t.add(responsesapi.Item{Type: responsesapi.ItemMessage, ID: "msg_" + randomHex(24),
 			Status: responsesapi.StatusInProgress, Role: "assistant", Content: responsesapi.Content{Parts: []responsesapi.ContentPart{}}})
 		added := t.items[t.msg]
 		t.emit(responsesapi.Event{Type: responsesapi.EventOutputItemAdded, OutputIndex: t.msg, Item: &added})
@@ -202,13 +204,10 @@ func (t *eventTranslator) delta(typ, text string) {
 		added := it.Content.Parts[t.part]
 		t.emit(responsesapi.Event{Type: responsesapi.EventContentPartAdded, ItemID: it.ID, OutputIndex: t.msg, ContentIndex: t.part, Part: &added})
 	}
-	p := &it.Content.Parts[t.part]
+	t.texts[t.msg].WriteString(text)
 	ev := responsesapi.Event{Type: responsesapi.EventOutputTextDelta, ItemID: it.ID, OutputIndex: t.msg, ContentIndex: t.part, Delta: text}
 	if typ == responsesapi.PartRefusal {
-		p.Refusal += text
 		ev.Type = responsesapi.EventRefusalDelta
-	} else {
-		p.Text += text
 	}
 	t.emit(ev)
 }
@@ -219,13 +218,21 @@ func (t *eventTranslator) closePart() {
 		return
 	}
 	it := &t.items[t.msg]
-	p := it.Content.Parts[t.part]
+	p := &it.Content.Parts[t.part]
+	text := t.texts[t.msg]
+	if p.Type == responsesapi.PartRefusal {
+		p.Refusal = text.String()
+	} else {
+		p.Text = text.String()
+	}
+	text.Reset()
 	if p.Type == responsesapi.PartRefusal {
 		t.emit(responsesapi.Event{Type: responsesapi.EventRefusalDone, ItemID: it.ID, OutputIndex: t.msg, ContentIndex: t.part, Refusal: p.Refusal})
 	} else {
 		t.emit(responsesapi.Event{Type: responsesapi.EventOutputTextDone, ItemID: it.ID, OutputIndex: t.msg, ContentIndex: t.part, Text: p.Text})
 	}
-	t.emit(responsesapi.Event{Type: responsesapi.EventContentPartDone, ItemID: it.ID, OutputIndex: t.msg, ContentIndex: t.part, Part: &p})
+	done := *p
+	t.emit(responsesapi.Event{Type: responsesapi.EventContentPartDone, ItemID: it.ID, OutputIndex: t.msg, ContentIndex: t.part, Part: &done})
 	t.part = -1
 }
 
@@ -255,7 +262,7 @@ func (t *eventTranslator) toolCall(tc wireToolCall) {
 		t.closeCall()
 		i = len(t.items)
 		t.calls[idx] = i
-		t.items = append(t.items, responsesapi.Item{Type: responsesapi.ItemFunctionCall, ID: "fc_" + randomHex(24),
+		t.add(responsesapi.Item{Type: responsesapi.ItemFunctionCall, ID: "fc_" + randomHex(24),
 			CallID: tc.ID, Name: tc.Function.Name, Status: responsesapi.StatusInProgress})
 		added := t.items[i]
 		t.emit(responsesapi.Event{Type: responsesapi.EventOutputItemAdded, OutputIndex: i, Item: &added})
@@ -269,9 +276,19 @@ func (t *eventTranslator) toolCall(tc wireToolCall) {
 		it.Name = tc.Function.Name
 	}
 	if a := tc.Function.Arguments; a != "" {
-		it.Arguments += a
+		if i == t.call {
+			t.texts[i].WriteString(a)
+		} else {
+			it.Arguments += a // a call closed already: the final response has it all
+		}
 		t.emit(responsesapi.Event{Type: responsesapi.EventFunctionCallArgumentsDelta, ItemID: it.ID, OutputIndex: i, Delta: a})
 	}
+}
+
+// add appends an output item.
+func (t *eventTranslator) add(it responsesapi.Item) {
+	t.items = append(t.items, it)
+	t.texts = append(t.texts, new(strings.Builder))
 }
 
 // closeCall sends the open function_call item's done events.
@@ -280,6 +297,7 @@ func (t *eventTranslator) closeCall() {
 		return
 	}
 	it := &t.items[t.call]
+	it.Arguments = t.texts[t.call].String()
 	t.emit(responsesapi.Event{Type: responsesapi.EventFunctionCallArgumentsDone, ItemID: it.ID, OutputIndex: t.call, Name: it.Name, Arguments: it.Arguments})
 	if it.Status == responsesapi.StatusInProgress {
 		it.Status = responsesapi.StatusCompleted
