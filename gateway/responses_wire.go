@@ -436,7 +436,7 @@ func (rr *responsesRequest) messages() (json.RawMessage, error) {
 					return nil, &requestError{param: param + ".call_id", code: "missing_required_parameter",
 						msg: fmt.Sprintf("Missing required parameter: '%s.call_id'.", param)}
 				}
-				content, err := rr.chatContent(it.Output, false, param+".output")
+				content, err := rr.chatContent(it.Output, "tool", param+".output")
 				if err != nil {
 					return nil, err
 				}
@@ -473,44 +473,43 @@ func (rr *responsesRequest) chatMessageOf(it responsesapi.Item, param string) (c
 		return chatMessage{}, &requestError{param: param + ".content", code: "missing_required_parameter",
 			msg: fmt.Sprintf("Missing required parameter: '%s.content'.", param)}
 	}
-	content, err := rr.chatContent(it.Content, role == "assistant", param+".content")
+	content, err := rr.chatContent(it.Content, role, param+".content")
 	if err != nil {
 		return chatMessage{}, err
 	}
 	return chatMessage{Role: role, Content: content}, nil
 }
 
-// chatContent translates content: a string as is; parts as chat parts
-// (input_text and output_text as text, input_image with a URL as
+// chatContent translates the content of a message of role (or of a
+// function call's output, role "tool"): a string as is; parts as chat
+// parts (input_text and output_text as text, input_image with a URL as
 // image_url, input_file with data or an id as file, an assistant's refusal
-// as refusal).
-func (rr *responsesRequest) chatContent(c responsesapi.Content, assistant bool, param string) (json.RawMessage, error) {
+// as refusal). A chat tool message holds text only.
+func (rr *responsesRequest) chatContent(c responsesapi.Content, role, param string) (json.RawMessage, error) {
 	if c.Text != nil {
 		return jsonString(*c.Text), nil
 	}
 	parts := make([]chatPart, 0, len(c.Parts))
 	for j, p := range c.Parts {
 		where := fmt.Sprintf("%s[%d]", param, j)
-		switch p.Type {
-		case responsesapi.PartInputText, responsesapi.PartOutputText:
+		switch {
+		case p.Type == responsesapi.PartInputText || p.Type == responsesapi.PartOutputText:
 			text := p.Text
 			parts = append(parts, chatPart{Type: "text", Text: &text})
-		case responsesapi.PartRefusal:
+		case p.Type == responsesapi.PartRefusal:
 			refusal := p.Refusal
-			if assistant {
+			if role == "assistant" {
 				parts = append(parts, chatPart{Type: "refusal", Refusal: &refusal})
 			}
-		case responsesapi.PartInputImage:
-			if p.ImageURL == "" {
-				rr.unsupported(where, "An input_image given by file_id ('%s') cannot be served by an upstream that speaks Chat Completions: give its image_url.", where)
-				continue
-			}
+		case (p.Type == responsesapi.PartInputImage || p.Type == responsesapi.PartInputFile) && role == "tool":
+			rr.unsupported(where, "A function call output with an image or a file ('%s') cannot be served by an upstream that speaks Chat Completions, whose tool messages hold text.", where)
+		case p.Type == responsesapi.PartInputImage && p.ImageURL == "":
+			rr.unsupported(where, "An input_image given by file_id ('%s') cannot be served by an upstream that speaks Chat Completions: give its image_url.", where)
+		case p.Type == responsesapi.PartInputImage:
 			parts = append(parts, chatPart{Type: "image_url", ImageURL: &chatImageURL{URL: p.ImageURL, Detail: p.Detail}})
-		case responsesapi.PartInputFile:
-			if p.FileData == "" && p.FileID == "" {
-				rr.unsupported(where, "An input_file given by file_url ('%s') cannot be served by an upstream that speaks Chat Completions: give its file_data or file_id.", where)
-				continue
-			}
+		case p.Type == responsesapi.PartInputFile && p.FileData == "" && p.FileID == "":
+			rr.unsupported(where, "An input_file given by file_url ('%s') cannot be served by an upstream that speaks Chat Completions: give its file_data or file_id.", where)
+		case p.Type == responsesapi.PartInputFile:
 			parts = append(parts, chatPart{Type: "file", File: &chatFileInput{FileData: p.FileData, FileID: p.FileID, Filename: p.Filename}})
 		default:
 			return nil, badRequest(where+".type", "Invalid value: '%s'. Supported values are: 'input_text', 'input_image', 'input_file', 'output_text' and 'refusal'.", p.Type)
