@@ -287,12 +287,30 @@ func (rx *responsesExchange) echo() responsesapi.Response {
 }
 
 // responseID is the response id for an answer with id: the upstream's
-// when it is a Responses API id, else one of the gateway's.
+// when it is a Responses API id, else made from it ("chatcmpl-abc" gives
+// "resp_abc"), so that the client's ids lead to the upstream's logs; a
+// random one when the answer has none.
 func responseID(id string) string {
 	if strings.HasPrefix(id, "resp_") {
 		return id
 	}
-	return "resp_" + randomHex(24)
+	return itemID("resp_", id, 0)
+}
+
+// itemID is an output item's id, made from the id of what it stands for
+// (its response's, its tool call's) and, after the first item of its
+// kind, its number: "msg_abc", "msg_abc_2", "fc_xyz" for "call_xyz".
+func itemID(prefix, of string, n int) string {
+	if i := strings.IndexAny(of, "_-"); i >= 0 && i+1 < len(of) {
+		of = of[i+1:] // without the kind: "chatcmpl-", "call_", "resp_"
+	}
+	if of == "" {
+		of = randomHex(24)
+	}
+	if n > 0 {
+		of += "_" + strconv.Itoa(n+1)
+	}
+	return prefix + of
 }
 
 // finishStatus is a response's status (and why it is incomplete) for a
@@ -339,11 +357,11 @@ func (rx *responsesExchange) response(a *upstreamAnswer, now time.Time) response
 		parts = append(parts, responsesapi.ContentPart{Type: responsesapi.PartOutputText})
 	}
 	if len(parts) > 0 {
-		resp.Output = append(resp.Output, responsesapi.Item{Type: responsesapi.ItemMessage, ID: "msg_" + randomHex(24),
+		resp.Output = append(resp.Output, responsesapi.Item{Type: responsesapi.ItemMessage, ID: itemID("msg_", resp.ID, 0),
 			Status: resp.Status, Role: "assistant", Content: responsesapi.Content{Parts: parts}})
 	}
 	for _, tc := range ch.Message.ToolCalls {
-		resp.Output = append(resp.Output, responsesapi.Item{Type: responsesapi.ItemFunctionCall, ID: "fc_" + randomHex(24),
+		resp.Output = append(resp.Output, responsesapi.Item{Type: responsesapi.ItemFunctionCall, ID: itemID("fc_", tc.ID, 0),
 			CallID: tc.ID, Name: tc.Function.Name, Arguments: tc.Function.Arguments, Status: resp.Status})
 	}
 	if a.Usage != nil {

@@ -45,6 +45,7 @@ type eventTranslator struct {
 	part    int                // index in its parts of the open content part, or -1
 	call    int                // index in items of the open function_call item, or -1
 	calls   map[int]int
+	msgs    int // message items opened so far
 	finish  string
 	usage   *responsesapi.Usage
 }
@@ -189,8 +190,9 @@ func (t *eventTranslator) delta(typ, text string) {
 	t.closeCall()
 	if t.msg < 0 {
 		t.msg = len(t.items)
-		t.add(responsesapi.Item{Type: responsesapi.ItemMessage, ID: "msg_" + randomHex(24),
+		t.add(responsesapi.Item{Type: responsesapi.ItemMessage, ID: itemID("msg_", t.resp.ID, t.msgs),
 			Status: responsesapi.StatusInProgress, Role: "assistant", Content: responsesapi.Content{Parts: []responsesapi.ContentPart{}}})
+		t.msgs++
 		added := t.items[t.msg]
 		t.emit(responsesapi.Event{Type: responsesapi.EventOutputItemAdded, OutputIndex: t.msg, Item: &added})
 	}
@@ -262,7 +264,7 @@ func (t *eventTranslator) toolCall(tc wireToolCall) {
 		t.closeCall()
 		i = len(t.items)
 		t.calls[idx] = i
-		t.add(responsesapi.Item{Type: responsesapi.ItemFunctionCall, ID: "fc_" + randomHex(24),
+		t.add(responsesapi.Item{Type: responsesapi.ItemFunctionCall, ID: itemID("fc_", tc.ID, 0),
 			CallID: tc.ID, Name: tc.Function.Name, Status: responsesapi.StatusInProgress})
 		added := t.items[i]
 		t.emit(responsesapi.Event{Type: responsesapi.EventOutputItemAdded, OutputIndex: i, Item: &added})
