@@ -130,8 +130,10 @@
 // are forwarded. What a chat upstream cannot serve — previous_response_id,
 // conversation, prompt, item references, hosted tools (web_search, ...),
 // images by file_id — is refused with a 400 unsupported_parameter naming
-// the member (an upstream with api "responses" gets it as it is; a route's
-// fallbacks may speak either API, each call goes in its target's).
+// the member (an upstream with api "responses" gets it as it is — on the
+// schema path the id answered is the last attempt's, whose stored
+// conversation holds the re-asks; a route's fallbacks may speak either
+// API, each call goes in its target's).
 // background: true is refused either way: its answer would be fetched with
 // GET /v1/responses/{id}, and the gateway stores no responses (that path
 // is 404). The members the gateway reads (model, input, instructions,

@@ -492,6 +492,8 @@ func TestResponsesRefusals(t *testing.T) {
 		{"conversation", `"input":"and now?","conversation":"conv_1"`, "conversation", "invalid_request_error"},
 		{"item reference", `"input":[{"type":"item_reference","id":"msg_1"}]`, "input[0]", "invalid_request_error"},
 		{"hosted tool", `"input":"Search","tools":[{"type":"web_search"}]`, "tools[0].type", "invalid_value"},
+		{"unknown format", `"input":"hi","text":{"format":{"type":"yaml"}}`, "text.format.type", "invalid_value"},
+		{"unknown part", `"input":[{"role":"user","content":[{"type":"input_audio","input_audio":{"data":"AA==","format":"wav"}}]}]`, "input[0].content[0].type", "invalid_value"},
 		{"background", `"input":"hello","background":true`, "background", ""},
 	} {
 		for _, api := range upstreamAPIs {
@@ -551,7 +553,6 @@ func TestResponsesBadRequests(t *testing.T) {
 		{"no input", `{"model":"` + model + `"}`, "missing_required_parameter", "input"},
 		{"no role", `{"model":"` + model + `","input":[{"content":"hi"}]}`, "missing_required_parameter", "input[0].role"},
 		{"no schema", responsesBody(`"input":"hi"`, `"text":{"format":{"type":"json_schema","name":"x"}}`), "missing_required_parameter", "text.format.schema"},
-		{"bad format", responsesBody(`"input":"hi"`, `"text":{"format":{"type":"yaml"}}`), "invalid_value", "text.format.type"},
 		{"bad schema", responsesBody(`"input":"hi"`, `"text":{"format":{"type":"json_schema","name":"x","schema":{"type":"nope"}}}`), "invalid_json_schema", "text.format.schema"},
 		{"chat member", responsesBody(`"input":"hi"`, `"messages":[]`), "unknown_parameter", "messages"},
 		{"no model", `{"input":"hi"}`, "missing_required_parameter", "model"},
@@ -581,14 +582,19 @@ func TestResponsesBadRequests(t *testing.T) {
 }
 
 // TestResponsesGuards: the endpoint has the chat endpoint's guards
-// (authentication, Content-Type, body limit), its metrics label, and no
+// (authentication, Content-Type, cross-origin browsers, body limit), its
+// metrics label, and no
 // stored responses.
 func TestResponsesGuards(t *testing.T) {
 	gw, rec := newResponsesGateway(t, clean, gateway.APIChat, func(c *gateway.Config) { c.MaxBodyBytes = 200 })
-	post := func(ct, key, body string) (int, string) {
+	post := func(ct, key, origin, body string) (int, string) {
 		t.Helper()
 		req, _ := http.NewRequestWithContext(t.Context(), http.MethodPost, gw.URL+"/v1/responses", strings.NewReader(body))
 		req.Header.Set("Content-Type", ct)
+		if origin != "" {
+			req.Header.Set("Origin", origin)
+			req.Header.Set("Sec-Fetch-Site", "cross-site")
+		}
 		if key != "" {
 			req.Header.Set("Authorization", "Bearer "+key)
 		}
@@ -603,16 +609,17 @@ func TestResponsesGuards(t *testing.T) {
 	}
 	hello := responsesBody(`"input":"Say hello"`)
 	for _, tc := range []struct {
-		name, ct, key, body string
-		status              int
-		code                string
+		name, ct, key, origin, body string
+		status                      int
+		code                        string
 	}{
-		{"no key", "application/json", "", hello, http.StatusUnauthorized, "invalid_api_key"},
-		{"text/plain", "text/plain", clientKey, hello, http.StatusUnsupportedMediaType, "unsupported_media_type"},
-		{"too large", "application/json", clientKey, responsesBody(`"input":"` + strings.Repeat("a", 300) + `"`), http.StatusRequestEntityTooLarge, "request_too_large"},
-		{"ok", "application/json", clientKey, hello, http.StatusOK, ""},
+		{"no key", "application/json", "", "", hello, http.StatusUnauthorized, "invalid_api_key"},
+		{"text/plain", "text/plain", clientKey, "", hello, http.StatusUnsupportedMediaType, "unsupported_media_type"},
+		{"cross-origin", "application/json", clientKey, "https://evil.example", hello, http.StatusForbidden, "cross_origin_request"},
+		{"too large", "application/json", clientKey, "", responsesBody(`"input":"` + strings.Repeat("a", 300) + `"`), http.StatusRequestEntityTooLarge, "request_too_large"},
+		{"ok", "application/json", clientKey, "", hello, http.StatusOK, ""},
 	} {
-		if status, c := post(tc.ct, tc.key, tc.body); status != tc.status || c != tc.code {
+		if status, c := post(tc.ct, tc.key, tc.origin, tc.body); status != tc.status || c != tc.code {
 			t.Errorf("%s: %d %q, want %d %q", tc.name, status, c, tc.status, tc.code)
 		}
 	}

@@ -271,7 +271,7 @@ func (rr *responsesRequest) translateText(member func(string, []byte)) error {
 		return &requestError{param: "text.format.type", code: "missing_required_parameter",
 			msg: "Missing required parameter: 'text.format.type'."}
 	default:
-		return badRequest("text.format.type", "Invalid value: '%s'. Supported values are: 'text', 'json_object', and 'json_schema'.", f.Type)
+		rr.unsupported("text.format.type", "A text.format of type '%s' cannot be served by an upstream that speaks Chat Completions, which takes 'text', 'json_object' and 'json_schema'.", f.Type)
 	}
 	return nil
 }
@@ -322,9 +322,8 @@ func (rr *responsesRequest) translateTools(member func(string, []byte)) error {
 	case tc == nil:
 	case tc.Mode != "":
 		if tc.Mode != "none" && tc.Mode != "auto" && tc.Mode != "required" {
-			return badRequest("tool_choice", "Invalid value: '%s'. Supported values are: 'none', 'auto', and 'required'.", tc.Mode)
-		}
-		if len(tools) > 0 {
+			rr.unsupported("tool_choice", "A tool_choice of '%s' cannot be served by an upstream that speaks Chat Completions, which takes 'none', 'auto' and 'required'.", tc.Mode)
+		} else if len(tools) > 0 {
 			v, _ := json.Marshal(tc.Mode)
 			member("tool_choice", v)
 		}
@@ -512,7 +511,7 @@ func (rr *responsesRequest) chatContent(c responsesapi.Content, role, param stri
 		case p.Type == responsesapi.PartInputFile:
 			parts = append(parts, chatPart{Type: "file", File: &chatFileInput{FileData: p.FileData, FileID: p.FileID, Filename: p.Filename}})
 		default:
-			return nil, badRequest(where+".type", "Invalid value: '%s'. Supported values are: 'input_text', 'input_image', 'input_file', 'output_text' and 'refusal'.", p.Type)
+			rr.unsupported(where+".type", "Content parts of type '%s' cannot be served by an upstream that speaks Chat Completions, which takes input_text, input_image, input_file, output_text and refusal parts.", p.Type)
 		}
 	}
 	return json.Marshal(parts)
