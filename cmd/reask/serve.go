@@ -77,13 +77,13 @@ small and collections weigh on its tail latency.`,
   reask serve --upstream http://127.0.0.1:9090/v1 --model gpt-4o-mini   # in front of "reask sim"
   REASK_CLIENT_KEYS=team-key-1,team-key-2 reask serve --addr 0.0.0.0:8080 --config gateway.json
   reask serve --upstream https://api.openai.com/v1 --upstream-api responses   # Responses requests go as they are
+  curl -s localhost:8080/v1/responses -H 'Content-Type: application/json' -d '{"model":"gpt-4o-mini",
+    "input":"Contact John Doe, age 30","text":{"format":{"type":"json_schema","name":"person","schema":{
+    "type":"object","properties":{"name":{"type":"string"},"age":{"type":"integer"}},"required":["name","age"]}}}}'
   curl -s localhost:8080/v1/chat/completions -H 'Content-Type: application/json' -d '{"model":"gpt-4o-mini",
     "messages":[{"role":"user","content":"Contact John Doe, age 30"}],
     "response_format":{"type":"json_schema","json_schema":{"name":"person","schema":{"type":"object",
-    "properties":{"name":{"type":"string"},"age":{"type":"integer"}},"required":["name","age"]}}}}'
-  curl -s localhost:8080/v1/responses -H 'Content-Type: application/json' -d '{"model":"gpt-4o-mini",
-    "input":"Contact John Doe, age 30","text":{"format":{"type":"json_schema","name":"person","schema":{
-    "type":"object","properties":{"name":{"type":"string"},"age":{"type":"integer"}},"required":["name","age"]}}}}'`,
+    "properties":{"name":{"type":"string"},"age":{"type":"integer"}},"required":["name","age"]}}}}'`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			o.changed = cmd.Flags().Changed
