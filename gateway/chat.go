@@ -36,6 +36,12 @@ func (g *Gateway) chat(w http.ResponseWriter, r *http.Request) string {
 	if !ok {
 		return kindRejected
 	}
+	return g.chatBody(w, r, body)
+}
+
+// chatBody serves a chat completions request whose body has been read:
+// the client's, or the one a Responses API request translates to.
+func (g *Gateway) chatBody(w http.ResponseWriter, r *http.Request, body []byte) string {
 	cr, err := parseChatRequest(body)
 	if err != nil {
 		writeRequestError(w, err)

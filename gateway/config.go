@@ -225,7 +225,27 @@ type Upstream struct {
 	Models []string
 	// Headers are added to every upstream request.
 	Headers map[string]string
+	// API is the API the upstream speaks besides Chat Completions, which
+	// every OpenAI-compatible server (vLLM, Ollama, llama.cpp) speaks:
+	// APIResponses sends Responses API requests (POST /v1/responses) to
+	// its /responses as they are; APIChat, the default, translates them
+	// into chat completions. Chat completions always go to
+	// /chat/completions.
+	API UpstreamAPI
 }
+
+// UpstreamAPI names the API an upstream serves Responses requests with.
+type UpstreamAPI string
+
+// The upstream APIs.
+const (
+	// APIChat translates Responses requests into chat completions (and
+	// the answers back): for servers that speak only Chat Completions.
+	APIChat UpstreamAPI = "chat"
+	// APIResponses forwards Responses requests to the upstream's own
+	// /responses: for OpenAI and servers that speak the Responses API.
+	APIResponses UpstreamAPI = "responses"
+)
 
 // withDefaults returns c with its zero fields set.
 func (c Config) withDefaults() Config {
@@ -299,6 +319,9 @@ func (c Config) Validate() error {
 		names[u.Name] = true
 		if err := checkBaseURL(u.BaseURL); err != nil {
 			return configErr(f+".base_url", "%v", err)
+		}
+		if u.API != "" && u.API != APIChat && u.API != APIResponses {
+			return configErr(f+".api", "%q: want chat (the default) or responses", u.API)
 		}
 		for k := range u.Headers {
 			switch http.CanonicalHeaderKey(k) {
@@ -517,7 +540,7 @@ func checkBaseURL(s string) error {
 //	  "upstreams": [
 //	    {"name": "openai", "base_url": "https://api.openai.com/v1",
 //	     "api_key_env": "OPENAI_API_KEY", "models": ["gpt-4o-mini", "gpt-4o"]},
-//	    {"name": "local", "base_url": "http://127.0.0.1:11434/v1"}
+//	    {"name": "local", "base_url": "http://127.0.0.1:11434/v1", "api": "chat"}
 //	  ],
 //	  "fallbacks": {"gpt-4o": ["openai/gpt-4o-mini", "local/llama3.1"]},
 //	  "default_model": "gpt-4o-mini",
@@ -584,6 +607,8 @@ type FileUpstream struct {
 	APIKeyEnv string            `json:"api_key_env,omitempty"`
 	Models    []string          `json:"models,omitempty"`
 	Headers   map[string]string `json:"headers,omitempty"`
+	// API is "chat" (the default) or "responses" (see Upstream.API).
+	API string `json:"api,omitempty"`
 }
 
 // LoadConfig reads the configuration file at path; getenv reads the API
@@ -649,7 +674,7 @@ func ParseConfig(data []byte, getenv func(string) string) (Config, error) {
 			return Config{}, configErr(fmt.Sprintf("upstreams[%d].api_key_env", i), "%q is not an environment variable name", env)
 		}
 		c.Upstreams = append(c.Upstreams, Upstream{Name: u.Name, BaseURL: u.BaseURL,
-			APIKey: reask.Secret(getenv(env)), Models: u.Models, Headers: u.Headers})
+			APIKey: reask.Secret(getenv(env)), Models: u.Models, Headers: u.Headers, API: UpstreamAPI(u.API)})
 	}
 	if err := c.Validate(); err != nil {
 		return Config{}, err

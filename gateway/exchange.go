@@ -135,9 +135,15 @@ func (ex *exchange) passthroughBody(model string) ([]byte, error) {
 	if model == ex.req.bodyModel {
 		return ex.req.raw, nil
 	}
-	b := make([]byte, 0, len(ex.req.raw)+len(model)+16)
+	return replaceModel(ex.req.raw, model)
+}
+
+// replaceModel returns the JSON object raw with its model member (if any)
+// dropped and model added last.
+func replaceModel(raw []byte, model string) ([]byte, error) {
+	b := make([]byte, 0, len(raw)+len(model)+16)
 	b = append(b, '{')
-	err := eachMember(ex.req.raw, func(key, rawKey, value []byte) {
+	err := eachMember(raw, func(key, rawKey, value []byte) {
 		if string(key) != "model" {
 			b = append(append(append(append(b, rawKey...), ':'), value...), ',')
 		}

@@ -9,6 +9,7 @@
 // Endpoints:
 //
 //	POST /v1/chat/completions  schema-enforced (see below) or passed through
+//	POST /v1/responses         the same, in OpenAI's Responses API (see below)
 //	GET  /v1/models            the models the gateway routes
 //	GET  /healthz              liveness, never authenticated
 //	GET  /readyz               readiness: 503 naming the upstream that cannot be
@@ -92,8 +93,8 @@
 // # Browsers
 //
 // A web page the operator visits must not spend the upstream key (see
-// browserGuard): POST /v1/chat/completions needs "Content-Type:
-// application/json" (415 otherwise), a cross-origin browser POST is 403
+// browserGuard): POST /v1/chat/completions and /v1/responses need
+// "Content-Type: application/json" (415 otherwise), a cross-origin browser POST is 403
 // cross_origin_request unless its origin is in Config.AllowedOrigins, and
 // a gateway without client keys answers only loopback Host names
 // (localhost, 127.0.0.0/8, ::1) and Config.AllowedHosts — 403
@@ -107,6 +108,57 @@
 // tools, tool_choice) sent twice, or under a name differing only in case,
 // is 400 duplicate_parameter: the gateway would check one value and the
 // upstream might act on another.
+//
+// # The Responses API
+//
+// POST /v1/responses serves OpenAI's Responses API — what the official
+// SDKs' responses.create/parse and the Vercel AI SDK's default openai(model)
+// call — with the chat endpoint's guarantees, guards and policies: a
+// request with text.format {type: "json_schema", name, schema, strict} or
+// a forced function tool (flat: {type: "function", name, parameters};
+// forced by tool_choice {type: "function", name}, or "required" with one
+// tool) runs the same repair → validate → re-ask loop, and its answer is a
+// response object whose assistant message's output_text (or whose
+// function_call's arguments) is the valid JSON; text.format {type:
+// "json_object"} is served as response_format json_object is on chat.
+// input is a string or items (messages with text, image and file parts,
+// function_call and function_call_output items), instructions go first.
+// usage counts input_tokens and output_tokens summed over every attempt;
+// the x-reask-* headers, the 422 reask_exhausted, the errors and their
+// shape are the chat endpoint's; stream: true gets the Responses events
+// (response.created, response.in_progress, response.output_item.added,
+// response.content_part.added, response.output_text.delta ...,
+// response.output_text.done, response.content_part.done,
+// response.output_item.done, response.completed; function_call_arguments
+// deltas for a tool), validated first as on chat.
+//
+// Each upstream call goes in the API its upstream speaks (Upstream.API):
+// to an upstream with api "responses" (OpenAI) as a Responses request —
+// on the schema path the client's members and input items as sent, then
+// reask's turns as input items; without a schema the client's body byte
+// for byte, its answer or stream copied back as it comes. To an upstream
+// with api "chat", the default, since every OpenAI-compatible server
+// (vLLM, Ollama, llama.cpp) speaks it, the request is translated into a
+// chat completion — instructions and input into messages, text.format into
+// response_format, tools nested, max_output_tokens into max_tokens,
+// reasoning.effort into reasoning_effort — and the answer (or, as it
+// comes, the stream) back into the Responses API's; store, metadata,
+// include and truncation are dropped, members the gateway does not know
+// are forwarded. What a chat upstream cannot serve — previous_response_id,
+// conversation, prompt, item references, hosted tools (web_search, ...),
+// images by file_id — is refused with a 400 unsupported_parameter naming
+// the member (an upstream with api "responses" gets it as it is — on the
+// schema path the id answered is the last attempt's, whose stored
+// conversation holds the re-asks; a route's fallbacks may speak either
+// API, each call goes in its target's).
+// background: true is refused either way: its answer would be fetched with
+// GET /v1/responses/{id}, and the gateway stores no responses (that path
+// is 404). The members the gateway reads (model, input, instructions,
+// stream, stream_options, text, tools, tool_choice, max_output_tokens,
+// previous_response_id, conversation, background, prompt,
+// parallel_tool_calls, reasoning) may be sent once each, as on chat; chat
+// members (messages, response_format, max_tokens, ...) are unknown
+// parameters.
 package gateway
 
 import (
@@ -152,8 +204,9 @@ type Gateway struct {
 // route is the reask client serving one model (or the catch-all): its
 // primary target and fallbacks, and the policies they share.
 type route struct {
-	name   string
-	client *reask.Client
+	name    string
+	client  *reask.Client
+	primary *target // the first target the client tries
 }
 
 // New returns a gateway for cfg, or an error naming the configuration
@@ -195,6 +248,7 @@ func New(cfg Config) (*Gateway, error) {
 		base := strings.TrimRight(u.BaseURL, "/")
 		g.upstreams = append(g.upstreams, &upstream{
 			name: u.Name, chatURL: base + "/chat/completions", modelsURL: base + "/models",
+			responsesURL: base + "/responses", api: u.API,
 			key: u.APIKey, scrub: scrub, headers: u.Headers, models: u.Models, client: hc,
 			timeout: cfg.UpstreamTimeout, maxBytes: cfg.MaxResponseBytes, clock: cfg.Clock,
 		})
@@ -316,7 +370,7 @@ func (g *Gateway) buildRoutes() {
 		c := reask.New(p, opts...)
 		g.clients = append(g.clients, c)
 		g.metrics.Watch(c.Status)
-		return &route{name: name, client: c}
+		return &route{name: name, client: c, primary: p}
 	}
 	for _, m := range order {
 		g.routes[m] = chain(m, primary[m])
@@ -361,6 +415,7 @@ func (g *Gateway) Close() error {
 // Routes (the metrics' route label).
 const (
 	routeChat      = "/v1/chat/completions"
+	routeResponses = "/v1/responses"
 	routeModels    = "/v1/models"
 	routeHealth    = "/healthz"
 	routeReady     = "/readyz"
@@ -400,6 +455,16 @@ func (g *Gateway) serve(w http.ResponseWriter, r *http.Request) (route, kind str
 			return routeChat, "rejected"
 		}
 		return routeChat, g.chat(w, r)
+	case path == routeResponses:
+		if !g.allow(w, r, http.MethodPost, false) || !jsonBody(w, r) {
+			return routeResponses, "rejected"
+		}
+		return routeResponses, g.responses(w, r)
+	case strings.HasPrefix(path, responsesPrefix):
+		if g.allow(w, r, r.Method, false) {
+			storedResponse(w, r)
+		}
+		return routeResponses, "rejected"
 	case path == routeModels:
 		if !g.allow(w, r, http.MethodGet, false) {
 			return routeModels, "rejected"
@@ -436,7 +501,7 @@ func (g *Gateway) serve(w http.ResponseWriter, r *http.Request) (route, kind str
 		return routeDashboard, "ops"
 	}
 	writeError(w, http.StatusNotFound, apiError{Type: "invalid_request_error", Code: ptr("unknown_url"),
-		Message: fmt.Sprintf("Unknown request URL: %s %s. The gateway serves POST /v1/chat/completions and GET /v1/models.", r.Method, path)})
+		Message: fmt.Sprintf("Unknown request URL: %s %s. The gateway serves POST /v1/chat/completions, POST /v1/responses and GET /v1/models.", r.Method, path)})
 	return routeOther, "rejected"
 }
 
@@ -445,6 +510,8 @@ func routeOf(path string) string {
 	switch {
 	case path == routeChat, path == routeModels, path == routeHealth, path == routeReady, path == routeMetrics:
 		return path
+	case path == routeResponses || strings.HasPrefix(path, responsesPrefix):
+		return routeResponses
 	case path == routeDashboard || strings.HasPrefix(path, routeDashboard+"/"):
 		return routeDashboard
 	}

@@ -70,36 +70,43 @@ func TestGoldenAnswers(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			gw, _ := newGateway(t, scripted(t, tc.answers...), tc.mod)
 			status, h, b := do(t, gw, "POST", "/v1/chat/completions", tc.key, tc.body)
-			var out strings.Builder
-			fmt.Fprintf(&out, "HTTP %d\n", status)
-			var keys []string
-			for k := range h {
-				if k == "Content-Type" || k == "Retry-After" || k == "Www-Authenticate" || strings.HasPrefix(k, "X-") {
-					keys = append(keys, k)
-				}
-			}
-			sort.Strings(keys)
-			for _, k := range keys {
-				fmt.Fprintf(&out, "%s: %s\n", k, h.Get(k))
-			}
-			out.WriteString("\n")
-			out.Write(b)
-			path := filepath.Join("testdata", "golden", tc.name+".txt")
-			if *update {
-				if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-					t.Fatal(err)
-				}
-				if err := os.WriteFile(path, []byte(out.String()), 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(path)
-			if err != nil {
-				t.Fatalf("%v (run with -update to create it)", err)
-			}
-			if out.String() != string(want) {
-				t.Errorf("answer differs from %s (run with -update if intended):\n--- got\n%s\n--- want\n%s", path, out.String(), want)
-			}
+			checkGolden(t, tc.name, status, h, b)
 		})
+	}
+}
+
+// checkGolden compares an answer — status, the headers a client reads,
+// body — with testdata/golden/NAME.txt (rewritten with -update).
+func checkGolden(t *testing.T, name string, status int, h http.Header, b []byte) {
+	t.Helper()
+	var out strings.Builder
+	fmt.Fprintf(&out, "HTTP %d\n", status)
+	var keys []string
+	for k := range h {
+		if k == "Content-Type" || k == "Retry-After" || k == "Www-Authenticate" || strings.HasPrefix(k, "X-") {
+			keys = append(keys, k)
+		}
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		fmt.Fprintf(&out, "%s: %s\n", k, h.Get(k))
+	}
+	out.WriteString("\n")
+	out.Write(b)
+	path := filepath.Join("testdata", "golden", name+".txt")
+	if *update {
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte(out.String()), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run with -update to create it)", err)
+	}
+	if out.String() != string(want) {
+		t.Errorf("answer differs from %s (run with -update if intended):\n--- got\n%s\n--- want\n%s", path, out.String(), want)
 	}
 }

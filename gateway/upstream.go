@@ -21,17 +21,19 @@ import (
 
 // upstream is one configured API, shared by the targets that use it.
 type upstream struct {
-	name      string
-	chatURL   string
-	modelsURL string
-	key       reask.Secret
-	scrub     *httpapi.Scrubber // every upstream's key, from all an upstream sends back
-	headers   map[string]string
-	models    []string
-	client    *http.Client
-	timeout   time.Duration
-	maxBytes  int64
-	clock     clock.Clock
+	name         string
+	chatURL      string
+	responsesURL string
+	modelsURL    string
+	api          UpstreamAPI // how Responses requests go (Upstream.API)
+	key          reask.Secret
+	scrub        *httpapi.Scrubber // every upstream's key, from all an upstream sends back
+	headers      map[string]string
+	models       []string
+	client       *http.Client
+	timeout      time.Duration
+	maxBytes     int64
+	clock        clock.Clock
 }
 
 // target is a model on an upstream: a reask.Provider. Its requests are
@@ -54,6 +56,9 @@ var errNoExchange = errors.New("gateway: target called without a gateway request
 
 // Complete sends one upstream call: the client's request rebuilt with
 // reask's conversation (schema path) or forwarded as is (pass-through).
+// A Responses API request goes to an upstream that speaks it as a
+// Responses request (see completeResponses), to any other as the chat
+// completion it translates to.
 func (t *target) Complete(ctx context.Context, req *reask.Request) (*reask.Response, error) {
 	ex := exchangeFrom(ctx)
 	if ex == nil {
@@ -62,6 +67,15 @@ func (t *target) Complete(ctx context.Context, req *reask.Request) (*reask.Respo
 	model := t.model
 	if model == "" {
 		model = ex.req.model
+	}
+	if rx := responsesFrom(ctx); rx != nil {
+		rx.raw, rx.api = false, t.up.api
+		if t.up.api == APIResponses {
+			return t.completeResponses(ctx, ex, rx, req, model)
+		}
+		if err := rx.chatRefusal(t.name); err != nil {
+			return nil, err
+		}
 	}
 	var body []byte
 	var err error
@@ -81,23 +95,62 @@ func (t *target) Complete(ctx context.Context, req *reask.Request) (*reask.Respo
 // call then cannot be retried, so a stream that breaks off midway ends
 // the call without an error (ex.streamErr says what happened).
 func (u *upstream) send(ctx context.Context, name string, ex *exchange, body []byte) (*reask.Response, error) {
+	stream := ex.passthrough && ex.req.stream
+	return u.post(ctx, name, u.chatURL, body, stream, func(ctx context.Context, a *upstreamReply) (*reask.Response, error) {
+		if stream {
+			return a.copyStream(ctx, ex, chatStreamUsage)
+		}
+		data, err := a.body()
+		if err != nil {
+			return nil, err
+		}
+		var resp *reask.Response
+		if ex.passthrough {
+			// The client reads the answer, whatever its shape; reask only
+			// needs its usage.
+			resp = &reask.Response{Usage: usageOf(data)}
+			ex.setPassthroughAnswer(name, a.hresp, data)
+		} else {
+			var ans upstreamAnswer
+			if err := ans.read(data); err != nil {
+				return nil, fmt.Errorf("%s: HTTP %d with an unreadable body: %v", name, a.hresp.StatusCode, err)
+			}
+			if resp, err = ans.response(); err != nil {
+				return nil, fmt.Errorf("%s: HTTP %d: %v", name, a.hresp.StatusCode, err)
+			}
+			ex.setAnswer(name, &ans)
+		}
+		return a.finish(resp), nil
+	})
+}
+
+// upstreamReply is an upstream's successful (2xx) answer whose headers
+// have arrived: post hands it to the function reading it.
+type upstreamReply struct {
+	u        *upstream
+	name     string
+	hresp    *http.Response // headers scrubbed
+	snap     ratelimit.Snapshot
+	timer    *time.Timer
+	timedOut *atomic.Bool
+}
+
+// post sends body to url with the upstream's headers and key, within the
+// upstream timeout, and hands a 2xx answer to read (with a context that
+// ends when post returns); any other status is the upstream's error,
+// parsed. stream asks for an event stream (Accept: text/event-stream).
+func (u *upstream) post(ctx context.Context, name, url string, body []byte, stream bool,
+	read func(context.Context, *upstreamReply) (*reask.Response, error)) (*reask.Response, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	var timedOut atomic.Bool
-	timer := time.AfterFunc(u.timeout, func() { timedOut.Store(true); cancel() })
-	defer timer.Stop()
-	timeoutErr := func(err error) error {
-		if timedOut.Load() {
-			return fmt.Errorf("%s: no answer within the upstream timeout of %s: %w", name, u.timeout, context.DeadlineExceeded)
-		}
-		return u.scrub.Error(err)
-	}
+	a := &upstreamReply{u: u, name: name, timedOut: new(atomic.Bool)}
+	a.timer = time.AfterFunc(u.timeout, func() { a.timedOut.Store(true); cancel() })
+	defer a.timer.Stop()
 
-	hreq, err := http.NewRequestWithContext(ctx, http.MethodPost, u.chatURL, bytes.NewReader(body))
+	hreq, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
-	stream := ex.passthrough && ex.req.stream
 	u.setHeaders(hreq.Header)
 	hreq.Header.Set("Content-Type", "application/json")
 	if stream {
@@ -107,7 +160,7 @@ func (u *upstream) send(ctx context.Context, name string, ex *exchange, body []b
 	}
 	hresp, err := u.client.Do(hreq)
 	if err != nil {
-		return nil, timeoutErr(err)
+		return nil, a.fail(err)
 	}
 	defer hresp.Body.Close()
 	// What the upstream sends back may quote its key (an echoed
@@ -115,48 +168,53 @@ func (u *upstream) send(ctx context.Context, name string, ex *exchange, body []b
 	// the model's content): scrubbed before anything reads it.
 	u.scrub.Header(hresp.Header)
 	now := u.clock.Now()
-	snap, _ := ratelimit.ParseOpenAI(hresp.Header)
+	a.hresp = hresp
+	a.snap, _ = ratelimit.ParseOpenAI(hresp.Header)
 	if hresp.StatusCode/100 != 2 {
 		data, rerr := httpapi.ReadBody(hresp.Body, u.maxBytes)
 		if rerr != nil {
-			return nil, timeoutErr(fmt.Errorf("%s: HTTP %d, reading the error body: %w", name, hresp.StatusCode, rerr))
+			return nil, a.fail(fmt.Errorf("%s: HTTP %d, reading the error body: %w", name, hresp.StatusCode, rerr))
 		}
 		return nil, openai.ParseError(name, hresp.StatusCode, hresp.Header, u.scrub.Bytes(data), now, u.key)
 	}
-	if stream {
-		timer.Stop() // the stream runs as long as the client stays
-		if timedOut.Load() {
-			return nil, timeoutErr(context.DeadlineExceeded)
-		}
-		resp := ex.copyStream(ctx, name, hresp, u.scrub)
-		resp.RateLimit = snap
-		resp.RequestID = hresp.Header.Get("x-request-id")
-		return resp, nil
+	return read(ctx, a)
+}
+
+// fail words an error of the call: a timeout when the upstream timeout
+// cut it, else the error scrubbed of the upstream keys.
+func (a *upstreamReply) fail(err error) error {
+	if a.timedOut.Load() {
+		return fmt.Errorf("%s: no answer within the upstream timeout of %s: %w", a.name, a.u.timeout, context.DeadlineExceeded)
 	}
-	data, err := httpapi.ReadBody(hresp.Body, u.maxBytes)
+	return a.u.scrub.Error(err)
+}
+
+// body reads the whole answer within the upstream's size bound, scrubbed
+// of the upstream keys.
+func (a *upstreamReply) body() ([]byte, error) {
+	data, err := httpapi.ReadBody(a.hresp.Body, a.u.maxBytes)
 	if err != nil {
-		return nil, timeoutErr(fmt.Errorf("%s: reading the answer: %w", name, err))
+		return nil, a.fail(fmt.Errorf("%s: reading the answer: %w", a.name, err))
 	}
-	data = u.scrub.Bytes(data)
-	var resp *reask.Response
-	if ex.passthrough {
-		// The client reads the answer, whatever its shape; reask only
-		// needs its usage.
-		resp = &reask.Response{Usage: usageOf(data)}
-		ex.setPassthroughAnswer(name, hresp, data)
-	} else {
-		var ans upstreamAnswer
-		if err := ans.read(data); err != nil {
-			return nil, fmt.Errorf("%s: HTTP %d with an unreadable body: %v", name, hresp.StatusCode, err)
-		}
-		if resp, err = ans.response(); err != nil {
-			return nil, fmt.Errorf("%s: HTTP %d: %v", name, hresp.StatusCode, err)
-		}
-		ex.setAnswer(name, &ans)
+	return a.u.scrub.Bytes(data), nil
+}
+
+// finish adds the answer's request id and rate-limit headers to resp.
+func (a *upstreamReply) finish(resp *reask.Response) *reask.Response {
+	resp.RequestID = a.hresp.Header.Get("x-request-id")
+	resp.RateLimit = a.snap
+	return resp
+}
+
+// copyStream copies the answer, an event stream, to the client (see
+// exchange.copyStream); the upstream timeout no longer applies: the
+// stream runs as long as the client stays.
+func (a *upstreamReply) copyStream(ctx context.Context, ex *exchange, usage streamUsage) (*reask.Response, error) {
+	a.timer.Stop()
+	if a.timedOut.Load() {
+		return nil, a.fail(context.DeadlineExceeded)
 	}
-	resp.RequestID = hresp.Header.Get("x-request-id")
-	resp.RateLimit = snap
-	return resp, nil
+	return a.finish(ex.copyStream(ctx, a.name, a.hresp, a.u.scrub, usage)), nil
 }
 
 // usageOf reads the usage of a chat completion without decoding the rest:
@@ -228,13 +286,28 @@ func (u *upstream) setHeaders(h http.Header) {
 // longer lines are copied without being read.
 const streamLineLimit = 64 << 10
 
+// streamUsage reads the usage an event's data reports, if any.
+type streamUsage func(data []byte) (reask.Usage, bool)
+
+// chatStreamUsage reads a chat.completion.chunk's usage (the last chunk's,
+// when the client asked for it with stream_options.include_usage).
+func chatStreamUsage(data []byte) (reask.Usage, bool) {
+	var chunk struct {
+		Usage *reask.Usage `json:"usage"`
+	}
+	if json.Unmarshal(data, &chunk) != nil || chunk.Usage == nil {
+		return reask.Usage{}, false
+	}
+	return *chunk.Usage, true
+}
+
 // copyStream copies an upstream's event stream to the client, flushing
-// after every event, and returns the usage the stream reported (when the
-// client asked for it with stream_options.include_usage). Each line is
+// after every event, and returns the usage the stream reported, read from
+// the events' data by usage. Each line is
 // scrubbed of the upstream keys as it passes (a line longer than
 // streamLineLimit piece by piece; content streamed token by token is
 // checked per event, so a key split across events is not caught).
-func (ex *exchange) copyStream(ctx context.Context, name string, hresp *http.Response, scrub *httpapi.Scrubber) *reask.Response {
+func (ex *exchange) copyStream(ctx context.Context, name string, hresp *http.Response, scrub *httpapi.Scrubber, usage streamUsage) *reask.Response {
 	resp := &reask.Response{}
 	w := ex.w
 	h := w.Header()
@@ -259,12 +332,8 @@ func (ex *exchange) copyStream(ctx context.Context, name string, hresp *http.Res
 				return resp
 			}
 			if bytes.HasPrefix(line, []byte("data:")) && bytes.Contains(line, []byte(`"usage":{`)) {
-				var chunk struct {
-					Usage *reask.Usage `json:"usage"`
-					Model string       `json:"model"`
-				}
-				if json.Unmarshal(bytes.TrimSpace(line[len("data:"):]), &chunk) == nil && chunk.Usage != nil {
-					resp.Usage = *chunk.Usage
+				if u, ok := usage(bytes.TrimSpace(line[len("data:"):])); ok {
+					resp.Usage = u
 				}
 			}
 			if len(bytes.TrimSpace(line)) == 0 {

@@ -94,27 +94,39 @@ func (t *topLevel) member(key []byte) *json.RawMessage {
 
 // read finds the members of body, a valid JSON object, in one scan that
 // copies and decodes nothing: the pass-through path never needs more. A
-// member the gateway reads that comes twice (escapes decoded), or whose
-// name differs from one it reads only in case, is a *requestError: the
-// gateway would check one value (say, the model against its routes)
-// while the upstream — which forwards the body as is — might act on
-// another, as encoding/json does, which takes the last duplicate and
-// matches names regardless of case.
+// member the gateway reads that comes twice, or whose name differs from
+// one it reads only in case, is a *requestError (see readUnique).
 func (t *topLevel) read(body []byte) error {
+	return readUnique(body, readMembers, func(key, value []byte) { *t.member(key) = value })
+}
+
+// readUnique calls f with each member of body (a valid JSON object) named
+// in names, in one scan. A member named in names that comes twice
+// (escapes decoded), or whose name differs from one of names only in
+// case, is a *requestError: the gateway would check one value (say, the
+// model against its routes) while the upstream — which gets the body as
+// is — might act on another, as encoding/json does, which takes the last
+// duplicate and matches names regardless of case.
+func readUnique(body []byte, names []string, f func(key, value []byte)) error {
 	var refused *requestError
+	var seen uint64 // bit i: names[i] was seen; names has at most 64 entries
 	err := eachMember(body, func(key, _, value []byte) {
 		if refused != nil {
 			return
 		}
-		if dst := t.member(key); dst != nil {
-			if *dst != nil {
-				refused = &requestError{param: string(key), code: "duplicate_parameter",
-					msg: fmt.Sprintf("The request body has the member %q more than once; send it once.", key)}
+		for i, name := range names {
+			if string(key) == name {
+				if seen&(1<<i) != 0 {
+					refused = &requestError{param: name, code: "duplicate_parameter",
+						msg: fmt.Sprintf("The request body has the member %q more than once; send it once.", key)}
+					return
+				}
+				seen |= 1 << i
+				f(key, value)
+				return
 			}
-			*dst = value
-			return
 		}
-		for _, name := range readMembers {
+		for _, name := range names {
 			if bytes.EqualFold(key, []byte(name)) {
 				refused = &requestError{param: name, code: "duplicate_parameter",
 					msg: fmt.Sprintf("The request body has a member %q, which differs from %q only in case; name it %q, once.", key, name, name)}

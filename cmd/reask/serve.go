@@ -21,6 +21,7 @@ import (
 type serveOptions struct {
 	addr            string
 	upstream        string
+	upstreamAPI     string
 	models          []string
 	clientKeys      []string
 	configFile      string
@@ -50,7 +51,9 @@ func (a *app) serveCommand() *cobra.Command {
 		Short: "Run an OpenAI-compatible gateway that guarantees schema-valid output",
 		Long: `Serve runs an OpenAI-compatible HTTP gateway in front of an upstream API.
 Point any OpenAI client at http://ADDR/v1: a chat completion with
-response_format {type: "json_schema", ...} or a forced tool gets back content
+response_format {type: "json_schema", ...} or a forced tool — or a Responses API
+request (POST /v1/responses) with text.format {type: "json_schema", ...} or a
+forced function tool — gets back content
 valid against the schema — repaired locally or re-asked upstream with
 field-level feedback — with backoff, circuit breaking and rate limiting
 upstream. Headers x-reask-attempts, x-reask-repairs and x-reask-wasted-tokens
@@ -82,6 +85,10 @@ small and collections weigh on its tail latency.`,
 		Example: `  REASK_UPSTREAM_API_KEY=sk-... reask serve --addr 127.0.0.1:8080 --upstream https://api.openai.com/v1
   reask serve --upstream http://127.0.0.1:9090/v1 --model gpt-4o-mini   # in front of "reask sim"
   REASK_CLIENT_KEYS=team-key-1,team-key-2 reask serve --addr 0.0.0.0:8080 --config gateway.json
+  reask serve --upstream https://api.openai.com/v1 --upstream-api responses   # Responses requests go as they are
+  curl -s localhost:8080/v1/responses -H 'Content-Type: application/json' -d '{"model":"gpt-4o-mini",
+    "input":"Contact John Doe, age 30","text":{"format":{"type":"json_schema","name":"person","schema":{
+    "type":"object","properties":{"name":{"type":"string"},"age":{"type":"integer"}},"required":["name","age"]}}}}'
   curl -s localhost:8080/v1/chat/completions -H 'Content-Type: application/json' -d '{"model":"gpt-4o-mini",
     "messages":[{"role":"user","content":"Contact John Doe, age 30"}],
     "response_format":{"type":"json_schema","json_schema":{"name":"person","schema":{"type":"object",
@@ -105,6 +112,7 @@ small and collections weigh on its tail latency.`,
 	fs := cmd.Flags()
 	fs.StringVar(&o.addr, "addr", "127.0.0.1:8080", "address to listen on, HOST:PORT")
 	fs.StringVar(&o.upstream, "upstream", "", "base URL of the upstream OpenAI-compatible API, e.g. https://api.openai.com/v1 (or use --config)")
+	fs.StringVar(&o.upstreamAPI, "upstream-api", string(gateway.APIChat), "how the upstream gets Responses API requests (POST /v1/responses): chat (translated to chat completions, which every OpenAI-compatible server speaks) or responses (as they are, for OpenAI); with --config, each upstream's \"api\"")
 	fs.StringArrayVar(&o.models, "model", nil, "a model the upstream serves (repeatable; the first is the default); without it every model is passed on")
 	fs.StringArrayVar(&o.clientKeys, "client-key", nil, "a key clients must present (repeatable; env REASK_CLIENT_KEYS, comma-separated; flags show in ps)")
 	fs.StringVar(&o.configFile, "config", "", "JSON file with upstreams, models and fallbacks (see the gateway package's File)")
@@ -201,8 +209,8 @@ func serveConfig(o serveOptions, getenv env) (gateway.Config, error) {
 	}
 	var cfg gateway.Config
 	switch {
-	case o.configFile != "" && (o.upstream != "" || len(o.models) > 0):
-		return cfg, errors.New("--config describes the upstreams: drop --upstream and --model, or drop --config")
+	case o.configFile != "" && (o.upstream != "" || len(o.models) > 0 || changed("upstream-api")):
+		return cfg, errors.New("--config describes the upstreams: drop --upstream, --model and --upstream-api, or drop --config")
 	case o.configFile != "":
 		c, err := gateway.LoadConfig(o.configFile, func(k string) string { return getenv(k) })
 		if err != nil {
@@ -210,8 +218,11 @@ func serveConfig(o serveOptions, getenv env) (gateway.Config, error) {
 		}
 		cfg = c
 	case o.upstream != "":
+		if api := gateway.UpstreamAPI(o.upstreamAPI); api != "" && api != gateway.APIChat && api != gateway.APIResponses {
+			return cfg, fmt.Errorf("--upstream-api is %q: want chat or responses", o.upstreamAPI)
+		}
 		cfg.Upstreams = []gateway.Upstream{{Name: "default", BaseURL: o.upstream,
-			APIKey: reask.Secret(getenv(gateway.DefaultAPIKeyEnv)), Models: o.models}}
+			APIKey: reask.Secret(getenv(gateway.DefaultAPIKeyEnv)), Models: o.models, API: gateway.UpstreamAPI(o.upstreamAPI)}}
 		if len(o.models) > 0 {
 			cfg.DefaultModel = o.models[0]
 		}
