@@ -178,3 +178,17 @@ func TestRepeatsCompareCanonicalJSON(t *testing.T) {
 		})
 	}
 }
+
+// The sharper feedback names a violation of the whole answer "(root)", as
+// every other message does, not with an empty pointer.
+func TestSharperFeedbackNamesTheRoot(t *testing.T) {
+	list := step{content: `["John Doe", 30]`}
+	f := newFixture(t, []step{list, list, step{content: johnJSON}}, reask.WithMaxAttempts(3))
+	if _, _, err := reask.Extract[UserInfo](t.Context(), f.client, johnText); err != nil {
+		t.Fatalf("error %v", err)
+	}
+	fb := f.lastFeedback(t, 2)
+	if !strings.Contains(fb, "- (root): schema") || strings.Contains(fb, "\n- : schema") {
+		t.Errorf("sharper feedback does not name the root: %q", fb)
+	}
+}

@@ -337,7 +337,7 @@ func (j *job) sharper(vs []schema.Violation) string {
 		}
 		seen[v.Path] = true
 		frag := j.task.Schema.Fragment(v.Path)
-		b.WriteString("\n- " + v.Path + ": schema " + schema.Shorten(string(frag), 400))
+		b.WriteString("\n- " + displayPointer(v.Path) + ": schema " + schema.Shorten(string(frag), 400))
 		if ex := schema.Example(j.task.Schema.At(v.Path)); ex != nil {
 			if eb, err := json.Marshal(ex); err == nil {
 				b.WriteString("; example " + schema.Shorten(string(eb), 200))
