@@ -32,16 +32,16 @@ const (
 	KindRefusal    Kind = "refusal"     // the model declined
 
 	// Transport failures that may succeed later.
-	KindRateLimit  Kind = "rate_limit" // 429 rate_limit_exceeded
-	KindServer     Kind = "server"     // 5xx, 408, 409, 529 overloaded
+	KindRateLimit  Kind = "rate_limit" // a rate limit (429): wait and send again
+	KindServer     Kind = "server"     // the provider failed or is overloaded (5xx, 408, 409)
 	KindConnection Kind = "connection" // reset, refused, EOF, a DNS server that failed
 	KindTimeout    Kind = "timeout"    // the call timed out
 
 	// Failures that retrying cannot fix.
-	KindQuota         Kind = "quota"          // 429 insufficient_quota
-	KindBadRequest    Kind = "bad_request"    // 400, 404, 413, 422
-	KindContextLength Kind = "context_length" // 400 context_length_exceeded
-	KindAuth          Kind = "auth"           // 401, 403
+	KindQuota         Kind = "quota"          // the account's quota or credit is spent
+	KindBadRequest    Kind = "bad_request"    // the request as sent cannot succeed (400, 404, 413, 422)
+	KindContextLength Kind = "context_length" // the conversation is longer than the model takes
+	KindAuth          Kind = "auth"           // the key is refused (401, 403)
 	KindHostNotFound  Kind = "host_not_found" // DNS "no such host": a wrong base URL (a DNS failure that may pass is KindConnection)
 	KindCanceled      Kind = "canceled"       // the caller's context ended
 	KindCircuitOpen   Kind = "circuit_open"   // the breaker refused the call
@@ -202,14 +202,21 @@ func (e *ContentError) Error() string {
 
 func (e *ContentError) Unwrap() error { return e.Err }
 
-// classify maps a transport error to its kind.
+// classify maps a transport error to its kind: a *ProviderError by the
+// Kind its provider set, else by its HTTP status alone (StatusKind); any
+// other error by its type (timeouts, network errors, the breaker, the
+// caller's context), or by the words of a network error net/http gives no
+// type ("http: server closed idle connection").
 func classify(err error) Kind {
 	if err == nil {
 		return KindOK
 	}
 	var pe *ProviderError
 	if errors.As(err, &pe) {
-		return classifyProvider(pe)
+		if pe.Kind != "" {
+			return pe.Kind
+		}
+		return StatusKind(pe.StatusCode)
 	}
 	var cte *callTimeoutError
 	if errors.As(err, &cte) {
@@ -265,16 +272,14 @@ func connectionRefused(err error) bool {
 	return errors.Is(err, syscall.ECONNREFUSED) || strings.Contains(err.Error(), "connection refused")
 }
 
-func classifyProvider(pe *ProviderError) Kind {
-	switch code := strings.ToLower(pe.Code + " " + pe.Type); {
-	case strings.Contains(code, "insufficient_quota"):
-		return KindQuota
-	case strings.Contains(code, "context_length_exceeded"):
-		return KindContextLength
-	case strings.Contains(code, "overloaded"):
-		return KindServer
-	}
-	switch s := pe.StatusCode; {
+// StatusKind is what an HTTP error status means by itself: 429 a rate
+// limit; 408, 409 and 5xx a server failure, except 501 and 505, which no
+// retry changes; 401 and 403 a refused key; any other 4xx a bad request;
+// anything else KindUnknown. It classifies a *ProviderError whose provider
+// set no Kind, and is where a provider's own classification starts: the
+// provider knows its API's codes and messages, reask only the status.
+func StatusKind(status int) Kind {
+	switch s := status; {
 	case s == http.StatusTooManyRequests:
 		return KindRateLimit
 	case s == http.StatusNotImplemented, s == http.StatusHTTPVersionNotSupported:
@@ -283,9 +288,6 @@ func classifyProvider(pe *ProviderError) Kind {
 		return KindServer
 	case s == http.StatusUnauthorized, s == http.StatusForbidden:
 		return KindAuth
-	case s == http.StatusBadRequest, s == http.StatusNotFound, s == http.StatusRequestEntityTooLarge,
-		s == http.StatusUnprocessableEntity:
-		return KindBadRequest
 	case s >= 400:
 		return KindBadRequest
 	}

@@ -16,7 +16,9 @@ import (
 // must turn the SDK's own retries off. Implementations are safe for
 // concurrent use. Errors from the provider's API are *ProviderError; network
 // failures are returned as they come (net.Error, io.ErrUnexpectedEOF, …) and
-// classified by reask.
+// classified by reask. A provider classifies its API's errors itself: it
+// sets ProviderError.Kind from the status, type, code and message as its
+// API documents them; reask knows no provider's codes.
 type Provider interface {
 	// Complete sends req and returns the model's answer.
 	Complete(ctx context.Context, req *Request) (*Response, error)
@@ -176,6 +178,11 @@ type ProviderError struct {
 	RetryAfter time.Duration
 	// RateLimit is what the headers said about the provider's limits.
 	RateLimit ratelimit.Snapshot
+	// Kind is what the failure means to reask — a transport kind such as
+	// KindRateLimit, KindQuota or KindContextLength — as the provider read
+	// it from its API's answer. It decides whether reask retries. Empty
+	// leaves it to the HTTP status (see StatusKind).
+	Kind Kind
 }
 
 func (e *ProviderError) Error() string {

@@ -179,6 +179,7 @@ import (
 	"github.com/reask/reask"
 	"github.com/reask/reask/internal/httpapi"
 	"github.com/reask/reask/metrics"
+	"github.com/reask/reask/provider/openai"
 )
 
 // Gateway is the HTTP handler. It is safe for concurrent use, starts no
@@ -251,6 +252,7 @@ func New(cfg Config) (*Gateway, error) {
 			responsesURL: base + "/responses", api: u.API,
 			key: u.APIKey, scrub: scrub, headers: u.Headers, models: u.Models, client: hc,
 			timeout: cfg.UpstreamTimeout, maxBytes: cfg.MaxResponseBytes, clock: cfg.Clock,
+			parseError: openai.ParseError, // every upstream speaks the OpenAI API
 		})
 	}
 	for _, k := range cfg.ClientKeys {

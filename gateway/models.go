@@ -6,7 +6,6 @@ import (
 	"net/http"
 
 	"github.com/reask/reask/internal/httpapi"
-	"github.com/reask/reask/provider/openai"
 )
 
 // models serves GET /v1/models: the models the gateway routes. Models the
@@ -45,7 +44,7 @@ func (g *Gateway) models(w http.ResponseWriter, r *http.Request) {
 				h.Set("Content-Type", "application/json")
 			}
 			if status/100 != 2 {
-				pe := openai.ParseError(u.name, status, header, body, g.cfg.Clock.Now(), u.key)
+				pe := u.parseError(u.name, status, header, body, g.cfg.Clock.Now(), u.key)
 				st, e, _ := errorAnswer(pe, g.cfg.Clock.Now())
 				writeError(w, st, e)
 				return

@@ -15,7 +15,6 @@ import (
 	"github.com/reask/reask"
 	"github.com/reask/reask/clock"
 	"github.com/reask/reask/internal/httpapi"
-	"github.com/reask/reask/provider/openai"
 	"github.com/reask/reask/ratelimit"
 )
 
@@ -34,6 +33,10 @@ type upstream struct {
 	timeout      time.Duration
 	maxBytes     int64
 	clock        clock.Clock
+
+	// parseError reads the upstream's error answers into classified
+	// *reask.ProviderError values: its API's parser (openai.ParseError).
+	parseError httpapi.ErrorParser
 }
 
 // target is a model on an upstream: a reask.Provider. Its requests are
@@ -175,7 +178,7 @@ func (u *upstream) post(ctx context.Context, name, url string, body []byte, stre
 		if rerr != nil {
 			return nil, a.fail(fmt.Errorf("%s: HTTP %d, reading the error body: %w", name, hresp.StatusCode, rerr))
 		}
-		return nil, openai.ParseError(name, hresp.StatusCode, hresp.Header, u.scrub.Bytes(data), now, u.key)
+		return nil, u.parseError(name, hresp.StatusCode, hresp.Header, u.scrub.Bytes(data), now, u.key)
 	}
 	return read(ctx, a)
 }

@@ -65,6 +65,15 @@ func Complete(pe *reask.ProviderError, h http.Header, now time.Time, key reask.S
 	return pe
 }
 
+// ErrorParser reads an API's error answer — its status, headers and body —
+// into a *reask.ProviderError for the provider (or gateway upstream) called
+// name: classified (Kind set from what the API documents), the key
+// redacted and the wait the provider asked for filled in (see Complete).
+// Each provider package has one (openai.ParseError, anthropic.ParseError);
+// whoever reads a provider's errors picks its parser rather than knowing
+// its codes.
+type ErrorParser func(name string, status int, h http.Header, data []byte, now time.Time, key reask.Secret) *reask.ProviderError
+
 // Excerpt is a body that is not the provider's JSON error, shortened for a
 // message.
 func Excerpt(data []byte) string {

@@ -149,7 +149,7 @@ func (p *Provider) Complete(ctx context.Context, req *reask.Request) (*reask.Res
 	snap, _ := ratelimit.ParseAnthropic(hresp.Header, now)
 	requestID := hresp.Header.Get("request-id")
 	if hresp.StatusCode/100 != 2 {
-		return nil, p.providerError(hresp, data, now, snap, requestID)
+		return nil, ParseError(p.name, hresp.StatusCode, hresp.Header, data, now, p.cfg.APIKey)
 	}
 	resp, err := decodeResponse(data)
 	if err != nil {
@@ -160,8 +160,15 @@ func (p *Provider) Complete(ctx context.Context, req *reask.Request) (*reask.Res
 	return resp, nil
 }
 
-func (p *Provider) providerError(hresp *http.Response, data []byte, now time.Time, snap ratelimit.Snapshot, requestID string) error {
-	pe := &reask.ProviderError{Provider: p.name, StatusCode: hresp.StatusCode, RequestID: requestID, RateLimit: snap}
+// ParseError reads an error answer of the Messages API — the body
+// {"type": "error", "error": {"type", "message"}}, or any other body as a
+// shortened message — into a *reask.ProviderError for provider name,
+// classified (see Classify), with its rate-limit headers, the key redacted
+// and the wait the API asked for (retry-after, or for a 429 the reset of
+// its exhausted limit) filled in.
+func ParseError(name string, status int, h http.Header, data []byte, now time.Time, key reask.Secret) *reask.ProviderError {
+	pe := &reask.ProviderError{Provider: name, StatusCode: status, RequestID: h.Get("request-id")}
+	pe.RateLimit, _ = ratelimit.ParseAnthropic(h, now)
 	var body struct {
 		Error *struct {
 			Type    string `json:"type"`
@@ -171,12 +178,41 @@ func (p *Provider) providerError(hresp *http.Response, data []byte, now time.Tim
 	if json.Unmarshal(data, &body) == nil && body.Error != nil {
 		pe.Type = body.Error.Type
 		pe.Message = body.Error.Message
-		// Anthropic has no separate code; a quota problem shows in the message.
-		if pe.Type == "billing_error" || strings.Contains(strings.ToLower(pe.Message), "credit balance") {
-			pe.Code = "insufficient_quota"
-		}
 	} else {
 		pe.Message = httpapi.Excerpt(data)
 	}
-	return httpapi.Complete(pe, hresp.Header, now, p.cfg.APIKey)
+	pe.Kind = Classify(pe)
+	return httpapi.Complete(pe, h, now, key)
+}
+
+var _ httpapi.ErrorParser = ParseError
+
+// Classify says what an error answer of the Messages API means to reask,
+// from its status, error type and message as Anthropic's errors page
+// documents them (docs.claude.com/en/api/errors). The API has no code
+// beyond the type, so what the type leaves open the message tells:
+//
+//   - billing_error, or a message about the credit balance (400
+//     invalid_request_error "Your credit balance is too low to access the
+//     Anthropic API"): KindQuota; only billing ends it.
+//   - a message saying the prompt is longer than the model takes (400
+//     invalid_request_error "prompt is too long: 210000 tokens > 200000
+//     maximum", or "input length and max_tokens exceed context limit"):
+//     KindContextLength.
+//   - overloaded_error (529 "Overloaded"): KindServer.
+//   - anything else by its status (reask.StatusKind): 429 rate_limit_error
+//     a rate limit, 401 authentication_error and 403 permission_error
+//     auth, 400 invalid_request_error, 404 not_found_error and 413
+//     request_too_large a bad request, 500 api_error server.
+func Classify(pe *reask.ProviderError) reask.Kind {
+	msg := strings.ToLower(pe.Message)
+	switch {
+	case pe.Type == "billing_error" || strings.Contains(msg, "credit balance"):
+		return reask.KindQuota
+	case strings.Contains(msg, "prompt is too long") || strings.Contains(msg, "exceed context limit"):
+		return reask.KindContextLength
+	case strings.Contains(strings.ToLower(pe.Type), "overloaded"):
+		return reask.KindServer
+	}
+	return reask.StatusKind(pe.StatusCode)
 }

@@ -240,18 +240,44 @@ func TestToolResultsKeepTheirOrder(t *testing.T) {
 	}
 }
 
+// TestErrors: the provider reads each error answer of Anthropic's errors
+// page into its type, status, wait and the kind reask acts on (issue 14):
+// reask itself knows no type or message. Bodies are the API's, ids and
+// numbers aside.
 func TestErrors(t *testing.T) {
 	tests := []struct {
 		name   string
 		a      answer
-		kind   string
+		typ    string
 		status int
 		retry  time.Duration
+		want   reask.Kind
 	}{
-		{"rate limit with retry-after", answer{status: 429, header: map[string]string{"retry-after": "3"},
-			body: `{"type":"error","error":{"type":"rate_limit_error","message":"slow down"}}`}, "rate_limit_error", 429, 3 * time.Second},
-		{"billing", answer{status: 400, body: `{"type":"error","error":{"type":"invalid_request_error","message":"Your credit balance is too low"}}`}, "invalid_request_error", 400, 0},
-		{"auth", answer{status: 401, body: `{"type":"error","error":{"type":"authentication_error","message":"invalid x-api-key"}}`}, "authentication_error", 401, 0},
+		{"429 rate_limit_error with retry-after", answer{status: 429, header: map[string]string{"retry-after": "3"},
+			body: `{"type":"error","error":{"type":"rate_limit_error","message":"This request would exceed the rate limit for your organization of 50 requests per minute. For details, refer to: https://docs.claude.com/en/api/rate-limits. You can see the response headers for current usage. Please reduce the prompt length or the maximum tokens requested, or try again later."},"request_id":"req_011"}`},
+			"rate_limit_error", 429, 3 * time.Second, reask.KindRateLimit},
+		{"529 overloaded_error", answer{status: 529, body: `{"type":"error","error":{"type":"overloaded_error","message":"Overloaded"},"request_id":null}`},
+			"overloaded_error", 529, 0, reask.KindServer},
+		{"500 api_error", answer{status: 500, body: `{"type":"error","error":{"type":"api_error","message":"Internal server error"},"request_id":"req_011"}`},
+			"api_error", 500, 0, reask.KindServer},
+		{"400 prompt is too long", answer{status: 400, body: `{"type":"error","error":{"type":"invalid_request_error","message":"prompt is too long: 208310 tokens > 200000 maximum"},"request_id":"req_011"}`},
+			"invalid_request_error", 400, 0, reask.KindContextLength},
+		{"400 input and max_tokens exceed the context", answer{status: 400, body: `{"type":"error","error":{"type":"invalid_request_error","message":"input length and ` + "`max_tokens`" + ` exceed context limit: 197626 + 8192 > 200000, decrease input length or ` + "`max_tokens`" + ` and try again"},"request_id":"req_011"}`},
+			"invalid_request_error", 400, 0, reask.KindContextLength},
+		{"400 credit balance", answer{status: 400, body: `{"type":"error","error":{"type":"invalid_request_error","message":"Your credit balance is too low to access the Anthropic API. Please go to Plans & Billing to upgrade or purchase credits."},"request_id":"req_011"}`},
+			"invalid_request_error", 400, 0, reask.KindQuota},
+		{"billing_error", answer{status: 402, body: `{"type":"error","error":{"type":"billing_error","message":"There is an issue with your billing or payment information."},"request_id":"req_011"}`},
+			"billing_error", 402, 0, reask.KindQuota},
+		{"400 invalid_request_error", answer{status: 400, body: `{"type":"error","error":{"type":"invalid_request_error","message":"tools.0.input_schema: JSON schema is invalid"},"request_id":"req_011"}`},
+			"invalid_request_error", 400, 0, reask.KindBadRequest},
+		{"401 authentication_error", answer{status: 401, body: `{"type":"error","error":{"type":"authentication_error","message":"invalid x-api-key"},"request_id":"req_011"}`},
+			"authentication_error", 401, 0, reask.KindAuth},
+		{"403 permission_error", answer{status: 403, body: `{"type":"error","error":{"type":"permission_error","message":"Your API key does not have permission to use the specified resource."},"request_id":"req_011"}`},
+			"permission_error", 403, 0, reask.KindAuth},
+		{"404 not_found_error", answer{status: 404, body: `{"type":"error","error":{"type":"not_found_error","message":"model: claude-typo"},"request_id":"req_011"}`},
+			"not_found_error", 404, 0, reask.KindBadRequest},
+		{"413 request_too_large", answer{status: 413, body: `{"type":"error","error":{"type":"request_too_large","message":"Request exceeds the maximum allowed number of bytes."}}`},
+			"request_too_large", 413, 0, reask.KindBadRequest},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -264,8 +290,14 @@ func TestErrors(t *testing.T) {
 			if !ok {
 				t.Fatalf("error %T %v", err, err)
 			}
-			if pe.Type != tt.kind || pe.StatusCode != tt.status || pe.RetryAfter != tt.retry || pe.RequestID != "req_test" {
+			if pe.Type != tt.typ || pe.StatusCode != tt.status || pe.RetryAfter != tt.retry || pe.RequestID != "req_test" {
 				t.Errorf("got %+v", pe)
+			}
+			if pe.Kind != tt.want {
+				t.Errorf("kind %q, want %q (%v)", pe.Kind, tt.want, pe)
+			}
+			if got := anthropic.Classify(pe); got != tt.want {
+				t.Errorf("Classify = %q, want %q", got, tt.want)
 			}
 			if strings.Contains(pe.Error(), "sk-ant-secret") {
 				t.Errorf("key leaked: %v", pe)

@@ -150,10 +150,10 @@ func (p *Provider) Complete(ctx context.Context, req *reask.Request) (*reask.Res
 
 // ParseError reads an error answer of an OpenAI-compatible API — the body
 // {"error": {"message", "type", "code", "param"}}, or any other body as a
-// shortened message — into a *reask.ProviderError for provider name, with
-// the key redacted and the wait the provider asked for (Retry-After, or for
-// a 429 the reset of its exhausted quota) filled in. The gateway reads its
-// upstreams' errors with it too.
+// shortened message — into a *reask.ProviderError for provider name,
+// classified (see Classify), with the key redacted and the wait the
+// provider asked for (Retry-After, or for a 429 the reset of its exhausted
+// quota) filled in. The gateway reads its upstreams' errors with it too.
 func ParseError(name string, status int, h http.Header, data []byte, now time.Time, key reask.Secret) *reask.ProviderError {
 	pe := &reask.ProviderError{
 		Provider:   name,
@@ -177,7 +177,48 @@ func ParseError(name string, status int, h http.Header, data []byte, now time.Ti
 	} else {
 		pe.Message = httpapi.Excerpt(data)
 	}
+	pe.Kind = Classify(pe)
 	return httpapi.Complete(pe, h, now, key)
+}
+
+var _ httpapi.ErrorParser = ParseError
+
+// Classify says what an error answer of an OpenAI-compatible API means to
+// reask, from its status, type, code and message as OpenAI's error codes
+// guide documents them (platform.openai.com/docs/guides/error-codes):
+//
+//   - insufficient_quota (429 "You exceeded your current quota"):
+//     KindQuota; only billing ends it.
+//   - rate_limit_exceeded whose message says "Request too large" (429
+//     "Request too large for gpt-4o … on tokens per min (TPM): Limit
+//     30000, Requested 45000"): KindBadRequest. The one request needs more
+//     tokens than the per-minute limit holds, so no wait lets it through;
+//     fewer input or max_tokens, or a higher limit, do.
+//   - context_length_exceeded (400 "This model's maximum context length
+//     is …"): KindContextLength.
+//   - a type or code saying overloaded (servers that speak the API for
+//     another provider: "overloaded_error"): KindServer.
+//   - anything else by its status (reask.StatusKind): 429
+//     rate_limit_exceeded a rate limit, 401 invalid_api_key and 403
+//     unsupported_country_region_territory auth, 404 model_not_found a bad
+//     request, 500 and 503 ("The engine is currently overloaded") server.
+//
+// Codes are matched in the type as well as the code, case-insensitively,
+// since servers that mimic the API put them in either.
+func Classify(pe *reask.ProviderError) reask.Kind {
+	code := strings.ToLower(pe.Code + " " + pe.Type)
+	switch {
+	case strings.Contains(code, "insufficient_quota"):
+		return reask.KindQuota
+	case strings.Contains(code, "context_length_exceeded"):
+		return reask.KindContextLength
+	case strings.Contains(code, "overloaded"):
+		return reask.KindServer
+	case pe.StatusCode == http.StatusTooManyRequests && strings.Contains(code, "rate_limit_exceeded") &&
+		strings.Contains(strings.ToLower(pe.Message), "request too large"):
+		return reask.KindBadRequest
+	}
+	return reask.StatusKind(pe.StatusCode)
 }
 
 // rawString reads a JSON string, number or null as text.
