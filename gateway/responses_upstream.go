@@ -8,6 +8,7 @@ import (
 
 	"github.com/reask/reask"
 	"github.com/reask/reask/internal/responsesapi"
+	"github.com/reask/reask/provider/openai"
 )
 
 // completeResponses sends one call of a Responses API request to an
@@ -87,6 +88,7 @@ func readResponsesAnswer(data []byte) (*upstreamAnswer, error) {
 		if r.Error != nil {
 			pe.Code, pe.Message = r.Error.Code, r.Error.Message
 		}
+		pe.Kind = openai.Classify(pe)
 		return nil, pe
 	}
 	a := &upstreamAnswer{ID: r.ID, Created: r.CreatedAt, Model: r.Model, Choices: make([]answerChoice, 1)}
