@@ -93,12 +93,11 @@ func (j *job) timeLeft(ctx context.Context) error {
 	return nil
 }
 
-// refused records a step's refusal of a call (an open circuit) as a call
-// that was not sent; the end of the caller's time is not a refusal.
+// refused records a step's refusal of a call as a call that was not sent
+// when the refusal is an open circuit; the end of the caller's time (the
+// limiter's wait cut short) is not recorded.
 func (j *job) refused(ctx context.Context, rec *Attempt, err error, waited time.Duration) {
-	switch k := classify(err); k {
-	case KindCanceled, KindTimeout:
-	default:
+	if k := classify(err); k == KindCircuitOpen {
 		j.addCall(ctx, rec, Call{Outcome: k, Message: err.Error(), Waited: waited}, false)
 	}
 }
