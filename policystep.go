@@ -22,7 +22,10 @@ type step interface {
 	// to t.waited) or refuse the call with an error. When it admits the
 	// call, it returns after, which is called exactly once with what came
 	// of it: the answer, or a verdict of notSent when a later step refused
-	// the call. A nil after means the step has nothing to learn.
+	// the call. For a verdict of retrying, an error from after refuses the
+	// retry and ends the send with it (the retry budget's refusal); for
+	// any other verdict after returns nil. A nil after means the step has
+	// nothing to learn.
 	before(ctx context.Context, t *try) (after func(context.Context, *outcome) error, err error)
 }
 
