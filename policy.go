@@ -113,23 +113,6 @@ func (p *policies) limiterFor(provider string) *ratelimit.Limiter {
 	return l
 }
 
-// breakerOutcome says how a call's kind counts for the breaker: transport
-// failures count (429 only when configured), successes count, everything
-// else — content failures, bad requests — is ignored.
-func (p *policies) breakerOutcome(k Kind) breaker.Outcome {
-	switch k {
-	case KindOK:
-		return breaker.Success
-	case KindServer, KindConnection, KindTimeout:
-		return breaker.Failure
-	case KindRateLimit:
-		if p.breaker429 {
-			return breaker.Failure
-		}
-	}
-	return breaker.Ignored
-}
-
 // PolicyStatus is a snapshot of a client's shared policies, for dashboards.
 type PolicyStatus struct {
 	// Breakers lists each provider's circuit breaker.

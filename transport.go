@@ -5,10 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net/http"
 	"time"
 
-	"github.com/reask/reask/breaker"
 	"github.com/reask/reask/ratelimit"
 )
 
@@ -18,143 +16,61 @@ import (
 // errors, timeouts and dropped connections back off with jitter, a refused
 // connection is retried at most WithMaxRefusedRetries times (default once),
 // and everything else — bad requests, authentication, exhausted quota, a
-// host name that does not resolve — is returned at once. Each call first asks the provider's circuit breaker and
-// rate limiter; each retry spends the provider's retry budget. Retries do
-// not use up content attempts but are counted in the report. The deadline
-// bounds the waits: a wait that would outlast it fails early with
-// ErrDeadline.
+// host name that does not resolve — is returned at once. Each call goes
+// through the provider's policy steps (stepsFor): the circuit breaker and
+// the rate limiter admit it, and the retry budget pays for its retry.
+// Retries do not use up content attempts but are counted in the report.
+// The deadline bounds the waits: a wait that would outlast it fails early
+// with ErrDeadline.
 func (j *job) send(ctx context.Context, p Provider, req *Request, rec *Attempt) (*Response, error) {
 	set := &j.set
 	name := p.Name()
-	pol := j.client.policies
-	lim := pol.limiterFor(name)
-	bud := pol.budgetFor(name)
-	est := estimateTokens(req.Messages, len(req.Schema)) + req.MaxTokens
+	steps := j.client.policies.stepsFor(name)
+	t := try{clock: set.clock, tokens: estimateTokens(req.Messages, len(req.Schema)) + req.MaxTokens}
 	var waited time.Duration
 	refused := 0 // retries spent on refused connections
 	for retry := 0; ; retry++ {
-		if err := ctx.Err(); err != nil {
+		if err := j.timeLeft(ctx); err != nil {
 			return nil, err
 		}
-		if !j.deadline.IsZero() && !set.clock.Now().Before(j.deadline) {
-			return nil, fmt.Errorf("%w: the extraction's timeout of %s has passed", ErrDeadline, set.timeout)
-		}
-		var ticket breaker.Ticket
-		if pol.breakers != nil {
-			t, err := pol.breakers.Allow(name, set.clock.Now())
-			if err != nil {
-				err = circuitOpen(name, err)
-				j.addCall(ctx, rec, Call{Outcome: KindCircuitOpen, Message: err.Error(), Waited: waited}, false)
-				return nil, err
-			}
-			ticket = t
-		}
-		var res ratelimit.Reservation
-		if lim != nil {
-			r, w, err := lim.Wait(ctx, set.clock, est)
-			res = r
-			waited += w
-			j.report.Backoff += w
-			if err != nil {
-				ticket.Done(set.clock.Now(), breaker.Ignored)
-				if errors.Is(err, ratelimit.ErrDeadline) {
-					return nil, fmt.Errorf("%w: %w", ErrDeadline, err)
-				}
-				return nil, err
-			}
+		t.waited = 0
+		after, err := steps.admit(ctx, &t)
+		waited += t.waited
+		j.report.Backoff += t.waited
+		if err != nil {
+			j.refused(ctx, rec, err, waited)
+			return nil, err
 		}
 		t0 := set.clock.Now()
 		resp, err := j.complete(ctx, p, req)
-		now := set.clock.Now()
-		call := Call{Outcome: KindOK, Waited: waited, Duration: now.Sub(t0)}
-		var pe *ProviderError
-		if err != nil {
-			call.Outcome = classify(err)
-			call.Message = err.Error()
-			if errors.As(err, &pe) {
-				call.Status = pe.StatusCode
-				call.RequestID = pe.RequestID
-			}
-		} else if resp != nil {
-			call.RequestID = resp.RequestID
-		}
-		if ticket.Done(now, pol.breakerOutcome(call.Outcome)) {
+		o := outcome{at: set.clock.Now(), resp: resp, err: err, kind: classify(err)}
+		errors.As(err, &o.pe)
+		j.addCall(ctx, rec, o.call(t0, waited), true)
+		waited = 0
+		var end error
+		o.verdict, end = j.judge(ctx, name, &o, retry, &refused)
+		stop := after(ctx, &o)
+		if o.tripped {
 			j.report.BreakerTrips++
 		}
-		// The answer corrects what the call took from the limiter: an
-		// error gives its tokens back, usage sets them.
 		switch {
-		case resp != nil:
-			res.Finish(now, ratelimit.Answer{Status: http.StatusOK, Tokens: resp.Usage.TotalTokens, Snapshot: resp.RateLimit})
-		case pe != nil:
-			res.Finish(now, ratelimit.Answer{Status: pe.StatusCode, Snapshot: pe.RateLimit})
-		default:
-			res.Finish(now, ratelimit.Answer{}) // no answer: presumed spent
-		}
-		j.addCall(ctx, rec, call, true)
-		waited = 0
-		if err == nil {
-			if resp == nil {
-				return nil, fmt.Errorf("reask: provider %s returned neither an answer nor an error", name)
-			}
-			if bud != nil {
-				bud.OnSuccess()
-			}
+		case o.verdict == answered:
 			return resp, nil
+		case o.verdict != retrying:
+			return nil, end
+		case stop != nil:
+			return nil, stop
 		}
-		if ctxErr := ctx.Err(); ctxErr != nil {
-			if !j.deadline.IsZero() && errors.Is(ctxErr, context.DeadlineExceeded) {
-				return nil, fmt.Errorf("%w: the extraction's timeout of %s has passed: %w", ErrDeadline, set.timeout, err)
-			}
-			return nil, ctxErr
-		}
-		kind := call.Outcome
-		if kind == KindHostNotFound {
-			return nil, fmt.Errorf("reask: provider %s: host %q not found, check the base URL: %w", name, hostNotFound(err).Name, err)
-		}
-		if !kind.Retryable() {
+		delay, err := j.retryDelay(ctx, &o, retry)
+		if err != nil {
 			return nil, err
 		}
-		if retry >= set.maxTransportRetries {
-			if bud != nil {
-				bud.OnFailure()
-			}
-			return nil, fmt.Errorf("reask: giving up after %d transport retries: %w", retry, err)
-		}
-		if kind == KindConnection && connectionRefused(err) {
-			if refused >= set.maxRefusedRetries {
-				if bud != nil {
-					bud.OnFailure()
-				}
-				return nil, fmt.Errorf("reask: provider %s refused the connection %d time(s), retried %d time(s): is its server running at that address? %w",
-					name, refused+1, refused, err)
-			}
-			refused++
-		}
-		// A 429 for a spent quota, waited out in the shared limiter, is
-		// paced rather than a retry storm: it does not spend the budget.
-		paced := kind == KindRateLimit && lim != nil && quotaExhausted(pe)
-		if bud != nil && !paced && !bud.AllowRetry() {
-			return nil, fmt.Errorf("%w for %s: %w", ErrRetryBudget, name, err)
-		}
-		delay := set.backoff.Delay(retry, set.random)
-		if pe != nil && pe.RetryAfter > 0 {
-			if pe.RetryAfter > set.maxRetryAfter {
-				return nil, fmt.Errorf("reask: the provider asks to wait %s, more than the %s allowed: %w", pe.RetryAfter, set.maxRetryAfter, err)
-			}
-			delay = pe.RetryAfter
-		}
-		if ferr := j.fits(ctx, delay); ferr != nil {
-			return nil, fmt.Errorf("%w; last error: %w", ferr, err)
-		}
-		j.emit(ctx, Event{Kind: EventRetry, Attempt: rec.Number, Delay: delay, Err: err})
+		j.emit(ctx, Event{Kind: EventRetry, Attempt: rec.Number, Delay: delay, Err: o.err})
 		set.logger.LogAttrs(ctx, slog.LevelInfo, "reask: retrying call",
-			slog.String("provider", name), slog.String("kind", string(kind)),
+			slog.String("provider", name), slog.String("kind", string(o.kind)),
 			slog.Int("retry", retry+1), slog.Duration("delay", delay))
-		if paced {
-			// The provider's quota is spent: every call to this provider
-			// waits it out, in the limiter, instead of each discovering it.
-			lim.OnRateLimited(now, delay)
+		if o.hold != nil {
+			o.hold(delay) // the next admission waits it out
 			continue
 		}
 		if err := set.clock.Sleep(ctx, delay); err != nil {
@@ -163,6 +79,94 @@ func (j *job) send(ctx context.Context, p Provider, req *Request, rec *Attempt) 
 		j.report.Backoff += delay
 		waited = delay
 	}
+}
+
+// timeLeft reports an error when the context has ended or the
+// extraction's deadline has passed.
+func (j *job) timeLeft(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if !j.deadline.IsZero() && !j.set.clock.Now().Before(j.deadline) {
+		return fmt.Errorf("%w: the extraction's timeout of %s has passed", ErrDeadline, j.set.timeout)
+	}
+	return nil
+}
+
+// refused records a step's refusal of a call as a call that was not sent
+// when the refusal is an open circuit; the end of the caller's time (the
+// limiter's wait cut short) is not recorded.
+func (j *job) refused(ctx context.Context, rec *Attempt, err error, waited time.Duration) {
+	if k := classify(err); k == KindCircuitOpen {
+		j.addCall(ctx, rec, Call{Outcome: k, Message: err.Error(), Waited: waited}, false)
+	}
+}
+
+// call is the report's record of the call, sent at t0 after waiting waited.
+func (o *outcome) call(t0 time.Time, waited time.Duration) Call {
+	c := Call{Outcome: o.kind, Waited: waited, Duration: o.at.Sub(t0)}
+	switch {
+	case o.err != nil:
+		c.Message = o.err.Error()
+		if o.pe != nil {
+			c.Status = o.pe.StatusCode
+			c.RequestID = o.pe.RequestID
+		}
+	case o.resp != nil:
+		c.RequestID = o.resp.RequestID
+	}
+	return c
+}
+
+// judge decides what the send makes of call o, its retry-th retry, and
+// returns the error to end the send with unless it retries. refused counts
+// the retries spent on refused connections.
+func (j *job) judge(ctx context.Context, name string, o *outcome, retry int, refused *int) (verdict, error) {
+	err := o.err
+	if err == nil {
+		if o.resp == nil {
+			return failed, fmt.Errorf("reask: provider %s returned neither an answer nor an error", name)
+		}
+		return answered, nil
+	}
+	if ctxErr := ctx.Err(); ctxErr != nil {
+		if !j.deadline.IsZero() && errors.Is(ctxErr, context.DeadlineExceeded) {
+			return failed, fmt.Errorf("%w: the extraction's timeout of %s has passed: %w", ErrDeadline, j.set.timeout, err)
+		}
+		return failed, ctxErr
+	}
+	switch {
+	case o.kind == KindHostNotFound:
+		return failed, fmt.Errorf("reask: provider %s: host %q not found, check the base URL: %w", name, hostNotFound(err).Name, err)
+	case !o.kind.Retryable():
+		return failed, err
+	case retry >= j.set.maxTransportRetries:
+		return gaveUp, fmt.Errorf("reask: giving up after %d transport retries: %w", retry, err)
+	case o.kind == KindConnection && connectionRefused(err):
+		if *refused >= j.set.maxRefusedRetries {
+			return gaveUp, fmt.Errorf("reask: provider %s refused the connection %d time(s), retried %d time(s): is its server running at that address? %w",
+				name, *refused+1, *refused, err)
+		}
+		*refused++
+	}
+	return retrying, nil
+}
+
+// retryDelay returns how long to wait before the retry-th retry of call o:
+// the backoff, or the provider's Retry-After, if the extraction's and the
+// context's deadlines leave time for it.
+func (j *job) retryDelay(ctx context.Context, o *outcome, retry int) (time.Duration, error) {
+	delay := j.set.backoff.Delay(retry, j.set.random)
+	if o.pe != nil && o.pe.RetryAfter > 0 {
+		if o.pe.RetryAfter > j.set.maxRetryAfter {
+			return 0, fmt.Errorf("reask: the provider asks to wait %s, more than the %s allowed: %w", o.pe.RetryAfter, j.set.maxRetryAfter, o.err)
+		}
+		delay = o.pe.RetryAfter
+	}
+	if err := j.fits(ctx, delay); err != nil {
+		return 0, fmt.Errorf("%w; last error: %w", err, o.err)
+	}
+	return delay, nil
 }
 
 // complete makes one provider call bounded by the call timeout. A call cut

@@ -15,8 +15,10 @@ import (
 
 	"github.com/reask/reask"
 	"github.com/reask/reask/backoff"
+	"github.com/reask/reask/breaker"
 	"github.com/reask/reask/clock"
 	"github.com/reask/reask/provider/openai"
+	"github.com/reask/reask/ratelimit"
 )
 
 // newLoopbackClient is newFixture's client for a server the test runs
@@ -376,5 +378,53 @@ func TestConnectionRefusedGivesUpAfterTheRetryLimit(t *testing.T) {
 	c, _ := newLoopbackClient("http://" + closedAddr(t))
 	if _, _, err := reask.Extract[UserInfo](t.Context(), c, johnText, reask.WithMaxRefusedRetries(-1)); !errors.Is(err, reask.ErrInvalidInput) {
 		t.Errorf("WithMaxRefusedRetries(-1): %v, want ErrInvalidInput", err)
+	}
+}
+
+// A call the policies refuse appears in its attempt as a call that was not
+// sent when the refusal is an open circuit; a rate limiter's wait cut short
+// by the deadline is no call at all.
+func TestRefusedCallsInTheReport(t *testing.T) {
+	e503 := step{status: 503, body: apiError("server_error", "", "down")}
+	tests := []struct {
+		name    string
+		opts    []reask.Option
+		wantErr error
+		want    []reask.Kind // the second extraction's calls
+	}{
+		{
+			name:    "an open circuit",
+			opts:    []reask.Option{reask.WithBreaker(breaker.Settings{MinCalls: 1, CoolDown: time.Minute})},
+			wantErr: reask.ErrCircuitOpen,
+			want:    []reask.Kind{reask.KindCircuitOpen},
+		},
+		{
+			name: "a limiter's wait that would pass the deadline",
+			opts: []reask.Option{reask.WithoutBreaker(), reask.WithTimeout(time.Minute),
+				reask.WithRateLimit(ratelimit.Config{RPM: 1, Burst: 1})},
+			wantErr: reask.ErrDeadline,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			opts := append([]reask.Option{reask.WithMaxTransportRetries(0), reask.WithoutRetryBudget()}, tt.opts...)
+			f := newFixture(t, []step{e503}, opts...)
+			if _, _, err := reask.Extract[UserInfo](t.Context(), f.client, johnText); !reask.IsProviderError(err, 503) {
+				t.Fatalf("first extraction: %v, want the 503", err)
+			}
+			_, rep, err := reask.Extract[UserInfo](t.Context(), f.client, johnText)
+			if !errors.Is(err, tt.wantErr) {
+				t.Fatalf("second extraction: %v, want %v", err, tt.wantErr)
+			}
+			if f.script.calls() != 1 || rep.Calls != 0 || len(rep.Records) != 1 {
+				t.Fatalf("server saw %d calls, report %d sent in %d attempts; want 1, 0 and 1", f.script.calls(), rep.Calls, len(rep.Records))
+			}
+			if got := callOutcomes(rep); !slices.Equal(got, tt.want) {
+				t.Errorf("calls recorded %v, want %v", got, tt.want)
+			}
+			if calls := rep.Records[0].Calls; len(calls) == 1 && calls[0].Message != err.Error() {
+				t.Errorf("the refused call's message %q, want the error %q", calls[0].Message, err.Error())
+			}
+		})
 	}
 }
