@@ -454,9 +454,10 @@ func inferSchema(instructions string) (*extract.Schema, string) {
 
 func isIdent(c byte) bool { return c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '_' }
 
-// allowedFaults says which faults a request can show: strict structured
+// allowed says which faults a request can show: strict structured
 // outputs leave only truncation (unless the profile ignores strict); tool
-// inputs on the Anthropic API are objects, never text.
+// inputs on the Anthropic API are objects, never text; tool arguments are
+// JSON without wrappers.
 func (s *Server) allowed(c *conversation, k fault.Kind) bool {
 	if c.strict && !s.prof.IgnoreStrict {
 		return k == fault.Truncated
@@ -468,7 +469,7 @@ func (s *Server) allowed(c *conversation, k fault.Kind) bool {
 		return !k.Syntax() || k == fault.Truncated
 	}
 	if c.tool != "" {
-		return k != fault.Fence && k != fault.Prose
+		return !k.Wrapper()
 	}
 	return true
 }
