@@ -706,7 +706,7 @@ func (s *Server) streamDecision(tr *rand.Rand) (delay time.Duration, cutAt float
 	delay = time.Duration(s.latency.PerToken)
 	if u := tr.Float64(); u < s.prof.Stream.SlowRate {
 		delay = time.Duration(s.prof.Stream.SlowDelay)
-		s.countTransport("slow_stream")
+		s.countTransport("slow_stream", false)
 	}
 	cutAt = 2 // never
 	if u := tr.Float64(); u < s.prof.Stream.DropRate {
@@ -732,7 +732,7 @@ func (s *Server) streamText(w http.ResponseWriter, r *http.Request, tr *rand.Ran
 			}
 		}
 		if float64(sent)/float64(len(text)) >= cutAt {
-			s.countTransport("stream_drop")
+			s.countTransport("stream_drop", true)
 			drop(w)
 			return false
 		}
@@ -790,7 +790,7 @@ func (s *Server) streamChat(w http.ResponseWriter, r *http.Request, c *conversat
 				}
 			}
 			if total > 0 && float64(sent)/float64(total) >= cutAt {
-				s.countTransport("stream_drop")
+				s.countTransport("stream_drop", true)
 				drop(w)
 				return
 			}
