@@ -545,16 +545,7 @@ func (s *Server) respond(c *conversation, choice int, counter uint64) reply {
 		return s.chatReply(c, r)
 	}
 	clean := s.cache.answer(t)
-	// Anthropic's prefill: a last assistant turn that the answer continues
-	// ("{" forces JSON). It is not an earlier answer.
-	prefill, hasPrefill := "", false
-	fc := c
-	if n := len(c.msgs); c.anthropic && n > 0 && c.msgs[n-1].role == "assistant" && len(c.msgs[n-1].toolCalls) == 0 {
-		prefill, hasPrefill = c.msgs[n-1].text, true
-		cp := *c
-		cp.msgs = c.msgs[:n-1]
-		fc = &cp
-	}
+	fc, prefill, hasPrefill := c.withoutPrefill()
 	faults := s.chooseFaults(fc, clean, t.schema, r)
 	opt := fault.Options{Indent: t.indent, Wrappers: c.tool == "" && !hasPrefill}
 	a := fault.Render(clean, t.schema, faults, opt, r)
@@ -567,7 +558,27 @@ func (s *Server) respond(c *conversation, choice int, counter uint64) reply {
 	if c.tool != "" {
 		rep.toolID = toolID(c.anthropic, r)
 	}
-	// max_tokens
+	c.finish(&rep)
+	return rep
+}
+
+// withoutPrefill splits off Anthropic's prefill: a last assistant turn
+// that the answer continues ("{" forces JSON). It is not an earlier
+// answer, so the faults are chosen for the conversation before it.
+func (c *conversation) withoutPrefill() (*conversation, string, bool) {
+	n := len(c.msgs)
+	if !c.anthropic || n == 0 || c.msgs[n-1].role != "assistant" || len(c.msgs[n-1].toolCalls) > 0 {
+		return c, "", false
+	}
+	cp := *c
+	cp.msgs = c.msgs[:n-1]
+	return &cp, c.msgs[n-1].text, true
+}
+
+// finish applies the request's limits to a rendered answer — max_tokens
+// cuts it, a stop sequence ends it — and sets its finish reason and
+// token count.
+func (c *conversation) finish(rep *reply) {
 	rep.tokens = estimateTokens(rep.text)
 	if c.maxTokens > 0 && rep.tokens > c.maxTokens {
 		rep.text = fault.Cut(rep.text, float64(c.maxTokens*4)/float64(len(rep.text)))
@@ -583,6 +594,7 @@ func (s *Server) respond(c *conversation, choice int, counter uint64) reply {
 		}
 	}
 	if rep.truncated && c.anthropic && c.tool != "" {
+		// a cut tool_use input holds what of it still parses
 		v, _, err := extract.ParseLenient(rep.text)
 		if err != nil {
 			v = &extract.Object{}
@@ -600,7 +612,6 @@ func (s *Server) respond(c *conversation, choice int, counter uint64) reply {
 	if c.tool != "" {
 		rep.tokens += estimateTokens(c.tool) + 4
 	}
-	return rep
 }
 
 var chatReplies = []string{
