@@ -169,50 +169,28 @@ func (c *conversation) firstAnswer() int {
 
 // findTask finds the schema and the input text in the conversation.
 func (s *Server) findTask(c *conversation) (*task, error) {
-	end := c.firstAnswer()
-	var userText []string
-	var sysText []string
-	for _, m := range c.msgs[:end] {
-		switch m.role {
-		case "user":
-			userText = append(userText, m.text)
-		case "system":
-			sysText = append(sysText, m.text)
-		}
-	}
-	if len(userText) == 0 {
-		// The whole task in a system message (BAML's default prompt): a
-		// model reads it there as well.
-		userText, sysText = sysText, nil
-	}
+	sysText, userText := c.prompt()
 	t := &task{indent: "  "}
 	if c.format == "json_schema" || c.tool != "" {
 		t.indent = ""
 	}
 	raw := c.schemaRaw
-	// a schema written into the prompt: it is not part of the input
 	if raw == "" {
-		for i, txt := range append(append([]string(nil), sysText...), userText...) {
-			if from, to, ok := findSchemaJSON(txt); ok {
-				raw = txt[from:to]
-				if i >= len(sysText) {
-					userText[i-len(sysText)] = txt[:from] + txt[to:]
-				}
-				break
-			}
-		}
+		// a schema written into the prompt: it is not part of the input
+		raw, _ = cutFromPrompt(sysText, userText, findSchemaJSON)
 	}
-	// a type sketch ("{ name: string, age: int }")
 	if raw == "" {
-		for i, txt := range append(append([]string(nil), sysText...), userText...) {
-			if from, to, sch, ok := extract.FindTypeSchema(txt); ok {
-				if i >= len(sysText) {
-					userText[i-len(sysText)] = txt[:from] + txt[to:]
-				}
-				t.schema, t.key = sch, "sketch:"+txt[from:to]
-				t.input = findInput(strings.Join(userText, "\n\n"))
-				return t, nil
-			}
+		// a type sketch ("{ name: string, age: int }")
+		var sketch *extract.Schema
+		span, ok := cutFromPrompt(sysText, userText, func(txt string) (int, int, bool) {
+			from, to, sch, ok := extract.FindTypeSchema(txt)
+			sketch = sch
+			return from, to, ok
+		})
+		if ok {
+			t.schema, t.key = sketch, "sketch:"+span
+			t.input = findInput(strings.Join(userText, "\n\n"))
+			return t, nil
 		}
 	}
 	input := findInput(strings.Join(userText, "\n\n"))
@@ -249,6 +227,40 @@ func (s *Server) findTask(c *conversation) (*task, error) {
 		}
 	}
 	return nil, nil
+}
+
+// prompt returns the texts of the system and user messages before the
+// first answer. When there is no user message the system messages are
+// read as the user's: the whole task in a system message (BAML's default
+// prompt), which a model reads there as well.
+func (c *conversation) prompt() (sysText, userText []string) {
+	for _, m := range c.msgs[:c.firstAnswer()] {
+		switch m.role {
+		case "user":
+			userText = append(userText, m.text)
+		case "system":
+			sysText = append(sysText, m.text)
+		}
+	}
+	if len(userText) == 0 {
+		return nil, sysText
+	}
+	return sysText, userText
+}
+
+// cutFromPrompt finds, with find, a span in the system texts, then in the
+// user texts, and returns the first; found in a user text, it is cut out of
+// it (userText is changed in place), since it is not part of the input.
+func cutFromPrompt(sysText, userText []string, find func(string) (from, to int, ok bool)) (string, bool) {
+	for i, txt := range append(append([]string(nil), sysText...), userText...) {
+		if from, to, ok := find(txt); ok {
+			if i >= len(sysText) {
+				userText[i-len(sysText)] = txt[:from] + txt[to:]
+			}
+			return txt[from:to], true
+		}
+	}
+	return "", false
 }
 
 // findSchemaJSON finds a JSON Schema written into a prompt: an object
