@@ -124,3 +124,34 @@ var synonyms = map[string][]string{
 	"email":     {"e-mail", "mail", "contact", "rsvp"},
 	"employees": {"staff", "people", "headcount"},
 }
+
+// notNouns cannot be what "this" points at in a review.
+var notNouns = set("is", "was", "one", "thing", "product", "item", "so", "very", "really", "new", "amazing", "great",
+	"is,", "has", "had", "will", "would", "just", "time", "year", "week", "month", "morning", "evening", "a", "the")
+
+// notPlaces answer "where?" without a place.
+var notPlaces = set("online", "virtual", "remote", "zoom", "tbd", "tba", "n/a", "none", "web", "teams", "livestream")
+
+// eventWords introduce an event's title: "Webinar: Intro to Rust".
+var eventWords = set("webinar", "workshop", "meetup", "conference", "talk", "session", "summit", "event", "seminar", "hackathon")
+
+// greetings open letters, not headings.
+var greetings = set("hi", "hello", "hey", "dear", "thanks", "thank", "greetings", "good", "re", "fwd", "fw")
+
+// boolPhrases say a boolean field's value in words: the phrases for yes and
+// for no, by the field's keyword.
+var boolPhrases = map[string]struct{ yes, no []string }{
+	"paid": {
+		yes: []string{"paid in full", "payment received", "has been paid", "was paid", "settled", "paid"},
+		no:  []string{"not yet paid", "not paid", "unpaid", "outstanding", "overdue", "awaiting payment", "payment pending", "still due", "paid: no"},
+	},
+	"recommend": {
+		yes: []string{"would recommend", "highly recommend", "recommended", "recommend", "would buy again", "buy it again", "must-have", "must have"},
+		no: []string{"would not recommend", "wouldn't recommend", "not recommend", "can't recommend", "cannot recommend",
+			"don't recommend", "do not recommend", "not sure i'd recommend", "not sure i would recommend", "avoid", "would not buy again", "wouldn't buy again", "never again", "skip it"},
+	},
+	"virtual": {
+		yes: []string{"virtual", "online", "remote", "zoom", "webinar", "livestream", "video call"},
+		no:  []string{"in person", "in-person", "on-site", "onsite", "on site"},
+	},
+}
