@@ -14,20 +14,17 @@ func (x *extractor) boolean(name string, kws []string, sc scope) (any, bool) {
 	}
 	lower := strings.ToLower(d.text[d.toks[sc.from].start:])
 	if from, to, ok := x.label(kws, sc); ok {
-		switch strings.ToLower(d.text[d.toks[from].start:d.toks[to-1].end]) {
-		case "yes", "y", "true", "paid", "confirmed", "required", "1":
+		switch v := strings.ToLower(d.text[d.toks[from].start:d.toks[to-1].end]); {
+		case yesValues[v]:
 			return true, true
-		case "no", "n", "false", "0", "unpaid", "none":
+		case noValues[v]:
 			return false, true
 		}
 	}
 	for _, kw := range kws {
 		key := kw
-		switch kw {
-		case "online", "remote":
-			key = "virtual"
-		case "recommended", "recommends":
-			key = "recommend"
+		if k, ok := boolAliases[kw]; ok {
+			key = k
 		}
 		ph, ok := boolPhrases[key]
 		if !ok {

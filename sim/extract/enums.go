@@ -58,8 +58,7 @@ func (x *extractor) enum(name string, s *Schema, c concept, kws []string, sc sco
 		return s.Enum[best], true
 	}
 	for i, e := range strs {
-		switch strings.ToLower(e) {
-		case "other", "unknown", "none", "neutral", "n/a", "unspecified":
+		if fallbackValues[strings.ToLower(e)] {
 			return s.Enum[i], true
 		}
 	}
@@ -90,8 +89,7 @@ func isWordByte(b byte) bool {
 func isSentimentEnum(vals []string) bool {
 	n := 0
 	for _, v := range vals {
-		switch strings.ToLower(v) {
-		case "positive", "negative", "neutral", "mixed":
+		if sentimentValues[strings.ToLower(v)] {
 			n++
 		}
 	}
@@ -114,25 +112,13 @@ func (x *extractor) currencyCode(sc scope) (string, bool) {
 		if d.toks[i].kind != kNum {
 			continue
 		}
-		switch d.currency(i) {
-		case "$", "USD":
-			return "USD", true
-		case "€", "EUR":
-			return "EUR", true
-		case "£", "GBP":
-			return "GBP", true
-		case "¥":
-			return "JPY", true
+		if code, ok := currencySigns[d.currency(i)]; ok {
+			return code, true
 		}
 	}
 	for i := sc.from; i < sc.to; i++ {
-		switch d.toks[i].lower {
-		case "usd", "dollars", "dollar":
-			return "USD", true
-		case "eur", "euro", "euros":
-			return "EUR", true
-		case "gbp", "pounds", "sterling":
-			return "GBP", true
+		if code, ok := currencyNames[d.toks[i].lower]; ok {
+			return code, true
 		}
 	}
 	return "", false

@@ -63,7 +63,7 @@ func (x *extractor) personCandidates(sc scope) []personCandidate {
 					j++ // an initial
 				}
 				continue
-			case len(parts) > 0 && d.toks[j].kind == kWord && !d.toks[j].nl && (d.toks[j].lower == "van" || d.toks[j].lower == "de" || d.toks[j].lower == "von" || d.toks[j].lower == "der" || d.toks[j].lower == "da" || d.toks[j].lower == "del"):
+			case len(parts) > 0 && d.toks[j].kind == kWord && !d.toks[j].nl && nameParticles[d.toks[j].lower]:
 				if d.capitalised(j + 1) {
 					parts = append(parts, j)
 					j++
@@ -118,7 +118,7 @@ func (x *extractor) personCandidates(sc scope) []personCandidate {
 			switch {
 			case personCues[pl]:
 				score += 3
-			case pl == "the" || pl == "this" || pl == "my" || pl == "a" || pl == "an" || pl == "our" || pl == "your":
+			case determiners[pl]:
 				score -= 4
 			}
 			if d.toks[prev].kind == kNum || d.toks[prev].kind == kCode {
@@ -131,7 +131,7 @@ func (x *extractor) personCandidates(sc scope) []personCandidate {
 			// a lone capitalised word is a name only when the text
 			// treats it like one
 			nx := d.toks[min(last+1, len(d.toks)-1)].lower
-			if !(nx == "is" || nx == "," || nx == "(" || nx == "was" || nx == "'s" || personCues[d.toks[max(first-1, 0)].lower] && first > 0) {
+			if !(afterNames[nx] || personCues[d.toks[max(first-1, 0)].lower] && first > 0) {
 				score -= 3
 			}
 		}
@@ -194,7 +194,7 @@ func (x *extractor) product(sc scope) (string, bool) {
 			switch {
 			case d.capitalised(k) && !(k > j && notNames[t.lower] && !d.allCaps(k)):
 			case t.kind == kCode:
-			case t.kind == kNum && k > j && !strings.ContainsAny(d.tok(k), ",/:.") && !(k+1 < len(d.toks) && (d.toks[k+1].lower == "out" || d.toks[k+1].lower == "stars" || d.toks[k+1].lower == "star" || d.toks[k+1].lower == "/")):
+			case t.kind == kNum && k > j && !strings.ContainsAny(d.tok(k), ",/:.") && !(k+1 < len(d.toks) && ratingUnits[d.toks[k+1].lower]):
 			case k > j && t.kind == kWord && hasUpperInside(d.tok(k)):
 			case k == j && t.kind == kWord && hasUpperInside(d.tok(k)):
 			default:
@@ -205,19 +205,14 @@ func (x *extractor) product(sc scope) (string, bool) {
 		return k
 	}
 	for i := sc.from; i < sc.to; i++ {
-		cue := false
-		switch d.toks[i].lower {
-		case "this", "the", "my", "these", "our", "new", "of", "bought", "purchased", "ordered", "got", "product", "love", "hate":
-			cue = true
-		}
-		if !cue {
+		if !productCues[d.toks[i].lower] {
 			continue
 		}
 		j := i + 1
 		if d.isPunct(j, ":") {
 			j++
 		}
-		if j < sc.to && (d.toks[j].lower == "the" || d.toks[j].lower == "a" || d.toks[j].lower == "new" || d.toks[j].lower == "an") {
+		if j < sc.to && productArticles[d.toks[j].lower] {
 			j++
 		}
 		if j >= sc.to {
@@ -242,7 +237,7 @@ func (x *extractor) product(sc scope) (string, bool) {
 		}
 	}
 	for i := sc.from; i+1 < sc.to; i++ {
-		if d.toks[i].lower == "this" || d.toks[i].lower == "these" || d.toks[i].lower == "my" {
+		if pointers[d.toks[i].lower] {
 			if t := d.toks[i+1]; t.kind == kWord && !notNouns[t.lower] {
 				return d.tok(i + 1), true
 			}
@@ -277,7 +272,7 @@ func (x *extractor) id(kws []string, sc scope) (string, bool) {
 				}
 				return d.tok(j), true
 			case t.kind == kPunct && (t.lower == "#" || t.lower == ":" || t.lower == "." || t.lower == "-"):
-			case t.kind == kWord && (t.lower == "no" || t.lower == "number" || t.lower == "num" || t.lower == "id" || t.lower == "ref" || t.lower == "reference" || t.lower == "is"):
+			case t.kind == kWord && idFillers[t.lower]:
 			default:
 				j = sc.to
 			}

@@ -131,7 +131,7 @@ func (x *extractor) age(sc scope) (float64, bool) {
 	for i := sc.from; i < sc.to; i++ {
 		t := d.toks[i]
 		switch {
-		case t.lower == "age" || t.lower == "aged" || t.lower == "turned" || t.lower == "turns" || t.lower == "age:":
+		case ageCues[t.lower]:
 			for j := i + 1; j < sc.to && j <= i+3; j++ {
 				if v, isNum := d.number(j); isNum {
 					if ok(v) {
@@ -139,17 +139,17 @@ func (x *extractor) age(sc scope) (float64, bool) {
 					}
 					break
 				}
-				if lw := d.toks[j].lower; lw != ":" && lw != "is" && lw != "of" && lw != "=" && lw != "-" {
+				if !ageFillers[d.toks[j].lower] {
 					break
 				}
 			}
-		case t.lower == "is" || t.lower == "am" || t.lower == "are" || t.lower == "was":
+		case copulas[t.lower]:
 			// "He is 34." — a bare number after a person and a verb
 			if i == sc.from || i+1 >= sc.to {
 				continue
 			}
 			p := d.toks[i-1].lower
-			if !(p == "he" || p == "she" || p == "they" || p == "i" || d.capitalised(i-1) && !notNames[p]) {
+			if !(pronouns[p] || d.capitalised(i-1) && !notNames[p]) {
 				continue
 			}
 			if v, isNum := d.number(i + 1); isNum && ok(v) && !d.toks[i+1].claimed &&
@@ -163,7 +163,7 @@ func (x *extractor) age(sc scope) (float64, bool) {
 			}
 			if i+1 < sc.to {
 				n1 := d.toks[i+1].lower
-				if n1 == "years" || n1 == "year" || n1 == "yrs" || n1 == "yo" || n1 == "y/o" {
+				if yearWords[n1] {
 					return v, true
 				}
 			}
@@ -250,18 +250,18 @@ func (x *extractor) rating(sc scope) (float64, bool) {
 	}
 	for i := sc.from; i < sc.to; i++ {
 		t := d.toks[i]
-		switch t.lower {
-		case "rating", "rated", "rate", "score":
-			for j := i + 1; j < sc.to && j <= i+3; j++ {
-				if v, ok := d.number(j); ok {
-					if valid(v) && !d.toks[j].claimed {
-						return v, true
-					}
-					break
+		if !ratingCues[t.lower] {
+			continue
+		}
+		for j := i + 1; j < sc.to && j <= i+3; j++ {
+			if v, ok := d.number(j); ok {
+				if valid(v) && !d.toks[j].claimed {
+					return v, true
 				}
-				if d.toks[j].sent != t.sent {
-					break
-				}
+				break
+			}
+			if d.toks[j].sent != t.sent {
+				break
 			}
 		}
 	}
