@@ -127,7 +127,9 @@ func resultText(raw json.RawMessage) string {
 	return strings.Join(parts, "\n")
 }
 
-// messagesConversation validates a Messages request as Anthropic does.
+// messagesConversation validates a Messages request as Anthropic does:
+// the required parameters, the system prompt, the messages and the tools,
+// each checked in that order.
 func (s *Server) messagesConversation(req *messagesRequest) (*conversation, bool, *anthError) {
 	if req.Model == nil || *req.Model == "" {
 		return nil, false, anthBad("model: Field required")
@@ -160,34 +162,32 @@ func (s *Server) messagesConversation(req *messagesRequest) (*conversation, bool
 			c.msgs = append(c.msgs, message{role: "system", text: b.Text})
 		}
 	}
+	var aerr *anthError
+	if c.msgs, aerr = anthropicMessages(c.msgs, *req.Messages); aerr != nil {
+		return nil, false, aerr
+	}
+	if aerr := s.anthropicTools(c, req.Tools, req.ToolChoice); aerr != nil {
+		return nil, false, aerr
+	}
+	return c, req.Stream != nil && *req.Stream, nil
+}
+
+// anthropicMessages checks a Messages request's messages — roles,
+// content blocks, and every tool_use answered by a tool_result in the
+// next message — and appends them to msgs as the conversation's.
+func anthropicMessages(msgs []message, in []anthMessage) ([]message, *anthError) {
 	var pending []string // tool_use ids of the previous assistant turn
-	for i, m := range *req.Messages {
+	for i, m := range in {
 		where := fmt.Sprintf("messages.%d", i)
 		if m.Role != "user" && m.Role != "assistant" {
-			return nil, false, anthBad("%s.role: Input should be 'user' or 'assistant'", where)
+			return nil, anthBad("%s.role: Input should be 'user' or 'assistant'", where)
 		}
 		bs, aerr := blocks(m.Content, where+".content")
 		if aerr != nil {
-			return nil, false, aerr
+			return nil, aerr
 		}
-		if len(pending) > 0 {
-			answered := map[string]bool{}
-			if m.Role == "user" {
-				for _, b := range bs {
-					if b.Type == "tool_result" {
-						answered[b.ToolUseID] = true
-					}
-				}
-			}
-			var missing []string
-			for _, id := range pending {
-				if !answered[id] {
-					missing = append(missing, id)
-				}
-			}
-			if len(missing) > 0 {
-				return nil, false, anthBad("messages.%d: `tool_use` ids were found without `tool_result` blocks immediately after: %s. Each `tool_use` block must have a corresponding `tool_result` block in the next message.", i-1, strings.Join(missing, ", "))
-			}
+		if missing := unanswered(pending, m.Role, bs); len(missing) > 0 {
+			return nil, anthBad("messages.%d: `tool_use` ids were found without `tool_result` blocks immediately after: %s. Each `tool_use` block must have a corresponding `tool_result` block in the next message.", i-1, strings.Join(missing, ", "))
 		}
 		pending = nil
 		switch m.Role {
@@ -199,13 +199,13 @@ func (s *Server) messagesConversation(req *messagesRequest) (*conversation, bool
 					msg.text += b.Text
 				case "tool_use":
 					if b.ID == "" || b.Name == "" {
-						return nil, false, anthBad("%s.content: tool_use blocks need an id and a name", where)
+						return nil, anthBad("%s.content: tool_use blocks need an id and a name", where)
 					}
 					pending = append(pending, b.ID)
 					msg.toolCalls = append(msg.toolCalls, toolCall{id: b.ID, name: b.Name, args: string(bytes.TrimSpace(b.Input))})
 				}
 			}
-			c.msgs = append(c.msgs, msg)
+			msgs = append(msgs, msg)
 		case "user":
 			var text []string
 			for _, b := range bs {
@@ -213,58 +213,88 @@ func (s *Server) messagesConversation(req *messagesRequest) (*conversation, bool
 				case "text":
 					text = append(text, b.Text)
 				case "tool_result":
-					if !lastCalled(c.msgs, b.ToolUseID) {
-						return nil, false, anthBad("%s.content: unexpected `tool_use_id` found in `tool_result` blocks: %s. Each `tool_result` block must have a corresponding `tool_use` block in the previous message.", where, b.ToolUseID)
+					if !lastCalled(msgs, b.ToolUseID) {
+						return nil, anthBad("%s.content: unexpected `tool_use_id` found in `tool_result` blocks: %s. Each `tool_result` block must have a corresponding `tool_use` block in the previous message.", where, b.ToolUseID)
 					}
-					c.msgs = append(c.msgs, message{role: "tool", text: resultText(b.Content), toolID: b.ToolUseID})
+					msgs = append(msgs, message{role: "tool", text: resultText(b.Content), toolID: b.ToolUseID})
 				}
 			}
 			if len(text) > 0 {
-				c.msgs = append(c.msgs, message{role: "user", text: strings.Join(text, "\n")})
+				msgs = append(msgs, message{role: "user", text: strings.Join(text, "\n")})
 			}
 		}
 	}
-	// tools
-	for i, t := range req.Tools {
+	return msgs, nil
+}
+
+// unanswered lists the pending tool_use ids that a message of role with
+// blocks bs leaves without a tool_result.
+func unanswered(pending []string, role string, bs []anthBlock) []string {
+	if len(pending) == 0 {
+		return nil
+	}
+	answered := map[string]bool{}
+	if role == "user" {
+		for _, b := range bs {
+			if b.Type == "tool_result" {
+				answered[b.ToolUseID] = true
+			}
+		}
+	}
+	var missing []string
+	for _, id := range pending {
+		if !answered[id] {
+			missing = append(missing, id)
+		}
+	}
+	return missing
+}
+
+// anthropicTools checks a Messages request's tools and tool_choice and,
+// unless the choice is "none", makes the conversation answer with a
+// tool_use of the tool named (or the first), whose input_schema becomes
+// its schema.
+func (s *Server) anthropicTools(c *conversation, tools []anthTool, tc *anthToolChoice) *anthError {
+	for i, t := range tools {
 		if t.Name == "" {
-			return nil, false, anthBad("tools.%d.name: Field required", i)
+			return anthBad("tools.%d.name: Field required", i)
 		}
 		if t.Type == "" && len(t.InputSchema) == 0 {
-			return nil, false, anthBad("tools.%d.input_schema: Field required", i)
+			return anthBad("tools.%d.input_schema: Field required", i)
 		}
 		c.toolsRaw += len(t.Name) + len(t.Description) + len(t.InputSchema)
 	}
-	tc := req.ToolChoice
 	if tc != nil && tc.Type != "auto" && tc.Type != "any" && tc.Type != "tool" && tc.Type != "none" {
-		return nil, false, anthBad("tool_choice.type: Input should be 'auto', 'any', 'tool' or 'none'")
+		return anthBad("tool_choice.type: Input should be 'auto', 'any', 'tool' or 'none'")
 	}
-	if tc != nil && tc.Type != "auto" && tc.Type != "none" && len(req.Tools) == 0 {
-		return nil, false, anthBad("tool_choice: tool_choice may only be specified while providing tools")
+	if tc != nil && tc.Type != "auto" && tc.Type != "none" && len(tools) == 0 {
+		return anthBad("tool_choice: tool_choice may only be specified while providing tools")
 	}
-	if len(req.Tools) > 0 && (tc == nil || tc.Type != "none") {
-		pick := 0
-		if tc != nil && tc.Type == "tool" {
-			pick = -1
-			for i, t := range req.Tools {
-				if t.Name == tc.Name {
-					pick = i
-				}
-			}
-			if pick < 0 {
-				return nil, false, anthBad("tool_choice.name: tool %q not found in tools", tc.Name)
+	if len(tools) == 0 || tc != nil && tc.Type == "none" {
+		return nil
+	}
+	pick := 0
+	if tc != nil && tc.Type == "tool" {
+		pick = -1
+		for i, t := range tools {
+			if t.Name == tc.Name {
+				pick = i
 			}
 		}
-		t := req.Tools[pick]
-		if len(t.InputSchema) > 0 {
-			if _, err := s.cache.schema(string(t.InputSchema)); err != nil {
-				return nil, false, anthBad("tools.%d.input_schema: JSON schema is invalid: %v", pick, err)
-			}
-			c.schemaRaw = string(t.InputSchema)
-			c.toolsRaw -= len(t.InputSchema)
+		if pick < 0 {
+			return anthBad("tool_choice.name: tool %q not found in tools", tc.Name)
 		}
-		c.tool = t.Name
 	}
-	return c, req.Stream != nil && *req.Stream, nil
+	t := tools[pick]
+	if len(t.InputSchema) > 0 {
+		if _, err := s.cache.schema(string(t.InputSchema)); err != nil {
+			return anthBad("tools.%d.input_schema: JSON schema is invalid: %v", pick, err)
+		}
+		c.schemaRaw = string(t.InputSchema)
+		c.toolsRaw -= len(t.InputSchema)
+	}
+	c.tool = t.Name
+	return nil
 }
 
 func lastCalled(msgs []message, id string) bool {

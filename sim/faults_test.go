@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"errors"
 	"net/http"
 	"strings"
 	"testing"
@@ -153,12 +154,59 @@ func TestEachTransportFaultOnDemand(t *testing.T) {
 			if srv.Stats().Transport[tt.name] != 1 {
 				t.Errorf("stats %+v", srv.Stats().Transport)
 			}
+			if dropped := srv.Stats().Dropped; dropped != 0 != (tt.status == -1) {
+				t.Errorf("%d dropped", dropped)
+			}
 			if tt.name == "hang" {
 				if sl := fc.Sleeps(); len(sl) != 1 || sl[0] != 10*time.Second {
 					t.Errorf("hang slept %v", sl)
 				}
 			}
 		})
+	}
+}
+
+// TestTransportFaultStretches: one draw picks the fault whose stretch of
+// [0, 1) it falls in, the stretches laid end to end in the slice's order.
+func TestTransportFaultStretches(t *testing.T) {
+	tr := Transport{Drop: 0.1, Hang: 0.1, RateLimited: 0.1, ServerError: 0.1, BadGateway: 0.1, Unavailable: 0.1}
+	for _, tt := range []struct {
+		u    float64
+		want string
+	}{
+		{0, "drop"}, {0.05, "drop"}, {0.15, "hang"}, {0.25, "rate_limited"}, {0.35, "server_error"},
+		{0.45, "bad_gateway"}, {0.55, "unavailable"}, {0.65, ""}, {0.99, ""},
+	} {
+		got := ""
+		if f := pickTransportFault(tr, tt.u); f != nil {
+			got = f.name
+		}
+		if got != tt.want {
+			t.Errorf("u = %v: %q, want %q", tt.u, got, tt.want)
+		}
+	}
+	if f := pickTransportFault(Transport{ServerError: 1}, 0); f == nil || f.name != "server_error" {
+		t.Errorf("a zero rate takes no stretch: %v", f)
+	}
+}
+
+// TestTransportFaultsMatchTheProfile: every transport fault's name is its
+// field in a profile file, its rate reads that field, and Validate checks
+// the field and counts it in the rates' sum.
+func TestTransportFaultsMatchTheProfile(t *testing.T) {
+	for i, f := range transportFaults {
+		p, err := ParseProfile([]byte(`{"transport": {"` + f.name + `": 0.25}}`))
+		if err != nil || f.rate(p.Transport) != 0.25 {
+			t.Errorf("%s: rate %v from a profile that sets it to 0.25 (%v)", f.name, f.rate(p.Transport), err)
+		}
+		var pe *ProfileError
+		if _, err := ParseProfile([]byte(`{"transport": {"` + f.name + `": 1.5}}`)); !errors.As(err, &pe) || pe.Field != "transport."+f.name {
+			t.Errorf("%s: rate 1.5 gives %v", f.name, err)
+		}
+		other := transportFaults[(i+1)%len(transportFaults)].name
+		if _, err := ParseProfile([]byte(`{"transport": {"` + f.name + `": 0.6, "` + other + `": 0.6}}`)); !errors.As(err, &pe) || pe.Field != "transport" {
+			t.Errorf("%s and %s at 0.6: %v", f.name, other, err)
+		}
 	}
 }
 

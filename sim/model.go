@@ -169,50 +169,28 @@ func (c *conversation) firstAnswer() int {
 
 // findTask finds the schema and the input text in the conversation.
 func (s *Server) findTask(c *conversation) (*task, error) {
-	end := c.firstAnswer()
-	var userText []string
-	var sysText []string
-	for _, m := range c.msgs[:end] {
-		switch m.role {
-		case "user":
-			userText = append(userText, m.text)
-		case "system":
-			sysText = append(sysText, m.text)
-		}
-	}
-	if len(userText) == 0 {
-		// The whole task in a system message (BAML's default prompt): a
-		// model reads it there as well.
-		userText, sysText = sysText, nil
-	}
+	sysText, userText := c.prompt()
 	t := &task{indent: "  "}
 	if c.format == "json_schema" || c.tool != "" {
 		t.indent = ""
 	}
 	raw := c.schemaRaw
-	// a schema written into the prompt: it is not part of the input
 	if raw == "" {
-		for i, txt := range append(append([]string(nil), sysText...), userText...) {
-			if from, to, ok := findSchemaJSON(txt); ok {
-				raw = txt[from:to]
-				if i >= len(sysText) {
-					userText[i-len(sysText)] = txt[:from] + txt[to:]
-				}
-				break
-			}
-		}
+		// a schema written into the prompt: it is not part of the input
+		raw, _ = cutFromPrompt(sysText, userText, findSchemaJSON)
 	}
-	// a type sketch ("{ name: string, age: int }")
 	if raw == "" {
-		for i, txt := range append(append([]string(nil), sysText...), userText...) {
-			if from, to, sch, ok := extract.FindTypeSchema(txt); ok {
-				if i >= len(sysText) {
-					userText[i-len(sysText)] = txt[:from] + txt[to:]
-				}
-				t.schema, t.key = sch, "sketch:"+txt[from:to]
-				t.input = findInput(strings.Join(userText, "\n\n"))
-				return t, nil
-			}
+		// a type sketch ("{ name: string, age: int }")
+		var sketch *extract.Schema
+		span, ok := cutFromPrompt(sysText, userText, func(txt string) (int, int, bool) {
+			from, to, sch, ok := extract.FindTypeSchema(txt)
+			sketch = sch
+			return from, to, ok
+		})
+		if ok {
+			t.schema, t.key = sketch, "sketch:"+span
+			t.input = findInput(strings.Join(userText, "\n\n"))
+			return t, nil
 		}
 	}
 	input := findInput(strings.Join(userText, "\n\n"))
@@ -249,6 +227,40 @@ func (s *Server) findTask(c *conversation) (*task, error) {
 		}
 	}
 	return nil, nil
+}
+
+// prompt returns the texts of the system and user messages before the
+// first answer. When there is no user message the system messages are
+// read as the user's: the whole task in a system message (BAML's default
+// prompt), which a model reads there as well.
+func (c *conversation) prompt() (sysText, userText []string) {
+	for _, m := range c.msgs[:c.firstAnswer()] {
+		switch m.role {
+		case "user":
+			userText = append(userText, m.text)
+		case "system":
+			sysText = append(sysText, m.text)
+		}
+	}
+	if len(userText) == 0 {
+		return nil, sysText
+	}
+	return sysText, userText
+}
+
+// cutFromPrompt finds, with find, a span in the system texts, then in the
+// user texts, and returns the first; found in a user text, it is cut out of
+// it (userText is changed in place), since it is not part of the input.
+func cutFromPrompt(sysText, userText []string, find func(string) (from, to int, ok bool)) (string, bool) {
+	for i, txt := range append(append([]string(nil), sysText...), userText...) {
+		if from, to, ok := find(txt); ok {
+			if i >= len(sysText) {
+				userText[i-len(sysText)] = txt[:from] + txt[to:]
+			}
+			return txt[from:to], true
+		}
+	}
+	return "", false
 }
 
 // findSchemaJSON finds a JSON Schema written into a prompt: an object
@@ -454,9 +466,10 @@ func inferSchema(instructions string) (*extract.Schema, string) {
 
 func isIdent(c byte) bool { return c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '_' }
 
-// allowedFaults says which faults a request can show: strict structured
+// allowed says which faults a request can show: strict structured
 // outputs leave only truncation (unless the profile ignores strict); tool
-// inputs on the Anthropic API are objects, never text.
+// inputs on the Anthropic API are objects, never text; tool arguments are
+// JSON without wrappers.
 func (s *Server) allowed(c *conversation, k fault.Kind) bool {
 	if c.strict && !s.prof.IgnoreStrict {
 		return k == fault.Truncated
@@ -468,7 +481,7 @@ func (s *Server) allowed(c *conversation, k fault.Kind) bool {
 		return !k.Syntax() || k == fault.Truncated
 	}
 	if c.tool != "" {
-		return k != fault.Fence && k != fault.Prose
+		return !k.Wrapper()
 	}
 	return true
 }
@@ -544,16 +557,7 @@ func (s *Server) respond(c *conversation, choice int, counter uint64) reply {
 		return s.chatReply(c, r)
 	}
 	clean := s.cache.answer(t)
-	// Anthropic's prefill: a last assistant turn that the answer continues
-	// ("{" forces JSON). It is not an earlier answer.
-	prefill, hasPrefill := "", false
-	fc := c
-	if n := len(c.msgs); c.anthropic && n > 0 && c.msgs[n-1].role == "assistant" && len(c.msgs[n-1].toolCalls) == 0 {
-		prefill, hasPrefill = c.msgs[n-1].text, true
-		cp := *c
-		cp.msgs = c.msgs[:n-1]
-		fc = &cp
-	}
+	fc, prefill, hasPrefill := c.withoutPrefill()
 	faults := s.chooseFaults(fc, clean, t.schema, r)
 	opt := fault.Options{Indent: t.indent, Wrappers: c.tool == "" && !hasPrefill}
 	a := fault.Render(clean, t.schema, faults, opt, r)
@@ -566,7 +570,27 @@ func (s *Server) respond(c *conversation, choice int, counter uint64) reply {
 	if c.tool != "" {
 		rep.toolID = toolID(c.anthropic, r)
 	}
-	// max_tokens
+	c.finish(&rep)
+	return rep
+}
+
+// withoutPrefill splits off Anthropic's prefill: a last assistant turn
+// that the answer continues ("{" forces JSON). It is not an earlier
+// answer, so the faults are chosen for the conversation before it.
+func (c *conversation) withoutPrefill() (*conversation, string, bool) {
+	n := len(c.msgs)
+	if !c.anthropic || n == 0 || c.msgs[n-1].role != "assistant" || len(c.msgs[n-1].toolCalls) > 0 {
+		return c, "", false
+	}
+	cp := *c
+	cp.msgs = c.msgs[:n-1]
+	return &cp, c.msgs[n-1].text, true
+}
+
+// finish applies the request's limits to a rendered answer — max_tokens
+// cuts it, a stop sequence ends it — and sets its finish reason and
+// token count.
+func (c *conversation) finish(rep *reply) {
 	rep.tokens = estimateTokens(rep.text)
 	if c.maxTokens > 0 && rep.tokens > c.maxTokens {
 		rep.text = fault.Cut(rep.text, float64(c.maxTokens*4)/float64(len(rep.text)))
@@ -582,6 +606,7 @@ func (s *Server) respond(c *conversation, choice int, counter uint64) reply {
 		}
 	}
 	if rep.truncated && c.anthropic && c.tool != "" {
+		// a cut tool_use input holds what of it still parses
 		v, _, err := extract.ParseLenient(rep.text)
 		if err != nil {
 			v = &extract.Object{}
@@ -599,7 +624,6 @@ func (s *Server) respond(c *conversation, choice int, counter uint64) reply {
 	if c.tool != "" {
 		rep.tokens += estimateTokens(c.tool) + 4
 	}
-	return rep
 }
 
 var chatReplies = []string{

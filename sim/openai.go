@@ -260,7 +260,8 @@ type chatParams struct {
 }
 
 // chatConversation validates a chat request as OpenAI does and turns it
-// into a conversation.
+// into a conversation: the sampling parameters, the messages, the
+// response format and the tools, each checked in that order.
 func (s *Server) chatConversation(req *chatRequest) (chatParams, *apiError) {
 	if req.Model == nil || *req.Model == "" {
 		return chatParams{}, badRequest("you must provide a model parameter", "", "")
@@ -268,10 +269,29 @@ func (s *Server) chatConversation(req *chatRequest) (chatParams, *apiError) {
 	if req.Messages == nil {
 		return chatParams{}, badRequest("Missing required parameter: 'messages'.", "messages", "missing_required_parameter")
 	}
-	msgs := *req.Messages
-	if len(msgs) == 0 {
+	if len(*req.Messages) == 0 {
 		return chatParams{}, badRequest("Invalid 'messages': empty array. Expected an array with minimum length 1, but got an empty array instead.", "messages", "empty_array")
 	}
+	p, aerr := chatSampling(req)
+	if aerr != nil {
+		return chatParams{}, aerr
+	}
+	c := p.conv
+	if c.msgs, aerr = chatMessages(*req.Messages); aerr != nil {
+		return chatParams{}, aerr
+	}
+	if aerr := s.chatResponseFormat(c, req.ResponseFormat); aerr != nil {
+		return chatParams{}, aerr
+	}
+	if aerr := s.chatTools(c, req.Tools, req.ToolChoice); aerr != nil {
+		return chatParams{}, aerr
+	}
+	return p, nil
+}
+
+// chatSampling reads how a chat request is to be answered: temperature,
+// n, the token limit, streaming, the seed and the stop sequences.
+func chatSampling(req *chatRequest) (chatParams, *apiError) {
 	c := &conversation{model: *req.Model, temp: 1}
 	if t := req.Temperature; t != nil {
 		if *t < 0 {
@@ -321,7 +341,14 @@ func (s *Server) chatConversation(req *chatRequest) (chatParams, *apiError) {
 			return chatParams{}, badRequest(fmt.Sprintf("Invalid 'stop': array too long. Expected an array with maximum length 4, but got an array with length %d instead.", len(c.stop)), "stop", "array_above_max_length")
 		}
 	}
-	// messages
+	return chatParams{conv: c, stream: stream, includeUsage: includeUsage, n: n}, nil
+}
+
+// chatMessages checks a chat request's messages — roles, content, and
+// every tool call answered by a tool message before the next turn — and
+// turns them into the conversation's.
+func chatMessages(msgs []chatMessage) ([]message, *apiError) {
+	var out []message
 	pending := map[string]int{} // tool_call_id -> index of its assistant message
 	var order []string
 	for i, m := range msgs {
@@ -329,140 +356,175 @@ func (s *Server) chatConversation(req *chatRequest) (chatParams, *apiError) {
 		switch m.Role {
 		case "system", "developer", "user", "assistant", "tool", "function":
 		case "":
-			return chatParams{}, badRequest(fmt.Sprintf("Missing required parameter: '%s.role'.", param), param+".role", "missing_required_parameter")
+			return nil, badRequest(fmt.Sprintf("Missing required parameter: '%s.role'.", param), param+".role", "missing_required_parameter")
 		default:
-			return chatParams{}, badRequest(fmt.Sprintf("Invalid value: '%s'. Supported values are: 'system', 'assistant', 'user', 'function', 'tool', and 'developer'.", m.Role), param+".role", "invalid_value")
+			return nil, badRequest(fmt.Sprintf("Invalid value: '%s'. Supported values are: 'system', 'assistant', 'user', 'function', 'tool', and 'developer'.", m.Role), param+".role", "invalid_value")
 		}
 		if m.Role != "tool" && len(pending) > 0 {
-			return chatParams{}, unansweredCalls(pending, order)
+			return nil, unansweredCalls(pending, order)
 		}
 		text, present, aerr := contentText(m.Content, param+".content")
 		if aerr != nil {
-			return chatParams{}, aerr
+			return nil, aerr
+		}
+		if aerr := checkChatContent(m, i, present, pending); aerr != nil {
+			return nil, aerr
+		}
+		if m.Role == "tool" {
+			delete(pending, m.ToolCallID)
 		}
 		role := m.Role
 		if role == "developer" {
 			role = "system"
 		}
-		switch m.Role {
-		case "system", "developer", "user":
-			if !present {
-				return chatParams{}, badRequest(fmt.Sprintf("Missing required parameter: '%s.content'.", param), param+".content", "missing_required_parameter")
-			}
-		case "assistant":
-			if !present && len(m.ToolCalls) == 0 && len(m.FunctionCall) == 0 {
-				return chatParams{}, badRequest(fmt.Sprintf("Invalid value for '%s.content': expected a string, got null.", param), param+".content", "")
-			}
-		case "tool":
-			if m.ToolCallID == "" {
-				return chatParams{}, badRequest(fmt.Sprintf("Missing required parameter: '%s.tool_call_id'.", param), param+".tool_call_id", "missing_required_parameter")
-			}
-			if _, ok := pending[m.ToolCallID]; !ok {
-				return chatParams{}, badRequest("Invalid parameter: messages with role 'tool' must be a response to a preceeding message with 'tool_calls'.", fmt.Sprintf("messages.[%d].role", i), "")
-			}
-			delete(pending, m.ToolCallID)
-		}
 		msg := message{role: role, text: text, toolID: m.ToolCallID}
 		if m.Role == "assistant" {
 			for _, tc := range m.ToolCalls {
 				if tc.ID == "" {
-					return chatParams{}, badRequest(fmt.Sprintf("Missing required parameter: '%s.tool_calls[0].id'.", param), param+".tool_calls[0].id", "missing_required_parameter")
+					return nil, badRequest(fmt.Sprintf("Missing required parameter: '%s.tool_calls[0].id'.", param), param+".tool_calls[0].id", "missing_required_parameter")
 				}
 				pending[tc.ID] = i
 				order = append(order, tc.ID)
 				msg.toolCalls = append(msg.toolCalls, toolCall{id: tc.ID, name: tc.Function.Name, args: tc.Function.Arguments})
 			}
 		}
-		c.msgs = append(c.msgs, msg)
+		out = append(out, msg)
 	}
 	if len(pending) > 0 {
-		return chatParams{}, unansweredCalls(pending, order)
+		return nil, unansweredCalls(pending, order)
 	}
-	// response_format
-	if rf := req.ResponseFormat; rf != nil {
-		switch rf.Type {
-		case "text", "":
-			if rf.Type == "" {
-				return chatParams{}, badRequest("Missing required parameter: 'response_format.type'.", "response_format.type", "missing_required_parameter")
-			}
-		case "json_object":
-			if !mentionsJSON(c.msgs) {
-				return chatParams{}, badRequest("'messages' must contain the word 'json' in some form, to use 'response_format' of type 'json_object'.", "messages", "")
-			}
-		case "json_schema":
-			js := rf.JSONSchema
-			if js == nil {
-				return chatParams{}, badRequest("Missing required parameter: 'response_format.json_schema'.", "response_format.json_schema", "missing_required_parameter")
-			}
-			if js.Name == "" {
-				return chatParams{}, badRequest("Missing required parameter: 'response_format.json_schema.name'.", "response_format.json_schema.name", "missing_required_parameter")
-			}
-			c.schemaName = js.Name
-			c.strict = js.Strict != nil && *js.Strict
-			if len(js.Schema) > 0 {
-				if aerr := s.checkSchema(js.Schema, c.strict, fmt.Sprintf("response_format '%s'", js.Name), "response_format"); aerr != nil {
-					return chatParams{}, aerr
-				}
-				c.schemaRaw = string(js.Schema)
-			}
-		default:
-			return chatParams{}, badRequest(fmt.Sprintf("Invalid value: '%s'. Supported values are: 'json_object', 'json_schema', and 'text'.", rf.Type), "response_format.type", "invalid_value")
+	return out, nil
+}
+
+// checkChatContent checks what message i of a chat request must hold for
+// its role: content (present says it has some), a tool call, or the id of
+// a pending tool call it answers.
+func checkChatContent(m chatMessage, i int, present bool, pending map[string]int) *apiError {
+	param := fmt.Sprintf("messages[%d]", i)
+	switch m.Role {
+	case "system", "developer", "user":
+		if !present {
+			return badRequest(fmt.Sprintf("Missing required parameter: '%s.content'.", param), param+".content", "missing_required_parameter")
 		}
-		c.format = rf.Type
-	}
-	// tools
-	var choice string
-	var named string
-	if len(req.ToolChoice) > 0 && string(req.ToolChoice) != "null" {
-		if err := json.Unmarshal(req.ToolChoice, &choice); err != nil {
-			var obj struct {
-				Type     string `json:"type"`
-				Function struct {
-					Name string `json:"name"`
-				} `json:"function"`
-			}
-			if err := json.Unmarshal(req.ToolChoice, &obj); err != nil || obj.Type != "function" || obj.Function.Name == "" {
-				return chatParams{}, badRequest("Invalid value for 'tool_choice': expected 'none', 'auto', 'required' or an object naming a function.", "tool_choice", "invalid_value")
-			}
-			choice, named = "function", obj.Function.Name
-		} else if choice != "none" && choice != "auto" && choice != "required" {
-			return chatParams{}, badRequest(fmt.Sprintf("Invalid value: '%s'. Supported values are: 'none', 'auto', and 'required'.", choice), "tool_choice", "invalid_value")
+	case "assistant":
+		if !present && len(m.ToolCalls) == 0 && len(m.FunctionCall) == 0 {
+			return badRequest(fmt.Sprintf("Invalid value for '%s.content': expected a string, got null.", param), param+".content", "")
 		}
-		if len(req.Tools) == 0 && choice != "none" {
-			return chatParams{}, badRequest("Invalid value for 'tool_choice': 'tool_choice' is only allowed when 'tools' are specified.", "tool_choice", "")
+	case "tool":
+		if m.ToolCallID == "" {
+			return badRequest(fmt.Sprintf("Missing required parameter: '%s.tool_call_id'.", param), param+".tool_call_id", "missing_required_parameter")
+		}
+		if _, ok := pending[m.ToolCallID]; !ok {
+			return badRequest("Invalid parameter: messages with role 'tool' must be a response to a preceeding message with 'tool_calls'.", fmt.Sprintf("messages.[%d].role", i), "")
 		}
 	}
-	for i, t := range req.Tools {
+	return nil
+}
+
+// chatResponseFormat checks a chat request's response_format and sets the
+// conversation's format and, for json_schema, its schema.
+func (s *Server) chatResponseFormat(c *conversation, rf *responseFormat) *apiError {
+	if rf == nil {
+		return nil
+	}
+	switch rf.Type {
+	case "text", "":
+		if rf.Type == "" {
+			return badRequest("Missing required parameter: 'response_format.type'.", "response_format.type", "missing_required_parameter")
+		}
+	case "json_object":
+		if !mentionsJSON(c.msgs) {
+			return badRequest("'messages' must contain the word 'json' in some form, to use 'response_format' of type 'json_object'.", "messages", "")
+		}
+	case "json_schema":
+		js := rf.JSONSchema
+		if js == nil {
+			return badRequest("Missing required parameter: 'response_format.json_schema'.", "response_format.json_schema", "missing_required_parameter")
+		}
+		if js.Name == "" {
+			return badRequest("Missing required parameter: 'response_format.json_schema.name'.", "response_format.json_schema.name", "missing_required_parameter")
+		}
+		c.schemaName = js.Name
+		c.strict = js.Strict != nil && *js.Strict
+		if len(js.Schema) > 0 {
+			if aerr := s.checkSchema(js.Schema, c.strict, fmt.Sprintf("response_format '%s'", js.Name), "response_format"); aerr != nil {
+				return aerr
+			}
+			c.schemaRaw = string(js.Schema)
+		}
+	default:
+		return badRequest(fmt.Sprintf("Invalid value: '%s'. Supported values are: 'json_object', 'json_schema', and 'text'.", rf.Type), "response_format.type", "invalid_value")
+	}
+	c.format = rf.Type
+	return nil
+}
+
+// chatTools checks a chat request's tools and tool_choice and, unless the
+// choice is "none", makes the conversation answer with a call to the tool
+// named (or the first), whose parameters become its schema.
+func (s *Server) chatTools(c *conversation, tools []chatTool, toolChoice json.RawMessage) *apiError {
+	choice, named, aerr := chatToolChoice(toolChoice, len(tools) > 0)
+	if aerr != nil {
+		return aerr
+	}
+	for i, t := range tools {
 		if t.Type != "function" || t.Function == nil || t.Function.Name == "" {
-			return chatParams{}, badRequest(fmt.Sprintf("Missing required parameter: 'tools[%d].function.name'.", i), fmt.Sprintf("tools[%d].function.name", i), "missing_required_parameter")
+			return badRequest(fmt.Sprintf("Missing required parameter: 'tools[%d].function.name'.", i), fmt.Sprintf("tools[%d].function.name", i), "missing_required_parameter")
 		}
 		c.toolsRaw += len(t.Function.Name) + len(t.Function.Description) + len(t.Function.Parameters)
 	}
-	if len(req.Tools) > 0 && choice != "none" {
-		pick := -1
-		for i, t := range req.Tools {
-			if named == "" || t.Function.Name == named {
-				pick = i
-				break
-			}
-		}
-		if pick < 0 {
-			return chatParams{}, badRequest(fmt.Sprintf("Invalid value for 'tool_choice': function '%s' not found in 'tools'.", named), "tool_choice", "")
-		}
-		f := req.Tools[pick].Function
-		c.tool = f.Name
-		c.strict = f.Strict != nil && *f.Strict
-		params := f.Parameters
-		if len(params) == 0 || string(params) == "null" {
-			params = json.RawMessage(`{"type":"object","properties":{}}`)
-		}
-		if aerr := s.checkSchema(params, c.strict, fmt.Sprintf("function '%s'", f.Name), fmt.Sprintf("tools[%d].function.parameters", pick)); aerr != nil {
-			return chatParams{}, aerr
-		}
-		c.schemaRaw = string(params)
-		c.toolsRaw -= len(params)
+	if len(tools) == 0 || choice == "none" {
+		return nil
 	}
-	return chatParams{conv: c, stream: stream, includeUsage: includeUsage, n: n}, nil
+	pick := -1
+	for i, t := range tools {
+		if named == "" || t.Function.Name == named {
+			pick = i
+			break
+		}
+	}
+	if pick < 0 {
+		return badRequest(fmt.Sprintf("Invalid value for 'tool_choice': function '%s' not found in 'tools'.", named), "tool_choice", "")
+	}
+	f := tools[pick].Function
+	c.tool = f.Name
+	c.strict = f.Strict != nil && *f.Strict
+	params := f.Parameters
+	if len(params) == 0 || string(params) == "null" {
+		params = json.RawMessage(`{"type":"object","properties":{}}`)
+	}
+	if aerr := s.checkSchema(params, c.strict, fmt.Sprintf("function '%s'", f.Name), fmt.Sprintf("tools[%d].function.parameters", pick)); aerr != nil {
+		return aerr
+	}
+	c.schemaRaw = string(params)
+	c.toolsRaw -= len(params)
+	return nil
+}
+
+// chatToolChoice reads tool_choice: "none", "auto", "required", or
+// "function" with the function named.
+func chatToolChoice(raw json.RawMessage, haveTools bool) (choice, named string, aerr *apiError) {
+	if len(raw) == 0 || string(raw) == "null" {
+		return "", "", nil
+	}
+	if err := json.Unmarshal(raw, &choice); err != nil {
+		var obj struct {
+			Type     string `json:"type"`
+			Function struct {
+				Name string `json:"name"`
+			} `json:"function"`
+		}
+		if err := json.Unmarshal(raw, &obj); err != nil || obj.Type != "function" || obj.Function.Name == "" {
+			return "", "", badRequest("Invalid value for 'tool_choice': expected 'none', 'auto', 'required' or an object naming a function.", "tool_choice", "invalid_value")
+		}
+		choice, named = "function", obj.Function.Name
+	} else if choice != "none" && choice != "auto" && choice != "required" {
+		return "", "", badRequest(fmt.Sprintf("Invalid value: '%s'. Supported values are: 'none', 'auto', and 'required'.", choice), "tool_choice", "invalid_value")
+	}
+	if !haveTools && choice != "none" {
+		return "", "", badRequest("Invalid value for 'tool_choice': 'tool_choice' is only allowed when 'tools' are specified.", "tool_choice", "")
+	}
+	return choice, named, nil
 }
 
 func unansweredCalls(pending map[string]int, order []string) *apiError {
@@ -706,7 +768,7 @@ func (s *Server) streamDecision(tr *rand.Rand) (delay time.Duration, cutAt float
 	delay = time.Duration(s.latency.PerToken)
 	if u := tr.Float64(); u < s.prof.Stream.SlowRate {
 		delay = time.Duration(s.prof.Stream.SlowDelay)
-		s.countTransport("slow_stream")
+		s.countTransport("slow_stream", false)
 	}
 	cutAt = 2 // never
 	if u := tr.Float64(); u < s.prof.Stream.DropRate {
@@ -732,7 +794,7 @@ func (s *Server) streamText(w http.ResponseWriter, r *http.Request, tr *rand.Ran
 			}
 		}
 		if float64(sent)/float64(len(text)) >= cutAt {
-			s.countTransport("stream_drop")
+			s.countTransport("stream_drop", true)
 			drop(w)
 			return false
 		}
@@ -790,7 +852,7 @@ func (s *Server) streamChat(w http.ResponseWriter, r *http.Request, c *conversat
 				}
 			}
 			if total > 0 && float64(sent)/float64(total) >= cutAt {
-				s.countTransport("stream_drop")
+				s.countTransport("stream_drop", true)
 				drop(w)
 				return
 			}

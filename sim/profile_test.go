@@ -2,6 +2,10 @@ package sim
 
 import (
 	"errors"
+	"go/ast"
+	"go/parser"
+	"go/token"
+	"strings"
 	"testing"
 	"time"
 
@@ -125,5 +129,26 @@ func TestResolveProfile(t *testing.T) {
 	}
 	if _, err := ResolveProfile("nope"); !errors.Is(err, ErrProfile) {
 		t.Errorf("nope: %v", err)
+	}
+}
+
+// TestProfileDocNamesEveryFault: Profile's doc comment, which is what a
+// profile file's author reads, names every fault kind.
+func TestProfileDocNamesEveryFault(t *testing.T) {
+	f, err := parser.ParseFile(token.NewFileSet(), "profile.go", nil, parser.ParseComments)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc string
+	for _, d := range f.Decls {
+		if g, ok := d.(*ast.GenDecl); ok && g.Tok == token.TYPE && g.Specs[0].(*ast.TypeSpec).Name.Name == "Profile" {
+			doc = g.Doc.Text()
+		}
+	}
+	doc = strings.Join(strings.Fields(doc), " ")
+	for _, k := range fault.Kinds() {
+		if !strings.Contains(doc, " "+string(k)+",") && !strings.Contains(doc, " "+string(k)+".") {
+			t.Errorf("Profile's doc does not name fault kind %s", k)
+		}
 	}
 }

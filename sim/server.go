@@ -236,13 +236,15 @@ func (s *Server) countStatus(code int) {
 	})
 }
 
-func (s *Server) countTransport(kind string) {
+// countTransport counts a transport fault of kind; dropped says it closed
+// the connection without an answer.
+func (s *Server) countTransport(kind string, dropped bool) {
 	s.count(func(st *Stats) {
 		if st.Transport == nil {
 			st.Transport = map[string]int64{}
 		}
 		st.Transport[kind]++
-		if kind == "drop" || kind == "hang" || kind == "stream_drop" {
+		if dropped {
 			st.Dropped++
 		}
 	})
@@ -435,13 +437,13 @@ func (s *Server) gate(w http.ResponseWriter, r *http.Request, dialect api, n uin
 	s.mu.Unlock()
 	for _, o := range s.prof.Outages {
 		if o.active(elapsed) {
-			s.countTransport("outage")
+			s.countTransport("outage", false)
 			s.unavailable(w, dialect)
 			return nil, false
 		}
 	}
 	if s.prof.InsufficientQuota {
-		s.countTransport("insufficient_quota")
+		s.countTransport("insufficient_quota", false)
 		if dialect == apiAnthropic {
 			s.anthropicError(w, http.StatusBadRequest, "invalid_request_error",
 				"Your credit balance is too low to access the Anthropic API. Please go to Plans & Billing to upgrade or purchase credits.")
@@ -458,48 +460,9 @@ func (s *Server) gate(w http.ResponseWriter, r *http.Request, dialect api, n uin
 		s.rateLimited(w, dialect, st, model)
 		return nil, false
 	}
-	t := s.prof.Transport
-	u := tr.Float64()
-	switch {
-	case u < t.Drop:
-		s.countTransport("drop")
-		drop(w)
-		return nil, false
-	case u < t.Drop+t.Hang:
-		s.countTransport("hang")
-		d := time.Duration(t.HangFor)
-		if d == 0 {
-			d = time.Minute
-		}
-		_ = s.clk.Sleep(r.Context(), d)
-		drop(w)
-		return nil, false
-	case u < t.Drop+t.Hang+t.RateLimited:
-		s.countTransport("rate_limited")
-		// a short wait, as a provider's burst limiter asks for
-		st.retryAfter = time.Duration(200+tr.IntN(4800)) * time.Millisecond
-		st.limitedBy = "requests"
-		s.rateLimited(w, dialect, st, model)
-		return nil, false
-	case u < t.Drop+t.Hang+t.RateLimited+t.ServerError:
-		s.countTransport("server_error")
-		if dialect == apiAnthropic {
-			s.anthropicError(w, http.StatusInternalServerError, "api_error", "Internal server error")
-		} else {
-			s.openAIError(w, http.StatusInternalServerError, apiError{
-				Message: "The server had an error while processing your request. Sorry about that!", Type: "server_error"})
-		}
-		return nil, false
-	case u < t.Drop+t.Hang+t.RateLimited+t.ServerError+t.BadGateway:
-		s.countTransport("bad_gateway")
-		s.countStatus(http.StatusBadGateway)
-		w.Header().Set("Content-Type", "text/html")
-		w.WriteHeader(http.StatusBadGateway)
-		_, _ = w.Write([]byte("<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n<center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>cloudflare</center>\r\n</body>\r\n</html>\r\n"))
-		return nil, false
-	case u < t.Drop+t.Hang+t.RateLimited+t.ServerError+t.BadGateway+t.Unavailable:
-		s.countTransport("unavailable")
-		s.unavailable(w, dialect)
+	if f := pickTransportFault(s.prof.Transport, tr.Float64()); f != nil {
+		s.countTransport(f.name, f.drops)
+		f.fail(s, refusal{w: w, r: r, dialect: dialect, limits: st, model: model, tr: tr})
 		return nil, false
 	}
 	if d := s.sampleLatency(tr); d > 0 {
@@ -508,6 +471,80 @@ func (s *Server) gate(w http.ResponseWriter, r *http.Request, dialect api, n uin
 		}
 	}
 	return tr, true
+}
+
+// transportFault is a fault a request can meet in transport, before any
+// answer.
+type transportFault struct {
+	name  string // its field in Transport's JSON and its key in Stats.Transport
+	rate  func(Transport) float64
+	drops bool // the connection closes without an answer (Stats.Dropped)
+	fail  func(s *Server, x refusal)
+}
+
+// refusal is what a transport fault needs to fail a request.
+type refusal struct {
+	w       http.ResponseWriter
+	r       *http.Request
+	dialect api
+	limits  limitState // the limiter's state, for the headers of a 429
+	model   string
+	tr      *rand.Rand // the request's transport draws
+}
+
+// transportFaults lay their rates end to end on [0, 1), in this order:
+// one draw per request falls in one fault's stretch or past them all. The
+// order is part of what a seed reproduces.
+var transportFaults = []transportFault{
+	{name: "drop", rate: func(t Transport) float64 { return t.Drop }, drops: true,
+		fail: func(_ *Server, x refusal) { drop(x.w) }},
+	{name: "hang", rate: func(t Transport) float64 { return t.Hang }, drops: true,
+		fail: func(s *Server, x refusal) {
+			d := time.Duration(s.prof.Transport.HangFor)
+			if d == 0 {
+				d = time.Minute
+			}
+			_ = s.clk.Sleep(x.r.Context(), d)
+			drop(x.w)
+		}},
+	{name: "rate_limited", rate: func(t Transport) float64 { return t.RateLimited },
+		fail: func(s *Server, x refusal) {
+			// a short wait, as a provider's burst limiter asks for
+			x.limits.retryAfter = time.Duration(200+x.tr.IntN(4800)) * time.Millisecond
+			x.limits.limitedBy = "requests"
+			s.rateLimited(x.w, x.dialect, x.limits, x.model)
+		}},
+	{name: "server_error", rate: func(t Transport) float64 { return t.ServerError },
+		fail: func(s *Server, x refusal) {
+			if x.dialect == apiAnthropic {
+				s.anthropicError(x.w, http.StatusInternalServerError, "api_error", "Internal server error")
+				return
+			}
+			s.openAIError(x.w, http.StatusInternalServerError, apiError{
+				Message: "The server had an error while processing your request. Sorry about that!", Type: "server_error"})
+		}},
+	{name: "bad_gateway", rate: func(t Transport) float64 { return t.BadGateway },
+		fail: func(s *Server, x refusal) {
+			s.countStatus(http.StatusBadGateway)
+			x.w.Header().Set("Content-Type", "text/html")
+			x.w.WriteHeader(http.StatusBadGateway)
+			_, _ = x.w.Write([]byte("<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n<center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>cloudflare</center>\r\n</body>\r\n</html>\r\n"))
+		}},
+	{name: "unavailable", rate: func(t Transport) float64 { return t.Unavailable },
+		fail: func(s *Server, x refusal) { s.unavailable(x.w, x.dialect) }},
+}
+
+// pickTransportFault returns the transport fault whose stretch of [0, 1)
+// holds u, or nil.
+func pickTransportFault(t Transport, u float64) *transportFault {
+	end := 0.0
+	for i := range transportFaults {
+		end += transportFaults[i].rate(t)
+		if u < end {
+			return &transportFaults[i]
+		}
+	}
+	return nil
 }
 
 func (s *Server) unavailable(w http.ResponseWriter, dialect api) {

@@ -27,12 +27,19 @@ type BrokenAnswer struct {
 }
 
 // repairable are the faults a local repair can undo with the schema in
-// hand: every syntax fault, and the schema faults that keep the value.
-var repairable = []fault.Kind{
-	fault.Fence, fault.Prose, fault.TrailingComma, fault.SingleQuotes, fault.UnquotedKeys, fault.Comments,
-	fault.PythonLiterals, fault.NumberAsString, fault.NumberAsWords, fault.EnumCase, fault.ExtraField,
-	fault.Truncated,
-}
+// hand (fault.Kind.Repairable), in the order they are drawn; mixable are
+// those but truncation, which loses data and is never mixed with others.
+var repairable, mixable = func() (all, mix []fault.Kind) {
+	for _, k := range fault.Kinds() {
+		if k.Repairable() {
+			all = append(all, k)
+			if k != fault.Truncated {
+				mix = append(mix, k)
+			}
+		}
+	}
+	return all, mix
+}()
 
 // BrokenAnswers returns n broken answers built from the data set's gold
 // answers (generated from seed): two in three carry one fault, cycling
@@ -60,8 +67,8 @@ func BrokenAnswers(n int, seed int64) []BrokenAnswer {
 			want = []fault.Fault{{Kind: repairable[(i/3*2+i%3)%len(repairable)]}}
 		} else {
 			k := 2 + r.IntN(2)
-			for _, j := range r.Perm(len(repairable) - 1)[:k] { // never truncation in a mix
-				want = append(want, fault.Fault{Kind: repairable[j]})
+			for _, j := range r.Perm(len(mixable))[:k] {
+				want = append(want, fault.Fault{Kind: mixable[j]})
 			}
 		}
 		opt := fault.Options{Wrappers: true}

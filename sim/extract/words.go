@@ -124,3 +124,109 @@ var synonyms = map[string][]string{
 	"email":     {"e-mail", "mail", "contact", "rsvp"},
 	"employees": {"staff", "people", "headcount"},
 }
+
+// notNouns cannot be what "this" points at in a review.
+var notNouns = set("is", "was", "one", "thing", "product", "item", "so", "very", "really", "new", "amazing", "great",
+	"is,", "has", "had", "will", "would", "just", "time", "year", "week", "month", "morning", "evening", "a", "the")
+
+// notPlaces answer "where?" without a place.
+var notPlaces = set("online", "virtual", "remote", "zoom", "tbd", "tba", "n/a", "none", "web", "teams", "livestream")
+
+// eventWords introduce an event's title: "Webinar: Intro to Rust".
+var eventWords = set("webinar", "workshop", "meetup", "conference", "talk", "session", "summit", "event", "seminar", "hackathon")
+
+// greetings open letters, not headings.
+var greetings = set("hi", "hello", "hey", "dear", "thanks", "thank", "greetings", "good", "re", "fwd", "fw")
+
+// boolPhrases say a boolean field's value in words: the phrases for yes and
+// for no, by the field's keyword.
+var boolPhrases = map[string]struct{ yes, no []string }{
+	"paid": {
+		yes: []string{"paid in full", "payment received", "has been paid", "was paid", "settled", "paid"},
+		no:  []string{"not yet paid", "not paid", "unpaid", "outstanding", "overdue", "awaiting payment", "payment pending", "still due", "paid: no"},
+	},
+	"recommend": {
+		yes: []string{"would recommend", "highly recommend", "recommended", "recommend", "would buy again", "buy it again", "must-have", "must have"},
+		no: []string{"would not recommend", "wouldn't recommend", "not recommend", "can't recommend", "cannot recommend",
+			"don't recommend", "do not recommend", "not sure i'd recommend", "not sure i would recommend", "avoid", "would not buy again", "wouldn't buy again", "never again", "skip it"},
+	},
+	"virtual": {
+		yes: []string{"virtual", "online", "remote", "zoom", "webinar", "livestream", "video call"},
+		no:  []string{"in person", "in-person", "on-site", "onsite", "on site"},
+	},
+}
+
+// nameParticles join the parts of a name: "Ludwig van Beethoven".
+var nameParticles = set("van", "de", "von", "der", "da", "del")
+
+// determiners before a capitalised run make it a thing, not a person:
+// "the Pixel", "my Kindle".
+var determiners = set("the", "this", "my", "a", "an", "our", "your")
+
+// afterNames follow a lone capitalised word that a text treats as a name:
+// "Priya is", "Omar, our lead", "Chen's".
+var afterNames = set("is", ",", "(", "was", "'s")
+
+// ratingUnits after a number make it a rating, not part of a product's
+// name: "5 stars", "4 out of 5", "9/10".
+var ratingUnits = set("out", "stars", "star", "/")
+
+// productCues precede a product's name: "this Kindle", "bought the Pixel".
+var productCues = set("this", "the", "my", "these", "our", "new", "of", "bought", "purchased", "ordered", "got", "product", "love", "hate")
+
+// productArticles may stand between a product cue and the name: "bought
+// a new Pixel".
+var productArticles = set("the", "a", "new", "an")
+
+// pointers point at the thing a review is about: "this blender".
+var pointers = set("this", "these", "my")
+
+// idFillers may stand between an identifier's keyword and the identifier:
+// "Invoice no. 42", "order number 88231", "ref is B-7".
+var idFillers = set("no", "number", "num", "id", "ref", "reference", "is")
+
+// fallbackValues are the enum values a model picks when the text gives
+// none of them.
+var fallbackValues = set("other", "unknown", "none", "neutral", "n/a", "unspecified")
+
+// sentimentValues make an enum a sentiment when it has two of them.
+var sentimentValues = set("positive", "negative", "neutral", "mixed")
+
+// currencySigns are the signs and codes written by an amount, with the
+// currency's code; currencyNames are the words that name a currency.
+var (
+	currencySigns = map[string]string{"$": "USD", "USD": "USD", "€": "EUR", "EUR": "EUR", "£": "GBP", "GBP": "GBP", "¥": "JPY"}
+	currencyNames = map[string]string{
+		"usd": "USD", "dollars": "USD", "dollar": "USD",
+		"eur": "EUR", "euro": "EUR", "euros": "EUR",
+		"gbp": "GBP", "pounds": "GBP", "sterling": "GBP",
+	}
+)
+
+// ageCues precede an age: "age 30", "turned 41".
+var ageCues = set("age", "aged", "turned", "turns", "age:")
+
+// ageFillers may stand between an age cue and the age: "age: 30", "aged
+// of 30", "age is 30".
+var ageFillers = set(":", "is", "of", "=", "-")
+
+// copulas and pronouns make "he is 34" an age.
+var (
+	copulas  = set("is", "am", "are", "was")
+	pronouns = set("he", "she", "they", "i")
+)
+
+// yearWords follow an age: "30 years old", "30 yo".
+var yearWords = set("years", "year", "yrs", "yo", "y/o")
+
+// ratingCues precede a rating: "rating: 4", "rated it 3".
+var ratingCues = set("rating", "rated", "rate", "score")
+
+// yesValues and noValues are a boolean label's value in words.
+var (
+	yesValues = set("yes", "y", "true", "paid", "confirmed", "required", "1")
+	noValues  = set("no", "n", "false", "0", "unpaid", "none")
+)
+
+// boolAliases are the keywords whose phrases are another's.
+var boolAliases = map[string]string{"online": "virtual", "remote": "virtual", "recommended": "recommend", "recommends": "recommend"}

@@ -14,31 +14,36 @@ import (
 // simulator only knows its own mistakes.
 func Classify(text string, clean any, s *extract.Schema) []Fault {
 	v, syn, err := extract.ParseLenient(text)
-	var out []Fault
 	if err != nil {
+		// no JSON value to be found: all of it is prose
 		if strings.TrimSpace(text) != "" {
-			out = append(out, Fault{Kind: Prose})
+			return []Fault{{Kind: Prose}}
 		}
-		return out
+		return nil
 	}
-	for _, f := range []struct {
-		on bool
-		k  Kind
-	}{
-		{syn.Fence, Fence}, {syn.Prose, Prose}, {syn.TrailingComma, TrailingComma},
-		{syn.SingleQuotes, SingleQuotes}, {syn.UnquotedKeys, UnquotedKeys}, {syn.Comments, Comments},
-		{syn.PythonLiterals, PythonLiterals}, {syn.Truncated, Truncated},
-	} {
-		if f.on {
-			out = append(out, Fault{Kind: f.k})
+	var out []Fault
+	for _, row := range table {
+		if row.parsed != nil && row.parsed(syn) {
+			out = append(out, Fault{Kind: row.kind})
 		}
 	}
 	if syn.Truncated {
-		return out
+		return out // what was cut off cannot be compared
 	}
 	return diff(v, clean, s, "", 0, out)
 }
 
+// site is a place where Classify compares an earlier answer with the
+// clean answer: a member of an object or an element of an array.
+type site struct {
+	got, want     any
+	inGot, inWant bool // the member is there (always, for an array element)
+	declared      bool // the schema declares the member
+	depth         int  // 0 for the members of the top-level object
+}
+
+// diff appends the faults of got, an answer's value at path, against want,
+// the clean answer's.
 func diff(got, want any, s *extract.Schema, path string, depth int, out []Fault) []Fault {
 	if depth > 8 {
 		return out
@@ -50,32 +55,15 @@ func diff(got, want any, s *extract.Schema, path string, depth int, out []Fault)
 			return out
 		}
 		for i, k := range w.Keys {
-			mp := path + "/" + escape(k)
 			gv, present := g.Get(k)
-			if !present {
-				if depth == 0 {
-					out = append(out, Fault{Kind: MissingField, Path: mp})
-				} else {
-					out = append(out, Fault{Kind: NestedMissing, Path: mp})
-				}
-				continue
-			}
-			var ps *extract.Schema
-			if s != nil {
-				if p := s.Property(k); p != nil {
-					ps = p.Schema
-				}
-			}
-			out = diffValue(gv, w.Values[i], ps, mp, depth, out)
+			out = compare(site{got: gv, want: w.Values[i], inGot: present, inWant: true, depth: depth}, property(s, k), path+"/"+escape(k), out)
 		}
-		for _, k := range g.Keys {
-			if _, declared := w.Get(k); declared {
+		for i, k := range g.Keys {
+			if _, inWant := w.Get(k); inWant {
 				continue
 			}
-			if s != nil && s.Property(k) != nil {
-				continue
-			}
-			out = append(out, Fault{Kind: ExtraField, Path: path + "/" + escape(k)})
+			st := site{got: g.Values[i], inGot: true, declared: s != nil && s.Property(k) != nil, depth: depth}
+			out = compare(st, nil, path+"/"+escape(k), out)
 		}
 	case []any:
 		g, ok := got.([]any)
@@ -87,44 +75,36 @@ func diff(got, want any, s *extract.Schema, path string, depth int, out []Fault)
 			items = s.Items
 		}
 		for i := range min(len(g), len(w)) {
-			out = diffValue(g[i], w[i], items, path+"/"+strconv.Itoa(i), depth, out)
+			out = compare(site{got: g[i], want: w[i], inGot: true, inWant: true, depth: depth}, items, path+"/"+strconv.Itoa(i), out)
 		}
 	}
 	return out
 }
 
-func diffValue(got, want any, s *extract.Schema, path string, depth int, out []Fault) []Fault {
-	switch w := want.(type) {
-	case extract.Number:
-		switch g := got.(type) {
-		case nil:
-			return append(out, Fault{Kind: NullField, Path: path})
-		case string:
-			if n, err := strconv.ParseFloat(strings.TrimSpace(g), 64); err == nil && n == w.Float() {
-				return append(out, Fault{Kind: NumberAsString, Path: path})
-			}
-			if f := w.Float(); f == float64(int(f)) && strings.EqualFold(g, Words(int(f))) {
-				return append(out, Fault{Kind: NumberAsWords, Path: path})
-			}
+// compare appends the fault of the first row that the site differs by,
+// or else, when both sides hold an object or an array, the faults within.
+func compare(st site, s *extract.Schema, path string, out []Fault) []Fault {
+	for _, row := range table {
+		if row.differs != nil && row.differs(st) {
+			return append(out, Fault{Kind: row.kind, Path: path})
 		}
-	case string:
-		switch g := got.(type) {
-		case nil:
-			return append(out, Fault{Kind: NullField, Path: path})
-		case string:
-			if g != w && strings.EqualFold(g, w) {
-				return append(out, Fault{Kind: EnumCase, Path: path})
-			}
+	}
+	if st.inGot && st.inWant && st.got != nil {
+		switch st.want.(type) {
+		case *extract.Object, []any:
+			return diff(st.got, st.want, s, path, st.depth+1, out)
 		}
-	case bool:
-		if got == nil {
-			return append(out, Fault{Kind: NullField, Path: path})
-		}
-	case *extract.Object, []any:
-		if got == nil {
-			return append(out, Fault{Kind: NullField, Path: path})
-		}
-		return diff(got, want, s, path, depth+1, out)
 	}
 	return out
+}
+
+// property is the schema of member k of s, or nil.
+func property(s *extract.Schema, k string) *extract.Schema {
+	if s == nil {
+		return nil
+	}
+	if p := s.Property(k); p != nil {
+		return p.Schema
+	}
+	return nil
 }

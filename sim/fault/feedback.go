@@ -21,40 +21,34 @@ func Addressed(f Fault, feedback string) bool {
 	if f.Kind.Syntax() && invalidJSON(fb) {
 		return true
 	}
-	return containsAny(fb, problemWords[f.Kind]...)
+	if row := byKind[f.Kind]; row != nil {
+		return containsAny(fb, row.words...)
+	}
+	return false
 }
 
-var problemWords = map[Kind][]string{
-	Fence:          {"markdown", "fence", "backtick", "```", "code block"},
-	Prose:          {"prose", "explanation", "only the json", "only json", "text before", "text after", "extra text", "no text", "json only"},
-	TrailingComma:  {"trailing comma", "comma"},
-	SingleQuotes:   {"single quote", "double quote", "double-quote", "quote"},
-	UnquotedKeys:   {"quote", "property name", "unquoted", "key"},
-	Comments:       {"comment"},
-	PythonLiterals: {"python", "literal", "true", "false", "null"},
-	Truncated: {"truncat", "cut off", "cut short", "incomplete", "unterminated", "unexpected end", "end of input",
-		"end of json", "eof", "too long", "shorter", "max_tokens", "finish_reason", "length"},
-	MissingField:   {"missing", "required", "absent", "omitted", "left out"},
-	NestedMissing:  {"missing", "required", "absent", "omitted", "left out"},
-	NullField:      {"null", "none", "nil", "must not be empty", "integer", "number", "string", "boolean", "type"},
-	NumberAsString: {"integer", "number", "numeric", "int", "float", "type", "digits"},
-	NumberAsWords:  {"integer", "number", "numeric", "int", "float", "type", "digits"},
-	EnumCase:       {"enum", "one of", "allowed value", "permitted", "case", "lowercase", "uppercase", "must be"},
-	ExtraField:     {"extra", "additional", "unexpected field", "unexpected key", "unknown field", "unknown key", "not allowed", "not permitted", "unrecognized", "not defined"},
-}
+// notJSONWords, beside "json", say an answer was not JSON; notJSONPhrases
+// say so alone (a parser's messages).
+var (
+	notJSONWords   = []string{"valid", "invalid", "pars*", "decod*", "syntax", "malformed", "well-formed", "proper", "only"}
+	notJSONPhrases = []string{"expecting value", "expecting property", "expecting ','", "unexpected token", "unexpected character",
+		"invalid character", "unterminated", "delimiter", "syntax error"}
+)
 
 // invalidJSON reports whether feedback says the answer was not JSON.
 func invalidJSON(fb string) bool {
-	if strings.Contains(fb, "json") && containsAny(fb, "valid", "invalid", "pars", "decod", "syntax", "malformed", "well-formed", "proper", "only") {
+	if strings.Contains(fb, "json") && containsAny(fb, notJSONWords...) {
 		return true
 	}
-	return containsAny(fb, "expecting value", "expecting property", "expecting ','", "unexpected token", "unexpected character",
-		"invalid character", "unterminated", "delimiter", "syntax error")
+	return containsAny(fb, notJSONPhrases...)
 }
 
-func containsAny(s string, subs ...string) bool {
-	for _, sub := range subs {
-		if containsWord(s, sub) {
+// containsAny reports whether s contains one of words, each as
+// containsWord finds it; a trailing "*" on a word is dropped (it marks a
+// stem).
+func containsAny(s string, words ...string) bool {
+	for _, w := range words {
+		if containsWord(s, strings.TrimSuffix(w, "*")) {
 			return true
 		}
 	}
@@ -62,7 +56,8 @@ func containsAny(s string, subs ...string) bool {
 }
 
 // containsWord finds w in s not glued to letters on either side (so "int"
-// does not match "print", yet "truncat" matches "truncated" as a stem).
+// does not match "print"), or only on the left when w is a stem, so that
+// "truncat" matches "truncated".
 func containsWord(s, w string) bool {
 	if w == "" {
 		return false
@@ -84,6 +79,23 @@ func containsWord(s, w string) bool {
 	return false
 }
 
-var stems = map[string]bool{"truncat": true, "pars": true, "decod": true, "quote": true, "comment": true, "key": true, "literal": true}
+// stems are the words marked with a trailing "*" in the table and in
+// notJSONWords: they match as stems wherever they are looked for, a
+// member's name included.
+var stems = func() map[string]bool {
+	m := map[string]bool{}
+	add := func(words []string) {
+		for _, w := range words {
+			if stem, ok := strings.CutSuffix(w, "*"); ok {
+				m[stem] = true
+			}
+		}
+	}
+	for _, r := range table {
+		add(r.words)
+	}
+	add(notJSONWords)
+	return m
+}()
 
 func isLetter(b byte) bool { return b >= 'a' && b <= 'z' || b >= 'A' && b <= 'Z' || b == '_' }
