@@ -9,4 +9,4 @@ elseif n < 0 and counting(tb) then
   tb.spent = tb.spent + n
 end
 finish(rb, tb)
-return 1
+return {1}

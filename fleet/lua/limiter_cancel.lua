@@ -7,4 +7,4 @@ land(tb, tc, same)
 if counted(rb, rc, same) then give(rb, rc.n) end
 if counted(tb, tc, same) then give(tb, tc.n) end
 finish(rb, tb)
-return same and 1 or 0
+return {same and 1 or 0}

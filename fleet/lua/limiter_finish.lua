@@ -34,4 +34,4 @@ if status ~= 0 then
   sethold(tonumber(ARGV[25]))
 end
 finish(rb, tb)
-return same and 1 or 0
+return {same and 1 or 0}

@@ -4,4 +4,4 @@ observe(rb, tonumber(ARGV[11]))
 observe(tb, tonumber(ARGV[12]))
 sethold(tonumber(ARGV[13]))
 finish(rb, tb)
-return 1
+return {1}

@@ -5,4 +5,4 @@ if counting(rb) then
   rb.lvl = math.min(rb.lvl, 0)
 end
 finish(rb, tb)
-return 1
+return {1}

@@ -1,7 +1,8 @@
 // Package redistest runs a real redis-server for tests: each Start launches
 // one on a free loopback port, with its own directory and no persistence,
 // and stops it when the test ends. Kill and Restart stop and start it again
-// on the same port, for tests of a Redis outage. There is no fake: the tests
+// on the same port, and Pause and Resume freeze it, for tests of a Redis
+// outage. There is no fake: the tests
 // of shared state must meet Redis's real semantics (scripts, TTLs, a
 // restart that loses everything).
 //
@@ -21,6 +22,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -197,7 +199,7 @@ func ping(addr string) error {
 
 // Kill stops the server at once (SIGKILL), as a crash would, and waits for
 // it to exit. Everything it held is lost. Kill does nothing when the server
-// is not running.
+// is not running; it also ends a paused one.
 func (s *Server) Kill() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -205,8 +207,28 @@ func (s *Server) Kill() {
 		return
 	}
 	s.cmd.Process.Kill()
+	s.cmd.Process.Signal(syscall.SIGCONT)
 	<-s.exited
 	s.cmd = nil
+}
+
+// Pause freezes the server (SIGSTOP): connections are still accepted by
+// the kernel, but nothing answers, as with a Redis stuck on a slow command
+// or an overloaded host. Resume lets it go on.
+func (s *Server) Pause() { s.signal(syscall.SIGSTOP) }
+
+// Resume continues a paused server (SIGCONT).
+func (s *Server) Resume() { s.signal(syscall.SIGCONT) }
+
+func (s *Server) signal(sig os.Signal) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.cmd == nil {
+		s.t.Fatalf("redistest: %v to a server that is not running", sig)
+	}
+	if err := s.cmd.Process.Signal(sig); err != nil {
+		s.t.Fatalf("redistest: %v: %v", sig, err)
+	}
 }
 
 // Restart starts the server again on the same port, empty, and waits until

@@ -5,6 +5,7 @@ import (
 	"net"
 	"strings"
 	"testing"
+	"time"
 )
 
 // A started server answers; killed, its port refuses connections; restarted,
@@ -69,5 +70,27 @@ func TestMissing(t *testing.T) {
 		if skip != tt.skip || !strings.Contains(msg, tt.says) || !strings.Contains(msg, "apt-get install -y redis-server") {
 			t.Errorf("missing(%q) = %v, %q; want skip %v and %q", tt.require, skip, msg, tt.skip, tt.says)
 		}
+	}
+}
+
+// A paused server accepts connections but does not answer; resumed, it
+// answers again.
+func TestPauseResume(t *testing.T) {
+	s := Start(t)
+	s.Pause()
+	c, err := net.Dial("tcp", s.Addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(100 * time.Millisecond))
+	c.Write([]byte("*1\r\n$4\r\nPING\r\n"))
+	var buf [16]byte
+	if n, err := c.Read(buf[:]); err == nil {
+		t.Fatalf("a paused server answered %q", buf[:n])
+	}
+	s.Resume()
+	if err := s.Ping(); err != nil {
+		t.Fatalf("after Resume: %v", err)
 	}
 }
