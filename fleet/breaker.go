@@ -97,7 +97,7 @@ func (b *Breaker) head(now time.Time) []any {
 	s := b.s
 	width := s.Window / time.Duration(s.Buckets)
 	return []any{micros(now), b.ttl.Milliseconds(), s.CoolDown.Microseconds(), s.Probes,
-		s.ProbeTimeout.Microseconds(), width.Microseconds(), s.Buckets}
+		s.ProbeTimeout.Microseconds(), width.Microseconds(), s.Buckets, newEpoch()}
 }
 
 // Ticket is the permission to make one call, returned by Allow; report the

@@ -95,7 +95,8 @@ func (s *Store) Limiter(a Account, c LimiterConfig) (*Limiter, error) {
 func (l *Limiter) Key() string { return l.key }
 
 // head returns the arguments every limiter script starts with: the time,
-// the least TTL and the parameters of both buckets, as learnt at now.
+// the least TTL, the parameters of both buckets, as learnt at now, and an
+// epoch for a new hash.
 // l.mu is held.
 func (l *Limiter) head(now time.Time) []any {
 	st := l.learn.Status(now)
@@ -114,7 +115,8 @@ func (l *Limiter) head(now time.Time) []any {
 	}
 	args := []any{micros(now), l.ttl.Milliseconds()}
 	args = append(args, dim(st.RequestsPerMinute, st.RequestCapacity, l.reqLimit, l.cfg.RPM)...)
-	return append(args, dim(st.TokensPerMinute, st.TokenCapacity, l.tokLimit, l.cfg.TPM)...)
+	args = append(args, dim(st.TokensPerMinute, st.TokenCapacity, l.tokLimit, l.cfg.TPM)...)
+	return append(args, newEpoch())
 }
 
 // learnFrom feeds a report to the learner. l.mu is held.

@@ -4,6 +4,7 @@ import (
 	"embed"
 	"fmt"
 	"math"
+	"math/rand/v2"
 	"strconv"
 	"time"
 
@@ -43,6 +44,11 @@ var (
 	allScripts = []*redis.Script{limiterReserve, limiterFinish, limiterCancel, limiterObserve,
 		limiterRateLimited, limiterAdjust, breakerAllow, breakerDone, budgetAdd, registryBeat}
 )
+
+// newEpoch returns a random epoch (or incarnation) for a script that may
+// create its hash: one that a Redis restart or an expiry recreates gets a
+// new one, so that what was issued before is recognised as stale.
+func newEpoch() string { return strconv.FormatUint(rand.Uint64(), 36) }
 
 // micros returns t as microseconds since the Unix epoch, the scripts' time.
 func micros(t time.Time) int64 { return t.UnixMicro() }

@@ -36,7 +36,9 @@ type process struct {
 func join(t *testing.T, srv *redistest.Server, edit ...func(*Config)) *process {
 	t.Helper()
 	p := &process{clk: clock.NewFake(t0), log: &logBuffer{}}
-	cfg := Config{URL: srv.URL(), Clock: p.clk, Logger: slog.New(slog.NewTextHandler(p.log, nil))}
+	// A generous timeout: the race detector and a busy machine slow the
+	// first connections; the outage tests set their own.
+	cfg := Config{URL: srv.URL(), Clock: p.clk, Logger: slog.New(slog.NewTextHandler(p.log, nil)), Timeout: MaxTimeout}
 	for _, e := range edit {
 		e(&cfg)
 	}
@@ -97,4 +99,9 @@ func ctx(t *testing.T) context.Context { return t.Context() }
 func breakerSettings() breaker.Settings {
 	return breaker.Settings{Window: 10 * time.Second, Buckets: 10, MinCalls: 4, Threshold: 0.5,
 		CoolDown: 5 * time.Second, Probes: 2, SuccessesToClose: 2, ProbeTimeout: 20 * time.Second}
+}
+
+// contextWithDeadline returns the test's context with a deadline d ahead.
+func contextWithDeadline(t *testing.T, d time.Duration) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(t.Context(), d)
 }

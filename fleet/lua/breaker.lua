@@ -3,8 +3,9 @@
 -- one operation. Fields:
 --   st          0 closed, 1 half-open, 2 open
 --   gen         the generation: bumped by every state change
---   inc         the incarnation: when the hash was created; tickets of
---               another (before a restart or an expiry) are stale
+--   inc         the incarnation: random, set when the hash is created;
+--               tickets of another (before a restart or an expiry) are
+--               stale
 --   opened, til when it last opened, and when its cool-down ends (µs)
 --   inflight    half-open: probes in flight; okp: successful probes
 --   last        half-open: when the last probe was admitted (µs)
@@ -12,8 +13,8 @@
 --               index, successes and failures of slot s
 --
 -- ARGV: [1] now (µs) [2] TTL (ms) [3] cool-down (µs) [4] probes [5] probe
--- timeout (µs) [6] window bucket width (µs) [7] buckets; [8..] the
--- operation's.
+-- timeout (µs) [6] window bucket width (µs) [7] buckets [8] a random
+-- incarnation for a new hash; [9..] the operation's.
 local K = KEYS[1]
 local NOW = tonumber(ARGV[1])
 local TTL, COOL, PROBES, PTO = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
@@ -29,7 +30,7 @@ local function str(x)
 end
 
 local f = redis.call('HMGET', K, 'st', 'gen', 'inc', 'opened', 'til', 'inflight', 'okp', 'last')
-local B = {st = num(f[1], 0), gen = num(f[2], 0), inc = f[3] or ARGV[1], opened = num(f[4], 0), til = num(f[5], 0),
+local B = {st = num(f[1], 0), gen = num(f[2], 0), inc = f[3] or ARGV[8], opened = num(f[4], 0), til = num(f[5], 0),
   inflight = num(f[6], 0), okp = num(f[7], 0), last = num(f[8], 0)}
 local CHANGES = {}
 local CLEAR = false

@@ -1,11 +1,11 @@
--- Done: ARGV[8] the ticket's generation, [9] its incarnation, [10] 1 for a
--- probe, [11] the outcome (0 success, 1 failure, 2 ignored), [12] the
--- least results in the window to open, [13] the failure rate that opens,
--- [14] the successful probes that close. Returns 1 when this outcome
+-- Done: ARGV[9] the ticket's generation, [10] its incarnation, [11] 1 for a
+-- probe, [12] the outcome (0 success, 1 failure, 2 ignored), [13] the
+-- least results in the window to open, [14] the failure rate that opens,
+-- [15] the successful probes that close. Returns 1 when this outcome
 -- opened the breaker, else 0, then the rest of answer (the time: the end of
 -- the cool-down).
-local gen, inc, probe, outcome = tonumber(ARGV[8]), ARGV[9], ARGV[10] == '1', tonumber(ARGV[11])
-local MINCALLS, THRESHOLD, TOCLOSE = tonumber(ARGV[12]), tonumber(ARGV[13]), tonumber(ARGV[14])
+local gen, inc, probe, outcome = tonumber(ARGV[9]), ARGV[10], ARGV[11] == '1', tonumber(ARGV[12])
+local MINCALLS, THRESHOLD, TOCLOSE = tonumber(ARGV[13]), tonumber(ARGV[14]), tonumber(ARGV[15])
 if gen ~= B.gen or inc ~= B.inc then
   save()
   return answer(0, B.til)

@@ -11,13 +11,14 @@
 --   pbin                what claims taken while it had no rate hold in
 --                       flight ("blind": unknown to the level)
 -- and the hash holds
---   ep                  the epoch: the time the hash was created; claims of
---                       another epoch (before a restart or an expiry) are
---                       stale, and their corrections ignored
+--   ep                  the epoch: random, set when the hash is created;
+--                       claims of another epoch (before a restart or an
+--                       expiry) are stale, and their corrections ignored
 --   hold                no request before this time (µs): Retry-After
 --
 -- ARGV: [1] now (µs) [2] the least TTL (ms), [3..6] requests: rate, size,
--- most, initial level; [7..10] tokens: the same; [11..] the operation's.
+-- most, initial level; [7..10] tokens: the same; [11] a random epoch for a
+-- new hash; [12..] the operation's.
 local K = KEYS[1]
 local NOW = tonumber(ARGV[1])
 local TTL = tonumber(ARGV[2])
@@ -34,27 +35,26 @@ end
 
 local EP = redis.call('HGET', K, 'ep')
 if not EP then
-  EP = ARGV[1]
+  EP = ARGV[11]
   redis.call('HSET', K, 'ep', EP)
 end
 
--- load reads dimension p, with the caller's parameters at ARGV[i..i+3]
--- when it has any, and brings its level to NOW.
+-- load reads dimension p and brings its level to NOW at the rate it had,
+-- then takes the caller's parameters at ARGV[i..i+3] when it has any.
 local function load(p, i)
   local f = redis.call('HMGET', K, p .. 'rate', p .. 'cap', p .. 'most', p .. 'lvl', p .. 'at', p .. 'inf', p .. 'spent', p .. 'bin')
   local b = {p = p, rate = num(f[1], 0), cap = num(f[2], 0), most = num(f[3], 0), lvl = num(f[4], nil),
     at = num(f[5], NOW), inf = num(f[6], 0), spent = num(f[7], 0), bin = num(f[8], 0), init = 0}
+  -- Time never goes backwards: a caller whose clock lags refills nothing.
+  if b.lvl and NOW > b.at then
+    b.lvl = math.min(b.lvl + (NOW - b.at) / 1e6 * b.rate, b.cap)
+    b.at = NOW
+  end
   local rate = tonumber(ARGV[i])
   if rate > 0 then
     b.rate, b.cap, b.most, b.init = rate, tonumber(ARGV[i + 1]), tonumber(ARGV[i + 2]), tonumber(ARGV[i + 3])
   end
-  if b.lvl and b.rate > 0 then
-    -- Time never goes backwards: a caller whose clock lags refills
-    -- nothing.
-    if NOW > b.at then
-      b.lvl = b.lvl + (NOW - b.at) / 1e6 * b.rate
-      b.at = NOW
-    end
+  if b.lvl then
     b.lvl = math.min(b.lvl, b.cap)
   end
   return b

@@ -1,6 +1,6 @@
--- Adjust: ARGV[11] tokens to give back (positive) or take (negative, at
+-- Adjust: ARGV[12] tokens to give back (positive) or take (negative, at
 -- most the most one request counts for).
-local n = tonumber(ARGV[11])
+local n = tonumber(ARGV[12])
 if n > 0 then
   give(tb, n)
 elseif n < 0 and counting(tb) then

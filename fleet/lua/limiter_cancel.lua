@@ -1,7 +1,7 @@
--- Cancel: ARGV[11] the epoch, [12..15] and [16..19] the claims, given back
+-- Cancel: ARGV[12] the epoch, [13..16] and [17..20] the claims, given back
 -- in full.
-local same = ARGV[11] == EP
-local rc, tc = claim(12), claim(16)
+local same = ARGV[12] == EP
+local rc, tc = claim(13), claim(17)
 land(rb, rc, same)
 land(tb, tc, same)
 if counted(rb, rc, same) then give(rb, rc.n) end

@@ -1,9 +1,9 @@
--- Reserve: ARGV[11] the request's estimated tokens. Returns the delay (µs),
+-- Reserve: ARGV[12] the request's estimated tokens. Returns the delay (µs),
 -- the epoch, and the claims on the request and token buckets (taken,
 -- blind, ahead, mark).
 start(rb)
 start(tb)
-local n = math.max(tonumber(ARGV[11]), 0)
+local n = math.max(tonumber(ARGV[12]), 0)
 
 local function wait(b, want)
   if b.rate <= 0 or want <= 0 then return 0 end
