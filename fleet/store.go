@@ -365,7 +365,7 @@ var ErrUnavailable = errors.New("fleet: shared state unavailable, using the loca
 var ErrFailClosed = errors.New("fleet: shared state unavailable, and --redis-fail is closed: not calling the provider")
 
 // errDown is the cause of the calls skipped while Redis is down.
-var errDown = errors.New("Redis failed recently; not tried again yet")
+var errDown = errors.New("fleet: Redis failed recently and is not tried again yet")
 
 // UnavailableError is the error of a policy call that could not use Redis.
 // It matches ErrUnavailable (FailOpen) or ErrFailClosed (FailClosed), and
