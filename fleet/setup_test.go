@@ -105,3 +105,10 @@ func breakerSettings() breaker.Settings {
 func contextWithDeadline(t *testing.T, d time.Duration) (context.Context, context.CancelFunc) {
 	return context.WithTimeout(t.Context(), d)
 }
+
+// TestMain keeps go-redis's dial errors of the outage tests off the test
+// output, as programs do with RouteRedisLogs.
+func TestMain(m *testing.M) {
+	RouteRedisLogs(nil)
+	m.Run()
+}

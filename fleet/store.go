@@ -504,3 +504,22 @@ func parseFloat(s string) float64 {
 	}
 	return f
 }
+
+// RouteRedisLogs sends go-redis's own log lines (a failed dial, a pool
+// event), which it prints on standard error by default, to logger at
+// DEBUG: the Store already logs each change between shared and local mode
+// once, and an outage must not print a line per reconnection. It sets
+// go-redis's process-wide logger: call it once, from main. A nil logger
+// discards them.
+func RouteRedisLogs(logger *slog.Logger) {
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	redis.SetLogger(redisLogs{logger})
+}
+
+type redisLogs struct{ l *slog.Logger }
+
+func (r redisLogs) Printf(ctx context.Context, format string, v ...any) {
+	r.l.DebugContext(ctx, "go-redis: "+fmt.Sprintf(format, v...))
+}

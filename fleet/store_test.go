@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -299,5 +300,55 @@ func TestOnCall(t *testing.T) {
 	}
 	if strings.Join(ops, ",") != "budget.success,budget.tokens" {
 		t.Errorf("OnCall saw %v", ops)
+	}
+}
+
+// Redis killed while many calls are in flight: every call returns, either
+// with its answer or with an error matching ErrUnavailable, and nothing
+// else; none waits for the caller's context.
+func TestOutageKillUnderLoad(t *testing.T) {
+	srv := redistest.Start(t)
+	p := join(t, srv, func(c *Config) { c.Timeout = 50 * time.Millisecond })
+	lim := newLimiter(t, p, ratelimit.Config{RPM: 6_000_000})
+	cctx, cancel := context.WithTimeout(ctx(t), time.Hour)
+	defer cancel()
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	counts := map[string]int{}
+	started := make(chan struct{})
+	for g := range 8 {
+		wg.Go(func() {
+			for i := range 1000 {
+				if g == 0 && i == 10 {
+					close(started)
+				}
+				r, err := lim.Reserve(cctx, t0, 10)
+				if err == nil {
+					err = r.Finish(cctx, t0, ratelimit.Answer{Status: 200, Tokens: 5})
+				}
+				kind := "ok"
+				switch {
+				case err == nil:
+				case errors.Is(err, ErrUnavailable):
+					kind = "unavailable"
+				default:
+					kind = err.Error()
+				}
+				mu.Lock()
+				counts[kind]++
+				mu.Unlock()
+			}
+		})
+	}
+	<-started
+	srv.Kill()
+	wg.Wait()
+	for kind, n := range counts {
+		if kind != "ok" && kind != "unavailable" {
+			t.Errorf("%d calls failed with %q", n, kind)
+		}
+	}
+	if counts["unavailable"] == 0 || cctx.Err() != nil {
+		t.Errorf("calls: %v (caller's context %v); want some unavailable after the kill", counts, cctx.Err())
 	}
 }
