@@ -176,6 +176,7 @@ type Store struct {
 	down      bool
 	downSince time.Time
 	retryAt   time.Time // down: no call tries Redis before this
+	failures  uint64    // failed calls so far: a call that began before the latest failure cannot end an outage
 }
 
 // New returns a Store for cfg without connecting; Check connects. Errors
@@ -404,7 +405,8 @@ func (s *Store) do(ctx context.Context, op string, fn func(ctx context.Context) 
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	if !s.admit() {
+	seen, ok := s.admit()
+	if !ok {
 		s.errors.Add(1)
 		return &UnavailableError{Op: op, Mode: s.cfg.FailMode, Err: errDown}
 	}
@@ -424,24 +426,24 @@ func (s *Store) do(ctx context.Context, op string, fn func(ctx context.Context) 
 		s.failed(op, err)
 		return &UnavailableError{Op: op, Mode: s.cfg.FailMode, Err: err}
 	}
-	s.answered()
+	s.answered(seen)
 	return nil
 }
 
 // admit says whether a call may try Redis: always while it is up; while it
-// is down, one call per Recheck.
-func (s *Store) admit() bool {
+// is down, one call per Recheck. It returns the failures seen so far.
+func (s *Store) admit() (seen uint64, ok bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if !s.down {
-		return true
+		return s.failures, true
 	}
 	now := s.clk.Now()
 	if now.Before(s.retryAt) {
-		return false
+		return s.failures, false
 	}
 	s.retryAt = now.Add(s.cfg.Recheck)
-	return true
+	return s.failures, true
 }
 
 func (s *Store) failed(op string, err error) {
@@ -449,6 +451,7 @@ func (s *Store) failed(op string, err error) {
 	now := s.clk.Now()
 	was := s.down
 	s.down, s.retryAt = true, now.Add(s.cfg.Recheck)
+	s.failures++
 	if !was {
 		s.downSince = now
 	}
@@ -463,8 +466,15 @@ func (s *Store) failed(op string, err error) {
 	}
 }
 
-func (s *Store) answered() {
+// answered records a call that succeeded, having begun when seen failures
+// had happened: one that began before the latest failure (an answer that
+// was already on its way) does not end the outage.
+func (s *Store) answered(seen uint64) {
 	s.mu.Lock()
+	if seen != s.failures {
+		s.mu.Unlock()
+		return
+	}
 	was, since := s.down, s.downSince
 	s.down = false
 	now := s.clk.Now()

@@ -3,11 +3,13 @@ package fleet
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/reask/reask/clock"
 	"github.com/reask/reask/internal/redistest"
 	"github.com/reask/reask/ratelimit"
 )
@@ -350,5 +352,35 @@ func TestOutageKillUnderLoad(t *testing.T) {
 	}
 	if counts["unavailable"] == 0 || cctx.Err() != nil {
 		t.Errorf("calls: %v (caller's context %v); want some unavailable after the kill", counts, cctx.Err())
+	}
+}
+
+// An answer that was on its way when another call failed does not end the
+// outage: only a call that began after the latest failure can, so that the
+// mode does not flap (and log) with every late answer.
+func TestLateAnswerDoesNotEndTheOutage(t *testing.T) {
+	var buf logBuffer
+	s, err := New(Config{URL: "redis://127.0.0.1:1", Logger: slog.New(slog.NewTextHandler(&buf, nil)), Clock: clock.NewFake(t0)})
+	must(t, err)
+	defer s.Close()
+	entered, release, done := make(chan struct{}), make(chan struct{}), make(chan error)
+	go func() {
+		done <- s.do(ctx(t), "late", func(context.Context) error {
+			close(entered)
+			<-release
+			return nil
+		})
+	}()
+	<-entered
+	if err := s.do(ctx(t), "fails", func(context.Context) error { return errors.New("connection reset") }); !errors.Is(err, ErrUnavailable) {
+		t.Fatal(err)
+	}
+	close(release)
+	must(t, <-done)
+	if s.Health().Shared {
+		t.Error("a late answer ended the outage")
+	}
+	if n := len(buf.lines("available again")); n != 0 {
+		t.Errorf("logged %d recoveries", n)
 	}
 }
