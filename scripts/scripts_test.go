@@ -83,7 +83,7 @@ func TestInstallTestTools(t *testing.T) {
 	tests := []struct {
 		name  string
 		env   []string
-		fakes map[string]string // command → body; node and npm exist unless listed as ""
+		fakes map[string]string // command → body; node, npm and redis-server exist unless listed as ""
 		code  int
 		// out holds strings of the output, in this order.
 		out []string
@@ -129,6 +129,17 @@ func TestInstallTestTools(t *testing.T) {
 			calls: []string{"apt-get update -q", "apt-get install -s chromium nodejs npm", "apt-get install -y -q chromium nodejs npm"},
 		},
 		{
+			name:  "redis-server missing",
+			fakes: map[string]string{"chromium": "exit 0", "apt-get": "exit 0", "id": "echo 0", "redis-server": ""},
+			out:   []string{"browser check: chromium found", "node and npm found", "missing: redis-server", "fleet/, internal/redistest", "installed redis-server"},
+			calls: []string{"apt-get update -q", "apt-get install -s redis-server", "apt-get install -y -q redis-server"},
+		},
+		{
+			name:  "redis-server found",
+			fakes: map[string]string{"chromium": "exit 0"},
+			out:   []string{"redis-server found"},
+		},
+		{
 			name:  "not root and no sudo",
 			fakes: map[string]string{"apt-get": "exit 0", "id": "echo 1000"},
 			code:  1,
@@ -149,7 +160,7 @@ func TestInstallTestTools(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			fs := newFakeSystem(t)
-			fakes := map[string]string{"node": "exit 0", "npm": "exit 0"}
+			fakes := map[string]string{"node": "exit 0", "npm": "exit 0", "redis-server": "exit 0"}
 			for k, v := range tt.fakes {
 				fakes[k] = v
 			}
@@ -185,7 +196,8 @@ func TestInstallTestTools(t *testing.T) {
 
 // CI runs the browser check whatever its environment says: .ci/run drops
 // REASK_SKIP_BROWSER and sets REASK_REQUIRE_BROWSER before it runs
-// scripts/test.
+// scripts/test; it sets REASK_REQUIRE_REDIS too, so the Redis tests fail
+// rather than skip without redis-server.
 func TestCIRequiresTheBrowserCheck(t *testing.T) {
 	root := t.TempDir()
 	ci, err := os.ReadFile(filepath.Join("..", ".ci", "run"))
@@ -194,7 +206,7 @@ func TestCIRequiresTheBrowserCheck(t *testing.T) {
 	}
 	for dir, files := range map[string]map[string]string{
 		".ci":     {"run": string(ci)},
-		"scripts": {"test": "#!/bin/bash\necho \"skip=[${REASK_SKIP_BROWSER-unset}] require=[${REASK_REQUIRE_BROWSER-unset}]\"\n"},
+		"scripts": {"test": "#!/bin/bash\necho \"skip=[${REASK_SKIP_BROWSER-unset}] require=[${REASK_REQUIRE_BROWSER-unset}] redis=[${REASK_REQUIRE_REDIS-unset}]\"\n"},
 	} {
 		if err := os.Mkdir(filepath.Join(root, dir), 0o755); err != nil {
 			t.Fatal(err)
@@ -214,7 +226,7 @@ func TestCIRequiresTheBrowserCheck(t *testing.T) {
 		os.Symlink(p, filepath.Join(fs.bin, tool))
 	}
 	out, code := fs.run(t, filepath.Join(root, ".ci", "run"), "REASK_SKIP_BROWSER=1")
-	if code != 0 || strings.TrimSpace(out) != "skip=[unset] require=[1]" {
-		t.Errorf("exit %d, scripts/test saw %q; want REASK_SKIP_BROWSER unset and REASK_REQUIRE_BROWSER=1", code, out)
+	if code != 0 || strings.TrimSpace(out) != "skip=[unset] require=[1] redis=[1]" {
+		t.Errorf("exit %d, scripts/test saw %q; want REASK_SKIP_BROWSER unset, REASK_REQUIRE_BROWSER=1 and REASK_REQUIRE_REDIS=1", code, out)
 	}
 }
