@@ -281,7 +281,7 @@ func serveConfig(o serveOptions, getenv env) (gateway.Config, error) {
 	if set("prompt-schema", cfg.PromptSchema == "") {
 		cfg.PromptSchema = gateway.PromptSchemaMode(o.promptSchema)
 		switch cfg.PromptSchema {
-		case gateway.PromptSchemaJSONObject, gateway.PromptSchemaAlways, gateway.PromptSchemaOff:
+		case "", gateway.PromptSchemaJSONObject, gateway.PromptSchemaAlways, gateway.PromptSchemaOff:
 		default:
 			return cfg, fmt.Errorf("--prompt-schema is %q: want json_object, always or off", o.promptSchema)
 		}
