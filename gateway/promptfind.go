@@ -90,41 +90,37 @@ func findPromptSchema(msgs []reask.Message, budget int) ([]byte, error) {
 // eachObjectSpan calls yield with each outermost brace-delimited span of
 // s ("{" to its matching "}", braces in double-quoted strings inside it
 // skipped), in order, until yield returns false. A span inside braces that
-// never close (prose such as "use { carefully") is outermost too. It reads
-// s once, in constant memory.
+// never close (prose such as "use { carefully") is outermost too; a stray
+// "}" outside braces and quotes outside braces are prose. It reads s once,
+// in constant memory.
 func eachObjectSpan(s string, yield func(span string) bool) {
 	var opens [maxPromptBraceDepth]int // offsets of the innermost open braces, a ring
 	top, held := 0, 0                  // the ring's next slot, and how many offsets it holds
 	depth := 0                         // open braces, held or not
 	type span struct{ from, to int }
 	var pending []span // closed inside a brace still open; disjoint, in order
-	inString, escaped := false, false
 	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if inString {
-			switch {
-			case escaped:
-				escaped = false
-			case c == '\\':
-				escaped = true
-			case c == '"':
-				inString = false
-			}
-			continue
+		// Jump to the next byte that matters: outside braces only an
+		// opening one; inside, braces and the quotes of strings.
+		var next int
+		if depth == 0 {
+			next = strings.IndexByte(s[i:], '{')
+		} else {
+			next = strings.IndexAny(s[i:], `{}"`)
 		}
-		switch c {
+		if next < 0 {
+			break
+		}
+		i += next
+		switch s[i] {
 		case '"':
-			// Quotes count inside braces only: outside, they are prose.
-			inString = depth > 0
+			i = quoteEnd(s, i+1)
 		case '{':
 			depth++
 			opens[top] = i
 			top = (top + 1) % maxPromptBraceDepth
 			held = min(held+1, maxPromptBraceDepth)
 		case '}':
-			if depth == 0 {
-				continue // a stray closing brace in prose
-			}
 			depth--
 			if held == 0 {
 				continue // its opening was nested too deep to be held
@@ -154,6 +150,25 @@ func eachObjectSpan(s string, yield func(span string) bool) {
 	}
 }
 
+// quoteEnd returns the offset of the quote that closes the JSON string
+// whose content starts at i (backslash escapes skipped), or len(s).
+func quoteEnd(s string, i int) int {
+	for {
+		j := strings.IndexAny(s[i:], `"\`)
+		if j < 0 {
+			return len(s)
+		}
+		i += j
+		if s[i] == '"' {
+			return i
+		}
+		i += 2 // the backslash and the byte it escapes
+		if i >= len(s) {
+			return len(s)
+		}
+	}
+}
+
 // schemaWords are the members one of which a JSON object must have to be
 // taken for a schema, as quoted JSON strings.
 var schemaWords = []string{`"properties"`, `"$defs"`, `"definitions"`, `"type"`}
@@ -163,6 +178,9 @@ var schemaWords = []string{`"properties"`, `"$defs"`, `"definitions"`, `"type"`}
 // its top level. Spans naming none of them are refused before they are
 // validated.
 func looksLikeSchema(span string) bool {
+	if strings.IndexByte(span, '"') < 0 {
+		return false // no member names: prose such as {name}
+	}
 	named := false
 	for _, w := range schemaWords {
 		if strings.Contains(span, w) {

@@ -115,3 +115,21 @@ func FuzzFindPromptSchema(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkFindPromptSchema: the search every json_object request pays,
+// on instructor-js's system message and on a long one without a schema.
+func BenchmarkFindPromptSchema(b *testing.B) {
+	for _, bc := range []struct {
+		name string
+		msgs []reask.Message
+	}{
+		{"instructor", []reask.Message{sys("Given a user prompt, you will return fully valid JSON.\n description: \n json schema: " + findSchema), {Role: reask.RoleUser, Content: "Contact John Doe"}}},
+		{"no schema, 64KiB", []reask.Message{sys(strings.Repeat("Answer in JSON {like this}. ", 64<<10/28))}},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			for b.Loop() {
+				_, _ = findPromptSchema(bc.msgs, DefaultPromptSchemaScanBytes)
+			}
+		})
+	}
+}

@@ -84,38 +84,40 @@ func (g *Gateway) takePromptSchema(w http.ResponseWriter, r *http.Request, cr *c
 	default:
 		return true
 	}
-	doc, err := findPromptSchema(cr.converted, g.cfg.PromptSchemaScanBytes)
-	if doc == nil && err == nil {
-		if text {
-			cr.messages, cr.converted = nil, nil
-		}
-		return true
-	}
-	var sch *schema.Schema
-	var key schemaKey
-	if err == nil {
-		ctx, cancel := context.WithTimeout(r.Context(), g.cfg.RequestTimeout)
-		sch, key, err = g.schemas.compile(ctx, g.cfg.Schema, "", doc)
-		cancel()
-		if errors.Is(err, errCompileBusy) {
-			w.Header().Set("Retry-After", "1")
-			writeError(w, http.StatusServiceUnavailable, apiError{Type: "server_error",
-				Code: ptr("server_busy"), Message: "The gateway is busy compiling other schemas; retry shortly."})
-			return false
-		}
+	sch, key, err := g.compilePromptSchema(r.Context(), cr)
+	if errors.Is(err, errCompileBusy) {
+		w.Header().Set("Retry-After", "1")
+		writeError(w, http.StatusServiceUnavailable, apiError{Type: "server_error",
+			Code: ptr("server_busy"), Message: "The gateway is busy compiling other schemas; retry shortly."})
+		return false
 	}
 	if err != nil {
 		g.promptSchemaUnused(r.Context(), w.Header(), cr, err)
-		if text {
-			cr.messages, cr.converted = nil, nil
-		}
-		return true
 	}
-	cr.prompt = &promptSchema{sch: sch, key: key}
-	if text {
-		cr.form = reask.ModeText
+	switch {
+	case sch != nil:
+		cr.prompt = &promptSchema{sch: sch, key: key}
+		if text {
+			cr.form = reask.ModeText
+		}
+	case text:
+		// Passed through as before, the messages unread.
+		cr.messages, cr.converted = nil, nil
 	}
 	return true
+}
+
+// compilePromptSchema compiles the JSON Schema in cr's system and developer
+// messages (see findPromptSchema), within the gateway's schema limits and
+// through its cache; nil without an error when there is none.
+func (g *Gateway) compilePromptSchema(ctx context.Context, cr *chatRequest) (*schema.Schema, schemaKey, error) {
+	doc, err := findPromptSchema(cr.converted, g.cfg.PromptSchemaScanBytes)
+	if doc == nil || err != nil {
+		return nil, schemaKey{}, err
+	}
+	ctx, cancel := context.WithTimeout(ctx, g.cfg.RequestTimeout)
+	defer cancel()
+	return g.schemas.compile(ctx, g.cfg.Schema, "", doc)
 }
 
 // plainText reports whether cr asks for no structured output: no schema,
