@@ -109,7 +109,8 @@ type Config struct {
 	MaxAttempts int
 	// Mode is how the schema is conveyed upstream. Default: as the client
 	// sent it (json_schema for a response format, tools for a forced tool).
-	// A json_object request carries no schema and goes as json_object.
+	// A json_object request carries no schema and goes as json_object; a
+	// request held to its prompt's schema (PromptSchema) goes as it came.
 	Mode reask.Mode
 	// JSONObject is what the gateway does with a json_object request (a
 	// response_format that asks for any JSON object, no schema). Default
