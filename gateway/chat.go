@@ -67,6 +67,9 @@ func (g *Gateway) chatBody(w http.ResponseWriter, r *http.Request, body []byte) 
 			return kindRejected
 		}
 	}
+	if !g.takePromptSchema(w, r, cr) {
+		return kindRejected
+	}
 	if cr.form == "" {
 		return g.passthrough(w, r, rt, cr)
 	}
@@ -90,7 +93,13 @@ func (g *Gateway) enforce(w http.ResponseWriter, r *http.Request, rt *route, cr 
 	if cr.stream {
 		kind = kindSchemaStream
 	}
-	if cr.form == reask.ModeJSONObject {
+	switch {
+	case cr.prompt != nil:
+		kind = kindPromptSchema
+		if cr.stream {
+			kind = kindPromptStream
+		}
+	case cr.form == reask.ModeJSONObject:
 		kind = kindJSONObject
 		if cr.stream {
 			kind = kindJSONStream
@@ -104,7 +113,7 @@ func (g *Gateway) enforce(w http.ResponseWriter, r *http.Request, rt *route, cr 
 		return kindRejected
 	}
 	mode := cr.form
-	if g.cfg.Mode != "" && cr.form != reask.ModeJSONObject {
+	if g.cfg.Mode != "" && cr.form != reask.ModeJSONObject && cr.prompt == nil {
 		mode = g.cfg.Mode
 	}
 	msgs := cr.converted
@@ -115,6 +124,8 @@ func (g *Gateway) enforce(w http.ResponseWriter, r *http.Request, rt *route, cr 
 		if !mentionsJSON(msgs) {
 			msgs = append(append([]reask.Message(nil), msgs...), reask.Message{Role: reask.RoleSystem, Content: jsonInstruction})
 		}
+	case cr.prompt != nil:
+		// The schema is in the client's own prompt already.
 	case mode == reask.ModeJSONObject || mode == reask.ModeText:
 		// These modes carry no schema in the request: tell the model in a
 		// turn of the gateway's own, after the client's.
@@ -122,10 +133,11 @@ func (g *Gateway) enforce(w http.ResponseWriter, r *http.Request, rt *route, cr 
 			Content: "Answer with only a JSON value that is valid against this JSON Schema:\n" + string(sch.JSON())})
 	}
 	opts := []reask.Option{reask.WithMode(mode)}
-	if cr.form == reask.ModeJSONObject {
-		// The client chose JSON mode, perhaps because its server has no
-		// other: no switch to json_schema after syntax failures.
-		opts = append(opts, reask.WithModeFallback(reask.ModeJSONObject))
+	if cr.form == reask.ModeJSONObject || cr.prompt != nil {
+		// The client chose JSON mode (or no response format), perhaps
+		// because its server has no other: no switch to json_schema after
+		// syntax failures.
+		opts = append(opts, reask.WithModeFallback(cr.form))
 	}
 	if cr.maxTokens > 0 {
 		opts = append(opts, reask.WithMaxTokens(cr.maxTokens))
@@ -133,8 +145,12 @@ func (g *Gateway) enforce(w http.ResponseWriter, r *http.Request, rt *route, cr 
 	doc, rep, err := rt.client.Run(ctx, reask.Task{Schema: sch, Messages: msgs}, opts...)
 	h := w.Header()
 	setReaskHeaders(h, rep)
+	h.Set("X-Reask-Schema", cr.schemaSource())
 	if err != nil {
 		status, e, extra := errorAnswer(err, g.cfg.Clock.Now())
+		if ee := (*reask.ExhaustedError)(nil); errors.As(err, &ee) {
+			e = exhausted(ee, cr.sought())
+		}
 		for k, v := range extra {
 			h[k] = v
 		}
@@ -160,10 +176,13 @@ func (g *Gateway) enforce(w http.ResponseWriter, r *http.Request, rt *route, cr 
 	return kind
 }
 
-// requestSchema returns the request's compiled schema (anyObject for a
-// json_object request) and its cache key, or answers the client with why
-// there is none.
+// requestSchema returns the request's compiled schema (its prompt's, see
+// takePromptSchema; anyObject for a json_object request without one) and
+// its cache key, or answers the client with why there is none.
 func (g *Gateway) requestSchema(ctx context.Context, w http.ResponseWriter, cr *chatRequest) (*schema.Schema, schemaKey, bool) {
+	if cr.prompt != nil {
+		return cr.prompt.sch, cr.prompt.key, true
+	}
 	if cr.form == reask.ModeJSONObject {
 		return anyObject, schemaKey{}, true
 	}

@@ -109,12 +109,27 @@ type Config struct {
 	MaxAttempts int
 	// Mode is how the schema is conveyed upstream. Default: as the client
 	// sent it (json_schema for a response format, tools for a forced tool).
-	// A json_object request carries no schema and goes as json_object.
+	// A json_object request carries no schema and goes as json_object; a
+	// request held to its prompt's schema (PromptSchema) goes as it came.
 	Mode reask.Mode
 	// JSONObject is what the gateway does with a json_object request (a
 	// response_format that asks for any JSON object, no schema). Default
 	// JSONObjectRepair.
 	JSONObject JSONObjectMode
+	// PromptSchema is which requests without a schema of their own are
+	// held to a JSON Schema written in their system or developer
+	// messages (bare, fenced or after a label such as "JSON schema:"),
+	// compiled within Schema's limits and cached like a request schema.
+	// Default PromptSchemaJSONObject: json_object requests the gateway
+	// repairs (not with JSONObjectPassthrough). A prompt schema that does
+	// not compile, passes a limit or is one of several different ones is
+	// not enforced: the X-Reask-Prompt-Schema-Error header says why.
+	PromptSchema PromptSchemaMode
+	// PromptSchemaScanBytes bounds how much of a request's system and
+	// developer messages is searched for a schema, in order; a schema
+	// beyond it is not found. Default DefaultPromptSchemaScanBytes (256
+	// KiB).
+	PromptSchemaScanBytes int
 	// SchemaCacheSize bounds the compiled schemas kept between requests.
 	// Default DefaultSchemaCacheSize.
 	SchemaCacheSize int
@@ -264,6 +279,12 @@ func (c Config) withDefaults() Config {
 	if c.MaxAttempts == 0 {
 		c.MaxAttempts = reask.DefaultMaxAttempts
 	}
+	if c.PromptSchema == "" {
+		c.PromptSchema = PromptSchemaJSONObject
+	}
+	if c.PromptSchemaScanBytes == 0 {
+		c.PromptSchemaScanBytes = DefaultPromptSchemaScanBytes
+	}
 	if c.SchemaCacheSize == 0 {
 		c.SchemaCacheSize = DefaultSchemaCacheSize
 	}
@@ -405,6 +426,10 @@ func (c Config) Validate() error {
 		return configErr("mode", "%q: want json_schema, json_object, tools or text", c.Mode)
 	case c.JSONObject != "" && c.JSONObject != JSONObjectRepair && c.JSONObject != JSONObjectPassthrough:
 		return configErr("json_object", "%q: want repair or passthrough", c.JSONObject)
+	case c.PromptSchema != "" && c.PromptSchema != PromptSchemaJSONObject && c.PromptSchema != PromptSchemaAlways && c.PromptSchema != PromptSchemaOff:
+		return configErr("prompt_schema", "%q: want json_object, always or off", c.PromptSchema)
+	case c.PromptSchemaScanBytes < 0:
+		return configErr("prompt_schema_scan_bytes", "%d: want 0 (default %d) or more", c.PromptSchemaScanBytes, DefaultPromptSchemaScanBytes)
 	case c.SchemaCacheSize < 0:
 		return configErr("schema_cache_size", "%d: want 0 (default) or more", c.SchemaCacheSize)
 	case c.MaxConcurrentCompiles < 0:
@@ -550,6 +575,7 @@ func checkBaseURL(s string) error {
 //	  "max_attempts": 3,
 //	  "mode": "json_schema",
 //	  "json_object": "repair",
+//	  "prompt_schema": "json_object",
 //	  "allowed_hosts": ["gateway.internal"],
 //	  "allowed_origins": ["https://app.example"]
 //	}
@@ -572,6 +598,8 @@ type File struct {
 	MaxAttempts           int                 `json:"max_attempts,omitempty"`
 	Mode                  string              `json:"mode,omitempty"`
 	JSONObject            string              `json:"json_object,omitempty"`
+	PromptSchema          string              `json:"prompt_schema,omitempty"`
+	PromptSchemaScanBytes int                 `json:"prompt_schema_scan_bytes,omitempty"`
 	SchemaCacheSize       int                 `json:"schema_cache_size,omitempty"`
 	SchemaCacheBytes      int64               `json:"schema_cache_bytes,omitempty"`
 	MaxConcurrentCompiles int                 `json:"max_concurrent_compiles,omitempty"`
@@ -651,6 +679,8 @@ func ParseConfig(data []byte, getenv func(string) string) (Config, error) {
 		MaxAttempts:           f.MaxAttempts,
 		Mode:                  reask.Mode(f.Mode),
 		JSONObject:            JSONObjectMode(f.JSONObject),
+		PromptSchema:          PromptSchemaMode(f.PromptSchema),
+		PromptSchemaScanBytes: f.PromptSchemaScanBytes,
 		SchemaCacheSize:       f.SchemaCacheSize,
 		SchemaCacheBytes:      f.SchemaCacheBytes,
 		MaxConcurrentCompiles: f.MaxConcurrentCompiles,

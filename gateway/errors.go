@@ -85,7 +85,7 @@ func errorAnswer(err error, now time.Time) (int, apiError, http.Header) {
 	var pe *reask.ProviderError
 	switch {
 	case errors.As(err, &ee):
-		return http.StatusUnprocessableEntity, exhausted(ee), h
+		return http.StatusUnprocessableEntity, exhausted(ee, "schema-valid answer"), h
 	case errors.Is(err, reask.ErrCircuitOpen):
 		var oe *breaker.OpenError
 		if errors.As(err, &oe) && oe.Until.After(now) {
@@ -168,8 +168,9 @@ func defaultErrorType(status int) string {
 	return "invalid_request_error"
 }
 
-// exhausted describes a request whose every attempt failed.
-func exhausted(ee *reask.ExhaustedError) apiError {
+// exhausted describes a request whose every attempt failed to give what
+// it sought ("schema-valid answer", "valid JSON object").
+func exhausted(ee *reask.ExhaustedError, sought string) apiError {
 	attempts := 0
 	if ee.Report != nil {
 		attempts = ee.Report.Attempts
@@ -177,7 +178,7 @@ func exhausted(ee *reask.ExhaustedError) apiError {
 	e := apiError{Type: "invalid_response_error", Code: ptr("reask_exhausted"),
 		Attempts: attempts, LastKind: string(ee.LastKind), Violations: []violation{}}
 	var b strings.Builder
-	fmt.Fprintf(&b, "The model gave no schema-valid answer in %d attempt(s); the last one failed (%s)", attempts, ee.LastKind)
+	fmt.Fprintf(&b, "The model gave no %s in %d attempt(s); the last one failed (%s)", sought, attempts, ee.LastKind)
 	for i, v := range ee.Violations {
 		e.Violations = append(e.Violations, violation{Path: v.Path, Problem: v.Problem, Expected: v.Expected, Got: v.Got})
 		sep := ": "

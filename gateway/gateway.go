@@ -29,7 +29,8 @@
 // the valid JSON); usage sums every attempt, and the headers
 // x-reask-attempts, x-reask-repairs (local fixes in the returned answer),
 // x-reask-wasted-tokens, x-reask-calls and x-reask-upstream tell what it
-// took. When every attempt fails: HTTP 422 with an OpenAI-style error
+// took, and x-reask-schema which schema the answer was held to ("request";
+// "prompt" and "json_object" in JSON mode, below). When every attempt fails: HTTP 422 with an OpenAI-style error
 // (code "reask_exhausted") listing each problem (path, problem, expected,
 // got).
 //
@@ -55,6 +56,30 @@
 // json_object whatever Config.Mode says, and is streamed as a schema
 // request is. A json_object request with n > 1 or with tools passes
 // through.
+//
+// # Schemas written in the prompt
+//
+// Clients in JSON mode write the schema into the prompt: instructor
+// ("json schema: {...}"), the AI SDK's prompt injection ("JSON schema:\n
+// {...}"), LangChain's jsonMode users. A json_object request without a
+// schema of its own whose system or developer messages (Responses
+// instructions included) hold one JSON Schema — a strict JSON object with
+// "properties", "$defs" or "definitions" objects or "type": "object", bare,
+// fenced or after a label; only outermost objects, within the first
+// Config.PromptSchemaScanBytes bytes — is held to it as to a request
+// schema: compiled within Config.Schema's limits and cached, repaired,
+// validated, re-asked with field-level feedback (x-reask-schema: prompt,
+// a 422 "no answer valid against the JSON Schema in the prompt"). It still
+// goes upstream as json_object. User messages are not searched: they hold
+// the input, which may be a schema itself. With Config.PromptSchema
+// PromptSchemaAlways a request with no response format (instructor's
+// MD_JSON) is held to its prompt's schema too, sent upstream as it came,
+// and answered with the validated JSON, unfenced. A prompt schema that
+// does not compile, passes a limit, or is one of several different ones is
+// not the client's error: the request is served as without it
+// (x-reask-schema: json_object, or passed through), the header
+// x-reask-prompt-schema-error says why, and a debug line names the reason
+// (never the prompt's content). PromptSchemaOff never reads the prompt.
 //
 // # Pass-through
 //

@@ -41,6 +41,9 @@ type chatRequest struct {
 	// jsonObject is set for a response_format of type json_object: any
 	// JSON object, no schema.
 	jsonObject bool
+	// prompt is the JSON Schema found in the system or developer messages
+	// of a request without one of its own (see takePromptSchema).
+	prompt *promptSchema
 }
 
 // topLevel are the members the gateway reads, as written in the body

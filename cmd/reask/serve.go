@@ -31,6 +31,7 @@ type serveOptions struct {
 	maxAttempts     int
 	mode            string
 	jsonObject      string
+	promptSchema    string
 	openOps         bool
 	allowHosts      []string
 	allowOrigins    []string
@@ -61,7 +62,10 @@ say what it took; when every attempt fails the answer is HTTP 422 listing the
 problems. A json_object request (JSON mode, no schema) gets one JSON object:
 repaired locally, re-asked when it is not one, and the word "json" that OpenAI
 wants in its messages added when they lack it (--json-object passthrough
-forwards it as is). Requests without a schema pass through, with the same
+forwards it as is); when its system or developer messages hold a JSON Schema
+(instructor, LangChain's jsonMode, the AI SDK's "JSON schema:" prompt), the
+answer is held to that schema (x-reask-schema: prompt; --prompt-schema always
+does the same for requests with no response_format, off never). Requests without a schema pass through, with the same
 retries and breaker. A streamed request with a schema is validated first, then
 streamed.
 
@@ -122,6 +126,7 @@ small and collections weigh on its tail latency.`,
 	fs.IntVar(&o.maxAttempts, "max-attempts", reask.DefaultMaxAttempts, "content attempts per schema-enforced request, the first included")
 	fs.StringVar(&o.mode, "mode", "", "how the schema goes upstream: json_schema, json_object, tools or text (default: as the client sent it)")
 	fs.StringVar(&o.jsonObject, "json-object", string(gateway.JSONObjectRepair), "json_object requests (JSON mode, no schema): repair (one JSON object, repaired or re-asked) or passthrough (forwarded as they are)")
+	fs.StringVar(&o.promptSchema, "prompt-schema", string(gateway.PromptSchemaJSONObject), "hold requests without a schema to a JSON Schema written in their system or developer messages: json_object (json_object requests), always (also requests with no response_format; the answer is the validated JSON) or off")
 	fs.BoolVar(&o.openOps, "open-ops", false, "serve /metrics and /dashboard without a client key")
 	fs.StringArrayVar(&o.allowHosts, "allow-host", nil, "a Host name answered without client keys besides loopback ones, e.g. a reverse proxy's (repeatable)")
 	fs.StringArrayVar(&o.allowOrigins, "allow-origin", nil, "a browser origin (scheme://host[:port]) whose cross-origin POSTs are accepted (repeatable)")
@@ -271,6 +276,14 @@ func serveConfig(o serveOptions, getenv env) (gateway.Config, error) {
 		cfg.JSONObject = gateway.JSONObjectMode(o.jsonObject)
 		if m := cfg.JSONObject; m != "" && m != gateway.JSONObjectRepair && m != gateway.JSONObjectPassthrough {
 			return cfg, fmt.Errorf("--json-object is %q: want repair or passthrough", o.jsonObject)
+		}
+	}
+	if set("prompt-schema", cfg.PromptSchema == "") {
+		cfg.PromptSchema = gateway.PromptSchemaMode(o.promptSchema)
+		switch cfg.PromptSchema {
+		case "", gateway.PromptSchemaJSONObject, gateway.PromptSchemaAlways, gateway.PromptSchemaOff:
+		default:
+			return cfg, fmt.Errorf("--prompt-schema is %q: want json_object, always or off", o.promptSchema)
 		}
 	}
 	if err := o.schema.apply(&cfg.Schema); err != nil {
