@@ -7,6 +7,7 @@ import (
 	"strconv"
 
 	"github.com/reask/reask"
+	"github.com/reask/reask/internal/jsonscan"
 )
 
 // exchange is one client request in flight, carried to the targets through
@@ -64,7 +65,7 @@ func (ex *exchange) encode(req *reask.Request, model string) ([]byte, error) {
 	b := make([]byte, 0, len(cr.raw)+len(req.Schema)+512)
 	b = append(b, '{')
 	var parallel []byte
-	err := eachMember(cr.raw, func(key, rawKey, value []byte) {
+	err := jsonscan.EachMember(cr.raw, func(key, rawKey, value []byte) {
 		if string(key) == "parallel_tool_calls" {
 			parallel = value
 		}
@@ -143,7 +144,7 @@ func (ex *exchange) passthroughBody(model string) ([]byte, error) {
 func replaceModel(raw []byte, model string) ([]byte, error) {
 	b := make([]byte, 0, len(raw)+len(model)+16)
 	b = append(b, '{')
-	err := eachMember(raw, func(key, rawKey, value []byte) {
+	err := jsonscan.EachMember(raw, func(key, rawKey, value []byte) {
 		if string(key) != "model" {
 			b = append(append(append(append(b, rawKey...), ':'), value...), ',')
 		}

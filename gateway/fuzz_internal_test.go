@@ -3,10 +3,10 @@ package gateway
 import (
 	"bytes"
 	"encoding/json"
-	"strings"
 	"testing"
 
 	"github.com/reask/reask"
+	"github.com/reask/reask/internal/jsonscan"
 )
 
 // FuzzParseChatRequest: any body is read or refused with a requestError,
@@ -67,94 +67,6 @@ func FuzzParseChatRequest(f *testing.F) {
 	})
 }
 
-// FuzzEachMember: on any valid JSON object the member scan finds exactly
-// the members encoding/json decodes (the last of duplicates winning), with
-// values equal to theirs.
-func FuzzEachMember(f *testing.F) {
-	for _, s := range []string{
-		`{}`, ` { "a" : 1 , "b":[1,{"c":"}"}], "d":"x\"y", "e\u00e9":null, "f":true } `,
-		`{"a":{"b":{"c":[[],{}]}},"a":2}`, `{"k\\"":"v"}`, `[1]`, `"x"`,
-	} {
-		f.Add([]byte(s))
-	}
-	f.Fuzz(func(t *testing.T, data []byte) {
-		var want map[string]json.RawMessage
-		if json.Unmarshal(data, &want) != nil || want == nil {
-			return
-		}
-		got := map[string]json.RawMessage{}
-		err := eachMember(data, func(key, rawKey, value []byte) {
-			var k string
-			if json.Unmarshal(rawKey, &k) != nil || k != string(key) {
-				t.Fatalf("key %q written %s", key, rawKey)
-			}
-			got[string(key)] = value
-		})
-		if err != nil {
-			t.Fatalf("%s: %v", data, err)
-		}
-		if len(got) != len(want) {
-			t.Fatalf("%s: members %v, want %v", data, got, want)
-		}
-		for k, v := range want {
-			var a, b any
-			if json.Unmarshal(v, &a) != nil || json.Unmarshal(got[k], &b) != nil {
-				t.Fatalf("%s: member %q: %s vs %s", data, k, v, got[k])
-			}
-			ja, _ := json.Marshal(a)
-			jb, _ := json.Marshal(b)
-			if string(ja) != string(jb) {
-				t.Fatalf("%s: member %q: %s, want %s", data, k, got[k], v)
-			}
-		}
-	})
-}
-
-// FuzzEachElement: on any valid JSON array the element scan finds exactly
-// the elements encoding/json decodes, as written.
-func FuzzEachElement(f *testing.F) {
-	for _, s := range []string{
-		`[]`, ` [ 1 , "a]" , {"b":[2]} ,[[]], null,true,-1.5e3 ] `, `["\"]"]`, `{}`, `1`,
-	} {
-		f.Add([]byte(s))
-	}
-	f.Fuzz(func(t *testing.T, data []byte) {
-		var want []json.RawMessage
-		if json.Unmarshal(data, &want) != nil || want == nil {
-			return
-		}
-		var got []json.RawMessage
-		if err := eachElement(data, func(e []byte) { got = append(got, e) }); err != nil {
-			t.Fatalf("%s: %v", data, err)
-		}
-		if len(got) != len(want) {
-			t.Fatalf("%s: %d elements, want %d", data, len(got), len(want))
-		}
-		for i := range want {
-			if string(got[i]) != string(bytes.TrimSpace(want[i])) {
-				t.Fatalf("%s: element %d is %s, want %s", data, i, got[i], want[i])
-			}
-		}
-	})
-}
-
-// FuzzUnquote: any JSON string decodes as encoding/json decodes it.
-func FuzzUnquote(f *testing.F) {
-	for _, s := range []string{`""`, `"abc"`, `"a\"b"`, `"\u00e9\n"`, "\"\xff\"", `"é"`} {
-		f.Add([]byte(s))
-	}
-	f.Fuzz(func(t *testing.T, data []byte) {
-		var want string
-		if json.Unmarshal(data, &want) != nil || len(data) == 0 || data[0] != '"' {
-			return
-		}
-		got, err := unquote(data)
-		if err != nil || got != want {
-			t.Fatalf("unquote(%s) = %q, %v; want %q", data, got, err, want)
-		}
-	})
-}
-
 // FuzzReadAnswer: an upstream answer is read as encoding/json decodes it
 // into the same struct, wherever encoding/json's own leniencies (names
 // matched ignoring case, duplicate names merged) do not apply.
@@ -170,12 +82,12 @@ func FuzzReadAnswer(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		var got upstreamAnswer
 		gotErr := got.read(data)
-		if !plainNames(data, answerNames) {
+		if !jsonscan.PlainNames(data, answerNames) {
 			return
 		}
 		var want upstreamAnswer
 		wantErr := json.Unmarshal(data, &want)
-		if wantErr != nil || isNull(bytes.TrimSpace(data)) {
+		if wantErr != nil || jsonscan.IsNull(bytes.TrimSpace(data)) {
 			if gotErr == nil {
 				t.Fatalf("%s: read, while encoding/json says %v", data, wantErr)
 			}
@@ -207,14 +119,14 @@ func FuzzReadResponseFormat(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		if !plainNames(data, []string{"type", "json_schema", "name", "schema", "strict"}) {
+		if !jsonscan.PlainNames(data, []string{"type", "json_schema", "name", "schema", "strict"}) {
 			return
 		}
 		got, ok := readResponseFormat(data)
 		var want responseFormat
 		err := json.Unmarshal(data, &want)
 		if trimmed := bytes.TrimSpace(data); err == nil && trimmed[0] != '{' {
-			err = errNotObject // null and other non-objects: refused as not an object
+			err = jsonscan.ErrNotObject // null and other non-objects: refused as not an object
 		}
 		if ok != (err == nil) {
 			t.Fatalf("%s: read %v, encoding/json %v", data, ok, err)
@@ -228,38 +140,4 @@ func FuzzReadResponseFormat(f *testing.F) {
 			t.Fatalf("%s:\nread          %s\nencoding/json %s", data, g, w)
 		}
 	})
-}
-
-// plainNames reports whether data is valid JSON whose objects have no
-// duplicate names and no name that differs from a known one only by
-// case.
-func plainNames(data []byte, known []string) bool {
-	ok := true
-	var walk func(v []byte)
-	walk = func(v []byte) {
-		switch {
-		case len(v) > 0 && v[0] == '{':
-			seen := map[string]bool{}
-			_ = eachMember(v, func(rawName, _, val []byte) {
-				key := string(rawName)
-				if seen[key] {
-					ok = false
-				}
-				seen[key] = true
-				for _, k := range known {
-					if key != k && strings.EqualFold(key, k) {
-						ok = false
-					}
-				}
-				walk(val)
-			})
-		case len(v) > 0 && v[0] == '[':
-			_ = eachElement(v, walk)
-		}
-	}
-	if !json.Valid(data) {
-		return false
-	}
-	walk(bytes.TrimSpace(data))
-	return ok
 }

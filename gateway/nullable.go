@@ -1,6 +1,10 @@
 package gateway
 
-import "bytes"
+import (
+	"bytes"
+
+	"github.com/reask/reask/internal/jsonscan"
+)
 
 // rewriteNullable reads OpenAPI's "nullable": true in a client's schema as
 // OpenAI's API does — the value may also be null — and writes it in JSON
@@ -58,7 +62,7 @@ func nullableSchema(b, s []byte, depth int) ([]byte, error) {
 	nullable, typed, constant := false, false, false
 	var members []member
 	var err error
-	scanErr := eachMember(s, func(key, rawKey, value []byte) {
+	scanErr := jsonscan.EachMember(s, func(key, rawKey, value []byte) {
 		if err != nil {
 			return
 		}
@@ -117,7 +121,7 @@ func nullableArray(a []byte, depth int) ([]byte, error) {
 	b := []byte{'['}
 	var err error
 	n := 0
-	scanErr := eachElement(a, func(e []byte) {
+	scanErr := jsonscan.EachElement(a, func(e []byte) {
 		if err != nil {
 			return
 		}
@@ -140,7 +144,7 @@ func nullableArray(a []byte, depth int) ([]byte, error) {
 func nullableMap(m []byte, depth int) ([]byte, error) {
 	var members []member
 	var err error
-	scanErr := eachMember(m, func(key, rawKey, value []byte) {
+	scanErr := jsonscan.EachMember(m, func(key, rawKey, value []byte) {
 		if err != nil {
 			return
 		}
@@ -187,7 +191,7 @@ func withNull(v []byte, null string) []byte {
 		return append(append(append(append([]byte{'['}, v...), ','), null...), ']')
 	case len(v) > 0 && v[0] == '[':
 		has, n := false, 0
-		if eachElement(v, func(e []byte) {
+		if jsonscan.EachElement(v, func(e []byte) {
 			n++
 			has = has || string(bytes.TrimSpace(e)) == null
 		}) != nil || has {

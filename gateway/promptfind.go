@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/reask/reask"
+	"github.com/reask/reask/internal/jsonscan"
 	"github.com/reask/reask/repair"
 )
 
@@ -196,7 +197,7 @@ func looksLikeSchema(span string) bool {
 		return false
 	}
 	schemaLike := false
-	_ = eachMember(b, func(key, _, value []byte) {
+	_ = jsonscan.EachMember(b, func(key, _, value []byte) {
 		switch string(key) {
 		case "properties", "$defs", "definitions":
 			schemaLike = schemaLike || value[0] == '{'

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/reask/reask"
+	"github.com/reask/reask/internal/jsonscan"
 	"github.com/reask/reask/internal/responsesapi"
 )
 
@@ -62,7 +63,7 @@ func parseResponsesRequest(body []byte) (*responsesRequest, error) {
 	if len(trimmed) == 0 || trimmed[0] != '{' {
 		return nil, &requestError{code: "invalid_json", msg: "The request body is not a JSON object."}
 	}
-	if !validJSON(body) {
+	if !jsonscan.Valid(body) {
 		err := json.Unmarshal(body, new(any)) // for the message: what and where
 		return nil, &requestError{code: "invalid_json", msg: "The request body is not a valid JSON object: " + shortErr(err)}
 	}
@@ -158,7 +159,7 @@ func (rr *responsesRequest) translate() ([]byte, error) {
 		b = append(append(append(appendString(b, name), ':'), value...), ',')
 	}
 	var refused *requestError
-	err := eachMember(rr.raw, func(key, rawKey, value []byte) {
+	err := jsonscan.EachMember(rr.raw, func(key, rawKey, value []byte) {
 		k := string(key)
 		switch k {
 		case "model", "temperature", "top_p", "user", "parallel_tool_calls", "service_tier", "safety_identifier",
@@ -550,7 +551,7 @@ func (rr *responsesRequest) encode(cr *chatRequest, req *reask.Request, model st
 	tools := req.Mode == reask.ModeTools && len(req.Schema) > 0
 	b := make([]byte, 0, len(rr.raw)+len(req.Schema)+512)
 	b = append(b, '{')
-	err := eachMember(rr.raw, func(key, rawKey, value []byte) {
+	err := jsonscan.EachMember(rr.raw, func(key, rawKey, value []byte) {
 		switch string(key) {
 		case "model", "input", "stream", "stream_options", "text", "background":
 			return
@@ -582,7 +583,7 @@ func (rr *responsesRequest) encode(cr *chatRequest, req *reask.Request, model st
 			b = append(b, '}')
 			first = false
 		default:
-			if err := eachElement(rr.members["input"], func(it []byte) {
+			if err := jsonscan.EachElement(rr.members["input"], func(it []byte) {
 				if !first {
 					b = append(b, ',')
 				}

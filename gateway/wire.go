@@ -5,10 +5,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strconv"
 	"strings"
 
 	"github.com/reask/reask"
+	"github.com/reask/reask/internal/jsonscan"
 )
 
 // chatRequest is what the gateway reads of a client's chat completions
@@ -113,7 +113,7 @@ func (t *topLevel) read(body []byte) error {
 func readUnique(body []byte, names []string, f func(key, value []byte)) error {
 	var refused *requestError
 	var seen uint64 // bit i: names[i] was seen; names has at most 64 entries
-	err := eachMember(body, func(key, _, value []byte) {
+	err := jsonscan.EachMember(body, func(key, _, value []byte) {
 		if refused != nil {
 			return
 		}
@@ -161,7 +161,7 @@ func badRequest(param, format string, args ...any) *requestError {
 }
 
 // present reports whether a member was sent with a non-null value.
-func present(raw json.RawMessage) bool { return len(raw) > 0 && !isNull(raw) }
+func present(raw json.RawMessage) bool { return len(raw) > 0 && !jsonscan.IsNull(raw) }
 
 // parseChatRequest reads a request body.
 func parseChatRequest(body []byte) (*chatRequest, error) {
@@ -170,7 +170,7 @@ func parseChatRequest(body []byte) (*chatRequest, error) {
 	if len(trimmed) == 0 || trimmed[0] != '{' {
 		return nil, &requestError{code: "invalid_json", msg: "The request body is not a JSON object."}
 	}
-	if !validJSON(body) {
+	if !jsonscan.Valid(body) {
 		err := json.Unmarshal(body, new(any)) // for the message: what and where
 		return nil, &requestError{code: "invalid_json", msg: "The request body is not a valid JSON object: " + shortErr(err)}
 	}
@@ -237,7 +237,7 @@ func parseChatRequest(body []byte) (*chatRequest, error) {
 
 // readMessages reads the messages of a schema-enforced request.
 func (r *chatRequest) readMessages() error {
-	if err := eachElement(r.top.Messages, func(m []byte) { r.messages = append(r.messages, m) }); err != nil {
+	if err := jsonscan.EachElement(r.top.Messages, func(m []byte) { r.messages = append(r.messages, m) }); err != nil {
 		return badRequest("messages", "messages must be an array of message objects")
 	}
 	if len(r.messages) == 0 {
@@ -273,7 +273,7 @@ func (r *chatRequest) readSchema() error {
 			return badRequest("response_format", "response_format must be an object with a type")
 		}
 		if rf.Type == "json_schema" {
-			if rf.JSONSchema == nil || len(rf.JSONSchema.Schema) == 0 || isNull(rf.JSONSchema.Schema) {
+			if rf.JSONSchema == nil || len(rf.JSONSchema.Schema) == 0 || jsonscan.IsNull(rf.JSONSchema.Schema) {
 				return &requestError{param: "response_format.json_schema.schema", code: "missing_required_parameter",
 					msg: "response_format json_schema needs json_schema.schema."}
 			}
@@ -356,13 +356,13 @@ type jsonSchemaFormat struct {
 // readResponseFormat reads a response_format object in place; ok is false
 // when a member the gateway reads has the wrong type.
 func readResponseFormat(raw []byte) (rf responseFormat, ok bool) {
-	var r memberReader
-	err := eachMember(raw, func(key, _, v []byte) {
+	var r jsonscan.Reader
+	err := jsonscan.EachMember(raw, func(key, _, v []byte) {
 		switch string(key) {
 		case "type":
-			r.str("type", v, &rf.Type)
+			r.String("type", v, &rf.Type)
 		case "json_schema":
-			if isNull(v) {
+			if jsonscan.IsNull(v) {
 				rf.JSONSchema = nil
 				return
 			}
@@ -370,21 +370,21 @@ func readResponseFormat(raw []byte) (rf responseFormat, ok bool) {
 				rf.JSONSchema = new(jsonSchemaFormat)
 			}
 			js := rf.JSONSchema
-			if eachMember(v, func(key, _, v []byte) {
+			if jsonscan.EachMember(v, func(key, _, v []byte) {
 				switch string(key) {
 				case "name":
-					r.str("name", v, &js.Name)
+					r.String("name", v, &js.Name)
 				case "schema":
 					js.Schema = v
 				case "strict":
-					r.boolPtr("strict", v, &js.Strict)
+					r.BoolPtr("strict", v, &js.Strict)
 				}
 			}) != nil {
-				r.fail("json_schema")
+				r.Fail("json_schema")
 			}
 		}
 	})
-	return rf, err == nil && r.err == nil
+	return rf, err == nil && r.Err == nil
 }
 
 // forcedTool returns the function the client forces: tool_choice naming a
@@ -439,7 +439,7 @@ func (r *chatRequest) readTool(name string) error {
 		if t.Type != "function" || t.Function.Name != name {
 			continue
 		}
-		if len(t.Function.Parameters) == 0 || isNull(t.Function.Parameters) {
+		if len(t.Function.Parameters) == 0 || jsonscan.IsNull(t.Function.Parameters) {
 			// A forced tool without parameters has no schema: pass through.
 			return nil
 		}
@@ -459,7 +459,7 @@ func (r *chatRequest) readTool(name string) error {
 // upstream; reask only estimates their size.
 func convertMessage(raw json.RawMessage) (reask.Message, error) {
 	var role, content, toolCalls, toolCallID []byte
-	if err := eachMember(raw, func(key, _, value []byte) {
+	if err := jsonscan.EachMember(raw, func(key, _, value []byte) {
 		switch string(key) {
 		case "role":
 			role = value
@@ -475,7 +475,7 @@ func convertMessage(raw json.RawMessage) (reask.Message, error) {
 	}
 	var out reask.Message
 	if present(role) {
-		r, err := unquote(role)
+		r, err := jsonscan.Unquote(role)
 		if err != nil {
 			return reask.Message{}, fmt.Errorf("the role must be a string")
 		}
@@ -485,7 +485,7 @@ func convertMessage(raw json.RawMessage) (reask.Message, error) {
 		return reask.Message{}, fmt.Errorf("the role is missing")
 	}
 	if present(toolCallID) {
-		id, err := unquote(toolCallID)
+		id, err := jsonscan.Unquote(toolCallID)
 		if err != nil {
 			return reask.Message{}, fmt.Errorf("tool_call_id must be a string")
 		}
@@ -494,7 +494,7 @@ func convertMessage(raw json.RawMessage) (reask.Message, error) {
 	switch {
 	case !present(content):
 	case content[0] == '"':
-		c, err := unquote(content)
+		c, err := jsonscan.Unquote(content)
 		if err != nil {
 			return reask.Message{}, fmt.Errorf("bad content string")
 		}
@@ -537,29 +537,6 @@ func convertMessage(raw json.RawMessage) (reask.Message, error) {
 	}
 	return out, nil
 }
-
-// unquote decodes a JSON string as written (valid JSON): directly when it
-// has no escape, control character or non-ASCII byte, else as
-// encoding/json does (invalid UTF-8 becomes U+FFFD).
-func unquote(raw []byte) (string, error) {
-	if len(raw) >= 2 && raw[0] == '"' {
-		plain := true
-		for _, c := range raw[1 : len(raw)-1] {
-			if c == '\\' || c == '"' || c < 0x20 || c >= 0x80 {
-				plain = false
-				break
-			}
-		}
-		if plain && raw[len(raw)-1] == '"' {
-			return string(raw[1 : len(raw)-1]), nil
-		}
-	}
-	var s string
-	err := json.Unmarshal(raw, &s)
-	return s, err
-}
-
-func isNull(raw json.RawMessage) bool { return string(bytes.TrimSpace(raw)) == "null" }
 
 func shortErr(err error) string {
 	if err == nil {
@@ -629,155 +606,84 @@ type answerChoice struct {
 // counting): the body is validated once and its members are read in place,
 // the message content being the only long string copied.
 func (a *upstreamAnswer) read(data []byte) error {
-	if !validJSON(data) {
+	if !jsonscan.Valid(data) {
 		return json.Unmarshal(data, new(any)) // the syntax error, with its offset
 	}
-	var r memberReader
-	err := eachMember(data, func(key, _, v []byte) {
+	var r jsonscan.Reader
+	err := jsonscan.EachMember(data, func(key, _, v []byte) {
 		switch string(key) {
 		case "id":
-			r.str("id", v, &a.ID)
+			r.String("id", v, &a.ID)
 		case "created":
-			r.int64("created", v, &a.Created)
+			r.Int64("created", v, &a.Created)
 		case "model":
-			r.str("model", v, &a.Model)
+			r.String("model", v, &a.Model)
 		case "system_fingerprint":
-			r.str("system_fingerprint", v, &a.SystemFingerprint)
+			r.String("system_fingerprint", v, &a.SystemFingerprint)
 		case "choices":
-			r.choices(v, a)
+			readChoices(&r, v, a)
 		case "usage":
-			r.usage(v, a)
+			readUsage(&r, v, a)
 		}
 	})
 	if err != nil {
 		return errors.New("the body is not a JSON object")
 	}
-	return r.err
-}
-
-// memberReader decodes member values in place, keeping the first error.
-type memberReader struct{ err error }
-
-func (r *memberReader) fail(what string) {
-	if r.err == nil {
-		r.err = fmt.Errorf("%s has the wrong type", what)
-	}
-}
-
-func (r *memberReader) str(what string, v []byte, dst *string) {
-	if isNull(v) {
-		return
-	}
-	if v[0] != '"' {
-		r.fail(what)
-		return
-	}
-	s, err := unquote(v)
-	if err != nil {
-		r.fail(what)
-		return
-	}
-	*dst = s
-}
-
-func (r *memberReader) strPtr(what string, v []byte, dst **string) {
-	if isNull(v) {
-		*dst = nil
-		return
-	}
-	var s string
-	r.str(what, v, &s)
-	*dst = &s
-}
-
-func (r *memberReader) boolPtr(what string, v []byte, dst **bool) {
-	switch string(v) {
-	case "null":
-		*dst = nil
-	case "true", "false":
-		b := v[0] == 't'
-		*dst = &b
-	default:
-		r.fail(what)
-	}
-}
-
-func (r *memberReader) int64(what string, v []byte, dst *int64) {
-	if isNull(v) {
-		return
-	}
-	n, err := strconv.ParseInt(string(v), 10, 64)
-	if err != nil {
-		r.fail(what)
-		return
-	}
-	*dst = n
-}
-
-func (r *memberReader) int(what string, v []byte, dst *int) {
-	var n int64
-	r.int64(what, v, &n)
-	if n != int64(int(n)) {
-		r.fail(what)
-		return
-	}
-	if !isNull(v) {
-		*dst = int(n)
-	}
+	return r.Err
 }
 
 // choices reads the choices array: message content, refusal, tool calls
 // and finish reason of each.
-func (r *memberReader) choices(v []byte, a *upstreamAnswer) {
-	if isNull(v) {
+func readChoices(r *jsonscan.Reader, v []byte, a *upstreamAnswer) {
+	if jsonscan.IsNull(v) {
 		a.Choices = nil
 		return
 	}
 	a.Choices = make([]answerChoice, 0, 1) // [] decodes to an empty slice, not nil
-	err := eachElement(v, func(c []byte) {
+	err := jsonscan.EachElement(v, func(c []byte) {
 		var ch answerChoice
-		if isNull(c) {
+		if jsonscan.IsNull(c) {
 			a.Choices = append(a.Choices, ch)
 			return
 		}
-		err := eachMember(c, func(key, _, v []byte) {
+		err := jsonscan.EachMember(c, func(key, _, v []byte) {
 			switch string(key) {
 			case "finish_reason":
-				r.str("finish_reason", v, &ch.FinishReason)
+				r.String("finish_reason", v, &ch.FinishReason)
 			case "message":
-				if isNull(v) {
+				if jsonscan.IsNull(v) {
 					return
 				}
-				if eachMember(v, func(key, _, v []byte) {
+				if jsonscan.EachMember(v, func(key, _, v []byte) {
 					switch string(key) {
 					case "content":
-						r.strPtr("content", v, &ch.Message.Content)
+						r.StringPtr("content", v, &ch.Message.Content)
 					case "refusal":
-						r.strPtr("refusal", v, &ch.Message.Refusal)
+						r.StringPtr("refusal", v, &ch.Message.Refusal)
 					case "tool_calls":
 						ch.Message.ToolCalls = nil
-						if !isNull(v) && json.Unmarshal(v, &ch.Message.ToolCalls) != nil {
-							r.fail("tool_calls")
+						if !jsonscan.IsNull(v) && json.Unmarshal(v, &ch.Message.ToolCalls) != nil {
+							r.Fail("tool_calls")
 						}
 					}
 				}) != nil {
-					r.fail("message")
+					r.Fail("message")
 				}
 			}
 		})
 		if err != nil {
-			r.fail("a choice")
+			r.Fail("a choice")
 		}
 		a.Choices = append(a.Choices, ch)
 	})
 	if err != nil {
-		r.fail("choices")
+		r.Fail("choices")
 	}
 }
 
 // usage reads the token counts.
-func (r *memberReader) usage(v []byte, a *upstreamAnswer) {
-	if isNull(v) {
+func readUsage(r *jsonscan.Reader, v []byte, a *upstreamAnswer) {
+	if jsonscan.IsNull(v) {
 		a.Usage = nil
 		return
 	}
@@ -785,18 +691,18 @@ func (r *memberReader) usage(v []byte, a *upstreamAnswer) {
 	if a.Usage != nil {
 		*u = *a.Usage
 	}
-	err := eachMember(v, func(key, _, v []byte) {
+	err := jsonscan.EachMember(v, func(key, _, v []byte) {
 		switch string(key) {
 		case "prompt_tokens":
-			r.int("prompt_tokens", v, &u.PromptTokens)
+			r.Int("prompt_tokens", v, &u.PromptTokens)
 		case "completion_tokens":
-			r.int("completion_tokens", v, &u.CompletionTokens)
+			r.Int("completion_tokens", v, &u.CompletionTokens)
 		case "total_tokens":
-			r.int("total_tokens", v, &u.TotalTokens)
+			r.Int("total_tokens", v, &u.TotalTokens)
 		}
 	})
 	if err != nil {
-		r.fail("usage")
+		r.Fail("usage")
 	}
 	a.Usage = u
 }
