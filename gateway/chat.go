@@ -16,6 +16,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/reask/reask"
+	"github.com/reask/reask/internal/openaiwire"
 	"github.com/reask/reask/schema"
 )
 
@@ -251,7 +252,7 @@ func (g *Gateway) answer(ex *exchange, rep *reask.Report, cr *chatRequest, doc j
 		if id == "" {
 			id = "call_" + randomHex(12)
 		}
-		msg.ToolCalls = []wireToolCall{{ID: id, Type: "function", Function: wireFunction{Name: cr.schemaName, Arguments: content}}}
+		msg.ToolCalls = []openaiwire.ToolCall{{ID: id, Type: "function", Function: openaiwire.Function{Name: cr.schemaName, Arguments: content}}}
 		finish = "tool_calls"
 	} else {
 		msg.Content = &content
@@ -299,13 +300,13 @@ func (g *Gateway) streamAnswer(w http.ResponseWriter, c *completion, cr *chatReq
 	if len(msg.ToolCalls) > 0 {
 		tc := msg.ToolCalls[0]
 		zero := 0
-		if !send(&deltaMessage{Role: "assistant", ToolCalls: []wireToolCall{{Index: &zero, ID: tc.ID, Type: "function",
-			Function: wireFunction{Name: tc.Function.Name}}}}, nil) {
+		if !send(&deltaMessage{Role: "assistant", ToolCalls: []openaiwire.ToolCall{{Index: &zero, ID: tc.ID, Type: "function",
+			Function: openaiwire.Function{Name: tc.Function.Name}}}}, nil) {
 			return
 		}
 		text = tc.Function.Arguments
 		for _, piece := range pieces(text, streamChunkBytes) {
-			if !send(&deltaMessage{ToolCalls: []wireToolCall{{Index: &zero, Function: wireFunction{Arguments: piece}}}}, nil) {
+			if !send(&deltaMessage{ToolCalls: []openaiwire.ToolCall{{Index: &zero, Function: openaiwire.Function{Arguments: piece}}}}, nil) {
 				return
 			}
 		}

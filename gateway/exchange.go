@@ -8,6 +8,7 @@ import (
 
 	"github.com/reask/reask"
 	"github.com/reask/reask/internal/jsonscan"
+	"github.com/reask/reask/internal/openaiwire"
 )
 
 // exchange is one client request in flight, carried to the targets through
@@ -21,7 +22,7 @@ type exchange struct {
 	w http.ResponseWriter
 
 	// The last upstream answer (schema path).
-	answer     *upstreamAnswer
+	answer     *openaiwire.Answer
 	answeredBy string
 	// The last upstream answer (pass-through, not streamed).
 	passBody   []byte
@@ -168,7 +169,7 @@ func appendString(b []byte, s string) []byte {
 	return append(b, '"')
 }
 
-func (ex *exchange) setAnswer(target string, a *upstreamAnswer) {
+func (ex *exchange) setAnswer(target string, a *openaiwire.Answer) {
 	ex.answer, ex.answeredBy = a, target
 }
 

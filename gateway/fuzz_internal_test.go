@@ -67,47 +67,6 @@ func FuzzParseChatRequest(f *testing.F) {
 	})
 }
 
-// FuzzReadAnswer: an upstream answer is read as encoding/json decodes it
-// into the same struct, wherever encoding/json's own leniencies (names
-// matched ignoring case, duplicate names merged) do not apply.
-func FuzzReadAnswer(f *testing.F) {
-	for _, s := range []string{
-		`{"id":"c1","object":"chat.completion","created":17,"model":"m","choices":[{"index":0,"message":{"role":"assistant","content":"{\"a\":1}","refusal":null},"finish_reason":"stop"}],"usage":{"prompt_tokens":3,"completion_tokens":4,"total_tokens":7,"prompt_tokens_details":{"cached_tokens":0}},"system_fingerprint":"fp"}`,
-		`{"choices":[{"message":{"content":null,"tool_calls":[{"id":"t","type":"function","function":{"name":"f","arguments":"{}"}}]},"finish_reason":"tool_calls"}]}`,
-		`{"choices":[{"message":{"refusal":"no"}}],"usage":null,"created":1.5}`,
-		`{"choices":[null,{}],"id":5}`, `null`, `[]`, `{"usage":{"total_tokens":-1}}`,
-	} {
-		f.Add([]byte(s))
-	}
-	f.Fuzz(func(t *testing.T, data []byte) {
-		var got upstreamAnswer
-		gotErr := got.read(data)
-		if !jsonscan.PlainNames(data, answerNames) {
-			return
-		}
-		var want upstreamAnswer
-		wantErr := json.Unmarshal(data, &want)
-		if wantErr != nil || jsonscan.IsNull(bytes.TrimSpace(data)) {
-			if gotErr == nil {
-				t.Fatalf("%s: read, while encoding/json says %v", data, wantErr)
-			}
-			return
-		}
-		if gotErr != nil {
-			t.Fatalf("%s: %v, while encoding/json reads it", data, gotErr)
-		}
-		g, _ := json.Marshal(got)
-		w, _ := json.Marshal(want)
-		if string(g) != string(w) {
-			t.Fatalf("%s:\nread         %s\nencoding/json %s", data, g, w)
-		}
-	})
-}
-
-var answerNames = []string{"id", "created", "model", "system_fingerprint", "choices", "usage", "message", "finish_reason",
-	"content", "refusal", "tool_calls", "index", "type", "function", "name", "arguments",
-	"prompt_tokens", "completion_tokens", "total_tokens"}
-
 // FuzzReadResponseFormat: a response_format is read as encoding/json
 // decodes it, where its leniencies do not apply (see FuzzReadAnswer).
 func FuzzReadResponseFormat(f *testing.F) {

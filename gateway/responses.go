@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/reask/reask"
+	"github.com/reask/reask/internal/openaiwire"
 	"github.com/reask/reask/internal/responsesapi"
 )
 
@@ -213,8 +214,8 @@ func (rw *responsesWriter) writeError() {
 
 // writeResponse translates a chat.completion into a response object.
 func (rw *responsesWriter) writeResponse() {
-	var a upstreamAnswer
-	err := a.read(rw.buf.Bytes())
+	var a openaiwire.Answer
+	err := a.Read(rw.buf.Bytes())
 	if err == nil && len(a.Choices) == 0 {
 		err = fmt.Errorf("the answer has no choices")
 	}
@@ -330,7 +331,7 @@ func finishStatus(reason string) (string, *responsesapi.IncompleteDetails) {
 // (and refusal) as an assistant message with an output_text (and refusal)
 // part, its tool calls as function_call items, usage as input and output
 // tokens.
-func (rx *responsesExchange) response(a *upstreamAnswer, now time.Time) responsesapi.Response {
+func (rx *responsesExchange) response(a *openaiwire.Answer, now time.Time) responsesapi.Response {
 	resp := rx.echo()
 	resp.ID = responseID(a.ID)
 	resp.CreatedAt = a.Created

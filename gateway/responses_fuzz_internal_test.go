@@ -144,7 +144,7 @@ func FuzzReadResponsesAnswer(f *testing.F) {
 		if err != nil {
 			return
 		}
-		if _, err := a.response(); err != nil {
+		if _, err := a.Response(); err != nil {
 			t.Fatalf("%s: %v", data, err)
 		}
 	})

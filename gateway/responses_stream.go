@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/reask/reask"
+	"github.com/reask/reask/internal/openaiwire"
 	"github.com/reask/reask/internal/responsesapi"
 )
 
@@ -104,9 +105,9 @@ type chatChunk struct {
 	Choices []struct {
 		Index int `json:"index"`
 		Delta struct {
-			Content   *string        `json:"content"`
-			Refusal   *string        `json:"refusal"`
-			ToolCalls []wireToolCall `json:"tool_calls"`
+			Content   *string               `json:"content"`
+			Refusal   *string               `json:"refusal"`
+			ToolCalls []openaiwire.ToolCall `json:"tool_calls"`
 		} `json:"delta"`
 		FinishReason *string `json:"finish_reason"`
 	} `json:"choices"`
@@ -253,7 +254,7 @@ func (t *eventTranslator) closeMessage(status string) {
 
 // toolCall adds a tool call's piece: a new call opens a function_call
 // item, its arguments come as deltas.
-func (t *eventTranslator) toolCall(tc wireToolCall) {
+func (t *eventTranslator) toolCall(tc openaiwire.ToolCall) {
 	idx := 0
 	if tc.Index != nil {
 		idx = *tc.Index

@@ -7,6 +7,7 @@ import (
 	"net/http"
 
 	"github.com/reask/reask"
+	"github.com/reask/reask/internal/openaiwire"
 	"github.com/reask/reask/internal/responsesapi"
 	"github.com/reask/reask/provider/openai"
 )
@@ -51,7 +52,7 @@ func (t *target) completeResponses(ctx context.Context, ex *exchange, rx *respon
 		if err != nil {
 			return nil, fmt.Errorf("%s: HTTP %d: %w", t.name, a.hresp.StatusCode, err)
 		}
-		resp, err := ans.response()
+		resp, err := ans.Response()
 		if err != nil {
 			return nil, fmt.Errorf("%s: HTTP %d: %v", t.name, a.hresp.StatusCode, err)
 		}
@@ -78,7 +79,7 @@ type responsesAnswer struct {
 // call_id as the id), the status as the finish reason ("length" for
 // max_output_tokens, "content_filter", "tool_calls" or "stop"), usage in
 // prompt and completion tokens. A failed response is a server error.
-func readResponsesAnswer(data []byte) (*upstreamAnswer, error) {
+func readResponsesAnswer(data []byte) (*openaiwire.Answer, error) {
 	var r responsesAnswer
 	if err := json.Unmarshal(data, &r); err != nil {
 		return nil, fmt.Errorf("an unreadable Responses API answer: %v", shortErr(err))
@@ -91,7 +92,7 @@ func readResponsesAnswer(data []byte) (*upstreamAnswer, error) {
 		pe.Kind = openai.Classify(pe)
 		return nil, pe
 	}
-	a := &upstreamAnswer{ID: r.ID, Created: r.CreatedAt, Model: r.Model, Choices: make([]answerChoice, 1)}
+	a := &openaiwire.Answer{ID: r.ID, Created: r.CreatedAt, Model: r.Model, Choices: make([]openaiwire.Choice, 1)}
 	ch := &a.Choices[0]
 	var content, refusal *string
 	for _, it := range r.Output {
@@ -118,8 +119,8 @@ func readResponsesAnswer(data []byte) (*upstreamAnswer, error) {
 				*content += *it.Content.Text
 			}
 		case responsesapi.ItemFunctionCall:
-			ch.Message.ToolCalls = append(ch.Message.ToolCalls, wireToolCall{ID: it.CallID, Type: "function",
-				Function: wireFunction{Name: it.Name, Arguments: it.Arguments}})
+			ch.Message.ToolCalls = append(ch.Message.ToolCalls, openaiwire.ToolCall{ID: it.CallID, Type: "function",
+				Function: openaiwire.Function{Name: it.Name, Arguments: it.Arguments}})
 		}
 	}
 	ch.Message.Content, ch.Message.Refusal = content, refusal

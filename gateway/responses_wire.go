@@ -10,6 +10,7 @@ import (
 
 	"github.com/reask/reask"
 	"github.com/reask/reask/internal/jsonscan"
+	"github.com/reask/reask/internal/openaiwire"
 	"github.com/reask/reask/internal/responsesapi"
 )
 
@@ -351,10 +352,10 @@ func ptrBool(b bool) *bool { return &b }
 
 // chatMessage is a chat message the translation writes.
 type chatMessage struct {
-	Role       string          `json:"role"`
-	Content    json.RawMessage `json:"content,omitempty"`
-	ToolCalls  []wireToolCall  `json:"tool_calls,omitempty"`
-	ToolCallID string          `json:"tool_call_id,omitempty"`
+	Role       string                `json:"role"`
+	Content    json.RawMessage       `json:"content,omitempty"`
+	ToolCalls  []openaiwire.ToolCall `json:"tool_calls,omitempty"`
+	ToolCallID string                `json:"tool_call_id,omitempty"`
 }
 
 // chatPart is a chat content part the translation writes.
@@ -424,11 +425,11 @@ func (rr *responsesRequest) messages() (json.RawMessage, error) {
 					return nil, &requestError{param: param + "." + f, code: "missing_required_parameter",
 						msg: fmt.Sprintf("Missing required parameter: '%s.%s'.", param, f)}
 				}
-				tc := wireToolCall{ID: it.CallID, Type: "function", Function: wireFunction{Name: it.Name, Arguments: it.Arguments}}
+				tc := openaiwire.ToolCall{ID: it.CallID, Type: "function", Function: openaiwire.Function{Name: it.Name, Arguments: it.Arguments}}
 				if n := len(out); afterAssistant && n > 0 {
 					out[n-1].ToolCalls = append(out[n-1].ToolCalls, tc)
 				} else {
-					out = append(out, chatMessage{Role: "assistant", ToolCalls: []wireToolCall{tc}})
+					out = append(out, chatMessage{Role: "assistant", ToolCalls: []openaiwire.ToolCall{tc}})
 				}
 				afterAssistant = true
 			case responsesapi.ItemFunctionCallOutput:

@@ -15,6 +15,7 @@ import (
 	"github.com/reask/reask"
 	"github.com/reask/reask/clock"
 	"github.com/reask/reask/internal/httpapi"
+	"github.com/reask/reask/internal/openaiwire"
 	"github.com/reask/reask/ratelimit"
 )
 
@@ -114,11 +115,11 @@ func (u *upstream) send(ctx context.Context, name string, ex *exchange, body []b
 			resp = &reask.Response{Usage: usageOf(data)}
 			ex.setPassthroughAnswer(name, a.hresp, data)
 		} else {
-			var ans upstreamAnswer
-			if err := ans.read(data); err != nil {
+			var ans openaiwire.Answer
+			if err := ans.Read(data); err != nil {
 				return nil, fmt.Errorf("%s: HTTP %d with an unreadable body: %v", name, a.hresp.StatusCode, err)
 			}
-			if resp, err = ans.response(); err != nil {
+			if resp, err = ans.Response(); err != nil {
 				return nil, fmt.Errorf("%s: HTTP %d: %v", name, a.hresp.StatusCode, err)
 			}
 			ex.setAnswer(name, &ans)

@@ -9,6 +9,7 @@ import (
 
 	"github.com/reask/reask"
 	"github.com/reask/reask/internal/jsonscan"
+	"github.com/reask/reask/internal/openaiwire"
 )
 
 // chatRequest is what the gateway reads of a client's chat completions
@@ -549,22 +550,10 @@ func shortErr(err error) string {
 // fields, and of what it answers.
 
 type wireMessage struct {
-	Role       string         `json:"role"`
-	Content    *string        `json:"content"`
-	ToolCalls  []wireToolCall `json:"tool_calls,omitempty"`
-	ToolCallID string         `json:"tool_call_id,omitempty"`
-}
-
-type wireToolCall struct {
-	Index    *int         `json:"index,omitempty"`
-	ID       string       `json:"id,omitempty"`
-	Type     string       `json:"type,omitempty"`
-	Function wireFunction `json:"function"`
-}
-
-type wireFunction struct {
-	Name      string `json:"name,omitempty"`
-	Arguments string `json:"arguments"`
+	Role       string                `json:"role"`
+	Content    *string               `json:"content"`
+	ToolCalls  []openaiwire.ToolCall `json:"tool_calls,omitempty"`
+	ToolCallID string                `json:"tool_call_id,omitempty"`
 }
 
 // encodeMessage writes a message reask added (a failed answer, feedback).
@@ -575,161 +564,10 @@ func encodeMessage(m reask.Message) ([]byte, error) {
 		wm.Content = &c
 	}
 	for _, tc := range m.ToolCalls {
-		wm.ToolCalls = append(wm.ToolCalls, wireToolCall{ID: tc.ID, Type: "function",
-			Function: wireFunction{Name: tc.Name, Arguments: tc.Arguments}})
+		wm.ToolCalls = append(wm.ToolCalls, openaiwire.ToolCall{ID: tc.ID, Type: "function",
+			Function: openaiwire.Function{Name: tc.Name, Arguments: tc.Arguments}})
 	}
 	return json.Marshal(wm)
-}
-
-// upstreamAnswer is what the gateway reads of an upstream's chat
-// completion.
-type upstreamAnswer struct {
-	ID                string         `json:"id"`
-	Created           int64          `json:"created"`
-	Model             string         `json:"model"`
-	SystemFingerprint string         `json:"system_fingerprint"`
-	Choices           []answerChoice `json:"choices"`
-	Usage             *reask.Usage   `json:"usage"`
-}
-
-type answerChoice struct {
-	Message struct {
-		Content   *string        `json:"content"`
-		Refusal   *string        `json:"refusal"`
-		ToolCalls []wireToolCall `json:"tool_calls"`
-	} `json:"message"`
-	FinishReason string `json:"finish_reason"`
-}
-
-// read decodes an upstream's chat completion, data, as encoding/json
-// would decode it into a (names matched exactly, the last of duplicates
-// counting): the body is validated once and its members are read in place,
-// the message content being the only long string copied.
-func (a *upstreamAnswer) read(data []byte) error {
-	if !jsonscan.Valid(data) {
-		return json.Unmarshal(data, new(any)) // the syntax error, with its offset
-	}
-	var r jsonscan.Reader
-	err := jsonscan.EachMember(data, func(key, _, v []byte) {
-		switch string(key) {
-		case "id":
-			r.String("id", v, &a.ID)
-		case "created":
-			r.Int64("created", v, &a.Created)
-		case "model":
-			r.String("model", v, &a.Model)
-		case "system_fingerprint":
-			r.String("system_fingerprint", v, &a.SystemFingerprint)
-		case "choices":
-			readChoices(&r, v, a)
-		case "usage":
-			readUsage(&r, v, a)
-		}
-	})
-	if err != nil {
-		return errors.New("the body is not a JSON object")
-	}
-	return r.Err
-}
-
-// choices reads the choices array: message content, refusal, tool calls
-// and finish reason of each.
-func readChoices(r *jsonscan.Reader, v []byte, a *upstreamAnswer) {
-	if jsonscan.IsNull(v) {
-		a.Choices = nil
-		return
-	}
-	a.Choices = make([]answerChoice, 0, 1) // [] decodes to an empty slice, not nil
-	err := jsonscan.EachElement(v, func(c []byte) {
-		var ch answerChoice
-		if jsonscan.IsNull(c) {
-			a.Choices = append(a.Choices, ch)
-			return
-		}
-		err := jsonscan.EachMember(c, func(key, _, v []byte) {
-			switch string(key) {
-			case "finish_reason":
-				r.String("finish_reason", v, &ch.FinishReason)
-			case "message":
-				if jsonscan.IsNull(v) {
-					return
-				}
-				if jsonscan.EachMember(v, func(key, _, v []byte) {
-					switch string(key) {
-					case "content":
-						r.StringPtr("content", v, &ch.Message.Content)
-					case "refusal":
-						r.StringPtr("refusal", v, &ch.Message.Refusal)
-					case "tool_calls":
-						ch.Message.ToolCalls = nil
-						if !jsonscan.IsNull(v) && json.Unmarshal(v, &ch.Message.ToolCalls) != nil {
-							r.Fail("tool_calls")
-						}
-					}
-				}) != nil {
-					r.Fail("message")
-				}
-			}
-		})
-		if err != nil {
-			r.Fail("a choice")
-		}
-		a.Choices = append(a.Choices, ch)
-	})
-	if err != nil {
-		r.Fail("choices")
-	}
-}
-
-// usage reads the token counts.
-func readUsage(r *jsonscan.Reader, v []byte, a *upstreamAnswer) {
-	if jsonscan.IsNull(v) {
-		a.Usage = nil
-		return
-	}
-	u := new(reask.Usage)
-	if a.Usage != nil {
-		*u = *a.Usage
-	}
-	err := jsonscan.EachMember(v, func(key, _, v []byte) {
-		switch string(key) {
-		case "prompt_tokens":
-			r.Int("prompt_tokens", v, &u.PromptTokens)
-		case "completion_tokens":
-			r.Int("completion_tokens", v, &u.CompletionTokens)
-		case "total_tokens":
-			r.Int("total_tokens", v, &u.TotalTokens)
-		}
-	})
-	if err != nil {
-		r.Fail("usage")
-	}
-	a.Usage = u
-}
-
-// response turns an upstream answer into reask's view of it.
-func (a *upstreamAnswer) response() (*reask.Response, error) {
-	if len(a.Choices) == 0 {
-		return nil, fmt.Errorf("the answer has no choices")
-	}
-	ch := a.Choices[0]
-	resp := &reask.Response{FinishReason: ch.FinishReason, Model: a.Model}
-	if ch.Message.Content != nil {
-		resp.Content = *ch.Message.Content
-	}
-	if ch.Message.Refusal != nil {
-		resp.Refusal = *ch.Message.Refusal
-	}
-	for _, tc := range ch.Message.ToolCalls {
-		resp.ToolCalls = append(resp.ToolCalls, reask.ToolCall{ID: tc.ID, Name: tc.Function.Name, Arguments: tc.Function.Arguments})
-	}
-	if a.Usage != nil {
-		resp.Usage = *a.Usage
-		if resp.Usage.TotalTokens == 0 {
-			resp.Usage.TotalTokens = resp.Usage.PromptTokens + resp.Usage.CompletionTokens
-		}
-	}
-	return resp, nil
 }
 
 // completion is the chat.completion the gateway answers with.
@@ -752,17 +590,17 @@ type choice struct {
 }
 
 type answerMessage struct {
-	Role      string         `json:"role,omitempty"`
-	Content   *string        `json:"content"`
-	Refusal   *string        `json:"refusal,omitempty"`
-	ToolCalls []wireToolCall `json:"tool_calls,omitempty"`
+	Role      string                `json:"role,omitempty"`
+	Content   *string               `json:"content"`
+	Refusal   *string               `json:"refusal,omitempty"`
+	ToolCalls []openaiwire.ToolCall `json:"tool_calls,omitempty"`
 }
 
 // deltaMessage is a streamed chunk's delta: only what the chunk adds.
 type deltaMessage struct {
-	Role      string         `json:"role,omitempty"`
-	Content   *string        `json:"content,omitempty"`
-	ToolCalls []wireToolCall `json:"tool_calls,omitempty"`
+	Role      string                `json:"role,omitempty"`
+	Content   *string               `json:"content,omitempty"`
+	ToolCalls []openaiwire.ToolCall `json:"tool_calls,omitempty"`
 }
 
 var jsonNull = json.RawMessage("null")

@@ -15,7 +15,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -25,6 +24,7 @@ import (
 	"github.com/reask/reask"
 	"github.com/reask/reask/clock"
 	"github.com/reask/reask/internal/httpapi"
+	"github.com/reask/reask/internal/openaiwire"
 	"github.com/reask/reask/ratelimit"
 )
 
@@ -139,7 +139,7 @@ func (p *Provider) Complete(ctx context.Context, req *reask.Request) (*reask.Res
 	if hresp.StatusCode/100 != 2 {
 		return nil, ParseError(p.name, hresp.StatusCode, hresp.Header, data, now, p.cfg.APIKey)
 	}
-	resp, err := decodeResponse(data)
+	resp, err := decodeAnswer(data)
 	if err != nil {
 		return nil, fmt.Errorf("%s: HTTP %d with an unreadable body: %w", p.name, hresp.StatusCode, err)
 	}
@@ -233,4 +233,12 @@ func rawString(raw json.RawMessage) string {
 	return string(raw)
 }
 
-var errNoChoices = errors.New("the response has no choices")
+// decodeAnswer reads a chat completion as the gateway reads its upstreams'
+// (see internal/openaiwire).
+func decodeAnswer(data []byte) (*reask.Response, error) {
+	var a openaiwire.Answer
+	if err := a.Read(data); err != nil {
+		return nil, err
+	}
+	return a.Response()
+}

@@ -3,15 +3,18 @@ package openai_test
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"reflect"
 	"strings"
 	"testing"
 
 	"github.com/reask/reask"
+	"github.com/reask/reask/internal/openaiwire"
 	"github.com/reask/reask/provider/openai"
 )
 
@@ -136,5 +139,39 @@ func TestEchoedKeyIsScrubbed(t *testing.T) {
 				t.Errorf("nothing redacted: %s", text)
 			}
 		})
+	}
+}
+
+// The provider reads an answer with the gateway's decoder
+// (internal/openaiwire): the same response for the same body, and the
+// same error for an answer without a choice.
+func TestAnswerIsReadAsTheGatewayReadsIt(t *testing.T) {
+	for _, body := range []string{
+		`{"id":"c","created":17,"model":"m","choices":[{"message":{"content":"{}","refusal":null},"finish_reason":"stop"}],"usage":{"prompt_tokens":3,"completion_tokens":4},"system_fingerprint":"fp"}`,
+		`{"choices":[{"message":{"content":null,"tool_calls":[{"id":"t","type":"function","function":{"name":"f","arguments":"{}"}}]},"finish_reason":"tool_calls"}]}`,
+		`{"choices":[]}`,
+	} {
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, body) }))
+		p := openai.NewProvider(openai.Config{BaseURL: srv.URL, Model: "m"})
+		got, err := p.Complete(t.Context(), &reask.Request{Messages: []reask.Message{{Role: reask.RoleUser, Content: "hi"}}})
+		srv.Close()
+		var a openaiwire.Answer
+		if rerr := a.Read([]byte(body)); rerr != nil {
+			t.Fatal(rerr)
+		}
+		want, werr := a.Response()
+		if werr != nil {
+			if !errors.Is(err, werr) {
+				t.Errorf("%s: error %v, want one matching %v", body, err, werr)
+			}
+			continue
+		}
+		if err != nil {
+			t.Fatalf("%s: %v", body, err)
+		}
+		got.RateLimit, got.RequestID = want.RateLimit, want.RequestID
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("%s:\nprovider %+v\ngateway  %+v", body, got, want)
+		}
 	}
 }

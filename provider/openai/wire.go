@@ -68,20 +68,6 @@ type wireToolChoice struct {
 	} `json:"function"`
 }
 
-type wireResponse struct {
-	ID      string `json:"id"`
-	Model   string `json:"model"`
-	Choices []struct {
-		Message struct {
-			Content   *string        `json:"content"`
-			Refusal   *string        `json:"refusal"`
-			ToolCalls []wireToolCall `json:"tool_calls"`
-		} `json:"message"`
-		FinishReason string `json:"finish_reason"`
-	} `json:"choices"`
-	Usage *reask.Usage `json:"usage"`
-}
-
 // encode writes req as a chat completions request body. Fields in
 // req.Extra are passed through, but never override what reask sets.
 func (p *Provider) encode(req *reask.Request) ([]byte, error) {
@@ -150,32 +136,4 @@ func mergeExtra(body []byte, extra map[string]json.RawMessage) ([]byte, error) {
 		}
 	}
 	return json.Marshal(obj)
-}
-
-func decodeResponse(data []byte) (*reask.Response, error) {
-	var w wireResponse
-	if err := json.Unmarshal(data, &w); err != nil {
-		return nil, err
-	}
-	if len(w.Choices) == 0 {
-		return nil, errNoChoices
-	}
-	ch := w.Choices[0]
-	resp := &reask.Response{FinishReason: ch.FinishReason, Model: w.Model}
-	if ch.Message.Content != nil {
-		resp.Content = *ch.Message.Content
-	}
-	if ch.Message.Refusal != nil {
-		resp.Refusal = *ch.Message.Refusal
-	}
-	for _, tc := range ch.Message.ToolCalls {
-		resp.ToolCalls = append(resp.ToolCalls, reask.ToolCall{ID: tc.ID, Name: tc.Function.Name, Arguments: tc.Function.Arguments})
-	}
-	if w.Usage != nil {
-		resp.Usage = *w.Usage
-		if resp.Usage.TotalTokens == 0 {
-			resp.Usage.TotalTokens = resp.Usage.PromptTokens + resp.Usage.CompletionTokens
-		}
-	}
-	return resp, nil
 }
