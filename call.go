@@ -33,7 +33,7 @@ func (c *Client) Call(ctx context.Context, req *Request, opts ...Option) (*Respo
 	if err := set.check(); err != nil {
 		return nil, rep, err
 	}
-	j := &job{client: c, set: set, report: rep, mode: req.Mode}
+	j := &job{client: c, set: set, report: rep, mode: req.Mode, tag: req.Tag}
 	j.start = set.clock.Now()
 	if set.timeout > 0 {
 		j.deadline = j.start.Add(set.timeout)

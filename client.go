@@ -68,6 +68,11 @@ type Task struct {
 	// rules); its error is fed back to the model like a schema violation.
 	// AttemptFromContext tells it which attempt it is checking.
 	Validate func(ctx context.Context, doc json.RawMessage) error
+	// Tag is the caller's own value for this task, which reask never
+	// reads: it goes to the provider with every call (Request.Tag) and to
+	// the observer with every event (Event.Tag), so that both know which
+	// of the caller's requests they serve without a context value.
+	Tag any
 }
 
 // Run performs t: it asks the model, repairs and validates the answer, and

@@ -32,4 +32,7 @@ type Event struct {
 	Delay   time.Duration
 	Report  *Report
 	Err     error
+	// Tag is the Tag of the task (Task.Tag) or the request (Client.Call)
+	// the event belongs to.
+	Tag any
 }

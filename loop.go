@@ -27,6 +27,7 @@ type job struct {
 	providers []Provider
 	cur       int  // index of the provider in use
 	mode      Mode // mode in use
+	tag       any  // the caller's Task.Tag or Request.Tag, for every call and event
 
 	// Adaptive state.
 	syntaxStreak int             // consecutive JSON syntax failures
@@ -57,6 +58,7 @@ func (j *job) run(ctx context.Context) (json.RawMessage, *Report, error) {
 	}
 	j.providers = append([]Provider{j.client.provider}, j.client.fallbacks...)
 	j.mode = set.mode
+	j.tag = j.task.Tag
 	j.fieldFails = map[string]int{}
 	j.sharpened = map[string]bool{}
 	j.base = j.firstMessages()
@@ -122,6 +124,7 @@ func (j *job) loop(ctx context.Context) (json.RawMessage, error) {
 			Strict:      j.mode == ModeJSONSchema && sch.Strict(),
 			Temperature: set.temperature,
 			MaxTokens:   set.maxTokens,
+			Tag:         j.tag,
 		}
 		est := estimateTokens(msgs, len(req.Schema))
 		if set.contextBudget > 0 && est > set.contextBudget {
@@ -480,6 +483,7 @@ func (j *job) emit(ctx context.Context, e Event) {
 	if e.Provider == "" {
 		e.Provider = j.report.Provider
 	}
+	e.Tag = j.tag
 	j.set.observer(ctx, e)
 }
 

@@ -113,9 +113,12 @@ type Request struct {
 	Temperature *float64
 	// MaxTokens bounds the answer; 0 leaves the provider's default.
 	MaxTokens int
-	// Extra holds further request fields passed through verbatim (the
-	// gateway forwards what its clients sent: seed, top_p, user, …).
-	Extra map[string]json.RawMessage
+	// Tag is the caller's own value for the call, which reask never reads:
+	// Task.Tag for the calls of an extraction, as the caller set it for
+	// Client.Call. A provider that serves a request of its caller's finds
+	// it here (the gateway's targets rebuild their client's request from
+	// it); others ignore it.
+	Tag any
 }
 
 // Response is a provider's answer.

@@ -124,20 +124,7 @@ func (p *Provider) encode(req *reask.Request) ([]byte, error) {
 		w.Tools = []wireTool{{Name: name, Description: "Record the information extracted from the text.", InputSchema: req.Schema}}
 		w.ToolChoice = &wireToolChoice{Type: "tool", Name: name}
 	}
-	body, err := json.Marshal(w)
-	if err != nil || len(req.Extra) == 0 {
-		return body, err
-	}
-	var obj map[string]json.RawMessage
-	if err := json.Unmarshal(body, &obj); err != nil {
-		return nil, err
-	}
-	for k, v := range req.Extra {
-		if _, ours := obj[k]; !ours {
-			obj[k] = v
-		}
-	}
-	return json.Marshal(obj)
+	return json.Marshal(w)
 }
 
 // insertToolResults adds results to a user turn's content after the

@@ -6,9 +6,9 @@
 // It is a thin client over net/http rather than the official openai-go SDK:
 // reask owns retries, so it needs the raw status, error type and code, every
 // response header (Retry-After, x-ratelimit-*) and the request id on
-// successes as well as failures; the gateway forwards request fields the SDK
-// would not know; and one endpoint with four modes is a small, stable wire
-// format. It never retries by itself.
+// successes as well as failures; and one endpoint with four modes is a
+// small, stable wire format, whose answer it reads with the gateway's own
+// decoder. It never retries by itself.
 package openai
 
 import (

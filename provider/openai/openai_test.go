@@ -18,7 +18,7 @@ import (
 	"github.com/reask/reask/provider/openai"
 )
 
-func TestRequestCarriesHeadersAndExtraFields(t *testing.T) {
+func TestRequestCarriesHeaders(t *testing.T) {
 	var got map[string]any
 	var hdr http.Header
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -37,7 +37,6 @@ func TestRequestCarriesHeadersAndExtraFields(t *testing.T) {
 		Headers: map[string]string{"X-Route": "eu"}})
 	resp, err := p.Complete(t.Context(), &reask.Request{
 		Messages: []reask.Message{{Role: reask.RoleUser, Content: "hi"}},
-		Extra:    map[string]json.RawMessage{"seed": json.RawMessage("7"), "model": json.RawMessage(`"evil"`)},
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -45,8 +44,8 @@ func TestRequestCarriesHeadersAndExtraFields(t *testing.T) {
 	if hdr.Get("Authorization") != "Bearer sk-secret" || hdr.Get("X-Route") != "eu" {
 		t.Errorf("headers %v", hdr)
 	}
-	if got["seed"] != 7.0 || got["model"] != "m" {
-		t.Errorf("extra fields: seed %v model %v (extra must not override)", got["seed"], got["model"])
+	if got["model"] != "m" {
+		t.Errorf("model %v, want the configured m", got["model"])
 	}
 	if resp.RequestID != "req_1" || resp.Usage.TotalTokens != 5 || !resp.RateLimit.Requests.HasRemaining || resp.RateLimit.Requests.Remaining != 9 {
 		t.Errorf("response %+v", resp)

@@ -68,8 +68,7 @@ type wireToolChoice struct {
 	} `json:"function"`
 }
 
-// encode writes req as a chat completions request body. Fields in
-// req.Extra are passed through, but never override what reask sets.
+// encode writes req as a chat completions request body.
 func (p *Provider) encode(req *reask.Request) ([]byte, error) {
 	w := wireRequest{
 		Model:       p.cfg.Model,
@@ -117,23 +116,5 @@ func (p *Provider) encode(req *reask.Request) ([]byte, error) {
 			return nil, fmt.Errorf("unknown mode %q", req.Mode)
 		}
 	}
-	body, err := json.Marshal(w)
-	if err != nil || len(req.Extra) == 0 {
-		return body, err
-	}
-	return mergeExtra(body, req.Extra)
-}
-
-// mergeExtra adds extra's fields to the JSON object body, keeping body's own.
-func mergeExtra(body []byte, extra map[string]json.RawMessage) ([]byte, error) {
-	var obj map[string]json.RawMessage
-	if err := json.Unmarshal(body, &obj); err != nil {
-		return nil, err
-	}
-	for k, v := range extra {
-		if _, ours := obj[k]; !ours {
-			obj[k] = v
-		}
-	}
-	return json.Marshal(obj)
+	return json.Marshal(w)
 }
