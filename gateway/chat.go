@@ -37,17 +37,18 @@ func (g *Gateway) chat(w http.ResponseWriter, r *http.Request) string {
 	if !ok {
 		return kindRejected
 	}
-	return g.chatBody(w, r, body)
+	return g.chatBody(w, r, body, nil)
 }
 
 // chatBody serves a chat completions request whose body has been read:
-// the client's, or the one a Responses API request translates to.
-func (g *Gateway) chatBody(w http.ResponseWriter, r *http.Request, body []byte) string {
+// the client's, or the one the Responses API request rx translates to.
+func (g *Gateway) chatBody(w http.ResponseWriter, r *http.Request, body []byte, rx *responsesExchange) string {
 	cr, err := parseChatRequest(body)
 	if err != nil {
 		writeRequestError(w, err)
 		return kindRejected
 	}
+	cr.responses = rx
 	if cr.model == "" {
 		cr.model = g.cfg.DefaultModel
 	}
@@ -106,8 +107,8 @@ func (g *Gateway) enforce(w http.ResponseWriter, r *http.Request, rt *route, cr 
 			kind = kindJSONStream
 		}
 	}
-	ex := &exchange{req: cr, w: w}
-	ctx, cancel := g.requestContext(r.Context(), ex)
+	ex := &exchange{req: cr, w: w, client: g.tele.labels.of(r)}
+	ctx, cancel := g.requestContext(r.Context())
 	defer cancel()
 	sch, key, ok := g.requestSchema(ctx, w, cr)
 	if !ok {
@@ -143,7 +144,7 @@ func (g *Gateway) enforce(w http.ResponseWriter, r *http.Request, rt *route, cr 
 	if cr.maxTokens > 0 {
 		opts = append(opts, reask.WithMaxTokens(cr.maxTokens))
 	}
-	doc, rep, err := rt.client.Run(ctx, reask.Task{Schema: sch, Messages: msgs}, opts...)
+	doc, rep, err := rt.client.Run(ctx, reask.Task{Schema: sch, Messages: msgs, Tag: ex}, opts...)
 	h := w.Header()
 	setReaskHeaders(h, rep)
 	h.Set("X-Reask-Schema", cr.schemaSource())
@@ -383,10 +384,10 @@ func (g *Gateway) passthrough(w http.ResponseWriter, r *http.Request, rt *route,
 	if cr.stream {
 		kind = kindStream
 	}
-	ex := &exchange{req: cr, w: w, passthrough: true}
-	ctx, cancel := g.requestContext(r.Context(), ex)
+	ex := &exchange{req: cr, w: w, passthrough: true, client: g.tele.labels.of(r)}
+	ctx, cancel := g.requestContext(r.Context())
 	defer cancel()
-	req := &reask.Request{Messages: cr.estimate(), MaxTokens: cr.maxTokens}
+	req := &reask.Request{Messages: cr.estimate(), MaxTokens: cr.maxTokens, Tag: ex}
 	_, rep, err := rt.client.Call(ctx, req)
 	if ex.committed {
 		// The stream went to the client; nothing more can be said.

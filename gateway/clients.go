@@ -1,7 +1,6 @@
 package gateway
 
 import (
-	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -65,18 +64,4 @@ func (m clientLabels) of(r *http.Request) string {
 		return ""
 	}
 	return m[sha256.Sum256([]byte(strings.TrimSpace(k)))]
-}
-
-type clientKey struct{}
-
-// withClient returns r with its client's label in the context, for the
-// metrics, the dashboard and the failure list.
-func (m clientLabels) withClient(r *http.Request) *http.Request {
-	return r.WithContext(context.WithValue(r.Context(), clientKey{}, m.of(r)))
-}
-
-// clientFrom returns the client label withClient stored, or "".
-func clientFrom(ctx context.Context) string {
-	s, _ := ctx.Value(clientKey{}).(string)
-	return s
 }

@@ -1,7 +1,6 @@
 package gateway
 
 import (
-	"context"
 	"encoding/json"
 	"net/http"
 	"strconv"
@@ -11,15 +10,20 @@ import (
 	"github.com/reask/reask/internal/openaiwire"
 )
 
-// exchange is one client request in flight, carried to the targets through
-// the context: what the client sent, and what the upstream answered. A
-// request's upstream calls are sequential, so it needs no lock.
+// exchange is one client request in flight: what the client sent, and
+// what the upstream answered. The gateway hands it to reask as the Tag of
+// the task or request (reask.Task.Tag, reask.Request.Tag), which brings
+// it to the targets with every call and to the observer with every event.
+// A request's upstream calls are sequential, so it needs no lock.
 type exchange struct {
 	req *chatRequest
 	// passthrough forwards the client's body as is (no schema).
 	passthrough bool
 	// w is the client's response writer, for streams copied through.
 	w http.ResponseWriter
+	// client is the label of the client's key, for the metrics, the
+	// dashboard and the failure list.
+	client string
 
 	// The last upstream answer (schema path).
 	answer     *openaiwire.Answer
@@ -33,17 +37,6 @@ type exchange struct {
 	// through); streamErr tells why such a stream ended early.
 	committed bool
 	streamErr error
-}
-
-type exchangeKey struct{}
-
-func withExchange(ctx context.Context, ex *exchange) context.Context {
-	return context.WithValue(ctx, exchangeKey{}, ex)
-}
-
-func exchangeFrom(ctx context.Context) *exchange {
-	ex, _ := ctx.Value(exchangeKey{}).(*exchange)
-	return ex
 }
 
 // setByGateway reports whether the schema path replaces the client's member k.

@@ -456,7 +456,7 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	t0 := time.Now()
 	g.metrics.InFlight(1)
 	sw := &statusWriter{ResponseWriter: w}
-	route, kind := g.serve(sw, g.tele.labels.withClient(r))
+	route, kind := g.serve(sw, r)
 	g.metrics.InFlight(-1)
 	status := sw.status
 	if status == 0 {
@@ -680,9 +680,7 @@ func readAllLimited(r io.Reader, declared int64) ([]byte, error) {
 	return buf.Bytes(), err
 }
 
-// requestContext bounds a request by the configured timeout and
-// attaches its exchange.
-func (g *Gateway) requestContext(ctx context.Context, ex *exchange) (context.Context, context.CancelFunc) {
-	ctx, cancel := context.WithTimeout(ctx, g.cfg.RequestTimeout)
-	return withExchange(ctx, ex), cancel
+// requestContext bounds a request by the configured timeout.
+func (g *Gateway) requestContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(ctx, g.cfg.RequestTimeout)
 }

@@ -2,7 +2,6 @@ package gateway
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -23,9 +22,10 @@ import (
 // responsesWriter turns the chat path's answer into the Responses API's
 // (or forwards an upstream's own Responses answer as it is).
 
-// responsesExchange is one Responses API request in flight, carried to
-// the targets through the context beside its exchange. A request's
-// upstream calls are sequential, so it needs no lock.
+// responsesExchange is one Responses API request in flight, which the
+// chat request it translates to carries to the targets (see
+// chatRequest.responses). A request's upstream calls are sequential, so
+// it needs no lock.
 type responsesExchange struct {
 	rr *responsesRequest
 	// raw is set when the answer the chat path writes is a Responses API
@@ -33,17 +33,6 @@ type responsesExchange struct {
 	raw bool
 	// api is the API of the upstream called last.
 	api UpstreamAPI
-}
-
-type responsesKey struct{}
-
-func withResponses(ctx context.Context, rx *responsesExchange) context.Context {
-	return context.WithValue(ctx, responsesKey{}, rx)
-}
-
-func responsesFrom(ctx context.Context) *responsesExchange {
-	rx, _ := ctx.Value(responsesKey{}).(*responsesExchange)
-	return rx
 }
 
 // chatRefusal is the error of a call to target, an upstream that speaks
@@ -82,7 +71,7 @@ func (g *Gateway) responses(w http.ResponseWriter, r *http.Request) string {
 	}
 	rx := &responsesExchange{rr: rr}
 	rw := &responsesWriter{w: w, rx: rx, now: g.cfg.Clock.Now}
-	kind := g.chatBody(rw, r.WithContext(withResponses(r.Context(), rx)), rr.chat)
+	kind := g.chatBody(rw, r, rr.chat, rx)
 	rw.finish()
 	return kind
 }

@@ -45,11 +45,15 @@ func newTelemetry(cfg Config, scrubKeys []reask.Secret) (*telemetry, *slog.Logge
 }
 
 // observer feeds the events of the route's client to the metrics, with
-// the route and the client's label, to the failure list and to the
-// upstreams' reachability.
+// the route and the label of the client whose request (the event's Tag,
+// see exchange) they belong to, to the failure list and to the upstreams'
+// reachability.
 func (g *Gateway) observer(route string) reask.Observer {
 	return func(ctx context.Context, e reask.Event) {
-		l := metrics.Labels{Model: route, Client: clientFrom(ctx)}
+		l := metrics.Labels{Model: route}
+		if ex, ok := e.Tag.(*exchange); ok {
+			l.Client = ex.client
+		}
 		g.metrics.ObserveLabeled(ctx, l, e)
 		switch {
 		case e.Kind == reask.EventCall && e.Call != nil:

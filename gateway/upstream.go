@@ -41,8 +41,9 @@ type upstream struct {
 }
 
 // target is a model on an upstream: a reask.Provider. Its requests are
-// built from the gateway request the context carries (see exchange), so
-// that the client's own fields and messages reach the upstream unchanged.
+// built from the gateway request each call carries as its Tag (see
+// exchange), so that the client's own fields and messages reach the
+// upstream unchanged.
 type target struct {
 	name  string // "upstream/model", or "upstream" for the catch-all
 	up    *upstream
@@ -54,8 +55,8 @@ var _ reask.Provider = (*target)(nil)
 // Name keys the target's circuit breaker, rate limiter and metrics.
 func (t *target) Name() string { return t.name }
 
-// errNoExchange is returned when a target is called outside a gateway
-// request: targets only serve the gateway.
+// errNoExchange is returned when a target is called without a gateway
+// request as the call's Tag: targets only serve the gateway.
 var errNoExchange = errors.New("gateway: target called without a gateway request")
 
 // Complete sends one upstream call: the client's request rebuilt with
@@ -64,15 +65,15 @@ var errNoExchange = errors.New("gateway: target called without a gateway request
 // Responses request (see completeResponses), to any other as the chat
 // completion it translates to.
 func (t *target) Complete(ctx context.Context, req *reask.Request) (*reask.Response, error) {
-	ex := exchangeFrom(ctx)
-	if ex == nil {
+	ex, ok := req.Tag.(*exchange)
+	if !ok || ex == nil {
 		return nil, errNoExchange
 	}
 	model := t.model
 	if model == "" {
 		model = ex.req.model
 	}
-	if rx := responsesFrom(ctx); rx != nil {
+	if rx := ex.req.responses; rx != nil {
 		rx.raw, rx.api = false, t.up.api
 		if t.up.api == APIResponses {
 			return t.completeResponses(ctx, ex, rx, req, model)

@@ -42,6 +42,11 @@ type chatRequest struct {
 	// jsonObject is set for a response_format of type json_object: any
 	// JSON object, no schema.
 	jsonObject bool
+
+	// responses is the Responses API request this one translates, or nil
+	// for a chat completions request: the targets send each upstream call
+	// in the API its upstream speaks.
+	responses *responsesExchange
 	// prompt is the JSON Schema found in the system or developer messages
 	// of a request without one of its own (see takePromptSchema).
 	prompt *promptSchema
