@@ -18,7 +18,7 @@ import (
 // those of Run except ErrExhausted, which a call without content checks
 // cannot meet.
 func (c *Client) Call(ctx context.Context, req *Request, opts ...Option) (*Response, *Report, error) {
-	rep := &Report{}
+	rep := &Report{Plain: true}
 	if c == nil || c.provider == nil {
 		return nil, rep, fmt.Errorf("%w: no provider", ErrInvalidInput)
 	}

@@ -49,6 +49,10 @@ type Report struct {
 	// feedback by the adaptive strategy and patch re-asks, and each restart
 	// of a batch item that the open circuit stopped.
 	Switches []Switch `json:"switches,omitempty"`
+	// Plain is set in the report of a plain call (Client.Call: one
+	// request, its answer not checked) and false in an extraction's, so
+	// that what reads reports (metrics, dashboards) is told which it was.
+	Plain bool `json:"plain,omitempty"`
 	// Insisted lists the invalid values the model kept giving when the
 	// extraction stopped early for it (ErrInsisted, see WithStopOnRepeat);
 	// AttemptsSaved is the attempts it did not spend. Both are empty

@@ -48,8 +48,7 @@
 //
 // The operation label is "extract" for extractions (reask.Client.Run and
 // friends) and "call" for plain calls (reask.Client.Call, the gateway's
-// pass-through), told apart by the report's mode, which a plain call
-// without a schema leaves empty.
+// pass-through), as the report says (reask.Report.Plain).
 //
 // A Collector is safe for concurrent use and starts no goroutine.
 package metrics
@@ -320,9 +319,10 @@ func (c *Collector) ObserveLabeled(_ context.Context, l Labels, e reask.Event) {
 	}
 }
 
-// Operation tells whether rep is an extraction's or a plain call's.
+// Operation tells whether rep is an extraction's (OpExtract) or a plain
+// call's (OpCall), as the report says (reask.Report.Plain).
 func Operation(rep *reask.Report) string {
-	if rep.Mode == "" {
+	if rep.Plain {
 		return OpCall
 	}
 	return OpExtract

@@ -254,3 +254,44 @@ func TestObserveIgnoresIncompleteEvents(t *testing.T) {
 		t.Errorf("snapshot %+v", s)
 	}
 }
+
+// A plain call is counted as one however its request is filled in: the
+// report says which operation it was (reask.Report.Plain), the collector
+// does not guess it from a mode, which a call may carry too.
+func TestOperationIsTheReportsWord(t *testing.T) {
+	clk := clock.NewFake(start)
+	c, err := metrics.New(metrics.Config{Clock: clk})
+	if err != nil {
+		t.Fatal(err)
+	}
+	client := newClient(t, c, clk, content(`{"name":"Ann","age":30}`))
+	msgs := []reask.Message{{Role: reask.RoleUser, Content: "x"}}
+	for _, req := range []*reask.Request{
+		{Messages: msgs},
+		{Messages: msgs, Mode: reask.ModeJSONSchema, Schema: personSchema.JSON(), SchemaName: "person"},
+	} {
+		_, rep, err := client.Call(t.Context(), req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if metrics.Operation(rep) != metrics.OpCall {
+			t.Errorf("mode %q: operation %q, want %q", req.Mode, metrics.Operation(rep), metrics.OpCall)
+		}
+	}
+	if _, rep, err := client.Run(t.Context(), reask.Task{Schema: personSchema, Messages: msgs}); err != nil || metrics.Operation(rep) != metrics.OpExtract {
+		t.Fatalf("run: operation %q, error %v", metrics.Operation(rep), err)
+	}
+	got := scrape(t, c)
+	for series, v := range map[string]float64{
+		`reask_results_total{operation="call",outcome="ok"}`:    2,
+		`reask_results_total{operation="extract",outcome="ok"}`: 1,
+		`reask_attempts_count{operation="extract"}`:             1,
+	} {
+		if got[series] != v {
+			t.Errorf("%s = %v, want %v", series, got[series], v)
+		}
+	}
+	if f := c.Snapshot(); f.Calls.Total != 2 || f.Extractions.Total != 1 {
+		t.Errorf("snapshot: %d calls, %d extractions; want 2 and 1", f.Calls.Total, f.Extractions.Total)
+	}
+}
