@@ -146,6 +146,9 @@ func (g *Gateway) enforce(w http.ResponseWriter, r *http.Request, rt *route, cr 
 	h := w.Header()
 	setReaskHeaders(h, rep)
 	h.Set("X-Reask-Schema", cr.schemaSource())
+	if d, ok := promptSchemaNotMet(h, cr, err); ok {
+		doc, err = d, nil
+	}
 	if err != nil {
 		status, e, extra := errorAnswer(err, g.cfg.Clock.Now())
 		if ee := (*reask.ExhaustedError)(nil); errors.As(err, &ee) {

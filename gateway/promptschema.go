@@ -2,7 +2,9 @@ package gateway
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -185,4 +187,41 @@ func (cr *chatRequest) sought() string {
 		return "valid JSON object"
 	}
 	return "schema-valid answer"
+}
+
+// promptSchemaNotMet turns a prompt-schema request whose every attempt was a
+// JSON object that failed the prompt's schema into the JSON-mode answer the
+// client asked for: the last object, with X-Reask-Prompt-Schema-Error saying
+// what it still breaks. The schema is the gateway's reading of the prompt,
+// not the client's contract, and a client that validates answers itself
+// (instructor) re-asks on its own; a 422 would take that turn from it. Any
+// other failure (no object, cut off, transport) stays an error.
+func promptSchemaNotMet(h http.Header, cr *chatRequest, err error) (json.RawMessage, bool) {
+	var ee *reask.ExhaustedError
+	if cr.prompt == nil || !errors.As(err, &ee) || ee.LastKind != reask.KindSchema {
+		return nil, false
+	}
+	obj, ok := ee.LastValue.(map[string]any)
+	if !ok {
+		return nil, false
+	}
+	doc, merr := json.Marshal(obj)
+	if merr != nil {
+		return nil, false
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "not met after %d attempt(s):", ee.Report.Attempts)
+	for i, v := range ee.Violations {
+		if i == 3 {
+			fmt.Fprintf(&b, " and %d more", len(ee.Violations)-i)
+			break
+		}
+		p := v.Path
+		if p == "" {
+			p = "(root)"
+		}
+		fmt.Fprintf(&b, " %s %s;", p, v.Problem)
+	}
+	h.Set("X-Reask-Prompt-Schema-Error", headerText(strings.TrimSuffix(b.String(), ";"), maxPromptSchemaErrorHeader))
+	return doc, true
 }
