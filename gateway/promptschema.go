@@ -193,7 +193,8 @@ func (cr *chatRequest) sought() string {
 // failed the prompt's schema into the answer the client asked for, with
 // X-Reask-Prompt-Schema-Error saying what it still breaks: for json_object,
 // the last answer if it was a JSON object; for a request with no response
-// format, the last answer as the model gave it. The schema is the gateway's
+// format, the last answer repaired into an object if it could be, else as
+// the model gave it. The schema is the gateway's
 // reading of the prompt, not the client's contract, and a client that
 // validates answers itself (instructor) re-asks on its own; a 422 would take
 // that turn from it. Any other failure (a json_object answer that is no
@@ -204,18 +205,20 @@ func promptSchemaNotMet(h http.Header, cr *chatRequest, err error) (json.RawMess
 		return nil, false
 	}
 	var doc json.RawMessage
-	switch obj, ok := ee.LastValue.(map[string]any); {
-	case cr.form == reask.ModeText && ee.LastKind.Content() && ee.LastKind != reask.KindRefusal && ee.LastRaw != "":
-		// A request with no response format (PromptSchemaAlways) asked for
-		// nothing the gateway could not give: it gets the model's last
-		// answer as it came, as it would have without the gateway.
-		doc = json.RawMessage(ee.LastRaw)
-	case ok && ee.LastKind == reask.KindSchema:
+	plain := cr.form == reask.ModeText && ee.LastKind.Content() && ee.LastKind != reask.KindRefusal
+	obj, isObj := ee.LastValue.(map[string]any)
+	switch {
+	case isObj && (ee.LastKind == reask.KindSchema || plain):
 		b, merr := json.Marshal(obj)
 		if merr != nil {
 			return nil, false
 		}
 		doc = b
+	case plain && ee.LastRaw != "":
+		// A request with no response format (PromptSchemaAlways) asked for
+		// nothing the gateway could not give: it gets the model's last
+		// answer as it came, as it would have without the gateway.
+		doc = json.RawMessage(ee.LastRaw)
 	default:
 		return nil, false
 	}
