@@ -104,7 +104,7 @@ func classifyEnd(err error) Kind {
 
 func (j *job) loop(ctx context.Context) (json.RawMessage, error) {
 	set := &j.set
-	var last *ContentError
+	var last *contentError
 	var lastRaw string
 	var lastValue any
 	for n := 1; n <= set.maxAttempts; n++ {
@@ -165,7 +165,7 @@ func (j *job) loop(ctx context.Context) (json.RawMessage, error) {
 		actx := context.WithValue(ctx, attemptKey{}, AttemptInfo{Number: n, Max: set.maxAttempts})
 		var doc json.RawMessage
 		var value any
-		var cerr *ContentError
+		var cerr *contentError
 		if j.patch != nil {
 			doc, value, rec.Repairs, cerr = j.checkPatch(actx, resp, raw)
 		} else {
@@ -181,7 +181,7 @@ func (j *job) loop(ctx context.Context) (json.RawMessage, error) {
 		rec.Violations = cerr.Violations
 		j.record(ctx, rec, false)
 		last, lastRaw, lastValue = cerr, raw, value
-		if !set.retryOnContent || n == set.maxAttempts {
+		if n == set.maxAttempts {
 			break
 		}
 		reps := repeats(cerr.Violations, value, rec.Provider, j.lastFailure(n-1))
@@ -219,7 +219,7 @@ func (j *job) lastFailure(n int) *failure {
 }
 
 // insists tells whether to stop because the model insists (see
-// WithStopOnRepeat): every violation repeats after sharper feedback, and
+// Config.KeepOnRepeat): every violation repeats after sharper feedback, and
 // no fallback provider is left for the adaptive strategy to switch to.
 func (j *job) insists(reps answerRepeats) bool {
 	return !j.set.keepOnRepeat && j.set.adaptive && len(reps.insisted) > 0 && j.cur+1 >= len(j.providers)
@@ -232,7 +232,7 @@ func (j *job) insists(reps answerRepeats) bool {
 // feedback is recorded as a "feedback" switch: the first sharpening for a
 // field, the move to a patch re-ask, and the fall back from a failed patch
 // to full re-asks.
-func (j *job) learn(ctx context.Context, n int, cerr *ContentError, raw string, answer Message, value any, provider string, seen map[repeatKey]int) {
+func (j *job) learn(ctx context.Context, n int, cerr *contentError, raw string, answer Message, value any, provider string, seen map[repeatKey]int) {
 	set := &j.set
 	fb := feedbackFor(cerr, len(raw))
 	wasPatch := j.patch != nil
