@@ -72,7 +72,7 @@ func TestBatchAdaptiveConcurrency(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
 				p := &heldProvider{}
-				c := reask.New(p, reask.WithMaxTransportRetries(0))
+				c := newClient(t, p, reask.Config{MaxTransportRetries: -1})
 				var results []reask.BatchResult
 				done := make(chan struct{})
 				go func() {
@@ -111,7 +111,7 @@ func TestBatchAdaptiveConcurrency(t *testing.T) {
 					switch {
 					case r.Err == nil:
 						ok++
-					case reask.IsProviderError(r.Err, 429):
+					case providerStatus(r.Err) == 429:
 						failed++
 					default:
 						t.Errorf("item %s: %v", r.ID, r.Err)
