@@ -88,7 +88,7 @@ func TestOptionsOverrideTheConfigForOneCall(t *testing.T) {
 		name  string
 		cfg   reask.Config
 		opt   reask.Option
-		steps []step // of the call with the option; the next call gets a valid answer at once
+		steps []step                                    // of the call with the option; the next call gets a valid answer at once
 		check func(t *testing.T, f *fixture, calls int) // calls of the call with the option
 	}{
 		{"WithMode", reask.Config{}, reask.WithMode(reask.ModeTools), []step{{content: johnJSON, tool: true}},
