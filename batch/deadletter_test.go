@@ -49,7 +49,7 @@ func TestResumeCompletesDeadLetter(t *testing.T) {
 	cfg := func(deadPath string, resume bool) batch.Config {
 		return batch.Config{Schema: numSchema, In: strings.NewReader(in), OutPath: out, DeadLetterPath: deadPath, Resume: resume, Concurrency: 1}
 	}
-	c := reask.New(&echo{}, reask.WithMaxAttempts(1))
+	c := newClient(t, &echo{}, reask.Config{MaxAttempts: 1})
 
 	t.Run("dead-letter write fails", func(t *testing.T) {
 		if _, err := os.Stat("/dev/full"); err != nil {

@@ -38,7 +38,7 @@ func TestDuplicateIDsGetOneRecordPerLine(t *testing.T) {
 			}
 			dir := t.TempDir()
 			out := filepath.Join(dir, "out.jsonl")
-			res, err := batch.Run(t.Context(), reask.New(&echo{}), batch.Config{Schema: numSchema, In: strings.NewReader(in.String()), InName: "in.jsonl", OutPath: out})
+			res, err := batch.Run(t.Context(), newClient(t, &echo{}, reask.Config{}), batch.Config{Schema: numSchema, In: strings.NewReader(in.String()), InName: "in.jsonl", OutPath: out})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -64,7 +64,7 @@ func TestDuplicateIDsGetOneRecordPerLine(t *testing.T) {
 					}
 				}
 				os.WriteFile(out, kept, 0o644)
-				res, err := batch.Run(t.Context(), reask.New(&echo{}), batch.Config{Schema: numSchema, In: strings.NewReader(in.String()), InName: "in.jsonl", OutPath: out, Resume: true})
+				res, err := batch.Run(t.Context(), newClient(t, &echo{}, reask.Config{}), batch.Config{Schema: numSchema, In: strings.NewReader(in.String()), InName: "in.jsonl", OutPath: out, Resume: true})
 				if err != nil {
 					t.Fatalf("resume from %d records: %v", n, err)
 				}
@@ -108,7 +108,7 @@ func TestByteOrderMarkIgnored(t *testing.T) {
 	const bom = "\xef\xbb\xbf"
 	in := bom + `{"id":"a","text":"item 1"}` + "\n" + bom + `{"id":"b","text":"item 2"}` + "\n"
 	out := filepath.Join(t.TempDir(), "out.jsonl")
-	if _, err := batch.Run(t.Context(), reask.New(&echo{}), batch.Config{Schema: numSchema, In: strings.NewReader(in), OutPath: out}); err != nil {
+	if _, err := batch.Run(t.Context(), newClient(t, &echo{}, reask.Config{}), batch.Config{Schema: numSchema, In: strings.NewReader(in), OutPath: out}); err != nil {
 		t.Fatal(err)
 	}
 	recs := readRecords(t, out)

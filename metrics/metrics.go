@@ -1,8 +1,8 @@
 // Package metrics turns what reask does into Prometheus metrics and into a
 // live snapshot for dashboards.
 //
-// A Collector is fed two ways: its Observe method is a reask.Observer (pass
-// it to reask.WithObserver) and sees every call, retry, attempt, switch and
+// A Collector is fed two ways: its Observe method is a reask observer (set
+// it as reask.Config.Observer) and sees every call, retry, attempt, switch and
 // result; Watch registers a client's Status so that breaker and rate-limiter
 // state is read at scrape time. The gateway adds its HTTP requests with
 // ObserveHTTP. Every metric name starts with "reask_":
@@ -254,8 +254,8 @@ type Labels struct {
 	Client string
 }
 
-// Observe records one event, without labels. It is a reask.Observer:
-// reask.WithObserver(collector.Observe).
+// Observe records one event, without labels. It is a reask observer:
+// reask.Config{Observer: collector.Observe}.
 func (c *Collector) Observe(ctx context.Context, e reask.Event) {
 	c.ObserveLabeled(ctx, Labels{}, e)
 }
