@@ -57,11 +57,11 @@ func (j *job) checkPatch(ctx context.Context, resp *Response, raw string) (json.
 
 // isFull reports whether obj has every required top-level field.
 func (j *job) isFull(obj map[string]any) bool {
-	root := j.task.Schema.At("")
-	if root == nil || len(root.Required) == 0 {
+	required := j.task.Schema.At("").Required()
+	if len(required) == 0 {
 		return false
 	}
-	for _, r := range root.Required {
+	for _, r := range required {
 		if _, ok := obj[r]; !ok {
 			return false
 		}

@@ -97,7 +97,7 @@ func (c *Client) Run(ctx context.Context, t Task, opts ...Option) (json.RawMessa
 	if err := set.check(); err != nil {
 		return nil, rep, err
 	}
-	if t.Schema == nil || t.Schema.Root() == nil {
+	if t.Schema == nil || t.Schema.Root().IsZero() {
 		return nil, rep, fmt.Errorf("%w: no schema (a *schema.Schema comes from schema.Compile or schema.For; its zero value is empty)", ErrInvalidInput)
 	}
 	if len(t.Messages) > 0 && set.instructions != c.base.instructions {

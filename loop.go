@@ -338,7 +338,7 @@ func (j *job) sharper(vs []schema.Violation) string {
 		seen[v.Path] = true
 		frag := j.task.Schema.Fragment(v.Path)
 		b.WriteString("\n- " + displayPointer(v.Path) + ": schema " + schema.Shorten(string(frag), 400))
-		if ex := schema.Example(j.task.Schema.At(v.Path)); ex != nil {
+		if ex := j.task.Schema.At(v.Path).Example(); ex != nil {
 			if eb, err := json.Marshal(ex); err == nil {
 				b.WriteString("; example " + schema.Shorten(string(eb), 200))
 			}
@@ -355,8 +355,11 @@ func (j *job) planPatch(vs []schema.Violation, value any) *patchPlan {
 	if !ok || len(vs) == 0 {
 		return nil
 	}
-	root := j.task.Schema.At("")
-	if root == nil || len(root.Properties) < 2 {
+	props := map[string]bool{}
+	for _, p := range j.task.Schema.At("").Properties() {
+		props[p] = true
+	}
+	if len(props) < 2 {
 		return nil
 	}
 	var fields []string
@@ -367,7 +370,7 @@ func (j *job) planPatch(vs []schema.Violation, value any) *patchPlan {
 			return nil
 		}
 		f := toks[0]
-		if _, known := root.Properties[f]; !known {
+		if !props[f] {
 			// An unknown field: drop it from the answer rather than ask.
 			continue
 		}
@@ -376,7 +379,7 @@ func (j *job) planPatch(vs []schema.Violation, value any) *patchPlan {
 			fields = append(fields, f)
 		}
 	}
-	if len(fields) == 0 || 2*len(fields) > len(root.Properties) {
+	if len(fields) == 0 || 2*len(fields) > len(props) {
 		return nil
 	}
 	sub, err := j.task.Schema.Subset(fields)
@@ -385,7 +388,7 @@ func (j *job) planPatch(vs []schema.Violation, value any) *patchPlan {
 	}
 	keep := make(map[string]any, len(obj))
 	for k, v := range obj {
-		if _, known := root.Properties[k]; known && !seen[k] {
+		if props[k] && !seen[k] {
 			keep[k] = v
 		}
 	}
