@@ -1,7 +1,8 @@
 // Command peers measures reask side by side with the libraries users already
 // know — instructor-js (TOOLS and JSON modes), BAML's TypeScript client — and
-// the seed's retry loop (package bench/naive), on the simulator's labelled
-// data set, and prints Markdown tables.
+// the seed's retry loop (the tutorial's reask grew from, package
+// bench/naive), on the simulator's labelled data set, and prints Markdown
+// tables.
 //
 //	go run ./bench/peers -bench recovery -n 300 -profiles flaky,hostile -runs 3
 //	go run ./bench/peers -bench sweep -sweep-n 150 -plot-data plots.json

@@ -1,5 +1,6 @@
 // Command resilience runs reask's resilience benchmarks against the
-// simulator, side by side with the seed's retry loop (package bench/naive),
+// simulator, side by side with the seed's retry loop (the tutorial's that
+// reask grew from, package bench/naive),
 // and prints Markdown tables for BENCHMARKS.md.
 //
 //	go run ./bench/resilience -bench recovery -n 300
