@@ -467,7 +467,7 @@ func TestTokenBudget(t *testing.T) {
 }
 
 // TestTokenBudgetCountsTheAnswer: the answer's tokens count against the
-// budget. Without WithMaxTokens each request is capped at what the budget
+// budget. Without MaxTokens each request is capped at what the budget
 // leaves after its prompt; with it, a call that could go over is not sent.
 func TestTokenBudgetCountsTheAnswer(t *testing.T) {
 	costly := step{body: strings.Replace(completion(`{"name":"John Doe"}`, "", false),

@@ -12,10 +12,10 @@ type contact struct {
 	Email string `json:"email" jsonschema:"format=email"`
 }
 
-// Extract[T] compiles T's schema with WithSchemaConfig's Config: an
+// Extract[T] compiles T's schema with Config.Schema: an
 // internationalized address is valid at the default (lenient) level, and
 // re-asked about at the strict one.
-func TestWithSchemaConfig(t *testing.T) {
+func TestConfigSchema(t *testing.T) {
 	answer := step{content: `{"name":"Kwame","email":"kwame.garcía14@mail.test"}`}
 	tests := []struct {
 		name      string

@@ -330,8 +330,8 @@ func TestConnectionFailuresAreRetried(t *testing.T) {
 }
 
 // A refused connection (nothing listens at the address) is retried once by
-// default, as WithMaxRefusedRetries says, and never more than
-// WithMaxTransportRetries allows.
+// default, as Config.MaxRefusedRetries says, and never more than
+// MaxTransportRetries allows.
 func TestConnectionRefusedGivesUpAfterTheRetryLimit(t *testing.T) {
 	tests := []struct {
 		name  string

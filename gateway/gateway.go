@@ -59,7 +59,7 @@
 // # Pass-through
 //
 // Requests without a schema are forwarded byte for byte through the same
-// reask client, with reask.Client.Call: they get the transport retries,
+// reask client, with reask.Client.Send: they get the transport retries,
 // retry budget, rate limiter, circuit breaker and fallbacks of the
 // schema-enforced requests, and share their breaker state. A streamed
 // pass-through is copied to the client event by event as it arrives; it

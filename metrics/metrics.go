@@ -47,7 +47,7 @@
 // and the reask_request_* series are not written.
 //
 // The operation label is "extract" for extractions (reask.Client.Run and
-// friends) and "call" for plain calls (reask.Client.Call, the gateway's
+// friends) and "call" for plain calls (reask.Client.Send, the gateway's
 // pass-through), told apart by the report's mode, which a plain call
 // without a schema leaves empty.
 //

@@ -50,7 +50,7 @@ func main() {
 	conc := flag.Int("concurrency", 32, "items in flight")
 	runs := flag.Int("runs", 3, "runs of goodput and outage, each system on a fresh simulator each run; their tables show medians")
 	window := flag.Duration("outage-window", 5*time.Second, "how long the outage lasts in the outage benchmark")
-	attempts := flag.String("attempts", "3,5", "comma-separated attempt budgets (WithMaxAttempts) for insist")
+	attempts := flag.String("attempts", "3,5", "comma-separated attempt budgets (Config.MaxAttempts) for insist")
 	transport := flag.Bool("transport", false, "keep the profile's transport faults, latency and outages in insist")
 	flag.Parse()
 	if *n < 1 || *conc < 1 || *runs < 1 || *rpm < 1 || *window <= 0 {
@@ -334,7 +334,7 @@ func patch(n int, seed int64, profile string, conc int) error {
 
 // insist: what stopping early for a model that insists saves, on a
 // profile's content faults: reask in its default mode with and without
-// WithStopOnRepeat, for each attempt budget, side by side on fresh
+// the early stop (Config.KeepOnRepeat off and on), for each attempt budget, side by side on fresh
 // simulators with the same seed. Transport faults, latency and outages are
 // off unless keepTransport, so that the stop is the only difference: at
 // temperature 0 each conversation meets the same faults in both runs.
