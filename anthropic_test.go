@@ -13,6 +13,7 @@ import (
 
 	"github.com/reask/reask"
 	"github.com/reask/reask/clock"
+	"github.com/reask/reask/internal/reasktest"
 	"github.com/reask/reask/provider/anthropic"
 	"github.com/reask/reask/ratelimit"
 	"github.com/reask/reask/sim"
@@ -38,7 +39,7 @@ func anthropicSimClient(t *testing.T, rpm int, cfg reask.Config) (*reask.Client,
 	t.Cleanup(ts.Close)
 	p := anthropic.NewProvider(anthropic.Config{BaseURL: ts.URL, APIKey: "k", Model: "claude-sonnet-4-5", Clock: clk})
 	cfg.Clock, cfg.Random = clk, func() float64 { return 0.5 }
-	return newClient(t, p, cfg), srv, clk
+	return reasktest.NewClient(t, p, cfg), srv, clk
 }
 
 // TestAnthropicRateLimitHeadersReachTheLimiter: the simulator's
@@ -209,7 +210,7 @@ func TestAnthropicRetryAfterHoldsTheLimiter(t *testing.T) {
 				blocked = append(blocked, c.Status(clk.Now()).Limiters["anthropic/claude-test"].BlockedUntil)
 			}
 			p := anthropic.NewProvider(anthropic.Config{BaseURL: ts.URL, Model: "claude-test", Clock: clk})
-			c = newClient(t, p, reask.Config{Clock: clk, Random: func() float64 { return 0.5 }})
+			c = reasktest.NewClient(t, p, reask.Config{Clock: clk, Random: func() float64 { return 0.5 }})
 			got, rep, err := reask.Extract[anthropicPerson](t.Context(), c, "Mike (45)")
 			if err != nil {
 				t.Fatal(err)

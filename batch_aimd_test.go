@@ -8,6 +8,7 @@ import (
 	"testing/synctest"
 
 	"github.com/reask/reask"
+	"github.com/reask/reask/internal/reasktest"
 )
 
 // heldProvider holds every call until the test answers it, so that the
@@ -72,7 +73,7 @@ func TestBatchAdaptiveConcurrency(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
 				p := &heldProvider{}
-				c := newClient(t, p, reask.Config{MaxTransportRetries: -1})
+				c := reasktest.NewClient(t, p, reask.Config{MaxTransportRetries: -1})
 				var results []reask.BatchResult
 				done := make(chan struct{})
 				go func() {

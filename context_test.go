@@ -14,6 +14,7 @@ import (
 	"github.com/reask/reask"
 	"github.com/reask/reask/backoff"
 	"github.com/reask/reask/clock"
+	"github.com/reask/reask/internal/reasktest"
 	"github.com/reask/reask/provider/openai"
 )
 
@@ -128,7 +129,7 @@ func TestContextEndsDuringBackoff(t *testing.T) {
 				s := newScript(t, fail.step) // a second call would fail the test
 				clk := newWaitingClock()
 				p := openai.NewProvider(openai.Config{BaseURL: s.srv.URL, Model: "test-model", Clock: clk.Fake})
-				c := newClient(t, p, reask.Config{Clock: clk, Random: func() float64 { return 0.5 }, Backoff: backoff.Policy{Base: time.Second, Max: time.Minute}})
+				c := reasktest.NewClient(t, p, reask.Config{Clock: clk, Random: func() float64 { return 0.5 }, Backoff: backoff.Policy{Base: time.Second, Max: time.Minute}})
 				ctx, stop := end.newCtx(t)
 				defer stop()
 				done := extractInBackground(ctx, c)
@@ -164,7 +165,7 @@ func TestCancelEndsAnHourLongBackoffOnTheSystemClock(t *testing.T) {
 			close(retrying)
 		}
 	}
-	c := newClient(t, p, reask.Config{Observer: obs, Backoff: backoff.Policy{Base: time.Hour, Max: time.Hour, Jitter: backoff.NoJitter}})
+	c := reasktest.NewClient(t, p, reask.Config{Observer: obs, Backoff: backoff.Policy{Base: time.Hour, Max: time.Hour, Jitter: backoff.NoJitter}})
 	done := extractInBackground(ctx, c)
 	select {
 	case <-retrying:

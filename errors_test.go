@@ -13,6 +13,7 @@ import (
 
 	"github.com/reask/reask"
 	"github.com/reask/reask/clock"
+	"github.com/reask/reask/internal/reasktest"
 )
 
 // failing is a provider whose every call fails with err, as one written
@@ -66,7 +67,7 @@ func TestProviderErrorKinds(t *testing.T) {
 			pe := tt.pe
 			pe.Provider = "failing"
 			p := &failing{err: &pe}
-			c := newClient(t, p, reask.Config{Clock: clock.NewFake(start), Random: func() float64 { return 0.5 }})
+			c := reasktest.NewClient(t, p, reask.Config{Clock: clock.NewFake(start), Random: func() float64 { return 0.5 }})
 			_, rep, err := reask.Extract[UserInfo](t.Context(), c, johnText)
 			var got *reask.ProviderError
 			if !errors.As(err, &got) || got != &pe {

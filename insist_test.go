@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/reask/reask"
+	"github.com/reask/reask/internal/reasktest"
 	"github.com/reask/reask/schema"
 	"github.com/reask/reask/stats"
 )
@@ -131,7 +132,7 @@ func TestInsistingWaitsForTheFallbackProvider(t *testing.T) {
 	thirty := step{content: `{"name":"John Doe","age":"thirty","email":"john@email.com"}`}
 	f := newFixture(t, []step{thirty, thirty, thirty}, reask.Config{})
 	backup := newScript(t, thirty, thirty)
-	c := newClient(t, providerFor(f.script, f, "primary"), reask.Config{Clock: f.clock, MaxAttempts: 6, Fallbacks: []reask.Provider{providerFor(backup, f, "backup")}})
+	c := reasktest.NewClient(t, providerFor(f.script, f, "primary"), reask.Config{Clock: f.clock, MaxAttempts: 6, Fallbacks: []reask.Provider{providerFor(backup, f, "backup")}})
 	_, rep, err := reask.Extract[UserInfo](t.Context(), c, johnText)
 	if !errors.Is(err, reask.ErrInsisted) || f.script.calls() != 3 || backup.calls() != 2 {
 		t.Fatalf("error %v; primary %d calls, backup %d; want ErrInsisted after 3 and 2", err, f.script.calls(), backup.calls())

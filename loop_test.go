@@ -18,6 +18,7 @@ import (
 	"github.com/reask/reask"
 	"github.com/reask/reask/backoff"
 	"github.com/reask/reask/clock"
+	"github.com/reask/reask/internal/reasktest"
 	"github.com/reask/reask/provider/openai"
 	"github.com/reask/reask/repair"
 	"github.com/reask/reask/schema"
@@ -51,7 +52,7 @@ func newFixture(t *testing.T, steps []step, cfg reask.Config) *fixture {
 	s := newScript(t, steps...)
 	clk := clock.NewFake(start)
 	p := openai.NewProvider(openai.Config{BaseURL: s.srv.URL + "/v1", APIKey: "sk-test-secret", Model: "test-model", Clock: clk})
-	return &fixture{script: s, clock: clk, client: newClient(t, p, testConfig(cfg, clk))}
+	return &fixture{script: s, clock: clk, client: reasktest.NewClient(t, p, testConfig(cfg, clk))}
 }
 
 // testConfig fills what cfg leaves zero with the tests' clock, a fixed
@@ -67,16 +68,6 @@ func testConfig(cfg reask.Config, clk clock.Clock) reask.Config {
 		cfg.Backoff = backoff.Policy{Base: time.Second, Max: time.Minute}
 	}
 	return cfg
-}
-
-// newClient is reask.New for a configuration the test knows is valid.
-func newClient(t testing.TB, p reask.Provider, cfg reask.Config) *reask.Client {
-	t.Helper()
-	c, err := reask.New(p, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c
 }
 
 // providerStatus returns the HTTP status of the *reask.ProviderError in
@@ -693,7 +684,7 @@ func TestCallTimeoutIsRetried(t *testing.T) {
 	})
 	clk := clock.NewFake(start)
 	p := openai.NewProvider(openai.Config{BaseURL: ts.URL, Model: "m", Clock: clk})
-	c := newClient(t, p, reask.Config{Clock: clk, CallTimeout: 50 * time.Millisecond, Random: func() float64 { return 0 }})
+	c := reasktest.NewClient(t, p, reask.Config{Clock: clk, CallTimeout: 50 * time.Millisecond, Random: func() float64 { return 0 }})
 	_, rep, err := reask.Extract[UserInfo](t.Context(), c, johnText)
 	if err != nil {
 		t.Fatal(err)

@@ -10,6 +10,7 @@ import (
 	"github.com/reask/reask"
 	"github.com/reask/reask/breaker"
 	"github.com/reask/reask/budget"
+	"github.com/reask/reask/internal/reasktest"
 	"github.com/reask/reask/provider/openai"
 )
 
@@ -63,7 +64,7 @@ func TestFallbackProviderOnTransportFailure(t *testing.T) {
 	e401 := step{status: 401, body: apiError("invalid_request_error", "invalid_api_key", "bad key")}
 	f := newFixture(t, []step{e401}, reask.Config{})
 	backup := newScript(t, step{content: johnJSON})
-	c := newClient(t, providerFor(f.script, f, "primary"), reask.Config{Clock: f.clock, Fallbacks: []reask.Provider{providerFor(backup, f, "backup")}})
+	c := reasktest.NewClient(t, providerFor(f.script, f, "primary"), reask.Config{Clock: f.clock, Fallbacks: []reask.Provider{providerFor(backup, f, "backup")}})
 	got, rep, err := reask.Extract[UserInfo](t.Context(), c, johnText)
 	if err != nil || got.Name != "John Doe" {
 		t.Fatalf("got %+v, %v", got, err)
@@ -80,7 +81,7 @@ func TestOpenCircuitProviderIsSkipped(t *testing.T) {
 	e503 := step{status: 503, body: apiError("server_error", "", "down")}
 	f := newFixture(t, []step{e503}, reask.Config{})
 	backup := newScript(t, step{content: johnJSON}, step{content: johnJSON})
-	c := newClient(t, providerFor(f.script, f, "primary"), reask.Config{Clock: f.clock, Random: func() float64 { return 0 }, MaxTransportRetries: -1, Breaker: breaker.Settings{MinCalls: 1, CoolDown: time.Minute}, Fallbacks: []reask.Provider{providerFor(backup, f, "backup")}})
+	c := reasktest.NewClient(t, providerFor(f.script, f, "primary"), reask.Config{Clock: f.clock, Random: func() float64 { return 0 }, MaxTransportRetries: -1, Breaker: breaker.Settings{MinCalls: 1, CoolDown: time.Minute}, Fallbacks: []reask.Provider{providerFor(backup, f, "backup")}})
 	if _, _, err := reask.Extract[UserInfo](t.Context(), c, johnText); err != nil {
 		t.Fatal(err) // primary fails, its breaker opens, backup answers
 	}
@@ -147,7 +148,7 @@ func TestSharperFeedbackThenNextModel(t *testing.T) {
 	bad := step{content: `{"name":"John Doe","age":"thirty","email":"john@email.com"}`}
 	f := newFixture(t, []step{bad, bad, bad}, reask.Config{})
 	backup := newScript(t, step{content: johnJSON})
-	c := newClient(t, providerFor(f.script, f, "primary"), reask.Config{Clock: f.clock, MaxAttempts: 4, Fallbacks: []reask.Provider{providerFor(backup, f, "backup")}})
+	c := reasktest.NewClient(t, providerFor(f.script, f, "primary"), reask.Config{Clock: f.clock, MaxAttempts: 4, Fallbacks: []reask.Provider{providerFor(backup, f, "backup")}})
 	_, rep, err := reask.Extract[UserInfo](t.Context(), c, johnText)
 	if err != nil {
 		t.Fatal(err)

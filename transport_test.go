@@ -16,6 +16,7 @@ import (
 	"github.com/reask/reask"
 	"github.com/reask/reask/backoff"
 	"github.com/reask/reask/clock"
+	"github.com/reask/reask/internal/reasktest"
 	"github.com/reask/reask/provider/openai"
 )
 
@@ -27,7 +28,7 @@ func newLoopbackClient(t *testing.T, baseURL string, cfg reask.Config) (*reask.C
 	t.Helper()
 	clk := clock.NewFake(start)
 	p := openai.NewProvider(openai.Config{BaseURL: baseURL, APIKey: "sk-test-secret", Model: "test-model", Clock: clk})
-	return newClient(t, p, testConfig(cfg, clk)), clk
+	return reasktest.NewClient(t, p, testConfig(cfg, clk)), clk
 }
 
 // callOutcomes returns the outcome of every call of every attempt, in order.

@@ -16,6 +16,7 @@ import (
 	"github.com/reask/reask"
 	"github.com/reask/reask/breaker"
 	"github.com/reask/reask/clock"
+	"github.com/reask/reask/internal/reasktest"
 	"github.com/reask/reask/metrics"
 	"github.com/reask/reask/provider/openai"
 	"github.com/reask/reask/ratelimit"
@@ -68,7 +69,7 @@ func newClient(t *testing.T, c *metrics.Collector, clk *clock.Fake, steps ...ans
 	srv := httptest.NewServer(&answers{steps: steps})
 	t.Cleanup(srv.Close)
 	p := openai.NewProvider(openai.Config{BaseURL: srv.URL, Model: "m", Name: "up/m", Clock: clk})
-	client := newReaskClient(t, p, reask.Config{Clock: clk, Random: func() float64 { return 0 }, Observer: c.Observe, MaxTransportRetries: 1})
+	client := reasktest.NewClient(t, p, reask.Config{Clock: clk, Random: func() float64 { return 0 }, Observer: c.Observe, MaxTransportRetries: 1})
 	c.Watch(client.Status)
 	return client
 }
