@@ -22,7 +22,7 @@ type Report struct {
 	// Mode of the final attempt.
 	Mode Mode `json:"mode"`
 	// Attempts counts content attempts: answers received and checked. It is
-	// at most MaxAttempts.
+	// at most Config.MaxAttempts (or the call's WithMaxAttempts).
 	Attempts int `json:"attempts"`
 	// Calls counts provider calls, including those that failed in transport
 	// and were retried; Calls >= Attempts.
