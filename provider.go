@@ -3,7 +3,6 @@ package reask
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/http"
 	"time"
@@ -199,11 +198,4 @@ func (e *ProviderError) Error() string {
 		s += " [request " + e.RequestID + "]"
 	}
 	return s
-}
-
-// IsProviderError reports whether err is or wraps a *ProviderError with the
-// given status code.
-func IsProviderError(err error, status int) bool {
-	var pe *ProviderError
-	return errors.As(err, &pe) && pe.StatusCode == status
 }

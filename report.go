@@ -22,7 +22,7 @@ type Report struct {
 	// Mode of the final attempt.
 	Mode Mode `json:"mode"`
 	// Attempts counts content attempts: answers received and checked. It is
-	// at most MaxAttempts.
+	// at most Config.MaxAttempts (or the call's WithMaxAttempts).
 	Attempts int `json:"attempts"`
 	// Calls counts provider calls, including those that failed in transport
 	// and were retried; Calls >= Attempts.
@@ -50,7 +50,7 @@ type Report struct {
 	// of a batch item that the open circuit stopped.
 	Switches []Switch `json:"switches,omitempty"`
 	// Insisted lists the invalid values the model kept giving when the
-	// extraction stopped early for it (ErrInsisted, see WithStopOnRepeat);
+	// extraction stopped early for it (ErrInsisted, see Config.KeepOnRepeat);
 	// AttemptsSaved is the attempts it did not spend. Both are empty
 	// otherwise.
 	Insisted      []Repeat `json:"insisted,omitempty"`

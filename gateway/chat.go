@@ -389,7 +389,7 @@ func (g *Gateway) passthrough(w http.ResponseWriter, r *http.Request, rt *route,
 	ctx, cancel := g.requestContext(r.Context(), ex)
 	defer cancel()
 	req := &reask.Request{Messages: cr.estimate(), MaxTokens: cr.maxTokens}
-	_, rep, err := rt.client.Call(ctx, req)
+	_, rep, err := rt.client.Send(ctx, req)
 	if ex.committed {
 		// The stream went to the client; nothing more can be said.
 		if ex.streamErr != nil {

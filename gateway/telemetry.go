@@ -47,7 +47,7 @@ func newTelemetry(cfg Config, scrubKeys []reask.Secret) (*telemetry, *slog.Logge
 // observer feeds the events of the route's client to the metrics, with
 // the route and the client's label, to the failure list and to the
 // upstreams' reachability.
-func (g *Gateway) observer(route string) reask.Observer {
+func (g *Gateway) observer(route string) func(context.Context, reask.Event) {
 	return func(ctx context.Context, e reask.Event) {
 		l := metrics.Labels{Model: route, Client: clientFrom(ctx)}
 		g.metrics.ObserveLabeled(ctx, l, e)
