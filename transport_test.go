@@ -381,28 +381,29 @@ func TestRefusedCallsInTheReport(t *testing.T) {
 	e503 := step{status: 503, body: apiError("server_error", "", "down")}
 	tests := []struct {
 		name    string
-		opts    []reask.Option
+		cfg     reask.Config
 		wantErr error
 		want    []reask.Kind // the second extraction's calls
 	}{
 		{
 			name:    "an open circuit",
-			opts:    []reask.Option{reask.WithBreaker(breaker.Settings{MinCalls: 1, CoolDown: time.Minute})},
+			cfg:     reask.Config{Breaker: breaker.Settings{MinCalls: 1, CoolDown: time.Minute}},
 			wantErr: reask.ErrCircuitOpen,
 			want:    []reask.Kind{reask.KindCircuitOpen},
 		},
 		{
-			name: "a limiter's wait that would pass the deadline",
-			opts: []reask.Option{reask.WithoutBreaker(), reask.WithTimeout(time.Minute),
-				reask.WithRateLimit(ratelimit.Config{RPM: 1, Burst: 1})},
+			name:    "a limiter's wait that would pass the deadline",
+			cfg:     reask.Config{NoBreaker: true, Timeout: time.Minute, RateLimit: ratelimit.Config{RPM: 1, Burst: 1}},
 			wantErr: reask.ErrDeadline,
 		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			opts := append([]reask.Option{reask.WithMaxTransportRetries(0), reask.WithoutRetryBudget()}, tt.opts...)
-			f := newFixture(t, []step{e503}, opts...)
-			if _, _, err := reask.Extract[UserInfo](t.Context(), f.client, johnText); !reask.IsProviderError(err, 503) {
+			cfg := tt.cfg
+			cfg.MaxTransportRetries, cfg.NoRetryBudget = -1, true
+			f := newFixture(t, []step{e503}, cfg)
+			var pe *reask.ProviderError
+			if _, _, err := reask.Extract[UserInfo](t.Context(), f.client, johnText); !errors.As(err, &pe) || pe.StatusCode != 503 {
 				t.Fatalf("first extraction: %v, want the 503", err)
 			}
 			_, rep, err := reask.Extract[UserInfo](t.Context(), f.client, johnText)
