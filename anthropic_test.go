@@ -13,6 +13,7 @@ import (
 
 	"github.com/reask/reask"
 	"github.com/reask/reask/clock"
+	"github.com/reask/reask/internal/reasktest"
 	"github.com/reask/reask/provider/anthropic"
 	"github.com/reask/reask/ratelimit"
 	"github.com/reask/reask/sim"
@@ -27,7 +28,7 @@ type anthropicPerson struct {
 // anthropicSimClient starts the simulator with a limit of rpm requests per
 // minute on a fake clock shared by the simulator, the provider and the
 // client, and returns a client of its Messages API.
-func anthropicSimClient(t *testing.T, rpm int, opts ...reask.Option) (*reask.Client, *sim.Server, *clock.Fake) {
+func anthropicSimClient(t *testing.T, rpm int, cfg reask.Config) (*reask.Client, *sim.Server, *clock.Fake) {
 	t.Helper()
 	clk := clock.NewFake(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC))
 	srv, err := sim.New(sim.Config{Seed: 1, Clock: clk, RPM: rpm})
@@ -37,8 +38,8 @@ func anthropicSimClient(t *testing.T, rpm int, opts ...reask.Option) (*reask.Cli
 	ts := httptest.NewServer(srv)
 	t.Cleanup(ts.Close)
 	p := anthropic.NewProvider(anthropic.Config{BaseURL: ts.URL, APIKey: "k", Model: "claude-sonnet-4-5", Clock: clk})
-	opts = append([]reask.Option{reask.WithClock(clk), reask.WithRandom(func() float64 { return 0.5 })}, opts...)
-	return reask.New(p, opts...), srv, clk
+	cfg.Clock, cfg.Random = clk, func() float64 { return 0.5 }
+	return reasktest.NewClient(t, p, cfg), srv, clk
 }
 
 // TestAnthropicRateLimitHeadersReachTheLimiter: the simulator's
@@ -68,7 +69,7 @@ func TestAnthropicRateLimitHeadersReachTheLimiter(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c, srv, clk := anthropicSimClient(t, tt.rpm, reask.WithRateLimit(tt.cfg))
+			c, srv, clk := anthropicSimClient(t, tt.rpm, reask.Config{RateLimit: tt.cfg})
 			if st := c.Status(clk.Now()).Limiters["anthropic/claude-sonnet-4-5"]; st.RequestsPerMinute != 0 {
 				t.Fatalf("before any call the limiter paces at %v per minute", st.RequestsPerMinute)
 			}
@@ -114,16 +115,16 @@ func TestAnthropicRateLimitHeadersReachTheLimiter(t *testing.T) {
 func TestAnthropicLearntLimitPacesAndRetryAfterIsHonoured(t *testing.T) {
 	tests := []struct {
 		name     string
-		opts     []reask.Option
+		cfg      reask.Config
 		limited  int64 // 429 answers from the simulator
 		statuses []int // of the second extraction's calls
 	}{
-		{"limiter learns the limit", nil, 0, []int{0}},
-		{"retry-after without limiter", []reask.Option{reask.WithoutRateLimit()}, 1, []int{429, 0}},
+		{"limiter learns the limit", reask.Config{}, 0, []int{0}},
+		{"retry-after without limiter", reask.Config{NoRateLimit: true}, 1, []int{429, 0}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c, srv, clk := anthropicSimClient(t, 1, tt.opts...)
+			c, srv, clk := anthropicSimClient(t, 1, tt.cfg)
 			if _, _, err := reask.Extract[anthropicPerson](t.Context(), c, "Mike (45)"); err != nil {
 				t.Fatal(err)
 			}
@@ -209,7 +210,7 @@ func TestAnthropicRetryAfterHoldsTheLimiter(t *testing.T) {
 				blocked = append(blocked, c.Status(clk.Now()).Limiters["anthropic/claude-test"].BlockedUntil)
 			}
 			p := anthropic.NewProvider(anthropic.Config{BaseURL: ts.URL, Model: "claude-test", Clock: clk})
-			c = reask.New(p, reask.WithClock(clk), reask.WithRandom(func() float64 { return 0.5 }))
+			c = reasktest.NewClient(t, p, reask.Config{Clock: clk, Random: func() float64 { return 0.5 }})
 			got, rep, err := reask.Extract[anthropicPerson](t.Context(), c, "Mike (45)")
 			if err != nil {
 				t.Fatal(err)

@@ -35,9 +35,6 @@ type BatchConfig struct {
 // instead of failing in a microsecond as a single call does. Items that
 // failed for any other reason fail as usual.
 
-// DefaultBatchConcurrency is BatchConfig.Concurrency's default.
-const DefaultBatchConcurrency = 8
-
 // BatchResult is the outcome of one batch item.
 type BatchResult struct {
 	// Index is the item's position in the input, from 0.

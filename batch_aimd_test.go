@@ -8,6 +8,7 @@ import (
 	"testing/synctest"
 
 	"github.com/reask/reask"
+	"github.com/reask/reask/internal/reasktest"
 )
 
 // heldProvider holds every call until the test answers it, so that the
@@ -72,7 +73,7 @@ func TestBatchAdaptiveConcurrency(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
 				p := &heldProvider{}
-				c := reask.New(p, reask.WithMaxTransportRetries(0))
+				c := reasktest.NewClient(t, p, reask.Config{MaxTransportRetries: -1})
 				var results []reask.BatchResult
 				done := make(chan struct{})
 				go func() {
@@ -111,7 +112,7 @@ func TestBatchAdaptiveConcurrency(t *testing.T) {
 					switch {
 					case r.Err == nil:
 						ok++
-					case reask.IsProviderError(r.Err, 429):
+					case providerStatus(r.Err) == 429:
 						failed++
 					default:
 						t.Errorf("item %s: %v", r.ID, r.Err)

@@ -18,11 +18,13 @@ import (
 	"testing"
 
 	"github.com/reask/reask"
+	"github.com/reask/reask/internal/reasktest"
 	"github.com/reask/reask/provider/openai"
+	"github.com/reask/reask/schema"
 )
 
 func userTasks(t *testing.T, n int) iter.Seq2[string, reask.Task] {
-	s, err := reask.SchemaFor[UserInfo]()
+	s, err := schema.For[UserInfo]()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -70,7 +72,7 @@ func newGate(t *testing.T) *gate {
 func TestBatchBoundedConcurrencyAndAllResults(t *testing.T) {
 	g := newGate(t)
 	close(g.release)
-	c := reask.New(openai.NewProvider(openai.Config{BaseURL: g.srv.URL, Model: "m"}))
+	c := reasktest.NewClient(t, openai.NewProvider(openai.Config{BaseURL: g.srv.URL, Model: "m"}), reask.Config{})
 	var ids []string
 	for r := range c.Batch(t.Context(), userTasks(t, 40), reask.BatchConfig{Concurrency: 4}) {
 		if r.Err != nil || string(r.JSON) != johnJSON || r.Report == nil {
@@ -89,7 +91,7 @@ func TestBatchBoundedConcurrencyAndAllResults(t *testing.T) {
 
 func TestBatchBreakAbortsInFlight(t *testing.T) {
 	g := newGate(t)
-	c := reask.New(openai.NewProvider(openai.Config{BaseURL: g.srv.URL, Model: "m"}))
+	c := reasktest.NewClient(t, openai.NewProvider(openai.Config{BaseURL: g.srv.URL, Model: "m"}), reask.Config{})
 	started := make(chan struct{})
 	var once sync.Once
 	tasks := userTasks(t, 100)
@@ -125,7 +127,7 @@ func TestBatchBreakAbortsInFlight(t *testing.T) {
 func TestBatchConsumerStopsEarly(t *testing.T) {
 	g := newGate(t)
 	close(g.release)
-	c := reask.New(openai.NewProvider(openai.Config{BaseURL: g.srv.URL, Model: "m"}))
+	c := reasktest.NewClient(t, openai.NewProvider(openai.Config{BaseURL: g.srv.URL, Model: "m"}), reask.Config{})
 	n := 0
 	for range c.Batch(t.Context(), userTasks(t, 50), reask.BatchConfig{Concurrency: 2}) {
 		n++
@@ -156,8 +158,7 @@ func (f *flip) Complete(ctx context.Context, req *reask.Request) (*reask.Respons
 func TestBatchPausesWhileTheCircuitIsOpen(t *testing.T) {
 	clk := clock.NewFake(start)
 	p := &flip{n: 3}
-	c := reask.New(p, reask.WithClock(clk), reask.WithMaxTransportRetries(0), reask.WithoutRetryBudget(),
-		reask.WithBreaker(breaker.Settings{MinCalls: 3, Threshold: 0.5, CoolDown: 20 * time.Second}))
+	c := reasktest.NewClient(t, p, reask.Config{Clock: clk, MaxTransportRetries: -1, NoRetryBudget: true, Breaker: breaker.Settings{MinCalls: 3, Threshold: 0.5, CoolDown: 20 * time.Second}})
 	var failed, ok int
 	for r := range c.Batch(t.Context(), userTasks(t, 20), reask.BatchConfig{Concurrency: 1}) {
 		switch {

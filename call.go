@@ -5,7 +5,7 @@ import (
 	"fmt"
 )
 
-// Call sends one request through the client's policies — circuit breaker,
+// Send sends one request through the client's policies — circuit breaker,
 // rate limiter, retry budget, transport retries and fallback providers — and
 // returns the provider's answer without checking its content: no schema, no
 // repair, no re-ask. It is the gateway's pass-through path: requests that
@@ -14,10 +14,10 @@ import (
 //
 // req is sent as is to each provider tried and is not modified. The report
 // holds one attempt (its calls included) and the observer sees the same
-// events as for an extraction (call, retry, switch, result). Errors are
+// events as for an extraction (call, retry, switch, attempt, result). Errors are
 // those of Run except ErrExhausted, which a call without content checks
 // cannot meet.
-func (c *Client) Call(ctx context.Context, req *Request, opts ...Option) (*Response, *Report, error) {
+func (c *Client) Send(ctx context.Context, req *Request) (*Response, *Report, error) {
 	rep := &Report{Plain: true}
 	if c == nil || c.provider == nil {
 		return nil, rep, fmt.Errorf("%w: no provider", ErrInvalidInput)
@@ -25,14 +25,8 @@ func (c *Client) Call(ctx context.Context, req *Request, opts ...Option) (*Respo
 	if req == nil {
 		return nil, rep, fmt.Errorf("%w: no request", ErrInvalidInput)
 	}
-	set := c.settings(opts)
+	set := c.base // validated by New
 	rep.Mode, rep.Provider = req.Mode, c.provider.Name()
-	if c.err != nil {
-		return nil, rep, c.err
-	}
-	if err := set.check(); err != nil {
-		return nil, rep, err
-	}
 	j := &job{client: c, set: set, report: rep, mode: req.Mode, tag: req.Tag}
 	j.start = set.clock.Now()
 	if set.timeout > 0 {

@@ -10,13 +10,13 @@ import (
 	"github.com/reask/reask/breaker"
 )
 
-func TestCallRetriesTransportAndSkipsContentChecks(t *testing.T) {
+func TestSendRetriesTransportAndSkipsContentChecks(t *testing.T) {
 	e503 := step{status: 503, body: apiError("server_error", "", "down")}
-	f := newFixture(t, []step{e503, {content: "not JSON at all"}})
 	var kinds []reask.EventKind
-	obs := reask.WithObserver(func(_ context.Context, e reask.Event) { kinds = append(kinds, e.Kind) })
+	obs := func(_ context.Context, e reask.Event) { kinds = append(kinds, e.Kind) }
+	f := newFixture(t, []step{e503, {content: "not JSON at all"}}, reask.Config{Observer: obs})
 	req := &reask.Request{Messages: []reask.Message{{Role: reask.RoleUser, Content: "hi"}}}
-	resp, rep, err := f.client.Call(t.Context(), req, obs)
+	resp, rep, err := f.client.Send(t.Context(), req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -43,14 +43,12 @@ func TestCallRetriesTransportAndSkipsContentChecks(t *testing.T) {
 	}
 }
 
-func TestCallSharesTheBreakerWithExtractions(t *testing.T) {
+func TestSendSharesTheBreakerWithExtractions(t *testing.T) {
 	e503 := step{status: 503, body: apiError("server_error", "", "down")}
-	f := newFixture(t, []step{e503, e503},
-		reask.WithMaxTransportRetries(0), reask.WithoutRetryBudget(),
-		reask.WithBreaker(breaker.Settings{MinCalls: 2, Threshold: 0.5, CoolDown: time.Minute}))
+	f := newFixture(t, []step{e503, e503}, reask.Config{MaxTransportRetries: -1, NoRetryBudget: true, Breaker: breaker.Settings{MinCalls: 2, Threshold: 0.5, CoolDown: time.Minute}})
 	req := &reask.Request{Messages: []reask.Message{{Role: reask.RoleUser, Content: "hi"}}}
 	for range 2 {
-		if _, _, err := f.client.Call(t.Context(), req); !reask.IsProviderError(err, 503) {
+		if _, _, err := f.client.Send(t.Context(), req); providerStatus(err) != 503 {
 			t.Fatalf("error %v, want the provider's 503", err)
 		}
 	}
@@ -58,15 +56,15 @@ func TestCallSharesTheBreakerWithExtractions(t *testing.T) {
 	if !errors.Is(err, reask.ErrCircuitOpen) || rep.Calls != 0 {
 		t.Fatalf("error %v, calls %d: two failed calls must open the breaker for extractions too", err, rep.Calls)
 	}
-	_, rep, err = f.client.Call(t.Context(), req)
+	_, rep, err = f.client.Send(t.Context(), req)
 	if !errors.Is(err, reask.ErrCircuitOpen) || rep.Outcome != reask.KindCircuitOpen {
 		t.Errorf("error %v outcome %s", err, rep.Outcome)
 	}
 }
 
-func TestCallRejectsNilRequest(t *testing.T) {
-	f := newFixture(t, nil)
-	if _, _, err := f.client.Call(t.Context(), nil); !errors.Is(err, reask.ErrInvalidInput) {
+func TestSendRejectsNilRequest(t *testing.T) {
+	f := newFixture(t, nil, reask.Config{})
+	if _, _, err := f.client.Send(t.Context(), nil); !errors.Is(err, reask.ErrInvalidInput) {
 		t.Errorf("error %v", err)
 	}
 }

@@ -12,42 +12,53 @@ import (
 	"github.com/reask/reask/schema"
 )
 
-// Client extracts structured data through one provider. Its options are
-// defaults for every call; the policies it holds (rate limiting, circuit
-// breaking, retry budget) are shared by all its calls. A Client is safe for
+// Client extracts structured data through one provider (and its
+// fallbacks). The policies it holds — rate limiting, circuit breaking,
+// retry budget — are shared by all its calls. A Client is safe for
 // concurrent use.
 type Client struct {
 	provider  Provider
 	fallbacks []Provider
-	opts      []Option
+	base      settings // what every call starts from
 	policies  *policies
-	// err is a configuration error found by New, returned by every call.
-	err error
 }
 
-// New returns a client for provider p. Options set defaults for every call
-// made through it; calls may override them, except the client-level options
-// (fallbacks and policies), which only New reads. An invalid configuration
-// makes every call fail with ErrInvalidInput.
-func New(p Provider, opts ...Option) *Client {
-	c := &Client{provider: p, opts: append([]Option(nil), opts...)}
-	set := defaults()
-	for _, o := range opts {
-		o(&set)
+// New returns a client for provider p configured by cfg (whose zero value
+// is ready to use). An unusable configuration is an error matching
+// ErrInvalidInput.
+func New(p Provider, cfg Config) (*Client, error) {
+	if p == nil {
+		return nil, fmt.Errorf("%w: no provider", ErrInvalidInput)
 	}
-	c.fallbacks = set.fallbacks
-	for i, f := range c.fallbacks {
+	set := cfg.settings()
+	if err := set.check(); err != nil {
+		return nil, err
+	}
+	for i, f := range set.fallbacks {
 		if f == nil {
-			c.err = fmt.Errorf("%w: fallback provider %d is nil", ErrInvalidInput, i+1)
+			return nil, fmt.Errorf("%w: fallback provider %d is nil", ErrInvalidInput, i+1)
 		}
 	}
 	pol, err := newPolicies(set.policy)
 	if err != nil {
-		c.err = fmt.Errorf("%w: %w", ErrInvalidInput, err)
-		pol, _ = newPolicies(policyConfig{})
+		return nil, fmt.Errorf("%w: %w", ErrInvalidInput, err)
 	}
-	c.policies = pol
-	return c
+	return &Client{provider: p, fallbacks: set.fallbacks, base: set, policies: pol}, nil
+}
+
+// settings returns the settings of a call through c: the client's, then
+// the call's options. c may be nil.
+func (c *Client) settings(opts []Option) settings {
+	var set settings
+	if c == nil {
+		set = Config{}.settings()
+	} else {
+		set = c.base
+	}
+	for _, o := range opts {
+		o(&set)
+	}
+	return set
 }
 
 // Provider returns the client's provider.
@@ -79,8 +90,8 @@ type Task struct {
 // re-asks with feedback until the answer is valid or the attempts are spent.
 // It returns the valid JSON document and a report; the report is returned
 // (non-nil) on failure too. Failures match ErrExhausted, ErrInvalidInput,
-// ErrCircuitOpen, ErrTokenBudget, ErrContextBudget, ErrDeadline, a context
-// error, or are a *ProviderError.
+// ErrCircuitOpen, ErrRetryBudget, ErrTokenBudget, ErrContextBudget,
+// ErrDeadline, a context error, or are a *ProviderError.
 func (c *Client) Run(ctx context.Context, t Task, opts ...Option) (json.RawMessage, *Report, error) {
 	if c == nil || c.provider == nil {
 		return nil, &Report{}, fmt.Errorf("%w: no provider", ErrInvalidInput)
@@ -88,45 +99,20 @@ func (c *Client) Run(ctx context.Context, t Task, opts ...Option) (json.RawMessa
 	set := c.settings(opts)
 	rep := &Report{Mode: set.mode}
 	rep.Provider = c.provider.Name()
-	if c.err != nil {
-		return nil, rep, c.err
-	}
 	if err := set.check(); err != nil {
 		return nil, rep, err
 	}
-	if t.Schema == nil || t.Schema.Root() == nil {
+	if t.Schema == nil || t.Schema.Root().IsZero() {
 		return nil, rep, fmt.Errorf("%w: no schema (a *schema.Schema comes from schema.Compile or schema.For; its zero value is empty)", ErrInvalidInput)
+	}
+	if len(t.Messages) > 0 && set.instructions != c.base.instructions {
+		return nil, rep, fmt.Errorf("%w: instructions apply to the prompt built from a Task's Input; its Messages are sent as they are", ErrInvalidInput)
 	}
 	if len(t.Messages) == 0 && strings.TrimSpace(t.Input) == "" {
 		return nil, rep, fmt.Errorf("%w: the input text is empty", ErrInvalidInput)
 	}
 	j := &job{client: c, set: set, task: t, report: rep}
 	return j.run(ctx)
-}
-
-func (s *settings) check() error {
-	switch {
-	case s.maxAttempts < 1:
-		return fmt.Errorf("%w: max attempts is %d; it counts every attempt, the first included, so it must be at least 1", ErrInvalidInput, s.maxAttempts)
-	case !s.mode.Valid():
-		return fmt.Errorf("%w: unknown mode %q", ErrInvalidInput, s.mode)
-	case s.maxTransportRetries < 0:
-		return fmt.Errorf("%w: max transport retries is %d; want 0 or more", ErrInvalidInput, s.maxTransportRetries)
-	case s.maxRefusedRetries < 0:
-		return fmt.Errorf("%w: max refused-connection retries is %d; want 0 or more", ErrInvalidInput, s.maxRefusedRetries)
-	case s.maxTokens < 0:
-		return fmt.Errorf("%w: max tokens is %d; want 0 (provider default) or more", ErrInvalidInput, s.maxTokens)
-	case s.timeout < 0:
-		return fmt.Errorf("%w: timeout is %s; want 0 (none) or more", ErrInvalidInput, s.timeout)
-	case s.clock == nil || s.random == nil || s.logger == nil:
-		return fmt.Errorf("%w: nil clock, random source or logger", ErrInvalidInput)
-	}
-	return nil
-}
-
-// ExtractJSON extracts from input a JSON document valid against s.
-func (c *Client) ExtractJSON(ctx context.Context, s *schema.Schema, input string, opts ...Option) (json.RawMessage, *Report, error) {
-	return c.Run(ctx, Task{Schema: s, Input: input}, opts...)
 }
 
 // Extract extracts a T from input: it derives a JSON Schema from T (see
@@ -180,12 +166,6 @@ func schemaOf(t reflect.Type, cfg schema.Config) (*schema.Schema, error) {
 	return s, nil
 }
 
-// SchemaFor returns the JSON Schema Extract[T] uses for T with the default
-// schema.Config.
-func SchemaFor[T any]() (*schema.Schema, error) {
-	return schemaOf(reflect.TypeFor[T](), schema.Config{})
-}
-
 func runValidate(ctx context.Context, v any) error {
 	switch x := v.(type) {
 	case interface{ Validate(context.Context) error }:
@@ -209,7 +189,8 @@ func decodeError(err error) error {
 
 type attemptKey struct{}
 
-// AttemptInfo says which attempt a Validate call is checking.
+// AttemptInfo says which attempt a Task's Validate, or a type's
+// Validate(ctx) method, is checking.
 type AttemptInfo struct {
 	// Number counts from 1.
 	Number int

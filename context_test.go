@@ -14,6 +14,7 @@ import (
 	"github.com/reask/reask"
 	"github.com/reask/reask/backoff"
 	"github.com/reask/reask/clock"
+	"github.com/reask/reask/internal/reasktest"
 	"github.com/reask/reask/provider/openai"
 )
 
@@ -128,8 +129,7 @@ func TestContextEndsDuringBackoff(t *testing.T) {
 				s := newScript(t, fail.step) // a second call would fail the test
 				clk := newWaitingClock()
 				p := openai.NewProvider(openai.Config{BaseURL: s.srv.URL, Model: "test-model", Clock: clk.Fake})
-				c := reask.New(p, reask.WithClock(clk), reask.WithRandom(func() float64 { return 0.5 }),
-					reask.WithBackoff(backoff.Policy{Base: time.Second, Max: time.Minute}))
+				c := reasktest.NewClient(t, p, reask.Config{Clock: clk, Random: func() float64 { return 0.5 }, Backoff: backoff.Policy{Base: time.Second, Max: time.Minute}})
 				ctx, stop := end.newCtx(t)
 				defer stop()
 				done := extractInBackground(ctx, c)
@@ -160,12 +160,12 @@ func TestCancelEndsAnHourLongBackoffOnTheSystemClock(t *testing.T) {
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
 	retrying := make(chan struct{})
-	obs := reask.WithObserver(func(_ context.Context, e reask.Event) {
+	obs := func(_ context.Context, e reask.Event) {
 		if e.Kind == reask.EventRetry {
 			close(retrying)
 		}
-	})
-	c := reask.New(p, obs, reask.WithBackoff(backoff.Policy{Base: time.Hour, Max: time.Hour, Jitter: backoff.NoJitter}))
+	}
+	c := reasktest.NewClient(t, p, reask.Config{Observer: obs, Backoff: backoff.Policy{Base: time.Hour, Max: time.Hour, Jitter: backoff.NoJitter}})
 	done := extractInBackground(ctx, c)
 	select {
 	case <-retrying:
@@ -200,7 +200,7 @@ func TestContextEndsDuringACall(t *testing.T) {
 			t.Cleanup(func() { close(release) }) // runs before the server's Close
 			backup := newScript(t)               // must see no call
 			backupProvider := openai.NewProvider(openai.Config{BaseURL: backup.srv.URL, Model: "backup"})
-			c, clk := newLoopbackClient(srv.URL, reask.WithFallback(backupProvider))
+			c, clk := newLoopbackClient(t, srv.URL, reask.Config{Fallbacks: []reask.Provider{backupProvider}})
 			ctx, stop := end.newCtx(t)
 			defer stop()
 			done := extractInBackground(ctx, c)
@@ -233,11 +233,11 @@ func TestContextEndsDuringACall(t *testing.T) {
 func TestContextDeadlineBoundsBackoff(t *testing.T) {
 	e503 := step{status: 503, body: apiError("server_error", "", "down")}
 	e429 := step{status: 429, body: apiError("requests", "rate_limit_exceeded", "slow down")}
-	minute := reask.WithBackoff(backoff.Policy{Base: time.Minute, Max: time.Minute, Jitter: backoff.NoJitter})
+	minute := reask.Config{Backoff: backoff.Policy{Base: time.Minute, Max: time.Minute, Jitter: backoff.NoJitter}}
 	tests := []struct {
 		name   string
 		steps  []step
-		opts   []reask.Option
+		cfg    reask.Config
 		status int // the provider error wrapped; 0 when the wait fits
 	}{
 		{
@@ -248,13 +248,13 @@ func TestContextDeadlineBoundsBackoff(t *testing.T) {
 		{
 			name:   "backoff past the deadline",
 			steps:  []step{e503},
-			opts:   []reask.Option{minute},
+			cfg:    minute,
 			status: 503,
 		},
 		{
 			name:   "rate-limit backoff past the deadline",
 			steps:  []step{e429},
-			opts:   []reask.Option{minute},
+			cfg:    minute,
 			status: 429,
 		},
 		{
@@ -264,7 +264,7 @@ func TestContextDeadlineBoundsBackoff(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			f := newFixture(t, tt.steps, tt.opts...)
+			f := newFixture(t, tt.steps, tt.cfg)
 			ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
 			defer cancel()
 			_, rep, err := reask.Extract[UserInfo](ctx, f.client, johnText)
@@ -277,7 +277,7 @@ func TestContextDeadlineBoundsBackoff(t *testing.T) {
 				}
 				return
 			}
-			if !errors.Is(err, reask.ErrDeadline) || !reask.IsProviderError(err, tt.status) {
+			if !errors.Is(err, reask.ErrDeadline) || providerStatus(err) != tt.status {
 				t.Fatalf("error %v, want ErrDeadline wrapping the %d", err, tt.status)
 			}
 			if len(f.clock.Sleeps()) != 0 || rep.Calls != 1 || f.script.calls() != 1 {

@@ -22,12 +22,14 @@
 //
 // Most programs want Extract:
 //
-//	client := reask.New(openai.NewProvider(openai.Config{APIKey: reask.Secret(key), Model: "gpt-4o-mini"}))
+//	client, err := reask.New(openai.NewProvider(openai.Config{APIKey: reask.Secret(key), Model: "gpt-4o-mini"}), reask.Config{})
 //	person, report, err := reask.Extract[Person](ctx, client, text)
 //
-// Client.Run takes a schema and a conversation, and Client.Batch runs many
-// extractions with adaptive concurrency. Options configure a Client (New)
-// or a single call; the Default* constants document the defaults.
+// Client.Run takes a schema and a conversation, Client.Batch runs many
+// extractions with adaptive concurrency, and Client.Send passes a request
+// through the client's policies without checking its content. Config
+// configures a Client, its zero value ready to use; the few settings that
+// vary per request also have an Option for a single call.
 //
 // Errors match the sentinels (ErrExhausted, ErrCircuitOpen, ErrTokenBudget,
 // ErrContextBudget, ErrRetryBudget, ErrDeadline, ErrInvalidInput) with

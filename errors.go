@@ -75,7 +75,7 @@ var (
 	ErrExhausted = errors.New("reask: attempts exhausted")
 	// ErrInsisted: the model gave the same invalid values again after
 	// sharper feedback, and the extraction stopped before spending every
-	// attempt (see WithStopOnRepeat). The error is an *InsistedError; it
+	// attempt (see Config.KeepOnRepeat). The error is an *InsistedError; it
 	// matches ErrExhausted too, since the extraction gave up.
 	ErrInsisted = errors.New("reask: the model insists on invalid values")
 	// ErrCircuitOpen: the provider's circuit breaker is open.
@@ -134,7 +134,7 @@ func (e *ExhaustedError) Unwrap() error { return e.Err }
 // InsistedError is returned when the extraction stopped early because the
 // model insisted: every violation of its last answer repeated the previous
 // answer's, after feedback that gave those fields' schema and an example
-// (see WithStopOnRepeat). It wraps the *ExhaustedError that holds the
+// (see Config.KeepOnRepeat). It wraps the *ExhaustedError that holds the
 // report and the last answer, so errors.Is(err, ErrExhausted) holds and
 // errors.As finds either type.
 type InsistedError struct {
@@ -185,22 +185,22 @@ func displayPointer(p string) string {
 	return p
 }
 
-// ContentError is the failure of one attempt's answer: what kind, and why.
-type ContentError struct {
+// contentError is the failure of one attempt's answer: what kind, and why.
+type contentError struct {
 	Kind       Kind
 	Message    string
 	Violations []schema.Violation
 	Err        error
 }
 
-func (e *ContentError) Error() string {
+func (e *contentError) Error() string {
 	if e.Message != "" {
 		return string(e.Kind) + ": " + e.Message
 	}
 	return string(e.Kind)
 }
 
-func (e *ContentError) Unwrap() error { return e.Err }
+func (e *contentError) Unwrap() error { return e.Err }
 
 // classify maps a transport error to its kind: a *ProviderError by the
 // Kind its provider set, else by its HTTP status alone (StatusKind); any

@@ -13,6 +13,7 @@ import (
 
 	"github.com/reask/reask"
 	"github.com/reask/reask/clock"
+	"github.com/reask/reask/internal/reasktest"
 )
 
 // failing is a provider whose every call fails with err, as one written
@@ -66,7 +67,7 @@ func TestProviderErrorKinds(t *testing.T) {
 			pe := tt.pe
 			pe.Provider = "failing"
 			p := &failing{err: &pe}
-			c := reask.New(p, reask.WithClock(clock.NewFake(start)), reask.WithRandom(func() float64 { return 0.5 }))
+			c := reasktest.NewClient(t, p, reask.Config{Clock: clock.NewFake(start), Random: func() float64 { return 0.5 }})
 			_, rep, err := reask.Extract[UserInfo](t.Context(), c, johnText)
 			var got *reask.ProviderError
 			if !errors.As(err, &got) || got != &pe {
@@ -95,9 +96,9 @@ func TestProviderErrorKinds(t *testing.T) {
 // spending the retries (and the Retry-After) on it (issue 14).
 func TestRequestTooLargeIsNotRetried(t *testing.T) {
 	body := apiError("tokens", "rate_limit_exceeded", "Request too large for gpt-4o in organization org-abc on tokens per min (TPM): Limit 30000, Requested 45000. The input or output tokens must be reduced in order to run successfully. Visit https://platform.openai.com/account/rate-limits to learn more.")
-	f := newFixture(t, []step{{status: 429, header: map[string]string{"Retry-After": "2"}, body: body}})
+	f := newFixture(t, []step{{status: 429, header: map[string]string{"Retry-After": "2"}, body: body}}, reask.Config{})
 	_, rep, err := reask.Extract[UserInfo](t.Context(), f.client, johnText)
-	if !reask.IsProviderError(err, 429) {
+	if providerStatus(err) != 429 {
 		t.Fatalf("error %v, want the 429", err)
 	}
 	if n := f.script.calls(); n != 1 {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http/httptest"
+	"time"
 
 	"github.com/reask/reask"
 	"github.com/reask/reask/provider/openai"
@@ -15,25 +16,70 @@ import (
 )
 
 // newSimClient starts the simulated provider (clean profile) and returns a
-// client for it; a real program passes OpenAI's URL and key instead.
-func newSimClient(opts ...reask.Option) (*reask.Client, func()) {
+// client for it configured by cfg; a real program passes OpenAI's URL and
+// key instead.
+func newSimClient(cfg reask.Config) (*reask.Client, func()) {
 	srv, err := sim.New(sim.Config{Seed: 1})
 	if err != nil {
 		panic(err)
 	}
 	ts := httptest.NewServer(srv)
 	p := openai.NewProvider(openai.Config{BaseURL: ts.URL + "/v1", APIKey: "sk-example", Model: "gpt-4o-mini"})
-	return reask.New(p, opts...), ts.Close
+	client, err := reask.New(p, cfg)
+	if err != nil {
+		panic(err)
+	}
+	return client, ts.Close
 }
 
-// The seed's UserInfo: a name, an age and an email.
+// A Config's zero value is ready to use; the fields set here change what
+// most programs leave alone. An unusable configuration is New's error.
+func ExampleNew() {
+	srv, err := sim.New(sim.Config{Seed: 1})
+	if err != nil {
+		panic(err)
+	}
+	ts := httptest.NewServer(srv)
+	defer ts.Close()
+	p := openai.NewProvider(openai.Config{BaseURL: ts.URL + "/v1", APIKey: "sk-example", Model: "gpt-4o-mini"})
+
+	client, err := reask.New(p, reask.Config{
+		Mode:        reask.ModeTools, // a forced tool call instead of a response format
+		MaxAttempts: 2,               // one answer and at most one re-ask
+		Timeout:     time.Minute,     // the whole extraction, retries and re-asks included
+		NoBreaker:   true,            // negative counts and No* booleans turn a default off
+	})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	type Person struct {
+		Name string `json:"name"`
+		Age  int    `json:"age"`
+	}
+	// A per-call option overrides the Config for that call only.
+	person, report, err := reask.Extract[Person](context.Background(), client, "Sarah, age 25", reask.WithMode(reask.ModeJSONSchema))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Printf("%+v in %s mode\n", person, report.Mode)
+
+	_, err = reask.New(p, reask.Config{Mode: "yaml"})
+	fmt.Println(err)
+	// Output:
+	// {Name:Sarah Age:25} in json_schema mode
+	// reask: invalid input: unknown mode "yaml"
+}
+
+// A name, an age and an email, from a sentence.
 func ExampleExtract() {
 	type UserInfo struct {
 		Name  string `json:"name"`
 		Age   int    `json:"age"`
 		Email string `json:"email"`
 	}
-	client, stop := newSimClient()
+	client, stop := newSimClient(reask.Config{})
 	defer stop()
 
 	user, report, err := reask.Extract[UserInfo](context.Background(), client, "Contact John Doe, age 30, at john@email.com")
@@ -48,8 +94,8 @@ func ExampleExtract() {
 	// attempts: 1 calls: 1
 }
 
-// ProductReview from the seed, with the sentiment constrained to an enum
-// and the rating to 1–5.
+// ProductReview is a review with the sentiment constrained to an enum and
+// the rating to 1–5.
 type ProductReview struct {
 	ProductName string  `json:"product_name"`
 	Rating      float64 `json:"rating" jsonschema:"minimum=1,maximum=5"`
@@ -58,7 +104,7 @@ type ProductReview struct {
 }
 
 func ExampleExtract_productReview() {
-	client, stop := newSimClient()
+	client, stop := newSimClient(reask.Config{})
 	defer stop()
 	review := `
 OMG this phone is AMAZING!!! Battery lasts forever, camera is insane.
@@ -74,7 +120,7 @@ Definitely 5 stars, would buy again!!! Best purchase of 2024!
 	// phone 5 positive
 }
 
-// OrderInfo from the seed, with a semantic check no schema can express.
+// OrderInfo is an order with a semantic check no schema can express.
 type OrderInfo struct {
 	CustomerName    string   `json:"customer_name"`
 	Items           []string `json:"items"`
@@ -91,7 +137,7 @@ func (o OrderInfo) Validate() error {
 }
 
 func ExampleExtract_orderInfo() {
-	client, stop := newSimClient(reask.WithMode(reask.ModeTools))
+	client, stop := newSimClient(reask.Config{Mode: reask.ModeTools})
 	defer stop()
 	order := `
 Order from John Smith
@@ -110,15 +156,41 @@ Total: $45.00
 	// {"customer_name":"John Smith","items":["2x Widget","1x Gadget"],"total":45,"shipping_address":"123 Main St, Boston MA"}
 }
 
-// The seed's async batch of Person extractions, as an iterator of results.
+// Run takes a schema of one's own, compiled once, and returns the valid
+// JSON document.
+func ExampleClient_Run() {
+	client, stop := newSimClient(reask.Config{})
+	defer stop()
+	s, err := schema.Compile([]byte(`{
+		"type": "object",
+		"properties": {"name": {"type": "string"}, "age": {"type": "integer", "minimum": 0}},
+		"required": ["name", "age"],
+		"additionalProperties": false
+	}`))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	doc, report, err := client.Run(context.Background(), reask.Task{Schema: s, Input: "Mike (45)"})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(string(doc), report.Outcome)
+	// Output:
+	// {"name":"Mike","age":45} ok
+}
+
+// Many extractions at once, with bounded concurrency, as an iterator of
+// results in the order they complete.
 func ExampleClient_Batch() {
 	type Person struct {
 		Name string `json:"name"`
 		Age  int    `json:"age"`
 	}
-	client, stop := newSimClient()
+	client, stop := newSimClient(reask.Config{})
 	defer stop()
-	s, _ := reask.SchemaFor[Person]()
+	s, _ := schema.For[Person]()
 	texts := []string{"John is 30 years old", "Sarah, age 25", "Mike (45)"}
 	tasks := func(yield func(string, reask.Task) bool) {
 		for i, t := range texts {
@@ -143,7 +215,7 @@ func ExampleClient_Batch() {
 // A failed extraction returns the best effort: the last answer, parsed, and
 // what was wrong with it.
 func ExampleExhaustedError() {
-	client, stop := newSimClient(reask.WithMaxAttempts(1))
+	client, stop := newSimClient(reask.Config{MaxAttempts: 1})
 	defer stop()
 	type Strict struct {
 		Name string `json:"name"`
@@ -162,19 +234,20 @@ func ExampleExhaustedError() {
 	// /age: too small: got 45 (number); expected integer >= 200
 }
 
-// A Repairer of one's own replaces the built-in repair: here a strict one
-// that accepts nothing but plain JSON, and counts the answers it saw.
-func ExampleWithRepairer() {
+// A repair function of one's own replaces the built-in repair: here a
+// strict one that accepts nothing but plain JSON, and counts the answers
+// it saw.
+func ExampleConfig_repair() {
 	type UserInfo struct {
 		Name string `json:"name"`
 		Age  int    `json:"age"`
 	}
 	seen := 0
-	strict := reask.RepairerFunc(func(answer []byte, s *schema.Schema) (*repair.Result, error) {
+	strict := func(answer []byte, s *schema.Schema) (*repair.Result, error) {
 		seen++
 		return repair.Parse(answer, repair.Options{Level: repair.Off, Schema: s})
-	})
-	client, stop := newSimClient(reask.WithRepairer(strict))
+	}
+	client, stop := newSimClient(reask.Config{Repair: strict})
 	defer stop()
 
 	user, _, err := reask.Extract[UserInfo](context.Background(), client, "Mike (45)")

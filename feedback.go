@@ -141,7 +141,7 @@ func canonicalNumbers(v any) any {
 // feedbackFor writes the message that tells the model what was wrong with
 // its answer: every problem on its own line, each naming the field (a JSON
 // Pointer), what is wrong, the value received and what the schema expects.
-func feedbackFor(cerr *ContentError, answerLen int) string {
+func feedbackFor(cerr *contentError, answerLen int) string {
 	var b strings.Builder
 	switch cerr.Kind {
 	case KindJSONSyntax:
@@ -192,7 +192,7 @@ func summaryOf(earlier []failure) string {
 }
 
 // oneLine summarises a content failure for reports and summaries.
-func oneLine(cerr *ContentError) string {
+func oneLine(cerr *contentError) string {
 	switch {
 	case len(cerr.Violations) == 1:
 		return string(cerr.Kind) + " " + cerr.Violations[0].String()

@@ -15,6 +15,7 @@ import (
 	"github.com/reask/reask"
 	"github.com/reask/reask/backoff"
 	"github.com/reask/reask/clock"
+	"github.com/reask/reask/internal/reasktest"
 	"github.com/reask/reask/provider/openai"
 )
 
@@ -53,8 +54,7 @@ func TestHostNotFoundIsNotRetried(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			clk := clock.NewFake(start)
 			dials := 0
-			c := reask.New(dnsFailing(clk, "openai/test-model", tt.dnsErr, &dials), reask.WithClock(clk),
-				reask.WithRandom(func() float64 { return 0.5 }), reask.WithBackoff(backoff.Policy{Base: time.Second, Max: time.Minute}))
+			c := reasktest.NewClient(t, dnsFailing(clk, "openai/test-model", tt.dnsErr, &dials), reask.Config{Clock: clk, Random: func() float64 { return 0.5 }, Backoff: backoff.Policy{Base: time.Second, Max: time.Minute}})
 			_, rep, err := reask.Extract[UserInfo](t.Context(), c, johnText)
 			var de *net.DNSError
 			if !errors.As(err, &de) || de.Name != host {
@@ -84,7 +84,7 @@ func TestHostNotFoundIsNotRetried(t *testing.T) {
 		t.Cleanup(srv.Close)
 		backup := openai.NewProvider(openai.Config{BaseURL: srv.URL, Model: "backup-model", Name: "backup", Clock: clk})
 		dnsErr := &net.DNSError{Err: "no such host", Name: host, IsNotFound: true}
-		c := reask.New(dnsFailing(clk, "primary", dnsErr, &dials), reask.WithClock(clk), reask.WithFallback(backup))
+		c := reasktest.NewClient(t, dnsFailing(clk, "primary", dnsErr, &dials), reask.Config{Clock: clk, Fallbacks: []reask.Provider{backup}})
 		got, rep, err := reask.Extract[UserInfo](t.Context(), c, johnText)
 		if err != nil || got.Name != "John Doe" {
 			t.Fatalf("got %+v, %v", got, err)

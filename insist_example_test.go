@@ -12,7 +12,7 @@ import (
 // feedback is not asked a fourth time: the text says 45, the schema wants
 // at least 200, and the model insists.
 func ExampleInsistedError() {
-	client, stop := newSimClient(reask.WithMaxAttempts(5))
+	client, stop := newSimClient(reask.Config{MaxAttempts: 5})
 	defer stop()
 	type Strict struct {
 		Name string `json:"name"`

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/reask/reask"
+	"github.com/reask/reask/internal/reasktest"
 	"github.com/reask/reask/schema"
 	"github.com/reask/reask/stats"
 )
@@ -28,23 +29,26 @@ func TestStopWhenTheModelInsists(t *testing.T) {
 	tests := []struct {
 		name     string
 		steps    []step
-		opts     []reask.Option
+		cfg      reask.Config   // MaxAttempts 5 unless set
 		insisted []reask.Repeat // nil: the extraction must not stop early
 		wantErr  error          // nil: success
 	}{
-		{"the same value after the sharper feedback stops", []step{thirty, thirty, thirty}, nil, ageRepeat(3), reask.ErrInsisted},
-		{"a repeat while the other fields are fixed stops", []step{thirtyNoEmail, thirtyNoEmail, thirty}, nil, ageRepeat(3), reask.ErrInsisted},
-		{"a value that changes keeps going", []step{age("thirty"), age("thirty"), age("thirty years"), age("30 yrs"), good}, nil, nil, nil},
-		{"a new violation beside the repeat keeps going", []step{thirty, thirty, thirtyNoEmail, good}, nil, nil, nil},
-		{"a repeat before the sharper feedback keeps going", []step{thirty, thirty, good}, nil, nil, nil},
-		{"WithStopOnRepeat(false) spends every attempt", []step{thirty, thirty, thirty, thirty, thirty}, []reask.Option{reask.WithStopOnRepeat(false)}, nil, reask.ErrExhausted},
-		{"without the adaptive strategy every attempt is spent", []step{thirty, thirty, thirty, thirty, thirty}, []reask.Option{reask.WithAdaptive(false)}, nil, reask.ErrExhausted},
-		{"the last attempt is no early stop", []step{thirty, thirty, thirty}, []reask.Option{reask.WithMaxAttempts(3)}, nil, reask.ErrExhausted},
+		{"the same value after the sharper feedback stops", []step{thirty, thirty, thirty}, reask.Config{}, ageRepeat(3), reask.ErrInsisted},
+		{"a repeat while the other fields are fixed stops", []step{thirtyNoEmail, thirtyNoEmail, thirty}, reask.Config{}, ageRepeat(3), reask.ErrInsisted},
+		{"a value that changes keeps going", []step{age("thirty"), age("thirty"), age("thirty years"), age("30 yrs"), good}, reask.Config{}, nil, nil},
+		{"a new violation beside the repeat keeps going", []step{thirty, thirty, thirtyNoEmail, good}, reask.Config{}, nil, nil},
+		{"a repeat before the sharper feedback keeps going", []step{thirty, thirty, good}, reask.Config{}, nil, nil},
+		{"KeepOnRepeat spends every attempt", []step{thirty, thirty, thirty, thirty, thirty}, reask.Config{KeepOnRepeat: true}, nil, reask.ErrExhausted},
+		{"without the adaptive strategy every attempt is spent", []step{thirty, thirty, thirty, thirty, thirty}, reask.Config{NoAdaptive: true}, nil, reask.ErrExhausted},
+		{"the last attempt is no early stop", []step{thirty, thirty, thirty}, reask.Config{MaxAttempts: 3}, nil, reask.ErrExhausted},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			opts := append([]reask.Option{reask.WithMaxAttempts(5)}, tc.opts...)
-			f := newFixture(t, tc.steps, opts...)
+			cfg := tc.cfg
+			if cfg.MaxAttempts == 0 {
+				cfg.MaxAttempts = 5
+			}
+			f := newFixture(t, tc.steps, cfg)
 			_, rep, err := reask.Extract[UserInfo](t.Context(), f.client, johnText)
 			if f.script.calls() != len(tc.steps) || rep.Attempts != len(tc.steps) {
 				t.Errorf("%d calls, %d attempts; want %d", f.script.calls(), rep.Attempts, len(tc.steps))
@@ -107,7 +111,7 @@ func TestStopWhenTheModelInsists(t *testing.T) {
 func TestPatchFeedbackIsNotTheSharperOne(t *testing.T) {
 	bad := step{content: `{"name":"John Doe","age":"thirty","email":"john@email.com","phone":"555-0100","company":"Acme"}`}
 	badPatch := step{content: `{"age":"thirty"}`}
-	f := newFixture(t, []step{bad, badPatch, bad}, reask.WithPatch(true), reask.WithMaxAttempts(5))
+	f := newFixture(t, []step{bad, badPatch, bad}, reask.Config{Patch: true, MaxAttempts: 5})
 	_, rep, err := reask.Extract[Contact](t.Context(), f.client, johnText)
 	if !errors.Is(err, reask.ErrInsisted) || f.script.calls() != 3 {
 		t.Fatalf("error %v after %d calls, want ErrInsisted after 3", err, f.script.calls())
@@ -126,10 +130,9 @@ func TestPatchFeedbackIsNotTheSharperOne(t *testing.T) {
 // stopped once it insists too.
 func TestInsistingWaitsForTheFallbackProvider(t *testing.T) {
 	thirty := step{content: `{"name":"John Doe","age":"thirty","email":"john@email.com"}`}
-	f := newFixture(t, []step{thirty, thirty, thirty})
+	f := newFixture(t, []step{thirty, thirty, thirty}, reask.Config{})
 	backup := newScript(t, thirty, thirty)
-	c := reask.New(providerFor(f.script, f, "primary"), reask.WithClock(f.clock), reask.WithMaxAttempts(6),
-		reask.WithFallback(providerFor(backup, f, "backup")))
+	c := reasktest.NewClient(t, providerFor(f.script, f, "primary"), reask.Config{Clock: f.clock, MaxAttempts: 6, Fallbacks: []reask.Provider{providerFor(backup, f, "backup")}})
 	_, rep, err := reask.Extract[UserInfo](t.Context(), c, johnText)
 	if !errors.Is(err, reask.ErrInsisted) || f.script.calls() != 3 || backup.calls() != 2 {
 		t.Fatalf("error %v; primary %d calls, backup %d; want ErrInsisted after 3 and 2", err, f.script.calls(), backup.calls())
@@ -161,7 +164,7 @@ func TestRepeatsCompareCanonicalJSON(t *testing.T) {
 			for _, a := range tc.answers {
 				steps = append(steps, step{content: a})
 			}
-			f := newFixture(t, steps, reask.WithMaxAttempts(5))
+			f := newFixture(t, steps, reask.Config{MaxAttempts: 5})
 			_, rep, err := f.client.Run(t.Context(), reask.Task{Schema: s, Input: "score 7 at (1, 2)"})
 			if got := errors.Is(err, reask.ErrInsisted); got != tc.insists || f.script.calls() != len(steps) {
 				t.Fatalf("insisted %v after %d calls (%v), want %v after %d", got, f.script.calls(), err, tc.insists, len(steps))
@@ -183,7 +186,7 @@ func TestRepeatsCompareCanonicalJSON(t *testing.T) {
 // every other message does, not with an empty pointer.
 func TestSharperFeedbackNamesTheRoot(t *testing.T) {
 	list := step{content: `["John Doe", 30]`}
-	f := newFixture(t, []step{list, list, step{content: johnJSON}}, reask.WithMaxAttempts(3))
+	f := newFixture(t, []step{list, list, step{content: johnJSON}}, reask.Config{MaxAttempts: 3})
 	if _, _, err := reask.Extract[UserInfo](t.Context(), f.client, johnText); err != nil {
 		t.Fatalf("error %v", err)
 	}

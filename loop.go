@@ -106,7 +106,7 @@ func classifyEnd(err error) Kind {
 
 func (j *job) loop(ctx context.Context) (json.RawMessage, error) {
 	set := &j.set
-	var last *ContentError
+	var last *contentError
 	var lastRaw string
 	var lastValue any
 	for n := 1; n <= set.maxAttempts; n++ {
@@ -168,7 +168,7 @@ func (j *job) loop(ctx context.Context) (json.RawMessage, error) {
 		actx := context.WithValue(ctx, attemptKey{}, AttemptInfo{Number: n, Max: set.maxAttempts})
 		var doc json.RawMessage
 		var value any
-		var cerr *ContentError
+		var cerr *contentError
 		if j.patch != nil {
 			doc, value, rec.Repairs, cerr = j.checkPatch(actx, resp, raw)
 		} else {
@@ -184,7 +184,7 @@ func (j *job) loop(ctx context.Context) (json.RawMessage, error) {
 		rec.Violations = cerr.Violations
 		j.record(ctx, rec, false)
 		last, lastRaw, lastValue = cerr, raw, value
-		if !set.retryOnContent || n == set.maxAttempts {
+		if n == set.maxAttempts {
 			break
 		}
 		reps := repeats(cerr.Violations, value, rec.Provider, j.lastFailure(n-1))
@@ -222,7 +222,7 @@ func (j *job) lastFailure(n int) *failure {
 }
 
 // insists tells whether to stop because the model insists (see
-// WithStopOnRepeat): every violation repeats after sharper feedback, and
+// Config.KeepOnRepeat): every violation repeats after sharper feedback, and
 // no fallback provider is left for the adaptive strategy to switch to.
 func (j *job) insists(reps answerRepeats) bool {
 	return !j.set.keepOnRepeat && j.set.adaptive && len(reps.insisted) > 0 && j.cur+1 >= len(j.providers)
@@ -235,7 +235,7 @@ func (j *job) insists(reps answerRepeats) bool {
 // feedback is recorded as a "feedback" switch: the first sharpening for a
 // field, the move to a patch re-ask, and the fall back from a failed patch
 // to full re-asks.
-func (j *job) learn(ctx context.Context, n int, cerr *ContentError, raw string, answer Message, value any, provider string, seen map[repeatKey]int) {
+func (j *job) learn(ctx context.Context, n int, cerr *contentError, raw string, answer Message, value any, provider string, seen map[repeatKey]int) {
 	set := &j.set
 	fb := feedbackFor(cerr, len(raw))
 	wasPatch := j.patch != nil
@@ -341,7 +341,7 @@ func (j *job) sharper(vs []schema.Violation) string {
 		seen[v.Path] = true
 		frag := j.task.Schema.Fragment(v.Path)
 		b.WriteString("\n- " + displayPointer(v.Path) + ": schema " + schema.Shorten(string(frag), 400))
-		if ex := schema.Example(j.task.Schema.At(v.Path)); ex != nil {
+		if ex := j.task.Schema.At(v.Path).Example(); ex != nil {
 			if eb, err := json.Marshal(ex); err == nil {
 				b.WriteString("; example " + schema.Shorten(string(eb), 200))
 			}
@@ -358,8 +358,11 @@ func (j *job) planPatch(vs []schema.Violation, value any) *patchPlan {
 	if !ok || len(vs) == 0 {
 		return nil
 	}
-	root := j.task.Schema.At("")
-	if root == nil || len(root.Properties) < 2 {
+	props := map[string]bool{}
+	for _, p := range j.task.Schema.At("").Properties() {
+		props[p] = true
+	}
+	if len(props) < 2 {
 		return nil
 	}
 	var fields []string
@@ -370,7 +373,7 @@ func (j *job) planPatch(vs []schema.Violation, value any) *patchPlan {
 			return nil
 		}
 		f := toks[0]
-		if _, known := root.Properties[f]; !known {
+		if !props[f] {
 			// An unknown field: drop it from the answer rather than ask.
 			continue
 		}
@@ -379,7 +382,7 @@ func (j *job) planPatch(vs []schema.Violation, value any) *patchPlan {
 			fields = append(fields, f)
 		}
 	}
-	if len(fields) == 0 || 2*len(fields) > len(root.Properties) {
+	if len(fields) == 0 || 2*len(fields) > len(props) {
 		return nil
 	}
 	sub, err := j.task.Schema.Subset(fields)
@@ -388,7 +391,7 @@ func (j *job) planPatch(vs []schema.Violation, value any) *patchPlan {
 	}
 	keep := make(map[string]any, len(obj))
 	for k, v := range obj {
-		if _, known := root.Properties[k]; known && !seen[k] {
+		if props[k] && !seen[k] {
 			keep[k] = v
 		}
 	}

@@ -18,6 +18,7 @@ import (
 	"github.com/reask/reask"
 	"github.com/reask/reask/backoff"
 	"github.com/reask/reask/clock"
+	"github.com/reask/reask/internal/reasktest"
 	"github.com/reask/reask/provider/openai"
 	"github.com/reask/reask/repair"
 	"github.com/reask/reask/schema"
@@ -43,17 +44,40 @@ type fixture struct {
 	client *reask.Client
 }
 
-func newFixture(t *testing.T, steps []step, opts ...reask.Option) *fixture {
+// newFixture returns a client for a scripted provider, configured by cfg
+// on a fake clock, with a fixed jitter and a backoff of 1s to 1m unless
+// cfg sets its own.
+func newFixture(t *testing.T, steps []step, cfg reask.Config) *fixture {
 	t.Helper()
 	s := newScript(t, steps...)
 	clk := clock.NewFake(start)
 	p := openai.NewProvider(openai.Config{BaseURL: s.srv.URL + "/v1", APIKey: "sk-test-secret", Model: "test-model", Clock: clk})
-	base := []reask.Option{
-		reask.WithClock(clk),
-		reask.WithRandom(func() float64 { return 0.5 }),
-		reask.WithBackoff(backoff.Policy{Base: time.Second, Max: time.Minute}),
+	return &fixture{script: s, clock: clk, client: reasktest.NewClient(t, p, testConfig(cfg, clk))}
+}
+
+// testConfig fills what cfg leaves zero with the tests' clock, a fixed
+// jitter and a backoff of 1s to 1m.
+func testConfig(cfg reask.Config, clk clock.Clock) reask.Config {
+	if cfg.Clock == nil {
+		cfg.Clock = clk
 	}
-	return &fixture{script: s, clock: clk, client: reask.New(p, append(base, opts...)...)}
+	if cfg.Random == nil {
+		cfg.Random = func() float64 { return 0.5 }
+	}
+	if cfg.Backoff == (backoff.Policy{}) {
+		cfg.Backoff = backoff.Policy{Base: time.Second, Max: time.Minute}
+	}
+	return cfg
+}
+
+// providerStatus returns the HTTP status of the *reask.ProviderError in
+// err, or 0.
+func providerStatus(err error) int {
+	var pe *reask.ProviderError
+	if errors.As(err, &pe) {
+		return pe.StatusCode
+	}
+	return 0
 }
 
 // lastFeedback returns the content of the last message of request i.
@@ -67,7 +91,7 @@ func TestExtractScenarios(t *testing.T) {
 	tests := []struct {
 		name       string
 		steps      []step
-		opts       []reask.Option
+		cfg        reask.Config
 		wantCalls  int
 		wantSleeps []time.Duration
 		// wantFeedback is the exact last message of the second request.
@@ -111,7 +135,7 @@ func TestExtractScenarios(t *testing.T) {
 		{
 			name:      "every problem listed, one per line",
 			steps:     []step{{content: `{"name":"John Doe","age":"thirty","phone":"555"}`}, {content: johnJSON}},
-			opts:      []reask.Option{reask.WithRepair(repair.SyntaxOnly)},
+			cfg:       reask.Config{RepairLevel: repair.SyntaxOnly},
 			wantCalls: 2, wantKinds: []reask.Kind{reask.KindSchema, reask.KindOK},
 			wantFeedback: "Your answer does not match the schema. Fix every problem below and answer again with the complete corrected JSON object only:\n" +
 				"- /age: wrong type: got \"thirty\" (string); expected integer\n" +
@@ -133,7 +157,7 @@ func TestExtractScenarios(t *testing.T) {
 		{
 			name:      "extra field re-asked when coercion is off",
 			steps:     []step{{content: `{"name":"John Doe","age":30,"email":"john@email.com","phone":"555"}`}, {content: johnJSON}},
-			opts:      []reask.Option{reask.WithRepair(repair.SyntaxOnly)},
+			cfg:       reask.Config{RepairLevel: repair.SyntaxOnly},
 			wantCalls: 2, wantKinds: []reask.Kind{reask.KindSchema, reask.KindOK},
 			wantFeedback: "Your answer does not match the schema. Fix every problem below and answer again with the complete corrected JSON object only:\n" +
 				"- /phone: unexpected field: got \"555\"; expected no such field; allowed fields: age, email, name",
@@ -204,7 +228,7 @@ func TestExtractScenarios(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			f := newFixture(t, tt.steps, tt.opts...)
+			f := newFixture(t, tt.steps, tt.cfg)
 			got, rep, err := reask.Extract[UserInfo](t.Context(), f.client, johnText)
 			if err != nil {
 				t.Fatalf("Extract: %v", err)
@@ -276,7 +300,7 @@ func TestNonRetryableErrorsStopAtOnce(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			f := newFixture(t, []step{tt.step})
+			f := newFixture(t, []step{tt.step}, reask.Config{})
 			_, rep, err := reask.Extract[UserInfo](t.Context(), f.client, johnText)
 			var pe *reask.ProviderError
 			if !errors.As(err, &pe) {
@@ -303,7 +327,7 @@ func TestNonRetryableErrorsStopAtOnce(t *testing.T) {
 
 func TestExhaustedReturnsBestEffort(t *testing.T) {
 	bad := step{content: `{"name":"John Doe","age":"thirty","email":"john@email.com"}`}
-	f := newFixture(t, []step{bad, bad, bad})
+	f := newFixture(t, []step{bad, bad, bad}, reask.Config{})
 	_, rep, err := reask.Extract[UserInfo](t.Context(), f.client, johnText)
 	if !errors.Is(err, reask.ErrExhausted) {
 		t.Fatalf("error %v, want ErrExhausted", err)
@@ -333,8 +357,7 @@ func TestConversationStaysBounded(t *testing.T) {
 	bad := func(age string) step {
 		return step{content: `{"name":"John Doe","age":"` + age + `","email":"john@email.com"}`}
 	}
-	f := newFixture(t, []step{bad("thirty"), bad("thirty-one"), bad("thirty-two"), bad("thirty-three"), {content: johnJSON}},
-		reask.WithMaxAttempts(5))
+	f := newFixture(t, []step{bad("thirty"), bad("thirty-one"), bad("thirty-two"), bad("thirty-three"), {content: johnJSON}}, reask.Config{MaxAttempts: 5})
 	if _, _, err := reask.Extract[UserInfo](t.Context(), f.client, johnText); err != nil {
 		t.Fatal(err)
 	}
@@ -353,8 +376,8 @@ func TestConversationStaysBounded(t *testing.T) {
 	}
 }
 
-func TestRetryOnValidationErrorFalse(t *testing.T) {
-	f := newFixture(t, []step{{content: `{"name":"John Doe"}`}}, reask.WithRetryOnValidationError(false))
+func TestMaxAttemptsOneNeverReasks(t *testing.T) {
+	f := newFixture(t, []step{{content: `{"name":"John Doe"}`}}, reask.Config{MaxAttempts: 1})
 	_, rep, err := reask.Extract[UserInfo](t.Context(), f.client, johnText)
 	if !errors.Is(err, reask.ErrExhausted) || f.script.calls() != 1 || rep.Attempts != 1 {
 		t.Fatalf("err %v, calls %d, attempts %d; want exhaustion after 1 call", err, f.script.calls(), rep.Attempts)
@@ -363,7 +386,7 @@ func TestRetryOnValidationErrorFalse(t *testing.T) {
 
 func TestTransportRetriesDoNotUseAttempts(t *testing.T) {
 	e500 := step{status: 500, body: apiError("server_error", "", "boom")}
-	f := newFixture(t, []step{e500, {content: `{"name":"John Doe"}`}, e500, e500, {content: johnJSON}})
+	f := newFixture(t, []step{e500, {content: `{"name":"John Doe"}`}, e500, e500, {content: johnJSON}}, reask.Config{})
 	_, rep, err := reask.Extract[UserInfo](t.Context(), f.client, johnText)
 	if err != nil {
 		t.Fatal(err)
@@ -378,9 +401,9 @@ func TestTransportRetriesDoNotUseAttempts(t *testing.T) {
 
 func TestTransportRetriesAreBounded(t *testing.T) {
 	e503 := step{status: 503, body: apiError("server_error", "", "down")}
-	f := newFixture(t, []step{e503, e503, e503}, reask.WithMaxTransportRetries(2))
+	f := newFixture(t, []step{e503, e503, e503}, reask.Config{MaxTransportRetries: 2})
 	_, rep, err := reask.Extract[UserInfo](t.Context(), f.client, johnText)
-	if !reask.IsProviderError(err, 503) {
+	if providerStatus(err) != 503 {
 		t.Fatalf("error %v, want the 503 wrapped", err)
 	}
 	if rep.Calls != 3 || f.script.calls() != 3 {
@@ -392,10 +415,9 @@ func TestTransportRetriesAreBounded(t *testing.T) {
 }
 
 func TestTimeoutBoundsBackoff(t *testing.T) {
-	f := newFixture(t, []step{{status: 429, header: map[string]string{"Retry-After": "30"}, body: apiError("requests", "rate_limit_exceeded", "slow down")}},
-		reask.WithTimeout(10*time.Second))
+	f := newFixture(t, []step{{status: 429, header: map[string]string{"Retry-After": "30"}, body: apiError("requests", "rate_limit_exceeded", "slow down")}}, reask.Config{Timeout: 10 * time.Second})
 	_, rep, err := reask.Extract[UserInfo](t.Context(), f.client, johnText)
-	if !errors.Is(err, reask.ErrDeadline) || !reask.IsProviderError(err, 429) {
+	if !errors.Is(err, reask.ErrDeadline) || providerStatus(err) != 429 {
 		t.Fatalf("error %v, want ErrDeadline wrapping the 429", err)
 	}
 	if len(f.clock.Sleeps()) != 0 || rep.Calls != 1 {
@@ -404,15 +426,15 @@ func TestTimeoutBoundsBackoff(t *testing.T) {
 }
 
 func TestRetryAfterAboveCapFails(t *testing.T) {
-	f := newFixture(t, []step{{status: 429, header: map[string]string{"Retry-After": "3600"}, body: apiError("requests", "rate_limit_exceeded", "slow down")}})
+	f := newFixture(t, []step{{status: 429, header: map[string]string{"Retry-After": "3600"}, body: apiError("requests", "rate_limit_exceeded", "slow down")}}, reask.Config{})
 	_, _, err := reask.Extract[UserInfo](t.Context(), f.client, johnText)
-	if !reask.IsProviderError(err, 429) || !strings.Contains(err.Error(), "asks to wait 1h0m0s") {
+	if providerStatus(err) != 429 || !strings.Contains(err.Error(), "asks to wait 1h0m0s") {
 		t.Fatalf("error %v", err)
 	}
 }
 
 func TestCanceledContextStops(t *testing.T) {
-	f := newFixture(t, nil)
+	f := newFixture(t, nil, reask.Config{})
 	ctx, cancel := context.WithCancel(t.Context())
 	cancel()
 	_, _, err := reask.Extract[UserInfo](ctx, f.client, johnText)
@@ -423,7 +445,7 @@ func TestCanceledContextStops(t *testing.T) {
 
 func TestTokenBudget(t *testing.T) {
 	bad := step{content: `{"name":"John Doe"}`}
-	f := newFixture(t, []step{bad, bad, bad}, reask.WithTokenBudget(300))
+	f := newFixture(t, []step{bad, bad, bad}, reask.Config{TokenBudget: 300})
 	_, rep, err := reask.Extract[UserInfo](t.Context(), f.client, johnText)
 	if !errors.Is(err, reask.ErrTokenBudget) {
 		t.Fatalf("error %v, want ErrTokenBudget", err)
@@ -436,25 +458,25 @@ func TestTokenBudget(t *testing.T) {
 }
 
 // TestTokenBudgetCountsTheAnswer: the answer's tokens count against the
-// budget. Without WithMaxTokens each request is capped at what the budget
+// budget. Without MaxTokens each request is capped at what the budget
 // leaves after its prompt; with it, a call that could go over is not sent.
 func TestTokenBudgetCountsTheAnswer(t *testing.T) {
 	costly := step{body: strings.Replace(completion(`{"name":"John Doe"}`, "", false),
 		`"total_tokens":120`, `"total_tokens":1000`, 1)}
 	for _, tc := range []struct {
 		name      string
-		opts      []reask.Option
+		cfg       reask.Config
 		wantCalls int
 		maxTokens func(float64) bool
 	}{
-		{"capped at the budget's room", []reask.Option{reask.WithTokenBudget(300)}, 1,
+		{"capped at the budget's room", reask.Config{TokenBudget: 300}, 1,
 			func(m float64) bool { return m >= 1 && m < 300 }},
-		{"max tokens kept when it fits", []reask.Option{reask.WithTokenBudget(300), reask.WithMaxTokens(50)}, 1,
+		{"max tokens kept when it fits", reask.Config{TokenBudget: 300, MaxTokens: 50}, 1,
 			func(m float64) bool { return m == 50 }},
-		{"max tokens that cannot fit: nothing sent", []reask.Option{reask.WithTokenBudget(300), reask.WithMaxTokens(290)}, 0, nil},
+		{"max tokens that cannot fit: nothing sent", reask.Config{TokenBudget: 300, MaxTokens: 290}, 0, nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			f := newFixture(t, []step{costly, costly}, tc.opts...)
+			f := newFixture(t, []step{costly, costly}, tc.cfg)
 			_, rep, err := reask.Extract[UserInfo](t.Context(), f.client, johnText)
 			if !errors.Is(err, reask.ErrTokenBudget) {
 				t.Fatalf("error %v, want ErrTokenBudget", err)
@@ -473,7 +495,7 @@ func TestTokenBudgetCountsTheAnswer(t *testing.T) {
 }
 
 func TestContextBudget(t *testing.T) {
-	f := newFixture(t, nil, reask.WithContextBudget(50))
+	f := newFixture(t, nil, reask.Config{ContextBudget: 50})
 	_, rep, err := reask.Extract[UserInfo](t.Context(), f.client, strings.Repeat("long text ", 100))
 	if !errors.Is(err, reask.ErrContextBudget) || rep.Calls != 0 {
 		t.Fatalf("err %v calls %d", err, rep.Calls)
@@ -481,8 +503,7 @@ func TestContextBudget(t *testing.T) {
 }
 
 func TestToolsModeAnswersEveryToolCall(t *testing.T) {
-	f := newFixture(t, []step{{content: `{"name":"John Doe","age":30}`, tool: true}, {content: johnJSON, tool: true}},
-		reask.WithMode(reask.ModeTools))
+	f := newFixture(t, []step{{content: `{"name":"John Doe","age":30}`, tool: true}, {content: johnJSON, tool: true}}, reask.Config{Mode: reask.ModeTools})
 	got, _, err := reask.Extract[UserInfo](t.Context(), f.client, johnText)
 	if err != nil || got.Name != "John Doe" {
 		t.Fatalf("got %+v, %v", got, err)
@@ -503,7 +524,7 @@ func TestToolsModeAnswersEveryToolCall(t *testing.T) {
 func TestRequestShapePerMode(t *testing.T) {
 	for _, mode := range []reask.Mode{reask.ModeJSONSchema, reask.ModeJSONObject, reask.ModeText} {
 		t.Run(string(mode), func(t *testing.T) {
-			f := newFixture(t, []step{{content: johnJSON}}, reask.WithMode(mode))
+			f := newFixture(t, []step{{content: johnJSON}}, reask.Config{Mode: mode})
 			if _, _, err := reask.Extract[UserInfo](t.Context(), f.client, johnText); err != nil {
 				t.Fatal(err)
 			}
@@ -539,7 +560,7 @@ func TestRequestShapePerMode(t *testing.T) {
 }
 
 func TestSchemaInPrompt(t *testing.T) {
-	f := newFixture(t, []step{{content: johnJSON}}, reask.WithSchemaInPrompt(true))
+	f := newFixture(t, []step{{content: johnJSON}}, reask.Config{SchemaInPrompt: true})
 	if _, _, err := reask.Extract[UserInfo](t.Context(), f.client, johnText); err != nil {
 		t.Fatal(err)
 	}
@@ -578,7 +599,7 @@ func jsonString(v any) string { b, _ := json.Marshal(v); return string(b) }
 func TestSemanticValidation(t *testing.T) {
 	wrong := `{"items":[{"name":"Widget","price":20},{"name":"Gadget","price":25}],"total":40}`
 	right := `{"items":[{"name":"Widget","price":20},{"name":"Gadget","price":25}],"total":45}`
-	f := newFixture(t, []step{{content: wrong}, {content: right}})
+	f := newFixture(t, []step{{content: wrong}, {content: right}}, reask.Config{})
 	got, rep, err := reask.Extract[Order](t.Context(), f.client, "2 items")
 	if err != nil || got.Total != 45 {
 		t.Fatalf("got %+v, %v", got, err)
@@ -592,14 +613,14 @@ func TestSemanticValidation(t *testing.T) {
 	}
 
 	// On the last attempt the rule relaxes.
-	f = newFixture(t, []step{{content: wrong}}, reask.WithMaxAttempts(1))
+	f = newFixture(t, []step{{content: wrong}}, reask.Config{MaxAttempts: 1})
 	if got, _, err := reask.Extract[Order](t.Context(), f.client, "2 items"); err != nil || got.Total != 40 {
 		t.Errorf("last attempt: got %+v, %v", got, err)
 	}
 }
 
 func TestBadInputFailsBeforeAnyCall(t *testing.T) {
-	f := newFixture(t, nil)
+	f := newFixture(t, nil, reask.Config{})
 	if _, _, err := reask.Extract[UserInfo](t.Context(), f.client, "  \n"); !errors.Is(err, reask.ErrInvalidInput) {
 		t.Errorf("empty input: %v", err)
 	}
@@ -622,8 +643,8 @@ func TestBadInputFailsBeforeAnyCall(t *testing.T) {
 }
 
 func TestCallerMessagesNotMutated(t *testing.T) {
-	f := newFixture(t, []step{{content: `{"name":"x"}`}, {content: johnJSON}})
-	s, err := reask.SchemaFor[UserInfo]()
+	f := newFixture(t, []step{{content: `{"name":"x"}`}, {content: johnJSON}}, reask.Config{})
+	s, err := schema.For[UserInfo]()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -663,7 +684,7 @@ func TestCallTimeoutIsRetried(t *testing.T) {
 	})
 	clk := clock.NewFake(start)
 	p := openai.NewProvider(openai.Config{BaseURL: ts.URL, Model: "m", Clock: clk})
-	c := reask.New(p, reask.WithClock(clk), reask.WithCallTimeout(50*time.Millisecond), reask.WithRandom(func() float64 { return 0 }))
+	c := reasktest.NewClient(t, p, reask.Config{Clock: clk, CallTimeout: 50 * time.Millisecond, Random: func() float64 { return 0 }})
 	_, rep, err := reask.Extract[UserInfo](t.Context(), c, johnText)
 	if err != nil {
 		t.Fatal(err)
@@ -684,35 +705,38 @@ func TestNilClientIsAnError(t *testing.T) {
 	if _, _, err := reask.Extract[UserInfo](t.Context(), c, johnText); !errors.Is(err, reask.ErrInvalidInput) {
 		t.Errorf("error %v", err)
 	}
-	if _, _, err := reask.New(nil).Run(t.Context(), reask.Task{}); !errors.Is(err, reask.ErrInvalidInput) {
-		t.Errorf("error %v", err)
+	if _, _, err := (&reask.Client{}).Run(t.Context(), reask.Task{}); !errors.Is(err, reask.ErrInvalidInput) {
+		t.Errorf("zero client: error %v", err)
+	}
+	if _, err := reask.New(nil, reask.Config{}); !errors.Is(err, reask.ErrInvalidInput) {
+		t.Errorf("no provider: error %v", err)
 	}
 }
 
-// TestRepairerReplacesTheBuiltInRepair: a Repairer sees every answer; its
+// TestRepairerReplacesTheBuiltInRepair: Config.Repair sees every answer; its
 // truncation is a truncated attempt, its other errors a syntax failure,
 // and its results are validated whatever it says of them.
 func TestRepairerReplacesTheBuiltInRepair(t *testing.T) {
-	strict := reask.RepairerFunc(func(answer []byte, s *schema.Schema) (*repair.Result, error) {
+	strict := func(answer []byte, s *schema.Schema) (*repair.Result, error) {
 		return repair.Parse(answer, repair.Options{Level: repair.Off, Schema: s})
-	})
-	cut := reask.RepairerFunc(func(answer []byte, s *schema.Schema) (*repair.Result, error) {
+	}
+	cut := func(answer []byte, s *schema.Schema) (*repair.Result, error) {
 		if !json.Valid(answer) {
 			return nil, fmt.Errorf("cut short: %w", repair.ErrTruncated)
 		}
 		return repair.Parse(answer, repair.Options{Schema: s})
-	})
-	boastful := reask.RepairerFunc(func(answer []byte, s *schema.Schema) (*repair.Result, error) {
+	}
+	boastful := func(answer []byte, s *schema.Schema) (*repair.Result, error) {
 		res, err := repair.Parse(answer, repair.Options{Level: repair.SyntaxOnly, Schema: s})
 		if res != nil {
 			res.Valid = true // not to be trusted
 		}
 		return res, err
-	})
+	}
 	fenced := step{content: "```json\n" + johnJSON + "\n```"}
 	for _, tc := range []struct {
 		name      string
-		repairer  reask.Repairer
+		repairer  func([]byte, *schema.Schema) (*repair.Result, error)
 		steps     []step
 		wantKinds []reask.Kind
 	}{
@@ -721,7 +745,7 @@ func TestRepairerReplacesTheBuiltInRepair(t *testing.T) {
 		{"Valid is not trusted", boastful, []step{{content: `{"name":"John Doe"}`}, {content: johnJSON}}, []reask.Kind{reask.KindSchema, reask.KindOK}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			f := newFixture(t, tc.steps, reask.WithRepairer(tc.repairer))
+			f := newFixture(t, tc.steps, reask.Config{Repair: tc.repairer})
 			got, rep, err := reask.Extract[UserInfo](t.Context(), f.client, johnText)
 			if err != nil || got.Name != "John Doe" {
 				t.Fatalf("got %+v, %v", got, err)

@@ -2,7 +2,9 @@ package reask
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
+	"math"
 	"math/rand/v2"
 	"time"
 
@@ -15,12 +17,170 @@ import (
 	"github.com/reask/reask/schema"
 )
 
-// Option configures a Client (passed to New) or one call (passed to Extract
-// and friends); per-call options override the client's.
+// Config configures a Client: its fallback providers, the policies all its
+// calls share, and the defaults of every call. Its zero value is ready to
+// use, and each zero field means the default its comment gives. Where that
+// default is a positive count or limit, a negative value turns it off (no
+// retries, no bound), as for net.Dialer.KeepAlive; booleans are named for
+// what is not the default (NoBreaker, KeepOnRepeat), so that false keeps it.
+// The few settings that vary per request also have an Option, which
+// overrides the field for one call.
+type Config struct {
+	// Fallbacks are providers to try, in order, after the client's own:
+	// when a provider fails in transport (retries spent, circuit open,
+	// quota, …) the same attempt moves to the next one, and when the
+	// adaptive strategy sees a field keep failing after sharper feedback,
+	// the next attempt does. A provider whose circuit is open is skipped
+	// until its cool-down ends.
+	Fallbacks []Provider
+
+	// Mode is how the schema is conveyed to the model. Default
+	// ModeJSONSchema. Per call: WithMode.
+	Mode Mode
+	// Instructions replace the system message of the prompt built from a
+	// Task's Input. Default DefaultInstructions. Per call: WithInstructions.
+	Instructions string
+	// SchemaInPrompt writes the JSON Schema into the prompt in every mode.
+	// By default it is written there only in json_object and text modes; in
+	// json_schema and tools modes it travels in the request's response
+	// format or tool definition, which saves its tokens. Set it for servers
+	// that ignore response_format.
+	SchemaInPrompt bool
+	// Schema is how the client compiles the schemas it derives from Go
+	// types (Extract): their limits and how formats are asserted. Default:
+	// schema.Config's zero value. A Task's own *schema.Schema keeps the
+	// Config it was compiled with.
+	Schema schema.Config
+	// Temperature is the sampling temperature. Default 0, so that answers
+	// are as repeatable as the provider allows.
+	Temperature float64
+	// MaxTokens bounds each answer. Default: the provider's. Per call:
+	// WithMaxTokens.
+	MaxTokens int
+
+	// MaxAttempts is the total number of content attempts (answers
+	// received and checked), the first one included: 1 never re-asks.
+	// Transport retries (429, 5xx, dropped connections) do not count
+	// against it. Default 3 (DefaultMaxAttempts). Per call: WithMaxAttempts.
+	MaxAttempts int
+	// RepairLevel is how much of a broken answer is fixed locally before
+	// validation. Default repair.SyntaxAndCoercion.
+	RepairLevel repair.Level
+	// Repair, if set, replaces the built-in repair (repair.Parse at
+	// RepairLevel): it finds and fixes the JSON in an answer, recording each
+	// fix. An error matching repair.ErrTruncated is a truncated answer, any
+	// other a JSON syntax failure; both lead to a re-ask. Its Result is
+	// always validated against the schema (Result.Valid is not trusted).
+	Repair func(answer []byte, s *schema.Schema) (*repair.Result, error)
+	// NoAdaptive turns the adaptive strategy off. By default, after two
+	// JSON syntax failures in a row in json_object or text mode it switches
+	// to ModeFallback; when a field fails twice it sharpens the feedback
+	// with the field's schema and an example value; when it fails again it
+	// moves to the next fallback provider. Every switch is recorded in
+	// Report.Switches.
+	NoAdaptive bool
+	// ModeFallback is the mode the adaptive strategy switches to after
+	// repeated syntax failures; the Mode itself means no switch. Default
+	// ModeJSONSchema. Per call: WithModeFallback.
+	ModeFallback Mode
+	// Patch turns patch re-asks on: when most fields of an answer are
+	// valid, the re-ask asks only for the invalid ones and merges the reply
+	// into the valid fields, falling back to a full re-ask when the merge
+	// does not validate.
+	Patch bool
+	// KeepOnRepeat turns off the early stop for a model that insists. By
+	// default the extraction stops, with an *InsistedError (ErrInsisted,
+	// which also matches ErrExhausted), when every violation of an answer
+	// repeats one of the previous answer's — the same JSON Pointer, keyword
+	// and value (canonical JSON), from the same provider — although the
+	// feedback between them gave those fields' schema and an example: the
+	// attempts left would buy the same answer. The stop needs the adaptive
+	// strategy, and waits while a fallback provider remains to switch to.
+	KeepOnRepeat bool
+
+	// TokenBudget bounds the tokens (prompt and completion) one extraction
+	// may spend over all its calls: a call whose estimated prompt plus its
+	// max_tokens would go over it is not sent (ErrTokenBudget), and without
+	// MaxTokens each request's max_tokens is what the budget has left after
+	// its prompt. Default: none.
+	TokenBudget int
+	// ContextBudget is the largest conversation, in estimated tokens, that
+	// may be sent; a re-ask that would exceed it fails with
+	// ErrContextBudget. Default 100,000; negative: no check.
+	ContextBudget int
+	// Timeout bounds each extraction — calls, backoffs and re-asks —
+	// measured on Clock; a context deadline bounds it too. Default: none.
+	Timeout time.Duration
+	// CallTimeout bounds each provider call; a call without an answer by
+	// then fails with KindTimeout and is retried like a dropped
+	// connection. Default 90 seconds; negative: no bound but the context's.
+	CallTimeout time.Duration
+
+	// Backoff is the wait between transport retries. Default: package
+	// backoff's (exponential from 500ms to 30s, full jitter).
+	Backoff backoff.Policy
+	// MaxTransportRetries bounds the transport retries of each content
+	// attempt. Default 5; negative: none.
+	MaxTransportRetries int
+	// MaxRefusedRetries bounds the retries of a refused connection per
+	// content attempt. Nothing listening at the address is most often a
+	// wrong port or a server not started, which five retries over seconds
+	// do not fix: by default a second refusal fails the attempt (and moves
+	// to a fallback provider, if any). The lower of it and
+	// MaxTransportRetries applies. A host name that does not resolve is
+	// never retried. Default 1; negative: none.
+	MaxRefusedRetries int
+	// MaxRetryAfter caps how long a provider's Retry-After may make a call
+	// wait; a longer wait fails the call instead. Default 2 minutes;
+	// negative: no cap.
+	MaxRetryAfter time.Duration
+
+	// Breaker configures the circuit breaker each provider gets (see
+	// package breaker for its defaults); its OnStateChange observes it.
+	Breaker breaker.Settings
+	// NoBreaker turns circuit breaking off.
+	NoBreaker bool
+	// BreakerOnRateLimits makes 429 answers count as failures for the
+	// breaker; by default only 5xx, timeouts and connection errors count.
+	BreakerOnRateLimits bool
+	// RetryBudget configures the retry budget each provider gets. Zero
+	// fields take reask's defaults, not package budget's: 50 tokens and
+	// half a token earned back per success, gRPC's retry throttling scaled
+	// for LLM APIs. Retries go on while fewer than a third of calls fail
+	// (gRPC's 0.1 would stop them at one in eleven, too early where one
+	// call in five failing is a bad day, not an outage) and the bucket
+	// absorbs the burst of failures a batch meets at once; under a total
+	// outage retries stop after 25, and each call sends one request.
+	RetryBudget budget.Config
+	// NoRetryBudget lets every call retry up to its own limit whatever the
+	// others see.
+	NoRetryBudget bool
+	// RateLimit sets client-side pacing, the client's own requests- and
+	// tokens-per-minute limits, on top of what the provider's headers teach
+	// (see package ratelimit). Default: paced only by what it learns.
+	RateLimit ratelimit.Config
+	// NoRateLimit turns client-side pacing off, learnt limits and shared
+	// Retry-After included.
+	NoRateLimit bool
+
+	// Clock is used for deadlines and waits. Default: the system clock.
+	Clock clock.Clock
+	// Random is the source of jitter, returning values in [0, 1). Default
+	// rand.Float64.
+	Random func() float64
+	// Logger receives attempt, retry and result events. Default: discard.
+	Logger *slog.Logger
+	// Observer, if set, sees every event of every extraction, on the
+	// extraction's goroutine; keep it fast.
+	Observer func(ctx context.Context, e Event)
+}
+
+// Option varies one call (Run, Extract, Send, Batch): it overrides the
+// Config field of the same name for that call only.
 type Option func(*settings)
 
-// settings is what options set. Its zero value is never used directly:
-// defaults() fills it.
+// settings is what a call runs with: New fills it from the Config, and a
+// call's options override it.
 type settings struct {
 	maxAttempts         int
 	mode                Mode
@@ -28,8 +188,7 @@ type settings struct {
 	temperature         *float64
 	maxTokens           int
 	repairLevel         repair.Level
-	repairer            Repairer // nil: repair.Parse at repairLevel
-	retryOnContent      bool
+	repairer            func(answer []byte, s *schema.Schema) (*repair.Result, error) // nil: repair.Parse at repairLevel
 	tokenBudget         int
 	contextBudget       int
 	timeout             time.Duration
@@ -41,7 +200,7 @@ type settings struct {
 	clock               clock.Clock
 	random              func() float64
 	logger              *slog.Logger
-	observer            Observer
+	observer            func(ctx context.Context, e Event)
 
 	schemaInPrompt bool
 	schemaConfig   schema.Config
@@ -54,13 +213,14 @@ type settings struct {
 	// stop, the default).
 	keepOnRepeat bool
 
-	// Client-level only: read by New, ignored per call.
+	// Client-level only: read by New.
 	fallbacks []Provider
 	policy    policyConfig
 }
 
-// Defaults. MaxAttempts counts content attempts in total (the first
-// included), not retries: 3 means one answer and up to two re-asks.
+// Defaults of the Config fields whose zero value stands for them.
+// MaxAttempts counts content attempts in total (the first included), not
+// retries: 3 means one answer and up to two re-asks.
 const (
 	DefaultMaxAttempts         = 3
 	DefaultMaxTransportRetries = 5
@@ -68,262 +228,133 @@ const (
 	DefaultContextBudget       = 100_000
 	DefaultMaxRetryAfter       = 2 * time.Minute
 	DefaultCallTimeout         = 90 * time.Second
+	// DefaultBatchConcurrency is BatchConfig.Concurrency's default.
+	DefaultBatchConcurrency = 8
+	// DefaultInstructions is the system message unless Config.Instructions
+	// or WithInstructions replaces it.
+	DefaultInstructions = `Extract the requested information from the text as JSON that matches the schema exactly. Use only information in the text. If told what was wrong with your previous answer, fix exactly that and answer with the complete JSON.`
 )
 
-// settings returns the settings of a call through c: the defaults, then
-// the client's options, then the call's. c may be nil.
-func (c *Client) settings(opts []Option) settings {
-	set := defaults()
-	if c == nil {
-		return set
-	}
-	for _, o := range c.opts {
-		o(&set)
-	}
-	for _, o := range opts {
-		o(&set)
-	}
-	return set
-}
+// The retry budget's defaults (see Config.RetryBudget).
+const (
+	defaultRetryTokens = 50
+	defaultRetryRatio  = 0.5
+)
 
 // discard is the logger used when none is set.
 var discard = slog.New(slog.DiscardHandler)
 
-func defaults() settings {
-	zero := 0.0
-	return settings{
-		maxAttempts:         DefaultMaxAttempts,
-		mode:                ModeJSONSchema,
-		temperature:         &zero,
-		retryOnContent:      true,
-		contextBudget:       DefaultContextBudget,
-		maxTransportRetries: DefaultMaxTransportRetries,
-		maxRefusedRetries:   DefaultMaxRefusedRetries,
-		maxRetryAfter:       DefaultMaxRetryAfter,
-		callTimeout:         DefaultCallTimeout,
-		clock:               clock.System(),
-		random:              rand.Float64,
-		logger:              discard,
-		adaptive:            true,
-		modeFallback:        ModeJSONSchema,
-		policy:              policyConfig{budget: DefaultRetryBudget},
+// settings returns the settings a Config gives every call, its zero fields
+// read as their defaults and its negative limits as off.
+func (cfg Config) settings() settings {
+	temp := cfg.Temperature
+	set := settings{
+		maxAttempts:         orDefault(cfg.MaxAttempts, DefaultMaxAttempts),
+		mode:                orDefault(cfg.Mode, ModeJSONSchema),
+		instructions:        cfg.Instructions,
+		temperature:         &temp,
+		maxTokens:           cfg.MaxTokens,
+		repairLevel:         cfg.RepairLevel,
+		repairer:            cfg.Repair,
+		tokenBudget:         cfg.TokenBudget,
+		contextBudget:       limit(cfg.ContextBudget, DefaultContextBudget, 0),
+		timeout:             cfg.Timeout,
+		callTimeout:         limit(cfg.CallTimeout, DefaultCallTimeout, 0),
+		backoff:             cfg.Backoff,
+		maxTransportRetries: limit(cfg.MaxTransportRetries, DefaultMaxTransportRetries, 0),
+		maxRefusedRetries:   limit(cfg.MaxRefusedRetries, DefaultMaxRefusedRetries, 0),
+		maxRetryAfter:       limit(cfg.MaxRetryAfter, DefaultMaxRetryAfter, math.MaxInt64),
+		clock:               cfg.Clock,
+		random:              cfg.Random,
+		logger:              cfg.Logger,
+		observer:            cfg.Observer,
+		schemaInPrompt:      cfg.SchemaInPrompt,
+		schemaConfig:        cfg.Schema,
+		adaptive:            !cfg.NoAdaptive,
+		modeFallback:        orDefault(cfg.ModeFallback, ModeJSONSchema),
+		patch:               cfg.Patch,
+		keepOnRepeat:        cfg.KeepOnRepeat,
+		fallbacks:           append([]Provider(nil), cfg.Fallbacks...),
+		policy: policyConfig{
+			breakerSettings: cfg.Breaker,
+			breakerOff:      cfg.NoBreaker,
+			breaker429:      cfg.BreakerOnRateLimits,
+			budget: budget.Config{
+				MaxTokens:  orDefault(cfg.RetryBudget.MaxTokens, defaultRetryTokens),
+				TokenRatio: orDefault(cfg.RetryBudget.TokenRatio, defaultRetryRatio),
+			},
+			budgetOff:    cfg.NoRetryBudget,
+			rateLimit:    cfg.RateLimit,
+			rateLimitOff: cfg.NoRateLimit,
+		},
 	}
+	if set.clock == nil {
+		set.clock = clock.System()
+	}
+	if set.random == nil {
+		set.random = rand.Float64
+	}
+	if set.logger == nil {
+		set.logger = discard
+	}
+	return set
 }
 
-// DefaultRetryBudget is the retry budget a client gives each provider:
-// gRPC's retry throttling with 50 tokens and half a token earned back per
-// success. Retries continue while fewer than a third of calls fail (gRPC's
-// 0.1 would stop them at one in eleven, too early for LLM APIs, where one
-// call in five failing is a bad day, not an outage), and the bucket absorbs
-// the burst of failures a batch of concurrent calls meets at once; under a
-// total outage, retries stop after 25 and each call sends one request.
-var DefaultRetryBudget = budget.Config{MaxTokens: 50, TokenRatio: 0.5}
+// orDefault returns v, or def when v is zero.
+func orDefault[T comparable](v, def T) T {
+	var zero T
+	if v == zero {
+		return def
+	}
+	return v
+}
 
-// WithMaxAttempts sets the total number of content attempts (answers
-// received and checked), the first one included. Default 3. Transport retries
-// (429, 5xx, dropped connections) do not count against it.
-func WithMaxAttempts(n int) Option { return func(s *settings) { s.maxAttempts = n } }
+// limit reads a limit whose zero value means def and whose negative values
+// mean off.
+func limit[T int | time.Duration](v, def, off T) T {
+	switch {
+	case v == 0:
+		return def
+	case v < 0:
+		return off
+	}
+	return v
+}
 
-// WithMode sets how the schema is conveyed to the model. Default ModeJSONSchema.
+// check reports settings no call can run with.
+func (s *settings) check() error {
+	switch {
+	case s.maxAttempts < 1:
+		return fmt.Errorf("%w: max attempts is %d; it counts every attempt, the first included, so it must be at least 1", ErrInvalidInput, s.maxAttempts)
+	case !s.mode.Valid():
+		return fmt.Errorf("%w: unknown mode %q", ErrInvalidInput, s.mode)
+	case !s.modeFallback.Valid():
+		return fmt.Errorf("%w: unknown fallback mode %q", ErrInvalidInput, s.modeFallback)
+	case s.maxTokens < 0:
+		return fmt.Errorf("%w: max tokens is %d; want 0 (provider default) or more", ErrInvalidInput, s.maxTokens)
+	case s.timeout < 0:
+		return fmt.Errorf("%w: timeout is %s; want 0 (none) or more", ErrInvalidInput, s.timeout)
+	}
+	if err := s.backoff.Validate(); err != nil {
+		return fmt.Errorf("%w: %w", ErrInvalidInput, err)
+	}
+	return nil
+}
+
+// WithMode sets the call's mode (Config.Mode).
 func WithMode(m Mode) Option { return func(s *settings) { s.mode = m } }
 
-// WithInstructions replaces the system message (the seed's system_prompt).
-func WithInstructions(text string) Option { return func(s *settings) { s.instructions = text } }
-
-// WithSchemaInPrompt writes the JSON Schema into the prompt in every mode.
-// By default it is written there only in json_object and text modes; in
-// json_schema and tools modes it travels in the request's response format
-// or tool definition, which saves its tokens. Turn it on for servers that
-// ignore response_format.
-func WithSchemaInPrompt(on bool) Option { return func(s *settings) { s.schemaInPrompt = on } }
-
-// WithSchemaConfig sets how the client compiles the schemas it derives
-// from Go types (Extract[T]): their limits and how formats are asserted.
-// Default: schema.Config's zero value (default limits, lenient formats). A
-// Task's own *schema.Schema keeps the Config it was compiled with, and so
-// do the patch schemas cut from it.
-func WithSchemaConfig(c schema.Config) Option { return func(s *settings) { s.schemaConfig = c } }
-
-// WithTemperature sets the sampling temperature. Default 0, so that answers
-// are as repeatable as the provider allows.
-func WithTemperature(t float64) Option { return func(s *settings) { s.temperature = &t } }
-
-// WithMaxTokens bounds each answer. Default: the provider's.
-func WithMaxTokens(n int) Option { return func(s *settings) { s.maxTokens = n } }
-
-// WithRepair chooses how much of a broken answer is fixed locally before
-// validation. Default: syntax repair and schema-guided coercion.
-func WithRepair(l repair.Level) Option { return func(s *settings) { s.repairLevel = l } }
-
-// Repairer finds and fixes the JSON in a model's answer before it is
-// validated, recording each fix. An error matching repair.ErrTruncated is
-// a truncated answer; any other error is a JSON syntax failure. Both lead
-// to a re-ask with the error as feedback.
-type Repairer interface {
-	Repair(answer []byte, s *schema.Schema) (*repair.Result, error)
-}
-
-// RepairerFunc adapts a function to a Repairer.
-type RepairerFunc func(answer []byte, s *schema.Schema) (*repair.Result, error)
-
-// Repair calls f.
-func (f RepairerFunc) Repair(answer []byte, s *schema.Schema) (*repair.Result, error) {
-	return f(answer, s)
-}
-
-// WithRepairer replaces the built-in repair (repair.Parse at the level
-// WithRepair sets) with r: another parser, a stricter policy, a test
-// double. Its Result is always validated against the schema; its
-// Result.Valid is not trusted.
-func WithRepairer(r Repairer) Option { return func(s *settings) { s.repairer = r } }
-
-// WithRetryOnValidationError(false) stops after the first content failure
-// instead of re-asking (transport retries still happen). Default true.
-func WithRetryOnValidationError(retry bool) Option {
-	return func(s *settings) { s.retryOnContent = retry }
-}
-
-// WithTokenBudget bounds the tokens (prompt and completion) one extraction
-// may spend, over all its calls: a call whose estimated prompt plus its
-// max_tokens would go over n is not sent (ErrTokenBudget), and without
-// WithMaxTokens each request's max_tokens is set to what the budget has
-// left after its prompt. Default: none.
-func WithTokenBudget(n int) Option { return func(s *settings) { s.tokenBudget = n } }
-
-// WithContextBudget sets the largest conversation, in estimated tokens, that
-// may be sent; a re-ask that would exceed it fails with ErrContextBudget.
-// Default 100,000. Zero or less disables the check.
-func WithContextBudget(tokens int) Option { return func(s *settings) { s.contextBudget = tokens } }
-
-// WithTimeout bounds the whole extraction — calls, backoffs and re-asks —
-// measured on the client's clock. A context deadline bounds it too.
-func WithTimeout(d time.Duration) Option { return func(s *settings) { s.timeout = d } }
-
-// WithCallTimeout bounds each provider call; a call without an answer by
-// then fails with KindTimeout and is retried like a dropped connection.
-// Default 90 seconds; zero or less means no bound (the context's only).
-func WithCallTimeout(d time.Duration) Option { return func(s *settings) { s.callTimeout = d } }
-
-// WithBackoff sets the backoff between transport retries.
-func WithBackoff(p backoff.Policy) Option { return func(s *settings) { s.backoff = p } }
-
-// WithMaxTransportRetries bounds transport retries per content attempt.
-// Default 5.
-func WithMaxTransportRetries(n int) Option {
-	return func(s *settings) { s.maxTransportRetries = n }
-}
-
-// WithMaxRefusedRetries bounds the retries of a refused connection per
-// content attempt. Nothing listening at the address is most often a wrong
-// port or a server not started, which five retries over seconds do not
-// fix, so the default is 1 (DefaultMaxRefusedRetries): a second refusal
-// fails the attempt (and moves to a fallback provider, if any). The lower
-// of n and WithMaxTransportRetries applies; raise both to wait longer for
-// a server that is starting. A host name that does not resolve
-// (KindHostNotFound) is never retried.
-func WithMaxRefusedRetries(n int) Option {
-	return func(s *settings) { s.maxRefusedRetries = n }
-}
-
-// WithMaxRetryAfter caps how long a provider's Retry-After may make a call
-// wait; a longer wait fails the call instead. Default 2 minutes.
-func WithMaxRetryAfter(d time.Duration) Option { return func(s *settings) { s.maxRetryAfter = d } }
-
-// WithClock injects the clock used for deadlines and waits (tests).
-func WithClock(c clock.Clock) Option { return func(s *settings) { s.clock = c } }
-
-// WithRandom injects the source of jitter, a function returning values in
-// [0, 1) (tests).
-func WithRandom(f func() float64) Option { return func(s *settings) { s.random = f } }
-
-// WithLogger sets the logger for attempt, retry and result events. Default:
-// discard.
-func WithLogger(l *slog.Logger) Option { return func(s *settings) { s.logger = l } }
-
-// WithObserver sets a function that sees every event of every extraction.
-func WithObserver(o Observer) Option { return func(s *settings) { s.observer = o } }
-
-// Observer receives events as an extraction progresses. It is called
-// synchronously from the extraction's goroutine; keep it fast.
-type Observer func(ctx context.Context, e Event)
-
-// WithFallback sets providers to try, in order, after the client's own: when
-// a provider fails in transport (retries spent, circuit open, quota, …) the
-// same attempt moves to the next one, and when the adaptive strategy sees a
-// field keep failing after sharper feedback, the next attempt does. A
-// provider whose circuit is open is skipped until its cool-down ends.
-// Client-level: a per-call WithFallback is ignored.
-func WithFallback(providers ...Provider) Option {
-	return func(s *settings) { s.fallbacks = append([]Provider(nil), providers...) }
-}
-
-// WithAdaptive turns the adaptive strategy on or off (default on): after two
-// JSON syntax failures in a row in json_object or text mode it switches to
-// the fallback mode (WithModeFallback); when a field fails twice it sharpens
-// the feedback with the field's schema and an example value; when it fails
-// again it moves to the next fallback provider. Every switch is recorded in
-// Report.Switches.
-func WithAdaptive(on bool) Option { return func(s *settings) { s.adaptive = on } }
-
-// WithModeFallback sets the mode the adaptive strategy switches to after
-// repeated syntax failures. Default ModeJSONSchema.
+// WithModeFallback sets the mode the call's adaptive strategy switches to
+// (Config.ModeFallback); m equal to the call's mode means no switch.
 func WithModeFallback(m Mode) Option { return func(s *settings) { s.modeFallback = m } }
 
-// WithPatch turns patch re-asks on or off: when most fields of an answer are
-// valid, the re-ask asks only for the invalid ones and merges the reply into
-// the valid fields, falling back to a full re-ask when the merge does not
-// validate.
-func WithPatch(on bool) Option { return func(s *settings) { s.patch = on } }
+// WithMaxAttempts sets the call's total number of content attempts, at
+// least 1 (Config.MaxAttempts).
+func WithMaxAttempts(n int) Option { return func(s *settings) { s.maxAttempts = n } }
 
-// WithStopOnRepeat turns the early stop for a model that insists on or off
-// (default on). The extraction stops, with an *InsistedError (ErrInsisted,
-// which also matches ErrExhausted), when every violation of an answer
-// repeats one of the previous answer's — the same JSON Pointer, keyword and
-// value (canonical JSON), from the same provider — although the feedback
-// between them gave those fields' schema and an example: the adaptive
-// strategy's sharper feedback was the last try, and the attempts left would
-// buy the same answer. It needs the adaptive strategy (WithAdaptive), and
-// does not stop while a fallback provider remains to switch to.
-func WithStopOnRepeat(on bool) Option { return func(s *settings) { s.keepOnRepeat = !on } }
+// WithMaxTokens bounds each answer of the call; 0 leaves the provider's
+// default (Config.MaxTokens).
+func WithMaxTokens(n int) Option { return func(s *settings) { s.maxTokens = n } }
 
-// WithBreaker configures the circuit breaker each provider gets (see package
-// breaker for the defaults). Client-level.
-func WithBreaker(b breaker.Settings) Option {
-	return func(s *settings) { s.policy.breakerSettings, s.policy.breakerOff = b, false }
-}
-
-// WithoutBreaker turns circuit breaking off. Client-level.
-func WithoutBreaker() Option { return func(s *settings) { s.policy.breakerOff = true } }
-
-// WithBreakerOnRateLimits makes 429 answers count as failures for the
-// breaker (by default only 5xx, timeouts and connection errors count).
-// Client-level.
-func WithBreakerOnRateLimits(on bool) Option { return func(s *settings) { s.policy.breaker429 = on } }
-
-// WithBreakerObserver sets a function told of every breaker state change,
-// after the change (never under the breaker's lock). Client-level.
-func WithBreakerObserver(f func(provider string, from, to breaker.State)) Option {
-	return func(s *settings) { s.policy.onBreakerChange = f }
-}
-
-// WithRetryBudget configures the retry budget each provider gets (see
-// package budget and DefaultRetryBudget). Client-level.
-func WithRetryBudget(c budget.Config) Option {
-	return func(s *settings) { s.policy.budget, s.policy.budgetOff = c, false }
-}
-
-// WithoutRetryBudget lets every call retry up to its own limit whatever the
-// others see. Client-level.
-func WithoutRetryBudget() Option { return func(s *settings) { s.policy.budgetOff = true } }
-
-// WithRateLimit configures client-side pacing: the client's own requests-
-// and tokens-per-minute limits, on top of what the provider's headers teach
-// (see package ratelimit). By default the client paces only by what it
-// learns. Client-level.
-func WithRateLimit(c ratelimit.Config) Option {
-	return func(s *settings) { s.policy.rateLimit, s.policy.rateLimitOff = c, false }
-}
-
-// WithoutRateLimit turns client-side pacing off, learnt limits and shared
-// Retry-After included. Client-level.
-func WithoutRateLimit() Option { return func(s *settings) { s.policy.rateLimitOff = true } }
+// WithInstructions replaces the call's system message (Config.Instructions).
+func WithInstructions(text string) Option { return func(s *settings) { s.instructions = text } }

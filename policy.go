@@ -37,7 +37,6 @@ type policyConfig struct {
 	budgetOff       bool
 	rateLimit       ratelimit.Config
 	rateLimitOff    bool
-	onBreakerChange func(provider string, from, to breaker.State)
 }
 
 func newPolicies(pc policyConfig) (*policies, error) {
@@ -58,9 +57,6 @@ func newPolicies(pc policyConfig) (*policies, error) {
 				p.mu.Lock()
 				p.trips++
 				p.mu.Unlock()
-			}
-			if pc.onBreakerChange != nil {
-				pc.onBreakerChange(key, from, to)
 			}
 			if user != nil {
 				user(key, from, to)

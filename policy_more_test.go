@@ -15,23 +15,19 @@ func TestRateLimitsTripTheBreakerOnlyWhenAsked(t *testing.T) {
 	e429 := step{status: 429, body: apiError("requests", "rate_limit_exceeded", "slow down")}
 	for _, tc := range []struct {
 		name  string
-		opts  []reask.Option
+		on    bool // Config.BreakerOnRateLimits
 		trips bool
 	}{
-		{"by default 429s do not count", nil, false},
-		{"WithBreakerOnRateLimits(false) is the default", []reask.Option{reask.WithBreakerOnRateLimits(false)}, false},
-		{"WithBreakerOnRateLimits(true) counts them", []reask.Option{reask.WithBreakerOnRateLimits(true)}, true},
+		{"by default 429s do not count", false, false},
+		{"BreakerOnRateLimits counts them", true, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			opts := append([]reask.Option{
-				reask.WithMaxTransportRetries(0),
-				reask.WithoutRetryBudget(),
-				reask.WithBreaker(breaker.Settings{MinCalls: 3, Threshold: 0.5, CoolDown: time.Minute}),
-			}, tc.opts...)
-			f := newFixture(t, []step{e429, e429, e429, {content: johnJSON}}, opts...)
+			cfg := reask.Config{MaxTransportRetries: -1, NoRetryBudget: true, Breaker: breaker.Settings{MinCalls: 3, Threshold: 0.5, CoolDown: time.Minute},
+				BreakerOnRateLimits: tc.on}
+			f := newFixture(t, []step{e429, e429, e429, {content: johnJSON}}, cfg)
 			for i := range 3 {
 				_, rep, err := reask.Extract[UserInfo](t.Context(), f.client, johnText)
-				if !reask.IsProviderError(err, 429) {
+				if providerStatus(err) != 429 {
 					t.Fatalf("call %d: %v", i, err)
 				}
 				if want := map[bool]int{true: 1}[tc.trips && i == 2]; rep.BreakerTrips != want {
@@ -76,15 +72,16 @@ func TestBreakerObserverSeesEveryStateChange(t *testing.T) {
 		defer mu.Unlock()
 		return slices.Clone(seen)
 	}
-	f := newFixture(t, []step{e503, e503, e503, {content: johnJSON}},
-		reask.WithMaxTransportRetries(0),
-		reask.WithoutRetryBudget(),
-		reask.WithBreaker(breaker.Settings{MinCalls: 3, Threshold: 0.5, CoolDown: time.Minute}),
-		reask.WithBreakerObserver(func(provider string, from, to breaker.State) {
-			mu.Lock()
-			defer mu.Unlock()
-			seen = append(seen, stateChange{provider, from, to})
-		}))
+	f := newFixture(t, []step{e503, e503, e503, {content: johnJSON}}, reask.Config{
+		MaxTransportRetries: -1,
+		NoRetryBudget:       true,
+		Breaker: breaker.Settings{MinCalls: 3, Threshold: 0.5, CoolDown: time.Minute,
+			OnStateChange: func(provider string, from, to breaker.State) {
+				mu.Lock()
+				defer mu.Unlock()
+				seen = append(seen, stateChange{provider, from, to})
+			}},
+	})
 	const key = "openai/test-model"
 	extract := func() error {
 		_, _, err := reask.Extract[UserInfo](t.Context(), f.client, johnText)
@@ -92,14 +89,14 @@ func TestBreakerObserverSeesEveryStateChange(t *testing.T) {
 	}
 
 	for i := range 2 {
-		if err := extract(); !reask.IsProviderError(err, 503) {
+		if err := extract(); providerStatus(err) != 503 {
 			t.Fatalf("call %d: %v", i, err)
 		}
 	}
 	if got := changes(); len(got) != 0 {
 		t.Fatalf("changes before the breaker has enough calls: %v", got)
 	}
-	if err := extract(); !reask.IsProviderError(err, 503) {
+	if err := extract(); providerStatus(err) != 503 {
 		t.Fatal(err)
 	}
 	opened := []stateChange{{key, breaker.Closed, breaker.Open}}

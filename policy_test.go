@@ -10,6 +10,7 @@ import (
 	"github.com/reask/reask"
 	"github.com/reask/reask/breaker"
 	"github.com/reask/reask/budget"
+	"github.com/reask/reask/internal/reasktest"
 	"github.com/reask/reask/provider/openai"
 )
 
@@ -19,13 +20,10 @@ func providerFor(s *script, f *fixture, model string) reask.Provider {
 
 func TestBreakerOpensAndFailsFast(t *testing.T) {
 	e503 := step{status: 503, body: apiError("server_error", "", "down")}
-	f := newFixture(t, []step{e503, e503, e503},
-		reask.WithMaxTransportRetries(0),
-		reask.WithBreaker(breaker.Settings{MinCalls: 3, Threshold: 0.5, CoolDown: time.Minute}),
-		reask.WithoutRetryBudget())
+	f := newFixture(t, []step{e503, e503, e503}, reask.Config{MaxTransportRetries: -1, Breaker: breaker.Settings{MinCalls: 3, Threshold: 0.5, CoolDown: time.Minute}, NoRetryBudget: true})
 	for i := range 3 {
 		_, rep, err := reask.Extract[UserInfo](t.Context(), f.client, johnText)
-		if !reask.IsProviderError(err, 503) {
+		if providerStatus(err) != 503 {
 			t.Fatalf("call %d: %v", i, err)
 		}
 		// The third failure opens the breaker: its report says so.
@@ -51,8 +49,7 @@ func TestBreakerOpensAndFailsFast(t *testing.T) {
 
 func TestContentFailuresDoNotTripBreaker(t *testing.T) {
 	bad := step{content: `{"name":"x"}`}
-	f := newFixture(t, []step{bad, bad, bad, bad, bad, bad},
-		reask.WithMaxAttempts(2), reask.WithBreaker(breaker.Settings{MinCalls: 2, Threshold: 0.5}))
+	f := newFixture(t, []step{bad, bad, bad, bad, bad, bad}, reask.Config{MaxAttempts: 2, Breaker: breaker.Settings{MinCalls: 2, Threshold: 0.5}})
 	for range 3 {
 		if _, _, err := reask.Extract[UserInfo](t.Context(), f.client, johnText); !errors.Is(err, reask.ErrExhausted) {
 			t.Fatal(err)
@@ -65,9 +62,9 @@ func TestContentFailuresDoNotTripBreaker(t *testing.T) {
 
 func TestFallbackProviderOnTransportFailure(t *testing.T) {
 	e401 := step{status: 401, body: apiError("invalid_request_error", "invalid_api_key", "bad key")}
-	f := newFixture(t, []step{e401})
+	f := newFixture(t, []step{e401}, reask.Config{})
 	backup := newScript(t, step{content: johnJSON})
-	c := reask.New(providerFor(f.script, f, "primary"), reask.WithClock(f.clock), reask.WithFallback(providerFor(backup, f, "backup")))
+	c := reasktest.NewClient(t, providerFor(f.script, f, "primary"), reask.Config{Clock: f.clock, Fallbacks: []reask.Provider{providerFor(backup, f, "backup")}})
 	got, rep, err := reask.Extract[UserInfo](t.Context(), c, johnText)
 	if err != nil || got.Name != "John Doe" {
 		t.Fatalf("got %+v, %v", got, err)
@@ -82,13 +79,9 @@ func TestFallbackProviderOnTransportFailure(t *testing.T) {
 
 func TestOpenCircuitProviderIsSkipped(t *testing.T) {
 	e503 := step{status: 503, body: apiError("server_error", "", "down")}
-	f := newFixture(t, []step{e503})
+	f := newFixture(t, []step{e503}, reask.Config{})
 	backup := newScript(t, step{content: johnJSON}, step{content: johnJSON})
-	c := reask.New(providerFor(f.script, f, "primary"), reask.WithClock(f.clock),
-		reask.WithRandom(func() float64 { return 0 }),
-		reask.WithMaxTransportRetries(0),
-		reask.WithBreaker(breaker.Settings{MinCalls: 1, CoolDown: time.Minute}),
-		reask.WithFallback(providerFor(backup, f, "backup")))
+	c := reasktest.NewClient(t, providerFor(f.script, f, "primary"), reask.Config{Clock: f.clock, Random: func() float64 { return 0 }, MaxTransportRetries: -1, Breaker: breaker.Settings{MinCalls: 1, CoolDown: time.Minute}, Fallbacks: []reask.Provider{providerFor(backup, f, "backup")}})
 	if _, _, err := reask.Extract[UserInfo](t.Context(), c, johnText); err != nil {
 		t.Fatal(err) // primary fails, its breaker opens, backup answers
 	}
@@ -110,13 +103,13 @@ func TestRetryBudgetStopsRetryStorms(t *testing.T) {
 	for i := range steps {
 		steps[i] = e503
 	}
-	f := newFixture(t, steps, reask.WithoutBreaker(), reask.WithRetryBudget(budget.Config{MaxTokens: 10, TokenRatio: 0.1}))
+	f := newFixture(t, steps, reask.Config{NoBreaker: true, RetryBudget: budget.Config{MaxTokens: 10, TokenRatio: 0.1}})
 	var budgetErrs int
 	for range 20 {
 		_, _, err := reask.Extract[UserInfo](t.Context(), f.client, johnText)
 		if errors.Is(err, reask.ErrRetryBudget) {
 			budgetErrs++
-			if !reask.IsProviderError(err, 503) {
+			if providerStatus(err) != 503 {
 				t.Errorf("budget error does not carry the original error: %v", err)
 			}
 		}
@@ -132,8 +125,7 @@ func TestRetryBudgetStopsRetryStorms(t *testing.T) {
 
 func TestModeSwitchAfterRepeatedSyntaxFailures(t *testing.T) {
 	garbage := step{content: "Sure! Here it is: name John Doe, age thirty"}
-	f := newFixture(t, []step{garbage, garbage, {content: johnJSON}},
-		reask.WithMode(reask.ModeJSONObject), reask.WithMaxAttempts(3))
+	f := newFixture(t, []step{garbage, garbage, {content: johnJSON}}, reask.Config{Mode: reask.ModeJSONObject, MaxAttempts: 3})
 	_, rep, err := reask.Extract[UserInfo](t.Context(), f.client, johnText)
 	if err != nil {
 		t.Fatal(err)
@@ -154,10 +146,9 @@ func TestModeSwitchAfterRepeatedSyntaxFailures(t *testing.T) {
 
 func TestSharperFeedbackThenNextModel(t *testing.T) {
 	bad := step{content: `{"name":"John Doe","age":"thirty","email":"john@email.com"}`}
-	f := newFixture(t, []step{bad, bad, bad})
+	f := newFixture(t, []step{bad, bad, bad}, reask.Config{})
 	backup := newScript(t, step{content: johnJSON})
-	c := reask.New(providerFor(f.script, f, "primary"), reask.WithClock(f.clock), reask.WithMaxAttempts(4),
-		reask.WithFallback(providerFor(backup, f, "backup")))
+	c := reasktest.NewClient(t, providerFor(f.script, f, "primary"), reask.Config{Clock: f.clock, MaxAttempts: 4, Fallbacks: []reask.Provider{providerFor(backup, f, "backup")}})
 	_, rep, err := reask.Extract[UserInfo](t.Context(), c, johnText)
 	if err != nil {
 		t.Fatal(err)
@@ -194,7 +185,7 @@ type Contact struct {
 func TestPatchReask(t *testing.T) {
 	bad := step{content: `{"name":"John Doe","age":"thirty","email":"john@email.com","phone":"555-0100","company":"Acme"}`}
 	patch := step{content: `{"age":30}`}
-	f := newFixture(t, []step{bad, patch}, reask.WithPatch(true))
+	f := newFixture(t, []step{bad, patch}, reask.Config{Patch: true})
 	got, rep, err := reask.Extract[Contact](t.Context(), f.client, johnText)
 	if err != nil {
 		t.Fatal(err)
@@ -222,7 +213,7 @@ func TestPatchFallsBackToFullReask(t *testing.T) {
 	bad := step{content: `{"name":"John Doe","age":"thirty","email":"john@email.com","phone":"555-0100","company":"Acme"}`}
 	badPatch := step{content: `{"age":"thirty"}`}
 	full := step{content: `{"name":"John Doe","age":30,"email":"john@email.com","phone":"555-0100","company":"Acme"}`}
-	f := newFixture(t, []step{bad, badPatch, full}, reask.WithPatch(true))
+	f := newFixture(t, []step{bad, badPatch, full}, reask.Config{Patch: true})
 	if _, _, err := reask.Extract[Contact](t.Context(), f.client, johnText); err != nil {
 		t.Fatal(err)
 	}
@@ -245,7 +236,7 @@ func TestRateLimitSharingFollowsTheHeaders(t *testing.T) {
 		{"no headers: every call waits", map[string]string{"Retry-After": "3"}, true},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			f := newFixture(t, []step{{status: 429, header: tt.header, body: apiError("requests", "rate_limit_exceeded", "slow down")}, {content: johnJSON}})
+			f := newFixture(t, []step{{status: 429, header: tt.header, body: apiError("requests", "rate_limit_exceeded", "slow down")}, {content: johnJSON}}, reask.Config{})
 			if _, _, err := reask.Extract[UserInfo](t.Context(), f.client, johnText); err != nil {
 				t.Fatal(err)
 			}

@@ -6,13 +6,10 @@ import (
 	"github.com/reask/reask/schema"
 )
 
-// DefaultInstructions is the system message unless WithInstructions replaces it.
-const DefaultInstructions = `Extract the requested information from the text as JSON that matches the schema exactly. Use only information in the text. If told what was wrong with your previous answer, fix exactly that and answer with the complete JSON.`
-
 // initialMessages builds the first request of an extraction from an input text.
 // In json_schema and tools modes the schema travels in the request's
 // response format or tool definition; in json_object and text modes (and
-// with WithSchemaInPrompt) it is written into the prompt too.
+// with Config.SchemaInPrompt) it is written into the prompt too.
 func initialMessages(set *settings, s *schema.Schema, input string, mode Mode) []Message {
 	sys := set.instructions
 	if sys == "" {

@@ -2,19 +2,21 @@ package reask_test
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"testing"
 
 	"github.com/reask/reask"
+	"github.com/reask/reask/schema"
 )
 
 func TestWithInstructionsReplacesTheSystemMessage(t *testing.T) {
 	const custom = "You are a careful clerk. Copy the contact details into JSON; never guess."
 	tests := []struct {
-		name       string
-		clientOpts []reask.Option
-		callOpts   []reask.Option
-		run        func(ctx context.Context, c *reask.Client, opts ...reask.Option) error
+		name     string
+		cfg      reask.Config
+		callOpts []reask.Option
+		run      func(ctx context.Context, c *reask.Client, opts ...reask.Option) error
 		// steps default to a schema failure, then a valid answer, so that
 		// the re-ask is checked too.
 		steps []step
@@ -25,9 +27,9 @@ func TestWithInstructionsReplacesTheSystemMessage(t *testing.T) {
 			want: reask.DefaultInstructions,
 		},
 		{
-			name:       "client option",
-			clientOpts: []reask.Option{reask.WithInstructions(custom)},
-			want:       custom,
+			name: "client option",
+			cfg:  reask.Config{Instructions: custom},
+			want: custom,
 		},
 		{
 			name:     "call option",
@@ -35,10 +37,10 @@ func TestWithInstructionsReplacesTheSystemMessage(t *testing.T) {
 			want:     custom,
 		},
 		{
-			name:       "call option overrides the client's",
-			clientOpts: []reask.Option{reask.WithInstructions("client-wide instructions")},
-			callOpts:   []reask.Option{reask.WithInstructions(custom)},
-			want:       custom,
+			name:     "call option overrides the client's",
+			cfg:      reask.Config{Instructions: "client-wide instructions"},
+			callOpts: []reask.Option{reask.WithInstructions(custom)},
+			want:     custom,
 		},
 		{
 			name:     "empty text keeps the default",
@@ -46,14 +48,14 @@ func TestWithInstructionsReplacesTheSystemMessage(t *testing.T) {
 			want:     reask.DefaultInstructions,
 		},
 		{
-			name:     "ExtractJSON",
+			name:     "Run",
 			callOpts: []reask.Option{reask.WithInstructions(custom)},
 			run: func(ctx context.Context, c *reask.Client, opts ...reask.Option) error {
-				s, err := reask.SchemaFor[UserInfo]()
+				s, err := schema.For[UserInfo]()
 				if err != nil {
 					return err
 				}
-				_, _, err = c.ExtractJSON(ctx, s, johnText, opts...)
+				_, _, err = c.Run(ctx, reask.Task{Schema: s, Input: johnText}, opts...)
 				return err
 			},
 			want: custom,
@@ -76,7 +78,7 @@ func TestWithInstructionsReplacesTheSystemMessage(t *testing.T) {
 			if steps == nil {
 				steps = []step{{content: `{"name":"John Doe"}`}, {content: johnJSON}}
 			}
-			f := newFixture(t, steps, tt.clientOpts...)
+			f := newFixture(t, steps, tt.cfg)
 			run := tt.run
 			if run == nil {
 				run = func(ctx context.Context, c *reask.Client, opts ...reask.Option) error {
@@ -119,12 +121,30 @@ func TestWithInstructionsReplacesTheSystemMessage(t *testing.T) {
 // signs and newlines arrives byte for byte.
 func TestWithInstructionsSentVerbatim(t *testing.T) {
 	const text = "Rules:\n1. 100% of the fields are required.\n2. Dates as {\"iso\": \"2006-01-02\"}.\n\tTabs stay, and so do \"quotes\" and \\backslashes\\."
-	f := newFixture(t, []step{{content: johnJSON}})
+	f := newFixture(t, []step{{content: johnJSON}}, reask.Config{})
 	if _, _, err := reask.Extract[UserInfo](t.Context(), f.client, johnText, reask.WithInstructions(text)); err != nil {
 		t.Fatal(err)
 	}
 	sys := f.script.messages(0)[0]
 	if sys["role"] != "system" || sys["content"] != text {
 		t.Errorf("system message %s %q, want %q", sys["role"], sys["content"], text)
+	}
+}
+
+// A Task's Messages are sent as they are: instructions for one call, which
+// would replace the system message of a prompt reask builds, are refused
+// rather than ignored, and nothing is sent.
+func TestWithInstructionsOnMessagesIsAnError(t *testing.T) {
+	f := newFixture(t, nil, reask.Config{Instructions: "client-wide"})
+	s, err := schema.For[UserInfo]()
+	if err != nil {
+		t.Fatal(err)
+	}
+	task := reask.Task{Schema: s, Messages: []reask.Message{{Role: reask.RoleUser, Content: johnText}}}
+	if _, _, err := f.client.Run(t.Context(), task, reask.WithInstructions("per call")); !errors.Is(err, reask.ErrInvalidInput) || !strings.Contains(err.Error(), "Messages are sent as they are") {
+		t.Errorf("error %v, want ErrInvalidInput naming the Messages", err)
+	}
+	if f.script.calls() != 0 {
+		t.Errorf("%d calls made", f.script.calls())
 	}
 }

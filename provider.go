@@ -3,7 +3,6 @@ package reask
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/http"
 	"time"
@@ -115,7 +114,7 @@ type Request struct {
 	MaxTokens int
 	// Tag is the caller's own value for the call, which reask never reads:
 	// Task.Tag for the calls of an extraction, as the caller set it for
-	// Client.Call. A provider that serves a request of its caller's finds
+	// Client.Send. A provider that serves a request of its caller's finds
 	// it here (the gateway's targets rebuild their client's request from
 	// it); others ignore it.
 	Tag any
@@ -202,11 +201,4 @@ func (e *ProviderError) Error() string {
 		s += " [request " + e.RequestID + "]"
 	}
 	return s
-}
-
-// IsProviderError reports whether err is or wraps a *ProviderError with the
-// given status code.
-func IsProviderError(err error, status int) bool {
-	var pe *ProviderError
-	return errors.As(err, &pe) && pe.StatusCode == status
 }

@@ -22,7 +22,7 @@ type Report struct {
 	// Mode of the final attempt.
 	Mode Mode `json:"mode"`
 	// Attempts counts content attempts: answers received and checked. It is
-	// at most MaxAttempts.
+	// at most Config.MaxAttempts (or the call's WithMaxAttempts).
 	Attempts int `json:"attempts"`
 	// Calls counts provider calls, including those that failed in transport
 	// and were retried; Calls >= Attempts.
@@ -49,12 +49,12 @@ type Report struct {
 	// feedback by the adaptive strategy and patch re-asks, and each restart
 	// of a batch item that the open circuit stopped.
 	Switches []Switch `json:"switches,omitempty"`
-	// Plain is set in the report of a plain call (Client.Call: one
+	// Plain is set in the report of a plain call (Client.Send: one
 	// request, its answer not checked) and false in an extraction's, so
 	// that what reads reports (metrics, dashboards) is told which it was.
 	Plain bool `json:"plain,omitempty"`
 	// Insisted lists the invalid values the model kept giving when the
-	// extraction stopped early for it (ErrInsisted, see WithStopOnRepeat);
+	// extraction stopped early for it (ErrInsisted, see Config.KeepOnRepeat);
 	// AttemptsSaved is the attempts it did not spend. Both are empty
 	// otherwise.
 	Insisted      []Repeat `json:"insisted,omitempty"`

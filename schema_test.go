@@ -53,7 +53,7 @@ func TestUnusableGoTypeFailsBeforeAnyRequest(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			f := newFixture(t, nil)
+			f := newFixture(t, nil, reask.Config{})
 			rep, err := tt.extract(t.Context(), f.client)
 			if !errors.Is(err, reask.ErrInvalidInput) || !errors.Is(err, schema.ErrUnsupportedType) {
 				t.Fatalf("error %v, want ErrInvalidInput and schema.ErrUnsupportedType", err)
@@ -76,7 +76,7 @@ func TestUnusableGoTypeFailsBeforeAnyRequest(t *testing.T) {
 // mention, before any request reaches the server.
 func checkSchemaRefused(t *testing.T, s *schema.Schema, mention string) {
 	t.Helper()
-	f := newFixture(t, []step{{content: johnJSON}, {content: johnJSON}, {content: johnJSON}})
+	f := newFixture(t, []step{{content: johnJSON}, {content: johnJSON}, {content: johnJSON}}, reask.Config{})
 	for _, call := range []struct {
 		name string
 		run  func() (*reask.Report, error)
@@ -88,10 +88,6 @@ func checkSchemaRefused(t *testing.T, s *schema.Schema, mention string) {
 		{"Run with messages", func() (*reask.Report, error) {
 			msgs := []reask.Message{{Role: reask.RoleUser, Content: johnText}}
 			_, rep, err := f.client.Run(t.Context(), reask.Task{Schema: s, Messages: msgs})
-			return rep, err
-		}},
-		{"ExtractJSON", func() (*reask.Report, error) {
-			_, rep, err := f.client.ExtractJSON(t.Context(), s, johnText)
 			return rep, err
 		}},
 	} {

@@ -12,22 +12,22 @@ type contact struct {
 	Email string `json:"email" jsonschema:"format=email"`
 }
 
-// Extract[T] compiles T's schema with WithSchemaConfig's Config: an
+// Extract[T] compiles T's schema with Config.Schema: an
 // internationalized address is valid at the default (lenient) level, and
 // re-asked about at the strict one.
-func TestWithSchemaConfig(t *testing.T) {
+func TestConfigSchema(t *testing.T) {
 	answer := step{content: `{"name":"Kwame","email":"kwame.garcía14@mail.test"}`}
 	tests := []struct {
 		name      string
-		opts      []reask.Option
+		cfg       reask.Config
 		wantCalls int
 	}{
-		{"default lenient", nil, 1},
-		{"strict", []reask.Option{reask.WithSchemaConfig(schema.Config{Formats: schema.FormatStrict}), reask.WithMaxAttempts(2)}, 2},
+		{"default lenient", reask.Config{}, 1},
+		{"strict", reask.Config{Schema: schema.Config{Formats: schema.FormatStrict}, MaxAttempts: 2}, 2},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			f := newFixture(t, []step{answer, answer}[:tt.wantCalls], tt.opts...)
+			f := newFixture(t, []step{answer, answer}[:tt.wantCalls], tt.cfg)
 			got, _, err := reask.Extract[contact](t.Context(), f.client, "Kwame, kwame.garcía14@mail.test")
 			if tt.wantCalls == 1 && (err != nil || got.Email != "kwame.garcía14@mail.test") {
 				t.Fatalf("Extract: %+v, %v", got, err)

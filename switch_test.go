@@ -23,16 +23,15 @@ func TestTextModeSwitchesAfterRepeatedSyntaxFailures(t *testing.T) {
 	garbage := step{content: "Sure! Here it is: name John Doe, age thirty"}
 	for _, tc := range []struct {
 		name     string
-		fallback []reask.Option
-		answer   step // the answer in the fallback mode
+		fallback reask.Mode // Config.ModeFallback
+		answer   step       // the answer in the fallback mode
 		want     reask.Mode
 	}{
-		{"to json_schema by default", nil, step{content: johnJSON}, reask.ModeJSONSchema},
-		{"to tools when asked", []reask.Option{reask.WithModeFallback(reask.ModeTools)}, step{content: johnJSON, tool: true}, reask.ModeTools},
+		{"to json_schema by default", "", step{content: johnJSON}, reask.ModeJSONSchema},
+		{"to tools when asked", reask.ModeTools, step{content: johnJSON, tool: true}, reask.ModeTools},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			opts := append([]reask.Option{reask.WithMode(reask.ModeText), reask.WithMaxAttempts(3)}, tc.fallback...)
-			f := newFixture(t, []step{garbage, garbage, tc.answer}, opts...)
+			f := newFixture(t, []step{garbage, garbage, tc.answer}, reask.Config{Mode: reask.ModeText, MaxAttempts: 3, ModeFallback: tc.fallback})
 			got, rep, err := reask.Extract[UserInfo](t.Context(), f.client, johnText)
 			if err != nil || got.Name != "John Doe" {
 				t.Fatalf("got %+v, %v", got, err)
@@ -74,7 +73,7 @@ func TestTextModeSwitchesAfterRepeatedSyntaxFailures(t *testing.T) {
 func TestSharperFeedbackIsASwitch(t *testing.T) {
 	bad := step{content: `{"name":"John Doe","age":"thirty","email":"john@email.com"}`}
 	noEmail := step{content: `{"name":"John Doe","age":"thirty"}`}
-	f := newFixture(t, []step{bad, bad, noEmail, noEmail, {content: johnJSON}}, reask.WithMaxAttempts(5))
+	f := newFixture(t, []step{bad, bad, noEmail, noEmail, {content: johnJSON}}, reask.Config{MaxAttempts: 5})
 	_, rep, err := reask.Extract[UserInfo](t.Context(), f.client, johnText)
 	if err != nil {
 		t.Fatal(err)
@@ -102,7 +101,7 @@ func TestSharperFeedbackIsASwitch(t *testing.T) {
 
 func TestSharperFeedbackForTwoFieldsIsOneSwitch(t *testing.T) {
 	bad := step{content: `{"name":"John Doe","age":"thirty"}`}
-	f := newFixture(t, []step{bad, bad, {content: johnJSON}})
+	f := newFixture(t, []step{bad, bad, {content: johnJSON}}, reask.Config{})
 	_, rep, err := reask.Extract[UserInfo](t.Context(), f.client, johnText)
 	if err != nil {
 		t.Fatal(err)
@@ -115,7 +114,7 @@ func TestSharperFeedbackForTwoFieldsIsOneSwitch(t *testing.T) {
 
 func TestNoFeedbackSwitchWithoutAdaptive(t *testing.T) {
 	bad := step{content: `{"name":"John Doe","age":"thirty","email":"john@email.com"}`}
-	f := newFixture(t, []step{bad, bad, {content: johnJSON}}, reask.WithAdaptive(false))
+	f := newFixture(t, []step{bad, bad, {content: johnJSON}}, reask.Config{NoAdaptive: true})
 	_, rep, err := reask.Extract[UserInfo](t.Context(), f.client, johnText)
 	if err != nil {
 		t.Fatal(err)
@@ -148,7 +147,7 @@ func TestPatchSwitchesAreRecorded(t *testing.T) {
 		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			f := newFixture(t, tc.steps, reask.WithPatch(true))
+			f := newFixture(t, tc.steps, reask.Config{Patch: true})
 			got, rep, err := reask.Extract[Contact](t.Context(), f.client, johnText)
 			if err != nil || got.Age != 30 {
 				t.Fatalf("got %+v, %v", got, err)
@@ -168,11 +167,11 @@ func TestPatchSwitchesAreRecorded(t *testing.T) {
 func TestSwitchesReachTheObserver(t *testing.T) {
 	bad := step{content: `{"name":"John Doe","age":"thirty","email":"john@email.com"}`}
 	var seen []reask.Switch
-	f := newFixture(t, []step{bad, bad, {content: johnJSON}}, reask.WithObserver(func(_ context.Context, e reask.Event) {
+	f := newFixture(t, []step{bad, bad, {content: johnJSON}}, reask.Config{Observer: func(_ context.Context, e reask.Event) {
 		if e.Kind == reask.EventSwitch {
 			seen = append(seen, *e.Switch)
 		}
-	}))
+	}})
 	_, rep, err := reask.Extract[UserInfo](t.Context(), f.client, johnText)
 	if err != nil {
 		t.Fatal(err)
@@ -198,7 +197,7 @@ func TestRepairOffThroughTheLoop(t *testing.T) {
 		{"default: the same fence is repaired locally", repair.SyntaxAndCoercion, []step{fenced}, []reask.Kind{reask.KindOK}, []repair.Kind{repair.KindMarkdownFence, repair.KindMarkdownFence}}, // opening and closing fence
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			f := newFixture(t, tc.steps, reask.WithRepair(tc.level))
+			f := newFixture(t, tc.steps, reask.Config{RepairLevel: tc.level})
 			got, rep, err := reask.Extract[UserInfo](t.Context(), f.client, johnText)
 			if err != nil || got != (UserInfo{"John Doe", 30, "john@email.com"}) {
 				t.Fatalf("got %+v, %v", got, err)

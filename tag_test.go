@@ -46,8 +46,8 @@ func TestTagReachesEveryCallAndEvent(t *testing.T) {
 			_, _, err := c.Run(t.Context(), reask.Task{Schema: s, Input: "n is 1", Tag: tag})
 			return err
 		}, 2},
-		{"call", func(c *reask.Client, tag any) error {
-			_, _, err := c.Call(t.Context(), &reask.Request{Messages: []reask.Message{{Role: reask.RoleUser, Content: "hi"}}, Tag: tag})
+		{"send", func(c *reask.Client, tag any) error {
+			_, _, err := c.Send(t.Context(), &reask.Request{Messages: []reask.Message{{Role: reask.RoleUser, Content: "hi"}}, Tag: tag})
 			return err
 		}, 1},
 	} {
@@ -55,7 +55,10 @@ func TestTagReachesEveryCallAndEvent(t *testing.T) {
 			p := &tagged{answers: []string{`{"n":"one"}`, `{"n":1}`}}
 			tag := &caller{id: 7}
 			var events []reask.Event
-			c := reask.New(p, reask.WithObserver(func(_ context.Context, e reask.Event) { events = append(events, e) }))
+			c, err := reask.New(p, reask.Config{Observer: func(_ context.Context, e reask.Event) { events = append(events, e) }})
+			if err != nil {
+				t.Fatal(err)
+			}
 			if err := tc.run(c, tag); err != nil {
 				t.Fatal(err)
 			}

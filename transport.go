@@ -14,7 +14,7 @@ import (
 // failures: rate limits wait for the provider's Retry-After (shared with
 // every call of the client through the rate limiter) or back off, server
 // errors, timeouts and dropped connections back off with jitter, a refused
-// connection is retried at most WithMaxRefusedRetries times (default once),
+// connection is retried at most Config.MaxRefusedRetries times (default once),
 // and everything else — bad requests, authentication, exhausted quota, a
 // host name that does not resolve — is returned at once. Each call goes
 // through the provider's policy steps (stepsFor): the circuit breaker and

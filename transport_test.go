@@ -17,6 +17,7 @@ import (
 	"github.com/reask/reask/backoff"
 	"github.com/reask/reask/breaker"
 	"github.com/reask/reask/clock"
+	"github.com/reask/reask/internal/reasktest"
 	"github.com/reask/reask/provider/openai"
 	"github.com/reask/reask/ratelimit"
 )
@@ -25,15 +26,11 @@ import (
 // itself: an OpenAI provider at baseURL, a fake clock, jitter fixed at 0.5
 // and a backoff of 1s doubling up to a minute (full jitter: waits of 500ms,
 // 1s, 2s, …).
-func newLoopbackClient(baseURL string, opts ...reask.Option) (*reask.Client, *clock.Fake) {
+func newLoopbackClient(t *testing.T, baseURL string, cfg reask.Config) (*reask.Client, *clock.Fake) {
+	t.Helper()
 	clk := clock.NewFake(start)
 	p := openai.NewProvider(openai.Config{BaseURL: baseURL, APIKey: "sk-test-secret", Model: "test-model", Clock: clk})
-	base := []reask.Option{
-		reask.WithClock(clk),
-		reask.WithRandom(func() float64 { return 0.5 }),
-		reask.WithBackoff(backoff.Policy{Base: time.Second, Max: time.Minute}),
-	}
-	return reask.New(p, append(base, opts...)...), clk
+	return reasktest.NewClient(t, p, testConfig(cfg, clk)), clk
 }
 
 // callOutcomes returns the outcome of every call of every attempt, in order.
@@ -81,7 +78,7 @@ func TestRequestTimeoutAndConflictAreRetried(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			fail := step{status: tt.status, body: tt.body}
-			f := newFixture(t, []step{fail, fail, fail, {content: johnJSON}})
+			f := newFixture(t, []step{fail, fail, fail, {content: johnJSON}}, reask.Config{})
 			got, rep, err := reask.Extract[UserInfo](t.Context(), f.client, johnText)
 			if err != nil {
 				t.Fatalf("Extract: %v", err)
@@ -123,9 +120,9 @@ func TestRequestTimeoutAndConflictGiveUpAfterTheRetryLimit(t *testing.T) {
 	for _, status := range []int{http.StatusRequestTimeout, http.StatusConflict} {
 		t.Run(http.StatusText(status), func(t *testing.T) {
 			fail := step{status: status, body: apiError("server_error", "", "try again")}
-			f := newFixture(t, []step{fail, fail, fail}, reask.WithMaxTransportRetries(2))
+			f := newFixture(t, []step{fail, fail, fail}, reask.Config{MaxTransportRetries: 2})
 			_, rep, err := reask.Extract[UserInfo](t.Context(), f.client, johnText)
-			if !reask.IsProviderError(err, status) {
+			if providerStatus(err) != status {
 				t.Fatalf("error %v, want the %d wrapped", err, status)
 			}
 			if f.script.calls() != 3 || rep.Calls != 3 {
@@ -145,7 +142,7 @@ func TestRateLimitWithoutHeadersBacksOffExponentially(t *testing.T) {
 	e429 := step{status: 429, body: apiError("requests", "rate_limit_exceeded", "Rate limit reached for requests")}
 	tests := []struct {
 		name   string
-		opts   []reask.Option
+		cfg    reask.Config
 		failed int
 		want   []time.Duration
 	}{
@@ -156,13 +153,13 @@ func TestRateLimitWithoutHeadersBacksOffExponentially(t *testing.T) {
 		},
 		{
 			name:   "full jitter, no limiter",
-			opts:   []reask.Option{reask.WithoutRateLimit()},
+			cfg:    reask.Config{NoRateLimit: true},
 			failed: 3,
 			want:   []time.Duration{500 * time.Millisecond, time.Second, 2 * time.Second},
 		},
 		{
 			name:   "no jitter, capped at the policy's max",
-			opts:   []reask.Option{reask.WithBackoff(backoff.Policy{Base: time.Second, Max: 5 * time.Second, Jitter: backoff.NoJitter})},
+			cfg:    reask.Config{Backoff: backoff.Policy{Base: time.Second, Max: 5 * time.Second, Jitter: backoff.NoJitter}},
 			failed: 5,
 			want:   []time.Duration{time.Second, 2 * time.Second, 4 * time.Second, 5 * time.Second, 5 * time.Second},
 		},
@@ -174,7 +171,7 @@ func TestRateLimitWithoutHeadersBacksOffExponentially(t *testing.T) {
 				steps = append(steps, e429)
 			}
 			steps = append(steps, step{content: johnJSON})
-			f := newFixture(t, steps, tt.opts...)
+			f := newFixture(t, steps, tt.cfg)
 			_, rep, err := reask.Extract[UserInfo](t.Context(), f.client, johnText)
 			if err != nil {
 				t.Fatalf("Extract: %v", err)
@@ -294,15 +291,15 @@ func TestConnectionFailuresAreRetried(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			url, onRetry, served := tt.setup(t)
 			var retryErrs []error
-			obs := reask.WithObserver(func(_ context.Context, e reask.Event) {
+			obs := func(_ context.Context, e reask.Event) {
 				if e.Kind == reask.EventRetry {
 					if len(retryErrs) == 0 {
 						onRetry()
 					}
 					retryErrs = append(retryErrs, e.Err)
 				}
-			})
-			c, clk := newLoopbackClient(url, obs)
+			}
+			c, clk := newLoopbackClient(t, url, reask.Config{Observer: obs})
 			got, rep, err := reask.Extract[UserInfo](t.Context(), c, johnText)
 			if err != nil {
 				t.Fatalf("Extract: %v", err)
@@ -336,25 +333,25 @@ func TestConnectionFailuresAreRetried(t *testing.T) {
 }
 
 // A refused connection (nothing listens at the address) is retried once by
-// default, as WithMaxRefusedRetries says, and never more than
-// WithMaxTransportRetries allows.
+// default, as Config.MaxRefusedRetries says, and never more than
+// MaxTransportRetries allows.
 func TestConnectionRefusedGivesUpAfterTheRetryLimit(t *testing.T) {
 	tests := []struct {
 		name  string
-		opts  []reask.Option
+		cfg   reask.Config
 		calls int
 		slept []time.Duration
 	}{
-		{"default: one retry", nil, 2, []time.Duration{500 * time.Millisecond}},
-		{"no retry", []reask.Option{reask.WithMaxRefusedRetries(0)}, 1, nil},
-		{"more asked for", []reask.Option{reask.WithMaxRefusedRetries(3)}, 4, []time.Duration{500 * time.Millisecond, time.Second, 2 * time.Second}},
-		{"transport retries bound it", []reask.Option{reask.WithMaxRefusedRetries(10), reask.WithMaxTransportRetries(2)}, 3,
+		{"default: one retry", reask.Config{}, 2, []time.Duration{500 * time.Millisecond}},
+		{"no retry", reask.Config{MaxRefusedRetries: -1}, 1, nil},
+		{"more asked for", reask.Config{MaxRefusedRetries: 3}, 4, []time.Duration{500 * time.Millisecond, time.Second, 2 * time.Second}},
+		{"transport retries bound it", reask.Config{MaxRefusedRetries: 10, MaxTransportRetries: 2}, 3,
 			[]time.Duration{500 * time.Millisecond, time.Second}},
-		{"transport retries alone do not raise it", []reask.Option{reask.WithMaxTransportRetries(8)}, 2, []time.Duration{500 * time.Millisecond}},
+		{"transport retries alone do not raise it", reask.Config{MaxTransportRetries: 8}, 2, []time.Duration{500 * time.Millisecond}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c, clk := newLoopbackClient("http://"+closedAddr(t), tt.opts...)
+			c, clk := newLoopbackClient(t, "http://"+closedAddr(t), tt.cfg)
 			_, rep, err := reask.Extract[UserInfo](t.Context(), c, johnText)
 			if !errors.Is(err, syscall.ECONNREFUSED) {
 				t.Fatalf("error %v, want it to wrap ECONNREFUSED", err)
@@ -375,10 +372,6 @@ func TestConnectionRefusedGivesUpAfterTheRetryLimit(t *testing.T) {
 			}
 		})
 	}
-	c, _ := newLoopbackClient("http://" + closedAddr(t))
-	if _, _, err := reask.Extract[UserInfo](t.Context(), c, johnText, reask.WithMaxRefusedRetries(-1)); !errors.Is(err, reask.ErrInvalidInput) {
-		t.Errorf("WithMaxRefusedRetries(-1): %v, want ErrInvalidInput", err)
-	}
 }
 
 // A call the policies refuse appears in its attempt as a call that was not
@@ -388,28 +381,29 @@ func TestRefusedCallsInTheReport(t *testing.T) {
 	e503 := step{status: 503, body: apiError("server_error", "", "down")}
 	tests := []struct {
 		name    string
-		opts    []reask.Option
+		cfg     reask.Config
 		wantErr error
 		want    []reask.Kind // the second extraction's calls
 	}{
 		{
 			name:    "an open circuit",
-			opts:    []reask.Option{reask.WithBreaker(breaker.Settings{MinCalls: 1, CoolDown: time.Minute})},
+			cfg:     reask.Config{Breaker: breaker.Settings{MinCalls: 1, CoolDown: time.Minute}},
 			wantErr: reask.ErrCircuitOpen,
 			want:    []reask.Kind{reask.KindCircuitOpen},
 		},
 		{
-			name: "a limiter's wait that would pass the deadline",
-			opts: []reask.Option{reask.WithoutBreaker(), reask.WithTimeout(time.Minute),
-				reask.WithRateLimit(ratelimit.Config{RPM: 1, Burst: 1})},
+			name:    "a limiter's wait that would pass the deadline",
+			cfg:     reask.Config{NoBreaker: true, Timeout: time.Minute, RateLimit: ratelimit.Config{RPM: 1, Burst: 1}},
 			wantErr: reask.ErrDeadline,
 		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			opts := append([]reask.Option{reask.WithMaxTransportRetries(0), reask.WithoutRetryBudget()}, tt.opts...)
-			f := newFixture(t, []step{e503}, opts...)
-			if _, _, err := reask.Extract[UserInfo](t.Context(), f.client, johnText); !reask.IsProviderError(err, 503) {
+			cfg := tt.cfg
+			cfg.MaxTransportRetries, cfg.NoRetryBudget = -1, true
+			f := newFixture(t, []step{e503}, cfg)
+			var pe *reask.ProviderError
+			if _, _, err := reask.Extract[UserInfo](t.Context(), f.client, johnText); !errors.As(err, &pe) || pe.StatusCode != 503 {
 				t.Fatalf("first extraction: %v, want the 503", err)
 			}
 			_, rep, err := reask.Extract[UserInfo](t.Context(), f.client, johnText)

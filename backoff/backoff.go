@@ -27,11 +27,12 @@ import (
 
 // Defaults used for zero fields of a Policy.
 //
-// They are shorter than the seed's RetryConfig (base 1s, max 60s): with full
-// jitter the mean wait is half the exponential, so five retries wait about
-// 7.75s on average and at most 15.5s before the cap matters — long enough
-// for a provider's bad second, short enough for an interactive call. The
-// seed's behaviour is Policy{Base: time.Second, Max: time.Minute}.
+// They are shorter than the usual tutorial's base of 1s and cap of 60s
+// (the loop bench/naive ports): with full jitter the mean wait is half the
+// exponential, so five retries wait about 7.75s on average and at most
+// 15.5s before the cap matters — long enough for a provider's bad second,
+// short enough for an interactive call. The tutorial's behaviour is
+// Policy{Base: time.Second, Max: time.Minute}.
 const (
 	DefaultBase       = 500 * time.Millisecond
 	DefaultMax        = 30 * time.Second

@@ -27,8 +27,8 @@ func TestDelay(t *testing.T) {
 		{"no jitter capped", Policy{Jitter: NoJitter}, 6, 0.9, 30 * time.Second},
 		{"equal jitter at 0 is half", Policy{Jitter: EqualJitter}, 1, 0, 500 * ms},
 		{"equal jitter at 0.5", Policy{Jitter: EqualJitter}, 1, 0.5, 750 * ms},
-		{"seed's config, no jitter", Policy{Base: time.Second, Max: time.Minute, Jitter: NoJitter}, 5, 0, 32 * time.Second},
-		{"seed's config capped", Policy{Base: time.Second, Max: time.Minute, Jitter: NoJitter}, 6, 0, time.Minute},
+		{"1s to 1m, no jitter", Policy{Base: time.Second, Max: time.Minute, Jitter: NoJitter}, 5, 0, 32 * time.Second},
+		{"1s to 1m, capped", Policy{Base: time.Second, Max: time.Minute, Jitter: NoJitter}, 6, 0, time.Minute},
 		{"multiplier 3", Policy{Base: 100 * ms, Multiplier: 3, Jitter: NoJitter}, 3, 0, 2700 * ms},
 		{"multiplier 1 is constant", Policy{Base: 100 * ms, Multiplier: 1, Jitter: NoJitter}, 50, 0, 100 * ms},
 		{"multiplier 1.5", Policy{Base: time.Second, Multiplier: 1.5, Jitter: NoJitter}, 2, 0, 2250 * ms},
@@ -80,7 +80,7 @@ func TestValidate(t *testing.T) {
 		ok   bool
 	}{
 		{"zero", Policy{}, true},
-		{"seed", Policy{Base: time.Second, Max: time.Minute, Multiplier: 2, Jitter: EqualJitter}, true},
+		{"1s to 1m, equal jitter", Policy{Base: time.Second, Max: time.Minute, Multiplier: 2, Jitter: EqualJitter}, true},
 		{"negative base", Policy{Base: -1}, false},
 		{"negative max", Policy{Max: -1}, false},
 		{"multiplier below 1", Policy{Multiplier: 0.5}, false},

@@ -8,7 +8,7 @@ import (
 )
 
 func ExamplePolicy_Delay() {
-	// The seed's RetryConfig, with AWS-style full jitter. A fixed random
+	// A base of 1s and a cap of 1m, with AWS-style full jitter. A fixed random
 	// source makes the output exact; production passes rand.Float64.
 	p := backoff.Policy{Base: time.Second, Max: time.Minute}
 	half := func() float64 { return 0.5 }

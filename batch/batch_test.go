@@ -14,6 +14,7 @@ import (
 
 	"github.com/reask/reask"
 	"github.com/reask/reask/batch"
+	"github.com/reask/reask/internal/reasktest"
 	"github.com/reask/reask/schema"
 	"github.com/reask/reask/stats"
 )
@@ -76,7 +77,7 @@ func TestMalformedLinesAndDeadLetter(t *testing.T) {
 		`{"id":"d","text":"bad item"}`,
 	}, "\n")
 	out, dead := filepath.Join(dir, "out.jsonl"), filepath.Join(dir, "dead.jsonl")
-	c := reask.New(&echo{}, reask.WithMaxAttempts(2))
+	c := reasktest.NewClient(t, &echo{}, reask.Config{MaxAttempts: 2})
 	res, err := batch.Run(t.Context(), c, batch.Config{Schema: numSchema, In: strings.NewReader(in), InName: "in.jsonl", OutPath: out, DeadLetterPath: dead})
 	if err != nil {
 		t.Fatal(err)
@@ -126,7 +127,7 @@ func itoa(i int) string { b, _ := json.Marshal(i); return string(b) }
 func TestOutputExistsWithoutResume(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "out.jsonl")
 	os.WriteFile(out, []byte("{\"id\":\"1\"}\n"), 0o644)
-	_, err := batch.Run(t.Context(), reask.New(&echo{}), batch.Config{Schema: numSchema, In: strings.NewReader(inputOf(3)), OutPath: out})
+	_, err := batch.Run(t.Context(), reasktest.NewClient(t, &echo{}, reask.Config{}), batch.Config{Schema: numSchema, In: strings.NewReader(inputOf(3)), OutPath: out})
 	if !errors.Is(err, batch.ErrOutputExists) || !strings.Contains(err.Error(), "--resume") {
 		t.Fatalf("error %v", err)
 	}
@@ -142,7 +143,7 @@ func TestResumeSkipsDoneAndRewritesPartialLine(t *testing.T) {
 		`{"id":"3","ok":tr`
 	os.WriteFile(out, []byte(prev), 0o644)
 	e := &echo{}
-	res, err := batch.Run(t.Context(), reask.New(e), batch.Config{Schema: numSchema, In: strings.NewReader(inputOf(5)), OutPath: out, Resume: true})
+	res, err := batch.Run(t.Context(), reasktest.NewClient(t, e, reask.Config{}), batch.Config{Schema: numSchema, In: strings.NewReader(inputOf(5)), OutPath: out, Resume: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -156,7 +157,7 @@ func TestResumeSkipsDoneAndRewritesPartialLine(t *testing.T) {
 
 	// A corrupt line in the middle is not guessed at.
 	os.WriteFile(out, []byte("garbage\n"+prev[:len(prev)-len(`{"id":"3","ok":tr`)]), 0o644)
-	_, err = batch.Run(t.Context(), reask.New(&echo{}), batch.Config{Schema: numSchema, In: strings.NewReader(inputOf(5)), OutPath: out, Resume: true})
+	_, err = batch.Run(t.Context(), reasktest.NewClient(t, &echo{}, reask.Config{}), batch.Config{Schema: numSchema, In: strings.NewReader(inputOf(5)), OutPath: out, Resume: true})
 	if err == nil || !strings.Contains(err.Error(), "out.jsonl:1 is not an output record") {
 		t.Errorf("error %v", err)
 	}
@@ -180,7 +181,7 @@ func TestInterruptThenResumeLosesNothing(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "out.jsonl")
 	ctx, cancel := context.WithCancel(t.Context())
 	s := &stopper{after: 10, cancel: cancel}
-	res, err := batch.Run(ctx, reask.New(s), batch.Config{Schema: numSchema, In: strings.NewReader(inputOf(100)), OutPath: out, Concurrency: 4})
+	res, err := batch.Run(ctx, reasktest.NewClient(t, s, reask.Config{}), batch.Config{Schema: numSchema, In: strings.NewReader(inputOf(100)), OutPath: out, Concurrency: 4})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -193,7 +194,7 @@ func TestInterruptThenResumeLosesNothing(t *testing.T) {
 			t.Errorf("item %s failed on interruption: %+v (in-flight items must finish)", id, r)
 		}
 	}
-	_, err = batch.Run(t.Context(), reask.New(&echo{}), batch.Config{Schema: numSchema, In: strings.NewReader(inputOf(100)), OutPath: out, Resume: true})
+	_, err = batch.Run(t.Context(), reasktest.NewClient(t, &echo{}, reask.Config{}), batch.Config{Schema: numSchema, In: strings.NewReader(inputOf(100)), OutPath: out, Resume: true})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/reask/reask"
 	"github.com/reask/reask/batch"
+	"github.com/reask/reask/internal/reasktest"
 )
 
 // deadEntries reads a dead-letter file's entries, failing on a repeated id.
@@ -49,7 +50,7 @@ func TestResumeCompletesDeadLetter(t *testing.T) {
 	cfg := func(deadPath string, resume bool) batch.Config {
 		return batch.Config{Schema: numSchema, In: strings.NewReader(in), OutPath: out, DeadLetterPath: deadPath, Resume: resume, Concurrency: 1}
 	}
-	c := reask.New(&echo{}, reask.WithMaxAttempts(1))
+	c := reasktest.NewClient(t, &echo{}, reask.Config{MaxAttempts: 1})
 
 	t.Run("dead-letter write fails", func(t *testing.T) {
 		if _, err := os.Stat("/dev/full"); err != nil {

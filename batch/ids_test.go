@@ -10,6 +10,7 @@ import (
 
 	"github.com/reask/reask"
 	"github.com/reask/reask/batch"
+	"github.com/reask/reask/internal/reasktest"
 )
 
 // TestDuplicateIDsGetOneRecordPerLine checks that every input line gets
@@ -38,7 +39,7 @@ func TestDuplicateIDsGetOneRecordPerLine(t *testing.T) {
 			}
 			dir := t.TempDir()
 			out := filepath.Join(dir, "out.jsonl")
-			res, err := batch.Run(t.Context(), reask.New(&echo{}), batch.Config{Schema: numSchema, In: strings.NewReader(in.String()), InName: "in.jsonl", OutPath: out})
+			res, err := batch.Run(t.Context(), reasktest.NewClient(t, &echo{}, reask.Config{}), batch.Config{Schema: numSchema, In: strings.NewReader(in.String()), InName: "in.jsonl", OutPath: out})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -64,7 +65,7 @@ func TestDuplicateIDsGetOneRecordPerLine(t *testing.T) {
 					}
 				}
 				os.WriteFile(out, kept, 0o644)
-				res, err := batch.Run(t.Context(), reask.New(&echo{}), batch.Config{Schema: numSchema, In: strings.NewReader(in.String()), InName: "in.jsonl", OutPath: out, Resume: true})
+				res, err := batch.Run(t.Context(), reasktest.NewClient(t, &echo{}, reask.Config{}), batch.Config{Schema: numSchema, In: strings.NewReader(in.String()), InName: "in.jsonl", OutPath: out, Resume: true})
 				if err != nil {
 					t.Fatalf("resume from %d records: %v", n, err)
 				}
@@ -108,7 +109,7 @@ func TestByteOrderMarkIgnored(t *testing.T) {
 	const bom = "\xef\xbb\xbf"
 	in := bom + `{"id":"a","text":"item 1"}` + "\n" + bom + `{"id":"b","text":"item 2"}` + "\n"
 	out := filepath.Join(t.TempDir(), "out.jsonl")
-	if _, err := batch.Run(t.Context(), reask.New(&echo{}), batch.Config{Schema: numSchema, In: strings.NewReader(in), OutPath: out}); err != nil {
+	if _, err := batch.Run(t.Context(), reasktest.NewClient(t, &echo{}, reask.Config{}), batch.Config{Schema: numSchema, In: strings.NewReader(in), OutPath: out}); err != nil {
 		t.Fatal(err)
 	}
 	recs := readRecords(t, out)

@@ -1,6 +1,22 @@
 // Package clock abstracts time so that every timed policy in reask — backoff
 // sleeps, breaker cool-downs, rate-limit pacing — can be tested exactly,
 // without sleeps.
+//
+// Tests fake time one of two ways; new tests take the first unless they
+// need the second, and no test mixes them:
+//
+//   - A *Fake given as the Clock (reask.Config.Clock, sim.Config.Clock, …),
+//     the way of the root package's tests. Every wait reask makes goes
+//     through its Clock, and Fake.Sleep returns at once and records the
+//     duration, so a test asserts the exact delays (Sleeps). It works
+//     across real loopback connections, and most tests run an httptest
+//     server as the provider.
+//   - testing/synctest, for tests about goroutines rather than durations:
+//     waiting until every goroutine is blocked (synctest.Wait) to count the
+//     calls a batch has in flight, say, or code that reads the time
+//     without a Clock. A bubble's time moves only while every goroutine in
+//     it is durably blocked, which one waiting on the network is not, so
+//     such tests use an in-memory Provider, not an httptest server.
 package clock
 
 import (

@@ -89,7 +89,8 @@ func busyGateway(t *testing.T) *httptest.Server {
 		c.ClientKeyNames = []string{"team-a"}
 		c.OpenOps = true
 		c.Clock = clk
-		c.Options = append(c.Options, reaskMaxRetries(1), reaskBreaker(3))
+		reaskMaxRetries(&c.Reask, 1)
+		reaskBreaker(&c.Reask, 3)
 	})
 	t0 := clk.Now()
 	for sec := range 40 {

@@ -148,6 +148,9 @@ func (g *Gateway) enforce(w http.ResponseWriter, r *http.Request, rt *route, cr 
 	h := w.Header()
 	setReaskHeaders(h, rep)
 	h.Set("X-Reask-Schema", cr.schemaSource())
+	if d, ok := promptSchemaNotMet(h, cr, err); ok {
+		doc, err = d, nil
+	}
 	if err != nil {
 		status, e, extra := errorAnswer(err, g.cfg.Clock.Now())
 		if ee := (*reask.ExhaustedError)(nil); errors.As(err, &ee) {
@@ -388,7 +391,7 @@ func (g *Gateway) passthrough(w http.ResponseWriter, r *http.Request, rt *route,
 	ctx, cancel := g.requestContext(r.Context())
 	defer cancel()
 	req := &reask.Request{Messages: cr.estimate(), MaxTokens: cr.maxTokens, Tag: ex}
-	_, rep, err := rt.client.Call(ctx, req)
+	_, rep, err := rt.client.Send(ctx, req)
 	if ex.committed {
 		// The stream went to the client; nothing more can be said.
 		if ex.streamErr != nil {

@@ -163,9 +163,14 @@ type Config struct {
 	// Clock reads time for reask's policies and the dashboard. Default:
 	// the system clock.
 	Clock clock.Clock
-	// Options are further reask options for every request (backoff, retry
-	// budget, breaker settings, ...). They come before the gateway's own.
-	Options []reask.Option
+	// Reask is the reask configuration every route's client starts from:
+	// backoff, retries, retry budget, breaker and rate-limit settings, ...
+	// Its Fallbacks, Mode, Schema, MaxAttempts, CallTimeout, Clock, Logger
+	// and Observer are the gateway's own (Config.Fallbacks, Mode, Schema,
+	// MaxAttempts, UpstreamTimeout, Clock, Logger and Metrics), and its
+	// Instructions and SchemaInPrompt shape a prompt the gateway never
+	// builds (it sends its clients' messages): they must be left zero.
+	Reask reask.Config
 
 	// ClientKeyNames name ClientKeys, by index, on the dashboard and in
 	// the metrics' client label; a key without a name (or with an empty
@@ -324,6 +329,9 @@ func (c Config) Validate() error {
 	if len(c.Upstreams) == 0 {
 		return configErr("upstreams", "at least one upstream is required")
 	}
+	if err := c.validateReask(); err != nil {
+		return err
+	}
 	names := map[string]bool{}
 	served := map[string]string{} // model → upstream
 	catchAll := ""
@@ -444,6 +452,33 @@ func (c Config) Validate() error {
 
 // validateOps checks the client key names and the dashboard, log and
 // readiness fields.
+// validateReask refuses the reask settings the gateway sets itself, which
+// it would otherwise overwrite without a word.
+func (c Config) validateReask() error {
+	r := c.Reask
+	for _, f := range []struct {
+		name, use string
+		set       bool
+	}{
+		{"Fallbacks", "fallbacks", len(r.Fallbacks) > 0},
+		{"Mode", "Mode", r.Mode != ""},
+		{"Schema", "Schema", r.Schema != (schema.Config{})},
+		// The gateway sends its clients' messages: no prompt of reask's.
+		{"Instructions", "the clients' messages", r.Instructions != ""},
+		{"SchemaInPrompt", "Mode json_object", r.SchemaInPrompt},
+		{"MaxAttempts", "MaxAttempts", r.MaxAttempts != 0},
+		{"CallTimeout", "UpstreamTimeout", r.CallTimeout != 0},
+		{"Clock", "Clock", r.Clock != nil},
+		{"Logger", "Logger", r.Logger != nil},
+		{"Observer", "Metrics", r.Observer != nil},
+	} {
+		if f.set {
+			return configErr("Reask."+f.name, "set by the gateway: use %s", f.use)
+		}
+	}
+	return nil
+}
+
 func (c Config) validateOps() error {
 	if len(c.ClientKeyNames) > len(c.ClientKeys) {
 		return configErr("client_keys", "%d names for %d keys", len(c.ClientKeyNames), len(c.ClientKeys))

@@ -84,7 +84,7 @@
 // # Pass-through
 //
 // Requests without a schema are forwarded byte for byte through the same
-// reask client, with reask.Client.Call: they get the transport retries,
+// reask client, with reask.Client.Send: they get the transport retries,
 // retry budget, rate limiter, circuit breaker and fallbacks of the
 // schema-enforced requests, and share their breaker state. A streamed
 // pass-through is copied to the client event by event as it arrives; it
@@ -283,7 +283,9 @@ func New(cfg Config) (*Gateway, error) {
 	for _, k := range cfg.ClientKeys {
 		g.keyHashes = append(g.keyHashes, sha256.Sum256([]byte(k.Reveal())))
 	}
-	g.buildRoutes()
+	if err := g.buildRoutes(); err != nil {
+		return nil, err
+	}
 	return g, nil
 }
 
@@ -334,7 +336,7 @@ func newHTTPClient() *http.Client {
 
 // buildRoutes makes one reask client per routed model: the first upstream
 // listing it, then its fallbacks; and one for the catch-all upstream.
-func (g *Gateway) buildRoutes() {
+func (g *Gateway) buildRoutes() error {
 	targets := map[targetRef]*target{}
 	targetFor := func(ref targetRef) *target {
 		if t, ok := targets[ref]; ok {
@@ -370,7 +372,7 @@ func (g *Gateway) buildRoutes() {
 			order = append(order, m)
 		}
 	}
-	chain := func(name string, first targetRef) *route {
+	chain := func(name string, first targetRef) (*route, error) {
 		p := targetFor(first)
 		var fbs []reask.Provider
 		seen := map[*target]bool{p: true}
@@ -381,30 +383,36 @@ func (g *Gateway) buildRoutes() {
 				fbs = append(fbs, t)
 			}
 		}
-		opts := append([]reask.Option(nil), g.cfg.Options...)
-		opts = append(opts,
-			// The gateway bounds each call itself (UpstreamTimeout): until
-			// the whole answer, or until a stream's headers, so that a
-			// long stream copied through is not cut.
-			reask.WithCallTimeout(0),
-			reask.WithClock(g.cfg.Clock),
-			reask.WithLogger(g.log),
-			reask.WithObserver(g.observer(name)),
-			reask.WithMaxAttempts(g.cfg.MaxAttempts))
-		if len(fbs) > 0 {
-			opts = append(opts, reask.WithFallback(fbs...))
+		rc := g.cfg.Reask
+		// The gateway bounds each call itself (UpstreamTimeout): until the
+		// whole answer, or until a stream's headers, so that a long stream
+		// copied through is not cut.
+		rc.CallTimeout = -1
+		rc.Clock, rc.Logger, rc.Observer = g.cfg.Clock, g.log, g.observer(name)
+		rc.MaxAttempts, rc.Fallbacks = g.cfg.MaxAttempts, fbs
+		c, err := reask.New(p, rc)
+		if err != nil {
+			return nil, fmt.Errorf("gateway: route %s: %w", name, err)
 		}
-		c := reask.New(p, opts...)
 		g.clients = append(g.clients, c)
 		g.metrics.Watch(c.Status)
-		return &route{name: name, client: c, primary: p}
+		return &route{name: name, client: c, primary: p}, nil
 	}
 	for _, m := range order {
-		g.routes[m] = chain(m, primary[m])
+		r, err := chain(m, primary[m])
+		if err != nil {
+			return err
+		}
+		g.routes[m] = r
 	}
 	if catchAll >= 0 {
-		g.catchAll = chain(CatchAll, targetRef{upstream: catchAll})
+		r, err := chain(CatchAll, targetRef{upstream: catchAll})
+		if err != nil {
+			return err
+		}
+		g.catchAll = r
 	}
+	return nil
 }
 
 // route returns the route serving model, or nil.

@@ -10,7 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/reask/reask"
 	"github.com/reask/reask/gateway"
 )
 
@@ -325,7 +324,7 @@ func TestUpstreamErrorsKeepTheirStatusAndShape(t *testing.T) {
 					w.Write([]byte(tc.body))
 				})
 				gw, _ := newGateway(t, up.URL, func(c *gateway.Config) {
-					c.Options = append(c.Options, reaskMaxRetries(2))
+					reaskMaxRetries(&c.Reask, 2)
 				})
 				body := plainRequest("")
 				if schema {
@@ -359,7 +358,7 @@ func TestFallbackUpstreamAnswersWhenThePrimaryFails(t *testing.T) {
 			{Name: "backup", BaseURL: backup.URL + "/v1", APIKey: upstreamKey, Models: []string{"gpt-4o"}},
 		}
 		c.Fallbacks = map[string][]string{model: {"backup/gpt-4o"}}
-		c.Options = append(c.Options, reaskMaxRetries(0))
+		reaskMaxRetries(&c.Reask, 0)
 	})
 	for _, body := range []string{schemaRequest(""), plainRequest("")} {
 		status, h, b := call(t, gw, body)
@@ -385,7 +384,8 @@ func TestOpenCircuitFailsFastWith503(t *testing.T) {
 		w.Write([]byte(`{"error":{"message":"down","type":"server_error"}}`))
 	})
 	gw, _ := newGateway(t, up.URL, func(c *gateway.Config) {
-		c.Options = append(c.Options, reaskMaxRetries(0), reaskBreaker(2))
+		reaskMaxRetries(&c.Reask, 0)
+		reaskBreaker(&c.Reask, 2)
 	})
 	for range 2 {
 		if status, _, b := call(t, gw, plainRequest("")); status != 503 {
@@ -507,7 +507,8 @@ func TestUpstreamTimeoutIs504(t *testing.T) {
 	})
 	gw, _ := newGateway(t, up.URL, func(c *gateway.Config) {
 		c.UpstreamTimeout = 20 * time.Millisecond
-		c.Options = append(c.Options, reaskMaxRetries(1), reask.WithoutRetryBudget())
+		reaskMaxRetries(&c.Reask, 1)
+		c.Reask.NoRetryBudget = true
 	})
 	for _, body := range []string{schemaRequest(""), plainRequest(""), plainRequest(`,"stream":true`)} {
 		status, h, b := call(t, gw, body)

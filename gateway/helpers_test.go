@@ -107,14 +107,20 @@ func newUpstream(t *testing.T, h http.HandlerFunc) (*httptest.Server, *recorder)
 	return srv, rec
 }
 
-// quick are reask options that keep transport retries instant.
-var quick = []reask.Option{reask.WithBackoff(backoff.Policy{Base: time.Millisecond, Max: time.Millisecond}), reask.WithRandom(func() float64 { return 0 })}
+// quick is a reask configuration that keeps transport retries instant.
+var quick = reask.Config{Backoff: backoff.Policy{Base: time.Millisecond, Max: time.Millisecond}, Random: func() float64 { return 0 }}
 
-func reaskMaxRetries(n int) reask.Option { return reask.WithMaxTransportRetries(n) }
+// reaskMaxRetries sets the transport retries of each attempt to n (0: none).
+func reaskMaxRetries(r *reask.Config, n int) {
+	r.MaxTransportRetries = n
+	if n == 0 {
+		r.MaxTransportRetries = -1
+	}
+}
 
 // reaskBreaker opens the circuit after minCalls failures in a row.
-func reaskBreaker(minCalls int) reask.Option {
-	return reask.WithBreaker(breaker.Settings{MinCalls: minCalls, Threshold: 0.5, CoolDown: time.Minute})
+func reaskBreaker(r *reask.Config, minCalls int) {
+	r.Breaker = breaker.Settings{MinCalls: minCalls, Threshold: 0.5, CoolDown: time.Minute}
 }
 
 // newGateway starts a gateway in front of the upstream at baseURL.
@@ -123,7 +129,7 @@ func newGateway(t *testing.T, baseURL string, mod func(*gateway.Config)) (*httpt
 	cfg := gateway.Config{
 		Upstreams:  []gateway.Upstream{{Name: "sim", BaseURL: baseURL + "/v1", APIKey: upstreamKey}},
 		ClientKeys: []reask.Secret{clientKey},
-		Options:    quick,
+		Reask:      quick,
 	}
 	if mod != nil {
 		mod(&cfg)

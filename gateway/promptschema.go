@@ -2,7 +2,9 @@ package gateway
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -185,4 +187,54 @@ func (cr *chatRequest) sought() string {
 		return "valid JSON object"
 	}
 	return "schema-valid answer"
+}
+
+// promptSchemaNotMet turns a prompt-schema request whose every attempt
+// failed the prompt's schema into the answer the client asked for, with
+// X-Reask-Prompt-Schema-Error saying what it still breaks: for json_object,
+// the last answer if it was a JSON object; for a request with no response
+// format, the last answer repaired into an object if it could be, else as
+// the model gave it. The schema is the gateway's
+// reading of the prompt, not the client's contract, and a client that
+// validates answers itself (instructor) re-asks on its own; a 422 would take
+// that turn from it. Any other failure (a json_object answer that is no
+// object, a refusal, transport) stays an error.
+func promptSchemaNotMet(h http.Header, cr *chatRequest, err error) (json.RawMessage, bool) {
+	var ee *reask.ExhaustedError
+	if cr.prompt == nil || !errors.As(err, &ee) {
+		return nil, false
+	}
+	var doc json.RawMessage
+	plain := cr.form == reask.ModeText && ee.LastKind.Content() && ee.LastKind != reask.KindRefusal
+	obj, isObj := ee.LastValue.(map[string]any)
+	switch {
+	case isObj && (ee.LastKind == reask.KindSchema || plain):
+		b, merr := json.Marshal(obj)
+		if merr != nil {
+			return nil, false
+		}
+		doc = b
+	case plain && ee.LastRaw != "":
+		// A request with no response format (PromptSchemaAlways) asked for
+		// nothing the gateway could not give: it gets the model's last
+		// answer as it came, as it would have without the gateway.
+		doc = json.RawMessage(ee.LastRaw)
+	default:
+		return nil, false
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "not met after %d attempt(s) (%s):", ee.Report.Attempts, ee.LastKind)
+	for i, v := range ee.Violations {
+		if i == 3 {
+			fmt.Fprintf(&b, " and %d more", len(ee.Violations)-i)
+			break
+		}
+		p := v.Path
+		if p == "" {
+			p = "(root)"
+		}
+		fmt.Fprintf(&b, " %s %s;", p, v.Problem)
+	}
+	h.Set("X-Reask-Prompt-Schema-Error", headerText(strings.TrimSuffix(b.String(), ";"), maxPromptSchemaErrorHeader))
+	return doc, true
 }

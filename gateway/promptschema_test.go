@@ -252,7 +252,7 @@ func TestExhaustedWording(t *testing.T) {
 	}{
 		{"json_schema", schemaRequest(""), `{"name":"John Doe"}`, "no schema-valid answer"},
 		{"json_object", jsonObjectRequest(saysJSON, ""), `["John Doe"]`, "no valid JSON object"},
-		{"prompt schema", jsonObjectRequest(promptMessages("system", schemaPrompts[1].system), ""), `{"name":"John Doe"}`, "no answer valid against the JSON Schema in the prompt"},
+		{"prompt schema", jsonObjectRequest(promptMessages("system", schemaPrompts[1].system), ""), `["John Doe"]`, "no answer valid against the JSON Schema in the prompt"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			up, _ := answering(t, tc.answer)
@@ -318,5 +318,59 @@ func TestPromptSchemaConfig(t *testing.T) {
 		case tc.field == "" && (err != nil || c.PromptSchema != tc.want):
 			t.Errorf("%s: %q, %v", tc.value, c.PromptSchema, err)
 		}
+	}
+}
+
+// TestPromptSchemaNotMet: when every attempt is a JSON object that still
+// breaks the prompt's schema, the client gets the JSON-mode answer it asked
+// for — the last object — with X-Reask-Prompt-Schema-Error naming what it
+// breaks, so a client that validates answers itself can re-ask on its own;
+// a request schema's failure stays a 422.
+func TestPromptSchemaNotMet(t *testing.T) {
+	up, _ := answering(t, `{"name":"John Doe"}`)
+	gw, _ := newGateway(t, up.URL, func(c *gateway.Config) { c.MaxAttempts = 2 })
+	status, h, b := call(t, gw, jsonObjectRequest(promptMessages("system", schemaPrompts[1].system), ""))
+	if status != http.StatusOK {
+		t.Fatalf("status %d: %s", status, b)
+	}
+	a := decode[completion](t, b)
+	if len(a.Choices) != 1 || a.Choices[0].Message.Content == nil || *a.Choices[0].Message.Content != `{"name":"John Doe"}` {
+		t.Errorf("answer %s", b)
+	}
+	if e := h.Get("X-Reask-Prompt-Schema-Error"); !strings.HasPrefix(e, "not met after 2 attempt(s) (schema):") || !strings.Contains(e, "/age") {
+		t.Errorf("X-Reask-Prompt-Schema-Error %q", e)
+	}
+	if h.Get("X-Reask-Attempts") != "2" || h.Get("X-Reask-Schema") != "prompt" {
+		t.Errorf("headers %v", h)
+	}
+	status, _, _ = call(t, gw, schemaRequest(""))
+	if status != http.StatusUnprocessableEntity {
+		t.Errorf("request schema: status %d, want 422", status)
+	}
+}
+
+// TestPromptSchemaAlwaysNotMet: a request with no response format, held to
+// its prompt's schema by PromptSchemaAlways, whose every attempt failed
+// (here cut off) gets the model's last answer as it came — what it would
+// have got without the gateway — with X-Reask-Prompt-Schema-Error.
+func TestPromptSchemaAlwaysNotMet(t *testing.T) {
+	const cut = `{"name":"John Doe","age":`
+	up, _ := answering(t, cut)
+	gw, _ := newGateway(t, up.URL, func(c *gateway.Config) { c.MaxAttempts = 2; c.PromptSchema = gateway.PromptSchemaAlways })
+	status, h, b := call(t, gw, noFormatRequest(promptMessages("system", schemaPrompts[0].system), ""))
+	if status != http.StatusOK {
+		t.Fatalf("status %d: %s", status, b)
+	}
+	a := decode[completion](t, b)
+	if len(a.Choices) != 1 || a.Choices[0].Message.Content == nil || *a.Choices[0].Message.Content != cut {
+		t.Errorf("answer %s", b)
+	}
+	if e := h.Get("X-Reask-Prompt-Schema-Error"); !strings.HasPrefix(e, "not met after 2 attempt(s) (truncated)") {
+		t.Errorf("X-Reask-Prompt-Schema-Error %q", e)
+	}
+	// The same answer to a json_object request is no JSON object: a 422.
+	status, _, _ = call(t, gw, jsonObjectRequest(promptMessages("system", schemaPrompts[0].system), ""))
+	if status != http.StatusUnprocessableEntity {
+		t.Errorf("json_object: status %d, want 422", status)
 	}
 }

@@ -645,7 +645,7 @@ func TestResponsesFallbackAcrossAPIs(t *testing.T) {
 	down.Close()
 	up, rec := newSim(t, reasked)
 	gw, _ := newGateway(t, up.URL, func(c *gateway.Config) {
-		c.Options = append(c.Options, reaskMaxRetries(0))
+		reaskMaxRetries(&c.Reask, 0)
 		c.Upstreams = []gateway.Upstream{
 			{Name: "down", BaseURL: downURL + "/v1", API: gateway.APIResponses, Models: []string{model}},
 			{Name: "sim", BaseURL: up.URL + "/v1", APIKey: upstreamKey, Models: []string{model}},

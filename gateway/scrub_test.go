@@ -112,7 +112,7 @@ func TestEchoedUpstreamKeyIsScrubbed(t *testing.T) {
 			gw, _ := newGateway(t, up.URL, func(c *gateway.Config) {
 				c.Logger = slog.New(slog.NewTextHandler(&log, &slog.HandlerOptions{Level: slog.LevelDebug}))
 				c.MaxAttempts = 1
-				c.Options = append(c.Options, reaskMaxRetries(1))
+				reaskMaxRetries(&c.Reask, 1)
 			})
 			_, h, b := do(t, gw, tc.method, tc.path, clientKey, tc.body)
 			var seen strings.Builder

@@ -48,7 +48,7 @@ func newTelemetry(cfg Config, scrubKeys []reask.Secret) (*telemetry, *slog.Logge
 // the route and the label of the client whose request (the event's Tag,
 // see exchange) they belong to, to the failure list and to the upstreams'
 // reachability.
-func (g *Gateway) observer(route string) reask.Observer {
+func (g *Gateway) observer(route string) func(context.Context, reask.Event) {
 	return func(ctx context.Context, e reask.Event) {
 		l := metrics.Labels{Model: route}
 		if ex, ok := e.Tag.(*exchange); ok {

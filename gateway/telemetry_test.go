@@ -53,7 +53,8 @@ func dashboardData(t *testing.T, gw *httptest.Server, query string) gateway.Dash
 // attempts, calls or failed extractions — and not listed as failures.
 func TestRefusedRequestsAreRefusals(t *testing.T) {
 	gw, _ := newGateway(t, downUpstream(t), func(c *gateway.Config) {
-		c.Options = append(c.Options, reaskMaxRetries(0), reaskBreaker(3))
+		reaskMaxRetries(&c.Reask, 0)
+		reaskBreaker(&c.Reask, 3)
 	})
 	for i := range 8 {
 		status, _, b := call(t, gw, schemaRequest(""))
@@ -187,7 +188,7 @@ func TestRecentFailuresShowProblemsNotContent(t *testing.T) {
 
 func TestRecentFailuresAreBounded(t *testing.T) {
 	gw, _ := newGateway(t, downUpstream(t), func(c *gateway.Config) {
-		c.Options = append(c.Options, reaskMaxRetries(0))
+		reaskMaxRetries(&c.Reask, 0)
 		c.RecentFailures = 2
 	})
 	for range 4 {
@@ -261,7 +262,8 @@ func TestReadyz(t *testing.T) {
 	clk := clock.NewFake(time.Date(2026, 5, 6, 7, 8, 9, 0, time.UTC))
 	gw, _ := newGateway(t, up.URL, func(c *gateway.Config) {
 		c.Clock = clk
-		c.Options = append(c.Options, reaskMaxRetries(0), reaskBreaker(3))
+		reaskMaxRetries(&c.Reask, 0)
+		reaskBreaker(&c.Reask, 3)
 		c.Upstreams = append(c.Upstreams, gateway.Upstream{Name: "backup", BaseURL: downUpstream(t) + "/v1", Models: []string{"gpt-4o"}})
 	})
 	readyz := func() (int, gateway.ReadyStatus, string) {
@@ -356,7 +358,8 @@ func TestLogFloodIsSummarised(t *testing.T) {
 		c.Clock = clk
 		c.Logger = slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelWarn}))
 		c.LogBurst = 2
-		c.Options = append(c.Options, reaskMaxRetries(0), reaskBreaker(3))
+		reaskMaxRetries(&c.Reask, 0)
+		reaskBreaker(&c.Reask, 3)
 	})
 	for range 50 {
 		call(t, gw, schemaRequest(""))

@@ -1,8 +1,8 @@
 // Package metrics turns what reask does into Prometheus metrics and into a
 // live snapshot for dashboards.
 //
-// A Collector is fed two ways: its Observe method is a reask.Observer (pass
-// it to reask.WithObserver) and sees every call, retry, attempt, switch and
+// A Collector is fed two ways: its Observe method is a reask observer (set
+// it as reask.Config.Observer) and sees every call, retry, attempt, switch and
 // result; Watch registers a client's Status so that breaker and rate-limiter
 // state is read at scrape time. The gateway adds its HTTP requests with
 // ObserveHTTP. Every metric name starts with "reask_":
@@ -47,7 +47,7 @@
 // and the reask_request_* series are not written.
 //
 // The operation label is "extract" for extractions (reask.Client.Run and
-// friends) and "call" for plain calls (reask.Client.Call, the gateway's
+// friends) and "call" for plain calls (reask.Client.Send, the gateway's
 // pass-through), as the report says (reask.Report.Plain).
 //
 // A Collector is safe for concurrent use and starts no goroutine.
@@ -253,8 +253,8 @@ type Labels struct {
 	Client string
 }
 
-// Observe records one event, without labels. It is a reask.Observer:
-// reask.WithObserver(collector.Observe).
+// Observe records one event, without labels. It is a reask observer:
+// reask.Config{Observer: collector.Observe}.
 func (c *Collector) Observe(ctx context.Context, e reask.Event) {
 	c.ObserveLabeled(ctx, Labels{}, e)
 }

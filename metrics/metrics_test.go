@@ -16,6 +16,7 @@ import (
 	"github.com/reask/reask"
 	"github.com/reask/reask/breaker"
 	"github.com/reask/reask/clock"
+	"github.com/reask/reask/internal/reasktest"
 	"github.com/reask/reask/metrics"
 	"github.com/reask/reask/provider/openai"
 	"github.com/reask/reask/ratelimit"
@@ -68,8 +69,7 @@ func newClient(t *testing.T, c *metrics.Collector, clk *clock.Fake, steps ...ans
 	srv := httptest.NewServer(&answers{steps: steps})
 	t.Cleanup(srv.Close)
 	p := openai.NewProvider(openai.Config{BaseURL: srv.URL, Model: "m", Name: "up/m", Clock: clk})
-	client := reask.New(p, reask.WithClock(clk), reask.WithRandom(func() float64 { return 0 }),
-		reask.WithObserver(c.Observe), reask.WithMaxTransportRetries(1))
+	client := reasktest.NewClient(t, p, reask.Config{Clock: clk, Random: func() float64 { return 0 }, Observer: c.Observe, MaxTransportRetries: 1})
 	c.Watch(client.Status)
 	return client
 }
@@ -94,7 +94,7 @@ func TestMetricsAfterTraffic(t *testing.T) {
 	if _, _, err := client.Run(t.Context(), task); err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := client.Call(t.Context(), &reask.Request{Messages: task.Messages}); err != nil {
+	if _, _, err := client.Send(t.Context(), &reask.Request{Messages: task.Messages}); err != nil {
 		t.Fatal(err) // the 503 step again, retried, then a plain answer
 	}
 	c.ObserveHTTP("/v1/chat/completions", "schema", 200, 3*time.Millisecond)
@@ -270,7 +270,7 @@ func TestOperationIsTheReportsWord(t *testing.T) {
 		{Messages: msgs},
 		{Messages: msgs, Mode: reask.ModeJSONSchema, Schema: personSchema.JSON(), SchemaName: "person"},
 	} {
-		_, rep, err := client.Call(t.Context(), req)
+		_, rep, err := client.Send(t.Context(), req)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -9,6 +9,7 @@ import (
 	"github.com/reask/reask"
 	"github.com/reask/reask/breaker"
 	"github.com/reask/reask/clock"
+	"github.com/reask/reask/internal/reasktest"
 	"github.com/reask/reask/metrics"
 	"github.com/reask/reask/provider/openai"
 )
@@ -24,8 +25,7 @@ func TestBreakerRefusalsAreNotResults(t *testing.T) {
 	srv := httptest.NewServer(&answers{steps: []answer{{status: 503, body: `{"error":{"message":"down","type":"server_error"}}`}}})
 	t.Cleanup(srv.Close)
 	p := openai.NewProvider(openai.Config{BaseURL: srv.URL, Model: "m", Name: "up/m", Clock: clk})
-	client := reask.New(p, reask.WithClock(clk), reask.WithObserver(c.Observe), reask.WithMaxTransportRetries(0),
-		reask.WithBreaker(breaker.Settings{MinCalls: 2, Threshold: 0.5, CoolDown: time.Minute}))
+	client := reasktest.NewClient(t, p, reask.Config{Clock: clk, Observer: c.Observe, MaxTransportRetries: -1, Breaker: breaker.Settings{MinCalls: 2, Threshold: 0.5, CoolDown: time.Minute}})
 	c.Watch(client.Status)
 	task := reask.Task{Schema: personSchema, Messages: []reask.Message{{Role: reask.RoleUser, Content: "x"}}}
 	for i := range 5 {
@@ -34,7 +34,7 @@ func TestBreakerRefusalsAreNotResults(t *testing.T) {
 			t.Fatalf("run %d: %v", i, err)
 		}
 	}
-	if _, _, err := client.Call(t.Context(), &reask.Request{Messages: task.Messages}); !errors.Is(err, reask.ErrCircuitOpen) {
+	if _, _, err := client.Send(t.Context(), &reask.Request{Messages: task.Messages}); !errors.Is(err, reask.ErrCircuitOpen) {
 		t.Fatalf("call: %v", err)
 	}
 	got := scrape(t, c)

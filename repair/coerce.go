@@ -2,14 +2,11 @@ package repair
 
 import (
 	"encoding/json"
-	"errors"
 	"math"
 	"math/big"
 	"sort"
 	"strconv"
 	"strings"
-
-	"github.com/santhosh-tekuri/jsonschema/v6"
 
 	"github.com/reask/reask/schema"
 )
@@ -67,61 +64,43 @@ type coercer struct {
 }
 
 // coerce validates v against sch and walks into what failed.
-func (c *coercer) coerce(v any, sch *jsonschema.Schema, path string, depth int) any {
-	if sch == nil || depth > MaxDepthCeiling {
+func (c *coercer) coerce(v any, sch schema.Node, path string, depth int) any {
+	if sch.IsZero() || depth > MaxDepthCeiling {
 		return v
 	}
-	err := sch.Validate(v)
-	if err == nil {
+	dirty := sch.Failures(v) // the places that failed
+	if dirty == nil {
 		c.rootValid = c.rootValid || depth == 0
 		return v
-	}
-	dirty := map[string]bool{"": true}
-	var ve *jsonschema.ValidationError
-	if errors.As(err, &ve) {
-		markDirty(ve, dirty)
 	}
 	return c.walk(v, sch, path, "", dirty, depth)
 }
 
-// markDirty adds the instance location of every error under e, and each
-// of its prefixes, to dirty: the places that failed.
-func markDirty(e *jsonschema.ValidationError, dirty map[string]bool) {
-	p := ""
-	for _, t := range e.InstanceLocation {
-		p = schema.JoinPointer(p, t)
-		dirty[p] = true
-	}
-	for _, cause := range e.Causes {
-		markDirty(cause, dirty)
-	}
-}
-
 // walk coerces v, which sits at rel (relative to the validated value) and
 // at path (in the document), with schema sch.
-func (c *coercer) walk(v any, sch *jsonschema.Schema, path, rel string, dirty map[string]bool, depth int) any {
-	if sch == nil || !dirty[rel] || depth > MaxDepthCeiling {
+func (c *coercer) walk(v any, sch schema.Node, path, rel string, dirty map[string]bool, depth int) any {
+	if sch.IsZero() || !dirty[rel] || depth > MaxDepthCeiling {
 		return v
 	}
-	sch = schema.Deref(sch)
-	if sch.Ref != nil { // $ref beside other keywords: both apply
-		v = c.walk(v, sch.Ref, path, rel, dirty, depth+1)
+	sch = sch.Deref()
+	if ref := sch.Ref(); !ref.IsZero() { // $ref beside other keywords: both apply
+		v = c.walk(v, ref, path, rel, dirty, depth+1)
 	}
-	for _, sub := range sch.AllOf {
+	for _, sub := range sch.AllOf() {
 		v = c.walk(v, sub, path, rel, dirty, depth+1)
 	}
 	v = c.own(v, sch, path, rel, dirty, depth)
-	if len(sch.AnyOf) > 0 {
-		v = c.alternatives(v, sch.AnyOf, path, depth)
+	if alts := sch.AnyOf(); len(alts) > 0 {
+		v = c.alternatives(v, alts, path, depth)
 	}
-	if len(sch.OneOf) > 0 {
-		v = c.alternatives(v, sch.OneOf, path, depth)
+	if alts := sch.OneOf(); len(alts) > 0 {
+		v = c.alternatives(v, alts, path, depth)
 	}
 	return v
 }
 
 // own applies the keywords of sch itself (type, enum, properties, items).
-func (c *coercer) own(v any, sch *jsonschema.Schema, path, rel string, dirty map[string]bool, depth int) any {
+func (c *coercer) own(v any, sch schema.Node, path, rel string, dirty map[string]bool, depth int) any {
 	switch x := v.(type) {
 	case map[string]any:
 		if allows(sch, "object") {
@@ -135,7 +114,7 @@ func (c *coercer) own(v any, sch *jsonschema.Schema, path, rel string, dirty map
 	return c.convert(v, sch, path, depth)
 }
 
-func (c *coercer) object(x map[string]any, sch *jsonschema.Schema, path, rel string, dirty map[string]bool, depth int) any {
+func (c *coercer) object(x map[string]any, sch schema.Node, path, rel string, dirty map[string]bool, depth int) any {
 	keys := make([]string, 0, len(x))
 	for k := range x {
 		keys = append(keys, k)
@@ -143,7 +122,7 @@ func (c *coercer) object(x map[string]any, sch *jsonschema.Schema, path, rel str
 	sort.Strings(keys)
 	var out map[string]any // a copy, made at the first change
 	for _, k := range keys {
-		sub, forbidden := propertySchema(sch, k)
+		sub, forbidden := sch.Property(k)
 		if forbidden {
 			if out == nil {
 				out = copyMap(x)
@@ -152,7 +131,7 @@ func (c *coercer) object(x map[string]any, sch *jsonschema.Schema, path, rel str
 			c.fix(schema.JoinPointer(path, k), KindDropUnknownField, x[k], nil, true)
 			continue
 		}
-		if sub == nil {
+		if sub.IsZero() {
 			continue
 		}
 		n := len(c.fixes)
@@ -170,11 +149,11 @@ func (c *coercer) object(x map[string]any, sch *jsonschema.Schema, path, rel str
 	return out
 }
 
-func (c *coercer) array(x []any, sch *jsonschema.Schema, path, rel string, dirty map[string]bool, depth int) any {
+func (c *coercer) array(x []any, sch schema.Node, path, rel string, dirty map[string]bool, depth int) any {
 	var out []any
 	for i, item := range x {
-		sub := itemSchema(sch, i)
-		if sub == nil {
+		sub := sch.Item(i)
+		if sub.IsZero() {
 			continue
 		}
 		t := strconv.Itoa(i)
@@ -197,13 +176,13 @@ func (c *coercer) array(x []any, sch *jsonschema.Schema, path, rel string, dirty
 // alternative stays; a nullable value is coerced to its one non-null
 // alternative; otherwise the first alternative that coercion makes valid
 // is used.
-func (c *coercer) alternatives(v any, alts []*jsonschema.Schema, path string, depth int) any {
+func (c *coercer) alternatives(v any, alts []schema.Node, path string, depth int) any {
 	for _, a := range alts {
-		if a.Validate(v) == nil {
+		if a.Accepts(v) {
 			return v
 		}
 	}
-	var nonNull []*jsonschema.Schema
+	var nonNull []schema.Node
 	for _, a := range alts {
 		if !onlyNull(a) {
 			nonNull = append(nonNull, a)
@@ -215,7 +194,7 @@ func (c *coercer) alternatives(v any, alts []*jsonschema.Schema, path string, de
 	for _, a := range alts {
 		var sub coercer
 		nv := sub.coerce(v, a, path, depth+1)
-		if len(sub.fixes) > 0 && a.Validate(nv) == nil {
+		if len(sub.fixes) > 0 && a.Accepts(nv) {
 			c.fixes = append(c.fixes, sub.fixes...)
 			return nv
 		}
@@ -225,8 +204,8 @@ func (c *coercer) alternatives(v any, alts []*jsonschema.Schema, path string, de
 
 // convert changes a value whose type the schema does not allow, or a
 // string that is not one of the enum values.
-func (c *coercer) convert(v any, sch *jsonschema.Schema, path string, depth int) any {
-	if types := typesOf(sch); types != nil && !typeAllowed(v, types) {
+func (c *coercer) convert(v any, sch schema.Node, path string, depth int) any {
+	if types := sch.Types(); types != nil && !typeAllowed(v, types) {
 		for _, t := range types {
 			if nv, kind, ok := convertTo(v, t); ok {
 				c.fix(path, kind, v, nv, false)
@@ -245,7 +224,7 @@ func (c *coercer) convert(v any, sch *jsonschema.Schema, path string, depth int)
 			}
 		}
 	}
-	if values := enumOf(sch); values != nil {
+	if values := sch.Enum(); values != nil {
 		for _, e := range values {
 			if equalJSON(v, e) {
 				return v
@@ -450,17 +429,9 @@ func ratOf(s string) (*big.Rat, bool) {
 	return new(big.Rat).SetString(s)
 }
 
-// typesOf lists the JSON types sch allows, nil when it does not say.
-func typesOf(sch *jsonschema.Schema) []string {
-	if sch.Types == nil || sch.Types.IsEmpty() {
-		return nil
-	}
-	return sch.Types.ToStrings()
-}
-
 // allows reports whether sch admits JSON type t (or says nothing of type).
-func allows(sch *jsonschema.Schema, t string) bool {
-	types := typesOf(sch)
+func allows(sch schema.Node, t string) bool {
+	types := sch.Types()
 	if types == nil {
 		return true
 	}
@@ -515,72 +486,19 @@ func jsonTypeOf(v any) string {
 	return "unknown"
 }
 
-// enumOf returns the values an enum or const allows, nil when neither.
-func enumOf(sch *jsonschema.Schema) []any {
-	if sch.Enum != nil {
-		return sch.Enum.Values
-	}
-	if sch.Const != nil {
-		return []any{*sch.Const}
-	}
-	return nil
-}
-
 // onlyNull reports whether sch admits null only.
-func onlyNull(sch *jsonschema.Schema) bool {
-	sch = schema.Deref(sch)
-	if sch == nil {
+func onlyNull(sch schema.Node) bool {
+	sch = sch.Deref()
+	if sch.IsZero() {
 		return false
 	}
-	if t := typesOf(sch); len(t) == 1 && t[0] == "null" {
+	if t := sch.Types(); len(t) == 1 && t[0] == "null" {
 		return true
 	}
-	if e := enumOf(sch); len(e) == 1 && e[0] == nil {
+	if e := sch.Enum(); len(e) == 1 && e[0] == nil {
 		return true
 	}
 	return false
-}
-
-// propertySchema returns the schema of property k, and whether
-// additionalProperties: false forbids it.
-func propertySchema(sch *jsonschema.Schema, k string) (*jsonschema.Schema, bool) {
-	if sub, ok := sch.Properties[k]; ok {
-		return sub, false
-	}
-	for re, sub := range sch.PatternProperties {
-		if re.MatchString(k) {
-			return sub, false
-		}
-	}
-	switch ap := sch.AdditionalProperties.(type) {
-	case bool:
-		return nil, !ap
-	case *jsonschema.Schema:
-		return ap, false
-	}
-	return nil, false
-}
-
-// itemSchema returns the schema of array element i.
-func itemSchema(sch *jsonschema.Schema, i int) *jsonschema.Schema {
-	if i < len(sch.PrefixItems) {
-		return sch.PrefixItems[i]
-	}
-	if sch.Items2020 != nil {
-		return sch.Items2020
-	}
-	switch it := sch.Items.(type) {
-	case *jsonschema.Schema:
-		return it
-	case []*jsonschema.Schema:
-		if i < len(it) {
-			return it[i]
-		}
-		if ai, ok := sch.AdditionalItems.(*jsonschema.Schema); ok {
-			return ai
-		}
-	}
-	return nil
 }
 
 // equalJSON compares JSON values, numbers by value.

@@ -238,8 +238,8 @@ func unescapeLoose(t []byte) []byte {
 // allowsString reports whether the schema's root says it accepts a
 // string (a root that says nothing of type does not).
 func allowsString(s *schema.Schema) bool {
-	root := schema.Deref(s.Root())
-	return root != nil && typesOf(root) != nil && allows(root, "string")
+	root := s.Root().Deref()
+	return root.Types() != nil && allows(root, "string")
 }
 
 // candidate is one JSON value found in the text.

@@ -11,11 +11,8 @@ import (
 	"github.com/santhosh-tekuri/jsonschema/v6"
 )
 
-// At returns the subschema that governs the value at JSON Pointer p, or nil
-// when the schema says nothing about it. It follows $ref, properties,
-// patternProperties, additionalProperties, prefixItems and items, and looks
-// into allOf/anyOf/oneOf alternatives for the first that knows the path.
-func (s *Schema) At(p string) *jsonschema.Schema {
+// at is At's compiled subschema, nil when the schema says nothing about p.
+func (s *Schema) at(p string) *jsonschema.Schema {
 	return at(s.root, SplitPointer(p), 0, map[atStep]bool{})
 }
 
@@ -36,7 +33,7 @@ func at(sch *jsonschema.Schema, tokens []string, depth int, seen map[atStep]bool
 	if sch == nil || depth > maxRefDepth {
 		return nil
 	}
-	sch = Deref(sch)
+	sch = deref(sch)
 	if len(tokens) == 0 {
 		return sch
 	}
@@ -62,9 +59,9 @@ func at(sch *jsonschema.Schema, tokens []string, depth int, seen map[atStep]bool
 	return nil
 }
 
-// Deref follows $ref chains (bounded) and returns the schema they lead to.
+// deref follows $ref chains (bounded) and returns the schema they lead to.
 // A schema with a $ref and sibling keywords is returned as is.
-func Deref(sch *jsonschema.Schema) *jsonschema.Schema {
+func deref(sch *jsonschema.Schema) *jsonschema.Schema {
 	for i := 0; sch != nil && sch.Ref != nil && i < maxRefDepth; i++ {
 		if sch.Types != nil || sch.Properties != nil || sch.Enum != nil {
 			break
@@ -106,30 +103,9 @@ func child(sch *jsonschema.Schema, token string) *jsonschema.Schema {
 	return nil
 }
 
-func (s *Schema) describeAt(p string) string {
-	return Describe(s.At(p))
-}
+func (s *Schema) describeAt(p string) string { return s.At(p).Describe() }
 
-func (s *Schema) allowedFields(p string) []string {
-	sch := s.At(p)
-	if sch == nil {
-		return nil
-	}
-	names := make([]string, 0, len(sch.Properties))
-	for n := range sch.Properties {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	return names
-}
-
-// Describe says in a few words what sch accepts: "integer",
-// `one of "a", "b"`, "number between 1 and 5", "array of string",
-// "object with fields a, b". It returns "" for a nil or empty schema.
-func Describe(sch *jsonschema.Schema) string {
-	left := describeBudget
-	return describe(sch, 0, &left)
-}
+func (s *Schema) allowedFields(p string) []string { return s.At(p).Properties() }
 
 // describeBudget bounds the subschemas one Describe looks into: alternatives
 // that share definitions would otherwise make the description, and the time
@@ -137,7 +113,7 @@ func Describe(sch *jsonschema.Schema) string {
 const describeBudget = 64
 
 func describe(sch *jsonschema.Schema, depth int, left *int) string {
-	sch = Deref(sch)
+	sch = deref(sch)
 	if sch == nil || depth > 3 || *left <= 0 {
 		return ""
 	}
@@ -277,7 +253,7 @@ func describeEnum(values []any) string {
 // Fragment returns the part of the schema document that governs the value at
 // JSON Pointer p, as compact JSON, or nil. Sharper feedback quotes it.
 func (s *Schema) Fragment(p string) json.RawMessage {
-	sch := s.At(p)
+	sch := s.at(p)
 	if sch == nil {
 		return nil
 	}

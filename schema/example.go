@@ -7,23 +7,13 @@ import (
 	"github.com/santhosh-tekuri/jsonschema/v6"
 )
 
-// Example returns a value valid against the simplest reading of sch, for
-// feedback that shows a model what a field should look like: the schema's
-// own examples, default, const or first enum value when it has them, else a
-// typical value of its type (42, 4.5, "text", true, …). It returns nil when
-// it cannot tell.
-func Example(sch *jsonschema.Schema) any {
-	left := exampleBudget
-	return example(sch, 0, &left)
-}
-
 // exampleBudget bounds the subschemas one Example looks into: objects whose
 // required fields share definitions would otherwise make the example grow
 // with the product of their field counts.
 const exampleBudget = 256
 
 func example(sch *jsonschema.Schema, depth int, left *int) any {
-	sch = Deref(sch)
+	sch = deref(sch)
 	if sch == nil || depth > 4 || *left <= 0 {
 		return nil
 	}

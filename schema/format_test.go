@@ -120,10 +120,10 @@ func TestFormatAnnotateDescribes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got, want := schema.Describe(s.Root()), "string (format email)"; got != want {
+	if got, want := s.Root().Describe(), "string (format email)"; got != want {
 		t.Errorf("Describe = %q, want %q", got, want)
 	}
-	if got := schema.Example(s.Root()); got != "name@example.com" {
+	if got := s.Root().Example(); got != "name@example.com" {
 		t.Errorf("Example = %v", got)
 	}
 }

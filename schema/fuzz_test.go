@@ -41,8 +41,8 @@ func FuzzCompile(f *testing.F) {
 			_ = s.Validate(value)
 			_ = s.Validate(map[string]any{"e": value, "h": value})
 			_ = s.At("/a/0/b")
-			_ = schema.Describe(s.Root())
-			_ = schema.Example(s.Root())
+			_ = s.Root().Describe()
+			_ = s.Root().Example()
 		}
 	})
 }

@@ -215,13 +215,13 @@ func TestWalksOfSharedDefinitions(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := s.At("/no/such/path"); got != nil {
-		t.Errorf("At found %s", got.Location)
+	if got := s.At("/no/such/path"); !got.IsZero() {
+		t.Errorf("At found %s", got.Describe())
 	}
-	if got := s.At(""); got == nil {
+	if got := s.At(""); got.IsZero() {
 		t.Error("At(\"\") = nil")
 	}
-	if d := schema.Describe(s.Root()); len(d) > 1000 {
+	if d := s.Root().Describe(); len(d) > 1000 {
 		t.Errorf("Describe: %d bytes", len(d))
 	}
 
@@ -251,7 +251,7 @@ func TestWalksOfSharedDefinitions(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n := countValues(schema.Example(s.Root())); n > 1000 {
+	if n := countValues(s.Root().Example()); n > 1000 {
 		t.Errorf("Example holds %d values", n)
 	}
 }

@@ -141,10 +141,6 @@ func (s *Schema) Name() string { return s.name }
 // JSON returns the compact schema document. The caller must not modify it.
 func (s *Schema) JSON() json.RawMessage { return s.raw }
 
-// Root returns the compiled root schema, for code that walks the schema (the
-// repair stage's coercion, for instance).
-func (s *Schema) Root() *jsonschema.Schema { return s.root }
-
 // Config returns the Config the schema was compiled with.
 func (s *Schema) Config() Config { return s.cfg }
 

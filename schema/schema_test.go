@@ -152,13 +152,13 @@ func TestFor(t *testing.T) {
 		t.Errorf("name %q", s.Name())
 	}
 	root := s.At("")
-	if strings.Join(root.Required, ",") != "name,age,tags,born,address" {
-		t.Errorf("required %v", root.Required)
+	if strings.Join(root.Required(), ",") != "name,age,tags,born,address" {
+		t.Errorf("required %v", root.Required())
 	}
-	if got := schema.Describe(s.At("/address/city")); got != "string" {
+	if got := s.At("/address/city").Describe(); got != "string" {
 		t.Errorf("address/city: %q", got)
 	}
-	if got := schema.Describe(s.At("/born")); got != "string (format date-time)" {
+	if got := s.At("/born").Describe(); got != "string (format date-time)" {
 		t.Errorf("born: %q", got)
 	}
 	if strings.Contains(string(s.JSON()), "$schema") || strings.Contains(string(s.JSON()), "$id") {
@@ -187,7 +187,7 @@ func TestExampleAndFragment(t *testing.T) {
 		{"/items", `[{"name":"text","qty":42}]`, `{"items":{"$ref":"#/$defs/item"},"type":"array"}`},
 	}
 	for _, tt := range tests {
-		ex, _ := json.Marshal(schema.Example(s.At(tt.path)))
+		ex, _ := json.Marshal(s.At(tt.path).Example())
 		if string(ex) != tt.example {
 			t.Errorf("Example(%s) = %s, want %s", tt.path, ex, tt.example)
 		}
@@ -195,7 +195,7 @@ func TestExampleAndFragment(t *testing.T) {
 			t.Errorf("Fragment(%s) = %s, want %s", tt.path, frag, tt.fragment)
 		}
 	}
-	if s.At("/nope") != nil || s.Fragment("/nope") != nil {
+	if !s.At("/nope").IsZero() || s.Fragment("/nope") != nil {
 		t.Error("unknown path resolved")
 	}
 }

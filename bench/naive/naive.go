@@ -1,6 +1,7 @@
-// Package naive is the seed's "Complete Production Retry System"
-// (SmartRetry), ported line for line to Go, for benchmarks: reask is
-// measured side by side with what the tutorial it grew from does.
+// Package naive is the "Complete Production Retry System" (SmartRetry) of
+// the retry-loop tutorial reask grew from — "the seed" in the benchmarks'
+// tables — ported line for line to Go, for benchmarks: reask is measured
+// side by side with what that tutorial does.
 //
 // Per attempt (max_retries = 3): call the API with an inner loop that
 // retries only rate limits (3 times, delay base·2^n + up to 10% jitter);

@@ -1,7 +1,8 @@
 // Command peers measures reask side by side with the libraries users already
 // know — instructor-js (TOOLS and JSON modes), BAML's TypeScript client — and
-// the seed's retry loop (package bench/naive), on the simulator's labelled
-// data set, and prints Markdown tables.
+// the seed's retry loop (the tutorial's reask grew from, package
+// bench/naive), on the simulator's labelled data set, and prints Markdown
+// tables.
 //
 //	go run ./bench/peers -bench recovery -n 300 -profiles flaky,hostile -runs 3
 //	go run ./bench/peers -bench sweep -sweep-n 150 -plot-data plots.json
@@ -199,11 +200,11 @@ type system struct {
 
 var systems = []system{
 	{name: "reask, json_schema (default)", notes: "local repair and coercion; re-ask with field-level feedback; transport retries with backoff, breaker, retry budget, rate limiter",
-		run: reaskSystem()},
-	{name: "reask, json_schema, breaker and retry budget off", notes: "the default without the provider's protections (WithoutBreaker, WithoutRetryBudget): what the content loop and backoff achieve alone",
-		run: reaskSystem(reask.WithoutBreaker(), reask.WithoutRetryBudget())},
-	{name: "reask, json_object", notes: "as above; switches to json_schema after two syntax failures", run: reaskSystem(reask.WithMode(reask.ModeJSONObject))},
-	{name: "reask, tools", notes: "as above, forced tool call", run: reaskSystem(reask.WithMode(reask.ModeTools))},
+		run: reaskSystem(reask.Config{})},
+	{name: "reask, json_schema, breaker and retry budget off", notes: "the default without the provider's protections (NoBreaker, NoRetryBudget): what the content loop and backoff achieve alone",
+		run: reaskSystem(reask.Config{NoBreaker: true, NoRetryBudget: true})},
+	{name: "reask, json_object", notes: "as above; switches to json_schema after two syntax failures", run: reaskSystem(reask.Config{Mode: reask.ModeJSONObject})},
+	{name: "reask, tools", notes: "as above, forced tool call", run: reaskSystem(reask.Config{Mode: reask.ModeTools})},
 	{name: "instructor-js, TOOLS", node: "instructor-tools", notes: "no local repair; re-asks on zod errors only (an answer that is not JSON ends the extraction); transport retries by the OpenAI SDK (2)"},
 	{name: "instructor-js, JSON", node: "instructor-json", notes: "as above, json_object with the schema in a system message"},
 	{name: "BAML", node: "baml", notes: "lenient parser that repairs syntax and coerces types locally; retry_policy (3) re-sends the same prompt: no feedback, no re-ask"},
@@ -245,9 +246,12 @@ func systemByName(name string) (system, bool) {
 // httpClient allows enough idle connections for the concurrency used here.
 var httpClient = &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 256}}
 
-func reaskSystem(opts ...reask.Option) func(context.Context, options, string, *data) ([]answer, error) {
+func reaskSystem(cfg reask.Config) func(context.Context, options, string, *data) ([]answer, error) {
 	return func(ctx context.Context, o options, baseURL string, d *data) ([]answer, error) {
-		c := reask.New(openai.NewProvider(openai.Config{BaseURL: baseURL, Model: "gpt-4o-mini", HTTPClient: httpClient}), opts...)
+		c, err := reask.New(openai.NewProvider(openai.Config{BaseURL: baseURL, Model: "gpt-4o-mini", HTTPClient: httpClient}), cfg)
+		if err != nil {
+			return nil, err
+		}
 		return forEach(d.items, o.conc, func(it item) answer {
 			doc, _, err := c.Run(ctx, reask.Task{Schema: it.schema, Input: it.Text})
 			if err != nil {

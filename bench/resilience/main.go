@@ -1,5 +1,6 @@
 // Command resilience runs reask's resilience benchmarks against the
-// simulator, side by side with the seed's retry loop (package bench/naive),
+// simulator, side by side with the seed's retry loop (the tutorial's that
+// reask grew from, package bench/naive),
 // and prints Markdown tables for BENCHMARKS.md.
 //
 //	go run ./bench/resilience -bench recovery -n 300
@@ -49,7 +50,7 @@ func main() {
 	conc := flag.Int("concurrency", 32, "items in flight")
 	runs := flag.Int("runs", 3, "runs of goodput and outage, each system on a fresh simulator each run; their tables show medians")
 	window := flag.Duration("outage-window", 5*time.Second, "how long the outage lasts in the outage benchmark")
-	attempts := flag.String("attempts", "3,5", "comma-separated attempt budgets (WithMaxAttempts) for insist")
+	attempts := flag.String("attempts", "3,5", "comma-separated attempt budgets (Config.MaxAttempts) for insist")
 	transport := flag.Bool("transport", false, "keep the profile's transport faults, latency and outages in insist")
 	flag.Parse()
 	if *n < 1 || *conc < 1 || *runs < 1 || *rpm < 1 || *window <= 0 {
@@ -206,9 +207,20 @@ func runAll(its []item, conc int, f func(item) outcome) (*tally, time.Duration) 
 	return t, t.wall
 }
 
-func reaskRun(url string, opts ...reask.Option) func(item) outcome {
+// newClient is reask.New for the benchmark's own configurations, which are
+// valid: an error is a bug of this program.
+func newClient(p reask.Provider, cfg reask.Config) *reask.Client {
+	c, err := reask.New(p, cfg)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "resilience:", err)
+		os.Exit(2)
+	}
+	return c
+}
+
+func reaskRun(url string, cfg reask.Config) func(item) outcome {
 	p := openai.NewProvider(openai.Config{BaseURL: url, Model: "gpt-4o-mini", HTTPClient: httpClient})
-	c := reask.New(p, opts...)
+	c := newClient(p, cfg)
 	return func(it item) outcome {
 		t0 := time.Now()
 		doc, rep, err := c.Run(context.Background(), reask.Task{Schema: it.schema, Input: it.Text})
@@ -267,9 +279,9 @@ func recovery(n int, seed int64, profile string, conc int) error {
 		run  func(url string) func(item) outcome
 	}
 	systems := []system{
-		{"reask, json_schema (default)", func(u string) func(item) outcome { return reaskRun(u) }},
-		{"reask, json_object", func(u string) func(item) outcome { return reaskRun(u, reask.WithMode(reask.ModeJSONObject)) }},
-		{"reask, tools", func(u string) func(item) outcome { return reaskRun(u, reask.WithMode(reask.ModeTools)) }},
+		{"reask, json_schema (default)", func(u string) func(item) outcome { return reaskRun(u, reask.Config{}) }},
+		{"reask, json_object", func(u string) func(item) outcome { return reaskRun(u, reask.Config{Mode: reask.ModeJSONObject}) }},
+		{"reask, tools", func(u string) func(item) outcome { return reaskRun(u, reask.Config{Mode: reask.ModeTools}) }},
 		{"seed's loop, json_object", func(u string) func(item) outcome { return naiveRun(u, "json_object") }},
 		{"seed's loop, json_schema", func(u string) func(item) outcome { return naiveRun(u, "json_schema") }},
 	}
@@ -312,7 +324,7 @@ func patch(n int, seed int64, profile string, conc int) error {
 		if err != nil {
 			return err
 		}
-		t, _ := runAll(its, conc, reaskRun(srv.url, reask.WithMode(reask.ModeJSONObject), reask.WithPatch(on)))
+		t, _ := runAll(its, conc, reaskRun(srv.url, reask.Config{Mode: reask.ModeJSONObject, Patch: on}))
 		srv.stop()
 		fmt.Printf("| %v | %s | %s | %s | %s | %s | %s |\n", on, pct(t.ok, t.items), pct(t.exact, t.items), per(t.attempts, t.items),
 			per(t.prompt, t.ok), per(t.completion, t.ok), per(t.prompt+t.completion, t.ok))
@@ -322,7 +334,7 @@ func patch(n int, seed int64, profile string, conc int) error {
 
 // insist: what stopping early for a model that insists saves, on a
 // profile's content faults: reask in its default mode with and without
-// WithStopOnRepeat, for each attempt budget, side by side on fresh
+// the early stop (Config.KeepOnRepeat off and on), for each attempt budget, side by side on fresh
 // simulators with the same seed. Transport faults, latency and outages are
 // off unless keepTransport, so that the stop is the only difference: at
 // temperature 0 each conversation meets the same faults in both runs.
@@ -360,7 +372,7 @@ func insist(n int, seed int64, profile string, conc int, budgets string, keepTra
 			if err != nil {
 				return err
 			}
-			t, wall := runAll(its, conc, reaskRun(srv.url, reask.WithMaxAttempts(a), reask.WithStopOnRepeat(on)))
+			t, wall := runAll(its, conc, reaskRun(srv.url, reask.Config{MaxAttempts: a, KeepOnRepeat: !on}))
 			srv.stop()
 			fmt.Printf("| %d | %v | %s | %s | %d | %s | %s | %d | %d | %s | %s |\n", a, on, pct(t.ok, t.items), pct(t.exact, t.items),
 				t.calls, per(t.calls, t.items), per(t.attempts, t.items), t.insisted, t.saved,
@@ -414,8 +426,8 @@ func goodput(n int, seed int64, rpm, conc, runs int) error {
 		run  func(url string) func(item) outcome
 	}
 	systems := []system{
-		{"reask (adaptive limiter)", func(u string) func(item) outcome { return reaskRun(u) }},
-		{"reask, limiter off", func(u string) func(item) outcome { return reaskRun(u, reask.WithoutRateLimit()) }},
+		{"reask (adaptive limiter)", func(u string) func(item) outcome { return reaskRun(u, reask.Config{}) }},
+		{"reask, limiter off", func(u string) func(item) outcome { return reaskRun(u, reask.Config{NoRateLimit: true}) }},
 		{"seed's loop", func(u string) func(item) outcome { return naiveRun(u, "json_schema") }},
 	}
 	results := make([][]goodputRun, len(systems))
@@ -499,7 +511,7 @@ func outage(seed int64, conc, runs int, window time.Duration) error {
 	systems := []system{
 		{"reask", func(u string) outageCall {
 			p := openai.NewProvider(openai.Config{BaseURL: u, Model: "gpt-4o-mini", HTTPClient: httpClient})
-			c := reask.New(p, reask.WithBreaker(breaker.Settings{Window: 10 * time.Second, MinCalls: 10, CoolDown: coolDown}))
+			c := newClient(p, reask.Config{Breaker: breaker.Settings{Window: 10 * time.Second, MinCalls: 10, CoolDown: coolDown}})
 			return func(ctx context.Context, it item) (bool, bool, time.Duration) {
 				t0 := time.Now()
 				_, _, err := c.Run(ctx, reask.Task{Schema: it.schema, Input: it.Text})
@@ -635,7 +647,7 @@ func batchBench(n int, seed int64, rpm, conc int) error {
 	systems := []system{
 		{"reask batch", func(u string) (*tally, time.Duration) {
 			p := openai.NewProvider(openai.Config{BaseURL: u, Model: "gpt-4o-mini", HTTPClient: httpClient})
-			c := reask.New(p)
+			c := newClient(p, reask.Config{})
 			gold := map[string]item{}
 			tasks := func(yield func(string, reask.Task) bool) {
 				for _, it := range its {

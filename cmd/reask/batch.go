@@ -52,7 +52,7 @@ OUT.jsonl, and exits 3 when any item in it failed (--allow-failures: 0).` + exit
   OPENAI_API_KEY=... reask batch --schema s.json --in in.jsonl --out out.jsonl --model gpt-4o-mini --concurrency 32`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			opts, err := pf.options()
+			cfg, err := pf.config()
 			if err != nil {
 				return err
 			}
@@ -87,7 +87,7 @@ OUT.jsonl, and exits 3 when any item in it failed (--allow-failures: 0).` + exit
 				if err != nil {
 					return err
 				}
-				opts = append(opts, reask.WithInstructions(text))
+				cfg.Instructions = text
 			}
 			in, total, closeIn, err := a.openInput(inPath)
 			if err != nil {
@@ -102,7 +102,10 @@ OUT.jsonl, and exits 3 when any item in it failed (--allow-failures: 0).` + exit
 			if p.note != "" {
 				fmt.Fprintln(a.stderr, "reask:", p.note)
 			}
-			client := reask.New(p.Provider, opts...)
+			client, err := reask.New(p.Provider, cfg)
+			if err != nil {
+				return err
+			}
 			show := a.progress(total, every)
 			res, runErr := batch.Run(cmd.Context(), client, batch.Config{
 				Schema: sch, SchemaFor: schemaDirLoader(schemaDir, scfg), In: in, InName: inPath, Total: total, OutPath: outPath, Resume: resume,

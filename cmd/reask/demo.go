@@ -60,7 +60,10 @@ shows local repair at work on fences, trailing commas and quoted numbers.`,
 				}
 			}
 			p := openai.NewProvider(openai.Config{BaseURL: url, Model: sim.DefaultModels[0], Name: "sim/" + sim.DefaultModels[0]})
-			client := reask.New(p, reask.WithMode(m))
+			client, err := reask.New(p, reask.Config{Mode: m})
+			if err != nil {
+				return err
+			}
 			fmt.Fprintf(a.stdout, "reask demo: %d items from the simulator's data set, profile %s, mode %s, seed %d\n\n", n, profile, m, seed)
 			tasks := func(yield func(string, reask.Task) bool) {
 				for _, it := range items {

@@ -38,7 +38,7 @@ object is accepted.` + exitStatusHelp,
   OPENAI_BASE_URL=http://localhost:11434/v1 reask extract --model llama3.1 --schema person.json "Sarah, age 25"`,
 		Args: wantArgs(1, 1, "TEXT", `the text to extract from, or "-" to read it from stdin`),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			opts, err := pf.options()
+			cfg, err := pf.config()
 			if err != nil {
 				return err
 			}
@@ -68,8 +68,11 @@ object is accepted.` + exitStatusHelp,
 			if p.note != "" {
 				fmt.Fprintln(a.stderr, "reask:", p.note)
 			}
-			client := reask.New(p.Provider, opts...)
-			doc, rep, runErr := client.ExtractJSON(cmd.Context(), sch, text)
+			client, err := reask.New(p.Provider, cfg)
+			if err != nil {
+				return err
+			}
+			doc, rep, runErr := client.Run(cmd.Context(), reask.Task{Schema: sch, Input: text})
 			if reportFile != "" {
 				if err := writeJSONFile(reportFile, rep); err != nil {
 					return fmt.Errorf("--report: %w", err)

@@ -51,24 +51,24 @@ func (f *providerFlags) register(cmd *cobra.Command) {
 	fs.Int64Var(&f.simSeed, "sim-seed", 1, "simulator seed when --provider sim")
 }
 
-// options returns the reask options the flags select.
-func (f *providerFlags) options() ([]reask.Option, error) {
+// config returns the reask configuration the flags select.
+func (f *providerFlags) config() (reask.Config, error) {
 	mode, err := reask.ParseMode(f.mode)
 	if err != nil {
-		return nil, fmt.Errorf("--mode: %w", err)
+		return reask.Config{}, fmt.Errorf("--mode: %w", err)
 	}
 	if f.maxAttempts < 1 {
-		return nil, fmt.Errorf("--max-attempts is %d: it counts every attempt, the first included, so it must be at least 1", f.maxAttempts)
+		return reask.Config{}, fmt.Errorf("--max-attempts is %d: it counts every attempt, the first included, so it must be at least 1", f.maxAttempts)
 	}
 	if f.timeout < 0 {
-		return nil, fmt.Errorf("--timeout is %s: want 0 (none) or a positive duration", f.timeout)
+		return reask.Config{}, fmt.Errorf("--timeout is %s: want 0 (none) or a positive duration", f.timeout)
 	}
-	opts := []reask.Option{reask.WithMode(mode), reask.WithMaxAttempts(f.maxAttempts), reask.WithCallTimeout(f.callTimeout),
-		reask.WithSchemaInPrompt(f.schemaInPrompt), reask.WithStopOnRepeat(f.stopOnRepeat)}
-	if f.timeout > 0 {
-		opts = append(opts, reask.WithTimeout(f.timeout))
+	cfg := reask.Config{Mode: mode, MaxAttempts: f.maxAttempts, CallTimeout: f.callTimeout, Timeout: f.timeout,
+		SchemaInPrompt: f.schemaInPrompt, KeepOnRepeat: !f.stopOnRepeat}
+	if f.callTimeout <= 0 {
+		cfg.CallTimeout = -1 // --call-timeout 0: no bound but --timeout's
 	}
-	return opts, nil
+	return cfg, nil
 }
 
 // openedProvider is a provider and what must be released after use.

@@ -15,6 +15,7 @@ import (
 
 	"github.com/reask/reask"
 	"github.com/reask/reask/clock"
+	"github.com/reask/reask/internal/reasktest"
 	"github.com/reask/reask/provider/anthropic"
 )
 
@@ -82,7 +83,7 @@ func TestReaskAnswersEveryToolUse(t *testing.T) {
 	defer srv.Close()
 	clk := clock.NewFake(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC))
 	p := anthropic.NewProvider(anthropic.Config{BaseURL: srv.URL, APIKey: "sk-ant-secret", Model: "claude-test", Clock: clk})
-	c := reask.New(p, reask.WithClock(clk), reask.WithRandom(func() float64 { return 0.5 }))
+	c := reasktest.NewClient(t, p, reask.Config{Clock: clk, Random: func() float64 { return 0.5 }})
 	got, rep, err := reask.Extract[Person](t.Context(), c, "Mike (45)")
 	if err != nil {
 		t.Fatal(err)
@@ -154,7 +155,7 @@ func TestReaskAnswersToolUsesInOrder(t *testing.T) {
 			defer srv.Close()
 			clk := clock.NewFake(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC))
 			p := anthropic.NewProvider(anthropic.Config{BaseURL: srv.URL, Model: "claude-test", Clock: clk})
-			c := reask.New(p, reask.WithClock(clk), reask.WithRandom(func() float64 { return 0.5 }))
+			c := reasktest.NewClient(t, p, reask.Config{Clock: clk, Random: func() float64 { return 0.5 }})
 			got, rep, err := reask.Extract[Person](t.Context(), c, "Mike (45)")
 			if err != nil {
 				t.Fatal(err)

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/reask/reask"
+	"github.com/reask/reask/internal/reasktest"
 	"github.com/reask/reask/provider/anthropic"
 	"github.com/reask/reask/sim"
 )
@@ -25,7 +26,7 @@ func TestAgainstSimulator(t *testing.T) {
 	ts := httptest.NewServer(srv)
 	defer ts.Close()
 	p := anthropic.NewProvider(anthropic.Config{BaseURL: ts.URL, APIKey: "k", Model: "claude-sonnet-4-5"})
-	c := reask.New(p, reask.WithMaxAttempts(4))
+	c := reasktest.NewClient(t, p, reask.Config{MaxAttempts: 4})
 	type Person struct {
 		Name string `json:"name"`
 		Age  int    `json:"age"`
