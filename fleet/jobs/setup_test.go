@@ -89,20 +89,35 @@ func extract(_ context.Context, _ *jobs.Job, it jobs.Item) (stats.Record, error)
 // stops it and returns Work's error.
 func work(t *testing.T, q *jobs.Queue, cfg jobs.WorkerConfig) (stop func() error) {
 	t.Helper()
+	w := startWorker(t, q, cfg)
+	return func() error {
+		w.cancel()
+		return w.wait()
+	}
+}
+
+// runningWorker is a worker of a test.
+type runningWorker struct {
+	cancel context.CancelFunc
+	wait   func() error
+}
+
+// startWorker runs a worker on q until the test ends.
+func startWorker(t *testing.T, q *jobs.Queue, cfg jobs.WorkerConfig) runningWorker {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- q.Work(ctx, cfg) }()
 	var once sync.Once
 	var err error
-	stop = func() error {
-		once.Do(func() {
-			cancel()
-			err = <-done
-		})
+	wait := func() error {
+		once.Do(func() { err = <-done })
 		return err
 	}
-	t.Cleanup(func() { stop() })
-	return stop
+	t.Cleanup(func() {
+		cancel()
+		wait()
+	})
+	return runningWorker{cancel: cancel, wait: wait}
 }
 
 // records reads an output file: every line must be a record, and no id

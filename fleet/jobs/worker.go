@@ -175,7 +175,7 @@ func (w *worker) loop(ctx context.Context) error {
 	}
 	w.backlog = nil
 	w.wg.Wait()
-	if err == nil || isClosed(err) && ctx.Err() != nil {
+	if err == nil {
 		w.leave(bg)
 		return nil
 	}
