@@ -415,6 +415,9 @@ func (w *worker) beat(ctx context.Context) error {
 			for _, s := range active {
 				p.ZAdd(ctx, s.k.workers, redis.Z{Score: float64(now), Member: w.cfg.Name})
 				p.ZRemRangeByScore(ctx, s.k.workers, "-inf", strconv.FormatInt(now-10*WorkerAlive.Milliseconds(), 10))
+				// A beat that comes after the job's cleanup must not
+				// leave a key behind for good.
+				p.PExpire(ctx, s.k.workers, 10*WorkerAlive)
 			}
 			return nil
 		})
