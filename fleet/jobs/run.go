@@ -14,6 +14,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/reask/reask"
 	"github.com/reask/reask/batch"
 	"github.com/reask/reask/stats"
 )
@@ -396,7 +397,7 @@ func (r *run) write(m redis.XMessage) error {
 
 // KindBadRecord is the outcome of an item whose record in the results
 // stream does not decode: a worker of another version, or a foreign entry.
-const KindBadRecord = "bad_record"
+const KindBadRecord reask.Kind = "bad_record"
 
 // stepState is what one collector step reads of the job.
 type stepState struct {

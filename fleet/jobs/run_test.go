@@ -6,13 +6,16 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/reask/reask/batch"
 	"github.com/reask/reask/fleet/jobs"
 	"github.com/reask/reask/internal/redistest"
+	"github.com/reask/reask/schema"
 	"github.com/reask/reask/stats"
 )
 
@@ -33,11 +36,19 @@ func TestRunWithWorkers(t *testing.T) {
 		t.Run(map[int]string{1: "one worker", 3: "three workers"}[n], func(t *testing.T) {
 			srv := redistest.Start(t)
 			in := append(lines(30), `not json`, `{"id":"i001","text":"again"}`, `{"id":"x"}`, "\xef\xbb\xbf"+`{"id":"bom","text":"marked"}`)
+			cfg := runConfig(t, "orders", jsonl(in...))
+			temp := 0.5
+			cfg.Spec.Temperature, cfg.Spec.Instructions, cfg.Spec.CallTimeout = &temp, "Be exact.", 3*time.Second
+			cfg.Spec.SchemaConfig.Formats = schema.FormatStrict
+			cfg.Spec.Settings = map[string]string{"stop_on_repeat": "false"}
 			// The first n items wait until n are in flight: with one
 			// item at a time per worker, each worker took one.
 			var mu sync.Mutex
 			inFlight, started := 0, make(chan struct{})
 			handler := func(ctx context.Context, job *jobs.Job, it jobs.Item) (stats.Record, error) {
+				if !reflect.DeepEqual(job.Spec, cfg.Spec) {
+					t.Errorf("the worker's spec\n%+v, want the submitted\n%+v", job.Spec, cfg.Spec)
+				}
 				mu.Lock()
 				inFlight++
 				if inFlight == n {
@@ -50,7 +61,6 @@ func TestRunWithWorkers(t *testing.T) {
 			for range n {
 				work(t, connect(t, srv), jobs.WorkerConfig{Handler: handler, Concurrency: 1})
 			}
-			cfg := runConfig(t, "orders", jsonl(in...))
 			var last batch.Progress
 			cfg.OnProgress = func(p batch.Progress) { last = p }
 			res, err := connect(t, srv).Run(ctxFor(t), cfg)
@@ -131,4 +141,15 @@ func TestRunRefusesBadSchema(t *testing.T) {
 	if _, err := os.Stat(cfg.OutPath); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("the output was created: %v", err)
 	}
+}
+
+// TestRunEmptyInput checks that a job of no items ends at once.
+func TestRunEmptyInput(t *testing.T) {
+	srv := redistest.Start(t)
+	cfg := runConfig(t, "empty", "\n\n")
+	res, err := connect(t, srv).Run(ctxFor(t), cfg)
+	if err != nil || res.Interrupted || res.Progress.Done != 0 {
+		t.Fatalf("%+v, %v; want nothing done, no error", res, err)
+	}
+	wantIDs(t, records(t, cfg.OutPath), nil)
 }

@@ -32,6 +32,7 @@ var (
 	finishScript   = script("finish.lua")
 	lockScript     = script("lock.lua")
 	unlockScript   = script("unlock.lua")
+	leaveScript    = script("leave.lua")
 )
 
 // newIncarnation returns a random id for a new job, so that a job started

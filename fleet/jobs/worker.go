@@ -425,17 +425,14 @@ func (w *worker) beat(ctx context.Context) error {
 	})
 }
 
-// leave removes the worker's heartbeats.
+// leave removes the worker's heartbeats, and the worker from the jobs'
+// consumer groups when it holds no item.
 func (w *worker) leave(ctx context.Context) {
-	w.q.call(ctx, func(ctx context.Context) error {
-		_, err := w.q.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
-			for _, s := range w.jobs {
-				p.ZRem(ctx, s.k.workers, w.cfg.Name)
-			}
-			return nil
+	for _, s := range w.jobs {
+		w.q.call(ctx, func(ctx context.Context) error {
+			return leaveScript.Run(ctx, w.q.rdb, []string{s.k.items, s.k.workers}, group, w.cfg.Name).Err()
 		})
-		return err
-	})
+	}
 }
 
 // touch renews the idle time of the items in hand, so that no other

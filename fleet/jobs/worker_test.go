@@ -77,12 +77,16 @@ func TestKilledWorkersItemIsClaimed(t *testing.T) {
 
 // TestPoisonedItemEndsDead checks that an item whose every run fails
 // without a record is run MaxDeliveries times, then written as a failed
-// record of outcome "dead" with its last error, and dead-lettered.
+// record of outcome "dead" with its last error, and dead-lettered; one
+// whose handler panics too, without ending the worker.
 func TestPoisonedItemEndsDead(t *testing.T) {
 	srv := redistest.Start(t)
 	var mu sync.Mutex
 	runs := 0
 	handler := func(ctx context.Context, job *jobs.Job, it jobs.Item) (stats.Record, error) {
+		if it.ID == "i005" {
+			panic("the handler's own bug")
+		}
 		if it.ID == "i003" {
 			mu.Lock()
 			runs++
@@ -101,6 +105,9 @@ func TestPoisonedItemEndsDead(t *testing.T) {
 	}
 	recs := records(t, cfg.OutPath)
 	wantIDs(t, recs, ids(6))
+	if r := recs["i005"]; r.Outcome != string(jobs.KindDead) || !strings.Contains(r.Error, "panicked: the handler's own bug") {
+		t.Errorf("the item whose handler panics: outcome %q, error %q; want dead, saying so", r.Outcome, r.Error)
+	}
 	r := recs["i003"]
 	if r.OK || r.Outcome != string(jobs.KindDead) || !strings.Contains(r.Error, "3 times") || !strings.Contains(r.Error, "last error: w") || !strings.Contains(r.Error, "boom 3") {
 		t.Errorf("poisoned record: ok %v, outcome %q, error %q; want dead after 3 runs, with the last error", r.OK, r.Outcome, r.Error)
@@ -109,7 +116,7 @@ func TestPoisonedItemEndsDead(t *testing.T) {
 		t.Errorf("the poisoned item ran %d times, want MaxDeliveries, 3", runs)
 	}
 	dead := deadIDs(t, cfg.DeadLetterPath)
-	if len(dead) != 1 || string(dead["i003"]) != `{"id":"i003","text":"text 3"}` {
+	if len(dead) != 2 || string(dead["i003"]) != `{"id":"i003","text":"text 3"}` {
 		t.Errorf("dead letter %v, want the poisoned item's line", dead)
 	}
 }
@@ -183,6 +190,15 @@ func TestWorkerStopFinishesInFlight(t *testing.T) {
 	}
 	if n := len(taken); n != 0 {
 		t.Errorf("the stopping worker took %d more items", n)
+	}
+	rdb := inspect(t, srv)
+	for _, c := range rdb.XInfoConsumers(t.Context(), "reask:job:stop:items", "workers").Val() {
+		if c.Name == "leaving" {
+			t.Error("the stopped worker is still a consumer of the job")
+		}
+	}
+	if rdb.ZScore(t.Context(), "reask:job:stop:workers", "leaving").Err() == nil {
+		t.Error("the stopped worker still has a heartbeat")
 	}
 	work(t, connect(t, srv), jobs.WorkerConfig{Handler: extract})
 	if err := wait(); err != nil {
