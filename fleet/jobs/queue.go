@@ -12,6 +12,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -76,8 +77,10 @@ type Config struct {
 	// fleet.DefaultConnectTimeout.
 	ConnectTimeout time.Duration
 	// MaxOutage is how long a submitting run (Run) keeps trying a Redis
-	// that fails before it gives up with ErrRedis; workers keep trying as
-	// long as they run. Default DefaultMaxOutage.
+	// that fails before it gives up with ErrRedis, and how long a worker
+	// tries to write a record (then the item is delivered again); a
+	// worker's loop keeps trying as long as it runs. Default
+	// DefaultMaxOutage.
 	MaxOutage time.Duration
 	// PollInterval is how long a blocking read waits, and how often a wait
 	// looks again. Default DefaultPollInterval.
@@ -103,6 +106,7 @@ type Queue struct {
 	shown string // the URL without its password
 	log   *slog.Logger
 	clk   clock.Clock
+	trips atomic.Uint64
 }
 
 // Connect returns a Queue connected to cfg.URL after checking that Redis
@@ -148,6 +152,7 @@ func Connect(ctx context.Context, cfg Config) (*Queue, error) {
 	opt.MaintNotificationsConfig = &maintnotifications.Config{Mode: maintnotifications.ModeDisabled}
 	u, _ := url.Parse(strings.TrimSpace(cfg.URL)) // parsed by ParseURL
 	q := &Queue{rdb: redis.NewClient(opt), cfg: cfg, shown: u.Redacted(), log: cfg.Logger, clk: cfg.Clock}
+	q.rdb.AddHook(tripCounter{&q.trips})
 	if q.log == nil {
 		q.log = slog.New(slog.DiscardHandler)
 	}
@@ -208,6 +213,29 @@ func versionPart(parts []string, i int) int {
 	}
 	n, _ := strconv.Atoi(parts[i])
 	return n
+}
+
+// RoundTrips returns how many Redis round trips the Queue has made (a
+// pipeline counts once), for benchmarks of the queue's cost per item.
+func (q *Queue) RoundTrips() uint64 { return q.trips.Load() }
+
+// tripCounter is a go-redis hook that counts round trips.
+type tripCounter struct{ n *atomic.Uint64 }
+
+func (t tripCounter) DialHook(next redis.DialHook) redis.DialHook { return next }
+
+func (t tripCounter) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
+	return func(ctx context.Context, cmd redis.Cmder) error {
+		t.n.Add(1)
+		return next(ctx, cmd)
+	}
+}
+
+func (t tripCounter) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return func(ctx context.Context, cmds []redis.Cmder) error {
+		t.n.Add(1)
+		return next(ctx, cmds)
+	}
 }
 
 // Close closes the connection pool; a worker that uses the Queue stops.

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"strconv"
 	"time"
@@ -225,13 +226,17 @@ func (r *run) lease() time.Duration { return 3 * (r.q.cfg.PollInterval + 2*r.q.c
 // that stopped without giving it up (killed).
 func (r *run) lock(ctx context.Context) error {
 	start := r.q.clk.Now()
-	for {
+	for logged := false; ; logged = true {
 		holder, err := r.renew(ctx)
 		if err != nil {
 			return err
 		}
 		if holder == "" {
 			return nil
+		}
+		if !logged {
+			r.q.log.LogAttrs(ctx, slog.LevelInfo, "reask: another collector holds the job; waiting for its lease to end (it ends on its own when that collector was killed)",
+				slog.String("job", r.cfg.Name), slog.String("holder", holder), slog.Duration("lease", r.lease()))
 		}
 		if r.q.clk.Now().Sub(start) > r.lease() {
 			return fmt.Errorf("%w: job %s is being collected by another process (%s); stop it first", ErrJobExists, r.cfg.Name, holder)
