@@ -32,6 +32,28 @@ func runAsync(t *testing.T, q *jobs.Queue, ctx context.Context, cfg jobs.RunConf
 	}
 }
 
+// deliveries is a Handler that extracts and notes each item's delivery.
+type deliveries struct {
+	mu sync.Mutex
+	n  map[string]int
+}
+
+func (d *deliveries) extract(ctx context.Context, job *jobs.Job, it jobs.Item) (stats.Record, error) {
+	d.mu.Lock()
+	if d.n == nil {
+		d.n = map[string]int{}
+	}
+	d.n[it.ID] = it.Deliveries
+	d.mu.Unlock()
+	return extract(ctx, job, it)
+}
+
+func (d *deliveries) of(id string) int {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.n[id]
+}
+
 // TestKilledWorkersItemIsClaimed kills a worker in the middle of an item
 // (its connection closed, nothing acknowledged): another worker claims the
 // item once its visibility timeout passes, and the output holds every id
@@ -53,15 +75,8 @@ func TestKilledWorkersItemIsClaimed(t *testing.T) {
 	id := <-taken
 	victim.Close() // the kill: the victim can no longer acknowledge anything
 
-	var mu sync.Mutex
-	deliveries := map[string]int{}
-	work(t, connect(t, srv), jobs.WorkerConfig{Concurrency: 4, VisibilityTimeout: vis, Name: "rescuer",
-		Handler: func(ctx context.Context, job *jobs.Job, it jobs.Item) (stats.Record, error) {
-			mu.Lock()
-			deliveries[it.ID] = it.Deliveries
-			mu.Unlock()
-			return extract(ctx, job, it)
-		}})
+	d := &deliveries{}
+	work(t, connect(t, srv), jobs.WorkerConfig{Concurrency: 4, VisibilityTimeout: vis, Name: "rescuer", Handler: d.extract})
 	if err := wait(); err != nil {
 		t.Fatal(err)
 	}
@@ -70,8 +85,8 @@ func TestKilledWorkersItemIsClaimed(t *testing.T) {
 		t.Error("the killed worker's Work returned nil, want the closed queue's error")
 	}
 	wantIDs(t, records(t, cfg.OutPath), ids(20))
-	if deliveries[id] != 2 {
-		t.Errorf("the victim's item %s reached the rescuer at delivery %d, want 2", id, deliveries[id])
+	if n := d.of(id); n != 2 {
+		t.Errorf("the victim's item %s reached the rescuer at delivery %d, want 2", id, n)
 	}
 }
 
@@ -139,14 +154,8 @@ func TestWorkerWithoutCredentialsLeavesTheJob(t *testing.T) {
 	refused := <-refusals
 	eventually(t, "the refusal's log line", func() bool { return log.count("leaving its items to other workers") > 0 })
 
-	var mu sync.Mutex
-	deliveries := map[string]int{}
-	work(t, connect(t, srv), jobs.WorkerConfig{Name: "keyed", Handler: func(ctx context.Context, job *jobs.Job, it jobs.Item) (stats.Record, error) {
-		mu.Lock()
-		deliveries[it.ID] = it.Deliveries
-		mu.Unlock()
-		return extract(ctx, job, it)
-	}})
+	d := &deliveries{}
+	work(t, connect(t, srv), jobs.WorkerConfig{Name: "keyed", Handler: d.extract})
 	if err := wait(); err != nil {
 		t.Fatal(err)
 	}
@@ -160,8 +169,8 @@ func TestWorkerWithoutCredentialsLeavesTheJob(t *testing.T) {
 	if !strings.Contains(log.b.String(), "no API key for provider sim") {
 		t.Errorf("the log does not say why:\n%s", log.b.String())
 	}
-	if deliveries[refused] != 1 {
-		t.Errorf("the refused item %s reached the other worker at delivery %d, want 1 (requeued afresh)", refused, deliveries[refused])
+	if n := d.of(refused); n != 1 {
+		t.Errorf("the refused item %s reached the other worker at delivery %d, want 1 (requeued afresh)", refused, n)
 	}
 }
 
