@@ -548,7 +548,8 @@ func (w *worker) read(ctx context.Context, n int) error {
 		for _, m := range st.Messages {
 			t := w.task(s, m)
 			t.item.Deliveries = 1
-			if w.free() > 0 {
+			// Taken as the worker was asked to stop: put back, not run.
+			if w.free() > 0 && ctx.Err() == nil {
 				w.start(ctx, t)
 			} else {
 				w.backlog = append(w.backlog, t)
