@@ -6,8 +6,10 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/reask/reask/batch"
+	"github.com/reask/reask/clock"
 	"github.com/reask/reask/fleet/jobs"
 	"github.com/reask/reask/internal/redistest"
 	"github.com/reask/reask/stats"
@@ -82,4 +84,51 @@ func TestRedisRestartWithPersistence(t *testing.T) {
 		t.Fatal(err)
 	}
 	wantIDs(t, records(t, cfg.OutPath), ids(40))
+}
+
+// TestWorkerNoticesJobStartedAgain checks a worker that holds items of a
+// job when Redis loses it and the job is started again under the same
+// name: the worker's next items are the new job's, though it has not
+// looked at the job list since (its clock stands still), and it runs
+// them as the new job's, so that the new job ends.
+func TestWorkerNoticesJobStartedAgain(t *testing.T) {
+	srv := redistest.Start(t)
+	q := connect(t, srv)
+	cfg := runConfig(t, "again", jsonl(lines(3)...))
+	ctx, cancel := context.WithCancel(ctxFor(t))
+	wait := runAsync(t, q, ctx, cfg)
+	eventually(t, "the items to be queued", func() bool {
+		s, err := q.Status(t.Context(), "again")
+		return err == nil && s.Enqueued == 3
+	})
+	cancel()
+	if err := wait(); err != nil {
+		t.Fatal(err)
+	}
+
+	gate, taken := make(chan struct{}), make(chan struct{}, 10)
+	frozen := clock.NewFake(time.Unix(1_700_000_000, 0))
+	work(t, connect(t, srv, func(c *jobs.Config) { c.Clock = frozen }), jobs.WorkerConfig{Concurrency: 3,
+		Handler: func(ctx context.Context, job *jobs.Job, it jobs.Item) (stats.Record, error) {
+			taken <- struct{}{}
+			<-gate
+			return extract(ctx, job, it)
+		}})
+	for range 3 {
+		<-taken
+	}
+	if err := inspect(t, srv).FlushAll(t.Context()).Err(); err != nil {
+		t.Fatal(err)
+	}
+	cfg.In, cfg.Resume = strings.NewReader(jsonl(lines(3)...)), true
+	wait = runAsync(t, q, ctxFor(t), cfg)
+	eventually(t, "the new job's items to be queued", func() bool {
+		s, err := q.Status(t.Context(), "again")
+		return err == nil && s.Enqueued == 3
+	})
+	close(gate)
+	if err := wait(); err != nil {
+		t.Fatal(err)
+	}
+	wantIDs(t, records(t, cfg.OutPath), ids(3))
 }

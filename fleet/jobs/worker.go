@@ -109,8 +109,10 @@ func (q *Queue) Work(ctx context.Context, cfg WorkerConfig) error {
 	if cfg.Name == "" {
 		cfg.Name = processID()
 	}
+	// recheck at the start: a worker that comes back under the same Name
+	// takes back at once what it held when it stopped.
 	w := &worker{q: q, cfg: cfg, o: &outage{q: q, what: "worker " + cfg.Name},
-		jobs: map[string]*served{}, refused: map[string]string{}, freed: make(chan struct{}, 1)}
+		jobs: map[string]*served{}, refused: map[string]string{}, freed: make(chan struct{}, 1), recheck: true}
 	return w.loop(ctx)
 }
 
@@ -132,6 +134,13 @@ type worker struct {
 
 	lastRefresh, lastBeat time.Time
 	refreshNow            bool
+	// recheck is set when a read failed: Redis may have handed the worker
+	// items in a reply that never arrived. It is set at the start too.
+	recheck bool
+	// stale is set by a task whose job was started again (or lost) while
+	// it ran: the job list is out of date, and items of the new job may
+	// have been taken as the old one's.
+	stale atomic.Bool
 }
 
 // served is a job a worker serves.
@@ -187,6 +196,9 @@ func (w *worker) loop(ctx context.Context) error {
 // worker (a closed Queue).
 func (w *worker) round(ctx context.Context) error {
 	w.applyRefusals()
+	if w.stale.Swap(false) {
+		w.refreshNow, w.recheck = true, true
+	}
 	now := w.q.clk.Now()
 	poll := w.q.cfg.PollInterval
 	if w.refreshNow || now.Sub(w.lastRefresh) >= poll {
@@ -203,6 +215,14 @@ func (w *worker) round(ctx context.Context) error {
 		w.lastBeat = now
 	}
 	w.touch(ctx)
+	if w.recheck {
+		w.recheck = false // set again by a failure
+		for _, s := range w.active() {
+			if err := w.redis(ctx, w.recover(ctx, s)); err != nil {
+				return err
+			}
+		}
+	}
 	w.startBacklog(ctx)
 	free := w.free()
 	if free <= 0 {
@@ -245,6 +265,7 @@ func (w *worker) redis(ctx context.Context, err error) error {
 		w.refreshNow = true
 	case transient(err):
 		w.o.failed(err)
+		w.recheck = true
 	default:
 		w.q.log.LogAttrs(ctx, slog.LevelWarn, "reask: worker: unexpected Redis error", slog.String("worker", w.cfg.Name), slog.String("error", err.Error()))
 	}
@@ -252,9 +273,11 @@ func (w *worker) redis(ctx context.Context, err error) error {
 	return nil
 }
 
+// isNoGroup reports whether err says a job's stream or group is gone, or
+// was deleted while a read waited on it.
 func isNoGroup(err error) bool {
 	var re redis.Error
-	return errors.As(err, &re) && strings.HasPrefix(re.Error(), "NOGROUP")
+	return errors.As(err, &re) && (strings.HasPrefix(re.Error(), "NOGROUP") || strings.HasPrefix(re.Error(), "UNBLOCKED"))
 }
 
 // active returns the jobs to take items from.
@@ -500,14 +523,70 @@ func (w *worker) claim(ctx context.Context, s *served, n int) (int, error) {
 	for _, m := range msgs {
 		t := w.task(s, m)
 		t.item.Deliveries = max(count[m.ID], 1)
-		if t.item.Deliveries > w.cfg.MaxDeliveries {
-			w.dead(ctx, t)
-			continue
+		if t.item.Deliveries <= w.cfg.MaxDeliveries {
+			took++
 		}
-		w.start(ctx, t)
-		took++
+		w.dispatch(ctx, t)
 	}
 	return took, nil
+}
+
+// recover takes back the items of s that Redis holds as this worker's but
+// the worker does not know of: those of a read (or claim) whose reply was
+// lost when the connection failed. Without it they would wait for the
+// visibility timeout.
+func (w *worker) recover(ctx context.Context, s *served) error {
+	var pending []redis.XPendingExt
+	err := w.q.call(ctx, func(ctx context.Context) error {
+		var err error
+		pending, err = w.q.rdb.XPendingExt(ctx, &redis.XPendingExtArgs{Stream: s.k.items, Group: group,
+			Start: "-", End: "+", Count: int64(4*w.cfg.Concurrency + 100), Consumer: w.cfg.Name}).Result()
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	count := map[string]int{}
+	var lost []string
+	s.mu.Lock()
+	for _, p := range pending {
+		if !s.inHand[p.ID] {
+			lost = append(lost, p.ID)
+			count[p.ID] = int(p.RetryCount)
+		}
+	}
+	s.mu.Unlock()
+	if len(lost) == 0 {
+		return nil
+	}
+	var msgs []redis.XMessage
+	err = w.q.call(ctx, func(ctx context.Context) error {
+		var err error
+		msgs, err = w.q.rdb.XClaim(ctx, &redis.XClaimArgs{Stream: s.k.items, Group: group, Consumer: w.cfg.Name, Messages: lost}).Result()
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	for _, m := range msgs {
+		t := w.task(s, m)
+		t.item.Deliveries = count[m.ID] + 1 // XCLAIM counts one more
+		w.dispatch(ctx, t)
+	}
+	return nil
+}
+
+// dispatch starts t, or gives it up as dead when it was delivered too
+// often.
+func (w *worker) dispatch(ctx context.Context, t task) {
+	switch {
+	case t.item.Deliveries > w.cfg.MaxDeliveries:
+		w.dead(ctx, t)
+	case w.free() > 0 && ctx.Err() == nil:
+		w.start(ctx, t)
+	default:
+		w.backlog = append(w.backlog, t)
+	}
 }
 
 // read takes up to n new items from the jobs' streams, waiting up to a
@@ -548,12 +627,7 @@ func (w *worker) read(ctx context.Context, n int) error {
 		for _, m := range st.Messages {
 			t := w.task(s, m)
 			t.item.Deliveries = 1
-			// Taken as the worker was asked to stop: put back, not run.
-			if w.free() > 0 && ctx.Err() == nil {
-				w.start(ctx, t)
-			} else {
-				w.backlog = append(w.backlog, t)
-			}
+			w.dispatch(ctx, t) // taken as the worker is asked to stop: put back, not run
 		}
 	}
 	return nil
@@ -661,10 +735,16 @@ func (w *worker) complete(ctx context.Context, t task, rec stats.Record, counter
 		in = t.item.Input
 	}
 	k := t.s.k
+	var res int64
 	err = w.q.retry(ctx, w.o, w.q.cfg.Timeout, func(ctx context.Context) error {
-		return completeScript.Run(ctx, w.q.rdb, []string{k.meta, k.items, k.results, k.errors},
-			t.s.job.Incarnation, group, t.msgID, t.item.ID, b, in, counter).Err()
+		v, err := completeScript.Run(ctx, w.q.rdb, []string{k.meta, k.items, k.results, k.errors},
+			t.s.job.Incarnation, group, t.msgID, t.item.ID, b, in, counter).Int64()
+		res = v
+		return err
 	})
+	if err == nil && res < 0 {
+		w.stale.Store(true)
+	}
 	if err != nil && !isClosed(err) {
 		w.q.log.LogAttrs(ctx, slog.LevelWarn, "reask: worker: could not write a record; the item will be delivered again",
 			slog.String("worker", w.cfg.Name), slog.String("job", t.s.job.Name), slog.String("id", t.item.ID), slog.String("error", err.Error()))
@@ -692,8 +772,12 @@ func (w *worker) requeue(ctx context.Context, t task) {
 	defer w.drop(t)
 	k := t.s.k
 	w.q.call(ctx, func(ctx context.Context) error {
-		return requeueScript.Run(ctx, w.q.rdb, []string{k.meta, k.items, k.errors},
-			t.s.job.Incarnation, group, t.msgID, t.item.ID, t.item.Line, []byte(t.item.Input)).Err()
+		res, err := requeueScript.Run(ctx, w.q.rdb, []string{k.meta, k.items, k.errors},
+			t.s.job.Incarnation, group, t.msgID, t.item.ID, t.item.Line, []byte(t.item.Input)).Int64()
+		if err == nil && res < 0 {
+			w.stale.Store(true)
+		}
+		return err
 	})
 }
 

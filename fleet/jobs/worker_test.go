@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/reask/reask/fleet/jobs"
 	"github.com/reask/reask/internal/redistest"
 	"github.com/reask/reask/stats"
@@ -217,5 +219,35 @@ func TestWorkerStopFinishesInFlight(t *testing.T) {
 	wantIDs(t, recs, ids(5))
 	if !recs[first].OK {
 		t.Errorf("the item in flight at the stop: %+v, want its record", recs[first])
+	}
+}
+
+// TestWorkerTakesBackItsOwnItems checks that items Redis holds as a
+// worker's, but the worker never received (the reply of its read was lost
+// with the connection, or it stopped and came back under the same name),
+// are run at once, not after the visibility timeout.
+func TestWorkerTakesBackItsOwnItems(t *testing.T) {
+	srv := redistest.Start(t)
+	q := connect(t, srv)
+	cfg := runConfig(t, "own", jsonl(lines(4)...))
+	wait := runAsync(t, q, ctxFor(t), cfg)
+	eventually(t, "the items to be queued", func() bool {
+		s, err := q.Status(t.Context(), "own")
+		return err == nil && s.Enqueued == 4
+	})
+	// A read whose reply never reached worker "w".
+	rdb := inspect(t, srv)
+	if err := rdb.XReadGroup(t.Context(), &redis.XReadGroupArgs{Group: "workers", Consumer: "w",
+		Streams: []string{"reask:job:own:items", ">"}, Count: 2}).Err(); err != nil {
+		t.Fatal(err)
+	}
+	d := &deliveries{}
+	work(t, connect(t, srv), jobs.WorkerConfig{Name: "w", Handler: d.extract}) // default visibility: 2 minutes
+	if err := wait(); err != nil {
+		t.Fatal(err)
+	}
+	wantIDs(t, records(t, cfg.OutPath), ids(4))
+	if n := d.of("i001"); n != 2 {
+		t.Errorf("the item lost in a reply ran at delivery %d, want 2", n)
 	}
 }
