@@ -5,9 +5,12 @@ import (
 	"encoding/json"
 	"errors"
 	"os"
+	"os/exec"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/redis/go-redis/v9"
 
@@ -173,4 +176,36 @@ func TestResumeChecksTheJob(t *testing.T) {
 		t.Fatalf("the resume with the same spec: %v", err)
 	}
 	wantIDs(t, records(t, cfg.OutPath), ids(3))
+}
+
+// TestCollectorLease checks that a second collector of a job waits out the
+// first's lease and fails while the first holds it, but takes at once the
+// lease of a collector of this host whose process is gone (kill -9).
+func TestCollectorLease(t *testing.T) {
+	srv := redistest.Start(t)
+	q := connect(t, srv, func(c *jobs.Config) { c.Timeout = 50 * time.Millisecond })
+	rdb := inspect(t, srv)
+	host, _ := os.Hostname()
+	gone := exec.Command("true")
+	if err := gone.Run(); err != nil {
+		t.Skip("no true(1) to get the pid of a process that is gone:", err)
+	}
+	tests := []struct {
+		holder string
+		want   error
+	}{
+		{"elsewhere-1-abcd", jobs.ErrJobExists},
+		{host + "-" + strconv.Itoa(gone.Process.Pid) + "-abcd", nil},
+	}
+	for i, tt := range tests {
+		name := "lease" + strconv.Itoa(i)
+		if err := rdb.Set(t.Context(), "reask:job:"+name+":lock", tt.holder, time.Minute).Err(); err != nil {
+			t.Fatal(err)
+		}
+		cfg := runConfig(t, name, "")
+		_, err := q.Run(ctxFor(t), cfg)
+		if !errors.Is(err, tt.want) || err != nil && !strings.Contains(err.Error(), tt.holder) {
+			t.Errorf("lease held by %s: %v, want %v naming the holder", tt.holder, err, tt.want)
+		}
+	}
 }

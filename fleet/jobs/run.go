@@ -11,6 +11,8 @@ import (
 	"log/slog"
 	"os"
 	"strconv"
+	"strings"
+	"syscall"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -164,6 +166,9 @@ type run struct {
 	out   *batch.Output
 	owner string // the collector's lease holder id
 	o     *outage
+	// deadHolder is a holder of the lease whose process is gone, so that
+	// the lease is taken from it at once.
+	deadHolder string
 }
 
 func (r *run) run(ctx context.Context, specJSON []byte) (batch.Result, error) {
@@ -223,7 +228,8 @@ func (r *run) attach(ctx context.Context, specJSON []byte) error {
 func (r *run) lease() time.Duration { return 3 * (r.q.cfg.PollInterval + 2*r.q.cfg.Timeout) }
 
 // lock takes the collector's lease, waiting out the lease of a collector
-// that stopped without giving it up (killed).
+// that stopped without giving it up (killed) — or taking it at once when
+// that collector ran on this host and its process is gone.
 func (r *run) lock(ctx context.Context) error {
 	start := r.q.clk.Now()
 	for logged := false; ; logged = true {
@@ -233,6 +239,10 @@ func (r *run) lock(ctx context.Context) error {
 		}
 		if holder == "" {
 			return nil
+		}
+		if goneHere(holder) {
+			r.deadHolder = holder
+			continue
 		}
 		if !logged {
 			r.q.log.LogAttrs(ctx, slog.LevelInfo, "reask: another collector holds the job; waiting for its lease to end (it ends on its own when that collector was killed)",
@@ -269,7 +279,28 @@ func (r *run) renew(ctx context.Context) (holder string, err error) {
 // fall back from EVALSHA after a Redis restart).
 func (r *run) lockCmd(ctx context.Context, c redis.Scripter) *redis.Cmd {
 	keys := append([]string{r.k.lock, r.k.meta}, r.k.spec, r.k.items, r.k.results, r.k.workers, r.k.errors)
-	return lockScript.Eval(ctx, c, keys, r.owner, r.lease().Milliseconds(), r.cfg.Expiry.Milliseconds(), r.written(), r.q.now())
+	return lockScript.Eval(ctx, c, keys, r.owner, r.lease().Milliseconds(), r.cfg.Expiry.Milliseconds(), r.written(), r.q.now(), r.deadHolder)
+}
+
+// goneHere reports whether holder, a processID, names a process of this
+// host that no longer runs: a collector killed here, whose lease need not
+// be waited out.
+func goneHere(holder string) bool {
+	host, _ := os.Hostname()
+	rest, ok := strings.CutPrefix(holder, host+"-")
+	if !ok {
+		return false
+	}
+	pidStr, _, ok := strings.Cut(rest, "-")
+	pid, err := strconv.Atoi(pidStr)
+	if !ok || err != nil || pid <= 0 || pid == os.Getpid() {
+		return false
+	}
+	p, err := os.FindProcess(pid)
+	if err != nil {
+		return true
+	}
+	return errors.Is(p.Signal(syscall.Signal(0)), os.ErrProcessDone)
 }
 
 // unlock gives up the lease, so that a resume need not wait for it.
