@@ -32,6 +32,15 @@
 // (its Handler's error matches ErrCannotServe) puts the item back for the
 // others and takes no more of that job.
 //
+// A worker that comes back under the same Name, or whose read failed with
+// the connection (its reply, and the items in it, lost), takes back at once
+// the items Redis holds as its own.
+//
+// One collector at a time holds a job's lease. A resumed Run waits out the
+// lease of one that was killed (a few rounds: 15 s with the defaults), or
+// takes it at once when that one ran on the same host and its process is
+// gone.
+//
 // The collector writes each id once: a record of an id the output holds (a
 // redelivery, or a record read again after a crash) is dropped. Every step
 // that touches more than one key is one Lua script, so Redis holds a
