@@ -263,11 +263,17 @@ func (s *Server) settle(prompt int, reps ...reply) (time.Time, int) {
 	lim := s.lim
 	s.mu.Unlock()
 	lim.charge(now, completion)
+	s.countAnswer(prompt, reps...)
+	return now, completion
+}
+
+// countAnswer counts a completion, its tokens and its faults.
+func (s *Server) countAnswer(prompt int, reps ...reply) {
 	s.count(func(st *Stats) {
 		st.Completions++
 		st.PromptTokens += int64(prompt)
-		st.CompletionTokens += int64(completion)
 		for _, rep := range reps {
+			st.CompletionTokens += int64(rep.tokens)
 			for _, f := range rep.faults {
 				if st.Faults == nil {
 					st.Faults = map[string]int64{}
@@ -276,7 +282,6 @@ func (s *Server) settle(prompt int, reps ...reply) (time.Time, int) {
 			}
 		}
 	})
-	return now, completion
 }
 
 // ServeHTTP routes the provider's endpoints.
