@@ -74,8 +74,15 @@ type Config struct {
 	// APIKey, when set, must be sent as "Authorization: Bearer KEY" or
 	// "x-api-key: KEY"; other requests get 401.
 	APIKey string
-	// MaxBodyBytes bounds a request body; 0 means 8 MiB.
+	// MaxBodyBytes bounds a request body; 0 means 8 MiB. The batch APIs'
+	// uploads have their own bounds (Profile.Batch).
 	MaxBodyBytes int64
+	// MaxStoredBytes bounds what the batch APIs hold in memory: uploaded
+	// files, written result files and message batches; 0 means 1 GiB. It
+	// is checked when a file is uploaded or a message batch created (a
+	// batch's results may pass it by their own size); deleting a file or a
+	// message batch gives its bytes back.
+	MaxStoredBytes int64
 	// Logger receives one debug line per request; nil discards.
 	Logger *slog.Logger
 }
@@ -106,7 +113,10 @@ type Server struct {
 	lim   *limiter
 	stats Stats
 
-	cache schemaCache
+	cache     schemaCache
+	store     batchStore
+	maxStored int64
+	batch     BatchAPI // the profile's, defaults filled in
 }
 
 var _ http.Handler = (*Server)(nil)
@@ -119,10 +129,14 @@ func New(cfg Config) (*Server, error) {
 	if cfg.RPM < 0 || cfg.TPM < 0 {
 		return nil, fmt.Errorf("%w: RPM and TPM must not be negative", ErrConfig)
 	}
-	if cfg.MaxBodyBytes < 0 {
-		return nil, fmt.Errorf("%w: MaxBodyBytes must not be negative", ErrConfig)
+	if cfg.MaxBodyBytes < 0 || cfg.MaxStoredBytes < 0 {
+		return nil, fmt.Errorf("%w: MaxBodyBytes and MaxStoredBytes must not be negative", ErrConfig)
 	}
-	s := &Server{cfg: cfg, prof: cfg.Profile, clk: cfg.Clock, log: cfg.Logger, maxBody: cfg.MaxBodyBytes}
+	s := &Server{cfg: cfg, prof: cfg.Profile, clk: cfg.Clock, log: cfg.Logger, maxBody: cfg.MaxBodyBytes, maxStored: cfg.MaxStoredBytes}
+	if s.maxStored == 0 {
+		s.maxStored = 1 << 30
+	}
+	s.batch = s.prof.Batch.withDefaults()
 	if s.clk == nil {
 		s.clk = clock.System()
 	}
@@ -171,8 +185,9 @@ func (s *Server) tpm() int {
 }
 
 // Reset restarts the server's state: statistics, rate-limit buckets (full
-// again), the request and sample counters, and the start time outages are
-// measured from. Caches are kept.
+// again), the request and sample counters, the start time outages are
+// measured from, and the batch APIs' files and batches (forgotten). Caches
+// are kept.
 func (s *Server) Reset() {
 	now := s.clk.Now()
 	s.mu.Lock()
@@ -182,6 +197,7 @@ func (s *Server) Reset() {
 	s.stats = Stats{}
 	s.reqSeq.Store(0)
 	s.sampleSeq.Store(0)
+	s.store.reset()
 }
 
 // Stats counts what the server did since it started or was reset.
@@ -196,6 +212,19 @@ type Stats struct {
 	Transport        map[string]int64 `json:"transport"` // transport faults injected, by kind
 	RateLimited      int64            `json:"rate_limited"`
 	Dropped          int64            `json:"dropped"`
+	Batch            BatchStats       `json:"batch"`
+}
+
+// BatchStats counts what the batch APIs did. Their answered lines count
+// in Stats' completions, tokens and faults too; their requests do not
+// count in Stats.Requests.
+type BatchStats struct {
+	Requests int64 `json:"requests"` // requests to the batch endpoints: uploads, creations, polls, downloads, cancels
+	Batches  int64 `json:"batches"`  // batches created, of both APIs
+	Lines    int64 `json:"lines"`    // lines of the batches that ended
+	Failed   int64 `json:"failed"`   // lines the provider failed (5xx inside the batch)
+	Expired  int64 `json:"expired"`  // lines that never ran: their batch expired
+	Canceled int64 `json:"canceled"` // lines that never ran: their batch was cancelled
 }
 
 // Stats returns a copy of the counters.
@@ -318,11 +347,38 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case path == "/_sim/reset" && r.Method == http.MethodPost:
 		s.Reset()
 		w.WriteHeader(http.StatusNoContent)
+	case path == "/v1/messages/batches" || strings.HasPrefix(path, "/v1/messages/batches/"):
+		s.messageBatchesAPI(w, r, segments(strings.TrimPrefix(path, "/v1/messages/batches")))
+	case batchPath(path):
+		s.openAIBatchAPI(w, r, segments(strings.TrimPrefix(path, "/v1")))
 	default:
 		s.countStatus(http.StatusNotFound)
 		writeOpenAIError(w, http.StatusNotFound, apiError{
 			Message: fmt.Sprintf("Invalid URL (%s %s)", r.Method, r.URL.Path), Type: "invalid_request_error"})
 	}
+}
+
+// batchPath reports whether path is one of OpenAI's Files or Batch API,
+// with or without the /v1 prefix.
+func batchPath(path string) bool {
+	p := strings.TrimPrefix(path, "/v1")
+	for _, root := range []string{"/files", "/batches"} {
+		if p == root || strings.HasPrefix(p, root+"/") {
+			return true
+		}
+	}
+	return false
+}
+
+// segments splits a path at its slashes, without empty segments.
+func segments(path string) []string {
+	var out []string
+	for seg := range strings.SplitSeq(path, "/") {
+		if seg != "" {
+			out = append(out, seg)
+		}
+	}
+	return out
 }
 
 func (s *Server) methodNotAllowed(w http.ResponseWriter, r *http.Request) {
