@@ -215,7 +215,9 @@ func completionContent(t *testing.T, body []byte) string {
 }
 
 // anthBatchReq is a message batch request.
-func anthBatchReq(customID string, params any) msg { return msg{"custom_id": customID, "params": params} }
+func anthBatchReq(customID string, params any) msg {
+	return msg{"custom_id": customID, "params": params}
+}
 
 // accountParams is the account request on the Messages API, age 20+i.
 func accountParams(i int) msg {
