@@ -311,6 +311,34 @@ func lastCalled(msgs []message, id string) bool {
 	return false
 }
 
+// anthDecodeError turns a JSON decoding error into Anthropic's wording.
+func anthDecodeError(err error) *anthError {
+	var te *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &te):
+		return anthBad("%s: Input should be %s", te.Field, jsonType(te.Type.String()))
+	case strings.HasPrefix(err.Error(), "json: unknown field "):
+		return anthBad("%s: Extra inputs are not permitted", strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`))
+	case errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF):
+		return anthBad("There was an error parsing the body of your request: the JSON ended unexpectedly")
+	}
+	return anthBad("There was an error parsing the body of your request: %s", err.Error())
+}
+
+// anthropicAuthorized checks the API key, when one is configured, and the
+// anthropic-version header, and answers 401 or 400 as Anthropic does.
+func (s *Server) anthropicAuthorized(w http.ResponseWriter, r *http.Request) bool {
+	if s.cfg.APIKey != "" && r.Header.Get("x-api-key") != s.cfg.APIKey && r.Header.Get("Authorization") != "Bearer "+s.cfg.APIKey {
+		s.anthropicError(w, http.StatusUnauthorized, "authentication_error", "invalid x-api-key")
+		return false
+	}
+	if r.Header.Get("anthropic-version") == "" {
+		s.anthropicError(w, http.StatusBadRequest, "invalid_request_error", "anthropic-version: header is required")
+		return false
+	}
+	return true
+}
+
 // parseMessages decodes and validates a Messages request body as POST
 // /v1/messages does; it also says whether the request streams.
 func (s *Server) parseMessages(body []byte) (*conversation, bool, *anthError) {
@@ -318,17 +346,7 @@ func (s *Server) parseMessages(body []byte) (*conversation, bool, *anthError) {
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&req); err != nil {
-		var te *json.UnmarshalTypeError
-		switch {
-		case errors.As(err, &te):
-			return nil, false, anthBad("%s: Input should be %s", te.Field, jsonType(te.Type.String()))
-		case strings.HasPrefix(err.Error(), "json: unknown field "):
-			return nil, false, anthBad("%s: Extra inputs are not permitted", strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`))
-		case errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF):
-			return nil, false, anthBad("There was an error parsing the body of your request: the JSON ended unexpectedly")
-		default:
-			return nil, false, anthBad("There was an error parsing the body of your request: %s", err.Error())
-		}
+		return nil, false, anthDecodeError(err)
 	}
 	c, stream, aerr := s.messagesConversation(&req)
 	if aerr != nil {
@@ -369,12 +387,7 @@ func (s *Server) messages(w http.ResponseWriter, r *http.Request) {
 	n := s.reqSeq.Add(1)
 	s.count(func(st *Stats) { st.Requests++ })
 	w.Header().Set("request-id", requestID(s.cfg.Seed, n, "req_"))
-	if s.cfg.APIKey != "" && r.Header.Get("x-api-key") != s.cfg.APIKey && r.Header.Get("Authorization") != "Bearer "+s.cfg.APIKey {
-		s.anthropicError(w, http.StatusUnauthorized, "authentication_error", "invalid x-api-key")
-		return
-	}
-	if r.Header.Get("anthropic-version") == "" {
-		s.anthropicError(w, http.StatusBadRequest, "invalid_request_error", "anthropic-version: header is required")
+	if !s.anthropicAuthorized(w, r) {
 		return
 	}
 	body, fits, err := readBody(r, s.maxBody)

@@ -3,13 +3,11 @@ package sim
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"math"
 	"net/http"
 	"regexp"
 	"strconv"
-	"strings"
 	"time"
 )
 
@@ -29,8 +27,6 @@ type messageBatch struct {
 	results []byte
 	counts  messageBatchCounts
 }
-
-func msgBatchID(b *messageBatch) string { return b.id }
 
 type messageBatchCounts struct {
 	Processing int `json:"processing"`
@@ -155,60 +151,42 @@ func (b *messageBatch) render(s *Server) func([]lineResult, time.Time) {
 // after it, split at its slashes.
 func (s *Server) messageBatchesAPI(w http.ResponseWriter, r *http.Request, segs []string) {
 	s.batchRequest(w, "request-id")
-	if s.cfg.APIKey != "" && r.Header.Get("x-api-key") != s.cfg.APIKey && r.Header.Get("Authorization") != "Bearer "+s.cfg.APIKey {
-		s.anthropicError(w, http.StatusUnauthorized, "authentication_error", "invalid x-api-key")
+	if !s.anthropicAuthorized(w, r) {
 		return
-	}
-	if r.Header.Get("anthropic-version") == "" {
-		s.anthropicError(w, http.StatusBadRequest, "invalid_request_error", "anthropic-version: header is required")
-		return
-	}
-	method := func(m string, serve func()) {
-		if r.Method != m {
-			s.anthropicError(w, http.StatusMethodNotAllowed, "invalid_request_error", fmt.Sprintf("Method %s not allowed for %s", r.Method, r.URL.Path))
-			return
-		}
-		serve()
 	}
 	base := "http://" + r.Host
 	if r.TLS != nil {
 		base = "https://" + r.Host
 	}
-	switch {
-	case len(segs) == 0:
-		if r.Method == http.MethodPost {
-			s.createMessageBatch(w, r, base)
+	routes := []batchRoute{
+		{"", http.MethodPost, func(string) { s.createMessageBatch(w, r, base) }},
+		{"", http.MethodGet, func(string) { s.listMessageBatches(w, r, base) }},
+		{"{id}", http.MethodGet, func(id string) {
+			s.withMessageBatch(w, id, func(b *messageBatch, now time.Time) {
+				s.countStatus(http.StatusOK)
+				writeJSON(w, http.StatusOK, b.object(now, base))
+			})
+		}},
+		{"{id}", http.MethodDelete, func(id string) { s.deleteMessageBatch(w, id) }},
+		{"{id}/results", http.MethodGet, func(id string) { s.messageBatchResults(w, id) }},
+		{"{id}/cancel", http.MethodPost, func(id string) { s.cancelMessageBatch(w, id, base) }},
+	}
+	dispatch(routes, segs, r.Method, func() {
+		s.anthropicError(w, http.StatusNotFound, "not_found_error", fmt.Sprintf("Not found: %s %s", r.Method, r.URL.Path))
+	}, func() {
+		s.anthropicError(w, http.StatusMethodNotAllowed, "invalid_request_error", fmt.Sprintf("Method %s not allowed for %s", r.Method, r.URL.Path))
+	})
+}
+
+func (s *Server) cancelMessageBatch(w http.ResponseWriter, id, base string) {
+	s.withMessageBatch(w, id, func(b *messageBatch, now time.Time) {
+		if _, ok := b.cancel(now); !ok {
+			s.anthropicError(w, http.StatusBadRequest, "invalid_request_error", fmt.Sprintf("Message Batch %s has already ended and cannot be canceled.", b.id))
 			return
 		}
-		method(http.MethodGet, func() { s.listMessageBatches(w, r, base) })
-	case len(segs) == 1:
-		switch r.Method {
-		case http.MethodGet:
-			s.withMessageBatch(w, segs[0], func(b *messageBatch, now time.Time) {
-				s.countStatus(http.StatusOK)
-				writeJSON(w, http.StatusOK, b.object(now, base))
-			})
-		case http.MethodDelete:
-			s.deleteMessageBatch(w, segs[0])
-		default:
-			s.anthropicError(w, http.StatusMethodNotAllowed, "invalid_request_error", fmt.Sprintf("Method %s not allowed for %s", r.Method, r.URL.Path))
-		}
-	case len(segs) == 2 && segs[1] == "results":
-		method(http.MethodGet, func() { s.messageBatchResults(w, segs[0]) })
-	case len(segs) == 2 && segs[1] == "cancel":
-		method(http.MethodPost, func() {
-			s.withMessageBatch(w, segs[0], func(b *messageBatch, now time.Time) {
-				if _, ok := b.cancel(now); !ok {
-					s.anthropicError(w, http.StatusBadRequest, "invalid_request_error", fmt.Sprintf("Message Batch %s has already ended and cannot be canceled.", b.id))
-					return
-				}
-				s.countStatus(http.StatusOK)
-				writeJSON(w, http.StatusOK, b.object(now, base))
-			})
-		})
-	default:
-		s.anthropicError(w, http.StatusNotFound, "not_found_error", fmt.Sprintf("Not found: %s %s", r.Method, r.URL.Path))
-	}
+		s.countStatus(http.StatusOK)
+		writeJSON(w, http.StatusOK, b.object(now, base))
+	})
 }
 
 // messageBatchCreate is the body of POST /v1/messages/batches.
@@ -236,15 +214,8 @@ func (s *Server) createMessageBatch(w http.ResponseWriter, r *http.Request, base
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&req); err != nil {
-		var te *json.UnmarshalTypeError
-		switch {
-		case errors.As(err, &te):
-			s.anthropicError(w, http.StatusBadRequest, "invalid_request_error", fmt.Sprintf("%s: Input should be %s", te.Field, jsonType(te.Type.String())))
-		case strings.HasPrefix(err.Error(), "json: unknown field "):
-			s.anthropicError(w, http.StatusBadRequest, "invalid_request_error", strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)+": Extra inputs are not permitted")
-		default:
-			s.anthropicError(w, http.StatusBadRequest, "invalid_request_error", "There was an error parsing the body of your request: "+err.Error())
-		}
+		aerr := anthDecodeError(err)
+		s.anthropicError(w, aerr.code, aerr.typ, aerr.msg)
 		return
 	}
 	lines, aerr := s.messageBatchLines(&req)
@@ -318,29 +289,19 @@ func (s *Server) messageBatchLine(customID string, params []byte) batchLine {
 		l.refusal = &lineRefusal{status: aerr.code, body: newAnthErrBody(aerr.typ, aerr.msg)}
 		return l
 	}
-	counter := sampleCounter(customID)
-	l.answer = func(key uint64, _ time.Time) lineAnswer {
-		prompt := c.promptTokens()
-		rep := s.respond(c, 0, counter)
-		s.countAnswer(prompt, rep)
-		msg := anthropicMessage(c, rep, requestID(s.cfg.Seed, key+2, "msg_"), prompt)
-		return lineAnswer{body: &msg, prompt: prompt, complete: rep.tokens}
-	}
+	l.answer = s.lineAnswerer(customID, c, 1, func(reps []reply, key uint64, _ time.Time, prompt, _ int) any {
+		msg := anthropicMessage(c, reps[0], requestID(s.cfg.Seed, key+2, "msg_"), prompt)
+		return &msg
+	})
 	return l
 }
 
 // withMessageBatch finds message batch id, or answers 404, and serves it
 // at the clock's time with its lock held.
 func (s *Server) withMessageBatch(w http.ResponseWriter, id string, serve func(b *messageBatch, now time.Time)) {
-	b, ok := find(&s.store, &s.store.msgBatches, id, msgBatchID)
-	if !ok {
+	serveJob(s, &s.store.msgBatches, id, func() {
 		s.anthropicError(w, http.StatusNotFound, "not_found_error", fmt.Sprintf("Message Batch %s not found.", id))
-		return
-	}
-	now := s.clk.Now()
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	serve(b, now)
+	}, serve)
 }
 
 func (s *Server) messageBatchResults(w http.ResponseWriter, id string) {
@@ -363,7 +324,7 @@ func (s *Server) deleteMessageBatch(w http.ResponseWriter, id string) {
 			s.anthropicError(w, http.StatusBadRequest, "invalid_request_error", fmt.Sprintf("Message Batch %s is still processing: cancel it before deleting it.", b.id))
 			return
 		}
-		if remove(&s.store, &s.store.msgBatches, id, msgBatchID) {
+		if remove(&s.store, &s.store.msgBatches, id, jobID[*messageBatch]) {
 			s.store.release(b.size)
 		}
 		s.countStatus(http.StatusOK)
@@ -391,7 +352,7 @@ func (s *Server) listMessageBatches(w http.ResponseWriter, r *http.Request, base
 			}
 		}
 	}
-	batches, more := page(all, limit, q.Get("after_id"), msgBatchID)
+	batches, more := page(all, limit, q.Get("after_id"), jobID[*messageBatch])
 	now := s.clk.Now()
 	out := struct {
 		Data    []messageBatchObject `json:"data"`

@@ -118,6 +118,29 @@ type batchJob struct {
 	rendered bool
 }
 
+// job is the batch itself, for code that serves either API's batches.
+func (j *batchJob) job() *batchJob { return j }
+
+// batchOf is either API's batch.
+type batchOf interface{ job() *batchJob }
+
+func jobID[T batchOf](b T) string { return b.job().id }
+
+// serveJob finds the batch with id in list and serves it at the clock's
+// time with its lock held, or calls notFound.
+func serveJob[T batchOf](s *Server, list *[]T, id string, notFound func(), serve func(b T, now time.Time)) {
+	b, ok := find(&s.store, list, id, jobID[T])
+	if !ok {
+		notFound()
+		return
+	}
+	now := s.clk.Now()
+	j := b.job()
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	serve(b, now)
+}
+
 // batchError is a problem of a batch's input: OpenAI's errors.data item.
 type batchError struct {
 	Code    string  `json:"code"`
@@ -403,6 +426,51 @@ func (s *Server) batchRequest(w http.ResponseWriter, header string) {
 	w.Header().Set(header, requestID(s.cfg.Seed, n<<20|0xba7c5, "req_"))
 }
 
+// batchRoute is an endpoint of a batch API: its path below the API's root
+// with "{id}" where an object's id goes, its method, and what serves it
+// (given the id).
+type batchRoute struct {
+	path   string
+	method string
+	serve  func(id string)
+}
+
+// dispatch serves the path segs with method by the route that matches
+// them; when none does it calls notFound, or notAllowed when a route has
+// the path but another method.
+func dispatch(routes []batchRoute, segs []string, method string, notFound, notAllowed func()) {
+	pathFound := false
+	for _, rt := range routes {
+		pattern := segments(rt.path)
+		if len(pattern) != len(segs) {
+			continue
+		}
+		id, match := "", true
+		for i, p := range pattern {
+			switch p {
+			case "{id}":
+				id = segs[i]
+			case segs[i]:
+			default:
+				match = false
+			}
+		}
+		if !match {
+			continue
+		}
+		if rt.method == method {
+			rt.serve(id)
+			return
+		}
+		pathFound = true
+	}
+	if pathFound {
+		notAllowed()
+		return
+	}
+	notFound()
+}
+
 // countLines counts the lines of an ended batch by outcome.
 func (s *Server) countLines(results []lineResult) {
 	s.count(func(st *Stats) {
@@ -431,6 +499,23 @@ func (s *Server) answerLines(results []lineResult) []lineAnswer {
 	}
 	s.countLines(results)
 	return out
+}
+
+// lineAnswerer readies the answer of a line whose request is c with n
+// choices: the model's replies, counted as a completion (but not charged
+// to the rate limiter), written by write in the endpoint's shape.
+func (s *Server) lineAnswerer(customID string, c *conversation, n int, write func(reps []reply, key uint64, done time.Time, prompt, completion int) any) func(uint64, time.Time) lineAnswer {
+	counter := sampleCounter(customID)
+	return func(key uint64, done time.Time) lineAnswer {
+		prompt := c.promptTokens()
+		reps := s.chatReplies(c, n, counter)
+		s.countAnswer(prompt, reps...)
+		completion := 0
+		for _, rep := range reps {
+			completion += rep.tokens
+		}
+		return lineAnswer{body: write(reps, key, done, prompt, completion), prompt: prompt, complete: completion}
+	}
 }
 
 // sampleCounter is what stands in for the direct endpoint's sample counter

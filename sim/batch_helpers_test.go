@@ -170,11 +170,17 @@ func (e *batchEnv) fileLines(id string) []outputLine {
 	if st != http.StatusOK {
 		e.t.Fatalf("content of %s: %d %s", id, st, data)
 	}
-	var out []outputLine
+	return jsonLines[outputLine](e.t, data)
+}
+
+// jsonLines decodes each line of a JSONL file.
+func jsonLines[T any](t *testing.T, data []byte) []T {
+	t.Helper()
+	var out []T
 	for line := range bytes.Lines(data) {
-		var l outputLine
-		decodeJSON(e.t, line, &l)
-		out = append(out, l)
+		var v T
+		decodeJSON(t, line, &v)
+		out = append(out, v)
 	}
 	return out
 }
@@ -309,13 +315,7 @@ func (e *batchEnv) results(b msgBatchObj) []msgResult {
 	if st != http.StatusOK {
 		e.t.Fatalf("results: %d %s", st, data)
 	}
-	var out []msgResult
-	for line := range bytes.Lines(data) {
-		var r msgResult
-		decodeJSON(e.t, line, &r)
-		out = append(out, r)
-	}
-	return out
+	return jsonLines[msgResult](e.t, data)
 }
 
 // fastBatches is a profile's batch section with round durations, for

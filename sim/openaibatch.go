@@ -72,8 +72,6 @@ type openAIBatch struct {
 	usage                     *batchUsage
 }
 
-func batchID(b *openAIBatch) string { return b.id }
-
 type batchCounts struct {
 	Total     int `json:"total"`
 	Completed int `json:"completed"`
@@ -252,60 +250,38 @@ func (s *Server) openAIBatchAPI(w http.ResponseWriter, r *http.Request, segs []s
 	if !s.openAIAuthorized(w, r) {
 		return
 	}
-	method := func(m string, serve func()) {
-		if r.Method != m {
-			s.methodNotAllowed(w, r)
-			return
-		}
-		serve()
-	}
-	switch {
-	case segs[0] == "files" && len(segs) == 1:
-		if r.Method == http.MethodPost {
-			s.uploadFile(w, r)
-			return
-		}
-		method(http.MethodGet, func() { s.listFiles(w, r) })
-	case segs[0] == "files" && len(segs) == 2:
-		switch r.Method {
-		case http.MethodGet:
-			s.withFile(w, segs[1], func(f *storedFile) {
+	routes := []batchRoute{
+		{"files", http.MethodPost, func(string) { s.uploadFile(w, r) }},
+		{"files", http.MethodGet, func(string) { s.listFiles(w, r) }},
+		{"files/{id}", http.MethodGet, func(id string) {
+			s.withFile(w, id, func(f *storedFile) {
 				s.countStatus(http.StatusOK)
 				writeJSON(w, http.StatusOK, f)
 			})
-		case http.MethodDelete:
-			s.deleteFile(w, segs[1])
-		default:
-			s.methodNotAllowed(w, r)
-		}
-	case segs[0] == "files" && len(segs) == 3 && segs[2] == "content":
-		method(http.MethodGet, func() {
-			s.withFile(w, segs[1], func(f *storedFile) {
+		}},
+		{"files/{id}", http.MethodDelete, func(id string) { s.deleteFile(w, id) }},
+		{"files/{id}/content", http.MethodGet, func(id string) {
+			s.withFile(w, id, func(f *storedFile) {
 				s.countStatus(http.StatusOK)
 				w.Header().Set("Content-Type", "application/octet-stream")
 				w.Header().Set("Content-Length", strconv.Itoa(len(f.data)))
 				w.WriteHeader(http.StatusOK)
 				_, _ = w.Write(f.data)
 			})
-		})
-	case segs[0] == "batches" && len(segs) == 1:
-		if r.Method == http.MethodPost {
-			s.createBatch(w, r)
-			return
-		}
-		method(http.MethodGet, func() { s.listBatches(w, r) })
-	case segs[0] == "batches" && len(segs) == 2:
-		method(http.MethodGet, func() {
-			s.withBatch(w, segs[1], func(b *openAIBatch, now time.Time) {
+		}},
+		{"batches", http.MethodPost, func(string) { s.createBatch(w, r) }},
+		{"batches", http.MethodGet, func(string) { s.listBatches(w, r) }},
+		{"batches/{id}", http.MethodGet, func(id string) {
+			s.withBatch(w, id, func(b *openAIBatch, now time.Time) {
 				s.countStatus(http.StatusOK)
 				writeJSON(w, http.StatusOK, b.object(now))
 			})
-		})
-	case segs[0] == "batches" && len(segs) == 3 && segs[2] == "cancel":
-		method(http.MethodPost, func() { s.cancelBatch(w, segs[1]) })
-	default:
-		s.openAIError(w, http.StatusNotFound, apiError{Message: fmt.Sprintf("Invalid URL (%s %s)", r.Method, r.URL.Path), Type: "invalid_request_error"})
+		}},
+		{"batches/{id}/cancel", http.MethodPost, func(id string) { s.cancelBatch(w, id) }},
 	}
+	dispatch(routes, segs, r.Method, func() {
+		s.openAIError(w, http.StatusNotFound, apiError{Message: fmt.Sprintf("Invalid URL (%s %s)", r.Method, r.URL.Path), Type: "invalid_request_error"})
+	}, func() { s.methodNotAllowed(w, r) })
 }
 
 // ---- files ----
@@ -674,7 +650,6 @@ func (s *Server) openAIBatchLine(customID string, body []byte, endpoint string) 
 		l.refusal = &lineRefusal{status: code, body: openAIErrorBody{*aerr}}
 		return l
 	}
-	counter := sampleCounter(customID)
 	if endpoint == "/v1/responses" {
 		params, code, aerr := s.parseResponses(body)
 		if aerr == nil && params.stream {
@@ -683,13 +658,9 @@ func (s *Server) openAIBatchLine(customID string, body []byte, endpoint string) 
 		if aerr != nil {
 			return refuse(code, aerr)
 		}
-		l.answer = func(key uint64, done time.Time) lineAnswer {
-			c := params.conv
-			prompt := c.promptTokens()
-			rep := s.respond(c, 0, counter)
-			s.countAnswer(prompt, rep)
-			return lineAnswer{body: s.responseObject(params.echo, key, done, prompt, rep), prompt: prompt, complete: rep.tokens}
-		}
+		l.answer = s.lineAnswerer(customID, params.conv, 1, func(reps []reply, key uint64, done time.Time, prompt, _ int) any {
+			return s.responseObject(params.echo, key, done, prompt, reps[0])
+		})
 		return l
 	}
 	params, code, aerr := s.parseChat(body)
@@ -699,33 +670,19 @@ func (s *Server) openAIBatchLine(customID string, body []byte, endpoint string) 
 	if aerr != nil {
 		return refuse(code, aerr)
 	}
-	l.answer = func(key uint64, done time.Time) lineAnswer {
-		c := params.conv
-		prompt := c.promptTokens()
-		reps := s.chatReplies(c, params.n, counter)
-		s.countAnswer(prompt, reps...)
-		completion := 0
-		for _, rep := range reps {
-			completion += rep.tokens
-		}
+	l.answer = s.lineAnswerer(customID, params.conv, params.n, func(reps []reply, key uint64, done time.Time, prompt, completion int) any {
 		usage := chatUsage{PromptTokens: prompt, CompletionTokens: completion, TotalTokens: prompt + completion}
-		return lineAnswer{body: chatCompletion(c, reps, requestID(s.cfg.Seed, key+2, "chatcmpl-"), done.Unix(), usage), prompt: prompt, complete: completion}
-	}
+		return chatCompletion(params.conv, reps, requestID(s.cfg.Seed, key+2, "chatcmpl-"), done.Unix(), usage)
+	})
 	return l
 }
 
 // withBatch finds batch id, or answers 404, and serves it at the clock's
 // time with its lock held.
 func (s *Server) withBatch(w http.ResponseWriter, id string, serve func(b *openAIBatch, now time.Time)) {
-	b, ok := find(&s.store, &s.store.batches, id, batchID)
-	if !ok {
+	serveJob(s, &s.store.batches, id, func() {
 		s.openAIError(w, http.StatusNotFound, *badRequest(fmt.Sprintf("No batch found with id '%s'.", id), "batch_id", ""))
-		return
-	}
-	now := s.clk.Now()
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	serve(b, now)
+	}, serve)
 }
 
 func (s *Server) cancelBatch(w http.ResponseWriter, id string) {
@@ -745,7 +702,7 @@ func (s *Server) listBatches(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	batches, more := page(newestFirst(&s.store, &s.store.batches), limit, after, batchID)
+	batches, more := page(newestFirst(&s.store, &s.store.batches), limit, after, jobID[*openAIBatch])
 	now := s.clk.Now()
 	out := make([]batchObject, len(batches))
 	for i, b := range batches {
