@@ -1,7 +1,9 @@
 // Package sim is a simulated LLM provider: an OpenAI-compatible HTTP
 // server (POST /v1/chat/completions, OpenAI's Responses API POST
-// /v1/responses, GET /v1/models) that also speaks Anthropic's POST
-// /v1/messages, answers extraction requests for any JSON Schema with
+// /v1/responses, GET /v1/models, the Batch API over /v1/files and
+// /v1/batches) that also speaks Anthropic's POST /v1/messages and its
+// Message Batches (/v1/messages/batches), answers extraction requests for
+// any JSON Schema with
 // deterministic heuristics (package sim/extract), and
 // misbehaves like a real, flaky provider: content faults in its answers,
 // a reaction to feedback like a real model's, rate limits with the real
@@ -18,16 +20,30 @@
 //
 // Every endpoint shares the model, its faults and its reaction to
 // feedback, the rate limiter and the transport faults; each answers in its
-// API's own shapes, errors and headers. The server stores nothing: the
-// Responses API's previous_response_id, conversations, item references,
-// background mode and GET /v1/responses/{id} get a 400 (404 for the GET)
-// that says so — send the whole conversation in "input".
+// API's own shapes, errors and headers. The server stores nothing but the
+// batch APIs' files and batches (in memory, within
+// Config.MaxStoredBytes): the Responses API's previous_response_id,
+// conversations, item references, background mode and GET
+// /v1/responses/{id} get a 400 (404 for the GET) that says so — send the
+// whole conversation in "input".
+//
+// The batch APIs run each line as the direct endpoint would answer it —
+// the same content faults, the same reaction to feedback — on a timeline
+// of the server's clock that Profile.Batch shapes (a few seconds in all
+// by default), with a share of lines failed inside the batch, a chance of
+// expiry, and results in the order the lines ran; the transport faults,
+// the rate limiter and outages do not apply to them.
 //
 // Determinism: the content of an answer depends on the seed and the
 // conversation (model, messages, schema) alone at temperature 0; above 0,
 // a per-server sample counter (or the request's seed) is mixed in.
 // Transport faults depend on the seed and the request's number on this
-// server, so a given sequence of requests meets the same faults.
+// server, so a given sequence of requests meets the same faults; requests
+// to the batch APIs take no such number, so polling a batch changes no
+// direct answer. A batch line's answer depends on the seed and its body
+// (its custom_id standing in for the sample counter above temperature 0),
+// what the provider does to it on the seed, the batch's id and its
+// custom_id: not on the lines' order (see batch.go).
 package sim
 
 import (
