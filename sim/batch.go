@@ -272,6 +272,9 @@ func (j *batchJob) state(now time.Time) batchView {
 	if v.phase.ended() && !j.rendered {
 		j.rendered = true
 		j.render(j.results(v), v.endedAt)
+		for i := range j.lines {
+			j.lines[i].answer = nil // the conversation is no longer needed
+		}
 	}
 	return v
 }

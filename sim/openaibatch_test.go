@@ -514,3 +514,27 @@ func TestBatchLeavesDirectAnswersAlone(t *testing.T) {
 		}
 	}
 }
+
+// TestBatchWithoutTransportFaults: a provider whose direct endpoints fail
+// every request — 500s, an outage, a limit of one request a minute —
+// still runs batches: transport faults, the limiter and outages are the
+// direct endpoints' alone.
+func TestBatchWithoutTransportFaults(t *testing.T) {
+	p := Profile{Transport: Transport{ServerError: 1}, Outages: []Outage{{Duration: Duration(time.Hour)}}, RPM: 1, Batch: fastBatches}
+	e := newBatchEnv(t, Config{Seed: 1, Profile: p})
+	if r := post(t, e.ts, "/v1/chat/completions", accountVariant(1, 0)); r.status != http.StatusServiceUnavailable {
+		t.Fatalf("direct request: %d", r.status)
+	}
+	b := e.submit("/v1/chat/completions", chatLines(10)...)
+	mb := e.createMsgBatch(anthBatchReq("a", accountParams(1)))
+	e.clk.Advance(13 * time.Second)
+	if b = e.batch(b.ID); b.RequestCounts.Completed != 10 || len(e.fileLines(b.OutputFileID)) != 10 {
+		t.Errorf("batch %+v", b)
+	}
+	if mb = e.msgBatch(mb.ID); mb.RequestCounts.Succeeded != 1 {
+		t.Errorf("message batch %+v", mb)
+	}
+	if st := e.srv.Stats(); st.Transport["server_error"] != 0 || st.RateLimited != 0 || st.Transport["outage"] != 1 {
+		t.Errorf("stats %+v", st)
+	}
+}

@@ -180,7 +180,8 @@ type BatchAPI struct {
 	// Expire is the chance a batch expires: part way through its lines it
 	// stops, and at the end of InProgress it is "expired" (Anthropic:
 	// "ended"), the lines that did not run marked batch_expired (Anthropic:
-	// expired).
+	// expired). Such a batch gives that moment as its expires_at; the
+	// others, 24 hours after their creation.
 	Expire float64 `json:"expire"`
 	// MaxLines bounds the requests of an OpenAI batch input file; 0 means
 	// 50,000.
