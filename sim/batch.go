@@ -183,8 +183,8 @@ type batchView struct {
 	phase batchPhase
 	// the moments it reached; zero until then
 	inProgressAt, finalizingAt, endedAt, cancellingAt time.Time
-	ran                                               int // lines run by then
-	succeeded, errored                                int // of which succeeded, and refused or failed
+	// the lines run by then that succeeded, and that were refused or failed
+	succeeded, errored int
 }
 
 func (j *batchJob) validated() time.Time {
@@ -255,7 +255,6 @@ func (j *batchJob) view(now time.Time) batchView {
 		if !j.ran(l, now) {
 			continue
 		}
-		v.ran++
 		if l.refusal == nil && !l.fails {
 			v.succeeded++
 		} else {
