@@ -311,16 +311,83 @@ func lastCalled(msgs []message, id string) bool {
 	return false
 }
 
+// anthDecodeError turns a JSON decoding error into Anthropic's wording.
+func anthDecodeError(err error) *anthError {
+	var te *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &te):
+		return anthBad("%s: Input should be %s", te.Field, jsonType(te.Type.String()))
+	case strings.HasPrefix(err.Error(), "json: unknown field "):
+		return anthBad("%s: Extra inputs are not permitted", strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`))
+	case errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF):
+		return anthBad("There was an error parsing the body of your request: the JSON ended unexpectedly")
+	}
+	return anthBad("There was an error parsing the body of your request: %s", err.Error())
+}
+
+// anthropicAuthorized checks the API key, when one is configured, and the
+// anthropic-version header, and answers 401 or 400 as Anthropic does.
+func (s *Server) anthropicAuthorized(w http.ResponseWriter, r *http.Request) bool {
+	if s.cfg.APIKey != "" && r.Header.Get("x-api-key") != s.cfg.APIKey && r.Header.Get("Authorization") != "Bearer "+s.cfg.APIKey {
+		s.anthropicError(w, http.StatusUnauthorized, "authentication_error", "invalid x-api-key")
+		return false
+	}
+	if r.Header.Get("anthropic-version") == "" {
+		s.anthropicError(w, http.StatusBadRequest, "invalid_request_error", "anthropic-version: header is required")
+		return false
+	}
+	return true
+}
+
+// parseMessages decodes and validates a Messages request body as POST
+// /v1/messages does; it also says whether the request streams.
+func (s *Server) parseMessages(body []byte) (*conversation, bool, *anthError) {
+	var req messagesRequest
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&req); err != nil {
+		return nil, false, anthDecodeError(err)
+	}
+	c, stream, aerr := s.messagesConversation(&req)
+	if aerr != nil {
+		return nil, false, aerr
+	}
+	if !s.hasModel(c.model) {
+		return nil, false, &anthError{code: http.StatusNotFound, typ: "not_found_error", msg: "model: " + c.model + " (available models: " + s.availableModels() + ")"}
+	}
+	return c, stream, nil
+}
+
+// anthropicMessage writes the reply as a Messages API message.
+func anthropicMessage(c *conversation, rep reply, id string, prompt int) anthResponse {
+	stop := "end_turn"
+	switch {
+	case rep.truncated:
+		stop = "max_tokens"
+	case rep.tool != "":
+		stop = "tool_use"
+	}
+	msg := anthResponse{ID: id, Type: "message", Role: "assistant", Model: c.model,
+		StopReason: stop, Usage: anthUsage{InputTokens: prompt, OutputTokens: rep.tokens}}
+	var content any
+	if rep.tool != "" {
+		input := rep.input
+		if input == nil {
+			input = &extract.Object{}
+		}
+		content = anthOutBlock{Type: "tool_use", ID: rep.toolID, Name: rep.tool, Input: json.RawMessage(extract.Marshal(input))}
+	} else {
+		content = anthOutBlock{Type: "text", Text: ptr(rep.text)}
+	}
+	msg.Content = []any{content}
+	return msg
+}
+
 func (s *Server) messages(w http.ResponseWriter, r *http.Request) {
 	n := s.reqSeq.Add(1)
 	s.count(func(st *Stats) { st.Requests++ })
 	w.Header().Set("request-id", requestID(s.cfg.Seed, n, "req_"))
-	if s.cfg.APIKey != "" && r.Header.Get("x-api-key") != s.cfg.APIKey && r.Header.Get("Authorization") != "Bearer "+s.cfg.APIKey {
-		s.anthropicError(w, http.StatusUnauthorized, "authentication_error", "invalid x-api-key")
-		return
-	}
-	if r.Header.Get("anthropic-version") == "" {
-		s.anthropicError(w, http.StatusBadRequest, "invalid_request_error", "anthropic-version: header is required")
+	if !s.anthropicAuthorized(w, r) {
 		return
 	}
 	body, fits, err := readBody(r, s.maxBody)
@@ -331,30 +398,9 @@ func (s *Server) messages(w http.ResponseWriter, r *http.Request) {
 		s.anthropicError(w, http.StatusRequestEntityTooLarge, "request_too_large", "Request exceeds the maximum allowed number of bytes.")
 		return
 	}
-	var req messagesRequest
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&req); err != nil {
-		var te *json.UnmarshalTypeError
-		switch {
-		case errors.As(err, &te):
-			s.anthropicError(w, http.StatusBadRequest, "invalid_request_error", fmt.Sprintf("%s: Input should be %s", te.Field, jsonType(te.Type.String())))
-		case strings.HasPrefix(err.Error(), "json: unknown field "):
-			s.anthropicError(w, http.StatusBadRequest, "invalid_request_error", strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)+": Extra inputs are not permitted")
-		case errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF):
-			s.anthropicError(w, http.StatusBadRequest, "invalid_request_error", "There was an error parsing the body of your request: the JSON ended unexpectedly")
-		default:
-			s.anthropicError(w, http.StatusBadRequest, "invalid_request_error", "There was an error parsing the body of your request: "+err.Error())
-		}
-		return
-	}
-	c, stream, aerr := s.messagesConversation(&req)
+	c, stream, aerr := s.parseMessages(body)
 	if aerr != nil {
 		s.anthropicError(w, aerr.code, aerr.typ, aerr.msg)
-		return
-	}
-	if !s.hasModel(c.model) {
-		s.anthropicError(w, http.StatusNotFound, "not_found_error", "model: "+c.model+" (available models: "+s.availableModels()+")")
 		return
 	}
 	prompt := c.promptTokens()
@@ -368,26 +414,7 @@ func (s *Server) messages(w http.ResponseWriter, r *http.Request) {
 	}
 	rep := s.respond(c, 0, counter)
 	s.settle(prompt, rep)
-	stop := "end_turn"
-	switch {
-	case rep.truncated:
-		stop = "max_tokens"
-	case rep.tool != "":
-		stop = "tool_use"
-	}
-	msg := anthResponse{ID: requestID(s.cfg.Seed, n, "msg_"), Type: "message", Role: "assistant", Model: c.model,
-		StopReason: stop, Usage: anthUsage{InputTokens: prompt, OutputTokens: rep.tokens}}
-	var content any
-	if rep.tool != "" {
-		input := rep.input
-		if input == nil {
-			input = &extract.Object{}
-		}
-		content = anthOutBlock{Type: "tool_use", ID: rep.toolID, Name: rep.tool, Input: json.RawMessage(extract.Marshal(input))}
-	} else {
-		content = anthOutBlock{Type: "text", Text: ptr(rep.text)}
-	}
-	msg.Content = []any{content}
+	msg := anthropicMessage(c, rep, requestID(s.cfg.Seed, n, "msg_"), prompt)
 	if stream {
 		s.streamMessages(w, r, msg, rep, tr)
 		return
@@ -398,7 +425,7 @@ func (s *Server) messages(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	s.countStatus(http.StatusOK)
-	s.log.Debug("sim messages", "request", n, "model", c.model, "faults", len(rep.faults), "stop", stop)
+	s.log.Debug("sim messages", "request", n, "model", c.model, "faults", len(rep.faults), "stop", msg.StopReason)
 	writeJSON(w, http.StatusOK, msg)
 }
 

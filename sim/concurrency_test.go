@@ -1,8 +1,11 @@
 package sim
 
 import (
+	"fmt"
+	"net/http"
 	"sync"
 	"testing"
+	"time"
 )
 
 // TestConcurrentRequests: the server is safe for concurrent use and its
@@ -46,5 +49,51 @@ func TestConcurrentRequests(t *testing.T) {
 	}
 	if st.Completions != byStatus[200] {
 		t.Errorf("completions %d, 200s %d", st.Completions, byStatus[200])
+	}
+}
+
+// TestConcurrentBatchPolls: batches polled, listed and read from many
+// goroutines while the clock moves are safe, and each batch's results are
+// written once.
+func TestConcurrentBatchPolls(t *testing.T) {
+	e := newBatchEnv(t, Config{Seed: 3, Profile: Profile{Batch: fastBatches}})
+	const lines = 20
+	b := e.submit("/v1/chat/completions", chatLines(lines)...)
+	var reqs []msg
+	for i := range lines {
+		reqs = append(reqs, anthBatchReq(fmt.Sprintf("r%d", i), accountParams(i)))
+	}
+	mb := e.createMsgBatch(reqs...)
+	var wg sync.WaitGroup
+	for w := range 8 {
+		wg.Go(func() {
+			for range 30 {
+				switch w % 3 {
+				case 0:
+					if got := e.batch(b.ID); got.OutputFileID != "" {
+						e.fileLines(got.OutputFileID)
+					}
+				case 1:
+					e.do(http.MethodGet, "/v1/batches", nil, "")
+				default:
+					if got := e.msgBatch(mb.ID); got.ResultsURL != nil {
+						e.results(got)
+					}
+				}
+			}
+		})
+	}
+	for range 30 {
+		e.clk.Advance(500 * time.Millisecond)
+	}
+	wg.Wait()
+	if got := e.batch(b.ID); got.Status != "completed" || len(e.fileLines(got.OutputFileID)) != lines {
+		t.Fatalf("batch %+v", got)
+	}
+	if got := e.msgBatch(mb.ID); got.RequestCounts.Succeeded != lines {
+		t.Fatalf("message batch %+v", got)
+	}
+	if st := e.srv.Stats(); st.Batch.Lines != 2*lines || st.Completions != 2*lines {
+		t.Errorf("stats %+v: results written more than once", st.Batch)
 	}
 }

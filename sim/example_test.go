@@ -5,9 +5,13 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
+	"strings"
+	"time"
 
+	"github.com/reask/reask/clock"
 	"github.com/reask/reask/sim"
 	"github.com/reask/reask/sim/fault"
 )
@@ -130,4 +134,80 @@ func ExampleBuiltinProfile() {
 	// clean: missing_field 0.00, server_error 0.00, fix_specific 1.00
 	// flaky: missing_field 0.04, server_error 0.01, fix_specific 0.90
 	// hostile: missing_field 0.10, server_error 0.04, fix_specific 0.70
+}
+
+// OpenAI's Batch API on a fake clock: upload a JSONL file of requests,
+// create a batch, and once it has completed (3 seconds by default) read
+// the output file, whose lines come in the order they ran; match them by
+// custom_id.
+func Example_batch() {
+	clk := clock.NewFake(time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC))
+	srv, err := sim.New(sim.Config{Seed: 1, Clock: clk})
+	if err != nil {
+		panic(err)
+	}
+	ts := httptest.NewServer(srv)
+	defer ts.Close()
+
+	var file bytes.Buffer
+	for _, p := range []struct{ id, text string }{{"ann", "Ann Lee, age 41"}, {"bob", "Bob Stone, age 35"}} {
+		line, _ := json.Marshal(map[string]any{"custom_id": p.id, "method": "POST", "url": "/v1/chat/completions",
+			"body": map[string]any{"model": "gpt-4o-mini", "temperature": 0, "response_format": map[string]any{"type": "json_object"},
+				"messages": []map[string]any{{"role": "user", "content": `Extract as JSON: {"type": "object", "properties": {"name": {"type": "string"}, "age": {"type": "integer"}}}` + "\nText: " + p.text}}}})
+		file.Write(append(line, '\n'))
+	}
+	var form bytes.Buffer
+	mw := multipart.NewWriter(&form)
+	_ = mw.WriteField("purpose", "batch")
+	fw, _ := mw.CreateFormFile("file", "requests.jsonl")
+	_, _ = fw.Write(file.Bytes())
+	_ = mw.Close()
+	var f, b struct {
+		ID, Status   string
+		OutputFileID string `json:"output_file_id"`
+	}
+	call := func(method, path, contentType string, body io.Reader, v any) []byte {
+		req, _ := http.NewRequest(method, ts.URL+path, body)
+		req.Header.Set("Content-Type", contentType)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			panic(err)
+		}
+		defer resp.Body.Close()
+		data, _ := io.ReadAll(resp.Body)
+		if v != nil {
+			if err := json.Unmarshal(data, v); err != nil {
+				panic(err)
+			}
+		}
+		return data
+	}
+	call(http.MethodPost, "/v1/files", mw.FormDataContentType(), &form, &f)
+	call(http.MethodPost, "/v1/batches", "application/json",
+		strings.NewReader(`{"input_file_id": "`+f.ID+`", "endpoint": "/v1/chat/completions", "completion_window": "24h"}`), &b)
+	fmt.Println(b.Status)
+	clk.Advance(3 * time.Second)
+	call(http.MethodGet, "/v1/batches/"+b.ID, "", nil, &b)
+	fmt.Println(b.Status)
+	out := call(http.MethodGet, "/v1/files/"+b.OutputFileID+"/content", "", nil, nil)
+	for line := range bytes.Lines(out) {
+		var l struct {
+			CustomID string `json:"custom_id"`
+			Response struct {
+				StatusCode int `json:"status_code"`
+				Body       struct {
+					Choices []struct{ Message struct{ Content string } }
+				}
+			}
+		}
+		if err := json.Unmarshal(line, &l); err != nil {
+			panic(err)
+		}
+		fmt.Println(l.CustomID, l.Response.StatusCode, strings.Join(strings.Fields(l.Response.Body.Choices[0].Message.Content), " "))
+	}
+	// Output:
+	// validating
+	// completed
+	// bob 200 { "name": "Bob Stone", "age": 35 }
+	// ann 200 { "name": "Ann Lee", "age": 41 }
 }

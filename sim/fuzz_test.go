@@ -2,9 +2,12 @@ package sim
 
 import (
 	"bytes"
+	"encoding/json"
+	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
 	"testing"
+	"time"
 
 	"github.com/reask/reask/clock"
 )
@@ -31,6 +34,74 @@ func FuzzChatRequest(f *testing.F) {
 			if w.Code != 200 && (w.Code < 400 || w.Code > 404) {
 				t.Fatalf("%s: status %d for %q: %s", path, w.Code, body, w.Body)
 			}
+		}
+	})
+}
+
+// FuzzBatchInput: any batch input file, and any message batch body, gets
+// a batch or an API error — never a panic — and a batch runs to its end
+// with every line accounted for.
+func FuzzBatchInput(f *testing.F) {
+	f.Add(batchLineJSON("a", "/v1/chat/completions", accountVariant(1, 0)) + "\n" + batchLineJSON("b", "/v1/chat/completions", msg{"model": "gpt-4o-mini"}))
+	f.Add(batchLineJSON("a", "/v1/chat/completions", accountVariant(1, 1)) + "\n" + batchLineJSON("a", "/v1/responses", msg{}) + "\n{")
+	f.Add(`{"custom_id":"x","method":"POST","url":"/v1/chat/completions","body":{"model":"m","messages":[{"role":"user","content":"hi"}],"stream":true}}`)
+	f.Add(`{"requests":[{"custom_id":"a","params":{"model":"claude-3-5-haiku-latest","max_tokens":5,"messages":[{"role":"user","content":"hi"}]}}]}`)
+	clk := clock.NewFake(t0)
+	p := Profile{Faults: map[faultKind]float64{"fence": 0.5, "missing_field": 0.5}, Batch: fastBatches}
+	p.Batch.FailedLines, p.Batch.Expire, p.Batch.MaxLines = 0.3, 0.3, 20
+	srv, err := New(Config{Clock: clk, Profile: p})
+	if err != nil {
+		f.Fatal(err)
+	}
+	serve := func(t *testing.T, method, path, contentType string, body []byte) *httptest.ResponseRecorder {
+		req := httptest.NewRequest(method, path, bytes.NewReader(body))
+		req.Header.Set("Content-Type", contentType)
+		req.Header.Set("anthropic-version", "2023-06-01")
+		w := httptest.NewRecorder()
+		srv.ServeHTTP(w, req)
+		if w.Code != 200 && (w.Code < 400 || w.Code > 413) {
+			t.Fatalf("%s %s: status %d: %s", method, path, w.Code, w.Body)
+		}
+		return w
+	}
+	f.Fuzz(func(t *testing.T, content string) {
+		srv.Reset()
+		var buf bytes.Buffer
+		mw := multipart.NewWriter(&buf)
+		_ = mw.WriteField("purpose", "batch")
+		fw, _ := mw.CreateFormFile("file", "in.jsonl")
+		_, _ = fw.Write([]byte(content))
+		_ = mw.Close()
+		var file, batch struct {
+			ID            string                                 `json:"id"`
+			OutputFileID  string                                 `json:"output_file_id"`
+			ErrorFileID   string                                 `json:"error_file_id"`
+			Status        string                                 `json:"status"`
+			RequestCounts struct{ Total, Completed, Failed int } `json:"request_counts"`
+		}
+		w := serve(t, http.MethodPost, "/v1/files", mw.FormDataContentType(), buf.Bytes())
+		decodeJSON(t, w.Body.Bytes(), &file)
+		for _, endpoint := range []string{"/v1/chat/completions", "/v1/responses"} {
+			body, _ := json.Marshal(msg{"input_file_id": file.ID, "endpoint": endpoint, "completion_window": "24h"})
+			if w := serve(t, http.MethodPost, "/v1/batches", "application/json", body); w.Code == 200 {
+				decodeJSON(t, w.Body.Bytes(), &batch)
+				clk.Advance(time.Minute)
+				decodeJSON(t, serve(t, http.MethodGet, "/v1/batches/"+batch.ID, "", nil).Body.Bytes(), &batch)
+				lines := 0
+				for _, id := range []string{batch.OutputFileID, batch.ErrorFileID} {
+					if id != "" {
+						lines += countLines(serve(t, http.MethodGet, "/v1/files/"+id+"/content", "", nil).Body.Bytes())
+					}
+				}
+				if batch.Status != "failed" && (lines != batch.RequestCounts.Total || batch.RequestCounts.Completed+batch.RequestCounts.Failed != lines) {
+					t.Fatalf("%s batch %+v with %d result lines", batch.Status, batch, lines)
+				}
+			}
+		}
+		if w := serve(t, http.MethodPost, "/v1/messages/batches", "application/json", []byte(content)); w.Code == 200 {
+			decodeJSON(t, w.Body.Bytes(), &batch)
+			clk.Advance(time.Minute)
+			serve(t, http.MethodGet, "/v1/messages/batches/"+batch.ID+"/results", "", nil)
 		}
 	})
 }

@@ -590,29 +590,48 @@ func (s *Server) openAIRequest(w http.ResponseWriter, r *http.Request) (uint64, 
 	return n, body, true
 }
 
+// parseChat decodes and validates a chat request body as POST
+// /v1/chat/completions does; a refused request gets the status and the
+// error the endpoint answers with.
+func (s *Server) parseChat(body []byte) (chatParams, int, *apiError) {
+	var req chatRequest
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&req); err != nil {
+		return chatParams{}, http.StatusBadRequest, decodeError(err)
+	}
+	params, aerr := s.chatConversation(&req)
+	if aerr != nil {
+		return chatParams{}, http.StatusBadRequest, aerr
+	}
+	if m := params.conv.model; !s.hasModel(m) {
+		return chatParams{}, http.StatusNotFound, &apiError{Message: fmt.Sprintf("The model `%s` does not exist or you do not have access to it. Available models: %s.", m, s.availableModels()),
+			Type: "invalid_request_error", Code: ptr("model_not_found")}
+	}
+	return params, 0, nil
+}
+
+// chatReplies answers a chat request's n choices; counter is its sampling
+// counter.
+func (s *Server) chatReplies(c *conversation, n int, counter uint64) []reply {
+	reps := make([]reply, n)
+	for i := range reps {
+		reps[i] = s.respond(c, i, counter)
+	}
+	return reps
+}
+
 func (s *Server) chat(w http.ResponseWriter, r *http.Request) {
 	n, body, ok := s.openAIRequest(w, r)
 	if !ok {
 		return
 	}
-	var req chatRequest
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&req); err != nil {
-		s.openAIError(w, http.StatusBadRequest, *decodeError(err))
-		return
-	}
-	params, aerr := s.chatConversation(&req)
+	params, code, aerr := s.parseChat(body)
 	if aerr != nil {
-		s.openAIError(w, http.StatusBadRequest, *aerr)
+		s.openAIError(w, code, *aerr)
 		return
 	}
 	c := params.conv
-	if !s.hasModel(c.model) {
-		s.openAIError(w, http.StatusNotFound, apiError{Message: fmt.Sprintf("The model `%s` does not exist or you do not have access to it. Available models: %s.", c.model, s.availableModels()),
-			Type: "invalid_request_error", Code: ptr("model_not_found")})
-		return
-	}
 	prompt := c.promptTokens()
 	tr, ok := s.gate(w, r, apiOpenAI, n, c.model, prompt, prompt+c.maxTokens)
 	if !ok {
@@ -622,10 +641,7 @@ func (s *Server) chat(w http.ResponseWriter, r *http.Request) {
 	if c.temp > 0 {
 		counter = s.sampleSeq.Add(1)
 	}
-	reps := make([]reply, params.n)
-	for i := range reps {
-		reps[i] = s.respond(c, i, counter)
-	}
+	reps := s.chatReplies(c, params.n, counter)
 	now, completion := s.settle(prompt, reps...)
 	id := requestID(s.cfg.Seed, n, "chatcmpl-")
 	created := now.Unix()
@@ -639,6 +655,14 @@ func (s *Server) chat(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	resp := chatCompletion(c, reps, id, created, usage)
+	s.countStatus(http.StatusOK)
+	s.log.Debug("sim chat", "request", n, "model", c.model, "faults", len(reps[0].faults), "finish", reps[0].finish)
+	writeJSON(w, http.StatusOK, resp)
+}
+
+// chatCompletion writes the replies as a chat completion object.
+func chatCompletion(c *conversation, reps []reply, id string, created int64, usage chatUsage) chatResponse {
 	resp := chatResponse{ID: id, Object: "chat.completion", Created: created, Model: c.model,
 		Usage: &usage, ServiceTier: "default", SystemFingerprint: "fp_sim"}
 	for i, rep := range reps {
@@ -653,9 +677,7 @@ func (s *Server) chat(w http.ResponseWriter, r *http.Request) {
 		}
 		resp.Choices = append(resp.Choices, ch)
 	}
-	s.countStatus(http.StatusOK)
-	s.log.Debug("sim chat", "request", n, "model", c.model, "faults", len(reps[0].faults), "finish", reps[0].finish)
-	writeJSON(w, http.StatusOK, resp)
+	return resp
 }
 
 type chatUsage struct {

@@ -31,6 +31,10 @@ import (
 //	  "latency": {"median": "40ms", "p99": "400ms", "per_token": "0s"},
 //	  "stream": {"chunk_chars": 4, "slow_rate": 0.05, "slow_delay": "50ms", "drop_rate": 0.01},
 //	  "outages": [{"start": "2m", "duration": "20s", "every": "10m"}],
+//	  "batch": {"validating": "500ms", "in_progress": "2s", "finalizing": "500ms", "cancelling": "500ms",
+//	            "failed_lines": 0.01, "expire": 0.02,
+//	            "max_lines": 50000, "max_file_bytes": 209715200,
+//	            "max_requests": 100000, "max_request_bytes": 268435456},
 //	  "insufficient_quota": false,
 //	  "rpm": 0, "tpm": 0,
 //	  "ignore_strict": false,
@@ -55,6 +59,9 @@ type Profile struct {
 	Latency Latency `json:"latency"`
 	// Stream shapes streamed answers.
 	Stream Streaming `json:"stream"`
+	// Batch shapes the batch APIs: OpenAI's Batch API and Anthropic's
+	// Message Batches.
+	Batch BatchAPI `json:"batch"`
 	// Outages are periods, measured from the server's start on its clock,
 	// when every request gets 503 (529 overloaded on the Anthropic API).
 	Outages []Outage `json:"outages,omitempty"`
@@ -141,6 +148,94 @@ type Streaming struct {
 	DropRate float64 `json:"drop_rate"`
 }
 
+// BatchAPI shapes the batch APIs (OpenAI's POST /v1/batches over files,
+// Anthropic's POST /v1/messages/batches): how long a batch spends in each
+// state on the server's clock, how many of its lines the provider fails,
+// how often a batch expires, and the APIs' limits. Zero fields mean the
+// documented defaults: a batch then ends about 3 seconds after it was
+// created, so that a benchmark of its rounds completes quickly. Each
+// line's answer is the direct endpoint's — the same content faults and the
+// same reaction to feedback — but the transport faults, the rate limiter
+// and outages do not apply to batches.
+type BatchAPI struct {
+	// Validating is how long a batch validates its input before its lines
+	// run (OpenAI's "validating"; Anthropic's batch is "in_progress"
+	// throughout); 0 means 500ms.
+	Validating Duration `json:"validating"`
+	// InProgress is how long its lines take: each line is answered at its
+	// own moment within it, and the results come in that order; 0 means
+	// 2s.
+	InProgress Duration `json:"in_progress"`
+	// Finalizing is how long the results take to write once every line has
+	// run; 0 means 500ms.
+	Finalizing Duration `json:"finalizing"`
+	// Cancelling is how long a cancelled batch stays "cancelling" before it
+	// is "cancelled"; 0 means 500ms.
+	Cancelling Duration `json:"cancelling"`
+	// FailedLines is the share of lines the provider fails inside the
+	// batch: a 500 server_error in OpenAI's error file, an errored api_error
+	// result on Anthropic's. A line's failure is drawn per batch, so the
+	// same line in a later batch may succeed.
+	FailedLines float64 `json:"failed_lines"`
+	// Expire is the chance a batch expires: part way through its lines it
+	// stops, and at the end of InProgress it is "expired" (Anthropic:
+	// "ended"), the lines that did not run marked batch_expired (Anthropic:
+	// expired). Such a batch gives that moment as its expires_at; the
+	// others, 24 hours after their creation.
+	Expire float64 `json:"expire"`
+	// MaxLines bounds the requests of an OpenAI batch input file; 0 means
+	// 50,000.
+	MaxLines int `json:"max_lines"`
+	// MaxFileBytes bounds an uploaded OpenAI batch input file; 0 means
+	// 200 MB (209,715,200 bytes).
+	MaxFileBytes int64 `json:"max_file_bytes"`
+	// MaxRequests bounds the requests of an Anthropic message batch; 0
+	// means 100,000.
+	MaxRequests int `json:"max_requests"`
+	// MaxRequestBytes bounds the body of POST /v1/messages/batches; 0
+	// means 256 MB (268,435,456 bytes).
+	MaxRequestBytes int64 `json:"max_request_bytes"`
+}
+
+// The batch APIs' defaults, for BatchAPI's zero fields.
+const (
+	DefaultBatchValidating      = 500 * time.Millisecond
+	DefaultBatchInProgress      = 2 * time.Second
+	DefaultBatchFinalizing      = 500 * time.Millisecond
+	DefaultBatchCancelling      = 500 * time.Millisecond
+	DefaultBatchMaxLines        = 50_000
+	DefaultBatchMaxFileBytes    = 200 << 20
+	DefaultBatchMaxRequests     = 100_000
+	DefaultBatchMaxRequestBytes = 256 << 20
+)
+
+// withDefaults returns b with its zero fields set to the defaults.
+func (b BatchAPI) withDefaults() BatchAPI {
+	orDur := func(d Duration, def time.Duration) Duration {
+		if d == 0 {
+			return Duration(def)
+		}
+		return d
+	}
+	b.Validating = orDur(b.Validating, DefaultBatchValidating)
+	b.InProgress = orDur(b.InProgress, DefaultBatchInProgress)
+	b.Finalizing = orDur(b.Finalizing, DefaultBatchFinalizing)
+	b.Cancelling = orDur(b.Cancelling, DefaultBatchCancelling)
+	if b.MaxLines == 0 {
+		b.MaxLines = DefaultBatchMaxLines
+	}
+	if b.MaxFileBytes == 0 {
+		b.MaxFileBytes = DefaultBatchMaxFileBytes
+	}
+	if b.MaxRequests == 0 {
+		b.MaxRequests = DefaultBatchMaxRequests
+	}
+	if b.MaxRequestBytes == 0 {
+		b.MaxRequestBytes = DefaultBatchMaxRequestBytes
+	}
+	return b
+}
+
 // Outage is a period of 503s: from Start after the server's start, for
 // Duration, repeating every Every when Every is positive.
 type Outage struct {
@@ -215,12 +310,14 @@ func ProfileNames() []string { return []string{"clean", "flaky", "hostile"} }
 //     transport fault (429 2%, 500 1%, 503 1%, 502 0.5%, dropped 0.5%);
 //     latency median 30ms, p99 300ms; 5% of streams crawl, 1% are cut off;
 //     limits of 10,000 requests and 10M tokens per minute, whose headers
-//     come with every answer.
+//     come with every answer; in a batch, 1% of lines fail and 2% of
+//     batches expire.
 //   - hostile: a bad day. About 60% of first answers are faulty, feedback
 //     helps less (70% / 5%) and new faults appear more often; about 20% of
 //     requests fail in transport, 1% hang; latency median 200ms, p99 2s; a
 //     20s outage every 5 minutes from minute 1; strict mode is ignored;
-//     limits of 5,000 requests and 2M tokens per minute.
+//     limits of 5,000 requests and 2M tokens per minute; in a batch, 5% of
+//     lines fail and 10% of batches expire.
 func BuiltinProfile(name string) (Profile, error) {
 	switch name {
 	case "clean", "":
@@ -242,6 +339,7 @@ func BuiltinProfile(name string) (Profile, error) {
 			// enough not to bind at modest concurrency, and every answer —
 			// the injected 429s included — carries the x-ratelimit headers.
 			RPM: 10_000, TPM: 10_000_000,
+			Batch: BatchAPI{FailedLines: 0.01, Expire: 0.02},
 		}, nil
 	case "hostile":
 		return Profile{
@@ -260,6 +358,7 @@ func BuiltinProfile(name string) (Profile, error) {
 			Outages:      []Outage{{Start: Duration(time.Minute), Duration: Duration(20 * time.Second), Every: Duration(5 * time.Minute)}},
 			IgnoreStrict: true,
 			RPM:          5_000, TPM: 2_000_000,
+			Batch: BatchAPI{FailedLines: 0.05, Expire: 0.1},
 		}, nil
 	}
 	return Profile{}, &ProfileError{Msg: fmt.Sprintf("no built-in profile %q (built in: %s)", name, strings.Join(ProfileNames(), ", "))}
@@ -348,6 +447,7 @@ func badDuration(data []byte) string {
 		fields []string
 	}{
 		{"transport", []string{"hang_for"}}, {"latency", []string{"median", "p99", "per_token"}}, {"stream", []string{"slow_delay"}},
+		{"batch", []string{"validating", "in_progress", "finalizing", "cancelling"}},
 	} {
 		m, _ := doc[sec.name].(map[string]any)
 		for _, f := range sec.fields {
@@ -412,6 +512,7 @@ func (p *Profile) Validate() error {
 		{"transport.bad_gateway", p.Transport.BadGateway}, {"transport.unavailable", p.Transport.Unavailable},
 		{"transport.drop", p.Transport.Drop}, {"transport.hang", p.Transport.Hang},
 		{"stream.slow_rate", p.Stream.SlowRate}, {"stream.drop_rate", p.Stream.DropRate},
+		{"batch.failed_lines", p.Batch.FailedLines}, {"batch.expire", p.Batch.Expire},
 	}
 	for _, c := range checks {
 		if err := rate(c.field, c.v); err != nil {
@@ -431,6 +532,8 @@ func (p *Profile) Validate() error {
 	}{
 		{"transport.hang_for", t.HangFor}, {"latency.median", p.Latency.Median}, {"latency.p99", p.Latency.P99},
 		{"latency.per_token", p.Latency.PerToken}, {"stream.slow_delay", p.Stream.SlowDelay},
+		{"batch.validating", p.Batch.Validating}, {"batch.in_progress", p.Batch.InProgress},
+		{"batch.finalizing", p.Batch.Finalizing}, {"batch.cancelling", p.Batch.Cancelling},
 	}
 	for i, o := range p.Outages {
 		f := fmt.Sprintf("outages[%d].", i)
@@ -455,6 +558,17 @@ func (p *Profile) Validate() error {
 	}
 	if p.Stream.ChunkChars < 0 {
 		return &ProfileError{Field: "stream.chunk_chars", Msg: "negative"}
+	}
+	for _, l := range []struct {
+		field string
+		v     int64
+	}{
+		{"batch.max_lines", int64(p.Batch.MaxLines)}, {"batch.max_file_bytes", p.Batch.MaxFileBytes},
+		{"batch.max_requests", int64(p.Batch.MaxRequests)}, {"batch.max_request_bytes", p.Batch.MaxRequestBytes},
+	} {
+		if l.v < 0 {
+			return &ProfileError{Field: l.field, Msg: "negative"}
+		}
 	}
 	if p.RPM < 0 {
 		return &ProfileError{Field: "rpm", Msg: "negative"}

@@ -96,6 +96,12 @@ func TestParseProfileErrors(t *testing.T) {
 		{"negative rpm", `{"rpm": -1}`, "rpm"},
 		{"bad base", `{"base": "chaos"}`, "base"},
 		{"rate as string", `{"feedback": {"fix_specific": "high"}}`, "feedback.fix_specific"},
+		{"batch failed lines", `{"batch": {"failed_lines": 1.5}}`, "batch.failed_lines"},
+		{"batch expire", `{"batch": {"expire": -0.1}}`, "batch.expire"},
+		{"batch negative duration", `{"batch": {"in_progress": "-1s"}}`, "batch.in_progress"},
+		{"batch bad duration", `{"batch": {"cancelling": "soon"}}`, "batch.cancelling"},
+		{"batch negative limit", `{"batch": {"max_lines": -1}}`, "batch.max_lines"},
+		{"batch unknown field", `{"batch": {"validate": "1s"}}`, "validate"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -150,5 +156,26 @@ func TestProfileDocNamesEveryFault(t *testing.T) {
 		if !strings.Contains(doc, " "+string(k)+",") && !strings.Contains(doc, " "+string(k)+".") {
 			t.Errorf("Profile's doc does not name fault kind %s", k)
 		}
+	}
+}
+
+// TestProfileBatchSection: a profile's batch section is read, its zero
+// fields take the documented defaults, and a base's batch rates are kept
+// unless replaced.
+func TestProfileBatchSection(t *testing.T) {
+	p, err := ParseProfile([]byte(`{"base": "flaky", "batch": {"in_progress": "30s", "max_lines": 10}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := p.Batch.withDefaults()
+	want := BatchAPI{Validating: Duration(DefaultBatchValidating), InProgress: Duration(30 * time.Second),
+		Finalizing: Duration(DefaultBatchFinalizing), Cancelling: Duration(DefaultBatchCancelling),
+		FailedLines: 0.01, Expire: 0.02, MaxLines: 10, MaxFileBytes: 200 << 20, MaxRequests: 100_000, MaxRequestBytes: 256 << 20}
+	if got != want {
+		t.Errorf("batch section %+v, want %+v", got, want)
+	}
+	clean, _ := BuiltinProfile("clean")
+	if d := clean.Batch.withDefaults(); d.FailedLines != 0 || d.Expire != 0 || time.Duration(d.Validating+d.InProgress+d.Finalizing) != 3*time.Second {
+		t.Errorf("clean batches %+v", d)
 	}
 }

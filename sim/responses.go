@@ -378,29 +378,38 @@ func (s *Server) storedResponse(w http.ResponseWriter, r *http.Request, id strin
 	s.openAIError(w, http.StatusNotFound, *aerr)
 }
 
+// parseResponses decodes and validates a Responses request body as POST
+// /v1/responses does; a refused request gets the status and the error the
+// endpoint answers with.
+func (s *Server) parseResponses(body []byte) (responsesParams, int, *apiError) {
+	var req responsesapi.Request
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&req); err != nil {
+		return responsesParams{}, http.StatusBadRequest, responsesDecodeError(err)
+	}
+	params, aerr := s.responsesConversation(&req)
+	if aerr != nil {
+		return responsesParams{}, http.StatusBadRequest, aerr
+	}
+	if m := params.conv.model; !s.hasModel(m) {
+		return responsesParams{}, http.StatusBadRequest, &apiError{Message: fmt.Sprintf("The requested model '%s' does not exist. Available models: %s.", m, s.availableModels()),
+			Type: "invalid_request_error", Param: ptr("model"), Code: ptr("model_not_found")}
+	}
+	return params, 0, nil
+}
+
 func (s *Server) responses(w http.ResponseWriter, r *http.Request) {
 	n, body, ok := s.openAIRequest(w, r)
 	if !ok {
 		return
 	}
-	var req responsesapi.Request
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&req); err != nil {
-		s.openAIError(w, http.StatusBadRequest, *responsesDecodeError(err))
-		return
-	}
-	params, aerr := s.responsesConversation(&req)
+	params, code, aerr := s.parseResponses(body)
 	if aerr != nil {
-		s.openAIError(w, http.StatusBadRequest, *aerr)
+		s.openAIError(w, code, *aerr)
 		return
 	}
 	c := params.conv
-	if !s.hasModel(c.model) {
-		s.openAIError(w, http.StatusBadRequest, apiError{Message: fmt.Sprintf("The requested model '%s' does not exist. Available models: %s.", c.model, s.availableModels()),
-			Type: "invalid_request_error", Param: ptr("model"), Code: ptr("model_not_found")})
-		return
-	}
 	prompt := c.promptTokens()
 	tr, admitted := s.gate(w, r, apiOpenAI, n, c.model, prompt, prompt+c.maxTokens)
 	if !admitted {

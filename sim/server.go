@@ -1,7 +1,9 @@
 // Package sim is a simulated LLM provider: an OpenAI-compatible HTTP
 // server (POST /v1/chat/completions, OpenAI's Responses API POST
-// /v1/responses, GET /v1/models) that also speaks Anthropic's POST
-// /v1/messages, answers extraction requests for any JSON Schema with
+// /v1/responses, GET /v1/models, the Batch API over /v1/files and
+// /v1/batches) that also speaks Anthropic's POST /v1/messages and its
+// Message Batches (/v1/messages/batches), answers extraction requests for
+// any JSON Schema with
 // deterministic heuristics (package sim/extract), and
 // misbehaves like a real, flaky provider: content faults in its answers,
 // a reaction to feedback like a real model's, rate limits with the real
@@ -18,16 +20,30 @@
 //
 // Every endpoint shares the model, its faults and its reaction to
 // feedback, the rate limiter and the transport faults; each answers in its
-// API's own shapes, errors and headers. The server stores nothing: the
-// Responses API's previous_response_id, conversations, item references,
-// background mode and GET /v1/responses/{id} get a 400 (404 for the GET)
-// that says so — send the whole conversation in "input".
+// API's own shapes, errors and headers. The server stores nothing but the
+// batch APIs' files and batches (in memory, within
+// Config.MaxStoredBytes): the Responses API's previous_response_id,
+// conversations, item references, background mode and GET
+// /v1/responses/{id} get a 400 (404 for the GET) that says so — send the
+// whole conversation in "input".
+//
+// The batch APIs run each line as the direct endpoint would answer it —
+// the same content faults, the same reaction to feedback — on a timeline
+// of the server's clock that Profile.Batch shapes (a few seconds in all
+// by default), with a share of lines failed inside the batch, a chance of
+// expiry, and results in the order the lines ran; the transport faults,
+// the rate limiter and outages do not apply to them.
 //
 // Determinism: the content of an answer depends on the seed and the
 // conversation (model, messages, schema) alone at temperature 0; above 0,
 // a per-server sample counter (or the request's seed) is mixed in.
 // Transport faults depend on the seed and the request's number on this
-// server, so a given sequence of requests meets the same faults.
+// server, so a given sequence of requests meets the same faults; requests
+// to the batch APIs take no such number, so polling a batch changes no
+// direct answer. A batch line's answer depends on the seed and its body
+// (its custom_id standing in for the sample counter above temperature 0),
+// what the provider does to it on the seed, the batch's id and its
+// custom_id: not on the lines' order (see batch.go).
 package sim
 
 import (
@@ -74,8 +90,15 @@ type Config struct {
 	// APIKey, when set, must be sent as "Authorization: Bearer KEY" or
 	// "x-api-key: KEY"; other requests get 401.
 	APIKey string
-	// MaxBodyBytes bounds a request body; 0 means 8 MiB.
+	// MaxBodyBytes bounds a request body; 0 means 8 MiB. The batch APIs'
+	// uploads have their own bounds (Profile.Batch).
 	MaxBodyBytes int64
+	// MaxStoredBytes bounds what the batch APIs hold in memory: uploaded
+	// files, written result files and message batches; 0 means 1 GiB. It
+	// is checked when a file is uploaded or a message batch created (a
+	// batch's results may pass it by their own size); deleting a file or a
+	// message batch gives its bytes back.
+	MaxStoredBytes int64
 	// Logger receives one debug line per request; nil discards.
 	Logger *slog.Logger
 }
@@ -106,7 +129,10 @@ type Server struct {
 	lim   *limiter
 	stats Stats
 
-	cache schemaCache
+	cache     schemaCache
+	store     batchStore
+	maxStored int64
+	batch     BatchAPI // the profile's, defaults filled in
 }
 
 var _ http.Handler = (*Server)(nil)
@@ -119,10 +145,14 @@ func New(cfg Config) (*Server, error) {
 	if cfg.RPM < 0 || cfg.TPM < 0 {
 		return nil, fmt.Errorf("%w: RPM and TPM must not be negative", ErrConfig)
 	}
-	if cfg.MaxBodyBytes < 0 {
-		return nil, fmt.Errorf("%w: MaxBodyBytes must not be negative", ErrConfig)
+	if cfg.MaxBodyBytes < 0 || cfg.MaxStoredBytes < 0 {
+		return nil, fmt.Errorf("%w: MaxBodyBytes and MaxStoredBytes must not be negative", ErrConfig)
 	}
-	s := &Server{cfg: cfg, prof: cfg.Profile, clk: cfg.Clock, log: cfg.Logger, maxBody: cfg.MaxBodyBytes}
+	s := &Server{cfg: cfg, prof: cfg.Profile, clk: cfg.Clock, log: cfg.Logger, maxBody: cfg.MaxBodyBytes, maxStored: cfg.MaxStoredBytes}
+	if s.maxStored == 0 {
+		s.maxStored = 1 << 30
+	}
+	s.batch = s.prof.Batch.withDefaults()
 	if s.clk == nil {
 		s.clk = clock.System()
 	}
@@ -171,8 +201,9 @@ func (s *Server) tpm() int {
 }
 
 // Reset restarts the server's state: statistics, rate-limit buckets (full
-// again), the request and sample counters, and the start time outages are
-// measured from. Caches are kept.
+// again), the request and sample counters, the start time outages are
+// measured from, and the batch APIs' files and batches (forgotten). Caches
+// are kept.
 func (s *Server) Reset() {
 	now := s.clk.Now()
 	s.mu.Lock()
@@ -182,6 +213,7 @@ func (s *Server) Reset() {
 	s.stats = Stats{}
 	s.reqSeq.Store(0)
 	s.sampleSeq.Store(0)
+	s.store.reset()
 }
 
 // Stats counts what the server did since it started or was reset.
@@ -196,6 +228,19 @@ type Stats struct {
 	Transport        map[string]int64 `json:"transport"` // transport faults injected, by kind
 	RateLimited      int64            `json:"rate_limited"`
 	Dropped          int64            `json:"dropped"`
+	Batch            BatchStats       `json:"batch"`
+}
+
+// BatchStats counts what the batch APIs did. Their answered lines count
+// in Stats' completions, tokens and faults too; their requests do not
+// count in Stats.Requests.
+type BatchStats struct {
+	Requests int64 `json:"requests"` // requests to the batch endpoints: uploads, creations, polls, downloads, cancels
+	Batches  int64 `json:"batches"`  // batches created, of both APIs
+	Lines    int64 `json:"lines"`    // lines of the batches that ended
+	Failed   int64 `json:"failed"`   // lines the provider failed (5xx inside the batch)
+	Expired  int64 `json:"expired"`  // lines that never ran: their batch expired
+	Canceled int64 `json:"canceled"` // lines that never ran: their batch was cancelled
 }
 
 // Stats returns a copy of the counters.
@@ -263,11 +308,17 @@ func (s *Server) settle(prompt int, reps ...reply) (time.Time, int) {
 	lim := s.lim
 	s.mu.Unlock()
 	lim.charge(now, completion)
+	s.countAnswer(prompt, reps...)
+	return now, completion
+}
+
+// countAnswer counts a completion, its tokens and its faults.
+func (s *Server) countAnswer(prompt int, reps ...reply) {
 	s.count(func(st *Stats) {
 		st.Completions++
 		st.PromptTokens += int64(prompt)
-		st.CompletionTokens += int64(completion)
 		for _, rep := range reps {
+			st.CompletionTokens += int64(rep.tokens)
 			for _, f := range rep.faults {
 				if st.Faults == nil {
 					st.Faults = map[string]int64{}
@@ -276,7 +327,6 @@ func (s *Server) settle(prompt int, reps ...reply) (time.Time, int) {
 			}
 		}
 	})
-	return now, completion
 }
 
 // ServeHTTP routes the provider's endpoints.
@@ -313,11 +363,38 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case path == "/_sim/reset" && r.Method == http.MethodPost:
 		s.Reset()
 		w.WriteHeader(http.StatusNoContent)
+	case path == "/v1/messages/batches" || strings.HasPrefix(path, "/v1/messages/batches/"):
+		s.messageBatchesAPI(w, r, segments(strings.TrimPrefix(path, "/v1/messages/batches")))
+	case batchPath(path):
+		s.openAIBatchAPI(w, r, segments(strings.TrimPrefix(path, "/v1")))
 	default:
 		s.countStatus(http.StatusNotFound)
 		writeOpenAIError(w, http.StatusNotFound, apiError{
 			Message: fmt.Sprintf("Invalid URL (%s %s)", r.Method, r.URL.Path), Type: "invalid_request_error"})
 	}
+}
+
+// batchPath reports whether path is one of OpenAI's Files or Batch API,
+// with or without the /v1 prefix.
+func batchPath(path string) bool {
+	p := strings.TrimPrefix(path, "/v1")
+	for _, root := range []string{"/files", "/batches"} {
+		if p == root || strings.HasPrefix(p, root+"/") {
+			return true
+		}
+	}
+	return false
+}
+
+// segments splits a path at its slashes, without empty segments.
+func segments(path string) []string {
+	var out []string
+	for seg := range strings.SplitSeq(path, "/") {
+		if seg != "" {
+			out = append(out, seg)
+		}
+	}
+	return out
 }
 
 func (s *Server) methodNotAllowed(w http.ResponseWriter, r *http.Request) {
