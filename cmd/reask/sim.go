@@ -26,15 +26,17 @@ func (a *app) simCommand() *cobra.Command {
 response_format json_schema and json_object, tools), OpenAI's Responses API
 POST /v1/responses (string or item input, text.format json_schema and
 json_object, function tools, streaming events), GET /v1/models, Anthropic's
-POST /v1/messages, and GET /_sim/stats. It answers extraction requests for
+POST /v1/messages, OpenAI's Batch API (POST /v1/files, /v1/batches) and
+Anthropic's Message Batches (/v1/messages/batches), and GET /_sim/stats. It answers extraction requests for
 any JSON Schema with deterministic heuristics and misbehaves like a real
 provider — content faults, a reaction to feedback, rate limits with the
 real headers, 5xx, dropped connections, latency, outages — all seeded and
 reproducible. Any OpenAI client can point at it.
 
-It stores nothing: a Responses request with previous_response_id (or a
+It stores no responses: a Responses request with previous_response_id (or a
 conversation, an item reference, background mode) gets a 400 that says
-so; send the whole conversation in "input".
+so; send the whole conversation in "input". Batch files and batches are
+kept in memory, their lines answered as the direct endpoints answer them.
 
 Profiles: clean (no faults), flaky (a realistic provider), hostile (a bad
 day), or a JSON profile file.
