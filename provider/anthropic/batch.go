@@ -336,4 +336,3 @@ func (c *BatchClient) call(ctx context.Context, method, u string, body io.Reader
 	}
 	return data, nil
 }
-
