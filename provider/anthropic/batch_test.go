@@ -293,3 +293,71 @@ func TestBatchPoll429(t *testing.T) {
 		t.Errorf("sleeps %v, want [9s]", got)
 	}
 }
+
+// Errored results are classified as the direct provider classifies its
+// errors, with a key a server echoes scrubbed; a results_url on another
+// host is refused, and the key is not sent there.
+func TestBatchResultsClassified(t *testing.T) {
+	results := strings.Join([]string{
+		`{"custom_id":"ctx","result":{"type":"errored","error":{"type":"error","error":{"type":"invalid_request_error","message":"prompt is too long: 210000 tokens > 200000 maximum"}}}}`,
+		`{"custom_id":"over","result":{"type":"errored","error":{"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}}}`,
+		`{"custom_id":"auth","result":{"type":"errored","error":{"type":"error","error":{"type":"authentication_error","message":"invalid x-api-key ` + testKey + `"}}}}`,
+		`{"custom_id":"gone","result":{"type":"expired"}}`,
+		`{"custom_id":"stop","result":{"type":"canceled"}}`,
+	}, "\n") + "\n"
+	var elsewhere atomic.Int32
+	other := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { elsewhere.Add(1) }))
+	defer other.Close()
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/v1/messages/batches/b1":
+			fmt.Fprintf(w, `{"id":"b1","processing_status":"ended","results_url":"http://%s/v1/messages/batches/b1/results","request_counts":{"errored":3,"expired":1,"canceled":1}}`, r.Host)
+		case "/v1/messages/batches/b2":
+			fmt.Fprintf(w, `{"id":"b2","processing_status":"ended","results_url":"%s/results","request_counts":{"succeeded":1}}`, other.URL)
+		case "/v1/messages/batches/b1/results":
+			fmt.Fprint(w, results)
+		default:
+			http.NotFound(w, r)
+		}
+	}))
+	defer ts.Close()
+	c := anthropic.NewBatchClient(anthropic.NewProvider(anthropic.Config{BaseURL: ts.URL, APIKey: testKey, Model: "m"}), anthropic.BatchConfig{})
+	st, err := c.Status(t.Context(), "b1")
+	if err != nil || st.State != batchapi.StateExpired || st.Total != 5 || st.Failed != 5 {
+		t.Errorf("status %+v, %v; want expired, 5 lines failed", st, err)
+	}
+	res, err := c.Results(t.Context(), "b1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res) != 5 {
+		t.Fatalf("%d results, want 5", len(res))
+	}
+	want := map[string]reask.Kind{"ctx": reask.KindContextLength, "over": reask.KindServer, "auth": reask.KindAuth}
+	for _, r := range res {
+		if strings.Contains(r.Err.Error(), testKey) {
+			t.Errorf("%s: the key reached the error: %v", r.CustomID, r.Err)
+		}
+		switch r.CustomID {
+		case "gone":
+			if !errors.Is(r.Err, batchapi.ErrExpired) {
+				t.Errorf("gone: %v, want ErrExpired", r.Err)
+			}
+		case "stop":
+			if !errors.Is(r.Err, batchapi.ErrCanceled) {
+				t.Errorf("stop: %v, want ErrCanceled", r.Err)
+			}
+		default:
+			var pe *reask.ProviderError
+			if !errors.As(r.Err, &pe) || pe.Kind != want[r.CustomID] {
+				t.Errorf("%s: %v, want kind %v", r.CustomID, r.Err, want[r.CustomID])
+			}
+		}
+	}
+	if _, err := c.Results(t.Context(), "b2"); err == nil || !strings.Contains(err.Error(), "not on the API's host") {
+		t.Errorf("a results_url elsewhere: %v, want it refused", err)
+	}
+	if elsewhere.Load() != 0 {
+		t.Error("the results were fetched from another host")
+	}
+}

@@ -326,3 +326,51 @@ func TestBatchPollBackoff429(t *testing.T) {
 		}
 	}
 }
+
+// Error lines are classified as the direct provider classifies its
+// errors, and a key a server echoes in them is scrubbed.
+func TestBatchErrorLinesClassified(t *testing.T) {
+	const key = "sk-test-key-0123456789"
+	errFile := strings.Join([]string{
+		`{"custom_id":"ctx","response":{"status_code":400,"request_id":"req_1","body":{"error":{"message":"This model's maximum context length is 128000 tokens.","type":"invalid_request_error","code":"context_length_exceeded"}}}}`,
+		`{"custom_id":"quota","response":{"status_code":429,"request_id":"req_2","body":{"error":{"message":"You exceeded your current quota","type":"insufficient_quota","code":"insufficient_quota"}}}}`,
+		`{"custom_id":"auth","response":{"status_code":401,"request_id":"req_3","body":{"error":{"message":"Incorrect API key provided: ` + key + `","type":"invalid_request_error","code":"invalid_api_key"}}}}`,
+		`{"custom_id":"srv","response":{"status_code":503,"request_id":"req_4","body":{"error":{"message":"The engine is currently overloaded","type":"server_error"}}}}`,
+		`{"custom_id":"exp","error":{"code":"batch_expired","message":"This request could not be executed before the completion window expired."}}`,
+	}, "\n") + "\n"
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/v1/batches/b1":
+			fmt.Fprint(w, `{"id":"b1","status":"completed","output_file_id":null,"error_file_id":"f1","request_counts":{"total":5,"completed":0,"failed":5}}`)
+		case "/v1/files/f1/content":
+			fmt.Fprint(w, errFile)
+		default:
+			http.NotFound(w, r)
+		}
+	}))
+	defer ts.Close()
+	c := openai.NewBatchClient(openai.NewProvider(openai.Config{BaseURL: ts.URL + "/v1", APIKey: key, Model: "m"}), openai.BatchConfig{})
+	res, err := c.Results(t.Context(), "b1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]reask.Kind{"ctx": reask.KindContextLength, "quota": reask.KindQuota, "auth": reask.KindAuth, "srv": reask.KindServer}
+	if len(res) != 5 {
+		t.Fatalf("%d results, want 5", len(res))
+	}
+	for _, r := range res {
+		if strings.Contains(r.Err.Error(), key) {
+			t.Errorf("%s: the key reached the error: %v", r.CustomID, r.Err)
+		}
+		if r.CustomID == "exp" {
+			if !errors.Is(r.Err, batchapi.ErrExpired) {
+				t.Errorf("exp: %v, want ErrExpired", r.Err)
+			}
+			continue
+		}
+		var pe *reask.ProviderError
+		if !errors.As(r.Err, &pe) || pe.Kind != want[r.CustomID] || pe.RequestID == "" {
+			t.Errorf("%s: %v (kind %v), want kind %v", r.CustomID, r.Err, pe.Kind, want[r.CustomID])
+		}
+	}
+}
