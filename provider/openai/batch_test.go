@@ -1,9 +1,12 @@
 package openai_test
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -372,5 +375,79 @@ func TestBatchErrorLinesClassified(t *testing.T) {
 		if !errors.As(r.Err, &pe) || pe.Kind != want[r.CustomID] || pe.RequestID == "" {
 			t.Errorf("%s: %v (kind %v), want kind %v", r.CustomID, r.Err, pe.Kind, want[r.CustomID])
 		}
+	}
+}
+
+// Each line's body is the one the direct provider sends for the request.
+func TestBatchLineBodyIsDirectBody(t *testing.T) {
+	var direct, uploaded []byte
+	capture := func(h http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			switch r.URL.Path {
+			case "/v1/chat/completions":
+				direct, _ = io.ReadAll(r.Body)
+				r.Body = io.NopCloser(bytes.NewReader(direct))
+			case "/v1/files":
+				if err := r.ParseMultipartForm(1 << 20); err == nil {
+					if f, _, err := r.FormFile("file"); err == nil {
+						uploaded, _ = io.ReadAll(f)
+						f.Close()
+					}
+				}
+				body := &bytes.Buffer{}
+				mw := multipart.NewWriter(body)
+				_ = mw.WriteField("purpose", r.FormValue("purpose"))
+				fw, _ := mw.CreateFormFile("file", "in.jsonl")
+				_, _ = fw.Write(uploaded)
+				_ = mw.Close()
+				r.Body = io.NopCloser(body)
+				r.Header.Set("Content-Type", mw.FormDataContentType())
+				r.MultipartForm = nil
+			}
+			h.ServeHTTP(w, r)
+		})
+	}
+	e := newBatchEnv(t, "", openai.BatchConfig{}, capture)
+	lines := personLines()[:1]
+	prov := openai.NewProvider(openai.Config{BaseURL: e.ts.URL + "/v1", APIKey: "sk-test-key-0123456789", Model: "gpt-4o-mini"})
+	if _, err := prov.Complete(t.Context(), lines[0].Request); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.client.Submit(t.Context(), lines); err != nil {
+		t.Fatal(err)
+	}
+	var line struct {
+		CustomID string `json:"custom_id"`
+		Method   string
+		URL      string
+		Body     json.RawMessage
+	}
+	if err := json.Unmarshal(uploaded, &line); err != nil {
+		t.Fatalf("the uploaded line %q: %v", uploaded, err)
+	}
+	if line.CustomID != "ann" || line.Method != "POST" || line.URL != "/v1/chat/completions" || !bytes.Equal(line.Body, direct) {
+		t.Errorf("line %s %s %s body\n%s\nwant the direct body\n%s", line.CustomID, line.Method, line.URL, line.Body, direct)
+	}
+}
+
+// When a later batch of a split fails to submit, the ids already
+// submitted come back with the error.
+func TestBatchSubmitPartial(t *testing.T) {
+	var creates atomic.Int32
+	wrap := func(h http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.URL.Path == "/v1/batches" && r.Method == http.MethodPost && creates.Add(1) == 2 {
+				w.WriteHeader(http.StatusInternalServerError)
+				fmt.Fprint(w, `{"error":{"message":"The server had an error","type":"server_error"}}`)
+				return
+			}
+			h.ServeHTTP(w, r)
+		})
+	}
+	e := newBatchEnv(t, "", openai.BatchConfig{MaxLines: 2}, wrap)
+	ids, err := e.client.Submit(t.Context(), personLines())
+	var pe *reask.ProviderError
+	if len(ids) != 1 || !errors.As(err, &pe) || pe.Kind != reask.KindServer || errors.Is(err, batchapi.ErrUnsupported) {
+		t.Errorf("got %v, %v; want the first batch's id and the server error", ids, err)
 	}
 }
