@@ -1,9 +1,11 @@
 package anthropic_test
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -38,6 +40,7 @@ func personLines() []batchapi.Line {
 const testKey = "sk-ant-test-key-0123456789"
 
 type batchEnv struct {
+	url    string // the simulator
 	clk    *clock.Fake
 	client *anthropic.BatchClient
 	poller batchapi.Poller
@@ -66,7 +69,7 @@ func newBatchEnv(t *testing.T, prof string, cfg anthropic.BatchConfig, wrap func
 	ts := httptest.NewServer(h)
 	t.Cleanup(ts.Close)
 	prov := anthropic.NewProvider(anthropic.Config{BaseURL: ts.URL, APIKey: testKey, Model: "claude-sonnet-4-5", Clock: clk})
-	return &batchEnv{clk: clk, client: anthropic.NewBatchClient(prov, cfg), poller: batchapi.Poller{Clock: clk, Initial: time.Second}}
+	return &batchEnv{url: ts.URL, clk: clk, client: anthropic.NewBatchClient(prov, cfg), poller: batchapi.Poller{Clock: clk, Initial: time.Second}}
 }
 
 func (e *batchEnv) run(t *testing.T, lines []batchapi.Line) (map[string]batchapi.Result, []batchapi.State, []string) {
@@ -359,5 +362,48 @@ func TestBatchResultsClassified(t *testing.T) {
 	}
 	if elsewhere.Load() != 0 {
 		t.Error("the results were fetched from another host")
+	}
+}
+
+// Each request's params are what the direct provider sends.
+func TestBatchParamsAreDirectBody(t *testing.T) {
+	var direct, created []byte
+	capture := func(h http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			var dst *[]byte
+			switch {
+			case r.URL.Path == "/v1/messages":
+				dst = &direct
+			case r.URL.Path == "/v1/messages/batches" && r.Method == http.MethodPost:
+				dst = &created
+			}
+			if dst != nil {
+				*dst, _ = io.ReadAll(r.Body)
+				r.Body = io.NopCloser(bytes.NewReader(*dst))
+			}
+			h.ServeHTTP(w, r)
+		})
+	}
+	e := newBatchEnv(t, "", anthropic.BatchConfig{}, capture)
+	lines := personLines()[:1]
+	if _, err := e.client.Submit(t.Context(), lines); err != nil {
+		t.Fatal(err)
+	}
+	var body struct {
+		Requests []struct {
+			CustomID string          `json:"custom_id"`
+			Params   json.RawMessage `json:"params"`
+		} `json:"requests"`
+	}
+	if err := json.Unmarshal(created, &body); err != nil || len(body.Requests) != 1 {
+		t.Fatalf("the batch body %q: %v", created, err)
+	}
+	// the direct provider, on the same server
+	p := anthropic.NewProvider(anthropic.Config{BaseURL: e.url, APIKey: testKey, Model: "claude-sonnet-4-5"})
+	if _, err := p.Complete(t.Context(), lines[0].Request); err != nil {
+		t.Fatal(err)
+	}
+	if r := body.Requests[0]; r.CustomID != "ann" || !bytes.Equal(r.Params, direct) {
+		t.Errorf("request %s params\n%s\nwant the direct body\n%s", r.CustomID, r.Params, direct)
 	}
 }
