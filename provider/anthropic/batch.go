@@ -293,9 +293,9 @@ func (c *BatchClient) readLine(line []byte) (batchapi.Result, error) {
 		}
 		r.Err = ParseError(c.p.name, status, http.Header{}, l.Result.Error, now, c.p.cfg.APIKey)
 	case "expired":
-		r.Err = &batchapi.LineError{Provider: c.p.name, CustomID: l.CustomID, Code: "expired", Err: batchapi.ErrExpired}
+		r.Err = &batchapi.LineError{Provider: c.p.name, CustomID: l.CustomID, Code: "expired", Err: batchapi.ErrLineExpired}
 	case "canceled":
-		r.Err = &batchapi.LineError{Provider: c.p.name, CustomID: l.CustomID, Code: "canceled", Err: batchapi.ErrCanceled}
+		r.Err = &batchapi.LineError{Provider: c.p.name, CustomID: l.CustomID, Code: "canceled", Err: batchapi.ErrLineCancelled}
 	default:
 		return r, fmt.Errorf("custom_id %q: unknown result type %q", l.CustomID, l.Result.Type)
 	}

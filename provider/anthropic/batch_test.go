@@ -157,14 +157,14 @@ func TestBatchFailedLines(t *testing.T) {
 			}},
 		{name: "expired", profile: `{"batch":{"expire":1}}`, wantState: batchapi.StateExpired,
 			check: func(t *testing.T, r batchapi.Result) {
-				if !errors.Is(r.Err, batchapi.ErrExpired) {
-					t.Errorf("%s: %v, want ErrExpired", r.CustomID, r.Err)
+				if !errors.Is(r.Err, batchapi.ErrLineExpired) {
+					t.Errorf("%s: %v, want ErrLineExpired", r.CustomID, r.Err)
 				}
 			}},
 		{name: "cancelled", cancel: true, wantState: batchapi.StateCancelled, wantAll: true,
 			check: func(t *testing.T, r batchapi.Result) {
-				if !errors.Is(r.Err, batchapi.ErrCanceled) {
-					t.Errorf("%s: %v, want ErrCanceled", r.CustomID, r.Err)
+				if !errors.Is(r.Err, batchapi.ErrLineCancelled) {
+					t.Errorf("%s: %v, want ErrLineCancelled", r.CustomID, r.Err)
 				}
 			}},
 	}
@@ -343,12 +343,12 @@ func TestBatchResultsClassified(t *testing.T) {
 		}
 		switch r.CustomID {
 		case "gone":
-			if !errors.Is(r.Err, batchapi.ErrExpired) {
-				t.Errorf("gone: %v, want ErrExpired", r.Err)
+			if !errors.Is(r.Err, batchapi.ErrLineExpired) {
+				t.Errorf("gone: %v, want ErrLineExpired", r.Err)
 			}
 		case "stop":
-			if !errors.Is(r.Err, batchapi.ErrCanceled) {
-				t.Errorf("stop: %v, want ErrCanceled", r.Err)
+			if !errors.Is(r.Err, batchapi.ErrLineCancelled) {
+				t.Errorf("stop: %v, want ErrLineCancelled", r.Err)
 			}
 		default:
 			var pe *reask.ProviderError

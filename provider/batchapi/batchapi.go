@@ -35,8 +35,8 @@ const (
 	StateFinalizing
 	StateCancelling
 	StateCompleted // every line ran (some may have failed)
-	StateExpired   // the window ended first: the lines not run are ErrExpired
-	StateCancelled // cancelled (by this client or anyone else): the lines not run are ErrCanceled
+	StateExpired   // the window ended first: the lines not run are ErrLineExpired
+	StateCancelled // cancelled (by this client or anyone else): the lines not run are ErrLineCancelled
 	StateFailed    // the input was refused as a whole (Status.Problem says why); no line ran
 )
 
@@ -67,7 +67,7 @@ type Status struct {
 // Result is what became of one line: a Response, or Err — a
 // *reask.ProviderError classified as the provider's direct endpoint
 // classifies its errors (a 5xx inside the batch is reask.KindServer), or
-// a *LineError matching ErrExpired or ErrCanceled for a line that never
+// a *LineError matching ErrLineExpired or ErrLineCancelled for a line that never
 // ran.
 type Result struct {
 	CustomID string
@@ -104,13 +104,13 @@ var (
 	// ErrBatchCancelled: the batch was cancelled (by this client or
 	// anyone else); Wait reports it rather than waiting on.
 	ErrBatchCancelled = errors.New("the batch was cancelled")
-	// ErrExpired: a line never ran because its batch's window ended.
-	ErrExpired = errors.New("the batch expired before the line ran")
-	// ErrCanceled: a line never ran because its batch was cancelled.
-	ErrCanceled = errors.New("the batch was cancelled before the line ran")
+	// ErrLineExpired: a line never ran because its batch's window ended.
+	ErrLineExpired = errors.New("the batch expired before the line ran")
+	// ErrLineCancelled: a line never ran because its batch was cancelled.
+	ErrLineCancelled = errors.New("the batch was cancelled before the line ran")
 )
 
-// LineError is a line that never ran: Err is ErrExpired or ErrCanceled.
+// LineError is a line that never ran: Err is ErrLineExpired or ErrLineCancelled.
 type LineError struct {
 	Provider string
 	CustomID string

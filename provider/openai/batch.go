@@ -281,9 +281,9 @@ func (c *BatchClient) readLine(line []byte) (batchapi.Result, error) {
 	case l.Error != nil:
 		switch l.Error.Code {
 		case "batch_expired":
-			r.Err = &batchapi.LineError{Provider: c.p.name, CustomID: l.CustomID, Code: l.Error.Code, Err: batchapi.ErrExpired}
+			r.Err = &batchapi.LineError{Provider: c.p.name, CustomID: l.CustomID, Code: l.Error.Code, Err: batchapi.ErrLineExpired}
 		case "batch_cancelled", "batch_canceled":
-			r.Err = &batchapi.LineError{Provider: c.p.name, CustomID: l.CustomID, Code: l.Error.Code, Err: batchapi.ErrCanceled}
+			r.Err = &batchapi.LineError{Provider: c.p.name, CustomID: l.CustomID, Code: l.Error.Code, Err: batchapi.ErrLineCancelled}
 		default:
 			pe := &reask.ProviderError{Provider: c.p.name, Code: l.Error.Code, Message: l.Error.Message}
 			pe.Kind = Classify(pe)

@@ -160,14 +160,14 @@ func TestBatchFailedLines(t *testing.T) {
 			}},
 		{name: "expired", profile: `{"batch":{"expire":1}}`, wantState: batchapi.StateExpired,
 			check: func(t *testing.T, r batchapi.Result) {
-				if !errors.Is(r.Err, batchapi.ErrExpired) {
-					t.Errorf("%s: %v, want ErrExpired", r.CustomID, r.Err)
+				if !errors.Is(r.Err, batchapi.ErrLineExpired) {
+					t.Errorf("%s: %v, want ErrLineExpired", r.CustomID, r.Err)
 				}
 			}},
 		{name: "cancelled", cancel: true, wantState: batchapi.StateCancelled, wantAll: true,
 			check: func(t *testing.T, r batchapi.Result) {
-				if !errors.Is(r.Err, batchapi.ErrCanceled) {
-					t.Errorf("%s: %v, want ErrCanceled", r.CustomID, r.Err)
+				if !errors.Is(r.Err, batchapi.ErrLineCancelled) {
+					t.Errorf("%s: %v, want ErrLineCancelled", r.CustomID, r.Err)
 				}
 			}},
 	}
@@ -366,8 +366,8 @@ func TestBatchErrorLinesClassified(t *testing.T) {
 			t.Errorf("%s: the key reached the error: %v", r.CustomID, r.Err)
 		}
 		if r.CustomID == "exp" {
-			if !errors.Is(r.Err, batchapi.ErrExpired) {
-				t.Errorf("exp: %v, want ErrExpired", r.Err)
+			if !errors.Is(r.Err, batchapi.ErrLineExpired) {
+				t.Errorf("exp: %v, want ErrLineExpired", r.Err)
 			}
 			continue
 		}
