@@ -59,4 +59,3 @@ func Example() {
 	// ann {"name":"Ann Lee","age":41} <nil>
 	// bob {"name":"Bob Stone","age":35} <nil>
 }
-
