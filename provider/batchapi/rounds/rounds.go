@@ -165,10 +165,9 @@ func Run(ctx context.Context, cfg Config, items []Item) ([]Result, Stats, error)
 	for i := range limit {
 		start(i)
 	}
+	// A fatal error fails every parked and later call (b.fatal), so the
+	// items end on their own, with that error rather than a cancellation.
 	runErr := b.drive(ctx, len(items) == 0)
-	if runErr != nil {
-		cancel()
-	}
 	wg.Wait()
 	return b.results, b.stats, runErr
 }
