@@ -125,12 +125,13 @@ func checkAll(t *testing.T, res []rounds.Result) {
 // validation, each with feedback; all succeed on the flaky profile.
 func TestRoundsReaskOnlyFailures(t *testing.T) {
 	e := newEnv(t, `{"base":"flaky","transport":{"rate_limited":0,"server_error":0,"bad_gateway":0,"unavailable":0,"drop":0},"batch":{"failed_lines":0,"expire":0},"ignore_strict":true}`)
-	items := people(t, 40)
+	items := people(t, 48)
 	res, st, err := rounds.Run(t.Context(), e.cfg, items)
 	if err != nil {
 		t.Fatal(err)
 	}
 	checkAll(t, res)
+	t.Logf("stats %+v", st)
 	if st.Lines[0] != len(items) || st.Batches != st.Rounds || st.Rounds < 2 || st.Rounds > 4 {
 		t.Fatalf("stats %+v", st)
 	}
@@ -289,4 +290,21 @@ func TestRoundsDirectAndMaxRounds(t *testing.T) {
 			t.Errorf("stats %+v, %d stopped; want 1 round and some items stopped", st, stopped)
 		}
 	})
+}
+
+// Concurrency caps the items running at once, so the lines of a round;
+// every item still finishes.
+func TestRoundsConcurrency(t *testing.T) {
+	e := newEnv(t, `{"base":"flaky","batch":{"failed_lines":0.05,"expire":0},"ignore_strict":true}`)
+	e.cfg.Concurrency = 7
+	res, st, err := rounds.Run(t.Context(), e.cfg, people(t, 30))
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkAll(t, res)
+	for i, n := range st.Lines {
+		if n > 7 {
+			t.Errorf("round %d has %d lines, more than Concurrency 7", i+1, n)
+		}
+	}
 }
