@@ -85,7 +85,7 @@ type Config struct {
 	// run overrides what the batch API makes pointless: no breaker, rate
 	// limiter or retry budget (the batch API has its own pool), no call
 	// timeout (a call lasts a whole batch) and near-zero backoff (a retry
-	// waits for the next round anyway).
+	// waits for the next round anyway). Fallbacks are refused.
 	Reask reask.Config
 	// Concurrency caps the items running at once (so the lines of a
 	// round); 0 means all items.
@@ -111,6 +111,9 @@ func Run(ctx context.Context, cfg Config, items []Item) ([]Result, Stats, error)
 	}
 	if cfg.FinishDirectUnder > 0 && cfg.Direct == nil {
 		return nil, Stats{}, errors.New("rounds: FinishDirectUnder needs a Direct provider")
+	}
+	if len(cfg.Reask.Fallbacks) > 0 {
+		return nil, Stats{}, errors.New("rounds: Reask.Fallbacks are direct providers; a run in rounds has none (use FinishDirectUnder)")
 	}
 	if cfg.Concurrency < 0 || cfg.MaxRounds < 0 || cfg.FinishDirectUnder < 0 {
 		return nil, Stats{}, errors.New("rounds: negative Concurrency, MaxRounds or FinishDirectUnder")

@@ -13,6 +13,7 @@ import (
 
 	"github.com/reask/reask"
 	"github.com/reask/reask/clock"
+	"github.com/reask/reask/provider/anthropic"
 	"github.com/reask/reask/provider/batchapi"
 	"github.com/reask/reask/provider/batchapi/rounds"
 	"github.com/reask/reask/provider/openai"
@@ -55,12 +56,16 @@ func (r *recorder) Results(ctx context.Context, id string) ([]batchapi.Result, e
 type env struct {
 	clk    *clock.Fake
 	ts     *httptest.Server
-	direct *openai.Provider
+	direct reask.Provider
 	rec    *recorder
 	cfg    rounds.Config
 }
 
-func newEnv(t *testing.T, prof string) *env {
+func newEnv(t *testing.T, prof string) *env { t.Helper(); return newEnvFor(t, "openai", prof) }
+
+// newEnvFor is the simulator on a fake clock and a run's Config for
+// provider ("openai" or "anthropic") through its batch API.
+func newEnvFor(t *testing.T, provider, prof string) *env {
 	t.Helper()
 	clk := clock.NewFake(time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC))
 	p, err := sim.ParseProfile([]byte(prof))
@@ -73,8 +78,15 @@ func newEnv(t *testing.T, prof string) *env {
 	}
 	ts := httptest.NewServer(srv)
 	t.Cleanup(ts.Close)
-	prov := openai.NewProvider(openai.Config{BaseURL: ts.URL + "/v1", Model: "gpt-4o-mini", Clock: clk})
-	rec := &recorder{Client: openai.NewBatchClient(prov, openai.BatchConfig{})}
+	var prov reask.Provider
+	rec := &recorder{}
+	if provider == "anthropic" {
+		ap := anthropic.NewProvider(anthropic.Config{BaseURL: ts.URL, Model: "claude-sonnet-4-5", Clock: clk})
+		prov, rec.Client = ap, anthropic.NewBatchClient(ap, anthropic.BatchConfig{})
+	} else {
+		op := openai.NewProvider(openai.Config{BaseURL: ts.URL + "/v1", Model: "gpt-4o-mini", Clock: clk})
+		prov, rec.Client = op, openai.NewBatchClient(op, openai.BatchConfig{})
+	}
 	return &env{clk: clk, ts: ts, direct: prov, rec: rec, cfg: rounds.Config{
 		Client: rec, Name: prov.Name(), Poller: batchapi.Poller{Clock: clk, Initial: time.Second},
 		Reask: reask.Config{Clock: clk, MaxAttempts: 4},
@@ -306,5 +318,24 @@ func TestRoundsConcurrency(t *testing.T) {
 		if n > 7 {
 			t.Errorf("round %d has %d lines, more than Concurrency 7", i+1, n)
 		}
+	}
+}
+
+// On the flaky profile as it is, through either provider's batch API,
+// every item succeeds, as in the direct loop, in a few rounds.
+func TestRoundsFlaky(t *testing.T) {
+	for _, provider := range []string{"openai", "anthropic"} {
+		t.Run(provider, func(t *testing.T) {
+			e := newEnvFor(t, provider, `{"base":"flaky","ignore_strict":true}`)
+			res, st, err := rounds.Run(t.Context(), e.cfg, people(t, 40))
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkAll(t, res)
+			t.Logf("stats %+v", st)
+			if st.Rounds > 4 {
+				t.Errorf("%d rounds, want at most 4", st.Rounds)
+			}
+		})
 	}
 }
