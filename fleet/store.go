@@ -16,6 +16,7 @@ import (
 	"github.com/redis/go-redis/v9/maintnotifications"
 
 	"github.com/reask/reask/clock"
+	"github.com/reask/reask/shared"
 )
 
 // Defaults for zero fields of Config.
@@ -171,6 +172,7 @@ type Store struct {
 	clk    clock.Clock
 	errors atomic.Uint64
 	calls  atomic.Uint64
+	beats  heartbeats // the registries of Shared, beaten until Close
 
 	mu        sync.Mutex
 	down      bool
@@ -322,8 +324,12 @@ func parseVersion(v string) ([3]int, bool) {
 	return out, true
 }
 
-// Close closes the connection pool.
-func (s *Store) Close() error { return s.rdb.Close() }
+// Close stops the heartbeats Shared started (leaving their registries)
+// and closes the connection pool.
+func (s *Store) Close() error {
+	s.beats.close()
+	return s.rdb.Close()
+}
 
 // FailMode returns the configured fail mode.
 func (s *Store) FailMode() FailMode { return s.cfg.FailMode }
@@ -358,12 +364,14 @@ func (s *Store) Health() Health {
 }
 
 // ErrUnavailable is matched by the errors of a Store in FailOpen mode when
-// Redis could not be used: the caller applies its local policy instead.
-var ErrUnavailable = errors.New("fleet: shared state unavailable, using the local policies")
+// Redis could not be used: the caller applies its local policy instead. It
+// is shared.ErrUnavailable, which a reask Client matches.
+var ErrUnavailable = shared.ErrUnavailable
 
 // ErrFailClosed is matched by the errors of a Store in FailClosed mode
-// when Redis could not be used: the caller must not call the provider.
-var ErrFailClosed = errors.New("fleet: shared state unavailable, and --redis-fail is closed: not calling the provider")
+// when Redis could not be used: the caller must not call the provider. It
+// is shared.ErrFailClosed, which a reask Client matches.
+var ErrFailClosed = shared.ErrFailClosed
 
 // errDown is the cause of the calls skipped while Redis is down.
 var errDown = errors.New("fleet: Redis failed recently and is not tried again yet")
