@@ -1,0 +1,77 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/spf13/pflag"
+
+	"github.com/reask/reask"
+	"github.com/reask/reask/fleet"
+)
+
+// redisEnv is the environment variable --redis defaults to.
+const redisEnv = "REASK_REDIS_URL"
+
+// redisFlags are the fleet-mode flags of every command that calls a model:
+// the Redis whose shared state the process joins.
+type redisFlags struct {
+	url     string
+	fail    string
+	timeout time.Duration
+}
+
+func (f *redisFlags) register(fs *pflag.FlagSet) {
+	fs.StringVar(&f.url, "redis", "", "share the rate limiter, Retry-After hold, circuit breaker and retry budget with every process that names this Redis and the same provider account: redis://[user:pass@]host:port/db, or rediss://… for TLS (env "+redisEnv+")")
+	fs.StringVar(&f.fail, "redis-fail", "open", "while Redis cannot be used: open (go on with this process's own policies, the limiter at its 1/N share of the learnt limit) or closed (call the provider only when Redis answers)")
+	fs.DurationVar(&f.timeout, "redis-timeout", fleet.DefaultTimeout, fmt.Sprintf("time limit of each Redis call, at most %s: a slower Redis counts as down for that call", fleet.MaxTimeout))
+}
+
+// config returns the fleet configuration the flags select, and whether
+// fleet mode is on (--redis or REASK_REDIS_URL).
+func (f *redisFlags) config(getenv env) (fleet.Config, bool, error) {
+	mode, err := fleet.ParseFailMode(f.fail)
+	if err != nil {
+		return fleet.Config{}, false, err
+	}
+	if f.timeout <= 0 || f.timeout > fleet.MaxTimeout {
+		return fleet.Config{}, false, fmt.Errorf("--redis-timeout is %s: want a duration above 0 and at most %s", f.timeout, fleet.MaxTimeout)
+	}
+	url := firstNonEmpty(f.url, getenv(redisEnv))
+	return fleet.Config{URL: url, FailMode: mode, Timeout: f.timeout}, url != "", nil
+}
+
+// connect returns the Store the flags name, checked (reachable, the
+// credentials accepted, recent enough), or nil without --redis. Its
+// errors name the flag. The store logs each change between shared and
+// local mode to logger.
+func (f *redisFlags) connect(ctx context.Context, getenv env, logger *slog.Logger) (*fleet.Store, error) {
+	cfg, on, err := f.config(getenv)
+	if err != nil || !on {
+		return nil, err
+	}
+	cfg.Logger = logger
+	s, err := fleet.Connect(ctx, cfg)
+	if err != nil {
+		if f.url == "" {
+			return nil, fmt.Errorf("%s: %w", redisEnv, err)
+		}
+		return nil, err
+	}
+	return s, nil
+}
+
+// joinFleet connects to the Redis the flags name, if any, and sets
+// cfg.Shared to it; the function returned disconnects (leaving the
+// fleet's registry). The store's changes between shared and local mode
+// are logged on stderr.
+func (a *app) joinFleet(ctx context.Context, f *redisFlags, cfg *reask.Config) (func(), error) {
+	store, err := f.connect(ctx, a.getenv, slog.New(slog.NewTextHandler(a.stderr, nil)))
+	if err != nil || store == nil {
+		return func() {}, err
+	}
+	cfg.Shared = store.Shared()
+	return func() { store.Close() }, nil
+}
