@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"time"
@@ -36,11 +37,15 @@ func (f *redisFlags) config(getenv env) (fleet.Config, bool, error) {
 	if err != nil {
 		return fleet.Config{}, false, err
 	}
-	if f.timeout <= 0 || f.timeout > fleet.MaxTimeout {
+	timeout := f.timeout
+	if timeout == 0 {
+		timeout = fleet.DefaultTimeout
+	}
+	if timeout < 0 || timeout > fleet.MaxTimeout {
 		return fleet.Config{}, false, fmt.Errorf("--redis-timeout is %s: want a duration above 0 and at most %s", f.timeout, fleet.MaxTimeout)
 	}
 	url := firstNonEmpty(f.url, getenv(redisEnv))
-	return fleet.Config{URL: url, FailMode: mode, Timeout: f.timeout}, url != "", nil
+	return fleet.Config{URL: url, FailMode: mode, Timeout: timeout}, url != "", nil
 }
 
 // connect returns the Store the flags name, checked (reachable, the
@@ -55,12 +60,19 @@ func (f *redisFlags) connect(ctx context.Context, getenv env, logger *slog.Logge
 	cfg.Logger = logger
 	s, err := fleet.Connect(ctx, cfg)
 	if err != nil {
-		if f.url == "" {
-			return nil, fmt.Errorf("%s: %w", redisEnv, err)
-		}
-		return nil, err
+		return nil, f.named(err, getenv)
 	}
 	return s, nil
+}
+
+// named says which of --redis and REASK_REDIS_URL a fleet error is
+// about: errors name --redis, and a URL from the environment is not one.
+func (f *redisFlags) named(err error, getenv env) error {
+	fleetErr := errors.Is(err, fleet.ErrURL) || errors.Is(err, fleet.ErrUnreachable) || errors.Is(err, fleet.ErrAuth) || errors.Is(err, fleet.ErrVersion)
+	if fleetErr && f.url == "" && getenv(redisEnv) != "" {
+		return fmt.Errorf("%s: %w", redisEnv, err)
+	}
+	return err
 }
 
 // joinFleet connects to the Redis the flags name, if any, and sets

@@ -164,7 +164,7 @@ func (a *app) serve(ctx context.Context, o serveOptions, ready chan<- string) er
 	cfg.Logger = slog.New(slog.NewTextHandler(a.stderr, &slog.HandlerOptions{Level: level}))
 	g, err := gateway.New(cfg)
 	if err != nil {
-		return err
+		return o.redis.named(err, a.getenv)
 	}
 	defer g.Close()
 	ln, err := net.Listen("tcp", o.addr)
@@ -332,7 +332,7 @@ func (o serveOptions) applyRedis(cfg *gateway.Config, getenv env, changed func(s
 		cfg.Redis.FailMode = fc.FailMode
 	}
 	if changed("redis-timeout") || (cfg.Redis.Timeout == 0 && cfg.Redis.URL != "") {
-		cfg.Redis.Timeout = o.redis.timeout
+		cfg.Redis.Timeout = fc.Timeout
 	}
 	if cfg.Redis.URL == "" && (changed("redis-fail") || changed("redis-timeout")) {
 		return errors.New("--redis-fail and --redis-timeout need --redis URL (or " + redisEnv + ", or the file's redis)")
