@@ -2,15 +2,22 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"fmt"
 	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/reask/reask"
 	"github.com/reask/reask/internal/redistest"
+	"github.com/reask/reask/stats"
 )
 
 // oldRedis is a loopback server that speaks just enough of the Redis
@@ -187,4 +194,121 @@ func TestStatsShowsSharedStateErrors(t *testing.T) {
 	if !strings.Contains(stdout, "shared-state errors") || !strings.Contains(stdout, "5 (policy calls Redis could not serve)") {
 		t.Errorf("stats lacks the shared-state errors:\n%s", stdout)
 	}
+}
+
+// fleetRun runs two "reask batch" processes at once, each on half of the
+// items, against the simulator at base; with redisURL they share one
+// Redis. It returns the records of both and the 429s they got.
+func fleetRun(t *testing.T, dir, base, redisURL string) (recs []stats.Record, rateLimited int) {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(dir, "items.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.SplitAfter(strings.TrimSpace(string(b)), "\n")
+	half := len(lines) / 2
+	tag := "local"
+	if redisURL != "" {
+		tag = "redis"
+	}
+	var cmds []*exec.Cmd
+	var outs []string
+	var errs []*bytes.Buffer
+	for i, part := range [][]string{lines[:half], lines[half:]} {
+		in := filepath.Join(dir, fmt.Sprintf("%s-in-%d.jsonl", tag, i))
+		out := filepath.Join(dir, fmt.Sprintf("%s-out-%d.jsonl", tag, i))
+		if err := os.WriteFile(in, []byte(strings.Join(part, "")+"\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		args := []string{"batch", "--schema-dir", filepath.Join(dir, "schemas"), "--in", in, "--out", out,
+			"--base-url", base, "--model", "gpt-4o-mini", "--concurrency", "16", "--allow-failures"}
+		if redisURL != "" {
+			args = append(args, "--redis", redisURL)
+		}
+		cmd := exec.CommandContext(t.Context(), binary, args...)
+		cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir()}
+		var errb bytes.Buffer
+		cmd.Stderr = &errb
+		cmds, outs, errs = append(cmds, cmd), append(outs, out), append(errs, &errb)
+	}
+	for _, c := range cmds {
+		if err := c.Start(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i, c := range cmds {
+		if err := c.Wait(); err != nil {
+			t.Fatalf("batch %d (%s): %v\n%s", i, tag, err, errs[i])
+		}
+	}
+	for _, out := range outs {
+		for _, r := range records(t, out) {
+			recs = append(recs, r)
+			for _, e := range r.Errors {
+				if e.Kind == string(reask.KindRateLimit) {
+					rateLimited++
+				}
+			}
+		}
+	}
+	return recs, rateLimited
+}
+
+// Two batch processes on halves of a file, against one simulator that
+// allows 120 requests a minute (a bucket of 120, refilled at 2 a second)
+// and gets 140 items: through one Redis they pace to that limit
+// together, and get fewer 429s than when each paces on its own (the
+// limit then spent twice). Either way every item is done exactly once.
+func TestTwoBatchProcessesShareOneLimit(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: skipping the multi-process fleet run")
+	}
+	srv := redistest.Start(t)
+	dir := writeDataset(t, 140, 5)
+	ids := map[string]bool{}
+	for _, g := range goldOfIDs(t, dir) {
+		ids[g] = true
+	}
+	var got [2]int
+	for i, redisURL := range []string{"", srv.URL()} {
+		// A fresh simulator each run: its bucket full, as the fleet's
+		// state in Redis is empty.
+		_, base, stop := startSimBinary(t, "--profile", "clean", "--rpm", "120", "--latency", "20ms", "--seed", "5")
+		t0 := time.Now()
+		recs, limited := fleetRun(t, dir, base, redisURL)
+		stop()
+		got[i] = limited
+		seen := map[string]int{}
+		sharedErrs := 0
+		for _, r := range recs {
+			sharedErrs += r.SharedStateErrors
+			seen[r.ID]++
+			if !r.OK {
+				t.Errorf("run %d: item %s failed: %s", i, r.ID, r.Error)
+			}
+		}
+		for id := range ids {
+			if seen[id] != 1 {
+				t.Errorf("run %d: item %s done %d times; want once", i, id, seen[id])
+			}
+		}
+		if len(seen) != len(ids) {
+			t.Errorf("run %d: %d items done; want %d", i, len(seen), len(ids))
+		}
+		t.Logf("run %d: %d 429s, %d shared-state errors, %s", i, limited, sharedErrs, time.Since(t0))
+	}
+	t.Logf("429s: %d without Redis, %d with", got[0], got[1])
+	if got[1] >= got[0] {
+		t.Errorf("429s: %d with Redis, %d without; want fewer with the shared limiter", got[1], got[0])
+	}
+}
+
+// goldOfIDs returns the ids of the data set in dir.
+func goldOfIDs(t *testing.T, dir string) []string {
+	t.Helper()
+	var out []string
+	for id := range goldOf(t, dir) {
+		out = append(out, id)
+	}
+	return out
 }
