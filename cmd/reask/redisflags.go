@@ -77,13 +77,17 @@ func (f *redisFlags) named(err error, getenv env) error {
 
 // joinFleet connects to the Redis the flags name, if any, and sets
 // cfg.Shared to it; the function returned disconnects (leaving the
-// fleet's registry). The store's changes between shared and local mode
-// are logged on stderr.
+// fleet's registry) and says on stderr how many Redis round trips the
+// policies made and how many of their calls Redis could not serve. The
+// store's changes between shared and local mode are logged on stderr.
 func (a *app) joinFleet(ctx context.Context, f *redisFlags, cfg *reask.Config) (func(), error) {
 	store, err := f.connect(ctx, a.getenv, slog.New(slog.NewTextHandler(a.stderr, nil)))
 	if err != nil || store == nil {
 		return func() {}, err
 	}
 	cfg.Shared = store.Shared()
-	return func() { store.Close() }, nil
+	return func() {
+		fmt.Fprintf(a.stderr, "reask: fleet mode: %d Redis round trips, %d policy calls Redis could not serve\n", store.Calls(), store.Errors())
+		store.Close()
+	}, nil
 }
