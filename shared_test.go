@@ -18,6 +18,7 @@ import (
 	"github.com/reask/reask/internal/reasktest"
 	"github.com/reask/reask/internal/redistest"
 	"github.com/reask/reask/ratelimit"
+	"github.com/reask/reask/schema"
 	"github.com/reask/reask/shared"
 )
 
@@ -339,5 +340,64 @@ func TestSharedStateFailsClosed(t *testing.T) {
 	}
 	if rep.SharedStateErrors == 0 {
 		t.Error("the refusal is not counted in the report")
+	}
+}
+
+// sleepHook is a fake clock that calls hook with the number of each sleep
+// before sleeping.
+type sleepHook struct {
+	*clock.Fake
+	mu    sync.Mutex
+	n     int
+	hook  func(n int)
+}
+
+func (c *sleepHook) Sleep(ctx context.Context, d time.Duration) error {
+	c.mu.Lock()
+	c.n++
+	n := c.n
+	c.mu.Unlock()
+	c.hook(n)
+	return c.Fake.Sleep(ctx, d)
+}
+
+// A batch in fail-closed mode does not burn through its items while Redis
+// is down: each refused item waits and runs again, and once Redis is back
+// every item succeeds, its report counting the refusals.
+func TestSharedFailClosedBatchWaitsForRedis(t *testing.T) {
+	srv := redistest.Start(t)
+	fake := clock.NewFake(start)
+	clk := &sleepHook{Fake: fake}
+	clk.hook = func(n int) {
+		if n == 3 {
+			srv.Restart()
+		}
+	}
+	p := joinFleet(t, srv, fake, fleet.FailClosed, reask.Config{Clock: clk}, nil)
+	srv.Kill()
+	s, err := schema.For[UserInfo]()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tasks := func(yield func(string, reask.Task) bool) {
+		for _, id := range []string{"a", "b", "c"} {
+			if !yield(id, reask.Task{Schema: s, Input: johnText}) {
+				return
+			}
+		}
+	}
+	refusals := 0
+	for r := range p.client.Batch(t.Context(), tasks, reask.BatchConfig{Concurrency: 1}) {
+		if r.Err != nil {
+			t.Errorf("item %s: %v; want it to wait for Redis and succeed", r.ID, r.Err)
+			continue
+		}
+		refusals += r.Report.SharedStateErrors
+	}
+	if n := p.prov.count(); n != 3 {
+		t.Errorf("%d calls reached the provider; want 3, all after Redis came back", n)
+	}
+	if refusals == 0 {
+		t.Error("the refusals while Redis was down are not in the reports")
 	}
 }
