@@ -347,9 +347,9 @@ func TestSharedStateFailsClosed(t *testing.T) {
 // before sleeping.
 type sleepHook struct {
 	*clock.Fake
-	mu    sync.Mutex
-	n     int
-	hook  func(n int)
+	mu   sync.Mutex
+	n    int
+	hook func(n int)
 }
 
 func (c *sleepHook) Sleep(ctx context.Context, d time.Duration) error {
