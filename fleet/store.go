@@ -248,13 +248,23 @@ func Connect(ctx context.Context, cfg Config) (*Store, error) {
 // Check pings Redis, checks its version (at least MinVersion) and loads the
 // scripts, within Config.ConnectTimeout. Errors match ErrUnreachable,
 // ErrAuth or ErrVersion, and name the flag --redis.
+//
+// Each command is bounded by Config.Timeout, as every Redis call is; one
+// that times out or cannot connect is tried again until ConnectTimeout,
+// so that a process started on a busy machine (a fleet starting at once)
+// does not fail for one slow answer. Redis's own refusals (NOAUTH,
+// WRONGPASS) fail at once.
 func (s *Store) Check(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, s.cfg.ConnectTimeout)
 	defer cancel()
-	if err := s.rdb.Ping(ctx).Err(); err != nil {
+	if err := s.patiently(ctx, func() error { return s.rdb.Ping(ctx).Err() }); err != nil {
 		return s.connectError(err)
 	}
-	info, err := s.rdb.Info(ctx, "server").Result()
+	var info string
+	err := s.patiently(ctx, func() (err error) {
+		info, err = s.rdb.Info(ctx, "server").Result()
+		return err
+	})
 	if err != nil {
 		return s.connectError(err)
 	}
@@ -262,11 +272,33 @@ func (s *Store) Check(ctx context.Context) error {
 		return fmt.Errorf("--redis %s: %w", s.shown, err)
 	}
 	for _, sc := range allScripts {
-		if err := sc.Load(ctx, s.rdb).Err(); err != nil {
+		if err := s.patiently(ctx, func() error { return sc.Load(ctx, s.rdb).Err() }); err != nil {
 			return s.connectError(err)
 		}
 	}
 	return nil
+}
+
+// checkRetryPause is the pause between two tries of a start-up check.
+const checkRetryPause = 20 * time.Millisecond
+
+// patiently runs fn until it succeeds, Redis itself refuses (an error
+// reply), or ctx ends; it returns fn's last error.
+func (s *Store) patiently(ctx context.Context, fn func() error) error {
+	for {
+		err := fn()
+		var reply redis.Error
+		if err == nil || errors.As(err, &reply) {
+			return err
+		}
+		t := time.NewTimer(checkRetryPause)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return err
+		case <-t.C:
+		}
+	}
 }
 
 func (s *Store) connectError(err error) error {
