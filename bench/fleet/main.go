@@ -6,6 +6,7 @@
 //	go run ./bench/fleet                                  # every experiment
 //	go run ./bench/fleet -bench scale -procs 1,2,4,8 -n 600 -rpm 1200
 //	go run ./bench/fleet -bench outage,kill
+//	go run ./bench/fleet -bench scale -procs 4,8 -redis yes -redis-timeout 250ms
 //
 // Experiments:
 //
@@ -67,9 +68,23 @@ func main() {
 	killAfter := flag.Duration("kill-after", 8*time.Second, "when Redis is killed in the kill run")
 	killFor := flag.Duration("kill-for", 3*time.Second, "how long Redis stays down in the kill run")
 	redisBin := flag.String("redis-server", "redis-server", "the redis-server binary")
+	redisTimeout := flag.Duration("redis-timeout", 0, "the processes' --redis-timeout (default: reask's, 50ms)")
+	modes := flag.String("redis", "no,yes", "scale: without Redis (no), with it (yes), or both")
 	flag.Parse()
-	if err := run(*which, benchConfig{n: *n, seed: *seed, rpm: *rpm, latency: *latency, conc: *conc,
-		outage: *outage, killAfter: *killAfter, killFor: *killFor, redisBin: *redisBin}, *procs); err != nil {
+	c := benchConfig{n: *n, seed: *seed, rpm: *rpm, latency: *latency, conc: *conc,
+		outage: *outage, killAfter: *killAfter, killFor: *killFor, redisBin: *redisBin, redisTimeout: *redisTimeout}
+	for _, m := range strings.Split(*modes, ",") {
+		switch strings.TrimSpace(m) {
+		case "no":
+			c.modes = append(c.modes, false)
+		case "yes":
+			c.modes = append(c.modes, true)
+		default:
+			fmt.Fprintf(os.Stderr, "fleet: -redis %q: want no, yes or no,yes\n", *modes)
+			os.Exit(2)
+		}
+	}
+	if err := run(*which, c, *procs); err != nil {
 		fmt.Fprintln(os.Stderr, "fleet:", err)
 		os.Exit(1)
 	}
@@ -82,6 +97,8 @@ type benchConfig struct {
 	outage              time.Duration
 	killAfter, killFor  time.Duration
 	redisBin            string
+	redisTimeout        time.Duration
+	modes               []bool // scale: without Redis, with it
 	dir, reask, profile string // set by run
 }
 
@@ -153,12 +170,16 @@ type result struct {
 func scale(c benchConfig, rds *redisServer, procs []int) error {
 	rate := float64(c.rpm) / 60
 	best := time.Duration(float64(c.n) / rate * float64(time.Second))
-	fmt.Printf("\n### Fleet: %d items over N `reask batch` processes, concurrency %d each, simulator at %d rpm (steady state), %s latency\n\n", c.n, c.conc, c.rpm, c.latency)
+	timeout := "50ms (the default)"
+	if c.redisTimeout > 0 {
+		timeout = c.redisTimeout.String()
+	}
+	fmt.Printf("\n### Fleet: %d items over N `reask batch` processes, concurrency %d each, simulator at %d rpm (steady state), %s latency, --redis-timeout %s\n\n", c.n, c.conc, c.rpm, c.latency, timeout)
 	fmt.Printf("Best possible wall time: %d items ÷ %.0f/s = %s.\n\n", c.n, rate, best.Round(10*time.Millisecond))
 	fmt.Println("| processes | Redis | share of best throughput | 429s (share of requests) | wall time | item p99 | Redis round trips per call | items done once |")
 	fmt.Println("|---:|:---|---:|---:|---:|---:|---:|---:|")
 	for _, p := range procs {
-		for _, shared := range []bool{false, true} {
+		for _, shared := range c.modes {
 			r, err := fleetRun(c, rds, p, shared, runOptions{drain: true})
 			if err != nil {
 				return err
@@ -278,6 +299,9 @@ func fleetRun(c benchConfig, rds *redisServer, procs int, shared bool, opt runOp
 			"--base-url", px.url, "--model", "gpt-4o-mini", "--concurrency", strconv.Itoa(c.conc), "--allow-failures", "--progress-interval", "1h"}
 		if shared {
 			args = append(args, "--redis", rds.url())
+			if c.redisTimeout > 0 {
+				args = append(args, "--redis-timeout", c.redisTimeout.String())
+			}
 		}
 		cmd := exec.Command(c.reask, args...)
 		cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + runDir}
