@@ -12,6 +12,7 @@ import (
 	"github.com/reask/reask/breaker"
 	"github.com/reask/reask/clock"
 	"github.com/reask/reask/concurrency"
+	"github.com/reask/reask/shared"
 )
 
 // BatchConfig configures Client.Batch.
@@ -32,8 +33,10 @@ type BatchConfig struct {
 
 // A batch pauses while its provider is down: an item the open circuit
 // breaker stops waits until the breaker admits calls again and runs anew,
-// instead of failing in a microsecond as a single call does. Items that
-// failed for any other reason fail as usual.
+// instead of failing in a microsecond as a single call does. So does an
+// item refused because the shared state (Config.Shared) fails closed and
+// cannot be used: it runs anew every sharedStateWait until the state
+// answers. Items that failed for any other reason fail as usual.
 
 // BatchResult is the outcome of one batch item.
 type BatchResult struct {
@@ -156,13 +159,19 @@ func (c *Client) runPatiently(ctx context.Context, t Task, opts []Option) (json.
 			rep = mergeReports(prev, rep)
 		}
 		var oe *breaker.OpenError
-		if err == nil || !errors.As(err, &oe) {
+		closed := errors.Is(err, shared.ErrFailClosed)
+		if err == nil || !closed && !errors.As(err, &oe) {
 			return doc, rep, err
 		}
 		clk := c.clockFor(opts)
-		wait := oe.Until.Sub(clk.Now())
-		// Half-open with every probe slot taken: look again shortly.
-		wait = min(max(wait, 50*time.Millisecond), maxCircuitWait)
+		wait := sharedStateWait
+		reason := "shared state unavailable and failing closed; run again once it answers"
+		if !closed {
+			wait = oe.Until.Sub(clk.Now())
+			// Half-open with every probe slot taken: look again shortly.
+			wait = min(max(wait, 50*time.Millisecond), maxCircuitWait)
+			reason = "circuit open; run again once it admits calls"
+		}
 		if serr := clk.Sleep(ctx, wait); serr != nil {
 			return doc, rep, err
 		}
@@ -174,7 +183,7 @@ func (c *Client) runPatiently(ctx context.Context, t Task, opts []Option) (json.
 			rep.Records, rep.Attempts = nil, 0
 		} else {
 			rep.Switches = append(rep.Switches, Switch{After: rep.Attempts, What: "restart", From: rep.Provider, To: rep.Provider,
-				Reason: "circuit open; run again once it admits calls"})
+				Reason: reason})
 		}
 		prev = rep
 	}
@@ -190,6 +199,7 @@ func mergeReports(prev, next *Report) *Report {
 	out.WastedTokens += prev.Usage.TotalTokens
 	out.Backoff += prev.Backoff
 	out.BreakerTrips += prev.BreakerTrips
+	out.SharedStateErrors += prev.SharedStateErrors
 	out.Duration += prev.Duration
 	out.Switches = append(append([]Switch(nil), prev.Switches...), next.Switches...)
 	return &out
@@ -198,6 +208,11 @@ func mergeReports(prev, next *Report) *Report {
 // maxCircuitWait bounds one wait for an open circuit, so that a batch looks
 // again at least this often.
 const maxCircuitWait = 5 * time.Second
+
+// sharedStateWait is how long a batch item refused by a fail-closed shared
+// state waits before it runs again: fleet.DefaultRecheck, the interval at
+// which a store that failed lets a call try Redis again.
+const sharedStateWait = time.Second
 
 // clockFor returns the clock a call with opts uses.
 func (c *Client) clockFor(opts []Option) clock.Clock {

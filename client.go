@@ -43,6 +43,9 @@ func New(p Provider, cfg Config) (*Client, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrInvalidInput, err)
 	}
+	if err := pol.share(set.policy.shared, append([]Provider{p}, set.fallbacks...)); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrInvalidInput, err)
+	}
 	return &Client{provider: p, fallbacks: set.fallbacks, base: set, policies: pol}, nil
 }
 

@@ -410,16 +410,16 @@ func patchFeedback(vs []schema.Violation, fields []string) string {
 // circuit is open and a later one's is not; the open one is tried again by
 // later extractions once its cool-down ends.
 func (j *job) avoidOpenCircuit(ctx context.Context, n int) {
-	brk := j.client.policies.breakers
-	if brk == nil || j.cur+1 >= len(j.providers) {
+	pol := j.client.policies
+	if pol.breakers == nil || j.cur+1 >= len(j.providers) {
 		return
 	}
 	now := j.set.clock.Now()
-	if brk.Get(j.providers[j.cur].Name()).State(now) != breaker.Open {
+	if pol.breakerState(ctx, j.providers[j.cur].Name(), now) != breaker.Open {
 		return
 	}
 	for i := j.cur + 1; i < len(j.providers); i++ {
-		if brk.Get(j.providers[i].Name()).State(now) != breaker.Open {
+		if pol.breakerState(ctx, j.providers[i].Name(), now) != breaker.Open {
 			j.switchProvider(ctx, n-1, i, "circuit open")
 			return
 		}

@@ -15,6 +15,7 @@ import (
 	"github.com/reask/reask/ratelimit"
 	"github.com/reask/reask/repair"
 	"github.com/reask/reask/schema"
+	"github.com/reask/reask/shared"
 )
 
 // Config configures a Client: its fallback providers, the policies all its
@@ -162,6 +163,19 @@ type Config struct {
 	// NoRateLimit turns client-side pacing off, learnt limits and shared
 	// Retry-After included.
 	NoRateLimit bool
+	// Shared keeps the rate limiter, the Retry-After hold, the circuit
+	// breaker and the retry budget of every provider that says its account
+	// (shared.AccountHolder: the openai and anthropic providers) in a
+	// store that other processes share (package fleet: Redis), so that a
+	// fleet of processes paces to one limit, opens one breaker and spends
+	// one budget. When the store cannot serve a call it fails open — that
+	// call uses this client's local policies, the limiter taking 1/N of the
+	// learnt limits with N processes alive — or fails closed — the call is
+	// refused with an error matching shared.ErrFailClosed — as the store
+	// is configured; Report.SharedStateErrors counts those calls. The
+	// settings above configure the shared policies too. Default nil: every
+	// policy is local.
+	Shared shared.Store
 
 	// Clock is used for deadlines and waits. Default: the system clock.
 	Clock clock.Clock
@@ -286,6 +300,7 @@ func (cfg Config) settings() settings {
 			budgetOff:    cfg.NoRetryBudget,
 			rateLimit:    cfg.RateLimit,
 			rateLimitOff: cfg.NoRateLimit,
+			shared:       cfg.Shared,
 		},
 	}
 	if set.clock == nil {

@@ -1,6 +1,7 @@
 package reask
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"sync"
@@ -9,23 +10,29 @@ import (
 	"github.com/reask/reask/breaker"
 	"github.com/reask/reask/budget"
 	"github.com/reask/reask/ratelimit"
+	"github.com/reask/reask/shared"
 )
 
 // policies are the protections one client's calls share: a circuit breaker
 // per provider, a retry budget per provider and a rate limiter per
 // provider. Each may be turned off; nil fields mean off.
 type policies struct {
-	breakers      *breaker.Set
-	breaker429    bool
-	budgetConfig  budget.Config
-	budgetOn      bool
-	limiterConfig ratelimit.Config
-	limiterOn     bool
+	breakers        *breaker.Set
+	breakerSettings breaker.Settings // the Set's, for the shared breakers
+	breaker429      bool
+	budgetConfig    budget.Config
+	budgetOn        bool
+	limiterConfig   ratelimit.Config
+	limiterOn       bool
 
 	mu       sync.Mutex
 	budgets  map[string]*budget.Budget
 	limiters map[string]*ratelimit.Limiter
 	trips    int
+
+	// shared holds the policies kept in Config.Shared, by provider name;
+	// written by New only.
+	shared map[string]*sharedPolicies
 }
 
 // policyConfig is what the client options say about the policies.
@@ -37,6 +44,7 @@ type policyConfig struct {
 	budgetOff       bool
 	rateLimit       ratelimit.Config
 	rateLimitOff    bool
+	shared          shared.Store
 }
 
 func newPolicies(pc policyConfig) (*policies, error) {
@@ -66,7 +74,7 @@ func newPolicies(pc policyConfig) (*policies, error) {
 		if err != nil {
 			return nil, err
 		}
-		p.breakers = set
+		p.breakers, p.breakerSettings = set, s
 	}
 	if p.budgetOn {
 		if err := pc.budget.Validate(); err != nil {
@@ -121,7 +129,10 @@ type PolicyStatus struct {
 	RetryTokens map[string]float64
 }
 
-// Status returns the state of the client's shared policies at now.
+// Status returns the state of the client's shared policies at now. The
+// policies kept in Config.Shared are read from there (a round trip each,
+// bounded by the store's timeout); those it cannot read show this
+// process's local state.
 func (c *Client) Status(now time.Time) PolicyStatus {
 	st := PolicyStatus{Limiters: map[string]ratelimit.Status{}, RetryTokens: map[string]float64{}}
 	p := c.policies
@@ -132,7 +143,6 @@ func (c *Client) Status(now time.Time) PolicyStatus {
 		st.Breakers = p.breakers.Status(now)
 	}
 	p.mu.Lock()
-	defer p.mu.Unlock()
 	st.BreakerTrips = p.trips
 	for name, l := range p.limiters {
 		st.Limiters[name] = l.Status(now)
@@ -140,6 +150,8 @@ func (c *Client) Status(now time.Time) PolicyStatus {
 	for name, b := range p.budgets {
 		st.RetryTokens[name] = b.Tokens()
 	}
+	p.mu.Unlock()
+	p.sharedStatus(context.Background(), now, &st)
 	return st
 }
 

@@ -34,6 +34,9 @@ type try struct {
 	clock  clock.Clock
 	tokens int           // the call's estimated prompt and completion tokens
 	waited time.Duration // how long the steps made the call wait; before adds to it
+	// sharedErrors counts the policy calls the shared state could not
+	// serve (Report.SharedStateErrors); nil: not counted.
+	sharedErrors *int
 }
 
 // outcome is what came of a call, and what the send makes of it.
@@ -109,7 +112,13 @@ func (c chain) admit(ctx context.Context, t *try) (func(context.Context, *outcom
 // limiter makes it wait, so that an open circuit fails fast; the limiter
 // hears the outcome before the budget, which does not charge a retry the
 // limiter holds.
+//
+// A provider with shared policies (Config.Shared) gets the shared steps
+// instead, in the same order, each falling back to the local one.
 func (p *policies) stepsFor(provider string) chain {
+	if sp := p.shared[provider]; sp != nil {
+		return p.sharedSteps(provider, sp)
+	}
 	var c chain
 	if p.breakers != nil {
 		c = append(c, breakerStep{set: p.breakers, provider: provider, count429: p.breaker429})

@@ -43,6 +43,11 @@ type Report struct {
 	// opened its provider's circuit breaker; summed over a run's reports
 	// it is the run's number of trips.
 	BreakerTrips int `json:"breaker_trips,omitempty"`
+	// SharedStateErrors counts the policy calls of this extraction that
+	// the shared state (Config.Shared) could not serve: each fell back to
+	// the local policy, or refused the call when the store fails closed.
+	// Summed over a run's reports it is the run's count.
+	SharedStateErrors int `json:"shared_state_errors,omitempty"`
 	// Duration is the wall time of the whole extraction.
 	Duration time.Duration `json:"duration_ms"`
 	// Switches lists every change of strategy, in order: of mode, model or

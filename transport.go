@@ -26,7 +26,8 @@ func (j *job) send(ctx context.Context, p Provider, req *Request, rec *Attempt) 
 	set := &j.set
 	name := p.Name()
 	steps := j.client.policies.stepsFor(name)
-	t := try{clock: set.clock, tokens: estimateTokens(req.Messages, len(req.Schema)) + req.MaxTokens}
+	t := try{clock: set.clock, tokens: estimateTokens(req.Messages, len(req.Schema)) + req.MaxTokens,
+		sharedErrors: &j.report.SharedStateErrors}
 	var waited time.Duration
 	refused := 0 // retries spent on refused connections
 	for retry := 0; ; retry++ {

@@ -55,6 +55,7 @@ type Limiter struct {
 	tokLimit  float64
 	share     float64 // as the learner's: raise only while it is 1
 	lastBlind bool    // the latest answer was to a blind request
+	blindOut  int     // this process's blind requests not yet finished
 }
 
 // LimiterConfig configures a Limiter.
@@ -190,6 +191,7 @@ type Reservation struct {
 	ep       string
 	req, tok claim
 	ended    *atomic.Bool
+	unblind  *atomic.Bool // set once a blind reservation has left blindOut
 }
 
 // Delay returns how long to wait, from the time passed to Reserve, before
@@ -221,6 +223,12 @@ func (l *Limiter) Reserve(ctx context.Context, now time.Time, tokens int) (Reser
 		tok: claim{n: rp.float(6), blind: rp.int(7) == 1, ahead: rp.float(8), mark: rp.float(9)}}
 	if rp.err != nil {
 		return Reservation{}, l.store.broken("limiter.reserve", rp.err)
+	}
+	if r.req.blind {
+		r.unblind = new(atomic.Bool)
+		l.mu.Lock()
+		l.blindOut++
+		l.mu.Unlock()
 	}
 	return r, nil
 }
@@ -283,7 +291,13 @@ func (l *Limiter) heldFor(ctx context.Context, now time.Time) time.Duration {
 // it), once it has been finished, or for a reservation from before the
 // shared state was lost.
 func (r Reservation) Cancel(ctx context.Context, now time.Time) error {
-	if r.l == nil || r.act.Before(now) || !r.ended.CompareAndSwap(false, true) {
+	if r.l == nil {
+		return nil
+	}
+	r.l.mu.Lock()
+	r.leaveBlind()
+	r.l.mu.Unlock()
+	if r.act.Before(now) || !r.ended.CompareAndSwap(false, true) {
 		return nil
 	}
 	l := r.l
@@ -293,6 +307,14 @@ func (r Reservation) Cancel(ctx context.Context, now time.Time) error {
 	args = append(append(args, r.req.args()...), r.tok.args()...)
 	_, err := l.store.run(ctx, "limiter.cancel", limiterCancel, l.key, args...)
 	return err
+}
+
+// leaveBlind takes a blind reservation out of blindOut, once. l.mu is
+// held.
+func (r Reservation) leaveBlind() {
+	if r.unblind != nil && r.unblind.CompareAndSwap(false, true) {
+		r.l.blindOut--
+	}
 }
 
 // Finish ends the reservation with its answer, received at now, as
@@ -312,6 +334,9 @@ func (r Reservation) Finish(ctx context.Context, now time.Time, a ratelimit.Answ
 	if a.Status != 0 {
 		l.learnFrom(now, a.Snapshot)
 		l.lastBlind = r.req.blind
+	}
+	r.leaveBlind()
+	if a.Status != 0 {
 	}
 	args := append(l.head(now), r.ep)
 	args = append(append(args, r.req.args()...), r.tok.args()...)
@@ -348,7 +373,10 @@ func (l *Limiter) Observe(ctx context.Context, now time.Time, s ratelimit.Snapsh
 // lowers the share of the learnt limits this process publishes.
 func (l *Limiter) OnRateLimited(ctx context.Context, now time.Time, retryAfter time.Duration) error {
 	l.mu.Lock()
-	if !l.lastBlind && (l.reqLimit > 0 || l.tokLimit > 0) {
+	// As the local limiter: a 429 counts as unforeseen only when no
+	// request sent before anything was known is still out (their 429s,
+	// answered in any order, are the limit being discovered).
+	if !l.lastBlind && l.blindOut == 0 && (l.reqLimit > 0 || l.tokLimit > 0) {
 		l.learn.OnRateLimited(now, 0)
 		l.share = max(ratelimit.MinShare, l.share-l.cfg.Decrease)
 	}

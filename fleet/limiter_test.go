@@ -385,3 +385,38 @@ func TestLimiterMatchesLocal(t *testing.T) {
 		})
 	}
 }
+
+// A 429 that comes while requests sent before the limits were known are
+// still out is the limit being discovered, as the local limiter has it:
+// it does not lower the share of the limit this process publishes, even
+// when a later request's answer came in between. Once none is out, an
+// unforeseen 429 does.
+func TestLimiterBlindRequestsOutKeepTheShare(t *testing.T) {
+	srv := redistest.Start(t)
+	l := newLimiter(t, join(t, srv), ratelimit.Config{})
+	r1, err := l.Reserve(ctx(t), t0, 0)
+	must(t, err)
+	r2, err := l.Reserve(ctx(t), t0, 0)
+	must(t, err)
+	if !r1.req.blind || !r2.req.blind {
+		t.Fatal("reservations before anything is known are not blind")
+	}
+	must(t, r1.Finish(ctx(t), t0, ratelimit.Answer{Status: 200, Snapshot: snap(50, 10000)}))
+	r3, err := l.Reserve(ctx(t), t0, 0)
+	must(t, err)
+	must(t, r3.Finish(ctx(t), t0, ratelimit.Answer{Status: 200, Snapshot: snap(49, 10000)}))
+	rate := func() float64 { return l.learn.Status(t0).RequestsPerMinute }
+	learnt := rate()
+	must(t, l.OnRateLimited(ctx(t), t0, 0)) // r2 is still out
+	if got := rate(); got != learnt {
+		t.Errorf("a 429 with a blind request out: paced at %.2f rpm, want the %.2f learnt", got, learnt)
+	}
+	must(t, r2.Finish(ctx(t), t0, ratelimit.Answer{Status: 429, Snapshot: snap(0, 10000)}))
+	r4, err := l.Reserve(ctx(t), t0, 0)
+	must(t, err)
+	must(t, r4.Finish(ctx(t), t0, ratelimit.Answer{Status: 200, Snapshot: snap(0, 10000)}))
+	must(t, l.OnRateLimited(ctx(t), t0, 0))
+	if got := rate(); got >= learnt {
+		t.Errorf("an unforeseen 429: paced at %.2f rpm, want less than the %.2f learnt", got, learnt)
+	}
+}

@@ -16,6 +16,7 @@ import (
 	"github.com/redis/go-redis/v9/maintnotifications"
 
 	"github.com/reask/reask/clock"
+	"github.com/reask/reask/shared"
 )
 
 // Defaults for zero fields of Config.
@@ -171,6 +172,7 @@ type Store struct {
 	clk    clock.Clock
 	errors atomic.Uint64
 	calls  atomic.Uint64
+	beats  heartbeats // the registries of Shared, beaten until Close
 
 	mu        sync.Mutex
 	down      bool
@@ -246,13 +248,23 @@ func Connect(ctx context.Context, cfg Config) (*Store, error) {
 // Check pings Redis, checks its version (at least MinVersion) and loads the
 // scripts, within Config.ConnectTimeout. Errors match ErrUnreachable,
 // ErrAuth or ErrVersion, and name the flag --redis.
+//
+// Each command is bounded by Config.Timeout, as every Redis call is; one
+// that times out or cannot connect is tried again until ConnectTimeout,
+// so that a process started on a busy machine (a fleet starting at once)
+// does not fail for one slow answer. Redis's own refusals (NOAUTH,
+// WRONGPASS) fail at once.
 func (s *Store) Check(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, s.cfg.ConnectTimeout)
 	defer cancel()
-	if err := s.rdb.Ping(ctx).Err(); err != nil {
+	if err := s.patiently(ctx, func() error { return s.rdb.Ping(ctx).Err() }); err != nil {
 		return s.connectError(err)
 	}
-	info, err := s.rdb.Info(ctx, "server").Result()
+	var info string
+	err := s.patiently(ctx, func() (err error) {
+		info, err = s.rdb.Info(ctx, "server").Result()
+		return err
+	})
 	if err != nil {
 		return s.connectError(err)
 	}
@@ -260,11 +272,33 @@ func (s *Store) Check(ctx context.Context) error {
 		return fmt.Errorf("--redis %s: %w", s.shown, err)
 	}
 	for _, sc := range allScripts {
-		if err := sc.Load(ctx, s.rdb).Err(); err != nil {
+		if err := s.patiently(ctx, func() error { return sc.Load(ctx, s.rdb).Err() }); err != nil {
 			return s.connectError(err)
 		}
 	}
 	return nil
+}
+
+// checkRetryPause is the pause between two tries of a start-up check.
+const checkRetryPause = 20 * time.Millisecond
+
+// patiently runs fn until it succeeds, Redis itself refuses (an error
+// reply), or ctx ends; it returns fn's last error.
+func (s *Store) patiently(ctx context.Context, fn func() error) error {
+	for {
+		err := fn()
+		var reply redis.Error
+		if err == nil || errors.As(err, &reply) {
+			return err
+		}
+		t := time.NewTimer(checkRetryPause)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return err
+		case <-t.C:
+		}
+	}
 }
 
 func (s *Store) connectError(err error) error {
@@ -322,8 +356,12 @@ func parseVersion(v string) ([3]int, bool) {
 	return out, true
 }
 
-// Close closes the connection pool.
-func (s *Store) Close() error { return s.rdb.Close() }
+// Close stops the heartbeats Shared started (leaving their registries)
+// and closes the connection pool.
+func (s *Store) Close() error {
+	s.beats.close()
+	return s.rdb.Close()
+}
 
 // FailMode returns the configured fail mode.
 func (s *Store) FailMode() FailMode { return s.cfg.FailMode }
@@ -358,12 +396,14 @@ func (s *Store) Health() Health {
 }
 
 // ErrUnavailable is matched by the errors of a Store in FailOpen mode when
-// Redis could not be used: the caller applies its local policy instead.
-var ErrUnavailable = errors.New("fleet: shared state unavailable, using the local policies")
+// Redis could not be used: the caller applies its local policy instead. It
+// is shared.ErrUnavailable, which a reask Client matches.
+var ErrUnavailable = shared.ErrUnavailable
 
 // ErrFailClosed is matched by the errors of a Store in FailClosed mode
-// when Redis could not be used: the caller must not call the provider.
-var ErrFailClosed = errors.New("fleet: shared state unavailable, and --redis-fail is closed: not calling the provider")
+// when Redis could not be used: the caller must not call the provider. It
+// is shared.ErrFailClosed, which a reask Client matches.
+var ErrFailClosed = shared.ErrFailClosed
 
 // errDown is the cause of the calls skipped while Redis is down.
 var errDown = errors.New("fleet: Redis failed recently and is not tried again yet")

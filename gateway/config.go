@@ -15,6 +15,7 @@ import (
 
 	"github.com/reask/reask"
 	"github.com/reask/reask/clock"
+	"github.com/reask/reask/fleet"
 	"github.com/reask/reask/metrics"
 	"github.com/reask/reask/schema"
 )
@@ -171,6 +172,19 @@ type Config struct {
 	// Instructions and SchemaInPrompt shape a prompt the gateway never
 	// builds (it sends its clients' messages): they must be left zero.
 	Reask reask.Config
+	// Redis, when its URL is set, puts the gateway in fleet mode: every
+	// route's circuit breaker, rate limiter (with the Retry-After hold)
+	// and retry budget are kept in that Redis, shared with every gateway
+	// replica and batch process that names it and the same upstream
+	// account (base URL, model, API key), so that N replicas pace to one
+	// limit, open one breaker and spend one budget. New connects and
+	// checks it (reachable, the credentials, Redis 6 or later); Close
+	// disconnects. While Redis cannot be used, calls fall back to the
+	// gateway's own policies (FailMode fleet.FailOpen, the default) or are
+	// refused (fleet.FailClosed). Zero fields take package fleet's
+	// defaults (Timeout 50 ms); Logger and Clock default to the
+	// gateway's. Reask.Shared must be left nil.
+	Redis fleet.Config
 
 	// ClientKeyNames name ClientKeys, by index, on the dashboard and in
 	// the metrics' client label; a key without a name (or with an empty
@@ -447,7 +461,31 @@ func (c Config) Validate() error {
 	case !knownFormatLevel(c.Schema.Formats):
 		return configErr("schema.formats", "%v: want lenient, strict or annotate", c.Schema.Formats)
 	}
+	if err := c.validateRedis(); err != nil {
+		return err
+	}
 	return c.validateOps()
+}
+
+// validateRedis checks the fleet-mode fields without connecting.
+func (c Config) validateRedis() error {
+	r := c.Redis
+	if r.URL == "" {
+		if r.Timeout != 0 || r.FailMode != fleet.FailOpen {
+			return configErr("redis", "redis_fail or redis_timeout is set without a Redis URL")
+		}
+		return nil
+	}
+	if _, err := fleet.ParseURL(r.URL); err != nil {
+		return configErr("redis", "%v", err)
+	}
+	if r.Timeout < 0 || r.Timeout > fleet.MaxTimeout {
+		return configErr("redis_timeout", "%s: want 0 (default %s) up to %s", r.Timeout, fleet.DefaultTimeout, fleet.MaxTimeout)
+	}
+	if r.FailMode != fleet.FailOpen && r.FailMode != fleet.FailClosed {
+		return configErr("redis_fail", "%v: want open or closed", r.FailMode)
+	}
+	return nil
 }
 
 // validateOps checks the client key names and the dashboard, log and
@@ -471,6 +509,7 @@ func (c Config) validateReask() error {
 		{"Clock", "Clock", r.Clock != nil},
 		{"Logger", "Logger", r.Logger != nil},
 		{"Observer", "Metrics", r.Observer != nil},
+		{"Shared", "Redis", r.Shared != nil},
 	} {
 		if f.set {
 			return configErr("Reask."+f.name, "set by the gateway: use %s", f.use)
@@ -612,7 +651,8 @@ func checkBaseURL(s string) error {
 //	  "json_object": "repair",
 //	  "prompt_schema": "json_object",
 //	  "allowed_hosts": ["gateway.internal"],
-//	  "allowed_origins": ["https://app.example"]
+//	  "allowed_origins": ["https://app.example"],
+//	  "redis": "redis://redis.internal:6379/0", "redis_fail": "open", "redis_timeout": "50ms"
 //	}
 //
 // API keys never appear in the file: each upstream names the environment
@@ -654,6 +694,14 @@ type File struct {
 	DashboardContent   bool   `json:"dashboard_content,omitempty"`
 	ReadyProbeTimeout  string `json:"ready_probe_timeout,omitempty"`
 	ReadyProbeInterval string `json:"ready_probe_interval,omitempty"`
+	// Redis puts the gateway in fleet mode (Config.Redis): a URL,
+	// redis://[user:pass@]host:port/db or rediss://… for TLS (a password
+	// is better given with --redis or REASK_REDIS_URL, which override
+	// it); redis_fail is "open" (the default) or "closed", redis_timeout
+	// a duration such as "50ms".
+	Redis        string `json:"redis,omitempty"`
+	RedisFail    string `json:"redis_fail,omitempty"`
+	RedisTimeout string `json:"redis_timeout,omitempty"`
 }
 
 // FileClientKey is a named client key in the configuration file: the key
@@ -729,6 +777,13 @@ func ParseConfig(data []byte, getenv func(string) string) (Config, error) {
 		return Config{}, err
 	}
 	if c.RequestTimeout, err = parseDuration("request_timeout", f.RequestTimeout); err != nil {
+		return Config{}, err
+	}
+	c.Redis.URL = f.Redis
+	if c.Redis.FailMode, err = fleet.ParseFailMode(f.RedisFail); err != nil {
+		return Config{}, configErr("redis_fail", "%q: want open or closed", f.RedisFail)
+	}
+	if c.Redis.Timeout, err = parseDuration("redis_timeout", f.RedisTimeout); err != nil {
 		return Config{}, err
 	}
 	for i, u := range f.Upstreams {

@@ -41,6 +41,8 @@ type DashboardData struct {
 	// Config.RecentFailures; refusals by an open breaker are counted, not
 	// listed).
 	Failures []DashboardFailure `json:"failures"`
+	// Fleet is the fleet view, in fleet mode (Config.Redis) only.
+	Fleet *DashboardFleet `json:"fleet,omitempty"`
 }
 
 // DashboardInfo describes the gateway on its dashboard.
@@ -79,6 +81,7 @@ func (g *Gateway) DataFor(window time.Duration) DashboardData {
 			Content: g.cfg.DashboardContent},
 		Metrics:  g.metrics.SnapshotFor(window),
 		Failures: g.tele.failures.list(),
+		Fleet:    g.fleetView(now),
 	}
 	for _, label := range g.tele.labels {
 		d.Gateway.Clients = append(d.Gateway.Clients, label)

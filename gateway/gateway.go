@@ -225,6 +225,7 @@ type Gateway struct {
 	started   time.Time
 	ownClient *http.Client // the HTTP client New made, closed by Close
 	tele      *telemetry
+	fleet     *fleetState // nil outside fleet mode (Config.Redis)
 }
 
 // route is the reask client serving one model (or the catch-all): its
@@ -283,7 +284,23 @@ func New(cfg Config) (*Gateway, error) {
 	for _, k := range cfg.ClientKeys {
 		g.keyHashes = append(g.keyHashes, sha256.Sum256([]byte(k.Reveal())))
 	}
+	if cfg.Redis.URL != "" {
+		cfg.Logger = log
+		f, err := connectFleet(cfg)
+		if err != nil {
+			return nil, err
+		}
+		g.fleet = f
+		g.cfg.Reask.Shared = f.store.Shared()
+		if err := g.metrics.Registry().Register(fleetCollector{g}); err != nil {
+			f.store.Close()
+			return nil, fmt.Errorf("gateway: the fleet metrics: %w", err)
+		}
+	}
 	if err := g.buildRoutes(); err != nil {
+		if g.fleet != nil {
+			g.fleet.store.Close()
+		}
 		return nil, err
 	}
 	return g, nil
@@ -438,11 +455,16 @@ func (g *Gateway) Status(now time.Time) []reask.PolicyStatus {
 
 // Close releases the idle upstream connections of the HTTP client New
 // made and writes the log summaries still pending. In-flight requests are
-// not affected; the gateway stays usable.
+// not affected; the gateway stays usable, but in fleet mode (Config.Redis)
+// Close also leaves the fleet and disconnects from Redis: the policies
+// are local from then on.
 func (g *Gateway) Close() error {
 	g.tele.flush()
 	if g.ownClient != nil {
 		g.ownClient.CloseIdleConnections()
+	}
+	if g.fleet != nil {
+		return g.fleet.store.Close()
 	}
 	return nil
 }

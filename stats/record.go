@@ -31,9 +31,13 @@ type Record struct {
 	BackoffMS  float64 `json:"backoff_ms"`
 	// BreakerTrips counts the times the item's failed calls opened a
 	// circuit breaker (see reask.Report.BreakerTrips).
-	BreakerTrips int    `json:"breaker_trips,omitempty"`
-	Provider     string `json:"provider,omitempty"`
-	Mode         string `json:"mode,omitempty"`
+	BreakerTrips int `json:"breaker_trips,omitempty"`
+	// SharedStateErrors counts the item's policy calls that the shared
+	// state (fleet mode, --redis) could not serve (see
+	// reask.Report.SharedStateErrors).
+	SharedStateErrors int    `json:"shared_state_errors,omitempty"`
+	Provider          string `json:"provider,omitempty"`
+	Mode              string `json:"mode,omitempty"`
 	// Switches of mode, model or feedback made by the adaptive strategy
 	// (see reask.Switch).
 	Switches []reask.Switch `json:"switches,omitempty"`
@@ -99,7 +103,7 @@ func FromReport(id string, data json.RawMessage, rep *reask.Report, err error) R
 	r.Usage = Usage{rep.Usage.PromptTokens, rep.Usage.CompletionTokens, rep.Usage.TotalTokens, rep.WastedTokens}
 	r.DurationMS = ms(rep.Duration)
 	r.BackoffMS = ms(rep.Backoff)
-	r.BreakerTrips = rep.BreakerTrips
+	r.BreakerTrips, r.SharedStateErrors = rep.BreakerTrips, rep.SharedStateErrors
 	r.Provider, r.Mode, r.Switches = rep.Provider, string(rep.Mode), rep.Switches
 	r.Insisted, r.AttemptsSaved = rep.Insisted, rep.AttemptsSaved
 	r.Outcome = string(rep.Outcome)

@@ -128,3 +128,33 @@ func TestInsistedInRecordAndSummary(t *testing.T) {
 		}
 	}
 }
+
+// TestSharedStateErrorsInRecordAndSummary: the policy calls Redis could
+// not serve are kept in the record, summed in the summary and shown in
+// its table; a run without them shows no such line.
+func TestSharedStateErrorsInRecordAndSummary(t *testing.T) {
+	r := stats.FromReport("x", json.RawMessage(`{}`), &reask.Report{Attempts: 1, Calls: 1, Outcome: reask.KindOK, SharedStateErrors: 3}, nil)
+	b, _ := json.Marshal(r)
+	var back stats.Record
+	if err := json.Unmarshal(b, &back); err != nil {
+		t.Fatal(err)
+	}
+	if back.SharedStateErrors != 3 {
+		t.Fatalf("record %s: want shared_state_errors 3", b)
+	}
+	var agg stats.Aggregator
+	agg.Add(back)
+	agg.Add(stats.Record{ID: "y", OK: true, Attempts: 1, SharedStateErrors: 2})
+	s := agg.Summary()
+	if s.SharedStateErrors != 5 {
+		t.Errorf("summary: %d shared-state errors; want 5", s.SharedStateErrors)
+	}
+	if table := s.Table(); !strings.Contains(table, "shared-state errors") || !strings.Contains(table, "5 (policy calls Redis could not serve)") {
+		t.Errorf("table lacks the shared-state errors:\n%s", table)
+	}
+	var none stats.Aggregator
+	none.Add(stats.Record{ID: "z", OK: true, Attempts: 1})
+	if table := none.Summary().Table(); strings.Contains(table, "shared-state") {
+		t.Errorf("a run without shared-state errors shows them:\n%s", table)
+	}
+}

@@ -44,6 +44,11 @@ type Summary struct {
 	// BreakerTrips counts breaker openings: the records' breaker_trips
 	// summed.
 	BreakerTrips int `json:"breaker_trips"`
+	// SharedStateErrors counts the policy calls the shared state (fleet
+	// mode, --redis) could not serve: the records' shared_state_errors
+	// summed. Each fell back to the process's own policy, or was refused
+	// with --redis-fail closed.
+	SharedStateErrors int `json:"shared_state_errors,omitempty"`
 	// Switches ranks the strategy's switches of mode, model and feedback
 	// ("mode json_object → tools"; see reask.Switch).
 	Switches []Count `json:"switches"`
@@ -108,6 +113,7 @@ func (a *Aggregator) Add(r Record) {
 	s.Tokens.WastedTokens += r.Usage.WastedTokens
 	s.BackoffMS += r.BackoffMS
 	s.BreakerTrips += r.BreakerTrips
+	s.SharedStateErrors += r.SharedStateErrors
 	a.durations = append(a.durations, r.DurationMS)
 	for _, e := range r.Errors {
 		bump(a.errors, e.Kind, e.Message)
@@ -373,6 +379,10 @@ func (s Summary) Table() string {
 	row("429 rate limited", fmt.Sprint(s.RateLimited))
 	row("breaker refusals", fmt.Sprint(s.BreakerRefusals))
 	row("breaker trips", fmt.Sprint(s.BreakerTrips))
+	if s.SharedStateErrors > 0 {
+		// Only in fleet mode (--redis), and only when Redis failed.
+		row("shared-state errors", fmt.Sprintf("%d (policy calls Redis could not serve)", s.SharedStateErrors))
+	}
 	return b.String()
 }
 

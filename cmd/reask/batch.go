@@ -102,6 +102,11 @@ OUT.jsonl, and exits 3 when any item in it failed (--allow-failures: 0).` + exit
 			if p.note != "" {
 				fmt.Fprintln(a.stderr, "reask:", p.note)
 			}
+			leave, err := a.joinFleet(cmd.Context(), &pf.redis, &cfg)
+			if err != nil {
+				return err
+			}
+			defer leave()
 			client, err := reask.New(p.Provider, cfg)
 			if err != nil {
 				return err

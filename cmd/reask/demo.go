@@ -21,6 +21,7 @@ func (a *app) demoCommand() *cobra.Command {
 	var n, concurrency int
 	var seed int64
 	var profile, mode string
+	var rf redisFlags
 	cmd := &cobra.Command{
 		Use:   "demo",
 		Short: "Run a small batch against the built-in simulator and show what reask did",
@@ -60,7 +61,13 @@ shows local repair at work on fences, trailing commas and quoted numbers.`,
 				}
 			}
 			p := openai.NewProvider(openai.Config{BaseURL: url, Model: sim.DefaultModels[0], Name: "sim/" + sim.DefaultModels[0]})
-			client, err := reask.New(p, reask.Config{Mode: m})
+			cfg := reask.Config{Mode: m}
+			leave, err := a.joinFleet(cmd.Context(), &rf, &cfg)
+			if err != nil {
+				return err
+			}
+			defer leave()
+			client, err := reask.New(p, cfg)
 			if err != nil {
 				return err
 			}
@@ -104,6 +111,7 @@ shows local repair at work on fences, trailing commas and quoted numbers.`,
 	fs.Int64Var(&seed, "seed", 1, "seed of the data set and the simulator")
 	fs.StringVar(&profile, "profile", "flaky", "simulator profile: clean, flaky, hostile or a JSON file")
 	fs.StringVar(&mode, "mode", string(reask.ModeJSONSchema), "how the schema is sent: json_schema, json_object (shows more local repairs), tools or text")
+	rf.register(fs)
 	return cmd
 }
 

@@ -68,6 +68,11 @@ object is accepted.` + exitStatusHelp,
 			if p.note != "" {
 				fmt.Fprintln(a.stderr, "reask:", p.note)
 			}
+			leave, err := a.joinFleet(cmd.Context(), &pf.redis, &cfg)
+			if err != nil {
+				return err
+			}
+			defer leave()
 			client, err := reask.New(p.Provider, cfg)
 			if err != nil {
 				return err

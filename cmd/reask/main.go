@@ -26,9 +26,14 @@ import (
 	"syscall"
 
 	"github.com/spf13/cobra"
+
+	"github.com/reask/reask/fleet"
 )
 
 func main() {
+	// go-redis prints a line per failed dial on stderr; the fleet's store
+	// logs each change between shared and local mode once instead.
+	fleet.RouteRedisLogs(nil)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	os.Exit(run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr))

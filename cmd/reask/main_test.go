@@ -14,6 +14,7 @@ import (
 	"syscall"
 	"testing"
 
+	"github.com/reask/reask/fleet"
 	"github.com/reask/reask/sim/dataset"
 	"github.com/reask/reask/stats"
 )
@@ -25,6 +26,8 @@ var binary string
 
 func TestMain(m *testing.M) {
 	flag.Parse()
+	fleet.RouteRedisLogs(nil) // as main does
+
 	dir, err := os.MkdirTemp("", "reask-e2e")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)

@@ -27,6 +27,7 @@ type providerFlags struct {
 	simSeed        int64
 	schemaInPrompt bool
 	stopOnRepeat   bool
+	redis          redisFlags
 }
 
 // defaultSimProfile is the simulator profile of extract and batch when no
@@ -49,6 +50,7 @@ func (f *providerFlags) register(cmd *cobra.Command) {
 	fs.BoolVar(&f.schemaInPrompt, "schema-in-prompt", false, "also write the schema into the prompt in json_schema and tools modes (for servers that ignore response_format)")
 	fs.StringVar(&f.simProfile, "sim-profile", defaultSimProfile, "simulator fault profile when --provider sim: clean, flaky (faults, as reask demo shows), hostile or a JSON file")
 	fs.Int64Var(&f.simSeed, "sim-seed", 1, "simulator seed when --provider sim")
+	f.redis.register(fs)
 }
 
 // config returns the reask configuration the flags select.

@@ -41,6 +41,7 @@ type serveOptions struct {
 	logInterval     time.Duration
 	showContent     bool
 	schema          schemaFlags
+	redis           redisFlags
 	// changed tells which flags the user set (they override the file).
 	changed func(name string) bool
 }
@@ -136,6 +137,7 @@ small and collections weigh on its tail latency.`,
 	fs.DurationVar(&o.logInterval, "log-interval", gateway.DefaultLogInterval, "the span --log-burst counts over")
 	fs.BoolVar(&o.showContent, "dashboard-content", false, "show content in the dashboard's failure list: the values the model gave, its last answer, the error message")
 	o.schema.register(cmd) // over the file's "schema": only what the flags name
+	o.redis.register(fs)   // over the file's "redis", "redis_fail" and "redis_timeout"
 	return cmd
 }
 
@@ -162,7 +164,7 @@ func (a *app) serve(ctx context.Context, o serveOptions, ready chan<- string) er
 	cfg.Logger = slog.New(slog.NewTextHandler(a.stderr, &slog.HandlerOptions{Level: level}))
 	g, err := gateway.New(cfg)
 	if err != nil {
-		return err
+		return o.redis.named(err, a.getenv)
 	}
 	defer g.Close()
 	ln, err := net.Listen("tcp", o.addr)
@@ -289,6 +291,9 @@ func serveConfig(o serveOptions, getenv env) (gateway.Config, error) {
 	if err := o.schema.apply(&cfg.Schema); err != nil {
 		return cfg, err
 	}
+	if err := o.applyRedis(&cfg, getenv, changed); err != nil {
+		return cfg, err
+	}
 	switch {
 	case cfg.MaxBodyBytes <= 0:
 		return cfg, fmt.Errorf("--max-body is %d: want a positive number of bytes", cfg.MaxBodyBytes)
@@ -311,6 +316,28 @@ func serveConfig(o serveOptions, getenv env) (gateway.Config, error) {
 		return cfg, err
 	}
 	return cfg, nil
+}
+
+// applyRedis sets the gateway's fleet mode from --redis (or
+// REASK_REDIS_URL), --redis-fail and --redis-timeout, over the file's.
+func (o serveOptions) applyRedis(cfg *gateway.Config, getenv env, changed func(string) bool) error {
+	fc, on, err := o.redis.config(getenv)
+	if err != nil {
+		return err
+	}
+	if on {
+		cfg.Redis.URL = fc.URL
+	}
+	if changed("redis-fail") {
+		cfg.Redis.FailMode = fc.FailMode
+	}
+	if changed("redis-timeout") || (cfg.Redis.Timeout == 0 && cfg.Redis.URL != "") {
+		cfg.Redis.Timeout = fc.Timeout
+	}
+	if cfg.Redis.URL == "" && (changed("redis-fail") || changed("redis-timeout")) {
+		return errors.New("--redis-fail and --redis-timeout need --redis URL (or " + redisEnv + ", or the file's redis)")
+	}
+	return nil
 }
 
 // checkExposure refuses to serve beyond loopback without client keys:

@@ -327,6 +327,33 @@ function upstreams(data) {
   $("trips").textContent = m.breaker_trips + " breaker trips since start";
 }
 
+// fleet shows the fleet view (fleet mode only): shared or local, the
+// processes alive, Redis's latency and errors, each shared limiter's level.
+function fleet(data) {
+  const f = data.fleet;
+  const card = $("fleet");
+  card.hidden = !f;
+  if (!f) return;
+  const body = document.querySelector("#fleet-table tbody");
+  body.textContent = "";
+  const row = (label, value) => {
+    const tr = body.insertRow();
+    const name = tr.insertCell();
+    name.className = "name";
+    name.textContent = label;
+    tr.insertCell().textContent = value;
+  };
+  row("Mode", f.shared ? "shared" : "local since " + (f.down_since || "?") + " (fail " + f.fail_mode + ")");
+  row("Processes alive", fmt(f.processes));
+  row("Redis latency p50 · p99", f.redis_p50_ms.toFixed(2) + " ms · " + f.redis_p99_ms.toFixed(2) + " ms");
+  row("Redis round trips", fmt(f.redis_calls));
+  row("Shared-state errors", fmt(f.shared_state_errors));
+  for (const l of f.limiters || []) {
+    const paced = l.requests_per_minute > 0 ? fmt(l.requests_per_minute) + "/min" : "not paced yet";
+    row("Limiter " + l.provider, fmt(Math.floor(l.requests)) + " of " + fmt(l.request_capacity) + " requests · " + paced);
+  }
+}
+
 function render() {
   if (!last) return;
   const m = last.metrics, w = m.window;
@@ -350,6 +377,7 @@ function render() {
   hbars($("c-errors"), w.error_kinds, COLORS.errors, "no errors");
   hbars($("c-repairs"), w.repairs, COLORS.repairs, "no repairs");
   upstreams(last);
+  fleet(last);
   groups("models", w.models, "no requests");
   groups("clients", w.clients, "no requests");
   failures(last);

@@ -29,6 +29,7 @@ import (
 	"github.com/reask/reask/clock"
 	"github.com/reask/reask/internal/httpapi"
 	"github.com/reask/reask/ratelimit"
+	"github.com/reask/reask/shared"
 )
 
 // Defaults.
@@ -82,7 +83,10 @@ type Provider struct {
 	scrub    *httpapi.Scrubber // the key, from all the server sends back
 }
 
-var _ reask.Provider = (*Provider)(nil)
+var (
+	_ reask.Provider       = (*Provider)(nil)
+	_ shared.AccountHolder = (*Provider)(nil)
+)
 
 // NewProvider returns a provider for cfg. It does not contact the server.
 func NewProvider(cfg Config) *Provider {
@@ -113,6 +117,13 @@ func NewProvider(cfg Config) *Provider {
 
 // Name returns "anthropic/<model>" unless Config.Name says otherwise.
 func (p *Provider) Name() string { return p.name }
+
+// Account returns the account the provider calls — base URL, model, API
+// key — under which a fleet of processes shares its limits
+// (reask.Config.Shared).
+func (p *Provider) Account() shared.Account {
+	return shared.Account{BaseURL: strings.TrimSuffix(p.endpoint, "/messages"), Model: p.cfg.Model, APIKey: p.cfg.APIKey.Reveal()}
+}
 
 // Complete sends one Messages API request.
 func (p *Provider) Complete(ctx context.Context, req *reask.Request) (*reask.Response, error) {

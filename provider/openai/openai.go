@@ -26,6 +26,7 @@ import (
 	"github.com/reask/reask/internal/httpapi"
 	"github.com/reask/reask/internal/openaiwire"
 	"github.com/reask/reask/ratelimit"
+	"github.com/reask/reask/shared"
 )
 
 // DefaultBaseURL is OpenAI's API.
@@ -76,7 +77,10 @@ type Provider struct {
 	scrub    *httpapi.Scrubber // the key, from all the server sends back
 }
 
-var _ reask.Provider = (*Provider)(nil)
+var (
+	_ reask.Provider       = (*Provider)(nil)
+	_ shared.AccountHolder = (*Provider)(nil)
+)
 
 // NewProvider returns a provider for cfg. It does not contact the server.
 func NewProvider(cfg Config) *Provider {
@@ -102,6 +106,13 @@ func (p *Provider) Name() string { return p.name }
 
 // Model returns the configured model.
 func (p *Provider) Model() string { return p.cfg.Model }
+
+// Account returns the account the provider calls — base URL, model, API
+// key — under which a fleet of processes shares its limits
+// (reask.Config.Shared).
+func (p *Provider) Account() shared.Account {
+	return shared.Account{BaseURL: strings.TrimRight(p.cfg.BaseURL, "/"), Model: p.cfg.Model, APIKey: p.cfg.APIKey.Reveal()}
+}
 
 // Complete sends one chat completion request.
 func (p *Provider) Complete(ctx context.Context, req *reask.Request) (*reask.Response, error) {

@@ -1,0 +1,326 @@
+package reask
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/reask/reask/breaker"
+	"github.com/reask/reask/ratelimit"
+	"github.com/reask/reask/shared"
+)
+
+// sharedPolicies are one provider's policies kept in Config.Shared, for
+// every process that calls the same account. Each step falls back to the
+// client's local policy for a call the shared state cannot serve
+// (shared.ErrUnavailable), and refuses the call when the store fails
+// closed (shared.ErrFailClosed).
+type sharedPolicies struct {
+	limiter shared.Limiter // nil: rate limiting off
+	breaker shared.Breaker // nil: circuit breaking off
+	budget  shared.Budget  // nil: retry budget off
+	alive   shared.Registry
+
+	mu    sync.Mutex
+	local *ratelimit.Limiter // the limiter of the current outage; nil while shared
+}
+
+// share gets, from store, the shared policies of every provider that says
+// its account (shared.AccountHolder); the others keep local ones. A nil
+// store shares nothing.
+func (p *policies) share(store shared.Store, providers []Provider) error {
+	if store == nil {
+		return nil
+	}
+	for _, prov := range providers {
+		holder, ok := prov.(shared.AccountHolder)
+		name := prov.Name()
+		if !ok || p.shared[name] != nil {
+			continue
+		}
+		a := holder.Account()
+		sp := &sharedPolicies{}
+		var err error
+		if sp.alive, err = store.Registry(a); err != nil {
+			return fmt.Errorf("shared state of %s: %w", name, err)
+		}
+		if p.breakers != nil {
+			if sp.breaker, err = store.Breaker(a, name, p.breakerSettings); err != nil {
+				return fmt.Errorf("shared breaker of %s: %w", name, err)
+			}
+		}
+		if p.limiterOn {
+			if sp.limiter, err = store.Limiter(a, p.limiterConfig); err != nil {
+				return fmt.Errorf("shared rate limiter of %s: %w", name, err)
+			}
+		}
+		if p.budgetOn {
+			if sp.budget, err = store.Budget(a, p.budgetConfig); err != nil {
+				return fmt.Errorf("shared retry budget of %s: %w", name, err)
+			}
+		}
+		if p.shared == nil {
+			p.shared = map[string]*sharedPolicies{}
+		}
+		p.shared[name] = sp
+	}
+	return nil
+}
+
+// sharedSteps returns the steps of calls to provider through its shared
+// policies, in stepsFor's order; each wraps the local step it falls back
+// to.
+func (p *policies) sharedSteps(provider string, sp *sharedPolicies) chain {
+	var c chain
+	if sp.breaker != nil {
+		c = append(c, sharedBreakerStep{b: sp.breaker, local: breakerStep{set: p.breakers, provider: provider, count429: p.breaker429}})
+	}
+	if sp.limiter != nil {
+		c = append(c, sharedLimiterStep{sp: sp, provider: provider})
+	}
+	if sp.budget != nil {
+		c = append(c, sharedBudgetStep{b: sp.budget, local: budgetStep{b: p.budgetFor(provider), provider: provider}})
+	}
+	return c
+}
+
+// unshared tells what to do with err from a shared policy: use the local
+// policy (fail-open), or refuse the call with the error returned
+// (fail-closed). Either way it counts the error in the call's report.
+func unshared(t *try, provider string, err error) (local bool, refuse error) {
+	switch {
+	case errors.Is(err, shared.ErrFailClosed):
+		t.countShared()
+		return false, fmt.Errorf("reask: %s: %w", provider, err)
+	case errors.Is(err, shared.ErrUnavailable):
+		t.countShared()
+		return true, nil
+	}
+	return false, nil
+}
+
+// countShared counts a policy call the shared state could not serve.
+func (t *try) countShared() {
+	if t.sharedErrors != nil {
+		*t.sharedErrors++
+	}
+}
+
+// lasting returns ctx without its cancellation: what a call teaches the
+// shared policies (a reservation's correction, a breaker's outcome) is
+// recorded even when the caller has gone, within the store's own timeout.
+func lasting(ctx context.Context) context.Context { return context.WithoutCancel(ctx) }
+
+// sharedBreakerStep asks the account's shared circuit breaker before each
+// call, and counts the outcome in it.
+type sharedBreakerStep struct {
+	b     shared.Breaker
+	local breakerStep
+}
+
+func (s sharedBreakerStep) before(ctx context.Context, t *try) (func(context.Context, *outcome) error, error) {
+	ticket, err := s.b.Allow(ctx, t.clock.Now())
+	if err != nil {
+		if local, refuse := unshared(t, s.local.provider, err); local {
+			return s.local.before(ctx, t)
+		} else if refuse != nil {
+			return nil, refuse
+		}
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		return nil, circuitOpen(s.local.provider, err)
+	}
+	return func(ctx context.Context, o *outcome) error {
+		opened, err := ticket.Done(lasting(ctx), o.at, s.local.count(o))
+		if err != nil {
+			unshared(t, s.local.provider, err)
+		}
+		if opened {
+			o.tripped = true
+		}
+		return nil
+	}, nil
+}
+
+// sharedLimiterStep paces calls in the account's shared rate limiter. While
+// the shared state is unavailable it paces them in a local limiter that
+// takes this process's share of the limits learnt (1/N of them with N
+// processes alive), made when the outage begins.
+type sharedLimiterStep struct {
+	sp       *sharedPolicies
+	provider string
+}
+
+func (s sharedLimiterStep) before(ctx context.Context, t *try) (func(context.Context, *outcome) error, error) {
+	sp := s.sp
+	res, w, err := sp.limiter.Wait(ctx, t.clock, t.tokens)
+	t.waited += w
+	if err != nil {
+		local, refuse := unshared(t, s.provider, err)
+		switch {
+		case refuse != nil:
+			return nil, refuse
+		case local:
+			return limiterStep{sp.outageLimiter(t.clock.Now())}.before(ctx, t)
+		case errors.Is(err, ratelimit.ErrDeadline):
+			return nil, fmt.Errorf("%w: %w", ErrDeadline, err)
+		}
+		return nil, err
+	}
+	sp.endOutage()
+	return func(ctx context.Context, o *outcome) error {
+		ctx = lasting(ctx)
+		var err error
+		switch {
+		case o.verdict == notSent:
+			err = res.Cancel(ctx, o.at)
+		case o.resp != nil:
+			err = res.Finish(ctx, o.at, ratelimit.Answer{Status: http.StatusOK, Tokens: o.resp.Usage.TotalTokens, Snapshot: o.resp.RateLimit})
+		case o.pe != nil:
+			err = res.Finish(ctx, o.at, ratelimit.Answer{Status: o.pe.StatusCode, Snapshot: o.pe.RateLimit})
+		default:
+			err = res.Finish(ctx, o.at, ratelimit.Answer{})
+		}
+		if err != nil {
+			unshared(t, s.provider, err)
+		}
+		// A 429 for a spent quota holds every process of the fleet.
+		if o.verdict == retrying && o.kind == KindRateLimit && quotaExhausted(o.pe) {
+			at := o.at
+			o.hold = func(delay time.Duration) {
+				if err := sp.limiter.OnRateLimited(ctx, at, delay); err != nil {
+					if local, _ := unshared(t, s.provider, err); local {
+						sp.outageLimiter(at).OnRateLimited(at, delay)
+					}
+				}
+			}
+		}
+		return nil
+	}, nil
+}
+
+// outageLimiter returns the local limiter of the current outage, made at
+// its first call with the share of the limits LocalConfig gives.
+func (sp *sharedPolicies) outageLimiter(now time.Time) *ratelimit.Limiter {
+	sp.mu.Lock()
+	defer sp.mu.Unlock()
+	if sp.local == nil {
+		l, err := ratelimit.New(sp.limiter.LocalConfig(now, sp.alive.LastAlive()))
+		if err != nil {
+			// The configuration was validated; a share of it is valid.
+			l, _ = ratelimit.New(ratelimit.Config{})
+		}
+		sp.local = l
+	}
+	return sp.local
+}
+
+// endOutage forgets the outage's local limiter once the shared one serves
+// again: the next outage starts from what is learnt by then.
+func (sp *sharedPolicies) endOutage() {
+	sp.mu.Lock()
+	sp.local = nil
+	sp.mu.Unlock()
+}
+
+// sharedBudgetStep keeps the account's shared retry budget, and the local
+// one for the calls the shared state cannot serve.
+type sharedBudgetStep struct {
+	b     shared.Budget
+	local budgetStep
+}
+
+func (s sharedBudgetStep) before(_ context.Context, t *try) (func(context.Context, *outcome) error, error) {
+	return func(ctx context.Context, o *outcome) error {
+		ctx = lasting(ctx)
+		lb, provider := s.local.b, s.local.provider
+		switch o.verdict {
+		case answered:
+			if err := s.b.OnSuccess(ctx); err != nil {
+				if local, _ := unshared(t, provider, err); local {
+					lb.OnSuccess()
+				}
+			}
+		case gaveUp:
+			if err := s.b.OnFailure(ctx); err != nil {
+				if local, _ := unshared(t, provider, err); local {
+					lb.OnFailure()
+				}
+			}
+		case retrying:
+			if o.hold != nil {
+				return nil
+			}
+			ok, err := s.b.AllowRetry(ctx)
+			if err != nil {
+				local, refuse := unshared(t, provider, err)
+				switch {
+				case refuse != nil:
+					return refuse
+				case local:
+					ok = lb.AllowRetry()
+				default:
+					return err
+				}
+			}
+			if !ok {
+				return fmt.Errorf("%w for %s: %w", ErrRetryBudget, provider, o.err)
+			}
+		}
+		return nil
+	}, nil
+}
+
+// breakerState returns the state of provider's circuit breaker at now: the
+// shared one's when it has one and the store answers, else the local one's.
+func (p *policies) breakerState(ctx context.Context, provider string, now time.Time) breaker.State {
+	if sp := p.shared[provider]; sp != nil && sp.breaker != nil {
+		if st, err := sp.breaker.Status(ctx, now); err == nil {
+			return st.State
+		}
+	}
+	return p.breakers.Get(provider).State(now)
+}
+
+// sharedStatus overlays st with the shared policies' state at now, for the
+// providers whose store answers.
+func (p *policies) sharedStatus(ctx context.Context, now time.Time, st *PolicyStatus) {
+	for name, sp := range p.shared {
+		if sp.breaker != nil {
+			if bs, err := sp.breaker.Status(ctx, now); err == nil {
+				replaced := false
+				for i := range st.Breakers {
+					if st.Breakers[i].Key == name {
+						st.Breakers[i], replaced = bs, true
+					}
+				}
+				if !replaced {
+					st.Breakers = append(st.Breakers, bs)
+				}
+			}
+		}
+		if sp.limiter != nil {
+			if ls, err := sp.limiter.Status(ctx, now); err == nil {
+				st.Limiters[name] = ls
+			} else if l := sp.outage(); l != nil {
+				st.Limiters[name] = l.Status(now)
+			}
+		}
+		if sp.budget != nil {
+			if tokens, err := sp.budget.Tokens(ctx); err == nil {
+				st.RetryTokens[name] = tokens
+			}
+		}
+	}
+}
+
+// outage returns the local limiter of the current outage, nil while shared.
+func (sp *sharedPolicies) outage() *ratelimit.Limiter {
+	sp.mu.Lock()
+	defer sp.mu.Unlock()
+	return sp.local
+}
