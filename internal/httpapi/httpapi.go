@@ -124,3 +124,29 @@ func RedirectMessage(status int, h http.Header) string {
 	}
 	return fmt.Sprintf("the server redirected the request (to %s); redirects are not followed: fix the base URL", where)
 }
+
+// Fetch sends hreq (with headers added) and returns the body of a 2xx
+// answer, at most limit bytes, or the error answer as parse reads it; s
+// takes the key out of the answer's headers, its body and every error.
+// It is the request both providers' batch clients make for every call.
+func Fetch(client *http.Client, hreq *http.Request, headers map[string]string, s *Scrubber, limit int64,
+	parse func(status int, h http.Header, data []byte) *reask.ProviderError) ([]byte, error) {
+	for k, v := range headers {
+		hreq.Header.Set(k, v)
+	}
+	hresp, err := client.Do(hreq)
+	if err != nil {
+		return nil, s.Error(err)
+	}
+	defer hresp.Body.Close()
+	s.Header(hresp.Header)
+	data, err := ReadBody(hresp.Body, limit)
+	if err != nil {
+		return nil, fmt.Errorf("reading the response: %w", s.Error(err))
+	}
+	data = s.Bytes(data)
+	if hresp.StatusCode/100 != 2 {
+		return nil, parse(hresp.StatusCode, hresp.Header, data)
+	}
+	return data, nil
+}

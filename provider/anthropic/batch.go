@@ -317,22 +317,8 @@ func (c *BatchClient) call(ctx context.Context, method, u string, body io.Reader
 	if c.p.cfg.APIKey != "" {
 		hreq.Header.Set("x-api-key", c.p.cfg.APIKey.Reveal())
 	}
-	for k, v := range c.p.cfg.Headers {
-		hreq.Header.Set(k, v)
-	}
-	hresp, err := c.p.cfg.HTTPClient.Do(hreq)
-	if err != nil {
-		return nil, c.p.scrub.Error(err)
-	}
-	defer hresp.Body.Close()
-	c.p.scrub.Header(hresp.Header)
-	data, err := httpapi.ReadBody(hresp.Body, limit)
-	if err != nil {
-		return nil, fmt.Errorf("reading the response: %w", c.p.scrub.Error(err))
-	}
-	data = c.p.scrub.Bytes(data)
-	if hresp.StatusCode/100 != 2 {
-		return nil, ParseError(c.p.name, hresp.StatusCode, hresp.Header, data, c.p.cfg.Clock.Now(), c.p.cfg.APIKey)
-	}
-	return data, nil
+	return httpapi.Fetch(c.p.cfg.HTTPClient, hreq, c.p.cfg.Headers, c.p.scrub, limit,
+		func(status int, h http.Header, data []byte) *reask.ProviderError {
+			return ParseError(c.p.name, status, h, data, c.p.cfg.Clock.Now(), c.p.cfg.APIKey)
+		})
 }
