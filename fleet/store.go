@@ -207,17 +207,7 @@ func New(cfg Config) (*Store, error) {
 	if cfg.Recheck == 0 {
 		cfg.Recheck = DefaultRecheck
 	}
-	// go-redis retries three times and waits seconds by default: one try,
-	// bounded by the timeout, is what keeps a call from hanging on Redis.
-	opt.MaxRetries = -1
-	opt.DialerRetries = 1
-	opt.DialTimeout = cfg.Timeout
-	opt.ReadTimeout = cfg.Timeout
-	opt.WriteTimeout = cfg.Timeout
-	opt.PoolTimeout = cfg.Timeout
-	opt.ContextTimeoutEnabled = true
-	opt.DisableIdentity = true
-	opt.MaintNotificationsConfig = &maintnotifications.Config{Mode: maintnotifications.ModeDisabled}
+	boundCalls(opt, cfg.Timeout)
 	u, _ := url.Parse(strings.TrimSpace(cfg.URL)) // parsed by ParseURL
 	s := &Store{rdb: redis.NewClient(opt), shown: u.Redacted(), cfg: cfg, log: cfg.Logger, clk: cfg.Clock}
 	if s.log == nil {
@@ -572,4 +562,30 @@ type redisLogs struct{ l *slog.Logger }
 
 func (r redisLogs) Printf(ctx context.Context, format string, v ...any) {
 	r.l.DebugContext(ctx, "go-redis: "+fmt.Sprintf(format, v...))
+}
+
+// ClientOptions is ParseURL's options with every call bounded by timeout:
+// what every Redis client of reask's fleet mode uses.
+func ClientOptions(raw string, timeout time.Duration) (*redis.Options, error) {
+	opt, err := ParseURL(raw)
+	if err != nil {
+		return nil, err
+	}
+	boundCalls(opt, timeout)
+	return opt, nil
+}
+
+// boundCalls makes one try per call, bounded by timeout: go-redis retries
+// three times and waits seconds by default, and no call may hang on Redis;
+// callers retry as they see fit.
+func boundCalls(opt *redis.Options, timeout time.Duration) {
+	opt.MaxRetries = -1
+	opt.DialerRetries = 1
+	opt.DialTimeout = timeout
+	opt.ReadTimeout = timeout
+	opt.WriteTimeout = timeout
+	opt.PoolTimeout = timeout
+	opt.ContextTimeoutEnabled = true
+	opt.DisableIdentity = true
+	opt.MaintNotificationsConfig = &maintnotifications.Config{Mode: maintnotifications.ModeDisabled}
 }

@@ -16,7 +16,6 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
-	"github.com/redis/go-redis/v9/maintnotifications"
 
 	"github.com/reask/reask/clock"
 	"github.com/reask/reask/fleet"
@@ -135,21 +134,10 @@ func Connect(ctx context.Context, cfg Config) (*Queue, error) {
 		return nil, err
 	}
 	fs.Close()
-	opt, err := fleet.ParseURL(cfg.URL)
+	opt, err := fleet.ClientOptions(cfg.URL, cfg.Timeout)
 	if err != nil {
 		return nil, err
 	}
-	// As fleet's: one try per call, bounded by the timeout, so that no
-	// call hangs on Redis; the callers retry as they see fit.
-	opt.MaxRetries = -1
-	opt.DialerRetries = 1
-	opt.DialTimeout = cfg.Timeout
-	opt.ReadTimeout = cfg.Timeout
-	opt.WriteTimeout = cfg.Timeout
-	opt.PoolTimeout = cfg.Timeout
-	opt.ContextTimeoutEnabled = true
-	opt.DisableIdentity = true
-	opt.MaintNotificationsConfig = &maintnotifications.Config{Mode: maintnotifications.ModeDisabled}
 	u, _ := url.Parse(strings.TrimSpace(cfg.URL)) // parsed by ParseURL
 	q := &Queue{rdb: redis.NewClient(opt), cfg: cfg, shown: u.Redacted(), log: cfg.Logger, clk: cfg.Clock}
 	q.rdb.AddHook(tripCounter{&q.trips})
