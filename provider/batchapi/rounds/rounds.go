@@ -7,24 +7,45 @@
 // feedback then happen as in the direct loop, so round 2 holds only the
 // items whose answers failed validation (with their conversations) and the
 // lines the provider failed (without feedback).
+//
+// A run hands every round it sends to Config.OnRound (the batch ids, and
+// a digest of each line's request); a later run of the same items given
+// those rounds as Config.Resume re-attaches to the batches instead of
+// paying for their lines again. The loop is deterministic given the
+// answers, so the resumed run's items ask the same requests in the same
+// rounds, and each takes its answer from the batch that holds it.
 package rounds
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strconv"
+	"io"
+	"net"
+	"regexp"
 	"sync"
 	"time"
 
 	"github.com/reask/reask"
 	"github.com/reask/reask/backoff"
+	"github.com/reask/reask/clock"
 	"github.com/reask/reask/provider/batchapi"
 )
 
-// DefaultMaxRounds bounds the rounds of a run when Config.MaxRounds is 0.
-const DefaultMaxRounds = 10
+// Defaults for a Config's zero fields.
+const (
+	// DefaultMaxRounds bounds the rounds of a run when Config.MaxRounds is 0.
+	DefaultMaxRounds = 10
+	// DefaultSubmitTimeout bounds a submission when Config.SubmitTimeout is 0.
+	DefaultSubmitTimeout = 5 * time.Minute
+	// DefaultAttachRetries is how many times in a row a batch's status or
+	// results may fail in transport before its lines are given up, when
+	// Config.AttachRetries is 0.
+	DefaultAttachRetries = 5
+)
 
 // Errors of a run.
 var (
@@ -38,8 +59,9 @@ var (
 
 // Item is one extraction of a run.
 type Item struct {
-	// ID is the caller's name for the item; any string (the batch lines
-	// get their own safe custom_ids).
+	// ID is the caller's name for the item: any string, unique within the
+	// run. Its lines' custom_id is derived from it (CustomID), the same in
+	// every run, so that a resumed run finds its lines.
 	ID string
 	// Task is what reask runs for it.
 	Task reask.Task
@@ -55,9 +77,17 @@ type Result struct {
 	Err    error
 	// Batch reports that at least one of its calls went through the
 	// batch API (at the discounted price); BatchCalls and DirectCalls count
-	// them.
+	// them, and BatchUsage and DirectUsage sum their tokens.
 	Batch                   bool
 	BatchCalls, DirectCalls int
+	BatchUsage, DirectUsage reask.Usage
+	// Round is the last round the item had a request in (from 1): the
+	// round it finished in.
+	Round int
+	// Stopped reports that the run's own error (ctx ending, a server
+	// without a batch API, OnRound failing) ended the item, not its
+	// answers: Err is that error, and a resumed run runs it again.
+	Stopped bool
 }
 
 // Stats describe a run.
@@ -66,11 +96,29 @@ type Stats struct {
 	Rounds int
 	// Lines is the number of requests of each round.
 	Lines []int
-	// Direct reports, per round, whether it went as direct calls
-	// (FinishDirectUnder).
+	// Direct reports, per round, whether its new requests went as direct
+	// calls (FinishDirectUnder).
 	Direct []bool
-	// Batches is the number of batches submitted.
+	// Batches is the number of batches submitted by this run.
 	Batches int
+	// Resumed is the number of rounds taken over from Config.Resume, and
+	// Attached the number of their batches read again.
+	Resumed, Attached int
+}
+
+// Progress is where a run is, for a progress display.
+type Progress struct {
+	// Round is the round being sent or awaited, from 1.
+	Round int
+	// Lines is its number of requests, and Batches of batches.
+	Lines, Batches int
+	// Completed and Failed count its batches' lines that the provider has
+	// answered or failed so far, as its polls report them (a re-attached
+	// batch counts the lines of finished items too), plus its direct calls.
+	Completed, Failed int
+	// Waiting reports that the round has been sent and its results are
+	// awaited.
+	Waiting bool
 }
 
 // Config configures a run. Client is required.
@@ -98,13 +146,45 @@ type Config struct {
 	FinishDirectUnder int
 	// Direct is the provider for FinishDirectUnder; required with it.
 	Direct reask.Provider
+	// SubmitTimeout bounds a submission, which ctx ending does not
+	// interrupt (a batch the provider created but whose id never reached
+	// OnRound would be paid for twice); 0 means DefaultSubmitTimeout.
+	SubmitTimeout time.Duration
+	// AttachRetries is how many transport failures in a row (5xx, a
+	// dropped connection) polling a batch or reading its results may meet
+	// before its lines fail and are sent again; 0 means
+	// DefaultAttachRetries. The wait between tries is the Poller's first
+	// interval.
+	AttachRetries int
+
+	// Resume holds the rounds of an earlier run of the same items, as
+	// OnRound was given them. Round n of this run takes each request that
+	// round n of the earlier run sent (same custom_id, same digest) from
+	// the earlier round's batch or direct answer, and sends only the
+	// others; items are matched by ID, so the items the earlier run
+	// finished may be left out.
+	Resume []Round
+	// OnRound, when set, is given each round n (from 1) once it is sent:
+	// after its batches are submitted, before they are awaited, or once
+	// its direct calls are answered. For a resumed round it is the earlier
+	// round with what this run added, and is called only when this run
+	// added something. Its error ends the run (the round could not be
+	// recorded). It is called from one goroutine at a time.
+	OnRound func(n int, r Round) error
+	// OnResult, when set, is given each item's result as the item
+	// finishes, from the item's goroutine (so concurrently); items the
+	// run's error stopped (Result.Stopped) are not given to it.
+	OnResult func(Result)
+	// OnProgress, when set, is told where the run is; calls do not
+	// overlap.
+	OnProgress func(Progress)
 }
 
 // Run runs items in rounds of batches and returns their results, in the
 // items' order, and the run's stats. The error is for the run as a whole:
-// a bad Config, a server without a batch API (matching
-// batchapi.ErrUnsupported: use the direct mode), or ctx ending; the items'
-// own failures are in their Results.
+// a bad Config or items (an id twice), a server without a batch API
+// (matching batchapi.ErrUnsupported: use the direct mode), OnRound
+// failing, or ctx ending; the items' own failures are in their Results.
 func Run(ctx context.Context, cfg Config, items []Item) ([]Result, Stats, error) {
 	if cfg.Client == nil {
 		return nil, Stats{}, errors.New("rounds: no batch client")
@@ -115,16 +195,31 @@ func Run(ctx context.Context, cfg Config, items []Item) ([]Result, Stats, error)
 	if len(cfg.Reask.Fallbacks) > 0 {
 		return nil, Stats{}, errors.New("rounds: Reask.Fallbacks are direct providers; a run in rounds has none (use FinishDirectUnder)")
 	}
-	if cfg.Concurrency < 0 || cfg.MaxRounds < 0 || cfg.FinishDirectUnder < 0 {
-		return nil, Stats{}, errors.New("rounds: negative Concurrency, MaxRounds or FinishDirectUnder")
+	if cfg.Concurrency < 0 || cfg.MaxRounds < 0 || cfg.FinishDirectUnder < 0 || cfg.AttachRetries < 0 {
+		return nil, Stats{}, errors.New("rounds: negative Concurrency, MaxRounds, FinishDirectUnder or AttachRetries")
+	}
+	ids := make(map[string]int, len(items))
+	for i, it := range items {
+		cid := CustomID(it.ID)
+		if j, dup := ids[cid]; dup {
+			return nil, Stats{}, fmt.Errorf("rounds: item %d: id %q is item %d's too; ids are unique in a run", i, it.ID, j)
+		}
+		ids[cid] = i
 	}
 	rc := cfg.Reask
 	rc.NoBreaker, rc.NoRateLimit, rc.NoRetryBudget = true, true, true
 	rc.CallTimeout = -1
 	rc.Backoff = backoff.Policy{Base: time.Nanosecond, Max: time.Nanosecond, Jitter: backoff.NoJitter}
-	b := &batcher{cfg: cfg, cut: make(chan struct{}, 1), results: make([]Result, len(items))}
+	b := &batcher{cfg: cfg, items: items, cut: make(chan struct{}, 1), results: make([]Result, len(items)),
+		stopped: make([]bool, len(items))}
 	if b.cfg.Name == "" {
 		b.cfg.Name = "batch"
+	}
+	if b.cfg.SubmitTimeout <= 0 {
+		b.cfg.SubmitTimeout = DefaultSubmitTimeout
+	}
+	if b.cfg.AttachRetries == 0 {
+		b.cfg.AttachRetries = DefaultAttachRetries
 	}
 	client, err := reask.New(b, rc)
 	if err != nil {
@@ -149,6 +244,13 @@ func Run(ctx context.Context, cfg Config, items []Item) ([]Result, Stats, error)
 			r := &b.results[i]
 			r.ID, r.Value, r.Report, r.Err = it.ID, v, rep, err
 			r.Batch = r.BatchCalls > 0
+			r.Stopped = err != nil && (b.stopped[i] || ctx.Err() != nil && errors.Is(err, ctx.Err()))
+			res := *r
+			b.mu.Unlock()
+			if b.cfg.OnResult != nil && !res.Stopped {
+				b.cfg.OnResult(res)
+			}
+			b.mu.Lock()
 			b.active--
 			if next < len(items) {
 				n := next
@@ -179,25 +281,31 @@ type itemKey struct{}
 
 // parked is one request waiting for its round.
 type parked struct {
-	item  int
-	req   *reask.Request
-	done  chan struct{}
-	taken bool // the driver has it in a round
-	resp  *reask.Response
-	err   error
+	item   int
+	req    *reask.Request
+	done   chan struct{}
+	taken  bool // the driver has it in a round
+	direct bool // it went as a direct call, or was one in the earlier run
+	resp   *reask.Response
+	err    error
 }
 
 // batcher is the reask.Provider of a run: Complete parks a request until
 // its round has ended.
 type batcher struct {
 	cfg     Config
+	items   []Item
 	mu      sync.Mutex
 	active  int // items running and not parked
 	queue   []*parked
 	cut     chan struct{}
 	results []Result
+	stopped []bool // the run's error ended the item
 	stats   Stats
 	fatal   error // the run failed: every later call fails with it
+
+	pmu      sync.Mutex // serialises OnProgress
+	progress Progress
 }
 
 var _ reask.Provider = (*batcher)(nil)
@@ -224,6 +332,7 @@ func (b *batcher) Complete(ctx context.Context, req *reask.Request) (*reask.Resp
 	p := &parked{item: i, req: req, done: make(chan struct{})}
 	b.mu.Lock()
 	if b.fatal != nil {
+		b.stopped[i] = true
 		b.mu.Unlock()
 		return nil, b.fatal
 	}
@@ -237,6 +346,7 @@ func (b *batcher) Complete(ctx context.Context, req *reask.Request) (*reask.Resp
 	case <-ctx.Done():
 		b.mu.Lock()
 		defer b.mu.Unlock()
+		b.stopped[i] = true
 		if !p.taken {
 			for j, q := range b.queue {
 				if q == p {
@@ -292,6 +402,21 @@ func (b *batcher) drive(ctx context.Context, empty bool) error {
 		if fatal != nil {
 			b.fatal = fatal
 		}
+		for _, p := range round {
+			if p.resp == nil && p.err == nil {
+				// The run ended before the line had a result.
+				p.err = fatal
+				b.stopped[p.item] = true
+			}
+			if p.resp != nil {
+				r := &b.results[p.item]
+				if p.direct {
+					r.DirectUsage = r.DirectUsage.Add(p.resp.Usage)
+				} else {
+					r.BatchUsage = r.BatchUsage.Add(p.resp.Usage)
+				}
+			}
+		}
 		b.active += len(round)
 		b.mu.Unlock()
 		for _, p := range round {
@@ -303,86 +428,182 @@ func (b *batcher) drive(ctx context.Context, empty bool) error {
 	}
 }
 
+// report updates the progress with f and hands it to OnProgress.
+func (b *batcher) report(f func(*Progress)) {
+	if b.cfg.OnProgress == nil {
+		return
+	}
+	b.pmu.Lock()
+	defer b.pmu.Unlock()
+	f(&b.progress)
+	b.cfg.OnProgress(b.progress)
+}
+
 // round sends one round's requests and fills in their results; its error
-// ends the run.
+// ends the run (every line it leaves without a result fails with it).
 func (b *batcher) round(ctx context.Context, round []*parked) error {
 	b.stats.Rounds++
+	n := b.stats.Rounds
+	var prior *Round
+	if n <= len(b.cfg.Resume) {
+		prior = &b.cfg.Resume[n-1]
+		b.stats.Resumed++
+	}
+	rec := Round{Lines: map[string]string{}}
+	if prior != nil {
+		rec.Batches = append(rec.Batches, prior.Batches...)
+		for k, v := range prior.Lines {
+			rec.Lines[k] = v
+		}
+		for k, v := range prior.Answers {
+			if rec.Answers == nil {
+				rec.Answers = map[string]Answer{}
+			}
+			rec.Answers[k] = v
+		}
+	}
+	// Sort the round's requests: answered by the earlier run (from its
+	// direct answers or its batches), or new.
+	var fromPrior, fresh []*parked
+	ids := make(map[*parked]string, len(round))
+	for _, p := range round {
+		id, dig := CustomID(b.items[p.item].ID), digest(p.req)
+		ids[p] = id
+		if prior != nil {
+			if a, ok := prior.Answers[id]; ok && a.Digest == dig {
+				p.direct = true
+				p.resp, p.err = a.result(b.cfg.Name)
+				continue
+			}
+			if prior.Lines[id] == dig {
+				fromPrior = append(fromPrior, p)
+				continue
+			}
+		}
+		rec.Lines[id] = dig
+		fresh = append(fresh, p)
+	}
+	direct := len(fresh) > 0 && len(fresh) < b.cfg.FinishDirectUnder
+	if direct {
+		for _, p := range fresh {
+			delete(rec.Lines, ids[p])
+			p.direct = true
+		}
+	}
 	b.stats.Lines = append(b.stats.Lines, len(round))
-	direct := len(round) < b.cfg.FinishDirectUnder
 	b.stats.Direct = append(b.stats.Direct, direct)
 	b.mu.Lock()
 	for _, p := range round {
-		if direct {
-			b.results[p.item].DirectCalls++
+		r := &b.results[p.item]
+		r.Round = n
+		if p.direct {
+			r.DirectCalls++
 		} else {
-			b.results[p.item].BatchCalls++
+			r.BatchCalls++
 		}
 	}
 	b.mu.Unlock()
-	if direct {
+	b.report(func(pr *Progress) { *pr = Progress{Round: n, Lines: len(round)} })
+
+	var batches []string // to read, with the lines each may answer
+	lineSets := map[string]map[string]*parked{}
+	if len(fromPrior) > 0 {
+		set := make(map[string]*parked, len(fromPrior))
+		for _, p := range fromPrior {
+			set[ids[p]] = p
+		}
+		for _, id := range prior.Batches {
+			batches = append(batches, id)
+			lineSets[id] = set
+		}
+		b.stats.Attached += len(prior.Batches)
+	}
+	var submitErr error
+	var submitted []*parked
+	switch {
+	case direct:
+		if rec.Answers == nil {
+			rec.Answers = map[string]Answer{}
+		}
+		var amu sync.Mutex
 		var wg sync.WaitGroup
-		for _, p := range round {
+		for _, p := range fresh {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
 				p.resp, p.err = b.cfg.Direct.Complete(ctx, p.req)
+				b.report(func(pr *Progress) {
+					if p.err != nil {
+						pr.Failed++
+					} else {
+						pr.Completed++
+					}
+				})
+				if ctx.Err() == nil || p.err == nil {
+					a := answerOf(p.resp, p.err)
+					a.Digest = digest(p.req)
+					amu.Lock()
+					rec.Answers[ids[p]] = a
+					amu.Unlock()
+				}
 			}()
 		}
 		wg.Wait()
-		return nil
-	}
-	lines := make([]batchapi.Line, len(round))
-	byID := make(map[string]*parked, len(round))
-	for k, p := range round {
-		id := "item-" + strconv.Itoa(p.item) // unique per round, Anthropic-safe
-		lines[k] = batchapi.Line{CustomID: id, Request: p.req}
-		byID[id] = p
-	}
-	fail := func(err error) {
-		for _, p := range byID {
-			if p.resp == nil && p.err == nil {
-				p.err = err
-			}
-		}
-	}
-	ids, err := b.cfg.Client.Submit(ctx, lines)
-	b.stats.Batches += len(ids)
-	if err != nil {
-		if errors.Is(err, batchapi.ErrUnsupported) {
-			err = fmt.Errorf("rounds: %w", err)
-			fail(err)
+		if err := b.record(n, rec); err != nil {
 			return err
 		}
-		// The lines of batches that were submitted are still read below;
-		// the others fail with the submit error (a retryable one retries
-		// in the next round).
-		if len(ids) == 0 {
-			fail(err)
-			return nil
+	case len(fresh) > 0:
+		lines := make([]batchapi.Line, len(fresh))
+		for k, p := range fresh {
+			lines[k] = batchapi.Line{CustomID: ids[p], Request: p.req}
 		}
-		defer fail(err)
-	}
-	for _, id := range ids {
-		_, werr := b.cfg.Poller.Wait(ctx, b.cfg.Client, id)
-		switch {
-		case errors.Is(werr, batchapi.ErrBatchCancelled):
-			// Cancelled by someone else: keep the finished lines, fail the
-			// others for good (not a retryable error).
-		case werr != nil:
-			if ctx.Err() != nil {
-				return werr
+		// A submission outlives ctx (within SubmitTimeout): a batch the
+		// provider created must reach OnRound, or a resumed run pays for
+		// its lines again.
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), b.cfg.SubmitTimeout)
+		got, err := b.cfg.Client.Submit(sctx, lines)
+		cancel()
+		b.stats.Batches += len(got)
+		if errors.Is(err, batchapi.ErrUnsupported) {
+			err = fmt.Errorf("rounds: %w", err)
+			for _, p := range fresh {
+				p.err = err
 			}
-			fail(fmt.Errorf("rounds: batch %s: %w", id, werr))
-			continue
+			return err
 		}
-		res, rerr := b.cfg.Client.Results(ctx, id)
-		if rerr != nil {
-			fail(fmt.Errorf("rounds: results of batch %s: %w", id, rerr))
+		if len(got) > 0 {
+			rec.Batches = append(rec.Batches, got...)
+			if rerr := b.record(n, rec); rerr != nil {
+				return fmt.Errorf("%w (batches %v were submitted and are not recorded)", rerr, got)
+			}
+		}
+		submitErr = err
+		set := make(map[string]*parked, len(fresh))
+		for _, p := range fresh {
+			set[ids[p]] = p
+		}
+		for _, id := range got {
+			batches = append(batches, id)
+			lineSets[id] = set
+		}
+		submitted = fresh
+	}
+	b.report(func(pr *Progress) { pr.Batches, pr.Waiting = len(batches), true })
+	var failErr error // the lines of a batch that could not be read
+	counts := map[string][2]int{}
+	for _, id := range batches {
+		set := lineSets[id]
+		res, err := b.attach(ctx, id, counts)
+		if err != nil {
+			if ctx.Err() != nil {
+				return err
+			}
+			failErr = err
 			continue
 		}
 		for _, r := range res {
-			p, ok := byID[r.CustomID]
-			if !ok {
+			p, ok := set[r.CustomID]
+			if !ok || p.resp != nil || p.err != nil {
 				continue
 			}
 			p.resp, p.err = r.Response, lineErr(b.cfg.Name, id, r.Err)
@@ -391,14 +612,124 @@ func (b *batcher) round(ctx context.Context, round []*parked) error {
 			}
 		}
 	}
-	// Lines no batch answered for.
-	for id, p := range byID {
-		if p.resp == nil && p.err == nil {
+	// The lines of batches that were not submitted fail with the submit
+	// error (a retryable one retries in the next round); those of a batch
+	// that could not be read, with its error; any other line no batch
+	// answered for is missing, and retried.
+	for _, p := range round {
+		if p.resp != nil || p.err != nil {
+			continue
+		}
+		switch {
+		case submitErr != nil && contains(submitted, p):
+			p.err = submitErr
+		case failErr != nil:
+			p.err = failErr
+		default:
 			p.err = &reask.ProviderError{Provider: b.cfg.Name, Kind: reask.KindServer,
-				Message: fmt.Sprintf("line %s: %v", id, ErrLineMissing)}
+				Message: fmt.Sprintf("line %s: %v", ids[p], ErrLineMissing)}
 		}
 	}
 	return nil
+}
+
+// record hands round n to OnRound.
+func (b *batcher) record(n int, r Round) error {
+	if b.cfg.OnRound == nil {
+		return nil
+	}
+	if err := b.cfg.OnRound(n, r); err != nil {
+		return fmt.Errorf("rounds: recording round %d: %w", n, err)
+	}
+	return nil
+}
+
+func contains(ps []*parked, p *parked) bool {
+	for _, q := range ps {
+		if q == p {
+			return true
+		}
+	}
+	return false
+}
+
+// attach waits for batch id to end and reads its results, trying again
+// over transport failures (AttachRetries in a row). counts keeps each
+// batch's latest line counts for the progress.
+func (b *batcher) attach(ctx context.Context, id string, counts map[string][2]int) ([]batchapi.Result, error) {
+	poller := b.cfg.Poller
+	user := poller.OnPoll
+	poller.OnPoll = func(st batchapi.Status) {
+		if user != nil {
+			user(st)
+		}
+		b.report(func(pr *Progress) {
+			c := counts[id]
+			pr.Completed += st.Succeeded - c[0]
+			pr.Failed += st.Failed - c[1]
+			counts[id] = [2]int{st.Succeeded, st.Failed}
+		})
+	}
+	clk := poller.Clock
+	if clk == nil {
+		clk = clock.System()
+	}
+	pause := poller.Initial
+	if pause <= 0 {
+		pause = batchapi.DefaultPollInitial
+	}
+	for tries := 0; ; tries++ {
+		_, err := poller.Wait(ctx, b.cfg.Client, id)
+		if err == nil || errors.Is(err, batchapi.ErrBatchCancelled) {
+			// Cancelled by someone else: keep the finished lines; the
+			// others fail for good (not a retryable error).
+			break
+		}
+		if ctx.Err() != nil {
+			return nil, err
+		}
+		if !transient(err) || tries >= b.cfg.AttachRetries {
+			return nil, fmt.Errorf("rounds: batch %s: %w", id, err)
+		}
+		if err := clk.Sleep(ctx, pause); err != nil {
+			return nil, err
+		}
+	}
+	for tries := 0; ; tries++ {
+		res, err := b.cfg.Client.Results(ctx, id)
+		if err == nil {
+			return res, nil
+		}
+		if ctx.Err() != nil {
+			return nil, err
+		}
+		if !transient(err) || tries >= b.cfg.AttachRetries {
+			return nil, fmt.Errorf("rounds: results of batch %s: %w", id, err)
+		}
+		d := pause
+		var pe *reask.ProviderError
+		if errors.As(err, &pe) && pe.RetryAfter > 0 {
+			d = pe.RetryAfter
+		}
+		if err := clk.Sleep(ctx, d); err != nil {
+			return nil, err
+		}
+	}
+}
+
+// transient reports whether err is a failure of transport that may pass:
+// a retryable provider error (429, 5xx) or a network error.
+func transient(err error) bool {
+	var pe *reask.ProviderError
+	if errors.As(err, &pe) {
+		k := pe.Kind
+		if k == "" {
+			k = reask.StatusKind(pe.StatusCode)
+		}
+		return k.Retryable()
+	}
+	var ne net.Error
+	return errors.As(err, &ne) || errors.Is(err, io.ErrUnexpectedEOF)
 }
 
 // lineErr turns a line's error into what the loop should make of it: an
@@ -414,4 +745,40 @@ func lineErr(name, batch string, err error) error {
 		return fmt.Errorf("rounds: batch %s was cancelled (not by this run): %w", batch, batchapi.ErrBatchCancelled)
 	}
 	return err
+}
+
+// safeID is an id that can be a custom_id as it is (Anthropic's pattern,
+// less the prefix).
+var safeID = regexp.MustCompile(`^[a-zA-Z0-9_-]{1,62}$`)
+
+// CustomID is the custom_id of item id's lines, the same in every run:
+// "i_" and the id itself when it fits Anthropic's custom_id pattern
+// (^[a-zA-Z0-9_-]{1,64}$), else "h_" and a digest of the id.
+func CustomID(id string) string {
+	if safeID.MatchString(id) {
+		return "i_" + id
+	}
+	sum := sha256.Sum256([]byte(id))
+	return "h_" + hex.EncodeToString(sum[:20])
+}
+
+// digest names a request by what the provider is sent: the same
+// conversation, schema and parameters give the same digest.
+func digest(req *reask.Request) string {
+	b, err := json.Marshal(struct {
+		Messages    []reask.Message `json:"messages"`
+		Mode        reask.Mode      `json:"mode"`
+		Schema      json.RawMessage `json:"schema,omitempty"`
+		SchemaName  string          `json:"schema_name,omitempty"`
+		Strict      bool            `json:"strict,omitempty"`
+		Model       string          `json:"model,omitempty"`
+		Temperature *float64        `json:"temperature,omitempty"`
+		MaxTokens   int             `json:"max_tokens,omitempty"`
+	}{req.Messages, req.Mode, req.Schema, req.SchemaName, req.Strict, req.Model, req.Temperature, req.MaxTokens})
+	if err != nil {
+		// A schema that is not JSON: no earlier round can match it.
+		return "unencodable"
+	}
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:16])
 }

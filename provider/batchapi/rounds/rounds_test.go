@@ -148,9 +148,9 @@ func TestRoundsReaskOnlyFailures(t *testing.T) {
 		t.Fatalf("stats %+v", st)
 	}
 	failedFirst := map[string]bool{}
-	for i, r := range res {
+	for _, r := range res {
 		if r.Report.Records[0].Outcome != reask.KindOK {
-			failedFirst[fmt.Sprintf("item-%d", i)] = true
+			failedFirst[rounds.CustomID(r.ID)] = true
 		}
 	}
 	if len(failedFirst) == 0 {
