@@ -46,6 +46,17 @@ type Record struct {
 	// (see reask.Report.Insisted).
 	Insisted      []reask.Repeat `json:"insisted,omitempty"`
 	AttemptsSaved int            `json:"attempts_saved,omitempty"`
+	// Batch reports that the item ran through a provider's batch API
+	// (reask batch --provider-batch), whose price is BatchDiscount of the
+	// direct one. BatchCalls and DirectCalls count its calls sent in
+	// batches and directly (--finish-direct-under); BatchUsage is the
+	// tokens of its batch calls (the rest of Usage was direct); Round is
+	// the round it finished in, from 1.
+	Batch       bool         `json:"batch,omitempty"`
+	BatchCalls  int          `json:"batch_calls,omitempty"`
+	DirectCalls int          `json:"direct_calls,omitempty"`
+	BatchUsage  *reask.Usage `json:"batch_usage,omitempty"`
+	Round       int          `json:"round,omitempty"`
 	// Error is why the item failed, in one paragraph; empty when OK.
 	Error string `json:"error,omitempty"`
 	// Outcome is "ok" or the kind of the failure that ended the item.
@@ -140,6 +151,11 @@ func Failed(id string, kind reask.Kind, err error) Record {
 	return Record{ID: id, Data: json.RawMessage("null"), Repairs: []Repair{}, Outcome: string(kind), Error: msg,
 		Errors: []Error{{Kind: string(kind), Message: schema.Shorten(err.Error(), maxMessage)}}}
 }
+
+// BatchDiscount is the price of a token sent through a provider's batch
+// API as a share of its direct price: OpenAI's Batch API and Anthropic's
+// Message Batches both charge half, for input and output tokens alike.
+const BatchDiscount = 0.5
 
 // KindInvalidItem marks an input line that is not a usable item.
 const KindInvalidItem reask.Kind = "invalid_item"

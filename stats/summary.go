@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"math"
 	"sort"
 	"strings"
@@ -59,8 +60,39 @@ type Summary struct {
 	Insisted      int     `json:"insisted_items"`
 	AttemptsSaved int     `json:"attempts_saved"`
 	InsistedOn    []Count `json:"insisted_on"`
+	// Batch sums the items that ran through a provider's batch API; nil
+	// when none did.
+	Batch *BatchSummary `json:"batch,omitempty"`
 	// InvalidLines counts lines of the stats input that were not records.
 	InvalidLines int `json:"invalid_lines,omitempty"`
+}
+
+// BatchSummary is what the items that ran through a provider's batch API
+// (reask batch --provider-batch) cost, in rounds, calls and tokens.
+type BatchSummary struct {
+	// Items counts them.
+	Items int `json:"items"`
+	// Rounds is the last round any finished in: the run's rounds.
+	// FinishedByRound maps each round to the items that finished in it.
+	Rounds          int         `json:"rounds"`
+	FinishedByRound map[int]int `json:"finished_by_round"`
+	// BatchCalls and DirectCalls count their calls sent in batches and
+	// directly.
+	BatchCalls  int `json:"batch_calls"`
+	DirectCalls int `json:"direct_calls"`
+	// BatchTokens are the tokens of their batch calls, DirectTokens those
+	// of their direct calls.
+	BatchTokens  Usage `json:"batch_tokens"`
+	DirectTokens Usage `json:"direct_tokens"`
+	// Discount is the batch price as a share of the direct one
+	// (BatchDiscount). DirectPriceTokens is what the tokens cost counted
+	// in tokens at the direct price: DirectTokens + Discount × BatchTokens
+	// (total tokens), and CostShare that over all their tokens — the share
+	// of the direct price paid, exact when the batch and direct calls
+	// split prompt and completion tokens alike.
+	Discount          float64 `json:"discount"`
+	DirectPriceTokens float64 `json:"direct_price_tokens"`
+	CostShare         float64 `json:"cost_share"`
 }
 
 // Count is a ranked entry with an example message.
@@ -127,6 +159,9 @@ func (a *Aggregator) Add(r Record) {
 	for _, f := range r.Repairs {
 		bump(a.repairs, f.Kind, exampleFix(f))
 	}
+	if r.Batch {
+		a.addBatch(r)
+	}
 	for _, sw := range r.Switches {
 		bump(a.switches, sw.What+" "+sw.From+" → "+sw.To, sw.Reason)
 	}
@@ -141,6 +176,30 @@ func (a *Aggregator) Add(r Record) {
 		}
 		bump(a.insisted, displayPath(rp.Path)+" "+rp.Keyword, ex)
 	}
+}
+
+// addBatch counts a record of an item that ran through a batch API.
+func (a *Aggregator) addBatch(r Record) {
+	b := a.s.Batch
+	if b == nil {
+		b = &BatchSummary{FinishedByRound: map[int]int{}, Discount: BatchDiscount}
+		a.s.Batch = b
+	}
+	b.Items++
+	b.Rounds = max(b.Rounds, r.Round)
+	b.FinishedByRound[r.Round]++
+	b.BatchCalls += r.BatchCalls
+	b.DirectCalls += r.DirectCalls
+	var bu Usage
+	if r.BatchUsage != nil {
+		bu = Usage{PromptTokens: r.BatchUsage.PromptTokens, CompletionTokens: r.BatchUsage.CompletionTokens, TotalTokens: r.BatchUsage.TotalTokens}
+	}
+	b.BatchTokens.PromptTokens += bu.PromptTokens
+	b.BatchTokens.CompletionTokens += bu.CompletionTokens
+	b.BatchTokens.TotalTokens += bu.TotalTokens
+	b.DirectTokens.PromptTokens += r.Usage.PromptTokens - bu.PromptTokens
+	b.DirectTokens.CompletionTokens += r.Usage.CompletionTokens - bu.CompletionTokens
+	b.DirectTokens.TotalTokens += r.Usage.TotalTokens - bu.TotalTokens
 }
 
 func exampleFix(f Repair) string {
@@ -183,6 +242,15 @@ func (a *Aggregator) Summary() Summary {
 	}
 	if s.Tokens.TotalTokens > 0 {
 		s.WastedShare = float64(s.Tokens.WastedTokens) / float64(s.Tokens.TotalTokens)
+	}
+	if a.s.Batch != nil {
+		b := *a.s.Batch
+		b.FinishedByRound = maps.Clone(b.FinishedByRound)
+		b.DirectPriceTokens = float64(b.DirectTokens.TotalTokens) + b.Discount*float64(b.BatchTokens.TotalTokens)
+		if all := b.DirectTokens.TotalTokens + b.BatchTokens.TotalTokens; all > 0 {
+			b.CostShare = b.DirectPriceTokens / float64(all)
+		}
+		s.Batch = &b
 	}
 	s.Errors, s.Repairs, s.Outcomes, s.Switches = ranked(a.errors), ranked(a.repairs), ranked(a.outcomes), ranked(a.switches)
 	s.InsistedOn = ranked(a.insisted)
@@ -370,6 +438,21 @@ func (s Summary) Table() string {
 	row("completion", fmt.Sprint(s.Tokens.CompletionTokens))
 	row("total", fmt.Sprint(s.Tokens.TotalTokens))
 	row("wasted", fmt.Sprintf("%d (%s of total)", s.Tokens.WastedTokens, pct(s.WastedShare)))
+
+	if bs := s.Batch; bs != nil {
+		fmt.Fprintf(&b, "\nProvider batch API (%d items, batch price %s of direct)\n", bs.Items, pct(bs.Discount))
+		rounds := make([]string, 0, len(bs.FinishedByRound))
+		for r := 1; r <= bs.Rounds; r++ {
+			if n := bs.FinishedByRound[r]; n > 0 {
+				rounds = append(rounds, fmt.Sprintf("%d in round %d", n, r))
+			}
+		}
+		row("rounds", fmt.Sprintf("%d (finished: %s)", bs.Rounds, strings.Join(rounds, ", ")))
+		row("calls", fmt.Sprintf("%d in batches, %d direct", bs.BatchCalls, bs.DirectCalls))
+		row("tokens in batches", fmt.Sprintf("%d (prompt %d, completion %d)", bs.BatchTokens.TotalTokens, bs.BatchTokens.PromptTokens, bs.BatchTokens.CompletionTokens))
+		row("tokens direct", fmt.Sprintf("%d (prompt %d, completion %d)", bs.DirectTokens.TotalTokens, bs.DirectTokens.PromptTokens, bs.DirectTokens.CompletionTokens))
+		row("cost vs direct", fmt.Sprintf("%s (%.0f tokens at the direct price)", pct(bs.CostShare), bs.DirectPriceTokens))
+	}
 
 	b.WriteString("\nTime\n")
 	row("latency p50/p95/p99", fmt.Sprintf("%s / %s / %s", msString(s.LatencyMS.P50), msString(s.LatencyMS.P95), msString(s.LatencyMS.P99)))
