@@ -23,6 +23,7 @@ import (
 func (a *app) batchCommand() *cobra.Command {
 	var pf providerFlags
 	var sf schemaFlags
+	var pb providerBatchFlags
 	var schemaFile, schemaDir, inPath, outPath, prompt, deadLetter, statsFile string
 	var concurrency, maxLine int
 	var resume, allowFailures bool
@@ -102,6 +103,12 @@ OUT.jsonl, and exits 3 when any item in it failed (--allow-failures: 0).` + exit
 			if p.note != "" {
 				fmt.Fprintln(a.stderr, "reask:", p.note)
 			}
+			if pb.on {
+				return a.providerBatch(cmd.Context(), &pb, providerBatchRun{cmd: cmd, cfg: cfg, provider: p, redis: &pf.redis,
+					schema: sch, schemaFor: schemaDirLoader(schemaDir, scfg), in: in, inPath: inPath, total: total, outPath: outPath,
+					deadLetter: deadLetter, statsOut: statsFile, resume: resume, allowFailures: allowFailures,
+					concurrency: concurrency, maxLine: maxLine, every: every})
+			}
 			leave, err := a.joinFleet(cmd.Context(), &pf.redis, &cfg)
 			if err != nil {
 				return err
@@ -137,6 +144,7 @@ OUT.jsonl, and exits 3 when any item in it failed (--allow-failures: 0).` + exit
 	pf.register(cmd)
 	sf.register(cmd)
 	fs := cmd.Flags()
+	pb.register(fs)
 	fs.StringVar(&schemaFile, "schema", "", `JSON Schema every answer must satisfy (this or --schema-dir is required; with both, items without a "schema" field use this one)`)
 	fs.StringVar(&schemaDir, "schema-dir", "", `directory of NAME.json schemas for items that name one in a "schema" field`)
 	fs.StringVar(&inPath, "in", "", `input JSONL file, "-" for stdin (required)`)

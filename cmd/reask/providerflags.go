@@ -79,6 +79,9 @@ type openedProvider struct {
 	close func()
 	// note tells the user something they should know (the simulator is in use).
 	note string
+	// builtinSim is set for the simulator served by this process, whose
+	// batches end with it.
+	builtinSim bool
 }
 
 // open resolves flags > environment > defaults and builds the provider.

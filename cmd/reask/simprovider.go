@@ -49,7 +49,7 @@ func (f *providerFlags) openSim(_ context.Context, model string, implicit bool) 
 		return nil, err
 	}
 	p := openai.NewProvider(openai.Config{BaseURL: url, Model: model, Name: "sim/" + model})
-	op := &openedProvider{Provider: p, close: stop}
+	op := &openedProvider{Provider: p, close: stop, builtinSim: true}
 	if implicit {
 		op.note = fmt.Sprintf("no provider configured, so using the built-in simulator (--provider sim, profile %s, seed %d); set OPENAI_API_KEY or --base-url to use a real model", f.simProfile, f.simSeed)
 	}

@@ -565,11 +565,7 @@ func (b *batcher) round(ctx context.Context, round []*parked) error {
 		cancel()
 		b.stats.Batches += len(got)
 		if errors.Is(err, batchapi.ErrUnsupported) {
-			err = fmt.Errorf("rounds: %w", err)
-			for _, p := range fresh {
-				p.err = err
-			}
-			return err
+			return fmt.Errorf("rounds: %w", err)
 		}
 		if len(got) > 0 {
 			rec.Batches = append(rec.Batches, got...)
