@@ -353,3 +353,25 @@ func (f *failingResults) Results(ctx context.Context, id string) ([]batchapi.Res
 	}
 	return f.Client.Results(ctx, id)
 }
+
+// Resumed against a server that no longer knows the earlier batches (their
+// results deleted, say), the run sends their requests again rather than
+// failing the items.
+func TestRoundsResumeLostBatches(t *testing.T) {
+	e := newEnv(t, `{"base":"clean"}`)
+	var kept []rounds.Round
+	e.cfg.OnRound = func(n int, r rounds.Round) error { kept = append(kept, r); return nil }
+	if _, _, err := rounds.Run(t.Context(), e.cfg, people(t, 4)); err != nil {
+		t.Fatal(err)
+	}
+	elsewhere := newEnv(t, `{"base":"clean"}`) // a fresh simulator: no such batch
+	elsewhere.cfg.Resume = kept
+	res, st, err := rounds.Run(t.Context(), elsewhere.cfg, people(t, 4))
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkAll(t, res)
+	if st.Rounds != 2 || st.Batches != 1 || len(elsewhere.rec.rounds[0]) != 4 {
+		t.Errorf("stats %+v: want round 1 re-attached in vain, round 2 sending its 4 lines again", st)
+	}
+}

@@ -585,7 +585,16 @@ func (b *batcher) round(ctx context.Context, round []*parked) error {
 		submitted = fresh
 	}
 	b.report(func(pr *Progress) { pr.Batches, pr.Waiting = len(batches), true })
-	var failErr error // the lines of a batch that could not be read
+	// The lines of a batch that could not be read fail with its error; a
+	// batch of the earlier run that cannot be read (gone, or its results
+	// deleted) has its lines sent again.
+	failed := map[*parked]error{}
+	earlier := make(map[string]bool, len(batches))
+	if prior != nil {
+		for _, id := range prior.Batches {
+			earlier[id] = true
+		}
+	}
 	counts := map[string][2]int{}
 	for _, id := range batches {
 		set := lineSets[id]
@@ -594,7 +603,15 @@ func (b *batcher) round(ctx context.Context, round []*parked) error {
 			if ctx.Err() != nil {
 				return err
 			}
-			failErr = err
+			if earlier[id] {
+				err = &reask.ProviderError{Provider: b.cfg.Name, Kind: reask.KindServer,
+					Message: fmt.Sprintf("batch %s of the earlier run cannot be read, so its lines are sent again: %v", id, err)}
+			}
+			for _, p := range set {
+				if _, ok := failed[p]; !ok {
+					failed[p] = err
+				}
+			}
 			continue
 		}
 		for _, r := range res {
@@ -609,18 +626,17 @@ func (b *batcher) round(ctx context.Context, round []*parked) error {
 		}
 	}
 	// The lines of batches that were not submitted fail with the submit
-	// error (a retryable one retries in the next round); those of a batch
-	// that could not be read, with its error; any other line no batch
-	// answered for is missing, and retried.
+	// error (a retryable one retries in the next round); any other line no
+	// batch answered for is missing, and retried.
 	for _, p := range round {
 		if p.resp != nil || p.err != nil {
 			continue
 		}
-		switch {
+		switch err, ok := failed[p]; {
+		case ok:
+			p.err = err
 		case submitErr != nil && contains(submitted, p):
 			p.err = submitErr
-		case failErr != nil:
-			p.err = failErr
 		default:
 			p.err = &reask.ProviderError{Provider: b.cfg.Name, Kind: reask.KindServer,
 				Message: fmt.Sprintf("line %s: %v", ids[p], ErrLineMissing)}
