@@ -29,11 +29,18 @@ type Scrubber struct {
 	keys [][]byte
 }
 
-// NewScrubber returns a scrubber for keys; empty keys are ignored.
+// MinScrubbedKey is the shortest key a Scrubber removes. A shorter one is
+// no real provider's key (theirs are 30 characters and more) but a test's
+// or a local server's placeholder ("k", "none"), and removing it would
+// corrupt ordinary text: every "k" in an answer, the digits of its usage.
+const MinScrubbedKey = 8
+
+// NewScrubber returns a scrubber for keys; keys shorter than
+// MinScrubbedKey are ignored.
 func NewScrubber(keys ...reask.Secret) *Scrubber {
 	s := &Scrubber{}
 	for _, k := range keys {
-		if k != "" && !slices.ContainsFunc(s.keys, func(b []byte) bool { return string(b) == k.Reveal() }) {
+		if len(k) >= MinScrubbedKey && !slices.ContainsFunc(s.keys, func(b []byte) bool { return string(b) == k.Reveal() }) {
 			s.keys = append(s.keys, []byte(k.Reveal()))
 		}
 	}

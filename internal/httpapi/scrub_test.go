@@ -60,6 +60,16 @@ func TestScrubber(t *testing.T) {
 	}
 }
 
+// TestScrubberIgnoresShortKeys: a placeholder key ("k") is not removed
+// from the text, which it would otherwise corrupt.
+func TestScrubberIgnoresShortKeys(t *testing.T) {
+	s := httpapi.NewScrubber("k", "none")
+	in := `{"usage":{"input_tokens":12},"text":"ok, none"}`
+	if got := s.String(in); got != in {
+		t.Errorf("String(%q) = %q, want it unchanged", in, got)
+	}
+}
+
 // TestScrubberKeepsJSONValid: a key that begins inside an escape sequence
 // (\u0041 then the rest of an Azure-style key) is cut after the escape.
 func TestScrubberKeepsJSONValid(t *testing.T) {
