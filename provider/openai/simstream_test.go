@@ -58,3 +58,40 @@ func TestStreamAgainstSimulator(t *testing.T) {
 		})
 	}
 }
+
+// A stream the simulator ends cleanly midway — status 200, no [DONE] — is
+// never taken for an answer: the call is retried, and when every stream
+// is cut the extraction fails in transport rather than with a short value.
+func TestTruncatedStreamIsNotAnAnswer(t *testing.T) {
+	prof, err := sim.ParseProfile([]byte(`{"stream":{"truncate_rate":1}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := sim.New(sim.Config{Seed: 1, Profile: prof})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(srv)
+	defer ts.Close()
+	c := reasktest.NewClient(t, openai.NewProvider(openai.Config{BaseURL: ts.URL + "/v1", APIKey: "sk-test-key", Model: "gpt-4o-mini"}),
+		reask.Config{MaxTransportRetries: 1, Random: func() float64 { return 0 }})
+	type Person struct {
+		Name string `json:"name"`
+		Age  int    `json:"age"`
+	}
+	var last reask.Partial[Person]
+	var lastErr error
+	restarts := 0
+	for p, err := range reask.Stream[Person](t.Context(), c, "Sarah, age 25") {
+		last, lastErr = p, err
+		if p.Restart {
+			restarts++
+		}
+	}
+	if lastErr == nil || last.Final || last.Report.Calls != 2 || last.Report.Outcome != reask.KindConnection || restarts != 1 {
+		t.Fatalf("last %+v, err %v, %d restarts; want a connection failure after 2 calls and 1 restart", last, lastErr, restarts)
+	}
+	if got := srv.Stats().Transport["stream_truncate"]; got != 2 {
+		t.Errorf("%d truncated streams, want 2", got)
+	}
+}
