@@ -20,8 +20,9 @@ type Stream struct {
 	// any content.
 	Tools bool
 
-	model   string
-	content strings.Builder
+	id, model, fingerprint string
+	created                int64
+	content                strings.Builder
 	refusal strings.Builder
 	calls   []reask.ToolCall
 	finish  string
@@ -32,7 +33,10 @@ type Stream struct {
 
 // chunk is one chat.completion.chunk, limited to what reask reads.
 type chunk struct {
-	Model   string `json:"model"`
+	ID                string `json:"id"`
+	Created           int64  `json:"created"`
+	Model             string `json:"model"`
+	SystemFingerprint string `json:"system_fingerprint"`
 	Choices []struct {
 		Index int `json:"index"`
 		Delta struct {
@@ -67,8 +71,17 @@ func (s *Stream) Add(data []byte) (string, error) {
 	if len(c.Error) > 0 && string(c.Error) != "null" {
 		return "", &ErrorEvent{Data: append([]byte(nil), data...)}
 	}
+	if c.ID != "" {
+		s.id = c.ID
+	}
+	if c.Created != 0 {
+		s.created = c.Created
+	}
 	if c.Model != "" {
 		s.model = c.Model
+	}
+	if c.SystemFingerprint != "" {
+		s.fingerprint = c.SystemFingerprint
 	}
 	if c.Usage != nil {
 		s.usage = c.Usage
@@ -126,23 +139,38 @@ func (s *Stream) Add(data []byte) (string, error) {
 // Done reports whether the stream's end ([DONE]) came.
 func (s *Stream) Done() bool { return s.done }
 
-// Response is the answer the stream assembled, as Answer.Response gives a
-// whole one. A stream that ended before [DONE] was cut off: its error
-// matches io.ErrUnexpectedEOF, whatever it held, so that a cut answer is
-// never taken for a short one.
-func (s *Stream) Response() (*reask.Response, error) {
+// Answer is the chat completion the stream assembled, as a whole answer
+// would have been. A stream that ended before [DONE] was cut off: its
+// error matches io.ErrUnexpectedEOF, whatever it held, so that a cut
+// answer is never taken for a short one.
+func (s *Stream) Answer() (*Answer, error) {
 	if !s.done {
 		return nil, fmt.Errorf("the stream ended without [DONE] after %d bytes of answer: %w", s.content.Len()+s.argumentsLen(), io.ErrUnexpectedEOF)
 	}
-	resp := &reask.Response{Content: s.content.String(), Refusal: s.refusal.String(), FinishReason: s.finish,
-		Model: s.model, ToolCalls: s.calls}
-	if s.usage != nil {
-		resp.Usage = *s.usage
-		if resp.Usage.TotalTokens == 0 {
-			resp.Usage.TotalTokens = resp.Usage.PromptTokens + resp.Usage.CompletionTokens
-		}
+	msg := ChoiceMessage{}
+	if s.content.Len() > 0 || len(s.calls) == 0 {
+		c := s.content.String()
+		msg.Content = &c
 	}
-	return resp, nil
+	if s.refusal.Len() > 0 {
+		r := s.refusal.String()
+		msg.Refusal = &r
+	}
+	for _, c := range s.calls {
+		msg.ToolCalls = append(msg.ToolCalls, ToolCall{ID: c.ID, Type: "function", Function: Function{Name: c.Name, Arguments: c.Arguments}})
+	}
+	return &Answer{ID: s.id, Created: s.created, Model: s.model, SystemFingerprint: s.fingerprint,
+		Choices: []Choice{{Message: msg, FinishReason: s.finish}}, Usage: s.usage}, nil
+}
+
+// Response is reask's view of the answer the stream assembled (see Answer
+// and Answer.Response).
+func (s *Stream) Response() (*reask.Response, error) {
+	a, err := s.Answer()
+	if err != nil {
+		return nil, err
+	}
+	return a.Response()
 }
 
 func (s *Stream) argumentsLen() int {
