@@ -792,11 +792,10 @@ func (s *Server) streamText(w http.ResponseWriter, r *http.Request, tr *rand.Ran
 	plan := s.streamDecision(tr)
 	text = plan.corrupt(text)
 	sent := 0
+	pace := s.pacer(plan.delay)
 	for _, p := range pieces(text, plan.size) {
-		if plan.delay > 0 {
-			if err := s.clk.Sleep(r.Context(), plan.delay); err != nil {
-				return false
-			}
+		if err := pace(r.Context()); err != nil {
+			return false
 		}
 		if float64(sent)/float64(len(text)) >= plan.cutAt {
 			s.cut(w, plan)
@@ -836,6 +835,7 @@ func (s *Server) streamChat(w http.ResponseWriter, r *http.Request, c *conversat
 		total += len(texts[i])
 	}
 	sent := 0
+	pace := s.pacer(plan.delay)
 	for i, rep := range reps {
 		first := chunkChoice{Index: i, Delta: chunkDelta{Role: "assistant"}}
 		if rep.tool != "" {
@@ -848,10 +848,8 @@ func (s *Server) streamChat(w http.ResponseWriter, r *http.Request, c *conversat
 		}
 		emit(first)
 		for _, p := range pieces(texts[i], plan.size) {
-			if plan.delay > 0 {
-				if err := s.clk.Sleep(r.Context(), plan.delay); err != nil {
-					return
-				}
+			if err := pace(r.Context()); err != nil {
+				return
 			}
 			if total > 0 && float64(sent)/float64(total) >= plan.cutAt {
 				s.cut(w, plan)

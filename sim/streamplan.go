@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"context"
 	"math/rand/v2"
 	"net/http"
 	"strings"
@@ -85,4 +86,22 @@ func (s *Server) cut(w http.ResponseWriter, p streamPlan) {
 	}
 	s.countTransport("stream_drop", true)
 	drop(w)
+}
+
+// pacer returns a wait before each chunk of a stream: delay after the
+// previous chunk's due time, not after its wait ended, so that the small
+// overshoot of every timer does not add up over a stream's hundreds of
+// chunks (a model's pace does not drift with the length of its answer).
+func (s *Server) pacer(delay time.Duration) func(context.Context) error {
+	if delay <= 0 {
+		return func(context.Context) error { return nil }
+	}
+	next := s.clk.Now()
+	return func(ctx context.Context) error {
+		next = next.Add(delay)
+		if d := next.Sub(s.clk.Now()); d > 0 {
+			return s.clk.Sleep(ctx, d)
+		}
+		return ctx.Err()
+	}
 }
