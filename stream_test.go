@@ -72,7 +72,7 @@ type owner struct {
 	Pet  pet    `json:"pet"`
 }
 
-func streamClient(t *testing.T, p reask.Provider) *reask.Client {
+func streamClient(t testing.TB, p reask.Provider) *reask.Client {
 	return reasktest.NewClient(t, p, reask.Config{Clock: clock.NewFake(time.Unix(0, 0)), Random: func() float64 { return 0 }})
 }
 
