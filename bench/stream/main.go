@@ -67,7 +67,7 @@ func run(args []string, out io.Writer) error {
 		return err
 	}
 	text := orderText(c.items)
-	fmt.Fprintf(out, "| profile | path | first partial (first byte) | final | answer bytes |\n|---|---|---:|---:|---:|\n")
+	fmt.Fprintf(out, "| profile | path | first partial (gateway: first byte) | final | bytes received |\n|---|---|---:|---:|---:|\n")
 	for _, p := range []struct{ name, faults string }{
 		{"clean", ``},
 		{"one re-ask", `"faults": {"missing_field": 1}, "feedback": {"fix_specific": 1, "fix_generic": 0},`},
@@ -103,7 +103,9 @@ func run(args []string, out io.Writer) error {
 			{"Extract (Run)", func() (time.Duration, time.Duration, int, error) { return runExtract(client, task) }},
 			{"Stream (RunStream)", func() (time.Duration, time.Duration, int, error) { return runStream(client, task) }},
 			{"gateway, validated", func() (time.Duration, time.Duration, int, error) { return runGateway(gws.URL, doc, text, "") }},
-			{"gateway, live", func() (time.Duration, time.Duration, int, error) { return runGateway(gws.URL, doc, text, gateway.StreamLive) }},
+			{"gateway, live", func() (time.Duration, time.Duration, int, error) {
+				return runGateway(gws.URL, doc, text, gateway.StreamLive)
+			}},
 		}
 		for _, path := range paths {
 			var firsts, finals []time.Duration
