@@ -650,7 +650,8 @@ func validNumber(b []byte) bool {
 	return i == len(b)
 }
 
-// text takes a run of plain bytes inside a string.
+// text takes bytes that stand for themselves inside a string: a run of
+// plain ASCII, or one valid UTF-8 encoded rune.
 func (p *Parser) text(b []byte) {
 	switch {
 	case p.st == sKeyString:
@@ -729,7 +730,7 @@ func (p *Parser) stringByte(c byte) error {
 			if r == utf8.RuneError && size == 1 {
 				p.rune(utf8.RuneError)
 			} else {
-				p.raw(p.pend[:size])
+				p.text(p.pend[:size])
 			}
 			p.pendN = copy(p.pend[:], p.pend[size:p.pendN])
 		}
@@ -785,19 +786,6 @@ func hexDigit(c byte) (rune, bool) {
 		return rune(c-'A') + 10, true
 	}
 	return 0, false
-}
-
-// raw takes the bytes of one valid UTF-8 encoded rune.
-func (p *Parser) raw(b []byte) {
-	switch {
-	case p.st == sKeyString:
-		p.keyText = append(p.keyText, b...)
-	case p.atomic:
-		p.atom = append(p.atom, b...)
-	default:
-		p.out = append(p.out, b...)
-		p.ver++
-	}
 }
 
 // rune takes one decoded rune of a string.
