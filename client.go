@@ -96,6 +96,11 @@ type Task struct {
 // ErrCircuitOpen, ErrRetryBudget, ErrTokenBudget, ErrContextBudget,
 // ErrDeadline, a context error, or are a *ProviderError.
 func (c *Client) Run(ctx context.Context, t Task, opts ...Option) (json.RawMessage, *Report, error) {
+	return c.run(ctx, t, nil, opts)
+}
+
+// run is Run, its answers streamed to sink when it is not nil.
+func (c *Client) run(ctx context.Context, t Task, sink *streamSink, opts []Option) (json.RawMessage, *Report, error) {
 	if c == nil || c.provider == nil {
 		return nil, &Report{}, fmt.Errorf("%w: no provider", ErrInvalidInput)
 	}
@@ -114,7 +119,7 @@ func (c *Client) Run(ctx context.Context, t Task, opts ...Option) (json.RawMessa
 	if len(t.Messages) == 0 && strings.TrimSpace(t.Input) == "" {
 		return nil, rep, fmt.Errorf("%w: the input text is empty", ErrInvalidInput)
 	}
-	j := &job{client: c, set: set, task: t, report: rep}
+	j := &job{client: c, set: set, task: t, report: rep, sink: sink}
 	return j.run(ctx)
 }
 
@@ -125,11 +130,26 @@ func (c *Client) Run(ctx context.Context, t Task, opts ...Option) (json.RawMessa
 // be a struct type.
 func Extract[T any](ctx context.Context, c *Client, input string, opts ...Option) (T, *Report, error) {
 	var zero T
+	t, last, err := typedTask[T](c, input, opts)
+	if err != nil {
+		return zero, &Report{}, err
+	}
+	if _, rep, err := c.Run(ctx, t, opts...); err != nil {
+		return zero, rep, err
+	} else {
+		return *last, rep, nil
+	}
+}
+
+// typedTask is the task of extracting a T from input: the schema derived
+// from T, and a check that decodes each schema-valid answer into *last and
+// runs T's Validate method.
+func typedTask[T any](c *Client, input string, opts []Option) (Task, *T, error) {
 	s, err := schemaOf(reflect.TypeFor[T](), c.settings(opts).schemaConfig)
 	if err != nil {
-		return zero, &Report{}, fmt.Errorf("%w: %w", ErrInvalidInput, err)
+		return Task{}, nil, fmt.Errorf("%w: %w", ErrInvalidInput, err)
 	}
-	var last T
+	last := new(T)
 	validate := func(ctx context.Context, doc json.RawMessage) error {
 		var v T
 		if err := json.Unmarshal(doc, &v); err != nil {
@@ -138,14 +158,10 @@ func Extract[T any](ctx context.Context, c *Client, input string, opts ...Option
 		if err := runValidate(ctx, &v); err != nil {
 			return err
 		}
-		last = v
+		*last = v
 		return nil
 	}
-	if _, rep, err := c.Run(ctx, Task{Schema: s, Input: input, Validate: validate}, opts...); err != nil {
-		return zero, rep, err
-	} else {
-		return last, rep, nil
-	}
+	return Task{Schema: s, Input: input, Validate: validate}, last, nil
 }
 
 // schemas caches the schema derived from each Go type with each Config.

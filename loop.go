@@ -25,9 +25,10 @@ type job struct {
 	failures []failure
 
 	providers []Provider
-	cur       int  // index of the provider in use
-	mode      Mode // mode in use
-	tag       any  // the caller's Task.Tag or Request.Tag, for every call and event
+	cur       int         // index of the provider in use
+	mode      Mode        // mode in use
+	tag       any         // the caller's Task.Tag or Request.Tag, for every call and event
+	sink      *streamSink // streams the answers to RunStream's caller; nil: not streamed
 
 	// Adaptive state.
 	syntaxStreak int             // consecutive JSON syntax failures

@@ -53,13 +53,13 @@ func (m Mode) Valid() bool {
 	return false
 }
 
-// ParseMode reads a mode name as the CLI and the configuration spell it.
-func ParseMode(s string) (Mode, error) {
-	m := Mode(s)
+// Check returns an error naming the modes unless m is one of them, for
+// the CLI and the configuration to read a mode name with.
+func (m Mode) Check() error {
 	if !m.Valid() {
-		return "", fmt.Errorf("unknown mode %q: want json_schema, json_object, tools or text", s)
+		return fmt.Errorf("unknown mode %q: want json_schema, json_object, tools or text", string(m))
 	}
-	return m, nil
+	return nil
 }
 
 // Role of a message author.
@@ -118,6 +118,15 @@ type Request struct {
 	// it here (the gateway's targets rebuild their client's request from
 	// it); others ignore it.
 	Tag any
+	// OnDelta, when set, asks for the answer as a stream: a provider that
+	// can stream calls it with each piece of the answer's text as it
+	// arrives — the content, or, when the answer is a tool call, that
+	// call's arguments — on the goroutine that called Complete and before
+	// Complete returns, which still returns the whole Response. A stream
+	// that ends before the provider's end-of-stream event is an error
+	// (io.ErrUnexpectedEOF), never a short answer. A provider that cannot
+	// stream ignores it. Client.RunStream and Stream set it.
+	OnDelta func(text string)
 }
 
 // Response is a provider's answer.

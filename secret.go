@@ -2,8 +2,9 @@ package reask
 
 import "log/slog"
 
-// Redacted is how secrets print everywhere: logs, errors, reports, dumps.
-const Redacted = "[redacted]"
+// redacted is how secrets print everywhere: logs, errors, reports, dumps
+// (Secret.String).
+const redacted = "[redacted]"
 
 // Secret holds a credential. It prints, formats, logs and marshals as
 // "[redacted]", so an API key cannot leak through a log line or a report by
@@ -19,7 +20,7 @@ func (s Secret) String() string {
 	if s == "" {
 		return ""
 	}
-	return Redacted
+	return redacted
 }
 
 // GoString redacts %#v too.

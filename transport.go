@@ -170,9 +170,10 @@ func (j *job) retryDelay(ctx context.Context, o *outcome, retry int) (time.Durat
 	return delay, nil
 }
 
-// complete makes one provider call bounded by the call timeout. A call cut
+// call makes one provider call bounded by the call timeout. A call cut
 // by that timeout (not by the caller's context) is reported as a timeout.
-func (j *job) complete(ctx context.Context, p Provider, req *Request) (*Response, error) {
+// (complete, in stream.go, streams it when the job is streamed.)
+func (j *job) call(ctx context.Context, p Provider, req *Request) (*Response, error) {
 	if j.set.callTimeout <= 0 {
 		return p.Complete(ctx, req)
 	}

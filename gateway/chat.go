@@ -107,6 +107,10 @@ func (g *Gateway) enforce(w http.ResponseWriter, r *http.Request, rt *route, cr 
 			kind = kindJSONStream
 		}
 	}
+	live, ok := g.liveMode(w, r, cr)
+	if !ok {
+		return kindRejected
+	}
 	ex := &exchange{req: cr, w: w, client: g.tele.labels.of(r)}
 	ctx, cancel := g.requestContext(r.Context())
 	defer cancel()
@@ -144,6 +148,9 @@ func (g *Gateway) enforce(w http.ResponseWriter, r *http.Request, rt *route, cr 
 	if cr.maxTokens > 0 {
 		opts = append(opts, reask.WithMaxTokens(cr.maxTokens))
 	}
+	if live {
+		return g.enforceLive(ctx, w, r, rt, cr, reask.Task{Schema: sch, Messages: msgs, Tag: ex}, key, opts, kind)
+	}
 	doc, rep, err := rt.client.Run(ctx, reask.Task{Schema: sch, Messages: msgs, Tag: ex}, opts...)
 	h := w.Header()
 	setReaskHeaders(h, rep)
@@ -152,21 +159,7 @@ func (g *Gateway) enforce(w http.ResponseWriter, r *http.Request, rt *route, cr 
 		doc, err = d, nil
 	}
 	if err != nil {
-		status, e, extra := errorAnswer(err, g.cfg.Clock.Now())
-		if ee := (*reask.ExhaustedError)(nil); errors.As(err, &ee) {
-			e = exhausted(ee, cr.sought())
-		}
-		for k, v := range extra {
-			h[k] = v
-		}
-		if status != StatusClientClosedRequest {
-			writeError(w, status, e)
-		} else {
-			w.WriteHeader(status)
-		}
-		g.log.LogAttrs(r.Context(), slog.LevelInfo, "gateway: schema request failed",
-			slog.String("model", cr.model), slog.Int("status", status), slog.Int("attempts", rep.Attempts),
-			slog.String("outcome", string(rep.Outcome)), slog.String("error", err.Error()))
+		g.schemaFailed(w, r, cr, rep, err)
 		return kind
 	}
 	if sch != anyObject {
@@ -179,6 +172,27 @@ func (g *Gateway) enforce(w http.ResponseWriter, r *http.Request, rt *route, cr 
 		writeJSON(w, http.StatusOK, a)
 	}
 	return kind
+}
+
+// schemaFailed answers a schema request whose extraction failed (rep's
+// headers already set): the error answer, with its headers.
+func (g *Gateway) schemaFailed(w http.ResponseWriter, r *http.Request, cr *chatRequest, rep *reask.Report, err error) {
+	status, e, extra := errorAnswer(err, g.cfg.Clock.Now())
+	if ee := (*reask.ExhaustedError)(nil); errors.As(err, &ee) {
+		e = exhausted(ee, cr.sought())
+	}
+	h := w.Header()
+	for k, v := range extra {
+		h[k] = v
+	}
+	if status != StatusClientClosedRequest {
+		writeError(w, status, e)
+	} else {
+		w.WriteHeader(status)
+	}
+	g.log.LogAttrs(r.Context(), slog.LevelInfo, "gateway: schema request failed",
+		slog.String("model", cr.model), slog.Int("status", status), slog.Int("attempts", rep.Attempts),
+		slog.String("outcome", string(rep.Outcome)), slog.String("error", err.Error()))
 }
 
 // requestSchema returns the request's compiled schema (its prompt's, see

@@ -31,7 +31,7 @@ func TestOfficialNodeSDK(t *testing.T) {
 		t.Skip("-short: skipping the Node SDK test (it runs npm ci)")
 	}
 	dir := t.TempDir()
-	for _, f := range []string{"package.json", "package-lock.json", "client.mjs"} {
+	for _, f := range []string{"package.json", "package-lock.json", "client.mjs", "live.mjs"} {
 		data, err := os.ReadFile(filepath.Join("testdata", "npm", f))
 		if err != nil {
 			t.Fatal(err)
@@ -138,4 +138,5 @@ func TestOfficialNodeSDK(t *testing.T) {
 	if !slices.Contains(got.Models, "gpt-4o-mini") || !slices.Contains(got.Models, "gpt-4o") {
 		t.Errorf("models %v", got.Models)
 	}
+	t.Run("live stream", func(t *testing.T) { liveStreamNodeSDK(ctx, t, dir, node) })
 }

@@ -92,6 +92,10 @@ func (t *target) Complete(ctx context.Context, req *reask.Request) (*reask.Respo
 	if err != nil {
 		return nil, fmt.Errorf("%s: encoding the request: %w", t.name, err)
 	}
+	if req.OnDelta != nil && !ex.passthrough {
+		// A live stream's call (see enforceLive).
+		return t.up.sendStreamed(ctx, t.name, ex, body, req.Mode == reask.ModeTools, req.OnDelta)
+	}
 	return t.up.send(ctx, t.name, ex, body)
 }
 
@@ -116,17 +120,33 @@ func (u *upstream) send(ctx context.Context, name string, ex *exchange, body []b
 			resp = &reask.Response{Usage: usageOf(data)}
 			ex.setPassthroughAnswer(name, a.hresp, data)
 		} else {
-			var ans openaiwire.Answer
-			if err := ans.Read(data); err != nil {
-				return nil, fmt.Errorf("%s: HTTP %d with an unreadable body: %v", name, a.hresp.StatusCode, err)
-			}
-			if resp, err = ans.Response(); err != nil {
-				return nil, fmt.Errorf("%s: HTTP %d: %v", name, a.hresp.StatusCode, err)
-			}
-			ex.setAnswer(name, &ans)
+			return a.read(ex, data)
 		}
 		return a.finish(resp), nil
 	})
+}
+
+// whole reads a whole schema-path answer (see read).
+func (a *upstreamReply) whole(ex *exchange) (*reask.Response, error) {
+	data, err := a.body()
+	if err != nil {
+		return nil, err
+	}
+	return a.read(ex, data)
+}
+
+// read decodes a schema-path answer, data, and keeps it in ex.
+func (a *upstreamReply) read(ex *exchange, data []byte) (*reask.Response, error) {
+	var ans openaiwire.Answer
+	if err := ans.Read(data); err != nil {
+		return nil, fmt.Errorf("%s: HTTP %d with an unreadable body: %v", a.name, a.hresp.StatusCode, err)
+	}
+	resp, err := ans.Response()
+	if err != nil {
+		return nil, fmt.Errorf("%s: HTTP %d: %v", a.name, a.hresp.StatusCode, err)
+	}
+	ex.setAnswer(a.name, &ans)
+	return a.finish(resp), nil
 }
 
 // upstreamReply is an upstream's successful (2xx) answer whose headers

@@ -785,39 +785,20 @@ func pieces(text string, size int) []string {
 	return out
 }
 
-// streamDecision draws whether a stream crawls or is cut off.
-func (s *Server) streamDecision(tr *rand.Rand) (delay time.Duration, cutAt float64) {
-	delay = time.Duration(s.latency.PerToken)
-	if u := tr.Float64(); u < s.prof.Stream.SlowRate {
-		delay = time.Duration(s.prof.Stream.SlowDelay)
-		s.countTransport("slow_stream", false)
-	}
-	cutAt = 2 // never
-	if u := tr.Float64(); u < s.prof.Stream.DropRate {
-		cutAt = 0.2 + 0.6*tr.Float64()
-	}
-	return delay, cutAt
-}
-
 // streamText sends text in pieces of the profile's size with the
 // stream's faults — a crawl between pieces, a connection cut part way — and
 // reports whether it sent every piece.
 func (s *Server) streamText(w http.ResponseWriter, r *http.Request, tr *rand.Rand, text string, send func(piece string)) bool {
-	delay, cutAt := s.streamDecision(tr)
-	size := s.prof.Stream.ChunkChars
-	if size <= 0 {
-		size = 4
-	}
+	plan := s.streamDecision(tr)
+	text = plan.corrupt(text)
 	sent := 0
-	for _, p := range pieces(text, size) {
-		if delay > 0 {
-			if err := s.clk.Sleep(r.Context(), delay); err != nil {
-				return false
-			}
+	pace := s.pacer(plan.delay)
+	for _, p := range pieces(text, plan.size) {
+		if err := pace(r.Context()); err != nil {
+			return false
 		}
-		if float64(sent)/float64(len(text)) >= cutAt {
-			s.countTransport("stream_drop", true)
-			drop(w)
+		if float64(sent)/float64(len(text)) >= plan.cutAt {
+			s.cut(w, plan)
 			return false
 		}
 		sent += len(p)
@@ -836,11 +817,7 @@ func (s *Server) streamChat(w http.ResponseWriter, r *http.Request, c *conversat
 	s.countStatus(http.StatusOK)
 	fl, _ := w.(http.Flusher)
 	ev := sse{w: w, fl: fl}
-	delay, cutAt := s.streamDecision(tr)
-	size := s.prof.Stream.ChunkChars
-	if size <= 0 {
-		size = 4
-	}
+	plan := s.streamDecision(tr)
 	base := chunk{ID: id, Object: "chat.completion.chunk", Created: created, Model: c.model, ServiceTier: "default", SystemFingerprint: "fp_sim"}
 	emit := func(ch chunkChoice) {
 		k := base
@@ -852,10 +829,13 @@ func (s *Server) streamChat(w http.ResponseWriter, r *http.Request, c *conversat
 		ev.data(k)
 	}
 	total := 0
-	for _, rep := range reps {
-		total += len(rep.text)
+	texts := make([]string, len(reps))
+	for i, rep := range reps {
+		texts[i] = plan.corrupt(rep.text)
+		total += len(texts[i])
 	}
 	sent := 0
+	pace := s.pacer(plan.delay)
 	for i, rep := range reps {
 		first := chunkChoice{Index: i, Delta: chunkDelta{Role: "assistant"}}
 		if rep.tool != "" {
@@ -867,15 +847,12 @@ func (s *Server) streamChat(w http.ResponseWriter, r *http.Request, c *conversat
 			first.Delta.Refusal = nil
 		}
 		emit(first)
-		for _, p := range pieces(rep.text, size) {
-			if delay > 0 {
-				if err := s.clk.Sleep(r.Context(), delay); err != nil {
-					return
-				}
+		for _, p := range pieces(texts[i], plan.size) {
+			if err := pace(r.Context()); err != nil {
+				return
 			}
-			if total > 0 && float64(sent)/float64(total) >= cutAt {
-				s.countTransport("stream_drop", true)
-				drop(w)
+			if total > 0 && float64(sent)/float64(total) >= plan.cutAt {
+				s.cut(w, plan)
 				return
 			}
 			sent += len(p)

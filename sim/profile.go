@@ -29,7 +29,8 @@ import (
 //	  "transport": {"rate_limited": 0.02, "server_error": 0.01, "bad_gateway": 0.005,
 //	                "unavailable": 0.01, "drop": 0.005, "hang": 0, "hang_for": "30s"},
 //	  "latency": {"median": "40ms", "p99": "400ms", "per_token": "0s"},
-//	  "stream": {"chunk_chars": 4, "slow_rate": 0.05, "slow_delay": "50ms", "drop_rate": 0.01},
+//	  "stream": {"chunk_chars": 4, "slow_rate": 0.05, "slow_delay": "50ms", "drop_rate": 0.01,
+//	             "tokens_per_second": 50, "truncate_rate": 0.01, "corrupt_rate": 0.01},
 //	  "outages": [{"start": "2m", "duration": "20s", "every": "10m"}],
 //	  "batch": {"validating": "500ms", "in_progress": "2s", "finalizing": "500ms", "cancelling": "500ms",
 //	            "failed_lines": 0.01, "expire": 0.02,
@@ -146,6 +147,17 @@ type Streaming struct {
 	// DropRate is the share of streams cut off midway: the connection
 	// closes without the final chunk or [DONE].
 	DropRate float64 `json:"drop_rate"`
+	// TokensPerSecond paces streams as a model writes: each chunk waits
+	// its tokens (ChunkChars/4) divided by it, instead of
+	// Latency.PerToken. 0 keeps Latency.PerToken.
+	TokensPerSecond float64 `json:"tokens_per_second"`
+	// TruncateRate is the share of streams that end cleanly midway: the
+	// response finishes as a good one does, but without the final chunk or
+	// [DONE] (message_stop) — the cut stream a proxy passes on as a 200.
+	TruncateRate float64 `json:"truncate_rate"`
+	// CorruptRate is the share of streams whose answer breaks late: a
+	// stray token that is not JSON is written after 70–90% of it.
+	CorruptRate float64 `json:"corrupt_rate"`
 }
 
 // BatchAPI shapes the batch APIs (OpenAI's POST /v1/batches over files,
@@ -512,6 +524,7 @@ func (p *Profile) Validate() error {
 		{"transport.bad_gateway", p.Transport.BadGateway}, {"transport.unavailable", p.Transport.Unavailable},
 		{"transport.drop", p.Transport.Drop}, {"transport.hang", p.Transport.Hang},
 		{"stream.slow_rate", p.Stream.SlowRate}, {"stream.drop_rate", p.Stream.DropRate},
+		{"stream.truncate_rate", p.Stream.TruncateRate}, {"stream.corrupt_rate", p.Stream.CorruptRate},
 		{"batch.failed_lines", p.Batch.FailedLines}, {"batch.expire", p.Batch.Expire},
 	}
 	for _, c := range checks {
@@ -558,6 +571,9 @@ func (p *Profile) Validate() error {
 	}
 	if p.Stream.ChunkChars < 0 {
 		return &ProfileError{Field: "stream.chunk_chars", Msg: "negative"}
+	}
+	if v := p.Stream.TokensPerSecond; math.IsNaN(v) || math.IsInf(v, 0) || v < 0 {
+		return &ProfileError{Field: "stream.tokens_per_second", Msg: fmt.Sprintf("%v is not a pace", v)}
 	}
 	for _, l := range []struct {
 		field string

@@ -40,8 +40,8 @@ shows local repair at work on fences, trailing commas and quoted numbers.`,
   reask demo --n 50 --profile hostile --mode tools`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			m, err := reask.ParseMode(mode)
-			if err != nil {
+			m := reask.Mode(mode)
+			if err := m.Check(); err != nil {
 				return fmt.Errorf("--mode: %w", err)
 			}
 			prof, err := loadProfile(profile)

@@ -25,6 +25,7 @@ func (a *app) extractCommand() *cobra.Command {
 	var sf schemaFlags
 	var schemaFile, reportFile string
 	var maxInput int64
+	var stream bool
 	cmd := &cobra.Command{
 		Use:   "extract [flags] TEXT|-",
 		Short: "Extract one text into JSON valid against a schema",
@@ -77,7 +78,15 @@ object is accepted.` + exitStatusHelp,
 			if err != nil {
 				return err
 			}
-			doc, rep, runErr := client.Run(cmd.Context(), reask.Task{Schema: sch, Input: text})
+			task := reask.Task{Schema: sch, Input: text}
+			var doc json.RawMessage
+			var rep *reask.Report
+			var runErr error
+			if stream {
+				rep, runErr = a.extractStreamed(cmd.Context(), client, task)
+			} else {
+				doc, rep, runErr = client.Run(cmd.Context(), task)
+			}
 			if reportFile != "" {
 				if err := writeJSONFile(reportFile, rep); err != nil {
 					return fmt.Errorf("--report: %w", err)
@@ -85,6 +94,9 @@ object is accepted.` + exitStatusHelp,
 			}
 			if runErr != nil {
 				return &exitError{code: extractionCode(cmd.Context(), runErr), err: errors.New(explain(runErr, rep))}
+			}
+			if stream {
+				return nil // printed as it streamed
 			}
 			var out bytes.Buffer
 			if err := json.Indent(&out, doc, "", "  "); err != nil {
@@ -100,6 +112,7 @@ object is accepted.` + exitStatusHelp,
 	sf.register(cmd)
 	cmd.Flags().Int64Var(&maxInput, "max-input-bytes", 16<<20, "largest text read from stdin")
 	cmd.Flags().StringVar(&reportFile, "report", "", "write the extraction report (attempts, calls, repairs, tokens) as JSON to this file")
+	cmd.Flags().BoolVar(&stream, "stream", false, "show the answer as it streams: a line redrawn on stderr on a terminal, else newline-delimited JSON partials on stdout, the last {\"final\": true, \"value\": …}")
 	return cmd
 }
 

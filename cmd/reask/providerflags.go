@@ -55,8 +55,8 @@ func (f *providerFlags) register(cmd *cobra.Command) {
 
 // config returns the reask configuration the flags select.
 func (f *providerFlags) config() (reask.Config, error) {
-	mode, err := reask.ParseMode(f.mode)
-	if err != nil {
+	mode := reask.Mode(f.mode)
+	if err := mode.Check(); err != nil {
 		return reask.Config{}, fmt.Errorf("--mode: %w", err)
 	}
 	if f.maxAttempts < 1 {

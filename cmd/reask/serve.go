@@ -305,7 +305,7 @@ func serveConfig(o serveOptions, getenv env) (gateway.Config, error) {
 		return cfg, fmt.Errorf("--max-attempts is %d: it counts every attempt, the first included, so it must be at least 1", cfg.MaxAttempts)
 	}
 	if cfg.Mode != "" {
-		if _, err := reask.ParseMode(string(cfg.Mode)); err != nil {
+		if err := reask.Mode(cfg.Mode).Check(); err != nil {
 			return cfg, fmt.Errorf("--mode: %w", err)
 		}
 	}

@@ -47,7 +47,7 @@ func NewScrubber(keys ...reask.Secret) *Scrubber {
 	return s
 }
 
-var redacted = []byte(reask.Redacted)
+var redacted = []byte(reask.Secret("-").String())
 
 // Bytes returns b with the keys removed: b itself when there is nothing
 // to remove (the common case, which allocates nothing), else a new slice.

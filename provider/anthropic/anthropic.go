@@ -125,12 +125,27 @@ func (p *Provider) Account() shared.Account {
 	return shared.Account{BaseURL: strings.TrimSuffix(p.endpoint, "/messages"), Model: p.cfg.Model, APIKey: p.cfg.APIKey.Reveal()}
 }
 
-// Complete sends one Messages API request.
+// Complete sends one Messages API request, streamed when the request asks
+// for it (Request.OnDelta; see stream.go).
 func (p *Provider) Complete(ctx context.Context, req *reask.Request) (*reask.Response, error) {
 	body, err := p.encode(req)
 	if err != nil {
 		return nil, fmt.Errorf("%s: encoding the request: %w", p.name, err)
 	}
+	if req.OnDelta != nil {
+		return p.stream(ctx, req, body)
+	}
+	hresp, err := p.post(ctx, body)
+	if err != nil {
+		return nil, err
+	}
+	defer hresp.Body.Close()
+	return p.answer(hresp)
+}
+
+// post sends a request body and returns the answer, its headers scrubbed
+// of the key.
+func (p *Provider) post(ctx context.Context, body []byte) (*http.Response, error) {
 	hreq, err := http.NewRequestWithContext(ctx, http.MethodPost, p.endpoint, bytes.NewReader(body))
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", p.name, err)
@@ -147,10 +162,15 @@ func (p *Provider) Complete(ctx context.Context, req *reask.Request) (*reask.Res
 	if err != nil {
 		return nil, p.scrub.Error(err)
 	}
-	defer hresp.Body.Close()
 	// A server may echo the key (in a request id, a masked key in an
 	// error, the content): none of it reaches a report or a log.
 	p.scrub.Header(hresp.Header)
+	return hresp, nil
+}
+
+// answer reads a whole (not streamed) answer: a message, or an error
+// answer.
+func (p *Provider) answer(hresp *http.Response) (*reask.Response, error) {
 	data, err := httpapi.ReadBody(hresp.Body, p.cfg.MaxResponseBytes)
 	if err != nil {
 		return nil, fmt.Errorf("%s: reading the response: %w", p.name, err)
