@@ -23,6 +23,7 @@ import (
 func (a *app) batchCommand() *cobra.Command {
 	var pf providerFlags
 	var sf schemaFlags
+	var jf jobFlags
 	var schemaFile, schemaDir, inPath, outPath, prompt, deadLetter, statsFile string
 	var concurrency, maxLine int
 	var resume, allowFailures bool
@@ -68,6 +69,10 @@ OUT.jsonl, and exits 3 when any item in it failed (--allow-failures: 0).` + exit
 			}
 			if len(missing) > 0 {
 				return usage(cmd, fmt.Errorf("missing %s", strings.Join(missing, ", ")))
+			}
+			if jf.name != "" {
+				return a.batchJob(cmd, &pf, &sf, &jf, batchOptions{schemaFile: schemaFile, schemaDir: schemaDir, inPath: inPath, outPath: outPath,
+					prompt: prompt, deadLetter: deadLetter, statsFile: statsFile, maxLine: maxLine, resume: resume, allowFailures: allowFailures, every: every})
 			}
 			if concurrency < 1 {
 				return fmt.Errorf("--concurrency is %d: want at least 1", concurrency)
@@ -149,6 +154,7 @@ OUT.jsonl, and exits 3 when any item in it failed (--allow-failures: 0).` + exit
 	fs.StringVar(&statsFile, "stats", "", "write the run's statistics as JSON to this file")
 	fs.BoolVar(&allowFailures, "allow-failures", false, "exit 0 even when items failed (default: exit 3)")
 	fs.DurationVar(&every, "progress-interval", 5*time.Second, "how often to print a progress line when not on a terminal")
+	jf.register(fs)
 	return cmd
 }
 
