@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -28,6 +29,7 @@ var jobSetFlags = []string{"model", "mode", "max-attempts", "timeout", "call-tim
 func (a *app) workerCommand() *cobra.Command {
 	var pf providerFlags
 	var cfg jobs.WorkerConfig
+	var poll time.Duration
 	cmd := &cobra.Command{
 		Use:   "worker --redis URL [flags]",
 		Short: "Run the items of distributed batch jobs (reask batch --job)",
@@ -66,6 +68,9 @@ items, finishes those in flight, and exits 0.`,
 			if cfg.MaxDeliveries < 1 {
 				return fmt.Errorf("--max-deliveries is %d: want at least 1", cfg.MaxDeliveries)
 			}
+			if poll <= 0 {
+				return fmt.Errorf("--poll-interval is %s: want a positive duration", poll)
+			}
 			if cfg.VisibilityTimeout < 0 {
 				return fmt.Errorf("--visibility-timeout is %s: want 0 (the job's call timeout and %s) or a positive duration", cfg.VisibilityTimeout, jobs.VisibilityMargin)
 			}
@@ -94,7 +99,7 @@ items, finishes those in flight, and exits 0.`,
 				return err
 			}
 			defer leave()
-			q, err := jobs.Connect(ctx, jobs.Config{URL: fcfg.URL, Logger: logger})
+			q, err := jobs.Connect(ctx, jobs.Config{URL: fcfg.URL, PollInterval: poll, Logger: logger})
 			if err != nil {
 				return pf.redis.named(err, a.getenv)
 			}
@@ -125,6 +130,7 @@ items, finishes those in flight, and exits 0.`,
 	fs.StringSliceVar(&cfg.Jobs, "jobs", nil, "names of the jobs to serve, comma-separated (default: every job)")
 	fs.DurationVar(&cfg.VisibilityTimeout, "visibility-timeout", 0, fmt.Sprintf("how long an item another worker took may go without a sign of life before this one takes it (default: the job's call timeout + %s)", jobs.VisibilityMargin))
 	fs.IntVar(&cfg.MaxDeliveries, "max-deliveries", jobs.DefaultMaxDeliveries, "times an item is handed to a worker before it is given up as dead (a failed record with its last error)")
+	fs.DurationVar(&poll, "poll-interval", jobs.DefaultPollInterval, "how long a read for new items waits for some, and how often the worker looks for new jobs and beats its heartbeat")
 	fs.StringVar(&cfg.Name, "name", "", "this worker's name in Redis and in logs; a worker restarted under the same name takes back at once what it held (default: host, pid and a random part)")
 	return cmd
 }
