@@ -101,6 +101,7 @@ func (a *app) batchJob(cmd *cobra.Command, pf *providerFlags, sf *schemaFlags, j
 		Retention: jf.retention, OnProgress: show.update, OnStatus: a.workerNote(jf.name, time.Now),
 	})
 	show.finish(res.Progress)
+	fmt.Fprintf(a.stderr, "reask: job %s: %d queue round trips to Redis\n", jf.name, q.RoundTrips())
 	if runErr != nil {
 		return runErr
 	}

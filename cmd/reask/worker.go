@@ -116,7 +116,8 @@ items, finishes those in flight, and exits 0.`,
 			}
 			fmt.Fprintf(a.stderr, "reask: worker %s serving %s of this Redis, %d items at a time\n", cfg.Name, served, cfg.Concurrency)
 			err = q.Work(ctx, cfg)
-			fmt.Fprintf(a.stderr, "reask: worker %s stopped: %d items done (ok %d, failed %d)\n", cfg.Name, clients.ok.Load()+clients.failed.Load(), clients.ok.Load(), clients.failed.Load())
+			fmt.Fprintf(a.stderr, "reask: worker %s stopped: %d items done (ok %d, failed %d), %d queue round trips to Redis\n",
+				cfg.Name, clients.ok.Load()+clients.failed.Load(), clients.ok.Load(), clients.failed.Load(), q.RoundTrips())
 			return err
 		},
 	}
