@@ -385,7 +385,8 @@ func TestJobWorkersKilled(t *testing.T) {
 
 // A collector killed with SIGKILL mid-run and started again with --resume
 // re-attaches to its job: the workers went on meanwhile, nothing is
-// queued or written twice, and the output is whole.
+// queued or written twice, and the output is whole. Ctrl-C on a collector
+// exits 130, and --resume finishes the job.
 func TestJobCollectorKilledResumes(t *testing.T) {
 	t.Parallel()
 	srv := redistest.Start(t)
@@ -395,7 +396,7 @@ func TestJobCollectorKilledResumes(t *testing.T) {
 	out := filepath.Join(dir, "out.jsonl")
 	startWorker(t, srv.URL(), "w", nil, "--concurrency", "2")
 	args := []string{"batch", "--poll-interval", poll, "--redis", srv.URL(), "--job", "resume", "--schema", schemaPath, "--in", in, "--out", out,
-		"--sim-profile", slowProfile(t, dir, "10ms"), "--max-pending", "20"}
+		"--sim-profile", slowProfile(t, dir, "20ms"), "--max-pending", "20"}
 	collector := startProc(t, "collector", nil, args...)
 	waitLines(t, out, 15)
 	collector.kill9(t)
@@ -408,6 +409,13 @@ func TestJobCollectorKilledResumes(t *testing.T) {
 		st := jobStatus(t, srv.URL(), "resume")
 		return st.Queued+st.InFlight == 0 && st.Done > written
 	})
+	// Resumed, then interrupted (Ctrl-C): exit 130, saying to resume.
+	resumed := startProc(t, "resumed", nil, append(args, "--resume")...)
+	waitLines(t, out, 45)
+	resumed.cmd.Process.Signal(os.Interrupt)
+	if code := resumed.wait(t); code != codeInterrupted || !strings.Contains(resumed.stderr.String(), "--resume") {
+		t.Fatalf("interrupted: exit %d; want 130 and a word on --resume:\n%s", code, resumed.stderr.String())
+	}
 	_, stderr, code := runBinary(t, "", append(args, "--resume")...)
 	if code != 0 {
 		t.Fatalf("resume: exit %d:\n%s", code, stderr)

@@ -174,6 +174,8 @@ type result struct {
 	queueTrips        int64 // the collector's and the workers'
 	policyTrips       int64 // the shared policies', over every process
 	kills             int
+	memPeak           int64         // Redis's used_memory, most seen during the run, less before it
+	cpu               time.Duration // the reask processes' CPU time (killed workers' not counted) and Redis's
 }
 
 func (r result) share(c *config) float64 {
@@ -186,8 +188,8 @@ func scale(c *config) error {
 		c.n, c.conc, c.rpm, c.latency)
 	fmt.Printf("Best possible wall time: %d items ÷ %d/s = %s. One process at concurrency %d and %s could send %.0f requests a minute.\n\n",
 		c.n, c.rpm/60, (time.Duration(float64(c.n)/(float64(c.rpm)/60)) * time.Second).Round(time.Second), c.conc, c.latency, float64(c.conc)*60/c.latency.Seconds())
-	fmt.Println("| processes | share of the limit | 429s (share of requests) | wall time | items done once | queue round trips per item | policy round trips per call |")
-	fmt.Println("|:---|---:|---:|---:|---:|---:|---:|")
+	fmt.Println("| processes | share of the limit | 429s (share of requests) | wall time | items done once | queue round trips per item | policy round trips per call | Redis memory, peak |")
+	fmt.Println("|:---|---:|---:|---:|---:|---:|---:|---:|")
 	r, err := single(c, c.rpm, c.latency)
 	if err != nil {
 		return err
@@ -204,10 +206,14 @@ func scale(c *config) error {
 }
 
 func row(c *config, what string, r result) {
-	fmt.Printf("| %s | %.1f%% | %d (%.2f%%) | %s | %d/%d | %s | %.2f |\n", what, 100*r.share(c), r.limited,
+	trips, mem := "—", "—"
+	if r.queueTrips > 0 {
+		trips = fmt.Sprintf("%.2f", float64(r.queueTrips)/float64(c.n))
+		mem = fmt.Sprintf("%.1f MB", float64(r.memPeak)/1e6)
+	}
+	fmt.Printf("| %s | %.1f%% | %d (%.2f%%) | %s | %d/%d | %s | %.2f | %s |\n", what, 100*r.share(c), r.limited,
 		100*float64(r.limited)/float64(max(r.requests, 1)), r.wall.Round(10*time.Millisecond), r.once, c.n,
-		map[bool]string{true: fmt.Sprintf("%.2f", float64(r.queueTrips)/float64(c.n)), false: "—"}[r.queueTrips > 0],
-		float64(r.policyTrips)/float64(max(r.requests, 1)))
+		trips, float64(r.policyTrips)/float64(max(r.requests, 1)), mem)
 }
 
 func kill(c *config) error {
@@ -235,8 +241,8 @@ func kill(c *config) error {
 
 func overhead(c *config) error {
 	fmt.Printf("\n### The queue's overhead: %d items at concurrency %d, unlimited simulator, no latency\n\n", c.n, c.conc)
-	fmt.Println("| run | wall time | ms per item | queue round trips per item |")
-	fmt.Println("|:---|---:|---:|---:|")
+	fmt.Println("| run | wall time | ms per item | CPU ms per item (reask processes and Redis) | queue round trips per item |")
+	fmt.Println("|:---|---:|---:|---:|---:|")
 	s, err := single(c, 0, 0)
 	if err != nil {
 		return err
@@ -246,10 +252,11 @@ func overhead(c *config) error {
 		return err
 	}
 	perItem := func(r result) float64 { return float64(r.wall.Microseconds()) / 1000 / float64(c.n) }
-	fmt.Printf("| `reask batch`, 1 process | %s | %.3f | — |\n", s.wall.Round(time.Millisecond), perItem(s))
-	fmt.Printf("| job, 1 worker | %s | %.3f | %.2f |\n", j.wall.Round(time.Millisecond), perItem(j), float64(j.queueTrips)/float64(c.n))
-	fmt.Printf("\nQueue overhead: %.3f ms per item (the job's wall time less the single process's, per item; the job's includes its start: a worker finds a new job within --poll-interval, %s here).\n",
-		perItem(j)-perItem(s), c.poll)
+	cpuPerItem := func(r result) float64 { return float64(r.cpu.Microseconds()) / 1000 / float64(c.n) }
+	fmt.Printf("| `reask batch`, 1 process | %s | %.3f | %.3f | — |\n", s.wall.Round(time.Millisecond), perItem(s), cpuPerItem(s))
+	fmt.Printf("| job, 1 worker | %s | %.3f | %.3f | %.2f |\n", j.wall.Round(time.Millisecond), perItem(j), cpuPerItem(j), float64(j.queueTrips)/float64(c.n))
+	fmt.Printf("\nQueue overhead: %.3f ms of wall time and %.3f ms of CPU per item (the job's less the single process's; the job's wall time includes its start: a worker finds a new job within --poll-interval, %s here).\n",
+		perItem(j)-perItem(s), cpuPerItem(j)-cpuPerItem(s), c.poll)
 	return nil
 }
 
@@ -266,11 +273,20 @@ func single(c *config, rpm int, latency time.Duration) (result, error) {
 		"--concurrency", strconv.Itoa(c.conc), "--allow-failures", "--progress-interval", "1h", "--redis", c.redisURL)
 	var errb bytes.Buffer
 	cmd.Env, cmd.Stdout, cmd.Stderr = env(c), io.Discard, &errb
+	redisCPU, err := cpuOfRedis(c.rdb)
+	if err != nil {
+		return r, err
+	}
 	start := time.Now()
 	if err := cmd.Run(); err != nil {
 		return r, fmt.Errorf("reask batch: %v\n%s", err, errb.String())
 	}
 	r.wall = time.Since(start)
+	after, err := cpuOfRedis(c.rdb)
+	if err != nil {
+		return r, err
+	}
+	r.cpu = cpuOf(cmd) + after - redisCPU
 	r.policyTrips = policyTrips(errb.String())
 	r.requests, r.limited = px.requests.Load(), px.limited.Load()
 	r.once, r.dups, r.lost, err = count(out, c.n)
@@ -301,6 +317,31 @@ func jobRun(c *config, workers, rpm int, latency, killEvery time.Duration) (resu
 			w.cmd.Process.Kill()
 		}
 	}()
+	base, err := usedMemory(c.rdb)
+	if err != nil {
+		return r, err
+	}
+	var peak atomic.Int64
+	sampling := make(chan struct{})
+	var sampled sync.WaitGroup
+	sampled.Go(func() {
+		t := time.NewTicker(250 * time.Millisecond)
+		defer t.Stop()
+		for {
+			if m, err := usedMemory(c.rdb); err == nil && m-base > peak.Load() {
+				peak.Store(m - base)
+			}
+			select {
+			case <-sampling:
+				return
+			case <-t.C:
+			}
+		}
+	})
+	defer func() {
+		close(sampling)
+		sampled.Wait()
+	}()
 	name := fmt.Sprintf("bench-%d", time.Now().UnixNano())
 	out := filepath.Join(c.dir, name+".jsonl")
 	cmd := exec.Command(c.reask, "batch", "--job", name, "--redis", c.redisURL, "--poll-interval", c.poll.String(),
@@ -308,6 +349,10 @@ func jobRun(c *config, workers, rpm int, latency, killEvery time.Duration) (resu
 		"--allow-failures", "--progress-interval", "1h")
 	var errb bytes.Buffer
 	cmd.Env, cmd.Stdout, cmd.Stderr = env(c), io.Discard, &errb
+	redisCPU, err := cpuOfRedis(c.rdb)
+	if err != nil {
+		return r, err
+	}
 	start := time.Now()
 	if err := cmd.Start(); err != nil {
 		return r, err
@@ -338,13 +383,21 @@ func jobRun(c *config, workers, rpm int, latency, killEvery time.Duration) (resu
 		}
 	}
 	r.wall = time.Since(start)
+	r.memPeak = peak.Load()
 	r.queueTrips = queueTrips(errb.String())
+	r.cpu = cpuOf(cmd)
 	for _, w := range ws {
 		w.cmd.Process.Signal(syscall.SIGTERM)
 		w.cmd.Wait()
+		r.cpu += cpuOf(w.cmd)
 		r.queueTrips += queueTrips(w.stderr.String())
 		r.policyTrips += policyTrips(w.stderr.String())
 	}
+	after, err := cpuOfRedis(c.rdb)
+	if err != nil {
+		return r, err
+	}
+	r.cpu += after - redisCPU
 	// A killed worker prints nothing: its round trips are not counted.
 	r.requests, r.limited = px.requests.Load(), px.limited.Load()
 	r.once, r.dups, r.lost, err = count(out, c.n)
@@ -577,4 +630,46 @@ func startRedis(c *config, bin string) (func(), error) {
 		time.Sleep(10 * time.Millisecond)
 	}
 	return stop, nil
+}
+
+// usedMemory returns Redis's used_memory, in bytes.
+func usedMemory(rdb *redis.Client) (int64, error) {
+	info, err := rdb.Info(context.Background(), "memory").Result()
+	if err != nil {
+		return 0, err
+	}
+	for line := range strings.Lines(info) {
+		if v, ok := strings.CutPrefix(strings.TrimSpace(line), "used_memory:"); ok {
+			return strconv.ParseInt(v, 10, 64)
+		}
+	}
+	return 0, errors.New("INFO memory has no used_memory")
+}
+
+// cpuOf is the CPU time of an exited process.
+func cpuOf(cmd *exec.Cmd) time.Duration {
+	if cmd.ProcessState == nil {
+		return 0
+	}
+	return cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
+}
+
+// cpuOfRedis returns the CPU time Redis has used so far (INFO cpu).
+func cpuOfRedis(rdb *redis.Client) (time.Duration, error) {
+	info, err := rdb.Info(context.Background(), "cpu").Result()
+	if err != nil {
+		return 0, err
+	}
+	var total float64
+	for line := range strings.Lines(info) {
+		k, v, ok := strings.Cut(strings.TrimSpace(line), ":")
+		if ok && (k == "used_cpu_sys" || k == "used_cpu_user") {
+			f, err := strconv.ParseFloat(v, 64)
+			if err != nil {
+				return 0, fmt.Errorf("INFO cpu: %s: %w", line, err)
+			}
+			total += f
+		}
+	}
+	return time.Duration(total * float64(time.Second)), nil
 }
