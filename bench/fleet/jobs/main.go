@@ -540,6 +540,8 @@ func startSim(c *config, rpm int, latency time.Duration) (*proxy, func(), error)
 	rp := &httputil.ReverseProxy{
 		Rewrite:   func(pr *httputil.ProxyRequest) { pr.SetURL(target); pr.Out.URL.Path = pr.In.URL.Path },
 		Transport: &http.Transport{MaxIdleConnsPerHost: 1024},
+		// A killed worker's requests end with it: nothing to report.
+		ErrorHandler: func(w http.ResponseWriter, _ *http.Request, _ error) { w.WriteHeader(http.StatusBadGateway) },
 		ModifyResponse: func(resp *http.Response) error {
 			px.requests.Add(1)
 			if resp.StatusCode == http.StatusTooManyRequests {
