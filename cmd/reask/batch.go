@@ -23,11 +23,11 @@ import (
 func (a *app) batchCommand() *cobra.Command {
 	var pf providerFlags
 	var sf schemaFlags
-	var jf jobFlags
 	var schemaFile, schemaDir, inPath, outPath, prompt, deadLetter, statsFile string
 	var concurrency, maxLine int
 	var resume, allowFailures bool
 	var every time.Duration
+	var jf jobFlags
 	cmd := &cobra.Command{
 		Use:   "batch (--schema FILE | --schema-dir DIR) --in IN.jsonl --out OUT.jsonl [flags]",
 		Short: "Extract every text of a JSONL file, resumably",

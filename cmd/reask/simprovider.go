@@ -41,10 +41,15 @@ func (f *providerFlags) openSim(_ context.Context, model string, implicit bool) 
 	if err != nil {
 		return nil, fmt.Errorf("--sim-profile: %w", err)
 	}
-	op, err := openSimWith(prof, f.simSeed, model)
+	if model == "" {
+		model = sim.DefaultModels[0]
+	}
+	url, stop, err := startSim(sim.Config{Seed: f.simSeed, Profile: prof})
 	if err != nil {
 		return nil, err
 	}
+	p := openai.NewProvider(openai.Config{BaseURL: url, Model: model, Name: "sim/" + model})
+	op := &openedProvider{Provider: p, close: stop}
 	if implicit {
 		op.note = fmt.Sprintf("no provider configured, so using the built-in simulator (--provider sim, profile %s, seed %d); set OPENAI_API_KEY or --base-url to use a real model", f.simProfile, f.simSeed)
 	}
@@ -52,7 +57,8 @@ func (f *providerFlags) openSim(_ context.Context, model string, implicit bool) 
 }
 
 // openSimWith serves a simulator of profile prof and seed on loopback and
-// returns it as a provider of model (default: the simulator's first).
+// returns it as a provider of model (default: the simulator's first), for
+// a worker running a job's simulator.
 func openSimWith(prof sim.Profile, seed int64, model string) (*openedProvider, error) {
 	if model == "" {
 		model = defaultModel["sim"]
