@@ -166,11 +166,9 @@ const (
 func specConfig(s jobs.Spec) (reask.Config, error) {
 	mode := reask.ModeJSONSchema
 	if s.Mode != "" {
-		m, err := reask.ParseMode(s.Mode)
-		if err != nil {
-			return reask.Config{}, err
+		if mode = reask.Mode(s.Mode); !mode.Valid() {
+			return reask.Config{}, fmt.Errorf("mode %q: this worker knows json_schema, json_object, tools and text", s.Mode)
 		}
-		mode = m
 	}
 	cfg := reask.Config{Mode: mode, Instructions: s.Instructions, MaxAttempts: s.MaxAttempts, MaxTokens: s.MaxTokens,
 		Timeout: s.Timeout, CallTimeout: s.CallTimeout, SchemaInPrompt: s.SchemaInPrompt, KeepOnRepeat: s.KeepOnRepeat}
