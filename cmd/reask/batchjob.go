@@ -27,7 +27,7 @@ type jobFlags struct {
 func (f *jobFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&f.name, "job", "", "run the batch as the distributed job NAME on --redis: this process queues the items and writes the output, `reask worker` processes run them (see reask worker --help)")
 	fs.IntVar(&f.maxPending, "max-pending", jobs.DefaultMaxPending, "with --job: most items in Redis at once, waiting or in flight; the input is read no further until workers make room")
-	fs.DurationVar(&f.poll, "poll-interval", jobs.DefaultPollInterval, "with --job: how long a read of the job's results waits for some, and how often waits (for room in the queue, for Redis to come back) look again")
+	fs.DurationVar(&f.poll, "job-poll-interval", jobs.DefaultPollInterval, "with --job: how long a read of the job's results waits for some, and how often waits (for room in the queue, for Redis to come back) look again")
 	fs.DurationVar(&f.retention, "retention", jobs.DefaultRetention, "with --job: how long the finished job's counts stay in Redis for reask jobs (its queues are deleted at once; negative: delete everything at once)")
 }
 
@@ -70,7 +70,7 @@ func (a *app) batchJob(cmd *cobra.Command, pf *providerFlags, sf *schemaFlags, j
 		return fmt.Errorf("--max-pending is %d: want at least 1", jf.maxPending)
 	}
 	if jf.poll <= 0 {
-		return fmt.Errorf("--poll-interval is %s: want a positive duration", jf.poll)
+		return fmt.Errorf("--job-poll-interval is %s: want a positive duration", jf.poll)
 	}
 	fcfg, on, err := pf.redis.config(a.getenv)
 	if err != nil {

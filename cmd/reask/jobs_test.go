@@ -279,7 +279,7 @@ func TestJobOneAndThreeWorkers(t *testing.T) {
 			ws = append(ws, startWorker(t, srv.URL(), fmt.Sprintf("%s-%d", name, i), nil))
 		}
 		out, dead := filepath.Join(dir, name+".jsonl"), filepath.Join(dir, name+"-dead.jsonl")
-		stdout, stderr, code := runBinary(t, "", "batch", "--poll-interval", poll, "--redis", srv.URL(), "--job", name, "--schema", schemaPath,
+		stdout, stderr, code := runBinary(t, "", "batch", "--job-poll-interval", poll, "--redis", srv.URL(), "--job", name, "--schema", schemaPath,
 			"--in", in, "--out", out, "--dead-letter", dead)
 		if code != codeFailed || !strings.Contains(stderr, "2 of 26 items") || !strings.Contains(stdout, "items                  26 (ok 24, failed 2)") {
 			t.Fatalf("%d workers: exit %d, want 3 (two broken lines):\n%s\n%s", workers, code, stdout, stderr)
@@ -352,7 +352,7 @@ func TestJobWorkersKilled(t *testing.T) {
 	out := filepath.Join(dir, "out.jsonl")
 	args := []string{"--concurrency", "2", "--visibility-timeout", "400ms"}
 	live := []*proc{startWorker(t, srv.URL(), "a", nil, args...), startWorker(t, srv.URL(), "b", nil, args...)}
-	collector := startProc(t, "collector", nil, "batch", "--poll-interval", poll, "--redis", srv.URL(), "--job", "kills", "--schema", schemaPath,
+	collector := startProc(t, "collector", nil, "batch", "--job-poll-interval", poll, "--redis", srv.URL(), "--job", "kills", "--schema", schemaPath,
 		"--in", in, "--out", out, "--sim-profile", slowProfile(t, dir, "40ms"))
 	var joined *proc // the first worker started mid-run that is not killed
 	for i, at := range []int{10, 25, 40} {
@@ -397,7 +397,7 @@ func TestJobCollectorKilledResumes(t *testing.T) {
 	in, schemaPath, ids := jobInput(t, dir, n, "")
 	out := filepath.Join(dir, "out.jsonl")
 	startWorker(t, srv.URL(), "w", nil, "--concurrency", "2")
-	args := []string{"batch", "--poll-interval", poll, "--redis", srv.URL(), "--job", "resume", "--schema", schemaPath, "--in", in, "--out", out,
+	args := []string{"batch", "--job-poll-interval", poll, "--redis", srv.URL(), "--job", "resume", "--schema", schemaPath, "--in", in, "--out", out,
 		"--sim-profile", slowProfile(t, dir, "20ms"), "--max-pending", "20"}
 	collector := startProc(t, "collector", nil, args...)
 	waitLines(t, out, 15)
@@ -465,7 +465,7 @@ func TestJobPoisonedItemDeadLetters(t *testing.T) {
 			"--concurrency", "1", "--visibility-timeout", "300ms", "--max-deliveries", "2")
 		return current
 	}
-	collector := startProc(t, "collector", nil, "batch", "--poll-interval", poll, "--redis", srv.URL(), "--job", "poison", "--provider", "openai",
+	collector := startProc(t, "collector", nil, "batch", "--job-poll-interval", poll, "--redis", srv.URL(), "--job", "poison", "--provider", "openai",
 		"--schema", schemaPath, "--in", in, "--out", out, "--dead-letter", dead)
 	w := start(0)
 	started := 1
@@ -512,7 +512,7 @@ func TestJobWorkerWithoutCredentials(t *testing.T) {
 	out := filepath.Join(dir, "out.jsonl")
 	const secret = "sk-collector-secret-1234"
 	nokey := startWorker(t, srv.URL(), "nokey", nil)
-	collector := startProc(t, "collector", []string{"OPENAI_API_KEY=" + secret}, "batch", "--poll-interval", poll, "--redis", srv.URL(), "--job", "creds",
+	collector := startProc(t, "collector", []string{"OPENAI_API_KEY=" + secret}, "batch", "--job-poll-interval", poll, "--redis", srv.URL(), "--job", "creds",
 		"--schema", schemaPath, "--in", in, "--out", out, "--model", "gpt-4o-mini")
 	nokey.waitStderr(t, "cannot serve the job")
 	for _, want := range []string{"job=creds", "provider openai", "no API key for https://api.openai.com/v1"} {
@@ -567,7 +567,7 @@ func TestJobRedisRestarted(t *testing.T) {
 			in, schemaPath, ids := jobInput(t, dir, n, "")
 			out := filepath.Join(dir, "out.jsonl")
 			startWorker(t, srv.URL(), "w", nil, "--concurrency", "1")
-			args := []string{"batch", "--poll-interval", poll, "--redis", srv.URL(), "--job", "restart", "--schema", schemaPath, "--in", in, "--out", out,
+			args := []string{"batch", "--job-poll-interval", poll, "--redis", srv.URL(), "--job", "restart", "--schema", schemaPath, "--in", in, "--out", out,
 				"--sim-profile", slowProfile(t, dir, "20ms")}
 			collector := startProc(t, "collector", nil, args...)
 			waitLines(t, out, 8)

@@ -344,7 +344,7 @@ func jobRun(c *config, workers, rpm int, latency, killEvery time.Duration) (resu
 	}()
 	name := fmt.Sprintf("bench-%d", time.Now().UnixNano())
 	out := filepath.Join(c.dir, name+".jsonl")
-	cmd := exec.Command(c.reask, "batch", "--job", name, "--redis", c.redisURL, "--poll-interval", c.poll.String(),
+	cmd := exec.Command(c.reask, "batch", "--job", name, "--redis", c.redisURL, "--job-poll-interval", c.poll.String(),
 		"--provider", "openai", "--model", "gpt-4o-mini", "--schema", c.schema, "--in", c.in, "--out", out,
 		"--allow-failures", "--progress-interval", "1h")
 	var errb bytes.Buffer
