@@ -60,6 +60,14 @@ func (a *app) batchJob(cmd *cobra.Command, pf *providerFlags, sf *schemaFlags, j
 			return usage(cmd, fmt.Errorf("--%s: a job's items run on its workers, so set %s instead", name, where))
 		}
 	}
+	// The provider batch APIs' flags (--provider-batch and its
+	// --poll-interval, where this build has them) are another way to run
+	// a batch.
+	for _, name := range []string{"provider-batch", "poll-interval", "max-rounds", "finish-direct-under"} {
+		if cmd.Flags().Changed(name) {
+			return usage(cmd, fmt.Errorf("--%s is for --provider-batch, not a job: a job's workers call the provider directly (a job's own poll interval is --job-poll-interval)", name))
+		}
+	}
 	if err := jobs.CheckName(jf.name); err != nil {
 		return usage(cmd, fmt.Errorf("--job %q: want 1 to %d letters, digits, '.', '_' or '-', starting with a letter or a digit", jf.name, jobs.MaxNameLen))
 	}
