@@ -65,7 +65,7 @@ func (a *app) batchJob(cmd *cobra.Command, pf *providerFlags, sf *schemaFlags, j
 	// a batch.
 	for _, name := range []string{"provider-batch", "poll-interval", "max-rounds", "finish-direct-under"} {
 		if cmd.Flags().Changed(name) {
-			return usage(cmd, fmt.Errorf("--%s is for --provider-batch, not a job: a job's workers call the provider directly (a job's own poll interval is --job-poll-interval)", name))
+			return usage(cmd, fmt.Errorf("--%s and --job: choose one; --provider-batch sends the items through the provider's batch API from this process, a job runs them on reask worker processes (its poll interval is --job-poll-interval)", name))
 		}
 	}
 	if err := jobs.CheckName(jf.name); err != nil {
