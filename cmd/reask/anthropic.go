@@ -19,7 +19,7 @@ func (f *providerFlags) openAnthropic(getenv env, model string) (*openedProvider
 		return nil, fmt.Errorf("no API key for %s: set ANTHROPIC_API_KEY or --api-key (or --provider sim to use the simulator)", baseURL)
 	}
 	if model == "" {
-		model = "claude-sonnet-4-5"
+		model = defaultModel["anthropic"]
 	}
 	p := anthropic.NewProvider(anthropic.Config{BaseURL: baseURL, APIKey: reask.Secret(key), Model: model})
 	return &openedProvider{Provider: p, close: func() {}}, nil

@@ -28,6 +28,7 @@ func (a *app) batchCommand() *cobra.Command {
 	var concurrency, maxLine int
 	var resume, allowFailures bool
 	var every time.Duration
+	var jf jobFlags
 	cmd := &cobra.Command{
 		Use:   "batch (--schema FILE | --schema-dir DIR) --in IN.jsonl --out OUT.jsonl [flags]",
 		Short: "Extract every text of a JSONL file, resumably",
@@ -69,6 +70,10 @@ OUT.jsonl, and exits 3 when any item in it failed (--allow-failures: 0).` + exit
 			}
 			if len(missing) > 0 {
 				return usage(cmd, fmt.Errorf("missing %s", strings.Join(missing, ", ")))
+			}
+			if jf.name != "" {
+				return a.batchJob(cmd, &pf, &sf, &jf, batchOptions{schemaFile: schemaFile, schemaDir: schemaDir, inPath: inPath, outPath: outPath,
+					prompt: prompt, deadLetter: deadLetter, statsFile: statsFile, maxLine: maxLine, resume: resume, allowFailures: allowFailures, every: every})
 			}
 			if concurrency < 1 {
 				return fmt.Errorf("--concurrency is %d: want at least 1", concurrency)
@@ -157,6 +162,7 @@ OUT.jsonl, and exits 3 when any item in it failed (--allow-failures: 0).` + exit
 	fs.StringVar(&statsFile, "stats", "", "write the run's statistics as JSON to this file")
 	fs.BoolVar(&allowFailures, "allow-failures", false, "exit 0 even when items failed (default: exit 3)")
 	fs.DurationVar(&every, "progress-interval", 5*time.Second, "how often to print a progress line when not on a terminal")
+	jf.register(fs)
 	return cmd
 }
 

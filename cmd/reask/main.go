@@ -150,6 +150,8 @@ simulator (--provider sim), a seeded fault-injecting OpenAI-compatible LLM.` + e
 		a.demoCommand(),
 		a.versionCommand(),
 		a.serveCommand(),
+		a.workerCommand(),
+		a.jobsCommand(),
 	)
 	withUsage(root)
 	return root

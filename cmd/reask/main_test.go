@@ -44,10 +44,12 @@ func TestMain(m *testing.M) {
 }
 
 // reask runs the built binary with a clean environment (no API keys).
+// The race detector's default second of sleep at exit, for late reports,
+// is off: a race found still exits 66.
 func runBinary(t *testing.T, stdin string, args ...string) (stdout, stderr string, code int) {
 	t.Helper()
 	cmd := exec.CommandContext(t.Context(), binary, args...)
-	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir()}
+	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir(), "GORACE=atexit_sleep_ms=0"}
 	cmd.Stdin = strings.NewReader(stdin)
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
@@ -298,7 +300,7 @@ func TestExtractAndRepairCommands(t *testing.T) {
 }
 
 func TestHelpHasExamples(t *testing.T) {
-	for _, c := range [][]string{{}, {"extract"}, {"batch"}, {"stats"}, {"repair"}, {"sim"}, {"sim", "dataset"}, {"demo"}, {"serve"}, {"version"}} {
+	for _, c := range [][]string{{}, {"extract"}, {"batch"}, {"stats"}, {"repair"}, {"sim"}, {"sim", "dataset"}, {"demo"}, {"serve"}, {"version"}, {"worker"}, {"jobs"}} {
 		stdout, _, code := runBinary(t, "", append(c, "--help")...)
 		if code != 0 || !strings.Contains(stdout, "Examples:") {
 			t.Errorf("reask %s --help: exit %d\n%s", strings.Join(c, " "), code, stdout)

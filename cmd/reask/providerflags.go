@@ -11,6 +11,7 @@ import (
 
 	"github.com/reask/reask"
 	"github.com/reask/reask/provider/openai"
+	"github.com/reask/reask/sim"
 )
 
 // providerFlags are the flags of every command that calls a model.
@@ -88,25 +89,12 @@ type openedProvider struct {
 // Configuration errors — a missing API key for a real provider, a bad URL —
 // are reported here, before any work starts.
 func (f *providerFlags) open(ctx context.Context, getenv env) (*openedProvider, error) {
-	kind := f.provider
-	baseURL := f.baseURL
-	if kind != "anthropic" {
-		baseURL = firstNonEmpty(f.baseURL, getenv("OPENAI_BASE_URL"))
-	}
+	kind := f.kind(getenv)
 	model := firstNonEmpty(f.model, getenv("REASK_MODEL"))
-	if kind == "" {
-		switch {
-		case baseURL != "" || f.apiKey != "" || getenv("OPENAI_API_KEY") != "":
-			kind = "openai"
-		case getenv("ANTHROPIC_API_KEY") != "":
-			kind = "anthropic"
-		default:
-			kind = "sim"
-		}
-	}
 	switch kind {
 	case "openai":
 		key := firstNonEmpty(f.apiKey, getenv("OPENAI_API_KEY"))
+		baseURL := firstNonEmpty(f.baseURL, getenv("OPENAI_BASE_URL"))
 		if baseURL == "" {
 			baseURL = openai.DefaultBaseURL
 		}
@@ -118,7 +106,7 @@ func (f *providerFlags) open(ctx context.Context, getenv env) (*openedProvider, 
 			return nil, fmt.Errorf("no API key for %s: set OPENAI_API_KEY or --api-key (or --provider sim to use the simulator)", baseURL)
 		}
 		if model == "" {
-			model = "gpt-4o-mini"
+			model = defaultModel[kind]
 		}
 		p := openai.NewProvider(openai.Config{BaseURL: baseURL, APIKey: reask.Secret(key), Model: model})
 		return &openedProvider{Provider: p, close: func() {}}, nil
@@ -130,6 +118,32 @@ func (f *providerFlags) open(ctx context.Context, getenv env) (*openedProvider, 
 		return nil, fmt.Errorf("--provider %q: want openai, anthropic or sim", kind)
 	}
 }
+
+// kind is the provider the flags and the environment select: --provider,
+// else openai when a base URL or an OpenAI key is configured, else
+// anthropic when an Anthropic key is, else the simulator.
+func (f *providerFlags) kind(getenv env) string {
+	switch {
+	case f.provider != "":
+		return f.provider
+	case f.baseURL != "" || getenv("OPENAI_BASE_URL") != "" || f.apiKey != "" || getenv("OPENAI_API_KEY") != "":
+		return "openai"
+	case getenv("ANTHROPIC_API_KEY") != "":
+		return "anthropic"
+	}
+	return "sim"
+}
+
+// model is the model the flags and the environment select for kind.
+func (f *providerFlags) modelFor(kind string, getenv env) string {
+	if m := firstNonEmpty(f.model, getenv("REASK_MODEL")); m != "" {
+		return m
+	}
+	return defaultModel[kind]
+}
+
+// defaultModel is each provider's model when none is configured.
+var defaultModel = map[string]string{"openai": "gpt-4o-mini", "anthropic": "claude-sonnet-4-5", "sim": sim.DefaultModels[0]}
 
 func firstNonEmpty(vals ...string) string {
 	for _, v := range vals {

@@ -55,3 +55,18 @@ func (f *providerFlags) openSim(_ context.Context, model string, implicit bool) 
 	}
 	return op, nil
 }
+
+// openSimWith serves a simulator of profile prof and seed on loopback and
+// returns it as a provider of model (default: the simulator's first), for
+// a worker running a job's simulator.
+func openSimWith(prof sim.Profile, seed int64, model string) (*openedProvider, error) {
+	if model == "" {
+		model = defaultModel["sim"]
+	}
+	url, stop, err := startSim(sim.Config{Seed: seed, Profile: prof})
+	if err != nil {
+		return nil, err
+	}
+	p := openai.NewProvider(openai.Config{BaseURL: url, Model: model, Name: "sim/" + model})
+	return &openedProvider{Provider: p, close: stop}, nil
+}
