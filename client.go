@@ -102,6 +102,7 @@ func (c *Client) Run(ctx context.Context, t Task, opts ...Option) (json.RawMessa
 	set := c.settings(opts)
 	rep := &Report{Mode: set.mode}
 	rep.Provider = c.provider.Name()
+	zeroCost(rep)
 	if err := set.check(); err != nil {
 		return nil, rep, err
 	}
