@@ -66,7 +66,7 @@ func near(got *float64, want float64) bool { return got != nil && math.Abs(*got-
 // cached prompt tokens at the cached price, batch answers at the discount.
 func TestReportCost(t *testing.T) {
 	p := &answers{name: "test/m", resps: []reask.Response{
-		{Content: `{"name": "x"}`, Model: "m-2024-07-18", Usage: usage(1000, 0, 100)},           // too short: re-asked
+		{Content: `{"name": "x"}`, Model: "m-2024-07-18", Usage: usage(1000, 0, 100)},       // too short: re-asked
 		{Content: `{"name": "Ann"}`, Model: "m", Usage: usage(1200, 1000, 50), Batch: true}, // used
 	}}
 	c, err := reask.New(p, reask.Config{Prices: costTable(t)})
