@@ -13,8 +13,8 @@ import (
 
 	"github.com/reask/reask"
 	"github.com/reask/reask/clock"
-	"github.com/reask/reask/provider/anthropic"
 	"github.com/reask/reask/price"
+	"github.com/reask/reask/provider/anthropic"
 	"github.com/reask/reask/provider/batchapi"
 	"github.com/reask/reask/provider/batchapi/rounds"
 	"github.com/reask/reask/provider/openai"
