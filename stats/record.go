@@ -1,8 +1,8 @@
 // Package stats turns extraction reports into per-item records (the lines
 // of a batch's output file) and records into a run's statistics — the
 // retry dashboard: success rate, attempts, error kinds, repairs, tokens
-// spent and wasted, their cost in US dollars, latency, backoff, rate limits, breaker refusals and
-// strategy switches.
+// spent and wasted and their cost in US dollars, latency, backoff, rate
+// limits, breaker refusals and strategy switches.
 package stats
 
 import (
