@@ -30,7 +30,7 @@ type Record struct {
 	WastedCostUSD *float64 `json:"wasted_cost_usd"`
 	Unpriced      string   `json:"unpriced,omitempty"`
 	Repairs       []Repair `json:"repairs"`
-	Errors   []Error         `json:"errors"`
+	Errors        []Error  `json:"errors"`
 	// DurationMS is the item's wall time; BackoffMS the part spent waiting
 	// before retries.
 	DurationMS float64 `json:"duration_ms"`
