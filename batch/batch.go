@@ -18,6 +18,7 @@ package batch
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -72,8 +73,9 @@ type Config struct {
 	// MaxCost stops the run once its items have cost that much, in US
 	// dollars (stats.Record.CostUSD summed over the items this run wrote;
 	// a resumed run starts from $0 again): no new item starts, the items
-	// in flight finish and are written, and Result.CostLimited is set —
-	// so the spend can pass MaxCost by the cost of the items in flight.
+	// in flight finish and are written, and Result.CostLimited is set.
+	// Items start only while fewer than Concurrency are unwritten, so the
+	// spend passes MaxCost by at most the cost of Concurrency items.
 	// An item without a price (its record's cost_usd null) stops the run
 	// too, since what the run spent is then unknown. 0 means no limit.
 	MaxCost float64
@@ -146,6 +148,12 @@ func Run(ctx context.Context, c *reask.Client, cfg Config) (Result, error) {
 	defer stopRun()
 	costLimited := false
 	fed := false // every input line was read (set before Batch's results end)
+	// With a cost limit, slots bounds the items started and not yet
+	// written to Concurrency, so that the limit is seen before more start.
+	var slots chan struct{}
+	if cfg.MaxCost > 0 {
+		slots = make(chan struct{}, cmp.Or(max(cfg.Concurrency, 0), reask.DefaultBatchConcurrency))
+	}
 	prior, err := prepareOutput(cfg.OutPath, cfg.Resume)
 	if err != nil {
 		return Result{}, err
@@ -210,6 +218,16 @@ func Run(ctx context.Context, c *reask.Client, cfg Config) (Result, error) {
 			linesMu.Lock()
 			lines[it.id] = it.raw
 			linesMu.Unlock()
+			if slots != nil {
+				select {
+				case slots <- struct{}{}:
+				case <-runCtx.Done():
+					return
+				}
+				if runCtx.Err() != nil {
+					return
+				}
+			}
 			if !yield(it.id, reask.Task{Schema: sch, Input: it.text}) {
 				return
 			}
@@ -231,6 +249,9 @@ func Run(ctx context.Context, c *reask.Client, cfg Config) (Result, error) {
 		if p := w.snapshot(); cfg.MaxCost > 0 && !costLimited && (p.CostUSD >= cfg.MaxCost || p.Unpriced > 0) {
 			costLimited = true
 			stopRun()
+		}
+		if slots != nil {
+			<-slots
 		}
 	}
 	if err := w.err(); err != nil {
