@@ -124,9 +124,9 @@ type Group struct {
 	// SuccessRate is OK / Requests (0 when none ran).
 	SuccessRate float64 `json:"success_rate"`
 	// Attempts sums the content attempts of its results.
-	Attempts int64   `json:"attempts"`
-	Tokens   int64   `json:"tokens"`
-	Wasted   int64   `json:"wasted_tokens"`
+	Attempts int64 `json:"attempts"`
+	Tokens   int64 `json:"tokens"`
+	Wasted   int64 `json:"wasted_tokens"`
 	// CostUSD and WastedCostUSD are what its results' priced attempts
 	// cost, and the part on answers not used; Unpriced counts its
 	// attempts without a price.
