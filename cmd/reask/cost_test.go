@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/reask/reask"
 	"github.com/reask/reask/stats"
@@ -95,5 +96,34 @@ func TestBatchMaxTotalCost(t *testing.T) {
 	}
 	if sum.Items != 5 || sum.Cost.PricedItems != 5 || sum.Cost.SpentUSD != float64(sum.Tokens.PromptTokens) {
 		t.Errorf("summary %+v", sum)
+	}
+}
+
+// serve: --prices (or REASK_PRICES) is the table the file's "prices" go
+// over; --max-cost replaces the file's "max_cost" only when given; a bad
+// price file stops it.
+func TestServeCostFlags(t *testing.T) {
+	file := writeFile(t, "gw.json", `{"upstreams":[{"name":"a","base_url":"http://127.0.0.1:9/v1"}],
+	  "prices":{"local":{"input":0,"output":0}},"max_cost":0.5}`)
+	prices := writeFile(t, "prices.json", `{"models": {"m": {"input": 1, "output": 2}}}`)
+	base := serveOptions{addr: "127.0.0.1:0", maxBody: 100, upstreamTimeout: time.Second, requestTimeout: time.Minute,
+		maxAttempts: 2, configFile: file}
+	env := func(k string) string { return map[string]string{pricesEnv: prices}[k] }
+	cfg, err := serveConfig(base, env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, ok := cfg.Reask.Prices.Lookup("m"); !ok || cfg.Reask.MaxCost != 0.5 || len(cfg.Prices) != 1 {
+		t.Errorf("prices %v, max cost %v, file prices %v", cfg.Reask.Prices.Models(), cfg.Reask.MaxCost, cfg.Prices)
+	}
+	o := base
+	o.cost.maxCost = 0.1
+	o.changed = func(name string) bool { return name == "max-cost" }
+	if cfg, err = serveConfig(o, env); err != nil || cfg.Reask.MaxCost != 0.1 {
+		t.Errorf("--max-cost 0.1: %v, %v", cfg.Reask.MaxCost, err)
+	}
+	bad := writeFile(t, "bad.json", `{"models": {"m": {"input": "x", "output": 2}}}`)
+	if _, err := serveConfig(base, func(string) string { return bad }); err == nil || !strings.Contains(err.Error(), `models["m"].input: want a number`) {
+		t.Errorf("bad REASK_PRICES: %v", err)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"math"
 
 	"github.com/reask/reask/batch"
+	"github.com/reask/reask/gateway"
 	"github.com/reask/reask/stats"
 
 	"github.com/spf13/pflag"
@@ -101,4 +102,18 @@ func costText(rep *reask.Report) string {
 		wasted = *rep.WastedCostUSD
 	}
 	return fmt.Sprintf("cost %s, wasted %s", stats.USD(*rep.CostUSD), stats.USD(wasted))
+}
+
+// applyCost sets the gateway's price table (--prices or REASK_PRICES; the
+// file's "prices" go over it) and, when the flag is given, its
+// per-request budget over the file's "max_cost".
+func (o serveOptions) applyCost(cfg *gateway.Config, getenv env, changed func(string) bool) error {
+	fileMax := cfg.Reask.MaxCost
+	if err := o.cost.apply(&cfg.Reask, getenv); err != nil {
+		return err
+	}
+	if !changed("max-cost") {
+		cfg.Reask.MaxCost = fileMax
+	}
+	return nil
 }
