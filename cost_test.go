@@ -8,8 +8,11 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/reask/reask"
+	"github.com/reask/reask/breaker"
+	"github.com/reask/reask/clock"
 	"github.com/reask/reask/price"
 	"github.com/reask/reask/schema"
 )
@@ -193,4 +196,52 @@ func deref(f *float64) any {
 		return "unpriced"
 	}
 	return *f
+}
+
+// steps is a provider that answers with resps in order, a nil response
+// meaning a 503.
+type steps struct {
+	mu    sync.Mutex
+	resps []*reask.Response
+}
+
+func (s *steps) Name() string { return "test/m" }
+
+func (s *steps) Complete(context.Context, *reask.Request) (*reask.Response, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r := s.resps[0]
+	s.resps = s.resps[1:]
+	if r == nil {
+		return nil, &reask.ProviderError{Provider: "test/m", StatusCode: 503, Message: "down"}
+	}
+	return r, nil
+}
+
+// A batch item that the open circuit stopped after it had spent runs
+// again; its report's cost covers both runs, the first one all wasted.
+func TestBatchRestartKeepsTheCost(t *testing.T) {
+	clk := clock.NewFake(start)
+	p := &steps{resps: []*reask.Response{
+		{Content: `{"name": "x"}`, Usage: usage(1_000_000, 0, 0)}, // $1, re-asked
+		nil, nil, // the breaker opens
+		{Content: `{"name": "Ann"}`, Usage: usage(500_000, 0, 0)}, // $0.50, after the cool-down
+	}}
+	c, err := reask.New(p, reask.Config{Clock: clk, Prices: costTable(t), NoRetryBudget: true, MaxTransportRetries: 5,
+		Breaker: breaker.Settings{MinCalls: 3, Threshold: 0.5, CoolDown: time.Second}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tasks := func(yield func(string, reask.Task) bool) { yield("a", reask.Task{Schema: nameSchema, Input: "Ann wrote it."}) }
+	for r := range c.Batch(t.Context(), tasks, reask.BatchConfig{Concurrency: 1}) {
+		if r.Err != nil {
+			t.Fatal(r.Err)
+		}
+		if !near(r.Report.CostUSD, 1.5) || !near(r.Report.WastedCostUSD, 1) {
+			t.Errorf("cost %v, wasted %v; want $1.50 and $1", deref(r.Report.CostUSD), deref(r.Report.WastedCostUSD))
+		}
+		if len(r.Report.Switches) == 0 || r.Report.Switches[len(r.Report.Switches)-1].What != "restart" {
+			t.Errorf("no restart: %+v", r.Report.Switches)
+		}
+	}
 }
