@@ -232,7 +232,9 @@ func TestBatchRestartKeepsTheCost(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tasks := func(yield func(string, reask.Task) bool) { yield("a", reask.Task{Schema: nameSchema, Input: "Ann wrote it."}) }
+	tasks := func(yield func(string, reask.Task) bool) {
+		yield("a", reask.Task{Schema: nameSchema, Input: "Ann wrote it."})
+	}
 	for r := range c.Batch(t.Context(), tasks, reask.BatchConfig{Concurrency: 1}) {
 		if r.Err != nil {
 			t.Fatal(r.Err)
