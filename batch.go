@@ -197,6 +197,7 @@ func mergeReports(prev, next *Report) *Report {
 	out.Calls += prev.Calls
 	out.Usage = out.Usage.Add(prev.Usage)
 	out.WastedTokens += prev.Usage.TotalTokens
+	mergeCost(&out, prev)
 	out.Backoff += prev.Backoff
 	out.BreakerTrips += prev.BreakerTrips
 	out.SharedStateErrors += prev.SharedStateErrors

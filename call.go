@@ -19,6 +19,7 @@ import (
 // cannot meet.
 func (c *Client) Send(ctx context.Context, req *Request) (*Response, *Report, error) {
 	rep := &Report{Plain: true}
+	zeroCost(rep)
 	if c == nil || c.provider == nil {
 		return nil, rep, fmt.Errorf("%w: no provider", ErrInvalidInput)
 	}
@@ -49,6 +50,7 @@ func (c *Client) Send(ctx context.Context, req *Request) (*Response, *Report, er
 	} else {
 		rec.Outcome = KindOK
 		rec.Usage = resp.Usage
+		j.priceAttempt(&rec, j.providers[j.cur], resp)
 	}
 	j.record(ctx, rec, err == nil)
 	rep.Outcome = rec.Outcome

@@ -107,6 +107,7 @@ func (c *Client) run(ctx context.Context, t Task, sink *streamSink, opts []Optio
 	set := c.settings(opts)
 	rep := &Report{Mode: set.mode}
 	rep.Provider = c.provider.Name()
+	zeroCost(rep)
 	if err := set.check(); err != nil {
 		return nil, rep, err
 	}

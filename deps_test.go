@@ -17,7 +17,7 @@ func TestLibraryDependencies(t *testing.T) {
 		t.Skip("-short: skipping go list")
 	}
 	library := []string{".", "./schema", "./repair", "./backoff", "./breaker", "./budget", "./ratelimit",
-		"./concurrency", "./clock", "./provider/...", "./batch", "./stats", "./shared"}
+		"./concurrency", "./clock", "./provider/...", "./batch", "./stats", "./shared", "./price"}
 	out, err := exec.Command("go", append([]string{"list", "-deps"}, library...)...).CombinedOutput()
 	if err != nil {
 		t.Fatalf("go list: %v\n%s", err, out)

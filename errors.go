@@ -82,6 +82,10 @@ var (
 	ErrCircuitOpen = errors.New("reask: circuit open")
 	// ErrTokenBudget: the call's token budget would be exceeded.
 	ErrTokenBudget = errors.New("reask: token budget exceeded")
+	// ErrCostBudget: the next call could take the extraction's spend over
+	// its cost budget (Config.MaxCost), or its model has no price to
+	// check the budget with.
+	ErrCostBudget = errors.New("reask: cost budget exceeded")
 	// ErrContextBudget: the conversation would not fit the context budget.
 	ErrContextBudget = errors.New("reask: context budget exceeded")
 	// ErrRetryBudget: the shared retry budget is empty; the last transport

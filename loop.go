@@ -23,6 +23,8 @@ type job struct {
 	deadline time.Time // on set.clock; zero when none
 	base     []Message // the first request's messages (a copy)
 	failures []failure
+	spent    float64 // the priced cost of the attempts so far
+	wasted   float64 // of it, on answers not used
 
 	providers []Provider
 	cur       int         // index of the provider in use
@@ -97,7 +99,7 @@ func classifyEnd(err error) Kind {
 		return ee.LastKind
 	}
 	switch {
-	case errors.Is(err, ErrTokenBudget), errors.Is(err, ErrContextBudget), errors.Is(err, ErrRetryBudget):
+	case errors.Is(err, ErrTokenBudget), errors.Is(err, ErrContextBudget), errors.Is(err, ErrRetryBudget), errors.Is(err, ErrCostBudget):
 		return KindBudget
 	case errors.Is(err, ErrDeadline):
 		return KindTimeout
@@ -145,6 +147,9 @@ func (j *job) loop(ctx context.Context) (json.RawMessage, error) {
 				req.MaxTokens = room
 			}
 		}
+		if err := j.checkCost(n, req, est); err != nil {
+			return nil, err
+		}
 
 		rec := Attempt{Number: n, Mode: j.mode}
 		t0 := set.clock.Now()
@@ -163,6 +168,7 @@ func (j *job) loop(ctx context.Context) (json.RawMessage, error) {
 			return nil, err
 		}
 		rec.Usage = resp.Usage
+		j.priceAttempt(&rec, j.providers[j.cur], resp)
 		raw, answer := takeContent(resp, j.mode)
 		rec.Raw = shortenRaw(raw)
 
@@ -446,7 +452,7 @@ func (j *job) sendWithFallback(ctx context.Context, req *Request, rec *Attempt) 
 func canFallback(err error) bool {
 	switch {
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded), errors.Is(err, ErrDeadline),
-		errors.Is(err, ErrTokenBudget), errors.Is(err, ErrContextBudget):
+		errors.Is(err, ErrTokenBudget), errors.Is(err, ErrContextBudget), errors.Is(err, ErrCostBudget):
 		return false
 	}
 	return true
@@ -469,6 +475,7 @@ func (j *job) switched(ctx context.Context, s Switch) {
 // record appends an attempt to the report and tells the observer. Tokens of
 // an attempt whose answer is not used are wasted.
 func (j *job) record(ctx context.Context, rec Attempt, used bool) {
+	j.addCost(&rec, used)
 	j.report.Records = append(j.report.Records, rec)
 	j.report.Usage = j.report.Usage.Add(rec.Usage)
 	if !used {

@@ -12,6 +12,7 @@ import (
 	"github.com/reask/reask/breaker"
 	"github.com/reask/reask/budget"
 	"github.com/reask/reask/clock"
+	"github.com/reask/reask/price"
 	"github.com/reask/reask/ratelimit"
 	"github.com/reask/reask/repair"
 	"github.com/reask/reask/schema"
@@ -105,6 +106,23 @@ type Config struct {
 	// MaxTokens each request's max_tokens is what the budget has left after
 	// its prompt. Default: none.
 	TokenBudget int
+	// MaxCost bounds what one extraction may spend over all its calls, in
+	// US dollars, priced by Prices: a call whose estimated prompt would
+	// take the spend over it is not sent (ErrCostBudget), and a request's
+	// max_tokens is capped at what the budget has left after its prompt
+	// when that is fewer than 16,384 tokens (many models refuse a larger
+	// max_tokens): a call goes over by at most the estimate's error, or,
+	// with more room left, by one answer at the model's own output limit.
+	// A call to a model Prices does not hold is refused too: an unpriced
+	// call could cost anything. Negative: none. Default: none.
+	MaxCost float64
+	// Prices prices every call from its token counts — cached prompt
+	// tokens at the cached-input price — into Report.CostUSD and
+	// WastedCostUSD, by the model the answer names (Response.Model) or
+	// else the provider's name. Default: price.Default(), the table
+	// shipped with reask; a model it lacks is unpriced (CostUSD nil), never
+	// $0.
+	Prices *price.Table
 	// ContextBudget is the largest conversation, in estimated tokens, that
 	// may be sent; a re-ask that would exceed it fails with
 	// ErrContextBudget. Default 100,000; negative: no check.
@@ -204,6 +222,8 @@ type settings struct {
 	repairLevel         repair.Level
 	repairer            func(answer []byte, s *schema.Schema) (*repair.Result, error) // nil: repair.Parse at repairLevel
 	tokenBudget         int
+	maxCost             float64
+	prices              *price.Table
 	contextBudget       int
 	timeout             time.Duration
 	callTimeout         time.Duration
@@ -271,6 +291,8 @@ func (cfg Config) settings() settings {
 		repairLevel:         cfg.RepairLevel,
 		repairer:            cfg.Repair,
 		tokenBudget:         cfg.TokenBudget,
+		maxCost:             cfg.MaxCost,
+		prices:              cfg.Prices,
 		contextBudget:       limit(cfg.ContextBudget, DefaultContextBudget, 0),
 		timeout:             cfg.Timeout,
 		callTimeout:         limit(cfg.CallTimeout, DefaultCallTimeout, 0),
@@ -312,6 +334,9 @@ func (cfg Config) settings() settings {
 	if set.logger == nil {
 		set.logger = discard
 	}
+	if set.prices == nil {
+		set.prices = price.Default()
+	}
 	return set
 }
 
@@ -347,6 +372,8 @@ func (s *settings) check() error {
 		return fmt.Errorf("%w: unknown fallback mode %q", ErrInvalidInput, s.modeFallback)
 	case s.maxTokens < 0:
 		return fmt.Errorf("%w: max tokens is %d; want 0 (provider default) or more", ErrInvalidInput, s.maxTokens)
+	case math.IsNaN(s.maxCost) || math.IsInf(s.maxCost, 0):
+		return fmt.Errorf("%w: max cost is %v; want a number of US dollars (0: no bound)", ErrInvalidInput, s.maxCost)
 	case s.timeout < 0:
 		return fmt.Errorf("%w: timeout is %s; want 0 (none) or more", ErrInvalidInput, s.timeout)
 	}

@@ -149,6 +149,10 @@ type Response struct {
 	// RateLimit is what the response headers said about the provider's
 	// limits (RateLimit.Known() is false when they said nothing).
 	RateLimit ratelimit.Snapshot
+	// Batch is set when the answer came through the provider's batch API
+	// (package provider/batchapi), so that it is priced at the batch
+	// discount (price.Price.BatchDiscount).
+	Batch bool
 }
 
 // Usage counts tokens.
@@ -156,15 +160,59 @@ type Usage struct {
 	PromptTokens     int `json:"prompt_tokens"`
 	CompletionTokens int `json:"completion_tokens"`
 	TotalTokens      int `json:"total_tokens"`
+	// CachedPromptTokens are the prompt tokens the provider read from its
+	// prompt cache, a part of PromptTokens billed at the cached-input
+	// price (OpenAI's prompt_tokens_details.cached_tokens, Anthropic's
+	// cache_read_input_tokens). In JSON it is written as OpenAI writes it,
+	// prompt_tokens_details.cached_tokens, and left out when zero.
+	CachedPromptTokens int `json:"-"`
 }
 
 // Add returns the sum of u and v.
 func (u Usage) Add(v Usage) Usage {
 	return Usage{
-		PromptTokens:     u.PromptTokens + v.PromptTokens,
-		CompletionTokens: u.CompletionTokens + v.CompletionTokens,
-		TotalTokens:      u.TotalTokens + v.TotalTokens,
+		PromptTokens:       u.PromptTokens + v.PromptTokens,
+		CompletionTokens:   u.CompletionTokens + v.CompletionTokens,
+		TotalTokens:        u.TotalTokens + v.TotalTokens,
+		CachedPromptTokens: u.CachedPromptTokens + v.CachedPromptTokens,
 	}
+}
+
+// usageJSON is Usage in JSON: OpenAI's usage object.
+type usageJSON struct {
+	PromptTokens     int           `json:"prompt_tokens"`
+	CompletionTokens int           `json:"completion_tokens"`
+	TotalTokens      int           `json:"total_tokens"`
+	Details          *usageDetails `json:"prompt_tokens_details,omitempty"`
+}
+
+type usageDetails struct {
+	CachedTokens int `json:"cached_tokens"`
+}
+
+// MarshalJSON writes the counts as OpenAI's usage object does.
+func (u Usage) MarshalJSON() ([]byte, error) {
+	w := usageJSON{PromptTokens: u.PromptTokens, CompletionTokens: u.CompletionTokens, TotalTokens: u.TotalTokens}
+	if u.CachedPromptTokens != 0 {
+		w.Details = &usageDetails{CachedTokens: u.CachedPromptTokens}
+	}
+	return json.Marshal(w)
+}
+
+// UnmarshalJSON reads what MarshalJSON writes, and OpenAI's usage object.
+func (u *Usage) UnmarshalJSON(b []byte) error {
+	if string(b) == "null" {
+		return nil
+	}
+	var w usageJSON
+	if err := json.Unmarshal(b, &w); err != nil {
+		return err
+	}
+	*u = Usage{PromptTokens: w.PromptTokens, CompletionTokens: w.CompletionTokens, TotalTokens: w.TotalTokens}
+	if w.Details != nil {
+		u.CachedPromptTokens = w.Details.CachedTokens
+	}
+	return nil
 }
 
 // ProviderError is an error answer from a provider's API: an HTTP status

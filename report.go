@@ -36,6 +36,14 @@ type Report struct {
 	// WastedTokens are the tokens spent on attempts whose answer was not
 	// used (every attempt but the successful one).
 	WastedTokens int `json:"wasted_tokens"`
+	// CostUSD is what every call cost, in US dollars, priced by
+	// Config.Prices; WastedCostUSD is the part spent on answers that were
+	// not used (WastedTokens priced). Both are nil — "unpriced", null in
+	// JSON, never $0 — when an attempt that spent tokens had no price, and
+	// then Unpriced names its model.
+	CostUSD       *float64 `json:"cost_usd"`
+	WastedCostUSD *float64 `json:"wasted_cost_usd"`
+	Unpriced      string   `json:"unpriced,omitempty"`
 	// Backoff is the total time spent waiting before retries (backoff,
 	// Retry-After, rate-limit pacing).
 	Backoff time.Duration `json:"backoff_ms"`
@@ -114,6 +122,11 @@ type Attempt struct {
 	Violations []schema.Violation `json:"violations,omitempty"`
 	// Usage of this attempt's calls.
 	Usage Usage `json:"usage"`
+	// Model is the model that answered, as the provider named it
+	// (Response.Model), else the provider's name; CostUSD is what the
+	// answer cost, nil when the model has no price.
+	Model   string   `json:"model,omitempty"`
+	CostUSD *float64 `json:"cost_usd,omitempty"`
 	// Raw is the answer as received, shortened for the report.
 	Raw string `json:"raw,omitempty"`
 	// Duration of the attempt, calls and waits included.

@@ -18,12 +18,14 @@ package batch
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"iter"
+	"math"
 	"os"
 	"strconv"
 	"sync"
@@ -68,6 +70,15 @@ type Config struct {
 	Concurrency int
 	// MaxLineBytes bounds an input line; 0 means DefaultMaxLineBytes.
 	MaxLineBytes int
+	// MaxCost stops the run once its items have cost that much, in US
+	// dollars (stats.Record.CostUSD summed over the items this run wrote;
+	// a resumed run starts from $0 again): no new item starts, the items
+	// in flight finish and are written, and Result.CostLimited is set.
+	// Items start only while fewer than Concurrency are unwritten, so the
+	// spend passes MaxCost by at most the cost of Concurrency items.
+	// An item without a price (its record's cost_usd null) stops the run
+	// too, since what the run spent is then unknown. 0 means no limit.
+	MaxCost float64
 	// Options apply to every item's extraction.
 	Options []reask.Option
 	// OnProgress, if set, is called after each item is written, from one
@@ -87,6 +98,10 @@ type Progress struct {
 	Total int
 	// Tokens spent in this run; Wasted of them on unused answers.
 	Tokens, Wasted int
+	// CostUSD is what this run's priced items cost, in US dollars;
+	// Unpriced counts the items without a price.
+	CostUSD  float64
+	Unpriced int
 	// Started is when the run began.
 	Started time.Time
 	// Last is the record just written.
@@ -99,6 +114,10 @@ type Result struct {
 	// Interrupted is true when the context ended before every item ran;
 	// run again with Resume to finish.
 	Interrupted bool
+	// CostLimited is true when the run stopped at Config.MaxCost (or at
+	// an item without a price) before every item ran; run again with
+	// Resume to go on.
+	CostLimited bool
 }
 
 // ErrOutputExists is returned when the output is not empty and Resume is off.
@@ -119,6 +138,21 @@ func Run(ctx context.Context, c *reask.Client, cfg Config) (Result, error) {
 	}
 	if cfg.InName == "" {
 		cfg.InName = "input"
+	}
+	if cfg.MaxCost < 0 || math.IsNaN(cfg.MaxCost) || math.IsInf(cfg.MaxCost, 0) {
+		return Result{}, fmt.Errorf("batch: max cost %v: want a number of US dollars, 0 for no limit", cfg.MaxCost)
+	}
+	// runCtx ends the feed of items when the cost limit is reached; the
+	// items in flight finish either way (FinishInFlight).
+	runCtx, stopRun := context.WithCancel(ctx)
+	defer stopRun()
+	costLimited := false
+	fed := false // every input line was read (set before Batch's results end)
+	// With a cost limit, slots bounds the items started and not yet
+	// written to Concurrency, so that the limit is seen before more start.
+	var slots chan struct{}
+	if cfg.MaxCost > 0 {
+		slots = make(chan struct{}, cmp.Or(max(cfg.Concurrency, 0), reask.DefaultBatchConcurrency))
 	}
 	prior, err := prepareOutput(cfg.OutPath, cfg.Resume)
 	if err != nil {
@@ -153,7 +187,7 @@ func Run(ctx context.Context, c *reask.Client, cfg Config) (Result, error) {
 	var linesMu sync.Mutex
 	tasks := func(yield func(string, reask.Task) bool) {
 		for it := range readItems(cfg.In, cfg.InName, cfg.MaxLineBytes) {
-			if ctx.Err() != nil {
+			if runCtx.Err() != nil {
 				return
 			}
 			if w.alreadyDone(it.id) {
@@ -184,12 +218,23 @@ func Run(ctx context.Context, c *reask.Client, cfg Config) (Result, error) {
 			linesMu.Lock()
 			lines[it.id] = it.raw
 			linesMu.Unlock()
+			if slots != nil {
+				select {
+				case slots <- struct{}{}:
+				case <-runCtx.Done():
+					return
+				}
+				if runCtx.Err() != nil {
+					return
+				}
+			}
 			if !yield(it.id, reask.Task{Schema: sch, Input: it.text}) {
 				return
 			}
 		}
+		fed = runCtx.Err() == nil
 	}
-	for r := range c.Batch(ctx, tasks, reask.BatchConfig{Concurrency: cfg.Concurrency, FinishInFlight: true}, cfg.Options...) {
+	for r := range c.Batch(runCtx, tasks, reask.BatchConfig{Concurrency: cfg.Concurrency, FinishInFlight: true}, cfg.Options...) {
 		if r.Index < 0 {
 			return Result{}, r.Err
 		}
@@ -200,6 +245,13 @@ func Run(ctx context.Context, c *reask.Client, cfg Config) (Result, error) {
 		if err := w.write(stats.FromReport(r.ID, r.JSON, r.Report, r.Err), raw); err != nil {
 			w.fail(err)
 			break
+		}
+		if p := w.snapshot(); cfg.MaxCost > 0 && !costLimited && (p.CostUSD >= cfg.MaxCost || p.Unpriced > 0) {
+			costLimited = true
+			stopRun()
+		}
+		if slots != nil {
+			<-slots
 		}
 	}
 	if err := w.err(); err != nil {
@@ -213,7 +265,7 @@ func Run(ctx context.Context, c *reask.Client, cfg Config) (Result, error) {
 			return Result{Progress: w.snapshot()}, fmt.Errorf("batch: dead-letter file: %w", err)
 		}
 	}
-	return Result{Progress: w.snapshot(), Interrupted: ctx.Err() != nil}, nil
+	return Result{Progress: w.snapshot(), Interrupted: ctx.Err() != nil, CostLimited: costLimited && !fed}, nil
 }
 
 // item is one input line.

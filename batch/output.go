@@ -212,6 +212,11 @@ func (w *writer) write(rec stats.Record, input json.RawMessage) error {
 	}
 	p.Tokens += rec.Usage.TotalTokens
 	p.Wasted += rec.Usage.WastedTokens
+	if rec.CostUSD != nil {
+		p.CostUSD += *rec.CostUSD
+	} else {
+		p.Unpriced++
+	}
 	p.Last = rec
 	if w.onProgress != nil {
 		w.onProgress(*p)

@@ -34,6 +34,8 @@ var chartColors = map[string]color.RGBA{
 	"errors":   {0xea, 0x58, 0x0c, 0xff},
 	"repairs":  {0x0d, 0x94, 0x88, 0xff},
 	"refused":  {0xa8, 0xa2, 0x9e, 0xff},
+	"spend":    {0x4f, 0x46, 0xe5, 0xff},
+	"waste":    {0xdb, 0x27, 0x77, 0xff},
 }
 
 // teamBKey is the busy gateway's second, unnamed client key.
@@ -190,7 +192,16 @@ func TestDashboardShowsWindowedFiguresInChromium(t *testing.T) {
 		}
 		return m
 	}
-	if n := strings.Count(dom, `class="scope">last 1 min<`); n < 8 {
+	if v := text("t-spend"); !strings.HasPrefix(v, "$0.") {
+		t.Errorf("spend tile %q, want what the priced requests cost", v)
+	}
+	if v := text("t-wasted-spend-sub"); !strings.Contains(v, "% of the spend") {
+		t.Errorf("wasted spend tile %q", v)
+	}
+	if m := table("models"); !strings.Contains(m, "<th>Spend</th>") || !strings.Contains(m, ">$0.") {
+		t.Errorf("models table has no spend: %s", m)
+	}
+	if n := strings.Count(dom, `class="scope">last 1 min<`); n < 10 {
 		t.Errorf("%d figures say they cover the last minute, want every tile", n)
 	}
 	if v := text("t-refused"); v == "0" || v == "–" || v == "" {

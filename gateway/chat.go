@@ -63,6 +63,9 @@ func (g *Gateway) chatBody(w http.ResponseWriter, r *http.Request, body []byte, 
 			Code: ptr("model_not_found"), Message: fmt.Sprintf("The model `%s` is not served by this gateway.", cr.model)})
 		return kindRejected
 	}
+	if !g.spend.admit(w, g.tele.labels.of(r), cr.model) {
+		return kindRejected
+	}
 	if g.cfg.JSONObject != JSONObjectPassthrough {
 		if _, err := cr.takeJSONObject(); err != nil {
 			writeRequestError(w, err)
@@ -239,6 +242,7 @@ func setReaskHeaders(h http.Header, rep *reask.Report) {
 	if rep.Provider != "" {
 		h.Set("X-Reask-Upstream", rep.Provider)
 	}
+	setCostHeader(h, rep)
 }
 
 // answer builds the chat.completion for a valid document: the final
@@ -434,6 +438,7 @@ func (g *Gateway) passthrough(w http.ResponseWriter, r *http.Request, rt *route,
 	}
 	setPassthroughHeaders(h, ex.passTarget)
 	h.Set("X-Reask-Calls", strconv.Itoa(rep.Calls))
+	setCostHeader(h, rep)
 	if h.Get("Content-Type") == "" {
 		h.Set("Content-Type", "application/json")
 	}

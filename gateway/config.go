@@ -6,10 +6,13 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
+	"math"
 	"net/http"
 	"net/url"
 	"os"
 	"runtime"
+	"slices"
 	"strings"
 	"time"
 
@@ -17,6 +20,7 @@ import (
 	"github.com/reask/reask/clock"
 	"github.com/reask/reask/fleet"
 	"github.com/reask/reask/metrics"
+	"github.com/reask/reask/price"
 	"github.com/reask/reask/schema"
 )
 
@@ -218,6 +222,25 @@ type Config struct {
 	// upstream; /readyz answers from the last probe in between. Default
 	// DefaultReadyProbeInterval.
 	ReadyProbeInterval time.Duration
+
+	// Prices are per-model prices that replace or add to Reask.Prices
+	// (default price.Default(), the table shipped with reask): the
+	// configuration file's "prices". Every call is priced with the result
+	// (x-reask-cost-usd, the cost metrics, the dashboard, Reask.MaxCost —
+	// the file's "max_cost" — and ClientDailyCost); a model without a
+	// price is "unpriced", never $0.
+	Prices map[string]price.Price
+	// ClientDailyCost maps a client key's label (its ClientKeyNames name,
+	// or "key-" and 8 hex digits of its SHA-256) to the most its requests
+	// may cost per day, in US dollars, days starting at midnight UTC on
+	// Clock. A key that has spent it gets 429 insufficient_quota, with
+	// Retry-After until midnight, for the rest of the day; a request of
+	// such a key for a model without a price gets 400 model_unpriced. The
+	// limit is checked before each request, so requests in flight when it
+	// is reached finish and can take the day's spend past it. The spend is
+	// counted in this process: it starts from $0 when the gateway starts,
+	// and in fleet mode each replica counts its own. Default: no limit.
+	ClientDailyCost map[string]float64
 }
 
 // Defaults and bounds of the dashboard, log and readiness fields.
@@ -464,7 +487,62 @@ func (c Config) Validate() error {
 	if err := c.validateRedis(); err != nil {
 		return err
 	}
+	if err := c.validateCost(); err != nil {
+		return err
+	}
 	return c.validateOps()
+}
+
+// validateCost checks the prices, the per-request budget and the daily
+// spend limits.
+func (c Config) validateCost() error {
+	if _, err := c.priceTable(); err != nil {
+		return err
+	}
+	if m := c.Reask.MaxCost; m < 0 || math.IsNaN(m) || math.IsInf(m, 0) {
+		return configErr("max_cost", "%v: want US dollars per request, 0 for no limit", m)
+	}
+	if len(c.ClientDailyCost) == 0 {
+		return nil
+	}
+	if len(c.ClientKeys) == 0 {
+		return configErr("client_keys", "a daily spend limit is set, but no client keys: every request would be anonymous")
+	}
+	labels := map[string]bool{}
+	for _, l := range newClientLabels(c.ClientKeys, c.ClientKeyNames) {
+		labels[l] = true
+	}
+	for _, l := range slices.Sorted(maps.Keys(c.ClientDailyCost)) {
+		v := c.ClientDailyCost[l]
+		switch {
+		case !labels[l]:
+			return configErr(fmt.Sprintf("client_keys[%q].max_daily_cost", l), "no client key is labelled %q", l)
+		case v <= 0 || math.IsNaN(v) || math.IsInf(v, 0):
+			return configErr(fmt.Sprintf("client_keys[%q].max_daily_cost", l), "%v: want a positive number of US dollars", v)
+		}
+	}
+	return nil
+}
+
+// priceTable is the table calls are priced with: Reask.Prices (default
+// the built-in one) with Prices over it.
+func (c Config) priceTable() (*price.Table, error) {
+	base := c.Reask.Prices
+	if base == nil {
+		base = price.Default()
+	}
+	if len(c.Prices) == 0 {
+		return base, nil
+	}
+	t, err := base.With(c.Prices)
+	if err != nil {
+		var pe *price.Error
+		if errors.As(err, &pe) {
+			return nil, configErr("prices"+strings.TrimPrefix(pe.Field, "models"), "%s", pe.Msg)
+		}
+		return nil, configErr("prices", "%v", err)
+	}
+	return t, nil
 }
 
 // validateRedis checks the fleet-mode fields without connecting.
@@ -652,7 +730,10 @@ func checkBaseURL(s string) error {
 //	  "prompt_schema": "json_object",
 //	  "allowed_hosts": ["gateway.internal"],
 //	  "allowed_origins": ["https://app.example"],
-//	  "redis": "redis://redis.internal:6379/0", "redis_fail": "open", "redis_timeout": "50ms"
+//	  "redis": "redis://redis.internal:6379/0", "redis_fail": "open", "redis_timeout": "50ms",
+//	  "client_keys": [{"name": "team-a", "key_env": "TEAM_A_KEY", "max_daily_cost": 25}],
+//	  "prices": {"llama3.1": {"input": 0, "output": 0}, "gpt-4o": {"input": 2.5, "cached_input": 1.25, "output": 10}},
+//	  "max_cost": 0.05
 //	}
 //
 // API keys never appear in the file: each upstream names the environment
@@ -702,6 +783,13 @@ type File struct {
 	Redis        string `json:"redis,omitempty"`
 	RedisFail    string `json:"redis_fail,omitempty"`
 	RedisTimeout string `json:"redis_timeout,omitempty"`
+	// Prices replace or add model prices (Config.Prices), each as a price
+	// file's entry, in US dollars per million tokens: {"gpt-4o-mini":
+	// {"input": 0.15, "cached_input": 0.075, "output": 0.6}} (see package
+	// price). MaxCost bounds what one request may spend, in US dollars
+	// (reask.Config.MaxCost; 0: no limit).
+	Prices  map[string]json.RawMessage `json:"prices,omitempty"`
+	MaxCost float64                    `json:"max_cost,omitempty"`
 }
 
 // FileClientKey is a named client key in the configuration file: the key
@@ -709,6 +797,9 @@ type File struct {
 type FileClientKey struct {
 	Name   string `json:"name"`
 	KeyEnv string `json:"key_env"`
+	// MaxDailyCost is the most the key's requests may cost per UTC day,
+	// in US dollars (Config.ClientDailyCost); 0: no limit.
+	MaxDailyCost float64 `json:"max_daily_cost,omitempty"`
 }
 
 // FileUpstream is an upstream in the configuration file.
@@ -779,6 +870,9 @@ func ParseConfig(data []byte, getenv func(string) string) (Config, error) {
 	if c.RequestTimeout, err = parseDuration("request_timeout", f.RequestTimeout); err != nil {
 		return Config{}, err
 	}
+	if err := f.applyCost(&c); err != nil {
+		return Config{}, err
+	}
 	c.Redis.URL = f.Redis
 	if c.Redis.FailMode, err = fleet.ParseFailMode(f.RedisFail); err != nil {
 		return Config{}, configErr("redis_fail", "%q: want open or closed", f.RedisFail)
@@ -802,6 +896,30 @@ func ParseConfig(data []byte, getenv func(string) string) (Config, error) {
 	return c, nil
 }
 
+// applyCost reads the file's prices and per-request budget.
+func (f *File) applyCost(c *Config) error {
+	c.Reask.MaxCost = f.MaxCost
+	for _, m := range slices.Sorted(maps.Keys(f.Prices)) {
+		p, err := price.ParseModel(f.Prices[m])
+		if err != nil {
+			field := fmt.Sprintf("prices[%q]", m)
+			var pe *price.Error
+			if errors.As(err, &pe) {
+				if pe.Field != "" {
+					field += "." + pe.Field
+				}
+				return configErr(field, "%s", pe.Msg)
+			}
+			return configErr(field, "%v", err)
+		}
+		if c.Prices == nil {
+			c.Prices = map[string]price.Price{}
+		}
+		c.Prices[m] = p
+	}
+	return nil
+}
+
 // applyOps sets c's client keys and its dashboard, log and readiness
 // fields from the file.
 func (f *File) applyOps(c *Config, getenv func(string) string) error {
@@ -819,6 +937,15 @@ func (f *File) applyOps(c *Config, getenv func(string) string) error {
 		}
 		c.ClientKeys = append(c.ClientKeys, reask.Secret(key))
 		c.ClientKeyNames = append(c.ClientKeyNames, k.Name)
+		if k.MaxDailyCost != 0 {
+			if k.MaxDailyCost < 0 {
+				return configErr(field+".max_daily_cost", "%v: want a positive number of US dollars (0 or none: no limit)", k.MaxDailyCost)
+			}
+			if c.ClientDailyCost == nil {
+				c.ClientDailyCost = map[string]float64{}
+			}
+			c.ClientDailyCost[k.Name] = k.MaxDailyCost
+		}
 	}
 	c.LogBurst, c.RecentFailures, c.DashboardContent = f.LogBurst, f.RecentFailures, f.DashboardContent
 	var err error

@@ -104,6 +104,9 @@ func errorAnswer(err error, now time.Time) (int, apiError, http.Header) {
 	case errors.Is(err, reask.ErrContextBudget), errors.Is(err, reask.ErrTokenBudget):
 		return http.StatusBadRequest, apiError{Type: "invalid_request_error", Code: ptr("context_budget_exceeded"),
 			Message: err.Error()}, h
+	case errors.Is(err, reask.ErrCostBudget):
+		return http.StatusBadRequest, apiError{Type: "invalid_request_error", Code: ptr("cost_budget_exceeded"),
+			Message: err.Error()}, h
 	case errors.Is(err, reask.ErrInvalidInput):
 		return http.StatusBadRequest, apiError{Type: "invalid_request_error", Code: ptr("invalid_request"),
 			Message: err.Error()}, h

@@ -28,7 +28,9 @@
 // valid JSON (for a forced tool: a tool_calls answer whose arguments are
 // the valid JSON); usage sums every attempt, and the headers
 // x-reask-attempts, x-reask-repairs (local fixes in the returned answer),
-// x-reask-wasted-tokens, x-reask-calls and x-reask-upstream tell what it
+// x-reask-wasted-tokens, x-reask-calls, x-reask-upstream and
+// x-reask-cost-usd (US dollars, every attempt included, priced with
+// Config.Prices; "unpriced" for a model without a price) tell what it
 // took, and x-reask-schema which schema the answer was held to ("request";
 // "prompt" and "json_object" in JSON mode, below). When every attempt fails: HTTP 422 with an OpenAI-style error
 // (code "reask_exhausted") listing each problem (path, problem, expected,
@@ -225,7 +227,8 @@ type Gateway struct {
 	started   time.Time
 	ownClient *http.Client // the HTTP client New made, closed by Close
 	tele      *telemetry
-	fleet     *fleetState // nil outside fleet mode (Config.Redis)
+	fleet     *fleetState  // nil outside fleet mode (Config.Redis)
+	spend     *spendLimits // nil without Config.ClientDailyCost
 }
 
 // route is the reask client serving one model (or the catch-all): its
@@ -246,6 +249,12 @@ func New(cfg Config) (*Gateway, error) {
 	g := &Gateway{cfg: cfg, routes: map[string]*route{}, log: cfg.Logger, started: cfg.Clock.Now(),
 		schemas: newSchemaCache(cfg.SchemaCacheSize, cfg.MaxConcurrentCompiles)}
 	g.guard = newBrowserGuard(cfg)
+	prices, err := cfg.priceTable()
+	if err != nil {
+		return nil, err
+	}
+	g.cfg.Reask.Prices = prices
+	g.spend = newSpendLimits(cfg, prices)
 	if cfg.Metrics == nil {
 		m, err := metrics.New(metrics.Config{Clock: cfg.Clock})
 		if err != nil {

@@ -366,5 +366,6 @@ func responsesUsage(u reask.Usage) *responsesapi.Usage {
 	if total == 0 {
 		total = u.PromptTokens + u.CompletionTokens
 	}
-	return &responsesapi.Usage{InputTokens: u.PromptTokens, OutputTokens: u.CompletionTokens, TotalTokens: total}
+	return &responsesapi.Usage{InputTokens: u.PromptTokens, OutputTokens: u.CompletionTokens, TotalTokens: total,
+		InputTokensDetails: responsesapi.InputTokensDetails{CachedTokens: u.CachedPromptTokens}}
 }

@@ -407,5 +407,6 @@ func chatUsage(u responsesapi.Usage) reask.Usage {
 	if total == 0 {
 		total = u.InputTokens + u.OutputTokens
 	}
-	return reask.Usage{PromptTokens: u.InputTokens, CompletionTokens: u.OutputTokens, TotalTokens: total}
+	return reask.Usage{PromptTokens: u.InputTokens, CompletionTokens: u.OutputTokens, TotalTokens: total,
+		CachedPromptTokens: u.InputTokensDetails.CachedTokens}
 }

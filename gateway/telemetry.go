@@ -61,6 +61,9 @@ func (g *Gateway) observer(route string) func(context.Context, reask.Event) {
 		case e.Kind == reask.EventResult && e.Err != nil:
 			g.tele.failures.observe(g.cfg.Clock.Now(), l, e.Report, e.Err)
 		}
+		if e.Kind == reask.EventResult {
+			g.spend.add(l.Client, e.Report, g.log)
+		}
 	}
 }
 

@@ -76,7 +76,11 @@ func (t *target) Complete(ctx context.Context, req *reask.Request) (*reask.Respo
 	if rx := ex.req.responses; rx != nil {
 		rx.raw, rx.api = false, t.up.api
 		if t.up.api == APIResponses {
-			return t.completeResponses(ctx, ex, rx, req, model)
+			resp, err := t.completeResponses(ctx, ex, rx, req, model)
+			if resp != nil && resp.Model == "" {
+				resp.Model = model
+			}
+			return resp, err
 		}
 		if err := rx.chatRefusal(t.name); err != nil {
 			return nil, err
@@ -96,7 +100,11 @@ func (t *target) Complete(ctx context.Context, req *reask.Request) (*reask.Respo
 		// A live stream's call (see enforceLive).
 		return t.up.sendStreamed(ctx, t.name, ex, body, req.Mode == reask.ModeTools, req.OnDelta)
 	}
-	return t.up.send(ctx, t.name, ex, body)
+	resp, err := t.up.send(ctx, t.name, ex, body)
+	if resp != nil && resp.Model == "" {
+		resp.Model = model // a pass-through answer is not read: price it by the model asked for
+	}
+	return resp, err
 }
 
 // send posts body to the upstream's chat completions endpoint. A stream

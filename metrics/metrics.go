@@ -18,6 +18,9 @@
 //	reask_switches_total{what}                       mode, model and feedback switches
 //	reask_tokens_total{type}                         prompt and completion tokens spent
 //	reask_wasted_tokens_total                        tokens spent on answers that were not used
+//	reask_cost_usd_total{model,outcome}              US dollars the priced attempts cost, by the model that answered and the result's outcome
+//	reask_wasted_cost_usd_total                      of them, on answers that were not used
+//	reask_unpriced_attempts_total{model}             attempts that spent tokens on a model without a price (not in the cost)
 //	reask_result_duration_seconds{operation}         wall time of each extraction or call
 //	reask_call_duration_seconds{provider}            each provider call
 //	reask_call_wait_seconds{provider}                time waited before a call: backoff, Retry-After and rate-limit pacing
@@ -122,6 +125,9 @@ type Collector struct {
 	switches       *prometheus.CounterVec
 	tokens         *prometheus.CounterVec
 	wasted         prometheus.Counter
+	cost           *prometheus.CounterVec
+	wastedCost     prometheus.Counter
+	unpriced       *prometheus.CounterVec
 	resultDuration *prometheus.HistogramVec
 	callDuration   *prometheus.HistogramVec
 	callWait       *prometheus.HistogramVec
@@ -195,6 +201,13 @@ func New(cfg Config) (*Collector, error) {
 		Help: "Tokens spent, as the providers reported them, by type (prompt, completion)."}, []string{"type"})
 	c.wasted = prometheus.NewCounter(prometheus.CounterOpts{Name: "reask_wasted_tokens_total",
 		Help: "Tokens spent on attempts whose answer was not used."})
+	c.cost = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "reask_cost_usd_total",
+		Help: "US dollars the priced attempts of results cost (reask.Attempt.CostUSD), by the model that answered and the result's outcome."},
+		[]string{"model", "outcome"})
+	c.wastedCost = prometheus.NewCounter(prometheus.CounterOpts{Name: "reask_wasted_cost_usd_total",
+		Help: "US dollars spent on attempts whose answer was not used."})
+	c.unpriced = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "reask_unpriced_attempts_total",
+		Help: "Attempts that spent tokens on a model the price table lacks: their cost is in no cost metric."}, []string{"model"})
 	c.resultDuration = prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "reask_result_duration_seconds",
 		Help: "Wall time of each extraction or call, retries and waits included.", Buckets: latencyBuckets},
 		[]string{"operation"})
@@ -212,7 +225,7 @@ func New(cfg Config) (*Collector, error) {
 		Help: "HTTP requests being served."})
 	for _, m := range []prometheus.Collector{c.results, c.attempts, c.attemptOutcome, c.calls, c.refusals, c.refused,
 		c.requests, c.reqAttempts, c.reqWasted, c.reqDuration, c.retries,
-		c.repairs, c.switches, c.tokens, c.wasted, c.resultDuration, c.callDuration, c.callWait,
+		c.repairs, c.switches, c.tokens, c.wasted, c.cost, c.wastedCost, c.unpriced, c.resultDuration, c.callDuration, c.callWait,
 		c.httpRequests, c.httpDuration, c.httpInFlight, statusCollector{c}} {
 		if err := c.reg.Register(m); err != nil {
 			return nil, fmt.Errorf("metrics: registering: %w", err)
@@ -384,6 +397,16 @@ func (c *Collector) result(now time.Time, l Labels, rep *reask.Report) {
 	c.tokens.WithLabelValues("prompt").Add(float64(rep.Usage.PromptTokens))
 	c.tokens.WithLabelValues("completion").Add(float64(rep.Usage.CompletionTokens))
 	c.wasted.Add(float64(rep.WastedTokens))
+	EachCost(rep, func(model string, cost *float64, used bool) {
+		if cost == nil {
+			c.unpriced.WithLabelValues(model).Inc()
+			return
+		}
+		c.cost.WithLabelValues(model, string(outcome)).Add(*cost)
+		if !used {
+			c.wastedCost.Add(*cost)
+		}
+	})
 	if l != (Labels{}) {
 		c.requests.WithLabelValues(l.Model, l.Client, string(outcome)).Inc()
 		c.reqAttempts.WithLabelValues(l.Model, l.Client).Add(float64(attempts))
@@ -406,6 +429,32 @@ func (c *Collector) result(now time.Time, l Labels, rep *reask.Report) {
 	}
 	s.Tokens += int64(rep.Usage.TotalTokens)
 	s.Wasted += int64(rep.WastedTokens)
+	EachCost(rep, func(_ string, cost *float64, used bool) {
+		if cost != nil {
+			s.CostUSD += *cost
+			if !used {
+				s.WastedCostUSD += *cost
+			}
+		}
+	})
+}
+
+// EachCost calls f for every attempt of rep that spent tokens or was
+// priced: the model that answered (Attempt.Model, else its provider), its
+// cost (nil: no price) and whether its answer was used — the last
+// attempt of a result that succeeded.
+func EachCost(rep *reask.Report, f func(model string, cost *float64, used bool)) {
+	for i := range rep.Records {
+		a := &rep.Records[i]
+		if a.CostUSD == nil && a.Usage == (reask.Usage{}) {
+			continue
+		}
+		model := a.Model
+		if model == "" {
+			model = a.Provider
+		}
+		f(model, a.CostUSD, i == len(rep.Records)-1 && rep.Outcome == reask.KindOK)
+	}
 }
 
 // ObserveHTTP records one HTTP request a server answered: its route (a

@@ -55,6 +55,8 @@ type Figures struct {
 	Repairs map[string]int64 `json:"repairs"`
 	// Tokens spent and wasted.
 	Tokens Tokens `json:"tokens"`
+	// Cost is what the results' priced attempts cost.
+	Cost Cost `json:"cost"`
 	// Retries and Switches count transport retries and strategy switches.
 	Retries  int64 `json:"retries"`
 	Switches int64 `json:"switches"`
@@ -96,6 +98,20 @@ type Tokens struct {
 	Wasted     int64 `json:"wasted"`
 }
 
+// Cost is what results cost in US dollars: the priced attempts summed
+// (see EachCost). Attempts without a price are counted apart, never as $0.
+type Cost struct {
+	SpentUSD  float64 `json:"spent_usd"`
+	WastedUSD float64 `json:"wasted_usd"`
+	// WastedShare is WastedUSD over SpentUSD (0 when nothing was spent).
+	WastedShare float64 `json:"wasted_share"`
+	// ByModel is SpentUSD by the model that answered.
+	ByModel map[string]float64 `json:"by_model"`
+	// UnpricedAttempts counts the attempts that spent tokens on a model
+	// without a price.
+	UnpricedAttempts int64 `json:"unpriced_attempts"`
+}
+
 // Group is the figures of one model or client over a window.
 type Group struct {
 	Name string `json:"name"`
@@ -108,10 +124,16 @@ type Group struct {
 	// SuccessRate is OK / Requests (0 when none ran).
 	SuccessRate float64 `json:"success_rate"`
 	// Attempts sums the content attempts of its results.
-	Attempts int64   `json:"attempts"`
-	Tokens   int64   `json:"tokens"`
-	Wasted   int64   `json:"wasted_tokens"`
-	Latency  Latency `json:"latency"`
+	Attempts int64 `json:"attempts"`
+	Tokens   int64 `json:"tokens"`
+	Wasted   int64 `json:"wasted_tokens"`
+	// CostUSD and WastedCostUSD are what its results' priced attempts
+	// cost, and the part on answers not used; Unpriced counts its
+	// attempts without a price.
+	CostUSD       float64 `json:"cost_usd"`
+	WastedCostUSD float64 `json:"wasted_cost_usd"`
+	Unpriced      int64   `json:"unpriced_attempts"`
+	Latency       Latency `json:"latency"`
 }
 
 // Point is one second of the timeline.
@@ -126,6 +148,10 @@ type Point struct {
 	Retries  int64 `json:"retries"`
 	Tokens   int64 `json:"tokens"`
 	Wasted   int64 `json:"wasted"`
+	// CostUSD and WastedCostUSD are what the second's results cost, and
+	// the part wasted (priced attempts only).
+	CostUSD       float64 `json:"cost_usd"`
+	WastedCostUSD float64 `json:"wasted_cost_usd"`
 }
 
 // ProviderStatus is one provider's policy state.
@@ -177,6 +203,7 @@ type tally struct {
 	errorKinds    map[string]int64
 	repairs       map[string]int64
 	tokens        Tokens
+	cost          Cost
 	retries       int64
 	switches      int64
 	latency       histogram
@@ -196,18 +223,20 @@ func (t *tally) init() {
 	t.repairs = map[string]int64{}
 	t.models = map[string]*group{}
 	t.clients = map[string]*group{}
+	t.cost.ByModel = map[string]float64{}
 }
 
 // reset empties t, keeping its maps' memory.
 func (t *tally) reset() {
-	a, o, e, r, m, c := t.attempts, t.outcomes, t.errorKinds, t.repairs, t.models, t.clients
+	a, o, e, r, m, c, bm := t.attempts, t.outcomes, t.errorKinds, t.repairs, t.models, t.clients, t.cost.ByModel
+	clear(bm)
 	clear(a)
 	clear(o)
 	clear(e)
 	clear(r)
 	clear(m)
 	clear(c)
-	*t = tally{attempts: a, outcomes: o, errorKinds: e, repairs: r, models: m, clients: c}
+	*t = tally{attempts: a, outcomes: o, errorKinds: e, repairs: r, models: m, clients: c, cost: Cost{ByModel: bm}}
 }
 
 func (b *board) init(windowSeconds int) {
@@ -294,6 +323,22 @@ func (t *tally) result(op string, l Labels, outcome reask.Kind, attempts int, re
 	t.tokens.Completion += int64(rep.Usage.CompletionTokens)
 	t.tokens.Total += int64(rep.Usage.TotalTokens)
 	t.tokens.Wasted += int64(rep.WastedTokens)
+	var spent, wasted float64
+	var unpriced int64
+	EachCost(rep, func(model string, cost *float64, used bool) {
+		if cost == nil {
+			unpriced++
+			return
+		}
+		spent += *cost
+		t.cost.ByModel[model] += *cost
+		if !used {
+			wasted += *cost
+		}
+	})
+	t.cost.SpentUSD += spent
+	t.cost.WastedUSD += wasted
+	t.cost.UnpricedAttempts += unpriced
 	sec := rep.Duration.Seconds()
 	t.latency.observe(sec)
 	for _, g := range t.groups(l) {
@@ -306,6 +351,9 @@ func (t *tally) result(op string, l Labels, outcome reask.Kind, attempts int, re
 		g.Attempts += int64(attempts)
 		g.Tokens += int64(rep.Usage.TotalTokens)
 		g.Wasted += int64(rep.WastedTokens)
+		g.CostUSD += spent
+		g.WastedCostUSD += wasted
+		g.Unpriced += unpriced
 		g.hist.observe(sec)
 	}
 }
@@ -359,6 +407,12 @@ func (t *tally) add(o *tally) {
 	t.tokens.Completion += o.tokens.Completion
 	t.tokens.Total += o.tokens.Total
 	t.tokens.Wasted += o.tokens.Wasted
+	t.cost.SpentUSD += o.cost.SpentUSD
+	t.cost.WastedUSD += o.cost.WastedUSD
+	t.cost.UnpricedAttempts += o.cost.UnpricedAttempts
+	for m, v := range o.cost.ByModel {
+		t.cost.ByModel[m] += v
+	}
 	t.retries += o.retries
 	t.switches += o.switches
 	t.latency.add(&o.latency)
@@ -393,6 +447,9 @@ func addGroups(a, b map[string]*group) {
 		s.Attempts += g.Attempts
 		s.Tokens += g.Tokens
 		s.Wasted += g.Wasted
+		s.CostUSD += g.CostUSD
+		s.WastedCostUSD += g.WastedCostUSD
+		s.Unpriced += g.Unpriced
 		s.hist.add(&g.hist)
 	}
 }
@@ -407,11 +464,19 @@ func (t *tally) figures() Figures {
 		ErrorKinds:  copyCounts(t.errorKinds),
 		Repairs:     copyCounts(t.repairs),
 		Tokens:      t.tokens,
+		Cost:        t.cost,
 		Retries:     t.retries,
 		Switches:    t.switches,
 	}
 	for k, v := range t.attempts {
 		f.Attempts[k] = v
+	}
+	f.Cost.ByModel = make(map[string]float64, len(t.cost.ByModel))
+	for k, v := range t.cost.ByModel {
+		f.Cost.ByModel[k] = v
+	}
+	if f.Cost.SpentUSD > 0 {
+		f.Cost.WastedShare = f.Cost.WastedUSD / f.Cost.SpentUSD
 	}
 	if t.extract.Total > 0 {
 		f.SuccessRate = float64(t.extract.OK) / float64(t.extract.Total)

@@ -1,8 +1,8 @@
 // Package stats turns extraction reports into per-item records (the lines
 // of a batch's output file) and records into a run's statistics — the
 // retry dashboard: success rate, attempts, error kinds, repairs, tokens
-// spent and wasted, latency, backoff, rate limits, breaker refusals and
-// strategy switches.
+// spent and wasted and their cost in US dollars, latency, backoff, rate
+// limits, breaker refusals and strategy switches.
 package stats
 
 import (
@@ -23,8 +23,14 @@ type Record struct {
 	Attempts int             `json:"attempts"`
 	Calls    int             `json:"calls"`
 	Usage    Usage           `json:"usage"`
-	Repairs  []Repair        `json:"repairs"`
-	Errors   []Error         `json:"errors"`
+	// CostUSD is what the item's calls cost in US dollars, WastedCostUSD
+	// the part spent on answers not used (see reask.Report.CostUSD); both
+	// null when a call's model had no price, and Unpriced then names it.
+	CostUSD       *float64 `json:"cost_usd"`
+	WastedCostUSD *float64 `json:"wasted_cost_usd"`
+	Unpriced      string   `json:"unpriced,omitempty"`
+	Repairs       []Repair `json:"repairs"`
+	Errors        []Error  `json:"errors"`
 	// DurationMS is the item's wall time; BackoffMS the part spent waiting
 	// before retries.
 	DurationMS float64 `json:"duration_ms"`
@@ -70,6 +76,9 @@ type Usage struct {
 	CompletionTokens int `json:"completion_tokens"`
 	TotalTokens      int `json:"total_tokens"`
 	WastedTokens     int `json:"wasted_tokens"`
+	// CachedPromptTokens are the prompt tokens the provider read from its
+	// prompt cache (see reask.Usage).
+	CachedPromptTokens int `json:"cached_prompt_tokens,omitempty"`
 }
 
 // Repair is one local fix applied to an attempt's answer.
@@ -96,7 +105,7 @@ const maxMessage = 300
 // FromReport builds the record of one extraction. data is the valid
 // document (nil when the extraction failed) and err its error.
 func FromReport(id string, data json.RawMessage, rep *reask.Report, err error) Record {
-	r := Record{ID: id, OK: err == nil, Repairs: []Repair{}, Errors: []Error{}}
+	r := Record{ID: id, OK: err == nil, Repairs: []Repair{}, Errors: []Error{}, CostUSD: new(float64), WastedCostUSD: new(float64)}
 	if err == nil {
 		r.Data = data
 	} else {
@@ -111,7 +120,12 @@ func FromReport(id string, data json.RawMessage, rep *reask.Report, err error) R
 		return r
 	}
 	r.Attempts, r.Calls = rep.Attempts, rep.Calls
-	r.Usage = Usage{rep.Usage.PromptTokens, rep.Usage.CompletionTokens, rep.Usage.TotalTokens, rep.WastedTokens}
+	r.Usage = Usage{rep.Usage.PromptTokens, rep.Usage.CompletionTokens, rep.Usage.TotalTokens, rep.WastedTokens, rep.Usage.CachedPromptTokens}
+	r.CostUSD, r.WastedCostUSD, r.Unpriced = rep.CostUSD, rep.WastedCostUSD, rep.Unpriced
+	if r.CostUSD == nil && r.Unpriced == "" && rep.Usage == (reask.Usage{}) {
+		// Nothing spent (a report not from an extraction): $0.
+		r.CostUSD, r.WastedCostUSD = new(float64), new(float64)
+	}
 	r.DurationMS = ms(rep.Duration)
 	r.BackoffMS = ms(rep.Backoff)
 	r.BreakerTrips, r.SharedStateErrors = rep.BreakerTrips, rep.SharedStateErrors
@@ -149,6 +163,7 @@ func FromReport(id string, data json.RawMessage, rep *reask.Report, err error) R
 func Failed(id string, kind reask.Kind, err error) Record {
 	msg := schema.Shorten(err.Error(), 2*maxMessage)
 	return Record{ID: id, Data: json.RawMessage("null"), Repairs: []Repair{}, Outcome: string(kind), Error: msg,
+		CostUSD: new(float64), WastedCostUSD: new(float64), // never run: nothing spent
 		Errors: []Error{{Kind: string(kind), Message: schema.Shorten(err.Error(), maxMessage)}}}
 }
 

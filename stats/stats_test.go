@@ -39,6 +39,7 @@ func TestFromReport(t *testing.T) {
 		Provider: "openai/m", Mode: reask.ModeJSONSchema, Attempts: 2, Calls: 3, Outcome: reask.KindOK,
 		Usage: reask.Usage{PromptTokens: 200, CompletionTokens: 40, TotalTokens: 240}, WastedTokens: 120,
 		Backoff: 1500 * time.Millisecond, Duration: 2 * time.Second, BreakerTrips: 1,
+		CostUSD: ptr(0.00006), WastedCostUSD: ptr(0.00003),
 		Records: []reask.Attempt{
 			{Number: 1, Outcome: reask.KindSchema, Message: "schema /age: wrong type", Calls: []reask.Call{
 				{Outcome: reask.KindRateLimit, Status: 429, Message: "slow down"}, {Outcome: reask.KindOK}}},
@@ -49,7 +50,7 @@ func TestFromReport(t *testing.T) {
 	r := stats.FromReport("a1", json.RawMessage(`{"age":30}`), rep, nil)
 	b, _ := json.Marshal(r)
 	want := `{"id":"a1","ok":true,"data":{"age":30},"attempts":2,"calls":3,"usage":{"prompt_tokens":200,"completion_tokens":40,"total_tokens":240,"wasted_tokens":120},` +
-		`"repairs":[{"attempt":2,"path":"/age","kind":"string_to_integer","before":"\"30\"","after":"30"}],` +
+		`"cost_usd":0.00006,"wasted_cost_usd":0.00003,"repairs":[{"attempt":2,"path":"/age","kind":"string_to_integer","before":"\"30\"","after":"30"}],` +
 		`"errors":[{"attempt":1,"kind":"rate_limit","status":429,"message":"slow down"},{"attempt":1,"kind":"schema","message":"schema /age: wrong type"}],` +
 		`"duration_ms":2000,"backoff_ms":1500,"breaker_trips":1,"provider":"openai/m","mode":"json_schema","outcome":"ok"}`
 	if string(b) != want {
@@ -156,5 +157,36 @@ func TestSharedStateErrorsInRecordAndSummary(t *testing.T) {
 	none.Add(stats.Record{ID: "z", OK: true, Attempts: 1})
 	if table := none.Summary().Table(); strings.Contains(table, "shared-state") {
 		t.Errorf("a run without shared-state errors shows them:\n%s", table)
+	}
+}
+
+func ptr(f float64) *float64 { return &f }
+
+// An item that spent tokens without a price is unpriced — null, never
+// $0 — and the run's cost counts it apart; one that spent nothing costs $0.
+func TestCostOfItems(t *testing.T) {
+	unpriced := stats.FromReport("u", nil, &reask.Report{Usage: reask.Usage{TotalTokens: 10, PromptTokens: 10}, Unpriced: "llama3.1"}, errors.New("x"))
+	b, _ := json.Marshal(unpriced)
+	if !strings.Contains(string(b), `"cost_usd":null,"wasted_cost_usd":null,"unpriced":"llama3.1"`) {
+		t.Errorf("unpriced record %s", b)
+	}
+	for _, r := range []stats.Record{stats.Failed("f", stats.KindInvalidItem, errors.New("bad line")), stats.FromReport("n", nil, nil, errors.New("x"))} {
+		if r.CostUSD == nil || *r.CostUSD != 0 {
+			t.Errorf("%s: cost %v, want $0: nothing was spent", r.ID, r.CostUSD)
+		}
+	}
+	var agg stats.Aggregator
+	agg.Add(stats.FromReport("a", json.RawMessage(`{}`), &reask.Report{Outcome: reask.KindOK, Usage: reask.Usage{TotalTokens: 5}, CostUSD: ptr(0.03), WastedCostUSD: ptr(0.01)}, nil))
+	agg.Add(stats.FromReport("b", nil, &reask.Report{Outcome: reask.KindSchema, Usage: reask.Usage{TotalTokens: 5}, CostUSD: ptr(0.01), WastedCostUSD: ptr(0.01)}, errors.New("x")))
+	agg.Add(unpriced)
+	c := agg.Summary().Cost
+	if c.SpentUSD != 0.04 || c.WastedUSD != 0.02 || c.WastedShare != 0.5 || c.PerSuccessUSD == nil || *c.PerSuccessUSD != 0.04 ||
+		c.PricedItems != 2 || c.UnpricedItems != 1 || len(c.UnpricedModels) != 1 || c.UnpricedModels[0].Name != "llama3.1" {
+		t.Errorf("cost %+v", c)
+	}
+	for f, want := range map[float64]string{0: "$0", 12.345: "$12.35", 0.04123: "$0.0412", 0.0000834: "$0.000083", 0.0012: "$0.0012"} {
+		if got := stats.USD(f); got != want {
+			t.Errorf("USD(%v) = %s, want %s", f, got, want)
+		}
 	}
 }

@@ -34,6 +34,8 @@ type Summary struct {
 	Tokens   Usage   `json:"tokens"`
 	// WastedShare is wasted tokens over total tokens.
 	WastedShare float64 `json:"wasted_share"`
+	// Cost is what the items cost in US dollars.
+	Cost Cost `json:"cost"`
 	// Latency percentiles of items, in milliseconds.
 	LatencyMS Percentiles `json:"latency_ms"`
 	// BackoffMS is the total time items spent waiting before retries.
@@ -95,6 +97,25 @@ type BatchSummary struct {
 	CostShare         float64 `json:"cost_share"`
 }
 
+// Cost is what a run's items cost, in US dollars, summed over the items
+// that had a price (Record.CostUSD set, or nothing spent); the others are
+// counted apart, never as $0.
+type Cost struct {
+	SpentUSD  float64 `json:"spent_usd"`
+	WastedUSD float64 `json:"wasted_usd"`
+	// WastedShare is WastedUSD over SpentUSD (0 when nothing was spent).
+	WastedShare float64 `json:"wasted_share"`
+	// PerSuccessUSD is SpentUSD over the priced items that succeeded —
+	// what one valid result cost, the failed items' spend included; null
+	// when none succeeded.
+	PerSuccessUSD *float64 `json:"per_success_usd"`
+	// PricedItems and UnpricedItems split the items; UnpricedModels ranks
+	// the models that lacked a price, with an item's id as the example.
+	PricedItems    int     `json:"priced_items"`
+	UnpricedItems  int     `json:"unpriced_items"`
+	UnpricedModels []Count `json:"unpriced_models"`
+}
+
 // Count is a ranked entry with an example message.
 type Count struct {
 	Name    string `json:"name"`
@@ -120,13 +141,15 @@ type Aggregator struct {
 	outcomes  map[string]*Count
 	switches  map[string]*Count
 	insisted  map[string]*Count
+	unpriced  map[string]*Count
+	pricedOK  int // priced items that succeeded
 }
 
 // Add counts one record.
 func (a *Aggregator) Add(r Record) {
 	if a.errors == nil {
 		a.errors, a.repairs, a.outcomes, a.switches = map[string]*Count{}, map[string]*Count{}, map[string]*Count{}, map[string]*Count{}
-		a.insisted = map[string]*Count{}
+		a.insisted, a.unpriced = map[string]*Count{}, map[string]*Count{}
 		a.s.Attempts = map[int]int{}
 	}
 	s := &a.s
@@ -143,6 +166,8 @@ func (a *Aggregator) Add(r Record) {
 	s.Tokens.CompletionTokens += r.Usage.CompletionTokens
 	s.Tokens.TotalTokens += r.Usage.TotalTokens
 	s.Tokens.WastedTokens += r.Usage.WastedTokens
+	s.Tokens.CachedPromptTokens += r.Usage.CachedPromptTokens
+	a.addCost(r)
 	s.BackoffMS += r.BackoffMS
 	s.BreakerTrips += r.BreakerTrips
 	s.SharedStateErrors += r.SharedStateErrors
@@ -202,6 +227,40 @@ func (a *Aggregator) addBatch(r Record) {
 	b.DirectTokens.TotalTokens += r.Usage.TotalTokens - bu.TotalTokens
 }
 
+// addCost counts an item's cost: priced when its record says, or when it
+// spent nothing (a record of an older reask without cost fields, an item
+// that never ran).
+func (a *Aggregator) addCost(r Record) {
+	c := &a.s.Cost
+	spentNothing := r.Usage.PromptTokens == 0 && r.Usage.CompletionTokens == 0 && r.Usage.TotalTokens == 0
+	if r.CostUSD == nil && !spentNothing {
+		c.UnpricedItems++
+		model := r.Unpriced
+		if model == "" {
+			model = displayModel(r.Provider)
+		}
+		bump(a.unpriced, model, r.ID)
+		return
+	}
+	c.PricedItems++
+	if r.OK {
+		a.pricedOK++
+	}
+	if r.CostUSD != nil {
+		c.SpentUSD += *r.CostUSD
+	}
+	if r.WastedCostUSD != nil {
+		c.WastedUSD += *r.WastedCostUSD
+	}
+}
+
+func displayModel(m string) string {
+	if m == "" {
+		return "(unknown model)"
+	}
+	return m
+}
+
 func exampleFix(f Repair) string {
 	if f.Before == "" && f.After == "" {
 		return f.Path
@@ -254,6 +313,14 @@ func (a *Aggregator) Summary() Summary {
 	}
 	s.Errors, s.Repairs, s.Outcomes, s.Switches = ranked(a.errors), ranked(a.repairs), ranked(a.outcomes), ranked(a.switches)
 	s.InsistedOn = ranked(a.insisted)
+	s.Cost.UnpricedModels = ranked(a.unpriced)
+	if s.Cost.SpentUSD > 0 {
+		s.Cost.WastedShare = s.Cost.WastedUSD / s.Cost.SpentUSD
+	}
+	if a.pricedOK > 0 {
+		per := s.Cost.SpentUSD / float64(a.pricedOK)
+		s.Cost.PerSuccessUSD = &per
+	}
 	s.LatencyMS = percentiles(a.durations)
 	return s
 }
@@ -438,6 +505,11 @@ func (s Summary) Table() string {
 	row("completion", fmt.Sprint(s.Tokens.CompletionTokens))
 	row("total", fmt.Sprint(s.Tokens.TotalTokens))
 	row("wasted", fmt.Sprintf("%d (%s of total)", s.Tokens.WastedTokens, pct(s.WastedShare)))
+	if s.Tokens.CachedPromptTokens > 0 {
+		row("cached prompt", fmt.Sprint(s.Tokens.CachedPromptTokens))
+	}
+
+	s.Cost.table(&b, row)
 
 	if bs := s.Batch; bs != nil {
 		fmt.Fprintf(&b, "\nProvider batch API (%d items, batch price %s of direct)\n", bs.Items, pct(bs.Discount))
@@ -467,6 +539,50 @@ func (s Summary) Table() string {
 		row("shared-state errors", fmt.Sprintf("%d (policy calls Redis could not serve)", s.SharedStateErrors))
 	}
 	return b.String()
+}
+
+// table writes the cost section: spend, waste and cost per success, and
+// the items without a price ("unpriced", never $0).
+func (c Cost) table(b *strings.Builder, row func(k, v string)) {
+	b.WriteString("\nCost (US dollars)\n")
+	if c.PricedItems == 0 {
+		row("spent", "unpriced (no item's model has a price)")
+	} else {
+		row("spent", USD(c.SpentUSD))
+		row("wasted", fmt.Sprintf("%s (%s of spent)", USD(c.WastedUSD), pct(c.WastedShare)))
+		if c.PerSuccessUSD != nil {
+			row("per successful item", USD(*c.PerSuccessUSD))
+		} else {
+			row("per successful item", "none succeeded")
+		}
+	}
+	if c.UnpricedItems > 0 {
+		names := make([]string, 0, len(c.UnpricedModels))
+		for i, m := range c.UnpricedModels {
+			if i == 3 {
+				names = append(names, "…")
+				break
+			}
+			names = append(names, m.Name)
+		}
+		row("unpriced", fmt.Sprintf("%d item(s), not counted above (the price table has no %s)", c.UnpricedItems, strings.Join(names, ", ")))
+	}
+}
+
+// USD writes a dollar amount with the cents that matter: $12.35, $0.0412,
+// $0.000083.
+func USD(f float64) string {
+	switch a := math.Abs(f); {
+	case a == 0:
+		return "$0"
+	case a >= 10:
+		return fmt.Sprintf("$%.2f", f)
+	case a >= 0.01:
+		return fmt.Sprintf("$%.4f", f)
+	default:
+		// Two significant digits.
+		return fmt.Sprintf("$%.*f", 1-int(math.Floor(math.Log10(a))), f)
+	}
 }
 
 func pct(f float64) string { return fmt.Sprintf("%.1f%%", 100*f) }

@@ -41,11 +41,13 @@ import (
 	"github.com/reask/reask"
 	"github.com/reask/reask/bench/internal/median"
 	"github.com/reask/reask/bench/naive"
+	"github.com/reask/reask/price"
 	"github.com/reask/reask/provider/openai"
 	"github.com/reask/reask/schema"
 	"github.com/reask/reask/sim"
 	"github.com/reask/reask/sim/dataset"
 	"github.com/reask/reask/sim/fault"
+	"github.com/reask/reask/stats"
 )
 
 func main() {
@@ -187,6 +189,9 @@ type answer struct {
 	OK    bool            `json:"ok"`
 	Data  json.RawMessage `json:"data"`
 	Error string          `json:"error"`
+	// report is reask's report of the item (Go systems on reask only):
+	// what it cost and what of it was wasted, by reask's own count.
+	report *reask.Report
 }
 
 // system is one contender: it answers every item against the simulator at
@@ -253,11 +258,11 @@ func reaskSystem(cfg reask.Config) func(context.Context, options, string, *data)
 			return nil, err
 		}
 		return forEach(d.items, o.conc, func(it item) answer {
-			doc, _, err := c.Run(ctx, reask.Task{Schema: it.schema, Input: it.Text})
+			doc, rep, err := c.Run(ctx, reask.Task{Schema: it.schema, Input: it.Text})
 			if err != nil {
-				return answer{ID: it.ID, Error: err.Error()}
+				return answer{ID: it.ID, Error: err.Error(), report: rep}
 			}
-			return answer{ID: it.ID, OK: true, Data: doc}
+			return answer{ID: it.ID, OK: true, Data: doc, report: rep}
 		}), nil
 	}
 }
@@ -353,6 +358,13 @@ type measure struct {
 	prompt, completion      int64
 	wall                    time.Duration
 	errors                  map[string]int // failure reasons, shortened
+	// costUSD is the simulator's token counts priced as gpt-4o-mini (the
+	// model every system asks for) with the price table shipped with
+	// reask, the same way for every system. reported and wasted are what
+	// reask's reports say it cost and wasted (reask systems only).
+	costUSD          float64
+	reported, wasted float64
+	hasReports       bool
 }
 
 // runOnce runs sys on a fresh simulator.
@@ -376,6 +388,13 @@ func runOnce(o options, sys system, prof sim.Profile, d *data) (measure, error) 
 	}
 	m := measure{items: len(d.items), wall: time.Since(start), errors: map[string]int{}}
 	for _, a := range answers {
+		if r := a.report; r != nil && r.CostUSD != nil {
+			m.hasReports = true
+			m.reported += *r.CostUSD
+			if r.WastedCostUSD != nil {
+				m.wasted += *r.WastedCostUSD
+			}
+		}
 		if !a.OK {
 			m.errors[reason(a.Error)]++
 			continue
@@ -389,8 +408,19 @@ func runOnce(o options, sys system, prof sim.Profile, d *data) (measure, error) 
 	}
 	st := srv.sim.Stats()
 	m.requests, m.prompt, m.completion = st.Requests, st.PromptTokens, st.CompletionTokens
+	m.costUSD = benchPrice.Cost(price.Usage{Input: int(st.PromptTokens), Output: int(st.CompletionTokens)})
 	return m, nil
 }
+
+// benchPrice is what every system's tokens are priced at: gpt-4o-mini, the
+// model they all ask the simulator for, in the table shipped with reask.
+var benchPrice = func() price.Price {
+	p, _, ok := price.Default().Lookup("gpt-4o-mini")
+	if !ok {
+		panic("the built-in price table has no gpt-4o-mini")
+	}
+	return p
+}()
 
 // reason shortens an error message to its kind: the message without the
 // details that vary by item (quoted values, numbers, JSON Pointers).
@@ -431,8 +461,12 @@ type summary struct {
 	SuccessPct, ExactPct                           float64
 	CallsPerItem, PromptPerItem, CompletionPerItem float64
 	WallSeconds                                    float64
-	Runs                                           int
-	Errors                                         map[string]int // failure reasons, mean count per run
+	// CostPer1kOK is US dollars per 1,000 accepted items (every item's
+	// spend included); WastedShare reask's wasted spend over its spend, -1
+	// for systems without reask's reports.
+	CostPer1kOK, WastedShare float64
+	Runs                     int
+	Errors                   map[string]int // failure reasons, mean count per run
 }
 
 func summarize(name string, ms []measure) summary {
@@ -453,6 +487,11 @@ func summarize(name string, ms []measure) summary {
 	s.PromptPerItem = f(func(m measure) float64 { return float64(m.prompt) / float64(m.items) })
 	s.CompletionPerItem = f(func(m measure) float64 { return float64(m.completion) / float64(m.items) })
 	s.WallSeconds = f(func(m measure) float64 { return m.wall.Seconds() })
+	s.CostPer1kOK = f(func(m measure) float64 { return 1000 * m.costUSD / max(float64(m.ok), 1) })
+	s.WastedShare = -1
+	if ms[0].hasReports {
+		s.WastedShare = f(func(m measure) float64 { return m.wasted / max(m.reported, 1e-12) })
+	}
 	for _, m := range ms {
 		for k, v := range m.errors {
 			s.Errors[k] += v
@@ -525,19 +564,25 @@ func recovery(out io.Writer, o options) error {
 			return err
 		}
 		fmt.Fprintf(out, "\n### Recovery: %d items, profile %s, seed %d, concurrency %d, median of %d runs\n\n", o.n, prof.Name, o.seed, o.conc, o.runs)
-		fmt.Fprintln(out, "| system | success | exact | wrong but accepted | calls/item | prompt tok/item | completion tok/item | wall | what it does |")
-		fmt.Fprintln(out, "|---|---:|---:|---:|---:|---:|---:|---:|---|")
+		fmt.Fprintf(out, "Cost: the simulator's token counts priced as %s per million input and %s per million output tokens (gpt-4o-mini in reask's price table), per 1,000 accepted items, the failed items' spend included; wasted: the share of reask's spend on answers it did not use, from its reports.\n\n",
+			stats.USD(benchPrice.Input), stats.USD(benchPrice.Output))
+		fmt.Fprintln(out, "| system | success | exact | wrong but accepted | calls/item | prompt tok/item | completion tok/item | $ per 1k accepted | wasted spend | wall | what it does |")
+		fmt.Fprintln(out, "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
 		notes := map[string]string{}
 		for _, s := range systems {
 			notes[s.name] = s.notes
 		}
 		for _, s := range sums {
 			if s.Skipped != "" {
-				fmt.Fprintf(out, "| %s | skipped: %s | | | | | | | %s |\n", s.System, s.Skipped, notes[s.System])
+				fmt.Fprintf(out, "| %s | skipped: %s | | | | | | | | | %s |\n", s.System, s.Skipped, notes[s.System])
 				continue
 			}
-			fmt.Fprintf(out, "| %s | %.1f%% | %.1f%% | %.0f | %.2f | %.0f | %.0f | %.1f s | %s |\n", s.System, s.SuccessPct, s.ExactPct, s.Wrong,
-				s.CallsPerItem, s.PromptPerItem, s.CompletionPerItem, s.WallSeconds, notes[s.System])
+			wasted := "n/a"
+			if s.WastedShare >= 0 {
+				wasted = fmt.Sprintf("%.1f%%", 100*s.WastedShare)
+			}
+			fmt.Fprintf(out, "| %s | %.1f%% | %.1f%% | %.0f | %.2f | %.0f | %.0f | $%.4f | %s | %.1f s | %s |\n", s.System, s.SuccessPct, s.ExactPct, s.Wrong,
+				s.CallsPerItem, s.PromptPerItem, s.CompletionPerItem, s.CostPer1kOK, wasted, s.WallSeconds, notes[s.System])
 		}
 		fmt.Fprintln(out)
 		fmt.Fprintln(out, "Why items failed (per run, median of runs' counts rounded):")

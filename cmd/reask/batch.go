@@ -54,7 +54,7 @@ OUT.jsonl, and exits 3 when any item in it failed (--allow-failures: 0).` + exit
   OPENAI_API_KEY=... reask batch --schema s.json --in in.jsonl --out out.jsonl --model gpt-4o-mini --concurrency 32`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			cfg, err := pf.config()
+			cfg, err := pf.config(a.getenv)
 			if err != nil {
 				return err
 			}
@@ -127,6 +127,7 @@ OUT.jsonl, and exits 3 when any item in it failed (--allow-failures: 0).` + exit
 			res, runErr := batch.Run(cmd.Context(), client, batch.Config{
 				Schema: sch, SchemaFor: schemaDirLoader(schemaDir, scfg), In: in, InName: inPath, Total: total, OutPath: outPath, Resume: resume,
 				DeadLetterPath: deadLetter, Concurrency: concurrency, MaxLineBytes: maxLine, OnProgress: show.update,
+				MaxCost: pf.cost.maxTotal,
 			})
 			show.finish(res.Progress)
 			if runErr != nil {
@@ -139,6 +140,9 @@ OUT.jsonl, and exits 3 when any item in it failed (--allow-failures: 0).` + exit
 			if res.Interrupted {
 				return &exitError{code: codeInterrupted, err: fmt.Errorf("interrupted after %d items; run the same command with --resume to finish", res.Progress.Done)}
 			}
+			if res.CostLimited {
+				return costLimitError(res.Progress, pf.cost.maxTotal)
+			}
 			if sum.Failed > 0 && !allowFailures {
 				return &exitError{code: codeFailed, err: fmt.Errorf("%d of %d items in %s failed (their records say why; --dead-letter collects them, --allow-failures exits 0)",
 					sum.Failed, sum.Items, outPath)}
@@ -147,6 +151,7 @@ OUT.jsonl, and exits 3 when any item in it failed (--allow-failures: 0).` + exit
 		},
 	}
 	pf.register(cmd)
+	pf.cost.registerTotal(cmd.Flags())
 	sf.register(cmd)
 	fs := cmd.Flags()
 	pb.register(fs)

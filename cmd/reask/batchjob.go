@@ -121,7 +121,7 @@ func (a *app) batchJob(cmd *cobra.Command, pf *providerFlags, sf *schemaFlags, j
 // The schema is compiled here, so that one that does not compile is
 // refused before anything is queued.
 func (a *app) jobSpec(pf *providerFlags, sf *schemaFlags, o batchOptions) (jobs.Spec, error) {
-	cfg, err := pf.config()
+	cfg, err := pf.config(a.getenv)
 	if err != nil {
 		return jobs.Spec{}, err
 	}

@@ -39,7 +39,7 @@ object is accepted.` + exitStatusHelp,
   OPENAI_BASE_URL=http://localhost:11434/v1 reask extract --model llama3.1 --schema person.json "Sarah, age 25"`,
 		Args: wantArgs(1, 1, "TEXT", `the text to extract from, or "-" to read it from stdin`),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			cfg, err := pf.config()
+			cfg, err := pf.config(a.getenv)
 			if err != nil {
 				return err
 			}
@@ -247,7 +247,7 @@ func explain(err error, rep *reask.Report) string {
 		b.WriteString(err.Error())
 	}
 	if rep != nil && rep.Calls > 0 {
-		fmt.Fprintf(&b, " (tokens spent: %d, wasted: %d)", rep.Usage.TotalTokens, rep.WastedTokens)
+		fmt.Fprintf(&b, " (tokens spent: %d, wasted: %d; %s)", rep.Usage.TotalTokens, rep.WastedTokens, costText(rep))
 	}
 	return b.String()
 }

@@ -46,6 +46,7 @@ func main() {
 const (
 	codeError       = 1
 	codeFailed      = 3
+	codeCostLimit   = 4
 	codeInterrupted = 130
 )
 
@@ -62,6 +63,7 @@ Exit status:
        answers stayed invalid, or the provider failed or refused); batch
        finished, but at least one item in OUT.jsonl failed (--allow-failures:
        exit 0 instead)
+  4    batch stopped at --max-total-cost: run again with --resume to go on
   130  interrupted (Ctrl-C or SIGTERM); batch: run again with --resume`
 
 // exitError carries an exit code other than 1.

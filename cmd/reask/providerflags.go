@@ -29,6 +29,7 @@ type providerFlags struct {
 	schemaInPrompt bool
 	stopOnRepeat   bool
 	redis          redisFlags
+	cost           costFlags
 }
 
 // defaultSimProfile is the simulator profile of extract and batch when no
@@ -52,10 +53,12 @@ func (f *providerFlags) register(cmd *cobra.Command) {
 	fs.StringVar(&f.simProfile, "sim-profile", defaultSimProfile, "simulator fault profile when --provider sim: clean, flaky (faults, as reask demo shows), hostile or a JSON file")
 	fs.Int64Var(&f.simSeed, "sim-seed", 1, "simulator seed when --provider sim")
 	f.redis.register(fs)
+	f.cost.register(fs)
 }
 
-// config returns the reask configuration the flags select.
-func (f *providerFlags) config() (reask.Config, error) {
+// config returns the reask configuration the flags select; getenv reads
+// REASK_PRICES.
+func (f *providerFlags) config(getenv env) (reask.Config, error) {
 	mode := reask.Mode(f.mode)
 	if err := mode.Check(); err != nil {
 		return reask.Config{}, fmt.Errorf("--mode: %w", err)
@@ -70,6 +73,9 @@ func (f *providerFlags) config() (reask.Config, error) {
 		SchemaInPrompt: f.schemaInPrompt, KeepOnRepeat: !f.stopOnRepeat}
 	if f.callTimeout <= 0 {
 		cfg.CallTimeout = -1 // --call-timeout 0: no bound but --timeout's
+	}
+	if err := f.cost.apply(&cfg, getenv); err != nil {
+		return reask.Config{}, err
 	}
 	return cfg, nil
 }
@@ -86,9 +92,22 @@ type openedProvider struct {
 }
 
 // open resolves flags > environment > defaults and builds the provider.
-// Configuration errors — a missing API key for a real provider, a bad URL —
-// are reported here, before any work starts.
+// Configuration errors — a missing API key for a real provider, a bad URL,
+// a budget in money for a model without a price — are reported here,
+// before any work starts.
 func (f *providerFlags) open(ctx context.Context, getenv env) (*openedProvider, error) {
+	p, err := f.openProvider(ctx, getenv)
+	if err != nil {
+		return nil, err
+	}
+	if err := f.cost.check(p.Name()); err != nil {
+		p.close()
+		return nil, err
+	}
+	return p, nil
+}
+
+func (f *providerFlags) openProvider(ctx context.Context, getenv env) (*openedProvider, error) {
 	kind := f.kind(getenv)
 	model := firstNonEmpty(f.model, getenv("REASK_MODEL"))
 	switch kind {

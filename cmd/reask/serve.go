@@ -42,6 +42,7 @@ type serveOptions struct {
 	showContent     bool
 	schema          schemaFlags
 	redis           redisFlags
+	cost            costFlags
 	// changed tells which flags the user set (they override the file).
 	changed func(name string) bool
 }
@@ -138,6 +139,7 @@ small and collections weigh on its tail latency.`,
 	fs.BoolVar(&o.showContent, "dashboard-content", false, "show content in the dashboard's failure list: the values the model gave, its last answer, the error message")
 	o.schema.register(cmd) // over the file's "schema": only what the flags name
 	o.redis.register(fs)   // over the file's "redis", "redis_fail" and "redis_timeout"
+	o.cost.register(fs)    // --prices under the file's "prices"; --max-cost over its "max_cost"
 	return cmd
 }
 
@@ -292,6 +294,9 @@ func serveConfig(o serveOptions, getenv env) (gateway.Config, error) {
 		return cfg, err
 	}
 	if err := o.applyRedis(&cfg, getenv, changed); err != nil {
+		return cfg, err
+	}
+	if err := o.applyCost(&cfg, getenv, changed); err != nil {
 		return cfg, err
 	}
 	switch {

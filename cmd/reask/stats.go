@@ -21,7 +21,9 @@ func (a *app) statsCommand() *cobra.Command {
 		Long: `Stats reads the output of "reask batch" (at any time, even while the batch
 runs or after a crash) and shows where the retries went: success rate,
 attempts histogram, error kinds ranked with an example, repairs ranked,
-tokens spent and wasted, latency percentiles, time spent backing off, 429s,
+tokens spent and wasted, their cost in US dollars (spent, wasted, per
+successful item; items whose model had no price are counted apart as
+"unpriced"), latency percentiles, time spent backing off, 429s,
 breaker refusals, strategy switches, and the items stopped early because the
 model insisted on invalid values (with the attempts that saved and the fields).
 

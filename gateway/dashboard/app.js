@@ -14,6 +14,8 @@ const COLORS = {
   errors: "#ea580c",
   repairs: "#0d9488",
   refused: "#a8a29e",
+  spend: "#4f46e5",
+  waste: "#db2777",
   grid: "#e2e8f0",
   text: "#64748b",
 };
@@ -32,6 +34,15 @@ function fmt(n) {
 }
 
 function pct(x) { return (100 * x).toFixed(1) + "%"; }
+
+// usd formats US dollars with the cents that matter: $12.35, $0.0412,
+// $0.000083 (as reask stats does).
+function usd(x) {
+  if (!x) return "$0";
+  if (x >= 10) return "$" + x.toFixed(2);
+  if (x >= 0.01) return "$" + x.toFixed(4);
+  return "$" + x.toFixed(Math.min(20, 1 - Math.floor(Math.log10(x))));
+}
 
 // secs formats a duration in seconds.
 function secs(s) {
@@ -96,7 +107,9 @@ function empty(ctx, w, h, text) {
 // columns draws stacked columns, one per second: series is a list of
 // {key, color}, drawn bottom up; a series with "overlay" is drawn over the
 // previous one from the baseline instead of stacked (wasted within tokens).
-function columns(canvas, points, series) {
+// opts.max fixes the axis (100 for a percentage), opts.unit follows each
+// axis label.
+function columns(canvas, points, series, opts = {}) {
   const { ctx, w, h } = setup(canvas);
   const left = 44, right = 6, top = 8, bottom = 18;
   const pw = w - left - right, ph = h - top - bottom;
@@ -106,7 +119,8 @@ function columns(canvas, points, series) {
     for (const s of series) if (!s.overlay) sum += p[s.key];
     max = Math.max(max, sum);
   }
-  max = niceMax(max);
+  max = opts.max || niceMax(max);
+  const unit = opts.unit || "";
   // Grid and y labels.
   ctx.strokeStyle = COLORS.grid;
   ctx.fillStyle = COLORS.text;
@@ -116,7 +130,7 @@ function columns(canvas, points, series) {
   for (let i = 0; i <= TICKS; i++) {
     const y = Math.round(top + ph - (ph * i) / TICKS) + 0.5;
     ctx.beginPath(); ctx.moveTo(left, y); ctx.lineTo(w - right, y); ctx.stroke();
-    ctx.fillText(tick((max * i) / TICKS), left - 6, y);
+    ctx.fillText(tick((max * i) / TICKS) + unit, left - 6, y);
   }
   // x labels.
   ctx.textBaseline = "top";
@@ -174,8 +188,9 @@ function vbars(canvas, entries, color, emptyText) {
   });
 }
 
-// hbars draws the largest entries as horizontal bars with their names.
-function hbars(canvas, counts, color, emptyText) {
+// hbars draws the largest entries as horizontal bars with their names,
+// their values written with format (default fmt).
+function hbars(canvas, counts, color, emptyText, format = fmt) {
   const { ctx, w, h } = setup(canvas);
   const entries = Object.entries(counts || {}).filter(([, v]) => v > 0)
     .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).slice(0, 6);
@@ -195,7 +210,7 @@ function hbars(canvas, counts, color, emptyText) {
     ctx.fillRect(labelW, y, bw, bh);
     ctx.fillStyle = COLORS.text;
     ctx.textAlign = "left";
-    ctx.fillText(fmt(v), labelW + bw + 6, y + bh / 2);
+    ctx.fillText(format(v), labelW + bw + 6, y + bh / 2);
   });
 }
 
@@ -222,6 +237,12 @@ function tiles(w) {
   $("t-tokens-sub").textContent = fmt(w.tokens.prompt) + " prompt, " + fmt(w.tokens.completion) + " completion";
   $("t-wasted").textContent = fmt(w.tokens.wasted);
   $("t-wasted-sub").textContent = w.tokens.total > 0 ? pct(w.tokens.wasted / w.tokens.total) + " of all tokens" : "";
+  const c = w.cost;
+  $("t-spend").textContent = usd(c.spent_usd);
+  $("t-spend-sub").textContent = c.unpriced_attempts > 0 ? c.unpriced_attempts + " unpriced attempt(s) not counted" :
+    Object.keys(c.by_model || {}).length + " model(s) priced";
+  $("t-wasted-spend").textContent = usd(c.wasted_usd);
+  $("t-wasted-spend-sub").textContent = c.spent_usd > 0 ? pct(c.wasted_share) + " of the spend, on answers not used" : "";
 }
 
 // emptyRow puts one row saying text in a table body.
@@ -236,7 +257,7 @@ function emptyRow(body, cols, text) {
 function groups(id, list, emptyText) {
   const body = document.querySelector("#" + id + " tbody");
   body.textContent = "";
-  if (!list || list.length === 0) return emptyRow(body, 7, emptyText);
+  if (!list || list.length === 0) return emptyRow(body, 8, emptyText);
   for (const g of list) {
     const tr = body.insertRow();
     const name = tr.insertCell();
@@ -247,6 +268,7 @@ function groups(id, list, emptyText) {
     tr.insertCell().textContent = fmt(g.refused);
     tr.insertCell().textContent = g.requests > 0 ? (g.attempts / g.requests).toFixed(2) : "–";
     tr.insertCell().textContent = fmt(g.wasted_tokens);
+    tr.insertCell().textContent = usd(g.cost_usd) + (g.unpriced_attempts > 0 ? " + unpriced" : "");
     const l = g.latency;
     tr.insertCell().textContent = l.count > 0 ? secs(l.p50_seconds) + " · " + secs(l.p90_seconds) + " · " + secs(l.p99_seconds) : "–";
   }
@@ -371,6 +393,12 @@ function render() {
     { key: "tokens", color: COLORS.tokens },
     { key: "wasted", color: COLORS.wasted, overlay: true },
   ]);
+  // The share of each second's spend that went on answers not used, in
+  // percent (0 in a second without spend).
+  columns($("c-waste"), points.map((p) => ({ share: p.cost_usd > 0 ? (100 * p.wasted_cost_usd) / p.cost_usd : 0 })), [
+    { key: "share", color: COLORS.waste },
+  ], { max: 100, unit: "%" });
+  hbars($("c-spend"), w.cost.by_model, COLORS.spend, "nothing priced spent", usd);
   const attempts = Object.entries(w.attempts || {}).map(([k, v]) => ({ label: k, value: v }))
     .sort((a, b) => Number(a.label) - Number(b.label));
   vbars($("c-attempts"), attempts, COLORS.attempts, "no schema requests");

@@ -157,6 +157,16 @@ func (a *Answer) readUsage(r *jsonscan.Reader, v []byte) {
 			r.Int("completion_tokens", v, &u.CompletionTokens)
 		case "total_tokens":
 			r.Int("total_tokens", v, &u.TotalTokens)
+		case "prompt_tokens_details":
+			// The prompt tokens read from OpenAI's prompt cache.
+			u.CachedPromptTokens = 0
+			if !jsonscan.IsNull(v) && jsonscan.EachMember(v, func(key, _, v []byte) {
+				if string(key) == "cached_tokens" {
+					r.Int("prompt_tokens_details.cached_tokens", v, &u.CachedPromptTokens)
+				}
+			}) != nil {
+				r.Fail("prompt_tokens_details")
+			}
 		}
 	})
 	if err != nil {

@@ -20,6 +20,8 @@ func FuzzReadAnswer(f *testing.F) {
 		`{"id":"c1","object":"chat.completion","created":17,"model":"m","choices":[{"index":0,"message":{"role":"assistant","content":"{\"a\":1}","refusal":null},"finish_reason":"stop"}],"usage":{"prompt_tokens":3,"completion_tokens":4,"total_tokens":7,"prompt_tokens_details":{"cached_tokens":0}},"system_fingerprint":"fp"}`,
 		`{"choices":[{"message":{"content":null,"tool_calls":[{"id":"t","type":"function","function":{"name":"f","arguments":"{}"}}]},"finish_reason":"tool_calls"}]}`,
 		`{"choices":[{"message":{"refusal":"no"}}],"usage":null,"created":1.5}`,
+		`{"choices":[{}],"usage":{"prompt_tokens":30,"prompt_tokens_details":{"cached_tokens":24,"audio_tokens":0}}}`,
+		`{"choices":[{}],"usage":{"prompt_tokens_details":null}}`, `{"choices":[{}],"usage":{"prompt_tokens_details":7}}`,
 		`{"choices":[null,{}],"id":5}`, `null`, `[]`, `{"usage":{"total_tokens":-1}}`,
 	} {
 		f.Add([]byte(s))
@@ -51,7 +53,7 @@ func FuzzReadAnswer(f *testing.F) {
 
 var answerNames = []string{"id", "created", "model", "system_fingerprint", "choices", "usage", "message", "finish_reason",
 	"content", "refusal", "tool_calls", "index", "type", "function", "name", "arguments",
-	"prompt_tokens", "completion_tokens", "total_tokens"}
+	"prompt_tokens", "completion_tokens", "total_tokens", "prompt_tokens_details", "cached_tokens"}
 
 // benchAnswer is an OpenAI chat completion as the simulator writes it.
 var benchAnswer = []byte(`{"id":"chatcmpl-c3bdc9ed3fe54a051cc52098","object":"chat.completion","created":1795763193,"model":"gpt-4o-mini","choices":[{"index":0,"message":{"role":"assistant","content":"{\"name\":\"John Doe\",\"age\":30,\"email\":\"john@email.com\"}","refusal":null,"annotations":[]},"logprobs":null,"finish_reason":"stop"}],"usage":{"prompt_tokens":73,"completion_tokens":14,"total_tokens":87,"prompt_tokens_details":{"cached_tokens":0,"audio_tokens":0},"completion_tokens_details":{"reasoning_tokens":0,"audio_tokens":0,"accepted_prediction_tokens":0,"rejected_prediction_tokens":0}},"service_tier":"default","system_fingerprint":"fp_sim"}`)
@@ -82,6 +84,8 @@ func TestResponse(t *testing.T) {
 			reask.Response{Content: "{}", FinishReason: "stop", Model: "m", Usage: reask.Usage{PromptTokens: 3, CompletionTokens: 4, TotalTokens: 7}}, nil},
 		{"tool call and refusal", `{"choices":[{"message":{"content":null,"refusal":"no","tool_calls":[{"id":"c","type":"function","function":{"name":"f","arguments":"{\"a\":1}"}}]},"finish_reason":"tool_calls"}],"usage":{"total_tokens":9}}`,
 			reask.Response{Refusal: "no", FinishReason: "tool_calls", ToolCalls: []reask.ToolCall{{ID: "c", Name: "f", Arguments: `{"a":1}`}}, Usage: reask.Usage{TotalTokens: 9}}, nil},
+		{"cached prompt tokens", `{"choices":[{"message":{"content":"{}"}}],"usage":{"prompt_tokens":30,"completion_tokens":2,"prompt_tokens_details":{"cached_tokens":24}}}`,
+			reask.Response{Content: "{}", Usage: reask.Usage{PromptTokens: 30, CompletionTokens: 2, TotalTokens: 32, CachedPromptTokens: 24}}, nil},
 		{"no choices", `{"choices":[]}`, reask.Response{}, ErrNoChoices},
 		{"no choices member", `{"id":"x"}`, reask.Response{}, ErrNoChoices},
 	} {

@@ -354,3 +354,22 @@ func TestEchoedKeyIsScrubbed(t *testing.T) {
 		})
 	}
 }
+
+// Anthropic's input_tokens leaves out the prompt tokens read from and
+// written to the prompt cache: reask's prompt tokens count them all, the
+// cached ones apart, so that they are priced at the cached-input price.
+func TestCachedPromptTokens(t *testing.T) {
+	s := &server{answers: []answer{{body: `{"content":[{"type":"text","text":"{}"}],"stop_reason":"end_turn",
+		"usage":{"input_tokens":20,"cache_read_input_tokens":1000,"cache_creation_input_tokens":30,"output_tokens":7}}`}}}
+	srv := httptest.NewServer(s)
+	defer srv.Close()
+	p := anthropic.NewProvider(anthropic.Config{BaseURL: srv.URL, Model: "m"})
+	resp, err := p.Complete(t.Context(), &reask.Request{Messages: []reask.Message{{Role: reask.RoleUser, Content: "hi"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := reask.Usage{PromptTokens: 1050, CachedPromptTokens: 1000, CompletionTokens: 7, TotalTokens: 1057}
+	if resp.Usage != want {
+		t.Errorf("usage %+v, want %+v", resp.Usage, want)
+	}
+}

@@ -57,6 +57,10 @@ type wireResponse struct {
 	Usage      struct {
 		InputTokens  int `json:"input_tokens"`
 		OutputTokens int `json:"output_tokens"`
+		// The prompt tokens read from and written to the prompt cache,
+		// which input_tokens does not count.
+		CacheReadInputTokens     int `json:"cache_read_input_tokens"`
+		CacheCreationInputTokens int `json:"cache_creation_input_tokens"`
 	} `json:"usage"`
 }
 
@@ -173,7 +177,11 @@ func decodeResponse(data []byte) (*reask.Response, error) {
 	if w.StopReason == "refusal" {
 		resp.Refusal = "the model declined (stop_reason \"refusal\")"
 	}
-	resp.Usage = reask.Usage{PromptTokens: w.Usage.InputTokens, CompletionTokens: w.Usage.OutputTokens,
-		TotalTokens: w.Usage.InputTokens + w.Usage.OutputTokens}
+	// reask's prompt tokens are all of them, as OpenAI counts: the
+	// cached ones (billed at the cached-input price) and those written to
+	// the cache (billed as input here; reask sets no cache breakpoints).
+	prompt := w.Usage.InputTokens + w.Usage.CacheReadInputTokens + w.Usage.CacheCreationInputTokens
+	resp.Usage = reask.Usage{PromptTokens: prompt, CompletionTokens: w.Usage.OutputTokens,
+		TotalTokens: prompt + w.Usage.OutputTokens, CachedPromptTokens: w.Usage.CacheReadInputTokens}
 	return resp, nil
 }

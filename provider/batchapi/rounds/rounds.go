@@ -620,6 +620,9 @@ func (b *batcher) round(ctx context.Context, round []*parked) error {
 				continue
 			}
 			p.resp, p.err = r.Response, lineErr(b.cfg.Name, id, r.Err)
+			if p.resp != nil {
+				p.resp.Batch = true // priced at the batch discount
+			}
 			if p.resp == nil && p.err == nil {
 				p.err = lineErr(b.cfg.Name, id, ErrLineMissing)
 			}

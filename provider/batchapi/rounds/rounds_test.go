@@ -13,6 +13,7 @@ import (
 
 	"github.com/reask/reask"
 	"github.com/reask/reask/clock"
+	"github.com/reask/reask/price"
 	"github.com/reask/reask/provider/anthropic"
 	"github.com/reask/reask/provider/batchapi"
 	"github.com/reask/reask/provider/batchapi/rounds"
@@ -143,6 +144,16 @@ func TestRoundsReaskOnlyFailures(t *testing.T) {
 		t.Fatal(err)
 	}
 	checkAll(t, res)
+	// Batch answers are priced at the batch discount.
+	for _, r := range res {
+		for _, a := range r.Report.Records {
+			pr, _, _ := price.Default().Lookup(a.Model)
+			want := pr.BatchCost(price.Usage{Input: a.Usage.PromptTokens, Output: a.Usage.CompletionTokens})
+			if a.CostUSD == nil || *a.CostUSD != want || want == 0 {
+				t.Fatalf("%s attempt %d (%s): cost %v, want %v at half price", r.ID, a.Number, a.Model, a.CostUSD, want)
+			}
+		}
+	}
 	t.Logf("stats %+v", st)
 	if st.Lines[0] != len(items) || st.Batches != st.Rounds || st.Rounds < 2 || st.Rounds > 4 {
 		t.Fatalf("stats %+v", st)
