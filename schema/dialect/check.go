@@ -451,18 +451,29 @@ func (c *checker) openAILimits(tree any) {
 	if c.strLen > OpenAIMaxStringLength {
 		c.add("", "", "the names, enum and const values of a schema may hold at most %d characters in all (%d)", OpenAIMaxStringLength, c.strLen)
 	}
-	if d := c.nesting(tree, 0, map[string]int{}); d > OpenAIMaxNesting {
+	if d := c.nesting(tree, 0, map[string]int{}, map[*object]int{}); d > OpenAIMaxNesting {
 		c.add("", "", "a schema may nest at most %d levels of objects (%d)", OpenAIMaxNesting, d)
 	}
 }
 
 // nesting returns the deepest level of objects under v (an object counts
-// one), references followed but not into a recursion.
-func (c *checker) nesting(v any, depth int, expanding map[string]int) int {
+// one), references followed but not into a recursion; memo keeps each
+// subschema's count, so that a definition used in many places is counted
+// once.
+func (c *checker) nesting(v any, depth int, expanding map[string]int, memo map[*object]int) int {
 	s, ok := v.(*object)
 	if !ok || depth > OpenAIMaxNesting+1 {
 		return 0
 	}
+	if n, ok := memo[s]; ok {
+		return n
+	}
+	n := c.nestingOf(s, depth, expanding, memo)
+	memo[s] = n
+	return n
+}
+
+func (c *checker) nestingOf(s *object, depth int, expanding map[string]int, memo map[*object]int) int {
 	level := 0
 	if slices.Contains(types(s), "object") {
 		level = 1
@@ -471,7 +482,7 @@ func (c *checker) nesting(v any, depth int, expanding map[string]int) int {
 	if ref, ok := s.vals["$ref"].(string); ok && expanding[ref] == 0 {
 		if t, _, found := resolve(c.root, ref); found {
 			expanding[ref]++
-			deepest = c.nesting(t, depth, expanding)
+			deepest = c.nesting(t, depth, expanding, memo)
 			expanding[ref]--
 		}
 	}
@@ -479,7 +490,7 @@ func (c *checker) nesting(v any, depth int, expanding map[string]int) int {
 		if defs {
 			return
 		}
-		if d := c.nesting(sub, depth+level, expanding); d > deepest {
+		if d := c.nesting(sub, depth+level, expanding, memo); d > deepest {
 			deepest = d
 		}
 	})

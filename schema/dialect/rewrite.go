@@ -15,6 +15,13 @@ import (
 // validated by reask.
 const RecursionDepth = 3
 
+// MaxInlined bounds the subschemas a rewrite for Gemini's legacy schema
+// writes: inlining the references of a schema whose definitions use one
+// another several times grows exponentially. Past it, references are no
+// longer expanded (Loosened changes) and Result.Problems says the schema is
+// too large for the dialect.
+const MaxInlined = 10_000
+
 // Rewrite returns doc rewritten for dialect d: the strongest schema d
 // takes, what it relaxed and what it restated. It never changes doc. For a
 // strict dialect, Result.Strict says whether the rewrite qualifies; Select
@@ -28,17 +35,35 @@ func Rewrite(doc []byte, d Dialect) (*Result, error) {
 		return nil, err
 	}
 	r := &Result{Dialect: d}
+	tooLarge := false
 	switch d {
 	case OpenAIStrict, AnthropicStrict, GeminiJSONSchema, GeminiSchema:
 		w := &rewriter{d: d, root: tree, cycles: findCycles(tree), absent: map[*object][]string{}, seen: map[string]bool{},
 			origin: origins(tree)}
 		out := w.top(tree)
 		r.tree, r.Relaxed, r.Rewritten, r.absent = out, w.relaxed, w.rewritten, w.absent
+		tooLarge = w.tooLarge
+	case Anthropic:
+		// An input_schema must be an object at its root.
+		w := &rewriter{d: d, root: tree, seen: map[string]bool{}}
+		if root, ok := tree.(*object); ok {
+			root = w.unwrapRoot(root)
+			if !root.has("type") && root.has("properties") {
+				root = root.clone()
+				root.set("type", "object")
+				w.restate("/type", "type", Restated, "an input_schema is an object")
+			}
+			tree = root
+		}
+		r.tree, r.Rewritten = tree, w.rewritten
 	default:
 		r.tree = tree
 	}
 	r.Schema = marshal(r.tree)
 	r.Problems = checkTree(r.tree, d)
+	if tooLarge {
+		r.Problems = append(r.Problems, Problem{Keyword: "$ref", Message: fmt.Sprintf("the schema is too large for Gemini's legacy schema once its references are inlined (more than %d subschemas)", MaxInlined)})
+	}
 	r.Strict = d.IsStrict() && len(r.Problems) == 0 && !r.hasBlocked()
 	if len(r.absent) == 0 {
 		r.absent = nil
@@ -69,6 +94,9 @@ type rewriter struct {
 	// expanding counts, per reference, the expansions in progress (Gemini's
 	// legacy schema inlines them).
 	expanding map[string]int
+	// written counts the subschemas written (for MaxInlined).
+	written  int
+	tooLarge bool
 	// def is the definition (or "" for the root) being walked, for the
 	// recursion rules of the dialects that keep references.
 	def string
@@ -231,6 +259,7 @@ func (w *rewriter) schema(v any, src string) any {
 	if at, ok := w.origin[s]; ok {
 		src = at
 	}
+	w.written++
 	s = s.clone()
 	// $ref: inlined (Gemini's legacy schema, and a reference beside other
 	// keywords there) or kept.
@@ -664,6 +693,11 @@ func (w *rewriter) inline(s *object, ref, src string) any {
 	if w.expanding == nil {
 		w.expanding = map[string]int{}
 	}
+	if w.written > MaxInlined {
+		w.tooLarge = true
+		w.relax(kp, "$ref", Loosened, fmt.Sprintf("Gemini's legacy schema has no references, and inlining them would write more than %d subschemas", MaxInlined))
+		return cut{}
+	}
 	if w.expanding[ref] >= RecursionDepth {
 		w.relax(kp, "$ref", Loosened, fmt.Sprintf("Gemini's legacy schema has no references: the recursion is sent %d levels deep; reask validates the deeper ones", RecursionDepth))
 		return cut{}
@@ -1073,6 +1107,11 @@ func (w *rewriter) enum(out *object, v any, src string) []string {
 			other = true
 		}
 	}
+	if !other && len(kept) == 0 && hasNull {
+		out.set("type", map[bool]string{true: "NULL", false: "null"}[w.d == GeminiSchema])
+		w.restate(kp, "enum", Restated, "an enum of null alone is sent as type null")
+		return nil
+	}
 	if other || len(kept) == 0 {
 		w.relax(kp, "enum", Described, fmt.Sprintf("%s takes enums of %s only; the values are in the description and reask validates them", w.d.words(), map[bool]string{true: "strings and numbers", false: "strings"}[w.d == GeminiJSONSchema]))
 		if hasNull {
@@ -1103,7 +1142,8 @@ func (w *rewriter) markNullable(out *object, src string) {
 		}
 	case nil:
 		var ts []any
-		for _, e := range out.vals["enum"].([]any) {
+		vals, _ := out.vals["enum"].([]any)
+		for _, e := range vals {
 			name := "string"
 			if _, isNum := e.(json.Number); isNum {
 				name = "number"
