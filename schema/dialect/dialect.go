@@ -117,6 +117,24 @@ func Parse(s string) (Dialect, error) {
 	return 0, fmt.Errorf("%w %q: want openai, openai-strict, anthropic, anthropic-strict, gemini or gemini-legacy", ErrUnknown, s)
 }
 
+// MarshalText writes the dialect's name.
+func (d Dialect) MarshalText() ([]byte, error) {
+	if _, ok := dialectNames[d]; !ok {
+		return nil, fmt.Errorf("%w: dialect %d", ErrUnknown, int(d))
+	}
+	return []byte(d.String()), nil
+}
+
+// UnmarshalText reads a dialect's name (see Parse).
+func (d *Dialect) UnmarshalText(b []byte) error {
+	v, err := Parse(string(b))
+	if err != nil {
+		return err
+	}
+	*d = v
+	return nil
+}
+
 // IsStrict reports whether d is a strict form (OpenAIStrict,
 // AnthropicStrict).
 func (d Dialect) IsStrict() bool { return d == OpenAIStrict || d == AnthropicStrict }
