@@ -768,9 +768,10 @@ func (w *rewriter) properties(s, out *object, src string) {
 				pp = at
 			}
 		}
+		nullAlready := w.admitsNull(props.vals[name], 0)
 		if w.d == OpenAIStrict && !req[name] {
 			// Said before the property's own changes, in document order.
-			if o, ok := props.vals[name].(*object); ok && admitsNull(o) {
+			if nullAlready {
 				w.restate(pp, "required", Nullable, "optional property sent as required; it already admits null, which stays null")
 			} else {
 				w.restate(pp, "required", Nullable, "optional property sent as required and nullable; a null answer means absent")
@@ -785,7 +786,7 @@ func (w *rewriter) properties(s, out *object, src string) {
 			w.relax(pp, "required", Loosened, "Gemini unrolls a recursive reference only inside an optional property: sent optional, reask requires it")
 		}
 		if w.d == OpenAIStrict {
-			if !req[name] {
+			if !req[name] && !nullAlready {
 				c = w.nullable(c, out, name)
 			}
 			required = append(required, name)
@@ -827,7 +828,7 @@ func (w *rewriter) properties(s, out *object, src string) {
 // null: the model can no longer leave it out.
 func (w *rewriter) nullable(c any, obj *object, name string) any {
 	o, ok := c.(*object)
-	if !ok || admitsNull(o) {
+	if !ok {
 		return c
 	}
 	w.absent[obj] = append(w.absent[obj], name)
@@ -868,8 +869,13 @@ func addNullToEnum(o *object) {
 	}
 }
 
-// admitsNull reports whether s, as written, says null is allowed.
-func admitsNull(s *object) bool {
+// admitsNull reports whether the user's subschema v says null is allowed,
+// its references followed.
+func (w *rewriter) admitsNull(v any, depth int) bool {
+	s := w.follow(v)
+	if s == nil || depth > 32 {
+		return false
+	}
 	if slices.Contains(types(s), "null") {
 		return true
 	}
@@ -882,7 +888,7 @@ func admitsNull(s *object) bool {
 	for _, u := range []string{"anyOf", "oneOf"} {
 		if alts, ok := s.vals[u].([]any); ok {
 			for _, a := range alts {
-				if ao, ok := a.(*object); ok && admitsNull(ao) {
+				if w.admitsNull(a, depth+1) {
 					return true
 				}
 			}
