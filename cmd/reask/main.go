@@ -150,6 +150,7 @@ simulator (--provider sim), a seeded fault-injecting OpenAI-compatible LLM.` + e
 		a.demoCommand(),
 		a.versionCommand(),
 		a.serveCommand(),
+		a.schemaCommand(),
 	)
 	withUsage(root)
 	return root
