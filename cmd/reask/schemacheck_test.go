@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+
+	"github.com/reask/reask/sim"
 )
 
 const checkSchema = `{"type":"object","properties":{
@@ -85,5 +87,35 @@ func TestSchemaCheckJSON(t *testing.T) {
 	}
 	if stderr != "" {
 		t.Errorf("stderr %q with --json", stderr)
+	}
+}
+
+// TestStrictFlag: --strict reaches the provider: off sends the schema as it
+// is and not strict, auto its strict form; a bad value is refused.
+func TestStrictFlag(t *testing.T) {
+	schemaFile := writeFile(t, "s.json", checkSchema)
+	for _, c := range []struct {
+		strict string
+		want   string // in the request body
+		not    string
+	}{
+		{"off", `"maxLength":40`, `"strict":true`},
+		{"auto", `"strict":true`, `"maxLength":40`},
+	} {
+		lp := newLoopbackSim(t, sim.Config{Seed: 1})
+		_, stderr, code := runCLI(t, nil, "", "extract", "--base-url", lp.URL+"/v1", "--api-key", "k", "--strict", c.strict, "--schema", schemaFile, "Ann, 30")
+		if code != 0 && code != 3 {
+			t.Fatalf("--strict %s: exit %d: %s", c.strict, code, stderr)
+		}
+		reqs := lp.requests()
+		if len(reqs) == 0 {
+			t.Fatalf("--strict %s: no request", c.strict)
+		}
+		if body := reqs[0].Body; !strings.Contains(body, c.want) || strings.Contains(body, c.not) {
+			t.Errorf("--strict %s: request %s", c.strict, body)
+		}
+	}
+	if _, stderr, code := runCLI(t, nil, "", "extract", "--provider", "sim", "--strict", "maybe", "--schema", schemaFile, "x"); code != 1 || !strings.Contains(stderr, "--strict") {
+		t.Errorf("bad --strict: exit %d, %s", code, stderr)
 	}
 }
