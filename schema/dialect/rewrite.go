@@ -214,7 +214,7 @@ func (w *rewriter) unwrapRoot(root *object) *object {
 			out.set(k, root.vals[k])
 		}
 	}
-	w.restate("/$ref", "$ref", Inlined, "the root is the definition it names: a strict root must be an object")
+	w.restate("/$ref", "$ref", Inlined, "the root is the definition it names: the root must be an object")
 	return out
 }
 
@@ -330,13 +330,9 @@ func (w *rewriter) keyword(s, out *object, k string, v any, src string) (notes [
 	kp := join(src, k)
 	switch k {
 	case "$ref":
-		if w.d == OpenAIStrict || w.d == GeminiJSONSchema {
-			// A reference may not have siblings there: they move to a
-			// one-branch anyOf around it (closeObject).
-			out.set("$ref", w.refName(v))
-			return nil, false
-		}
-		out.set(k, v)
+		// Where a reference may not have siblings, closeObject moves them
+		// to a one-branch anyOf around it.
+		out.set(k, w.refName(v))
 	case "type":
 		if w.d == GeminiSchema {
 			w.legacyType(s, out, src)

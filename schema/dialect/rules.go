@@ -14,7 +14,6 @@ const (
 	describe                 // written into the description; a Relaxed change
 	silent                   // not sent, unrecorded: an annotation the dialect has no use for
 	note                     // written into the description, unrecorded: an annotation (default, examples)
-	block                    // strict mode cannot say it (a Blocked change)
 	special                  // handled by the rewriter itself
 )
 

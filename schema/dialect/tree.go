@@ -53,11 +53,6 @@ func (o *object) str(k string) string {
 	return s
 }
 
-func (o *object) obj(k string) *object {
-	x, _ := o.vals[k].(*object)
-	return x
-}
-
 // clone copies o's members (the values are shared).
 func (o *object) clone() *object {
 	c := &object{keys: slices.Clone(o.keys), vals: make(map[string]any, len(o.vals))}
@@ -202,25 +197,6 @@ func text(v any) string {
 		return s
 	}
 	return string(marshal(v))
-}
-
-// deepCopy copies a document tree.
-func deepCopy(v any) any {
-	switch x := v.(type) {
-	case []any:
-		c := make([]any, len(x))
-		for i, e := range x {
-			c[i] = deepCopy(e)
-		}
-		return c
-	case *object:
-		c := &object{keys: slices.Clone(x.keys), vals: make(map[string]any, len(x.vals))}
-		for k, e := range x.vals {
-			c.vals[k] = deepCopy(e)
-		}
-		return c
-	}
-	return v
 }
 
 // resolve finds the value at a local reference ("#", "#/$defs/a") in root.
