@@ -295,24 +295,6 @@ type Result struct {
 	tree   any // Schema, parsed, for Absent
 }
 
-// Pointers returns the pointers of Relaxed, each once, in order: the
-// short list the gateway's x-reask-schema-relaxed header carries.
-func (r *Result) Pointers() []string {
-	var out []string
-	seen := map[string]bool{}
-	for _, c := range r.Relaxed {
-		p := c.Pointer
-		if p == "" {
-			p = "/"
-		}
-		if !seen[p] {
-			seen[p] = true
-			out = append(out, p)
-		}
-	}
-	return out
-}
-
 // NotStrictError is returned by Select with StrictOn for a schema that
 // cannot be made to pass the strict dialect's check.
 type NotStrictError struct {
