@@ -41,7 +41,7 @@ func (c *Client) Send(ctx context.Context, req *Request) (*Response, *Report, er
 
 	rec := Attempt{Number: 1, Mode: req.Mode}
 	rep.Attempts = 1
-	resp, err := j.sendWithFallback(ctx, req, &rec)
+	resp, err := j.sendWithFallback(ctx, req, nil, &rec) // a plain call: the caller's request as it is
 	rec.Provider = rep.Provider
 	rec.Duration = set.clock.Now().Sub(j.start)
 	if err != nil {

@@ -117,7 +117,7 @@ func (j *job) parse(resp *Response, raw string, s *schema.Schema) (parsedAnswer,
 		}
 		return parsedAnswer{fixes: fixes}, &contentError{Kind: KindJSONSyntax, Message: err.Error(), Err: err}
 	}
-	return parsedAnswer{value: res.Value, text: res.JSON, fixes: res.Fixes, valid: res.Valid}, nil
+	return j.absent(parsedAnswer{value: res.Value, text: res.JSON, fixes: res.Fixes, valid: res.Valid}), nil
 }
 
 // validate checks a parsed value against the task's schema (unless

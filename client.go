@@ -21,6 +21,7 @@ type Client struct {
 	fallbacks []Provider
 	base      settings // what every call starts from
 	policies  *policies
+	dialects  *dialectCache // the schemas rewritten for each provider's dialect
 }
 
 // New returns a client for provider p configured by cfg (whose zero value
@@ -46,7 +47,7 @@ func New(p Provider, cfg Config) (*Client, error) {
 	if err := pol.share(set.policy.shared, append([]Provider{p}, set.fallbacks...)); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrInvalidInput, err)
 	}
-	return &Client{provider: p, fallbacks: set.fallbacks, base: set, policies: pol}, nil
+	return &Client{provider: p, fallbacks: set.fallbacks, base: set, policies: pol, dialects: &dialectCache{}}, nil
 }
 
 // settings returns the settings of a call through c: the client's, then

@@ -11,6 +11,7 @@ import (
 	"syscall"
 
 	"github.com/reask/reask/schema"
+	"github.com/reask/reask/schema/dialect"
 )
 
 // Kind classifies the outcome of an attempt or a call. Reports, statistics
@@ -229,6 +230,8 @@ func classify(err error) Kind {
 	switch {
 	case errors.Is(err, ErrCircuitOpen):
 		return KindCircuitOpen
+	case errors.Is(err, dialect.ErrNotStrict):
+		return KindBadRequest // a provider configured strict "on" and a schema that cannot be
 	case errors.Is(err, context.Canceled):
 		return KindCanceled
 	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, ErrDeadline):

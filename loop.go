@@ -11,6 +11,7 @@ import (
 
 	"github.com/reask/reask/breaker"
 	"github.com/reask/reask/schema"
+	"github.com/reask/reask/schema/dialect"
 )
 
 // job is one extraction in progress.
@@ -38,6 +39,11 @@ type job struct {
 	sharpened    map[string]bool // fields whose feedback carried their schema
 	patch        *patchPlan      // the next attempt is a patch re-ask
 	patchFailed  bool            // a patch did not validate: no more patches
+
+	// sent is the rewrite of the schema for the dialect of the provider
+	// that got the attempt's request (see shape); nil when it was sent as
+	// it is.
+	sent *dialect.Result
 }
 
 // patchPlan is a re-ask for a few invalid fields of an otherwise valid answer.
@@ -155,7 +161,7 @@ func (j *job) loop(ctx context.Context) (json.RawMessage, error) {
 		t0 := set.clock.Now()
 		j.report.Attempts = n
 		j.report.Mode = j.mode
-		resp, err := j.sendWithFallback(ctx, req, &rec)
+		resp, err := j.sendWithFallback(ctx, req, sch, &rec)
 		rec.Provider = j.report.Provider
 		rec.Duration = set.clock.Now().Sub(t0)
 		if err != nil {
@@ -434,12 +440,18 @@ func (j *job) avoidOpenCircuit(ctx context.Context, n int) {
 }
 
 // sendWithFallback sends req to the current provider and, when it fails in
-// transport, to the next ones in the chain, within the same attempt.
-func (j *job) sendWithFallback(ctx context.Context, req *Request, rec *Attempt) (*Response, error) {
+// transport, to the next ones in the chain, within the same attempt; each
+// provider gets the schema s in its own dialect (shape).
+func (j *job) sendWithFallback(ctx context.Context, req *Request, s *schema.Schema, rec *Attempt) (*Response, error) {
 	for {
 		p := j.providers[j.cur]
 		j.report.Provider = p.Name()
-		resp, err := j.send(ctx, p, req, rec)
+		preq, sent, err := j.shape(p, req, s)
+		j.sent = sent
+		var resp *Response
+		if err == nil {
+			resp, err = j.send(ctx, p, preq, rec)
+		}
 		if err == nil || j.cur+1 >= len(j.providers) || !canFallback(err) {
 			return resp, err
 		}

@@ -18,6 +18,19 @@ import (
 // classified by reask. A provider classifies its API's errors itself: it
 // sets ProviderError.Kind from the status, type, code and message as its
 // API documents them; reask knows no provider's codes.
+//
+// A provider whose API takes only part of JSON Schema says which part by
+// also implementing
+//
+//	SchemaTarget(req *Request) (dialect.Target, bool)
+//
+// (package schema/dialect; false: send the schema as it is). In json_schema
+// and tools modes reask then sends it the task's schema rewritten for that
+// dialect — Request.Schema and Request.Strict as dialect.Select decided —
+// turns the nulls that stand for absent properties back into absent
+// before validating, and validates every answer against the task's own
+// schema, so that what the rewrite relaxed (Report.Relaxed) is still
+// enforced. The openai and anthropic providers implement it.
 type Provider interface {
 	// Complete sends req and returns the model's answer.
 	Complete(ctx context.Context, req *Request) (*Response, error)
@@ -104,7 +117,11 @@ type Request struct {
 	// SchemaName names the schema or tool (^[a-zA-Z0-9_-]{1,64}$).
 	SchemaName string
 	// Strict asks the provider to enforce the schema while decoding (OpenAI
-	// strict structured outputs); only for schemas that allow it.
+	// strict structured outputs, Anthropic strict tools); only for schemas
+	// that allow it. For a provider that says its schema dialect (see
+	// Provider) reask sets it as the rewrite for that dialect decides;
+	// for others, in json_schema mode, when the schema meets OpenAI's
+	// strict rules as it is.
 	Strict bool
 	// Model overrides the provider's configured model when not empty.
 	Model string

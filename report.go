@@ -7,6 +7,7 @@ import (
 
 	"github.com/reask/reask/repair"
 	"github.com/reask/reask/schema"
+	"github.com/reask/reask/schema/dialect"
 )
 
 // Report tells what one extraction cost and what went wrong on the way. It
@@ -72,6 +73,16 @@ type Report struct {
 	// otherwise.
 	Insisted      []Repeat `json:"insisted,omitempty"`
 	AttemptsSaved int      `json:"attempts_saved,omitempty"`
+	// Dialect is the JSON Schema dialect the final attempt's provider was
+	// sent the schema in, as the provider says it takes schemas (package
+	// schema/dialect: "openai-strict", "anthropic", "gemini", …); zero when
+	// the schema went as it is. Relaxed lists the constraints of the
+	// task's schema that the rewrite for it relaxed or left out, each with
+	// its JSON Pointer and the reason — and why strict decoding is off,
+	// when it is: the provider does not enforce them, reask's validation
+	// and feedback do.
+	Dialect dialect.Dialect  `json:"dialect,omitempty"`
+	Relaxed []dialect.Change `json:"relaxed,omitempty"`
 }
 
 // Repeat is an invalid value a model gave again, unchanged, after feedback

@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync"
 	"unicode/utf8"
 
@@ -229,8 +230,59 @@ func (g *Gateway) requestSchema(ctx context.Context, w http.ResponseWriter, cr *
 	return sch, key, true
 }
 
+// maxRelaxedHeader bounds the x-reask-schema-relaxed header: the list of
+// pointers is cut there, with "…" at the end.
+const maxRelaxedHeader = 1024
+
+// relaxedHeader is the x-reask-schema-relaxed header: the JSON Pointers,
+// comma-separated and each once, of the client's schema's constraints that
+// the upstream was not sent (or "strict off" reasons), "" when none.
+func relaxedHeader(rep *reask.Report) string {
+	var b strings.Builder
+	seen := map[string]bool{}
+	for _, c := range rep.Relaxed {
+		p := headerPointer(c.Pointer)
+		if seen[p] {
+			continue
+		}
+		seen[p] = true
+		if b.Len()+len(p)+1 > maxRelaxedHeader {
+			b.WriteString(",…")
+			break
+		}
+		if b.Len() > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(p)
+	}
+	return b.String()
+}
+
+// headerPointer writes a JSON Pointer for a header: "/" for the root, and
+// control characters, commas, '%' and non-ASCII bytes percent-encoded (as
+// in a URI fragment), so that a property's name can neither break the
+// header nor the list.
+func headerPointer(p string) string {
+	if p == "" {
+		return "/"
+	}
+	var b strings.Builder
+	for i := 0; i < len(p); i++ {
+		c := p[i]
+		if c < 0x20 || c >= 0x7f || c == ',' || c == '%' {
+			fmt.Fprintf(&b, "%%%02X", c)
+			continue
+		}
+		b.WriteByte(c)
+	}
+	return b.String()
+}
+
 // setReaskHeaders writes what the answer took.
 func setReaskHeaders(h http.Header, rep *reask.Report) {
+	if r := relaxedHeader(rep); r != "" {
+		h.Set("X-Reask-Schema-Relaxed", r)
+	}
 	repairs := 0
 	if n := len(rep.Records); n > 0 && rep.Records[n-1].Outcome == reask.KindOK {
 		repairs = len(rep.Records[n-1].Repairs)

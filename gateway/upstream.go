@@ -17,6 +17,7 @@ import (
 	"github.com/reask/reask/internal/httpapi"
 	"github.com/reask/reask/internal/openaiwire"
 	"github.com/reask/reask/ratelimit"
+	"github.com/reask/reask/schema/dialect"
 )
 
 // upstream is one configured API, shared by the targets that use it.
@@ -54,6 +55,25 @@ var _ reask.Provider = (*target)(nil)
 
 // Name keys the target's circuit breaker, rate limiter and metrics.
 func (t *target) Name() string { return t.name }
+
+// SchemaTarget says that an upstream takes OpenAI's dialect of JSON
+// Schema: a client's response_format or forced tool goes upstream in
+// OpenAI's strict form (optional properties required and nullable, every
+// object closed, what strict mode refuses moved into descriptions) when
+// the client asked for strict and the rewrite qualifies, else as the client
+// wrote it, not strict. The answer is still validated against the client's
+// own schema; x-reask-schema-relaxed lists what the upstream was not sent.
+func (t *target) SchemaTarget(req *reask.Request) (dialect.Target, bool) {
+	ex, ok := req.Tag.(*exchange)
+	if !ok || ex == nil || ex.passthrough {
+		return dialect.Target{}, false
+	}
+	strict := dialect.StrictOff
+	if ex.req.strict {
+		strict = dialect.StrictAuto
+	}
+	return dialect.Target{Dialect: dialect.OpenAI, Strict: strict}, true
+}
 
 // errNoExchange is returned when a target is called without a gateway
 // request as the call's Tag: targets only serve the gateway.

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/reask/reask/schema/dialect"
 	"github.com/reask/reask/sim/extract"
 )
 
@@ -66,6 +67,9 @@ type anthTool struct {
 	InputSchema json.RawMessage `json:"input_schema"`
 	Type        string          `json:"type"`
 	CacheCtl    json.RawMessage `json:"cache_control"`
+	// Strict asks for strict tool use (structured outputs): the input is
+	// decoded to the schema, which must follow Anthropic's rules.
+	Strict *bool `json:"strict"`
 }
 
 type anthToolChoice struct {
@@ -292,6 +296,27 @@ func (s *Server) anthropicTools(c *conversation, tools []anthTool, tc *anthToolC
 		}
 		c.schemaRaw = string(t.InputSchema)
 		c.toolsRaw -= len(t.InputSchema)
+	}
+	for i, ti := range tools {
+		if ti.Strict == nil || !*ti.Strict || len(ti.InputSchema) == 0 {
+			continue
+		}
+		// Strict tools follow Anthropic's structured-output rules; a
+		// schema that breaks one is refused, as the real API does.
+		probs, err := dialect.Check(ti.InputSchema, dialect.AnthropicStrict)
+		if err != nil {
+			return anthBad("tools.%d.input_schema: JSON schema is invalid: %v", i, err)
+		}
+		if len(probs) > 0 {
+			at := probs[0].Pointer
+			if at == "" {
+				at = "(root)"
+			}
+			return anthBad("tools.%d.input_schema: schema not supported for strict tool use: at %s: %s", i, at, probs[0].Message)
+		}
+		if i == pick {
+			c.strict = true
+		}
 	}
 	c.tool = t.Name
 	return nil

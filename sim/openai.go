@@ -11,7 +11,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/reask/reask/sim/extract"
+	"github.com/reask/reask/schema/dialect"
 )
 
 // apiError is OpenAI's error object.
@@ -552,18 +552,38 @@ func mentionsJSON(msgs []message) bool {
 }
 
 // checkSchema parses a schema sent in the request and, in strict mode,
-// applies OpenAI's structured-output rules.
+// applies OpenAI's structured-output rules as OpenAI documents them
+// (dialect.Check): a strict schema that breaks one is refused with 400
+// invalid_json_schema, in OpenAI's words, as the real API does.
 func (s *Server) checkSchema(raw json.RawMessage, strict bool, what, param string) *apiError {
-	sch, err := s.cache.schema(string(raw))
-	if err != nil {
+	if _, err := s.cache.schema(string(raw)); err != nil {
 		return badRequest(fmt.Sprintf("Invalid schema for %s: %v.", what, err), param, "invalid_json_schema")
 	}
 	if strict {
-		if msg := extract.StrictProblem(sch); msg != "" {
+		if msg := openAIStrictProblem(raw); msg != "" {
 			return badRequest(fmt.Sprintf("Invalid schema for %s: %s", what, msg), param, "invalid_json_schema")
 		}
 	}
 	return nil
+}
+
+// openAIStrictProblem returns the first rule of OpenAI's strict structured
+// outputs that the schema breaks, as OpenAI words it ("In
+// context=('properties', 'a'), 'additionalProperties' is required to be
+// supplied and to be false."), or "".
+func openAIStrictProblem(raw json.RawMessage) string {
+	probs, err := dialect.Check(raw, dialect.OpenAIStrict)
+	if err != nil {
+		return err.Error()
+	}
+	if len(probs) == 0 {
+		return ""
+	}
+	p := probs[0]
+	if p.Pointer == "" && strings.HasPrefix(p.Message, "schema must be a JSON Schema of") {
+		return p.Message
+	}
+	return "In context=" + p.Context() + ", " + p.Message
 }
 
 // ---- the handler ----

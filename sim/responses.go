@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/reask/reask/internal/responsesapi"
-	"github.com/reask/reask/sim/extract"
 )
 
 // OpenAI's Responses API: POST /v1/responses. Like the Messages API it
@@ -324,7 +323,7 @@ func (s *Server) responsesTools(c *conversation, req *responsesapi.Request, echo
 		}
 		strict := t.Strict != nil && *t.Strict
 		if t.Strict == nil {
-			if sch, err := s.cache.schema(string(params)); err == nil && extract.StrictProblem(sch) == "" {
+			if _, err := s.cache.schema(string(params)); err == nil && openAIStrictProblem(params) == "" {
 				strict = true
 			}
 		}

@@ -6,9 +6,10 @@ import (
 
 	"github.com/reask/reask"
 	"github.com/reask/reask/provider/anthropic"
+	"github.com/reask/reask/schema/dialect"
 )
 
-func (f *providerFlags) openAnthropic(getenv env, model string) (*openedProvider, error) {
+func (f *providerFlags) openAnthropic(getenv env, model string, strict dialect.Strict) (*openedProvider, error) {
 	key := firstNonEmpty(f.apiKey, getenv("ANTHROPIC_API_KEY"))
 	baseURL := firstNonEmpty(f.baseURL, getenv("ANTHROPIC_BASE_URL"), anthropic.DefaultBaseURL)
 	u, err := url.Parse(baseURL)
@@ -21,6 +22,6 @@ func (f *providerFlags) openAnthropic(getenv env, model string) (*openedProvider
 	if model == "" {
 		model = defaultModel["anthropic"]
 	}
-	p := anthropic.NewProvider(anthropic.Config{BaseURL: baseURL, APIKey: reask.Secret(key), Model: model})
+	p := anthropic.NewProvider(anthropic.Config{BaseURL: baseURL, APIKey: reask.Secret(key), Model: model, Strict: strict})
 	return &openedProvider{Provider: p, close: func() {}}, nil
 }

@@ -154,6 +154,7 @@ simulator (--provider sim), a seeded fault-injecting OpenAI-compatible LLM.` + e
 		a.serveCommand(),
 		a.workerCommand(),
 		a.jobsCommand(),
+		a.schemaCommand(),
 	)
 	withUsage(root)
 	return root

@@ -300,7 +300,7 @@ func TestExtractAndRepairCommands(t *testing.T) {
 }
 
 func TestHelpHasExamples(t *testing.T) {
-	for _, c := range [][]string{{}, {"extract"}, {"batch"}, {"stats"}, {"repair"}, {"sim"}, {"sim", "dataset"}, {"demo"}, {"serve"}, {"version"}, {"worker"}, {"jobs"}} {
+	for _, c := range [][]string{{}, {"extract"}, {"batch"}, {"stats"}, {"repair"}, {"sim"}, {"sim", "dataset"}, {"demo"}, {"serve"}, {"version"}, {"worker"}, {"jobs"}, {"schema"}, {"schema", "check"}} {
 		stdout, _, code := runBinary(t, "", append(c, "--help")...)
 		if code != 0 || !strings.Contains(stdout, "Examples:") {
 			t.Errorf("reask %s --help: exit %d\n%s", strings.Join(c, " "), code, stdout)

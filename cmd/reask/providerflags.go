@@ -12,6 +12,7 @@ import (
 	"github.com/reask/reask"
 	"github.com/reask/reask/provider/openai"
 	"github.com/reask/reask/sim"
+	"github.com/reask/reask/schema/dialect"
 )
 
 // providerFlags are the flags of every command that calls a model.
@@ -28,6 +29,7 @@ type providerFlags struct {
 	simSeed        int64
 	schemaInPrompt bool
 	stopOnRepeat   bool
+	strict         string
 	redis          redisFlags
 	cost           costFlags
 }
@@ -50,6 +52,7 @@ func (f *providerFlags) register(cmd *cobra.Command) {
 	fs.DurationVar(&f.callTimeout, "call-timeout", reask.DefaultCallTimeout, "time limit of each provider call; a call without an answer by then is retried")
 	fs.BoolVar(&f.stopOnRepeat, "stop-on-repeat", true, "stop early when the model repeats the same invalid values after sharper feedback (--stop-on-repeat=false spends every attempt)")
 	fs.BoolVar(&f.schemaInPrompt, "schema-in-prompt", false, "also write the schema into the prompt in json_schema and tools modes (for servers that ignore response_format)")
+	fs.StringVar(&f.strict, "strict", "auto", "strict decoding in json_schema and tools modes: auto (when the schema, rewritten for the provider, qualifies; see reask schema check), on (fail if it cannot), off (send schemas as they are)")
 	fs.StringVar(&f.simProfile, "sim-profile", defaultSimProfile, "simulator fault profile when --provider sim: clean, flaky (faults, as reask demo shows), hostile or a JSON file")
 	fs.Int64Var(&f.simSeed, "sim-seed", 1, "simulator seed when --provider sim")
 	f.redis.register(fs)
@@ -108,6 +111,10 @@ func (f *providerFlags) open(ctx context.Context, getenv env) (*openedProvider, 
 }
 
 func (f *providerFlags) openProvider(ctx context.Context, getenv env) (*openedProvider, error) {
+	strict, err := dialect.ParseStrict(f.strict)
+	if err != nil {
+		return nil, fmt.Errorf("--strict: %w", err)
+	}
 	kind := f.kind(getenv)
 	model := firstNonEmpty(f.model, getenv("REASK_MODEL"))
 	switch kind {
@@ -127,12 +134,12 @@ func (f *providerFlags) openProvider(ctx context.Context, getenv env) (*openedPr
 		if model == "" {
 			model = defaultModel[kind]
 		}
-		p := openai.NewProvider(openai.Config{BaseURL: baseURL, APIKey: reask.Secret(key), Model: model})
+		p := openai.NewProvider(openai.Config{BaseURL: baseURL, APIKey: reask.Secret(key), Model: model, Strict: strict})
 		return &openedProvider{Provider: p, close: func() {}}, nil
 	case "anthropic":
-		return f.openAnthropic(getenv, model)
+		return f.openAnthropic(getenv, model, strict)
 	case "sim":
-		return f.openSim(ctx, model, f.provider == "")
+		return f.openSim(ctx, model, f.provider == "", strict)
 	default:
 		return nil, fmt.Errorf("--provider %q: want openai, anthropic or sim", kind)
 	}

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/reask/reask/provider/openai"
+	"github.com/reask/reask/schema/dialect"
 	"github.com/reask/reask/sim"
 )
 
@@ -36,7 +37,7 @@ func startSim(cfg sim.Config) (string, func(), error) {
 	return "http://" + ln.Addr().String() + "/v1", func() { hs.Close() }, nil
 }
 
-func (f *providerFlags) openSim(_ context.Context, model string, implicit bool) (*openedProvider, error) {
+func (f *providerFlags) openSim(_ context.Context, model string, implicit bool, strict dialect.Strict) (*openedProvider, error) {
 	prof, err := loadProfile(f.simProfile)
 	if err != nil {
 		return nil, fmt.Errorf("--sim-profile: %w", err)
@@ -48,7 +49,7 @@ func (f *providerFlags) openSim(_ context.Context, model string, implicit bool) 
 	if err != nil {
 		return nil, err
 	}
-	p := openai.NewProvider(openai.Config{BaseURL: url, Model: model, Name: "sim/" + model})
+	p := openai.NewProvider(openai.Config{BaseURL: url, Model: model, Name: "sim/" + model, Strict: strict})
 	op := &openedProvider{Provider: p, close: stop, builtinSim: true}
 	if implicit {
 		op.note = fmt.Sprintf("no provider configured, so using the built-in simulator (--provider sim, profile %s, seed %d); set OPENAI_API_KEY or --base-url to use a real model", f.simProfile, f.simSeed)

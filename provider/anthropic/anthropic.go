@@ -22,6 +22,8 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"regexp"
+	"strconv"
 	"strings"
 	"time"
 
@@ -29,6 +31,7 @@ import (
 	"github.com/reask/reask/clock"
 	"github.com/reask/reask/internal/httpapi"
 	"github.com/reask/reask/ratelimit"
+	"github.com/reask/reask/schema/dialect"
 	"github.com/reask/reask/shared"
 )
 
@@ -67,6 +70,17 @@ type Config struct {
 	MaxResponseBytes int64
 	// Clock dates rate-limit resets. Default: the system clock.
 	Clock clock.Clock
+	// Strict says when the tool is sent with strict: true (Anthropic's
+	// structured outputs: its input is decoded to the schema). The loop
+	// sends the schema rewritten for strict tools — every object closed,
+	// numeric and length bounds and what else strict tools refuse moved
+	// into descriptions; see package schema/dialect. Default StrictAuto:
+	// strict when the model has structured outputs (Claude Sonnet 4.5,
+	// Haiku 4.5, Opus 4.1 and every later model) and the rewrite
+	// qualifies, else the schema as it is, not strict, with the reason in
+	// Report.Relaxed. StrictOn sends every tool strict, whatever the model;
+	// StrictOff none.
+	Strict dialect.Strict
 }
 
 // LogValue keeps the API key out of structured logs.
@@ -113,6 +127,54 @@ func NewProvider(cfg Config) *Provider {
 	base := strings.TrimRight(cfg.BaseURL, "/")
 	base = strings.TrimSuffix(base, "/v1")
 	return &Provider{cfg: cfg, endpoint: base + "/v1/messages", name: name, scrub: httpapi.NewScrubber(cfg.APIKey)}
+}
+
+// SchemaTarget says that the API takes a tool's input_schema, strict as
+// Config.Strict says (see there for the models), in json_schema and tools
+// modes.
+func (p *Provider) SchemaTarget(req *reask.Request) (dialect.Target, bool) {
+	switch req.Mode {
+	case reask.ModeJSONSchema, reask.ModeTools, "":
+	default:
+		return dialect.Target{}, false
+	}
+	s := p.cfg.Strict
+	model := p.cfg.Model
+	if req.Model != "" {
+		model = req.Model
+	}
+	if s == dialect.StrictAuto && !StructuredOutputs(model) {
+		s = dialect.StrictOff
+	}
+	return dialect.Target{Dialect: dialect.Anthropic, Strict: s}, true
+}
+
+// modelVersion reads a model name of the Claude 4 naming scheme:
+// claude-<family>-<major>[-<minor>][-<date>], as in claude-sonnet-4-5 or
+// claude-opus-4-1-20250805.
+var modelVersion = regexp.MustCompile(`^claude-([a-z]+)-(\d+)(?:-(\d{1,2}))?(?:$|[-@])`)
+
+// StructuredOutputs reports whether the model named has Anthropic's
+// structured outputs (strict tools): Claude Opus 4.1, Sonnet 4.5, Haiku
+// 4.5 and every model of a later version. Older names (claude-3-5-…,
+// claude-sonnet-4-…) and unknown ones do not.
+func StructuredOutputs(model string) bool {
+	m := modelVersion.FindStringSubmatch(model)
+	if m == nil {
+		return false
+	}
+	major, _ := strconv.Atoi(m[2])
+	minor := 0
+	if m[3] != "" {
+		minor, _ = strconv.Atoi(m[3])
+	}
+	switch {
+	case major > 4:
+		return true
+	case major < 4:
+		return false
+	}
+	return minor >= 5 || m[1] == "opus" && minor >= 1
 }
 
 // Name returns "anthropic/<model>" unless Config.Name says otherwise.

@@ -42,6 +42,7 @@ type wireTool struct {
 	Name        string          `json:"name"`
 	Description string          `json:"description,omitempty"`
 	InputSchema json.RawMessage `json:"input_schema"`
+	Strict      bool            `json:"strict,omitempty"`
 }
 
 type wireToolChoice struct {
@@ -125,7 +126,7 @@ func (p *Provider) encode(req *reask.Request) ([]byte, error) {
 		if name == "" {
 			name = "result"
 		}
-		w.Tools = []wireTool{{Name: name, Description: "Record the information extracted from the text.", InputSchema: req.Schema}}
+		w.Tools = []wireTool{{Name: name, Description: "Record the information extracted from the text.", InputSchema: req.Schema, Strict: req.Strict}}
 		w.ToolChoice = &wireToolChoice{Type: "tool", Name: name}
 	}
 	return json.Marshal(w)

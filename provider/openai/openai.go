@@ -26,6 +26,7 @@ import (
 	"github.com/reask/reask/internal/httpapi"
 	"github.com/reask/reask/internal/openaiwire"
 	"github.com/reask/reask/ratelimit"
+	"github.com/reask/reask/schema/dialect"
 	"github.com/reask/reask/shared"
 )
 
@@ -61,6 +62,16 @@ type Config struct {
 	MaxResponseBytes int64
 	// Clock reads HTTP-date Retry-After headers. Default: the system clock.
 	Clock clock.Clock
+	// Strict says when json_schema response formats and tools are sent
+	// strict: the loop sends the schema rewritten for OpenAI's strict
+	// structured outputs (optional properties required and nullable,
+	// every object closed, what strict mode refuses moved into
+	// descriptions; see package schema/dialect). Default StrictAuto:
+	// strict when the rewrite qualifies, else the schema as it is, not
+	// strict, with the reason in Report.Relaxed. StrictOff sends every
+	// schema as it is (servers that refuse strict); StrictOn refuses a
+	// schema that cannot be strict.
+	Strict dialect.Strict
 }
 
 // LogValue keeps the API key out of structured logs.
@@ -112,6 +123,16 @@ func (p *Provider) Model() string { return p.cfg.Model }
 // (reask.Config.Shared).
 func (p *Provider) Account() shared.Account {
 	return shared.Account{BaseURL: strings.TrimRight(p.cfg.BaseURL, "/"), Model: p.cfg.Model, APIKey: p.cfg.APIKey.Reveal()}
+}
+
+// SchemaTarget says that the API takes OpenAI's dialect of JSON Schema,
+// strict as Config.Strict says, in json_schema and tools modes.
+func (p *Provider) SchemaTarget(req *reask.Request) (dialect.Target, bool) {
+	switch req.Mode {
+	case reask.ModeJSONSchema, reask.ModeTools, "":
+		return dialect.Target{Dialect: dialect.OpenAI, Strict: p.cfg.Strict}, true
+	}
+	return dialect.Target{}, false
 }
 
 // Complete sends one chat completion request, streamed when the request
