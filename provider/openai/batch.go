@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/reask/reask/schema/dialect"
 	"io"
 	"mime/multipart"
 	"net/http"
@@ -48,6 +49,12 @@ type BatchClient struct {
 }
 
 var _ batchapi.Client = (*BatchClient)(nil)
+
+// SchemaTarget is the provider's: a line carries the request as the
+// provider would send it directly, so its schema is in the same dialect.
+func (c *BatchClient) SchemaTarget(req *reask.Request) (dialect.Target, bool) {
+	return c.p.SchemaTarget(req)
+}
 
 // NewBatchClient returns a batch client for p's server. It does not
 // contact the server.

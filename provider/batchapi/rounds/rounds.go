@@ -23,6 +23,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/reask/reask/schema/dialect"
 	"io"
 	"net"
 	"regexp"
@@ -311,6 +312,25 @@ type batcher struct {
 var _ reask.Provider = (*batcher)(nil)
 
 func (b *batcher) Name() string { return b.cfg.Name }
+
+// schemaTarget is what a provider implements to be sent the schema in its
+// dialect (see reask.Provider).
+type schemaTarget interface {
+	SchemaTarget(req *reask.Request) (dialect.Target, bool)
+}
+
+// SchemaTarget is the batch client's (openai's and anthropic's say their
+// provider's), else Direct's: the loop rewrites a line's schema for the
+// provider's dialect, strict where it qualifies, as for a direct call.
+func (b *batcher) SchemaTarget(req *reask.Request) (dialect.Target, bool) {
+	if st, ok := b.cfg.Client.(schemaTarget); ok {
+		return st.SchemaTarget(req)
+	}
+	if st, ok := b.cfg.Direct.(schemaTarget); ok {
+		return st.SchemaTarget(req)
+	}
+	return dialect.Target{}, false
+}
 
 // signal wakes the driver when the barrier is reached; b.mu is held.
 func (b *batcher) signal() {

@@ -2,6 +2,7 @@ package rounds_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -348,5 +349,37 @@ func TestRoundsFlaky(t *testing.T) {
 				t.Errorf("%d rounds, want at most 4", st.Rounds)
 			}
 		})
+	}
+}
+
+// A line carries the schema in the provider's dialect, as a direct call
+// would: OpenAI's strict form (every object closed, the optional field
+// required and nullable), and the answer's null read back as absent.
+func TestRoundsSendTheProviderDialect(t *testing.T) {
+	e := newEnv(t, `{"base":"clean"}`)
+	e.cfg.Direct = e.direct
+	s, err := schema.CompileNamed("person", []byte(`{"type":"object","properties":{"name":{"type":"string"},"nickname":{"type":"string"}},"required":["name"]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	items := []rounds.Item{{ID: "a", Task: reask.Task{Schema: s, Input: "Person: name Ann Lee."}}}
+	res, _, err := rounds.Run(t.Context(), e.cfg, items)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkAll(t, res)
+	if len(e.rec.rounds) == 0 || len(e.rec.rounds[0]) != 1 {
+		t.Fatalf("rounds = %v, want one line in round 1", e.rec.rounds)
+	}
+	req := e.rec.rounds[0][0].Request
+	var sent struct {
+		Required             []string `json:"required"`
+		AdditionalProperties *bool    `json:"additionalProperties"`
+	}
+	if err := json.Unmarshal(req.Schema, &sent); err != nil {
+		t.Fatal(err)
+	}
+	if !req.Strict || sent.AdditionalProperties == nil || *sent.AdditionalProperties || len(sent.Required) != 2 {
+		t.Errorf("line sent strict=%v schema %s; want OpenAI's strict form (closed, both properties required)", req.Strict, req.Schema)
 	}
 }
