@@ -24,7 +24,9 @@ func TestErrorKinds(t *testing.T) {
 		}
 		return `{"@type":"type.googleapis.com/google.rpc.QuotaFailure","violations":[` + strings.Join(vs, ",") + `]}`
 	}
-	retry := func(d string) string { return `{"@type":"type.googleapis.com/google.rpc.RetryInfo","retryDelay":"` + d + `"}` }
+	retry := func(d string) string {
+		return `{"@type":"type.googleapis.com/google.rpc.RetryInfo","retryDelay":"` + d + `"}`
+	}
 	exhausted := func(msg string, details ...string) string {
 		return `{"error":{"code":429,"message":"` + msg + `","status":"RESOURCE_EXHAUSTED","details":[` + strings.Join(details, ",") + `]}}`
 	}

@@ -247,9 +247,9 @@ func retryDelay(s string) (time.Duration, bool) {
 // errorBody is the API's error answer: a google.rpc.Status as JSON.
 type errorBody struct {
 	Error *struct {
-		Code    int             `json:"code"`
-		Message string          `json:"message"`
-		Status  string          `json:"status"`
+		Code    int           `json:"code"`
+		Message string        `json:"message"`
+		Status  string        `json:"status"`
 		Details []errorDetail `json:"details"`
 	} `json:"error"`
 }
