@@ -848,15 +848,21 @@ func geminiRetryDelay(d time.Duration) string {
 }
 
 // geminiQuotaError is a 429 RESOURCE_EXHAUSTED naming the quota that was
-// exceeded (quotaID, whose limit is value) and the wait before a retry.
+// exceeded (quotaID, whose limit is value; 0 when no limit is configured,
+// as for an injected burst refusal, and then not said) and the wait
+// before a retry.
 func (s *Server) geminiQuotaError(w http.ResponseWriter, metric, quotaID string, value int, model string, wait time.Duration) {
+	limit := ""
+	violation := map[string]any{"quotaMetric": metric, "quotaId": quotaID, "quotaDimensions": map[string]string{"location": "global", "model": model}}
+	if value > 0 {
+		limit = ", limit: " + strconv.Itoa(value)
+		violation["quotaValue"] = strconv.Itoa(value)
+	}
 	msg := "You exceeded your current quota, please check your plan and billing details. For more information on this error, head to: " + geminiHelp + ".\n" +
-		"* Quota exceeded for metric: " + metric + ", limit: " + strconv.Itoa(value) + ", model: " + model + "\n" +
+		"* Quota exceeded for metric: " + metric + limit + ", model: " + model + "\n" +
 		"Please retry in " + strconv.FormatFloat(wait.Seconds(), 'f', 2, 64) + "s."
 	s.geminiError(w, &geminiErr{code: http.StatusTooManyRequests, status: "RESOURCE_EXHAUSTED", msg: msg, details: []any{
-		map[string]any{"@type": "type.googleapis.com/google.rpc.QuotaFailure", "violations": []any{map[string]any{
-			"quotaMetric": metric, "quotaId": quotaID, "quotaDimensions": map[string]string{"location": "global", "model": model},
-			"quotaValue": strconv.Itoa(value)}}},
+		map[string]any{"@type": "type.googleapis.com/google.rpc.QuotaFailure", "violations": []any{violation}},
 		map[string]any{"@type": "type.googleapis.com/google.rpc.Help", "links": []any{map[string]string{
 			"description": "Learn more about Gemini API quotas", "url": geminiHelp}}},
 		map[string]any{"@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": geminiRetryDelay(wait)},
