@@ -27,6 +27,7 @@ type providerFlags struct {
 	simSeed        int64
 	schemaInPrompt bool
 	stopOnRepeat   bool
+	geminiLegacy   bool
 	redis          redisFlags
 }
 
@@ -38,9 +39,10 @@ const defaultSimProfile = "clean"
 
 func (f *providerFlags) register(cmd *cobra.Command) {
 	fs := cmd.Flags()
-	fs.StringVar(&f.provider, "provider", "", "openai, anthropic or sim (default: openai when a base URL or API key is configured, else sim)")
-	fs.StringVar(&f.baseURL, "base-url", "", "API base URL, e.g. http://localhost:11434/v1 for Ollama (env OPENAI_BASE_URL)")
-	fs.StringVar(&f.apiKey, "api-key", "", "API key (env OPENAI_API_KEY or ANTHROPIC_API_KEY); prefer the environment, flags show in ps")
+	fs.StringVar(&f.provider, "provider", "", "openai, anthropic, gemini or sim (default: openai when a base URL or API key is configured, else sim)")
+	fs.StringVar(&f.baseURL, "base-url", "", "API base URL, e.g. http://localhost:11434/v1 for Ollama (env OPENAI_BASE_URL; ANTHROPIC_BASE_URL, GEMINI_BASE_URL)")
+	fs.StringVar(&f.apiKey, "api-key", "", "API key (env OPENAI_API_KEY, ANTHROPIC_API_KEY or GEMINI_API_KEY); prefer the environment, flags show in ps")
+	fs.BoolVar(&f.geminiLegacy, "gemini-legacy-schema", false, "--provider gemini: send the schema as responseSchema (Gemini's OpenAPI subset) instead of responseJsonSchema")
 	fs.StringVar(&f.model, "model", "", "model name (env REASK_MODEL; default gpt-4o-mini, or the simulator's)")
 	fs.StringVar(&f.mode, "mode", string(reask.ModeJSONSchema), "how the schema is sent: json_schema, json_object, tools or text")
 	fs.IntVar(&f.maxAttempts, "max-attempts", reask.DefaultMaxAttempts, "content attempts in total, the first included (transport retries not counted)")
@@ -90,7 +92,7 @@ type openedProvider struct {
 func (f *providerFlags) open(ctx context.Context, getenv env) (*openedProvider, error) {
 	kind := f.provider
 	baseURL := f.baseURL
-	if kind != "anthropic" {
+	if kind != "anthropic" && kind != "gemini" {
 		baseURL = firstNonEmpty(f.baseURL, getenv("OPENAI_BASE_URL"))
 	}
 	model := firstNonEmpty(f.model, getenv("REASK_MODEL"))
@@ -100,6 +102,8 @@ func (f *providerFlags) open(ctx context.Context, getenv env) (*openedProvider, 
 			kind = "openai"
 		case getenv("ANTHROPIC_API_KEY") != "":
 			kind = "anthropic"
+		case getenv("GEMINI_API_KEY") != "":
+			kind = "gemini"
 		default:
 			kind = "sim"
 		}
@@ -124,10 +128,12 @@ func (f *providerFlags) open(ctx context.Context, getenv env) (*openedProvider, 
 		return &openedProvider{Provider: p, close: func() {}}, nil
 	case "anthropic":
 		return f.openAnthropic(getenv, model)
+	case "gemini":
+		return f.openGemini(getenv, model)
 	case "sim":
 		return f.openSim(ctx, model, f.provider == "")
 	default:
-		return nil, fmt.Errorf("--provider %q: want openai, anthropic or sim", kind)
+		return nil, fmt.Errorf("--provider %q: want openai, anthropic, gemini or sim", kind)
 	}
 }
 
