@@ -16,6 +16,7 @@ import (
 	"github.com/reask/reask/clock"
 	"github.com/reask/reask/internal/httpapi"
 	"github.com/reask/reask/internal/openaiwire"
+	"github.com/reask/reask/provider/gemini"
 	"github.com/reask/reask/ratelimit"
 )
 
@@ -38,6 +39,8 @@ type upstream struct {
 	// parseError reads the upstream's error answers into classified
 	// *reask.ProviderError values: its API's parser (openai.ParseError).
 	parseError httpapi.ErrorParser
+	// gemini calls a Gemini upstream (APIGemini); nil for the others.
+	gemini *gemini.Provider
 }
 
 // target is a model on an upstream: a reask.Provider. Its requests are
@@ -81,6 +84,9 @@ func (t *target) Complete(ctx context.Context, req *reask.Request) (*reask.Respo
 		if err := rx.chatRefusal(t.name); err != nil {
 			return nil, err
 		}
+	}
+	if t.up.gemini != nil {
+		return t.completeGemini(ctx, ex, req, model)
 	}
 	var body []byte
 	var err error

@@ -7,7 +7,9 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
+	"github.com/reask/reask/gateway"
 	"github.com/reask/reask/sim"
 )
 
@@ -114,6 +116,26 @@ func TestGeminiFlagErrors(t *testing.T) {
 		stdout, stderr, code := runCLI(t, nil, "", append(append([]string{"extract", "--schema", schemaFile}, tc.flags...), "Mike (45)")...)
 		if code != 1 || stdout != "" || !strings.Contains(stderr, tc.want) {
 			t.Errorf("%v: exit %d, stdout %q, stderr %q; want %q", tc.flags, code, stdout, stderr, tc.want)
+		}
+	}
+}
+
+// reask serve --upstream-api gemini: the upstream is Google's Gemini API,
+// its key read from REASK_UPSTREAM_API_KEY or, when that is unset,
+// GEMINI_API_KEY.
+func TestServeGeminiUpstream(t *testing.T) {
+	o := serveOptions{addr: "127.0.0.1:0", maxBody: 100, upstreamTimeout: time.Second, requestTimeout: time.Minute, maxAttempts: 2,
+		upstream: "https://generativelanguage.googleapis.com/v1beta", upstreamAPI: "gemini", models: []string{"gemini-2.5-flash"}}
+	for _, tc := range []struct {
+		env  map[string]string
+		want string
+	}{
+		{map[string]string{"GEMINI_API_KEY": "AIza-g"}, "AIza-g"},
+		{map[string]string{"GEMINI_API_KEY": "AIza-g", "REASK_UPSTREAM_API_KEY": "AIza-r"}, "AIza-r"},
+	} {
+		cfg, err := serveConfig(o, func(k string) string { return tc.env[k] })
+		if err != nil || cfg.Upstreams[0].API != gateway.APIGemini || cfg.Upstreams[0].APIKey.Reveal() != tc.want {
+			t.Errorf("%v: %+v, %v", tc.env, cfg.Upstreams, err)
 		}
 	}
 }
