@@ -181,32 +181,26 @@ func (p *Provider) Complete(ctx context.Context, req *reask.Request) (*reask.Res
 	if p.cfg.APIKey != "" {
 		hreq.Header.Set("x-goog-api-key", p.cfg.APIKey.Reveal())
 	}
-	for k, v := range p.cfg.Headers {
-		hreq.Header.Set(k, v)
-	}
-	hresp, err := p.cfg.HTTPClient.Do(hreq)
+	// What the server sends back may echo the key (in an error, the
+	// content): Fetch scrubs it from all of it before anything reads it.
+	data, err := httpapi.Fetch(p.cfg.HTTPClient, hreq, p.cfg.Headers, p.scrub, p.cfg.MaxResponseBytes,
+		func(status int, h http.Header, data []byte) *reask.ProviderError {
+			return ParseError(p.name, status, h, data, p.cfg.Clock.Now(), p.cfg.APIKey)
+		})
 	if err != nil {
-		return nil, p.scrub.Error(err)
-	}
-	defer hresp.Body.Close()
-	// A server may echo the key (in an error, the content): none of it
-	// reaches a report or a log.
-	p.scrub.Header(hresp.Header)
-	data, err := httpapi.ReadBody(hresp.Body, p.cfg.MaxResponseBytes)
-	if err != nil {
-		return nil, fmt.Errorf("%s: reading the response: %w", p.name, p.scrub.Error(err))
-	}
-	data = p.scrub.Bytes(data)
-	if hresp.StatusCode/100 != 2 {
-		return nil, ParseError(p.name, hresp.StatusCode, hresp.Header, data, p.cfg.Clock.Now(), p.cfg.APIKey)
+		var pe *reask.ProviderError
+		if errors.As(err, &pe) {
+			return nil, err
+		}
+		return nil, fmt.Errorf("%s: %w", p.name, err)
 	}
 	resp, err := decodeResponse(data)
 	if err != nil {
 		var blocked *blockedError
 		if errors.As(err, &blocked) {
-			return nil, blocked.providerError(p.name, hresp.StatusCode)
+			return nil, blocked.providerError(p.name, http.StatusOK)
 		}
-		return nil, fmt.Errorf("%s: HTTP %d with an unreadable body: %w", p.name, hresp.StatusCode, err)
+		return nil, fmt.Errorf("%s: an answer with an unreadable body: %w", p.name, err)
 	}
 	if resp.Model == "" {
 		resp.Model = model
