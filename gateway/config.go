@@ -287,7 +287,10 @@ type Upstream struct {
 	// APIResponses sends Responses API requests (POST /v1/responses) to
 	// its /responses as they are; APIChat, the default, translates them
 	// into chat completions. Chat completions always go to
-	// /chat/completions.
+	// /chat/completions. APIGemini makes the upstream Google's Gemini API:
+	// BaseURL is its root with the version ("…/v1beta"), APIKey goes in
+	// x-goog-api-key, and every request is sent to generateContent and
+	// answered back as a chat completion (see APIGemini).
 	API UpstreamAPI
 }
 
@@ -302,6 +305,14 @@ const (
 	// APIResponses forwards Responses requests to the upstream's own
 	// /responses: for OpenAI and servers that speak the Responses API.
 	APIResponses UpstreamAPI = "responses"
+	// APIGemini translates chat completions (and Responses requests) into
+	// Gemini's generateContent and its answers back: the schema as
+	// responseJsonSchema, a forced tool as a function call, the client's
+	// temperature and max_tokens; other sampling parameters are not sent.
+	// Without a schema the gateway enforces, a request with tools or a
+	// stream is refused (400). Its errors are read as the Gemini API's
+	// (RetryInfo, QuotaFailure; see package provider/gemini).
+	APIGemini UpstreamAPI = "gemini"
 )
 
 // withDefaults returns c with its zero fields set.
@@ -386,8 +397,8 @@ func (c Config) Validate() error {
 		if err := checkBaseURL(u.BaseURL); err != nil {
 			return configErr(f+".base_url", "%v", err)
 		}
-		if u.API != "" && u.API != APIChat && u.API != APIResponses {
-			return configErr(f+".api", "%q: want chat (the default) or responses", u.API)
+		if u.API != "" && u.API != APIChat && u.API != APIResponses && u.API != APIGemini {
+			return configErr(f+".api", "%q: want chat (the default), responses or gemini", u.API)
 		}
 		for k := range u.Headers {
 			switch http.CanonicalHeaderKey(k) {
@@ -809,7 +820,7 @@ type FileUpstream struct {
 	APIKeyEnv string            `json:"api_key_env,omitempty"`
 	Models    []string          `json:"models,omitempty"`
 	Headers   map[string]string `json:"headers,omitempty"`
-	// API is "chat" (the default) or "responses" (see Upstream.API).
+	// API is "chat" (the default), "responses" or "gemini" (see Upstream.API).
 	API string `json:"api,omitempty"`
 }
 

@@ -139,7 +139,7 @@ func upstreamError(pe *reask.ProviderError, h http.Header) (int, apiError, http.
 		return http.StatusBadGateway, apiError{Type: "server_error", Code: ptr("upstream_redirect"),
 			Message: fmt.Sprintf("The upstream answered HTTP %d, a redirect, which the gateway does not follow. The gateway's operator must fix the upstream's base URL.", pe.StatusCode)}, h
 	}
-	if pe.StatusCode == http.StatusUnauthorized || pe.StatusCode == http.StatusForbidden {
+	if pe.StatusCode == http.StatusUnauthorized || pe.StatusCode == http.StatusForbidden || pe.Kind == reask.KindAuth {
 		what := pe.Code
 		if what == "" {
 			what = pe.Type

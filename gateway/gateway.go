@@ -206,6 +206,7 @@ import (
 	"github.com/reask/reask"
 	"github.com/reask/reask/internal/httpapi"
 	"github.com/reask/reask/metrics"
+	"github.com/reask/reask/provider/gemini"
 	"github.com/reask/reask/provider/openai"
 )
 
@@ -282,13 +283,17 @@ func New(cfg Config) (*Gateway, error) {
 	g.tele, g.log = tele, log
 	for _, u := range cfg.Upstreams {
 		base := strings.TrimRight(u.BaseURL, "/")
-		g.upstreams = append(g.upstreams, &upstream{
+		up := &upstream{
 			name: u.Name, chatURL: base + "/chat/completions", modelsURL: base + "/models",
 			responsesURL: base + "/responses", api: u.API,
 			key: u.APIKey, scrub: scrub, headers: u.Headers, models: u.Models, client: hc,
 			timeout: cfg.UpstreamTimeout, maxBytes: cfg.MaxResponseBytes, clock: cfg.Clock,
-			parseError: openai.ParseError, // every upstream speaks the OpenAI API
-		})
+			parseError: openai.ParseError, // every upstream but Gemini's speaks the OpenAI API
+		}
+		if u.API == APIGemini {
+			up.gemini, up.parseError = newGeminiProvider(u, hc, cfg), gemini.ParseError
+		}
+		g.upstreams = append(g.upstreams, up)
 	}
 	for _, k := range cfg.ClientKeys {
 		g.keyHashes = append(g.keyHashes, sha256.Sum256([]byte(k.Reveal())))

@@ -31,6 +31,9 @@ func (g *Gateway) models(w http.ResponseWriter, r *http.Request) {
 			}
 			continue
 		}
+		if u.gemini != nil {
+			continue // Gemini's model list is not OpenAI's: list its models in the configuration
+		}
 		status, header, body, err := u.get(r.Context())
 		if err != nil {
 			st, e, _ := errorAnswer(err, g.cfg.Clock.Now())

@@ -16,6 +16,7 @@ import (
 	"github.com/reask/reask/clock"
 	"github.com/reask/reask/internal/httpapi"
 	"github.com/reask/reask/internal/openaiwire"
+	"github.com/reask/reask/provider/gemini"
 	"github.com/reask/reask/ratelimit"
 	"github.com/reask/reask/schema/dialect"
 )
@@ -39,6 +40,8 @@ type upstream struct {
 	// parseError reads the upstream's error answers into classified
 	// *reask.ProviderError values: its API's parser (openai.ParseError).
 	parseError httpapi.ErrorParser
+	// gemini calls a Gemini upstream (APIGemini); nil for the others.
+	gemini *gemini.Provider
 }
 
 // target is a model on an upstream: a reask.Provider. Its requests are
@@ -67,6 +70,11 @@ func (t *target) SchemaTarget(req *reask.Request) (dialect.Target, bool) {
 	ex, ok := req.Tag.(*exchange)
 	if !ok || ex == nil || ex.passthrough {
 		return dialect.Target{}, false
+	}
+	if t.up.gemini != nil {
+		// A Gemini upstream is sent Gemini's dialect, whatever the client's
+		// strict says (Gemini has no strict mode).
+		return t.up.gemini.SchemaTarget(req)
 	}
 	strict := dialect.StrictOff
 	if ex.req.strict {
@@ -105,6 +113,9 @@ func (t *target) Complete(ctx context.Context, req *reask.Request) (*reask.Respo
 		if err := rx.chatRefusal(t.name); err != nil {
 			return nil, err
 		}
+	}
+	if t.up.gemini != nil {
+		return t.completeGemini(ctx, ex, req, model)
 	}
 	var body []byte
 	var err error

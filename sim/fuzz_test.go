@@ -21,12 +21,14 @@ func FuzzChatRequest(f *testing.F) {
 	f.Add(`{"model":"claude-sonnet-4-5","max_tokens":5,"messages":[{"role":"user","content":"hi"}]}`)
 	f.Add(`{"model":"gpt-4o-mini","input":"Text: hi","text":{"format":{"type":"json_schema","name":"a","schema":{"type":"object","properties":{"a":{"type":"string"}}}}}}`)
 	f.Add(`{"model":"gpt-4o-mini","input":[{"role":"user","content":[{"type":"input_text","text":"Extract as JSON: {\"properties\":{\"a\":{\"type\":\"string\"}}} Text: hi"}]},{"type":"function_call","call_id":"c","name":"f","arguments":"{"},{"type":"function_call_output","call_id":"c","output":"x"}],"tools":[{"type":"function","name":"f","parameters":{"type":"object","properties":{"x":{"type":"integer"}}}}],"stream":true,"max_output_tokens":16}`)
+	f.Add(`{"systemInstruction":{"parts":[{"text":"Extract."}]},"contents":[{"role":"user","parts":[{"text":"Text: hi"}]}],"generationConfig":{"responseMimeType":"application/json","responseSchema":{"type":"OBJECT","properties":{"a":{"type":"STRING","nullable":true}}},"maxOutputTokens":4}}`)
+	f.Add(`{"contents":[{"parts":[{"text":"hi"}]},{"role":"model","parts":[{"functionCall":{"name":"f","args":{"x":1}}}]},{"role":"user","parts":[{"function_response":{"name":"f","response":{"error":"x"}}}]}],"tools":[{"functionDeclarations":[{"name":"f","parametersJsonSchema":{"type":"object","properties":{"x":{"type":"integer"}}}}]}],"toolConfig":{"functionCallingConfig":{"mode":"ANY"}}}`)
 	srv, err := New(Config{Clock: clock.NewFake(t0), Profile: Profile{Faults: map[faultKind]float64{"fence": 0.5, "truncated": 0.5, "missing_field": 0.5}}})
 	if err != nil {
 		f.Fatal(err)
 	}
 	f.Fuzz(func(t *testing.T, body string) {
-		for _, path := range []string{"/v1/chat/completions", "/v1/messages", "/v1/responses"} {
+		for _, path := range []string{"/v1/chat/completions", "/v1/messages", "/v1/responses", "/v1beta/models/gemini-3-flash:generateContent"} {
 			req := httptest.NewRequest(http.MethodPost, path, bytes.NewReader([]byte(body)))
 			req.Header.Set("anthropic-version", "2023-06-01")
 			w := httptest.NewRecorder()

@@ -39,6 +39,7 @@ type conversation struct {
 	maxTokens  int
 	stop       []string
 	anthropic  bool
+	gemini     bool // Gemini's API: a function call's args are an object, as Anthropic's tool input
 }
 
 // reply is one answer.
@@ -474,7 +475,7 @@ func (s *Server) allowed(c *conversation, k fault.Kind) bool {
 	if c.strict && !s.prof.IgnoreStrict {
 		return k == fault.Truncated
 	}
-	if c.anthropic && c.tool != "" {
+	if (c.anthropic || c.gemini) && c.tool != "" {
 		return !k.Syntax() || k == fault.Truncated
 	}
 	if s.prof.ConstrainedJSON && (c.format == "json_object" || c.format == "json_schema" || c.tool != "") {
@@ -605,7 +606,7 @@ func (c *conversation) finish(rep *reply) {
 			}
 		}
 	}
-	if rep.truncated && c.anthropic && c.tool != "" {
+	if rep.truncated && (c.anthropic || c.gemini) && c.tool != "" {
 		// a cut tool_use input holds what of it still parses
 		v, _, err := extract.ParseLenient(rep.text)
 		if err != nil {

@@ -64,10 +64,12 @@ type Profile struct {
 	// Message Batches.
 	Batch BatchAPI `json:"batch"`
 	// Outages are periods, measured from the server's start on its clock,
-	// when every request gets 503 (529 overloaded on the Anthropic API).
+	// when every request gets 503 (529 overloaded on the Anthropic API,
+	// 503 UNAVAILABLE on the Gemini API).
 	Outages []Outage `json:"outages,omitempty"`
 	// InsufficientQuota answers every request as an account out of credit
-	// does: 429 insufficient_quota (400 on the Anthropic API). Retrying
+	// does: 429 insufficient_quota (400 on the Anthropic API, 429
+	// RESOURCE_EXHAUSTED naming a daily quota on the Gemini API). Retrying
 	// never helps.
 	InsufficientQuota bool `json:"insufficient_quota,omitempty"`
 	// RPM and TPM are the requests and tokens per minute of the rate

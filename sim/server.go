@@ -2,7 +2,8 @@
 // server (POST /v1/chat/completions, OpenAI's Responses API POST
 // /v1/responses, GET /v1/models, the Batch API over /v1/files and
 // /v1/batches) that also speaks Anthropic's POST /v1/messages and its
-// Message Batches (/v1/messages/batches), answers extraction requests for
+// Message Batches (/v1/messages/batches) and Google's Gemini API (POST
+// /v1beta/models/{model}:generateContent), answers extraction requests for
 // any JSON Schema with
 // deterministic heuristics (package sim/extract), and
 // misbehaves like a real, flaky provider: content faults in its answers,
@@ -88,7 +89,9 @@ type Config struct {
 	// conversation.
 	Models []string
 	// APIKey, when set, must be sent as "Authorization: Bearer KEY" or
-	// "x-api-key: KEY"; other requests get 401.
+	// "x-api-key: KEY"; other requests get 401. The Gemini endpoint takes
+	// it as "x-goog-api-key: KEY" or "?key=KEY", as Google does, and
+	// answers 403 without it, 400 API_KEY_INVALID with another.
 	APIKey string
 	// MaxBodyBytes bounds a request body; 0 means 8 MiB. The batch APIs'
 	// uploads have their own bounds (Profile.Batch).
@@ -353,6 +356,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		s.messages(w, r)
+	case isGeminiPath(path):
+		model, method, _ := geminiMethod(path)
+		s.geminiModels(w, r, model, method)
 	case path == "/v1/models" || path == "/models":
 		s.listModels(w, r)
 	case strings.HasPrefix(path, "/v1/models/"):
@@ -500,6 +506,7 @@ type api int
 const (
 	apiOpenAI api = iota
 	apiAnthropic
+	apiGemini
 )
 
 // gate is a request's passage through the transport: outages, quota,
@@ -521,7 +528,9 @@ func (s *Server) gate(w http.ResponseWriter, r *http.Request, dialect api, n uin
 	}
 	if s.prof.InsufficientQuota {
 		s.countTransport("insufficient_quota", false)
-		if dialect == apiAnthropic {
+		if dialect == apiGemini {
+			s.geminiQuotaSpent(w, model)
+		} else if dialect == apiAnthropic {
 			s.anthropicError(w, http.StatusBadRequest, "invalid_request_error",
 				"Your credit balance is too low to access the Anthropic API. Please go to Plans & Billing to upgrade or purchase credits.")
 		} else {
@@ -593,6 +602,10 @@ var transportFaults = []transportFault{
 		}},
 	{name: "server_error", rate: func(t Transport) float64 { return t.ServerError },
 		fail: func(s *Server, x refusal) {
+			if x.dialect == apiGemini {
+				s.geminiServerError(x.w)
+				return
+			}
 			if x.dialect == apiAnthropic {
 				s.anthropicError(x.w, http.StatusInternalServerError, "api_error", "Internal server error")
 				return
@@ -625,6 +638,10 @@ func pickTransportFault(t Transport, u float64) *transportFault {
 }
 
 func (s *Server) unavailable(w http.ResponseWriter, dialect api) {
+	if dialect == apiGemini {
+		s.geminiUnavailable(w)
+		return
+	}
 	if dialect == apiAnthropic {
 		s.anthropicError(w, 529, "overloaded_error", "Overloaded")
 		return
@@ -634,6 +651,10 @@ func (s *Server) unavailable(w http.ResponseWriter, dialect api) {
 }
 
 func (s *Server) rateLimited(w http.ResponseWriter, dialect api, st limitState, model string) {
+	if dialect == apiGemini {
+		s.geminiRateLimited(w, st, model) // RetryInfo in the body, no Retry-After header
+		return
+	}
 	if st.retryAfter > 0 {
 		w.Header().Set("retry-after", retryAfterSeconds(st.retryAfter))
 		w.Header().Set("retry-after-ms", retryAfterMillis(st.retryAfter))
@@ -673,6 +694,9 @@ func humanWait(d time.Duration) string {
 }
 
 func setLimitHeaders(w http.ResponseWriter, dialect api, st limitState, now time.Time) {
+	if dialect == apiGemini {
+		return // the Gemini API sends no rate-limit headers
+	}
 	h := w.Header()
 	if dialect == apiAnthropic {
 		if st.rpm > 0 {

@@ -9,6 +9,7 @@
 //	go run ./bench/resilience -bench outage -runs 3
 //	go run ./bench/resilience -bench batch -n 1000 -rpm 6000
 //	go run ./bench/resilience -bench insist -n 300 -profile hostile -attempts 3,5
+//	go run ./bench/resilience -bench wire -n 300
 //
 // Every experiment starts a fresh simulator on loopback with the same seed
 // for each system, so each meets the same faults for the same conversation.
@@ -42,7 +43,7 @@ import (
 )
 
 func main() {
-	which := flag.String("bench", "recovery", "recovery, patch, goodput, outage, batch or insist (comma-separated, or all)")
+	which := flag.String("bench", "recovery", "recovery, patch, goodput, outage, batch, insist or wire (comma-separated, or all)")
 	n := flag.Int("n", 300, "items")
 	seed := flag.Int64("seed", 1, "seed of the data set and the simulator")
 	profile := flag.String("profile", "flaky", "simulator profile for recovery and patch")
@@ -59,7 +60,7 @@ func main() {
 	}
 	benches := strings.Split(*which, ",")
 	if *which == "all" {
-		benches = []string{"recovery", "patch", "goodput", "outage", "batch", "insist"}
+		benches = []string{"recovery", "patch", "goodput", "outage", "batch", "insist", "wire"}
 	}
 	for _, b := range benches {
 		var err error
@@ -76,6 +77,8 @@ func main() {
 			err = batchBench(*n, *seed, *rpm, *conc)
 		case "insist":
 			err = insist(*n, *seed, *profile, *conc, *attempts, *transport)
+		case "wire":
+			err = wire(*n, *seed, *profile, *conc)
 		default:
 			err = fmt.Errorf("unknown benchmark %q", b)
 		}

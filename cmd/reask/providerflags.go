@@ -11,8 +11,8 @@ import (
 
 	"github.com/reask/reask"
 	"github.com/reask/reask/provider/openai"
-	"github.com/reask/reask/sim"
 	"github.com/reask/reask/schema/dialect"
+	"github.com/reask/reask/sim"
 )
 
 // providerFlags are the flags of every command that calls a model.
@@ -30,6 +30,7 @@ type providerFlags struct {
 	schemaInPrompt bool
 	stopOnRepeat   bool
 	strict         string
+	geminiLegacy   bool
 	redis          redisFlags
 	cost           costFlags
 }
@@ -42,9 +43,10 @@ const defaultSimProfile = "clean"
 
 func (f *providerFlags) register(cmd *cobra.Command) {
 	fs := cmd.Flags()
-	fs.StringVar(&f.provider, "provider", "", "openai, anthropic or sim (default: openai when a base URL or API key is configured, else sim)")
-	fs.StringVar(&f.baseURL, "base-url", "", "API base URL, e.g. http://localhost:11434/v1 for Ollama (env OPENAI_BASE_URL)")
-	fs.StringVar(&f.apiKey, "api-key", "", "API key (env OPENAI_API_KEY or ANTHROPIC_API_KEY); prefer the environment, flags show in ps")
+	fs.StringVar(&f.provider, "provider", "", "openai, anthropic, gemini or sim (default: openai when a base URL or API key is configured, else sim)")
+	fs.StringVar(&f.baseURL, "base-url", "", "API base URL, e.g. http://localhost:11434/v1 for Ollama (env OPENAI_BASE_URL; ANTHROPIC_BASE_URL, GEMINI_BASE_URL)")
+	fs.StringVar(&f.apiKey, "api-key", "", "API key (env OPENAI_API_KEY, ANTHROPIC_API_KEY or GEMINI_API_KEY); prefer the environment, flags show in ps")
+	fs.BoolVar(&f.geminiLegacy, "gemini-legacy-schema", false, "--provider gemini: send the schema as responseSchema (Gemini's OpenAPI subset) instead of responseJsonSchema")
 	fs.StringVar(&f.model, "model", "", "model name (env REASK_MODEL; default gpt-4o-mini, or the simulator's)")
 	fs.StringVar(&f.mode, "mode", string(reask.ModeJSONSchema), "how the schema is sent: json_schema, json_object, tools or text")
 	fs.IntVar(&f.maxAttempts, "max-attempts", reask.DefaultMaxAttempts, "content attempts in total, the first included (transport retries not counted)")
@@ -138,10 +140,12 @@ func (f *providerFlags) openProvider(ctx context.Context, getenv env) (*openedPr
 		return &openedProvider{Provider: p, close: func() {}}, nil
 	case "anthropic":
 		return f.openAnthropic(getenv, model, strict)
+	case "gemini":
+		return f.openGemini(getenv, model)
 	case "sim":
 		return f.openSim(ctx, model, f.provider == "", strict)
 	default:
-		return nil, fmt.Errorf("--provider %q: want openai, anthropic or sim", kind)
+		return nil, fmt.Errorf("--provider %q: want openai, anthropic, gemini or sim", kind)
 	}
 }
 
@@ -156,6 +160,8 @@ func (f *providerFlags) kind(getenv env) string {
 		return "openai"
 	case getenv("ANTHROPIC_API_KEY") != "":
 		return "anthropic"
+	case getenv("GEMINI_API_KEY") != "":
+		return "gemini"
 	}
 	return "sim"
 }

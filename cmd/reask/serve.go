@@ -118,7 +118,7 @@ small and collections weigh on its tail latency.`,
 	fs := cmd.Flags()
 	fs.StringVar(&o.addr, "addr", "127.0.0.1:8080", "address to listen on, HOST:PORT")
 	fs.StringVar(&o.upstream, "upstream", "", "base URL of the upstream OpenAI-compatible API, e.g. https://api.openai.com/v1 (or use --config)")
-	fs.StringVar(&o.upstreamAPI, "upstream-api", string(gateway.APIChat), "how the upstream gets Responses API requests (POST /v1/responses): chat (translated to chat completions, which every OpenAI-compatible server speaks) or responses (as they are, for OpenAI); with --config, each upstream's \"api\"")
+	fs.StringVar(&o.upstreamAPI, "upstream-api", string(gateway.APIChat), "how the upstream gets Responses API requests (POST /v1/responses): chat (translated to chat completions, which every OpenAI-compatible server speaks) or responses (as they are, for OpenAI), or gemini (the upstream is Google's Gemini API: its root with the version, key in GEMINI_API_KEY); with --config, each upstream's \"api\"")
 	fs.StringArrayVar(&o.models, "model", nil, "a model the upstream serves (repeatable; the first is the default); without it every model is passed on")
 	fs.StringArrayVar(&o.clientKeys, "client-key", nil, "a key clients must present (repeatable; env REASK_CLIENT_KEYS, comma-separated; flags show in ps)")
 	fs.StringVar(&o.configFile, "config", "", "JSON file with upstreams, models and fallbacks (see the gateway package's File)")
@@ -227,11 +227,16 @@ func serveConfig(o serveOptions, getenv env) (gateway.Config, error) {
 		}
 		cfg = c
 	case o.upstream != "":
-		if api := gateway.UpstreamAPI(o.upstreamAPI); api != "" && api != gateway.APIChat && api != gateway.APIResponses {
-			return cfg, fmt.Errorf("--upstream-api is %q: want chat or responses", o.upstreamAPI)
+		api := gateway.UpstreamAPI(o.upstreamAPI)
+		if api != "" && api != gateway.APIChat && api != gateway.APIResponses && api != gateway.APIGemini {
+			return cfg, fmt.Errorf("--upstream-api is %q: want chat, responses or gemini", o.upstreamAPI)
+		}
+		key := getenv(gateway.DefaultAPIKeyEnv)
+		if key == "" && api == gateway.APIGemini {
+			key = getenv("GEMINI_API_KEY")
 		}
 		cfg.Upstreams = []gateway.Upstream{{Name: "default", BaseURL: o.upstream,
-			APIKey: reask.Secret(getenv(gateway.DefaultAPIKeyEnv)), Models: o.models, API: gateway.UpstreamAPI(o.upstreamAPI)}}
+			APIKey: reask.Secret(key), Models: o.models, API: api}}
 		if len(o.models) > 0 {
 			cfg.DefaultModel = o.models[0]
 		}

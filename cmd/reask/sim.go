@@ -27,7 +27,8 @@ response_format json_schema and json_object, tools), OpenAI's Responses API
 POST /v1/responses (string or item input, text.format json_schema and
 json_object, function tools, streaming events), GET /v1/models, Anthropic's
 POST /v1/messages, OpenAI's Batch API (POST /v1/files, /v1/batches) and
-Anthropic's Message Batches (/v1/messages/batches), and GET /_sim/stats. It answers extraction requests for
+Anthropic's Message Batches (/v1/messages/batches), Gemini's POST
+/v1beta/models/{model}:generateContent, and GET /_sim/stats. It answers extraction requests for
 any JSON Schema with deterministic heuristics and misbehaves like a real
 provider — content faults, a reaction to feedback, rate limits with the
 real headers, 5xx, dropped connections, latency, outages — all seeded and
