@@ -5,7 +5,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/reask/reask/gateway"
 	"github.com/reask/reask/sim"
 )
 
@@ -84,5 +86,35 @@ func TestBatchUnwritableCache(t *testing.T) {
 	}
 	if _, _, code := runCLI(t, nil, "", "batch", "--schema", schemaFile, "--in", in, "--out", out+"2", "--cache-ttl", "-1s"); code != 1 {
 		t.Errorf("--cache-ttl -1s: exit %d, want 1", code)
+	}
+}
+
+// reask serve: the cache is opt-in (--cache or the file's "cache"), in the
+// user's cache directory unless --cache-dir says otherwise.
+func TestServeCacheFlags(t *testing.T) {
+	base := serveOptions{addr: "127.0.0.1:0", maxBody: 100, upstreamTimeout: time.Second, requestTimeout: time.Minute, maxAttempts: 2,
+		jsonObject: string(gateway.JSONObjectRepair), promptSchema: string(gateway.PromptSchemaJSONObject), upstream: "http://127.0.0.1:9/v1"}
+	xdg := t.TempDir()
+	getenv := func(k string) string { return map[string]string{"XDG_CACHE_HOME": xdg}[k] }
+	cfg, err := serveConfig(base, getenv)
+	if err != nil || cfg.Cache.On {
+		t.Fatalf("without --cache: on %v, err %v; want off", cfg.Cache.On, err)
+	}
+	o := base
+	o.cache = serveCacheFlags{on: true, ttl: time.Hour}
+	o.changed = func(name string) bool { return name == "cache" || name == "cache-ttl" }
+	cfg, err = serveConfig(o, getenv)
+	if err != nil || !cfg.Cache.On || cfg.Cache.Dir != filepath.Join(xdg, "reask") || cfg.Cache.TTL != time.Hour {
+		t.Fatalf("--cache --cache-ttl 1h: %+v, %v", cfg.Cache, err)
+	}
+	if _, err := serveConfig(o, func(string) string { return "" }); err == nil || !strings.Contains(err.Error(), "--cache-dir") {
+		t.Fatalf("--cache without a cache directory or Redis: %v, want an error naming --cache-dir", err)
+	}
+	file := writeFile(t, "gateway.json", `{"upstreams":[{"name":"u","base_url":"http://127.0.0.1:9/v1"}],"cache":true,"cache_dir":"`+xdg+`","cache_ttl":"2h"}`)
+	o = base
+	o.upstream, o.configFile = "", file
+	cfg, err = serveConfig(o, getenv)
+	if err != nil || !cfg.Cache.On || cfg.Cache.Dir != xdg || cfg.Cache.TTL != 2*time.Hour {
+		t.Fatalf("the file's cache: %+v, %v", cfg.Cache, err)
 	}
 }

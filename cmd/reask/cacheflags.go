@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -12,6 +13,7 @@ import (
 	"github.com/reask/reask"
 	"github.com/reask/reask/cache"
 	"github.com/reask/reask/cache/disk"
+	"github.com/reask/reask/gateway"
 )
 
 // cacheDirEnv is the environment variable that moves the response cache.
@@ -78,4 +80,39 @@ func (a *app) openCache(f *cacheFlags, cfg *reask.Config) (func(), error) {
 	}
 	cfg.Cache = s
 	return func() { s.Close() }, nil
+}
+
+// serveCacheFlags are the response cache flags of serve, where the cache
+// is opt-in.
+type serveCacheFlags struct {
+	on  bool
+	dir string
+	ttl time.Duration
+}
+
+func (f *serveCacheFlags) register(fs *pflag.FlagSet) {
+	fs.BoolVar(&f.on, "cache", false, "answer a schema-enforced request seen and validated before from the response cache, with no upstream call (in Redis with --redis, else in --cache-dir); a request's header \"x-reask-cache: off\" skips it")
+	fs.StringVar(&f.dir, "cache-dir", "", "directory of the cache file without --redis (env "+cacheDirEnv+"; default the user's cache directory + /reask)")
+	fs.DurationVar(&f.ttl, "cache-ttl", cache.DefaultTTL, "how long a cached result is served")
+}
+
+// apply sets cfg.Cache from the flags, over the file's "cache",
+// "cache_dir" and "cache_ttl".
+func (f *serveCacheFlags) apply(cfg *gateway.Config, getenv env, changed func(string) bool) error {
+	if changed("cache") {
+		cfg.Cache.On = f.on
+	}
+	if changed("cache-ttl") {
+		if f.ttl <= 0 {
+			return fmt.Errorf("--cache-ttl is %s: want a positive duration", f.ttl)
+		}
+		cfg.Cache.TTL = f.ttl
+	}
+	if changed("cache-dir") || (cfg.Cache.On && cfg.Cache.Dir == "") {
+		cfg.Cache.Dir = (&cacheFlags{dir: f.dir}).cacheDir(getenv)
+	}
+	if cfg.Cache.On && cfg.Cache.Dir == "" && cfg.Redis.URL == "" {
+		return errors.New("--cache needs --cache-dir (no user cache directory: HOME is not set) or --redis")
+	}
+	return nil
 }
