@@ -16,6 +16,7 @@ import (
 	"time"
 
 	bolt "go.etcd.io/bbolt"
+	bolterrors "go.etcd.io/bbolt/errors"
 
 	"github.com/reask/reask/cache"
 	"github.com/reask/reask/clock"
@@ -84,7 +85,7 @@ func Open(path string, cfg Config) (*Store, error) {
 	}
 	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: cfg.OpenTimeout})
 	if err != nil {
-		if errors.Is(err, bolt.ErrTimeout) {
+		if errors.Is(err, bolterrors.ErrTimeout) {
 			return nil, fmt.Errorf("cache: %s is held by another process (waited %s): %w", path, cfg.OpenTimeout, err)
 		}
 		return nil, fmt.Errorf("cache: open %s: %w", path, err)

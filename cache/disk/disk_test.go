@@ -127,3 +127,13 @@ func TestReopenKeeps(t *testing.T) {
 		t.Fatalf("after reopening: %q %v", v, ok)
 	}
 }
+
+// A file another holder has open is an error naming it once OpenTimeout
+// has passed, so that a second process goes on without the cache.
+func TestOpenHeld(t *testing.T) {
+	_, path := open(t, disk.Config{})
+	_, err := disk.Open(path, disk.Config{OpenTimeout: 20 * time.Millisecond})
+	if err == nil || !strings.Contains(err.Error(), "held by another process") || !strings.Contains(err.Error(), path) {
+		t.Fatalf("Open of a held file: %v, want an error saying it is held, naming %s", err, path)
+	}
+}
