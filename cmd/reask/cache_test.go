@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -8,6 +9,7 @@ import (
 	"time"
 
 	"github.com/reask/reask/gateway"
+	"github.com/reask/reask/internal/redistest"
 	"github.com/reask/reask/sim"
 )
 
@@ -116,5 +118,32 @@ func TestServeCacheFlags(t *testing.T) {
 	cfg, err = serveConfig(o, getenv)
 	if err != nil || !cfg.Cache.On || cfg.Cache.Dir != xdg || cfg.Cache.TTL != 2*time.Hour {
 		t.Fatalf("the file's cache: %+v, %v", cfg.Cache, err)
+	}
+}
+
+// reask worker --cache keeps results in the fleet's Redis: the same job
+// run again is answered from it, every record a hit without a call.
+func TestWorkerCacheInRedis(t *testing.T) {
+	t.Parallel()
+	srv := redistest.Start(t)
+	dir := t.TempDir()
+	in, schemaPath, _ := jobInput(t, dir, 4, "")
+	startWorker(t, srv.URL(), "cached", nil, "--cache")
+	for i, want := range []string{"miss", "hit"} {
+		name := fmt.Sprintf("c%d", i)
+		out := filepath.Join(dir, name+".jsonl")
+		if _, stderr, code := runBinary(t, "", "batch", "--job-poll-interval", poll, "--redis", srv.URL(), "--job", name,
+			"--schema", schemaPath, "--in", in, "--out", out, "--no-cache"); code != 0 {
+			t.Fatalf("job %s: exit %d: %s", name, code, stderr)
+		}
+		recs := records(t, out)
+		if len(recs) != 4 {
+			t.Fatalf("job %s: %d records, want 4", name, len(recs))
+		}
+		for _, r := range recs {
+			if !r.OK || r.Cache != want || (want == "hit" && r.Calls != 0) {
+				t.Errorf("job %s, item %s: ok %v cache %q calls %d; want %s", name, r.ID, r.OK, r.Cache, r.Calls, want)
+			}
+		}
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/reask/reask"
 	"github.com/reask/reask/cache"
 	"github.com/reask/reask/cache/disk"
+	"github.com/reask/reask/fleet"
 	"github.com/reask/reask/gateway"
 )
 
@@ -115,4 +116,24 @@ func (f *serveCacheFlags) apply(cfg *gateway.Config, getenv env, changed func(st
 		return errors.New("--cache needs --cache-dir (no user cache directory: HOME is not set) or --redis")
 	}
 	return nil
+}
+
+// workerCacheFlags are the response cache flags of reask worker, whose
+// cache is the fleet's Redis; opt-in, like the gateway's.
+type workerCacheFlags struct {
+	on  bool
+	ttl time.Duration
+}
+
+func (f *workerCacheFlags) register(fs *pflag.FlagSet) {
+	fs.BoolVar(&f.on, "cache", false, "answer an item extracted before (same provider, model, prompt and schema) from the response cache in Redis, with no model call, and store every validated result there")
+	fs.DurationVar(&f.ttl, "cache-ttl", cache.DefaultTTL, "how long a cached result is served")
+}
+
+// store returns the cache in s's Redis, or nil when it is off.
+func (f *workerCacheFlags) store(s *fleet.Store) cache.Store {
+	if !f.on || s == nil {
+		return nil
+	}
+	return s.Cache(fleet.CacheConfig{TTL: f.ttl})
 }
