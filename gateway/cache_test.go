@@ -2,8 +2,8 @@ package gateway_test
 
 import (
 	"io"
-	"os"
 	"net/http"
+	"os"
 	"strings"
 	"testing"
 
