@@ -201,6 +201,7 @@ func mergeReports(prev, next *Report) *Report {
 	out.Backoff += prev.Backoff
 	out.BreakerTrips += prev.BreakerTrips
 	out.SharedStateErrors += prev.SharedStateErrors
+	out.CacheErrors += prev.CacheErrors
 	out.Duration += prev.Duration
 	out.Switches = append(append([]Switch(nil), prev.Switches...), next.Switches...)
 	return &out

@@ -44,6 +44,8 @@ type job struct {
 	// that got the attempt's request (see shape); nil when it was sent as
 	// it is.
 	sent *dialect.Result
+
+	cacheKey string // the first request's cache key; empty: not cached
 }
 
 // patchPlan is a re-ask for a few invalid fields of an otherwise valid answer.
@@ -72,6 +74,9 @@ func (j *job) run(ctx context.Context) (json.RawMessage, *Report, error) {
 	j.sharpened = map[string]bool{}
 	j.base = j.firstMessages()
 	doc, err := j.loop(ctx)
+	if err == nil {
+		j.toCache(ctx, doc)
+	}
 	j.report.Duration = set.clock.Now().Sub(j.start)
 	if err == nil {
 		j.report.Outcome = KindOK
@@ -134,6 +139,11 @@ func (j *job) loop(ctx context.Context) (json.RawMessage, error) {
 			Temperature: set.temperature,
 			MaxTokens:   set.maxTokens,
 			Tag:         j.tag,
+		}
+		if n == 1 {
+			if doc, ok := j.fromCache(ctx, req); ok {
+				return doc, nil
+			}
 		}
 		est := estimateTokens(msgs, len(req.Schema))
 		if set.contextBudget > 0 && est > set.contextBudget {

@@ -11,6 +11,7 @@ import (
 	"github.com/reask/reask/backoff"
 	"github.com/reask/reask/breaker"
 	"github.com/reask/reask/budget"
+	"github.com/reask/reask/cache"
 	"github.com/reask/reask/clock"
 	"github.com/reask/reask/price"
 	"github.com/reask/reask/ratelimit"
@@ -195,6 +196,16 @@ type Config struct {
 	// policy is local.
 	Shared shared.Store
 
+	// Cache, if set, answers an extraction whose first request it has
+	// seen validated before — same provider, model, messages, schema,
+	// mode, temperature and prompt template — with the stored result and
+	// no call (Report.Cache "hit", $0), and stores every validated result.
+	// Errors are never stored; a store that fails is logged and counted
+	// (Report.CacheErrors), never a failed extraction. A context from
+	// cache.Off skips it. Streams (RunStream) and Send do not use it.
+	// Default nil: no cache.
+	Cache cache.Store
+
 	// Clock is used for deadlines and waits. Default: the system clock.
 	Clock clock.Clock
 	// Random is the source of jitter, returning values in [0, 1). Default
@@ -214,6 +225,7 @@ type Option func(*settings)
 // settings is what a call runs with: New fills it from the Config, and a
 // call's options override it.
 type settings struct {
+	cache               cache.Store
 	maxAttempts         int
 	mode                Mode
 	instructions        string
@@ -301,6 +313,7 @@ func (cfg Config) settings() settings {
 		maxRefusedRetries:   limit(cfg.MaxRefusedRetries, DefaultMaxRefusedRetries, 0),
 		maxRetryAfter:       limit(cfg.MaxRetryAfter, DefaultMaxRetryAfter, math.MaxInt64),
 		clock:               cfg.Clock,
+		cache:               cfg.Cache,
 		random:              cfg.Random,
 		logger:              cfg.Logger,
 		observer:            cfg.Observer,

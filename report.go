@@ -5,6 +5,7 @@ import (
 	"math"
 	"time"
 
+	"github.com/reask/reask/cache"
 	"github.com/reask/reask/repair"
 	"github.com/reask/reask/schema"
 	"github.com/reask/reask/schema/dialect"
@@ -83,6 +84,12 @@ type Report struct {
 	// and feedback do.
 	Dialect dialect.Dialect  `json:"dialect,omitempty"`
 	Relaxed []dialect.Change `json:"relaxed,omitempty"`
+	// Cache is what Config.Cache did: cache.Hit (the result was stored,
+	// no call was made, Calls is 0 and the cost $0) or cache.Miss; empty
+	// without a cache. CacheErrors counts the reads and writes of the
+	// cache that failed (each logged): the extraction went on without it.
+	Cache       cache.Outcome `json:"cache,omitempty"`
+	CacheErrors int           `json:"cache_errors,omitempty"`
 }
 
 // Repeat is an invalid value a model gave again, unchanged, after feedback

@@ -155,9 +155,10 @@ func (g *Gateway) enforce(w http.ResponseWriter, r *http.Request, rt *route, cr 
 	if live {
 		return g.enforceLive(ctx, w, r, rt, cr, reask.Task{Schema: sch, Messages: msgs, Tag: ex}, key, opts, kind)
 	}
-	doc, rep, err := rt.client.Run(ctx, reask.Task{Schema: sch, Messages: msgs, Tag: ex}, opts...)
+	doc, rep, err := rt.client.Run(cacheContext(ctx, r), reask.Task{Schema: sch, Messages: msgs, Tag: ex}, opts...)
 	h := w.Header()
 	setReaskHeaders(h, rep)
+	setCacheHeader(h, rep)
 	h.Set("X-Reask-Schema", cr.schemaSource())
 	if d, ok := promptSchemaNotMet(h, cr, err); ok {
 		doc, err = d, nil

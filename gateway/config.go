@@ -189,6 +189,14 @@ type Config struct {
 	// defaults (Timeout 50 ms); Logger and Clock default to the
 	// gateway's. Reask.Shared must be left nil.
 	Redis fleet.Config
+	// Cache turns the response cache on (off by default, see CacheConfig):
+	// a schema-enforced request whose model, messages, schema and mode
+	// were answered and validated before is answered from it with no
+	// upstream call ($0, X-Reask-Cache: hit); a request with the header
+	// "x-reask-cache: off" neither reads nor writes it. In fleet mode it
+	// is in Redis, shared by every replica; else in the file Cache.Dir.
+	// Reask.Cache, when set, is used instead.
+	Cache CacheConfig
 
 	// ClientKeyNames name ClientKeys, by index, on the dashboard and in
 	// the metrics' client label; a key without a name (or with an empty
@@ -794,6 +802,11 @@ type File struct {
 	Redis        string `json:"redis,omitempty"`
 	RedisFail    string `json:"redis_fail,omitempty"`
 	RedisTimeout string `json:"redis_timeout,omitempty"`
+	// Cache turns the response cache on (Config.Cache); cache_dir holds
+	// its file outside fleet mode, cache_ttl is a duration such as "24h".
+	Cache    bool   `json:"cache,omitempty"`
+	CacheDir string `json:"cache_dir,omitempty"`
+	CacheTTL string `json:"cache_ttl,omitempty"`
 	// Prices replace or add model prices (Config.Prices), each as a price
 	// file's entry, in US dollars per million tokens: {"gpt-4o-mini":
 	// {"input": 0.15, "cached_input": 0.075, "output": 0.6}} (see package
@@ -889,6 +902,10 @@ func ParseConfig(data []byte, getenv func(string) string) (Config, error) {
 		return Config{}, configErr("redis_fail", "%q: want open or closed", f.RedisFail)
 	}
 	if c.Redis.Timeout, err = parseDuration("redis_timeout", f.RedisTimeout); err != nil {
+		return Config{}, err
+	}
+	c.Cache.On, c.Cache.Dir = f.Cache, f.CacheDir
+	if c.Cache.TTL, err = parseDuration("cache_ttl", f.CacheTTL); err != nil {
 		return Config{}, err
 	}
 	for i, u := range f.Upstreams {

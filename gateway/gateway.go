@@ -215,21 +215,22 @@ import (
 // metrics and pooled upstream connections; Close releases the idle
 // connections.
 type Gateway struct {
-	cfg       Config
-	upstreams []*upstream
-	routes    map[string]*route
-	catchAll  *route
-	clients   []*reask.Client
-	metrics   *metrics.Collector
-	schemas   *schemaCache
-	keyHashes [][sha256.Size]byte
-	log       *slog.Logger
-	guard     *browserGuard
-	started   time.Time
-	ownClient *http.Client // the HTTP client New made, closed by Close
-	tele      *telemetry
-	fleet     *fleetState  // nil outside fleet mode (Config.Redis)
-	spend     *spendLimits // nil without Config.ClientDailyCost
+	cfg        Config
+	upstreams  []*upstream
+	routes     map[string]*route
+	catchAll   *route
+	clients    []*reask.Client
+	metrics    *metrics.Collector
+	schemas    *schemaCache
+	keyHashes  [][sha256.Size]byte
+	log        *slog.Logger
+	guard      *browserGuard
+	started    time.Time
+	ownClient  *http.Client // the HTTP client New made, closed by Close
+	tele       *telemetry
+	fleet      *fleetState  // nil outside fleet mode (Config.Redis)
+	closeCache func() error // closes the cache file Config.Cache opened; nil: none
+	spend      *spendLimits // nil without Config.ClientDailyCost
 }
 
 // route is the reask client serving one model (or the catch-all): its
@@ -310,6 +311,12 @@ func New(cfg Config) (*Gateway, error) {
 			f.store.Close()
 			return nil, fmt.Errorf("gateway: the fleet metrics: %w", err)
 		}
+	}
+	if err := g.openCache(); err != nil {
+		if g.fleet != nil {
+			g.fleet.store.Close()
+		}
+		return nil, err
 	}
 	if err := g.buildRoutes(); err != nil {
 		if g.fleet != nil {
@@ -476,6 +483,9 @@ func (g *Gateway) Close() error {
 	g.tele.flush()
 	if g.ownClient != nil {
 		g.ownClient.CloseIdleConnections()
+	}
+	if g.closeCache != nil {
+		g.closeCache()
 	}
 	if g.fleet != nil {
 		return g.fleet.store.Close()

@@ -20,6 +20,8 @@
 //	reask_wasted_tokens_total                        tokens spent on answers that were not used
 //	reask_cost_usd_total{model,outcome}              US dollars the priced attempts cost, by the model that answered and the result's outcome
 //	reask_wasted_cost_usd_total                      of them, on answers that were not used
+//	reask_cache_hits_total                           extractions the response cache answered (no call, $0)
+//	reask_cache_misses_total                         extractions the cache was consulted for and did not hold
 //	reask_unpriced_attempts_total{model}             attempts that spent tokens on a model without a price (not in the cost)
 //	reask_result_duration_seconds{operation}         wall time of each extraction or call
 //	reask_call_duration_seconds{provider}            each provider call
@@ -70,6 +72,7 @@ import (
 
 	"github.com/reask/reask"
 	"github.com/reask/reask/breaker"
+	"github.com/reask/reask/cache"
 	"github.com/reask/reask/clock"
 )
 
@@ -127,6 +130,8 @@ type Collector struct {
 	wasted         prometheus.Counter
 	cost           *prometheus.CounterVec
 	wastedCost     prometheus.Counter
+	cacheHits      prometheus.Counter
+	cacheMisses    prometheus.Counter
 	unpriced       *prometheus.CounterVec
 	resultDuration *prometheus.HistogramVec
 	callDuration   *prometheus.HistogramVec
@@ -206,6 +211,10 @@ func New(cfg Config) (*Collector, error) {
 		[]string{"model", "outcome"})
 	c.wastedCost = prometheus.NewCounter(prometheus.CounterOpts{Name: "reask_wasted_cost_usd_total",
 		Help: "US dollars spent on attempts whose answer was not used."})
+	c.cacheHits = prometheus.NewCounter(prometheus.CounterOpts{Name: "reask_cache_hits_total",
+		Help: "Extractions the response cache answered: no provider call, no cost (reask.Report.Cache hit)."})
+	c.cacheMisses = prometheus.NewCounter(prometheus.CounterOpts{Name: "reask_cache_misses_total",
+		Help: "Extractions the response cache was consulted for and did not hold."})
 	c.unpriced = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "reask_unpriced_attempts_total",
 		Help: "Attempts that spent tokens on a model the price table lacks: their cost is in no cost metric."}, []string{"model"})
 	c.resultDuration = prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "reask_result_duration_seconds",
@@ -225,7 +234,7 @@ func New(cfg Config) (*Collector, error) {
 		Help: "HTTP requests being served."})
 	for _, m := range []prometheus.Collector{c.results, c.attempts, c.attemptOutcome, c.calls, c.refusals, c.refused,
 		c.requests, c.reqAttempts, c.reqWasted, c.reqDuration, c.retries,
-		c.repairs, c.switches, c.tokens, c.wasted, c.cost, c.wastedCost, c.unpriced, c.resultDuration, c.callDuration, c.callWait,
+		c.repairs, c.switches, c.tokens, c.wasted, c.cost, c.wastedCost, c.cacheHits, c.cacheMisses, c.unpriced, c.resultDuration, c.callDuration, c.callWait,
 		c.httpRequests, c.httpDuration, c.httpInFlight, statusCollector{c}} {
 		if err := c.reg.Register(m); err != nil {
 			return nil, fmt.Errorf("metrics: registering: %w", err)
@@ -397,6 +406,12 @@ func (c *Collector) result(now time.Time, l Labels, rep *reask.Report) {
 	c.tokens.WithLabelValues("prompt").Add(float64(rep.Usage.PromptTokens))
 	c.tokens.WithLabelValues("completion").Add(float64(rep.Usage.CompletionTokens))
 	c.wasted.Add(float64(rep.WastedTokens))
+	switch rep.Cache {
+	case cache.Hit:
+		c.cacheHits.Inc()
+	case cache.Miss:
+		c.cacheMisses.Inc()
+	}
 	EachCost(rep, func(model string, cost *float64, used bool) {
 		if cost == nil {
 			c.unpriced.WithLabelValues(model).Inc()

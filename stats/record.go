@@ -41,9 +41,14 @@ type Record struct {
 	// SharedStateErrors counts the item's policy calls that the shared
 	// state (fleet mode, --redis) could not serve (see
 	// reask.Report.SharedStateErrors).
-	SharedStateErrors int    `json:"shared_state_errors,omitempty"`
-	Provider          string `json:"provider,omitempty"`
-	Mode              string `json:"mode,omitempty"`
+	SharedStateErrors int `json:"shared_state_errors,omitempty"`
+	// Cache is what the response cache did for the item, "hit" or "miss"
+	// (see reask.Report.Cache), CacheErrors its reads and writes that
+	// failed; both omitted without a cache.
+	Cache       string `json:"cache,omitempty"`
+	CacheErrors int    `json:"cache_errors,omitempty"`
+	Provider    string `json:"provider,omitempty"`
+	Mode        string `json:"mode,omitempty"`
 	// Switches of mode, model or feedback made by the adaptive strategy
 	// (see reask.Switch).
 	Switches []reask.Switch `json:"switches,omitempty"`
@@ -129,6 +134,7 @@ func FromReport(id string, data json.RawMessage, rep *reask.Report, err error) R
 	r.DurationMS = ms(rep.Duration)
 	r.BackoffMS = ms(rep.Backoff)
 	r.BreakerTrips, r.SharedStateErrors = rep.BreakerTrips, rep.SharedStateErrors
+	r.Cache, r.CacheErrors = string(rep.Cache), rep.CacheErrors
 	r.Provider, r.Mode, r.Switches = rep.Provider, string(rep.Mode), rep.Switches
 	r.Insisted, r.AttemptsSaved = rep.Insisted, rep.AttemptsSaved
 	r.Outcome = string(rep.Outcome)

@@ -52,6 +52,13 @@ type Summary struct {
 	// summed. Each fell back to the process's own policy, or was refused
 	// with --redis-fail closed.
 	SharedStateErrors int `json:"shared_state_errors,omitempty"`
+	// CacheHits and CacheMisses count the records the response cache
+	// answered (no call, $0) and those it was consulted for and did not
+	// hold; CacheErrors sums the records' cache_errors (a cache that could
+	// not be read or written: the items ran without it).
+	CacheHits   int `json:"cache_hits,omitempty"`
+	CacheMisses int `json:"cache_misses,omitempty"`
+	CacheErrors int `json:"cache_errors,omitempty"`
 	// Switches ranks the strategy's switches of mode, model and feedback
 	// ("mode json_object → tools"; see reask.Switch).
 	Switches []Count `json:"switches"`
@@ -171,6 +178,13 @@ func (a *Aggregator) Add(r Record) {
 	s.BackoffMS += r.BackoffMS
 	s.BreakerTrips += r.BreakerTrips
 	s.SharedStateErrors += r.SharedStateErrors
+	switch r.Cache {
+	case "hit":
+		s.CacheHits++
+	case "miss":
+		s.CacheMisses++
+	}
+	s.CacheErrors += r.CacheErrors
 	a.durations = append(a.durations, r.DurationMS)
 	for _, e := range r.Errors {
 		bump(a.errors, e.Kind, e.Message)
@@ -537,6 +551,13 @@ func (s Summary) Table() string {
 	if s.SharedStateErrors > 0 {
 		// Only in fleet mode (--redis), and only when Redis failed.
 		row("shared-state errors", fmt.Sprintf("%d (policy calls Redis could not serve)", s.SharedStateErrors))
+	}
+	if s.CacheHits+s.CacheMisses+s.CacheErrors > 0 {
+		b.WriteString("\nResponse cache\n")
+		row("hits / misses", fmt.Sprintf("%d / %d (a hit: no call, $0)", s.CacheHits, s.CacheMisses))
+		if s.CacheErrors > 0 {
+			row("cache errors", fmt.Sprintf("%d (reads and writes that failed; the items ran without the cache)", s.CacheErrors))
+		}
 	}
 	return b.String()
 }

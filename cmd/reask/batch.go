@@ -22,6 +22,7 @@ import (
 
 func (a *app) batchCommand() *cobra.Command {
 	var pf providerFlags
+	var cf cacheFlags
 	var sf schemaFlags
 	var pb providerBatchFlags
 	var schemaFile, schemaDir, inPath, outPath, prompt, deadLetter, statsFile string
@@ -114,6 +115,11 @@ OUT.jsonl, and exits 3 when any item in it failed (--allow-failures: 0).` + exit
 					deadLetter: deadLetter, statsOut: statsFile, resume: resume, allowFailures: allowFailures,
 					concurrency: concurrency, maxLine: maxLine, every: every})
 			}
+			closeCache, err := a.openCache(&cf, &cfg)
+			if err != nil {
+				return err
+			}
+			defer closeCache()
 			leave, err := a.joinFleet(cmd.Context(), &pf.redis, &cfg)
 			if err != nil {
 				return err
@@ -151,6 +157,7 @@ OUT.jsonl, and exits 3 when any item in it failed (--allow-failures: 0).` + exit
 		},
 	}
 	pf.register(cmd)
+	cf.register(cmd.Flags())
 	pf.cost.registerTotal(cmd.Flags())
 	sf.register(cmd)
 	fs := cmd.Flags()

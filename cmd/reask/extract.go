@@ -22,6 +22,7 @@ const freeFormSchema = `{"type":"object","title":"result"}`
 
 func (a *app) extractCommand() *cobra.Command {
 	var pf providerFlags
+	var cf cacheFlags
 	var sf schemaFlags
 	var schemaFile, reportFile string
 	var maxInput int64
@@ -43,6 +44,11 @@ object is accepted.` + exitStatusHelp,
 			if err != nil {
 				return err
 			}
+			closeCache, err := a.openCache(&cf, &cfg)
+			if err != nil {
+				return err
+			}
+			defer closeCache()
 			sch, err := sf.load(schemaFile)
 			if err != nil {
 				return err
@@ -108,6 +114,7 @@ object is accepted.` + exitStatusHelp,
 		},
 	}
 	pf.register(cmd)
+	cf.register(cmd.Flags())
 	cmd.Flags().StringVar(&schemaFile, "schema", "", "JSON Schema file the answer must satisfy (default: any JSON object)")
 	sf.register(cmd)
 	cmd.Flags().Int64Var(&maxInput, "max-input-bytes", 16<<20, "largest text read from stdin")

@@ -81,12 +81,19 @@ func (f *redisFlags) named(err error, getenv env) error {
 // policies made and how many of their calls Redis could not serve. The
 // store's changes between shared and local mode are logged on stderr.
 func (a *app) joinFleet(ctx context.Context, f *redisFlags, cfg *reask.Config) (func(), error) {
+	_, leave, err := a.joinFleetStore(ctx, f, cfg)
+	return leave, err
+}
+
+// joinFleetStore is joinFleet, also returning the store (nil without
+// --redis): reask worker keeps its response cache there.
+func (a *app) joinFleetStore(ctx context.Context, f *redisFlags, cfg *reask.Config) (*fleet.Store, func(), error) {
 	store, err := f.connect(ctx, a.getenv, slog.New(slog.NewTextHandler(a.stderr, nil)))
 	if err != nil || store == nil {
-		return func() {}, err
+		return nil, func() {}, err
 	}
 	cfg.Shared = store.Shared()
-	return func() {
+	return store, func() {
 		fmt.Fprintf(a.stderr, "reask: fleet mode: %d Redis round trips, %d policy calls Redis could not serve\n", store.Calls(), store.Errors())
 		store.Close()
 	}, nil

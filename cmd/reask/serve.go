@@ -43,6 +43,7 @@ type serveOptions struct {
 	schema          schemaFlags
 	redis           redisFlags
 	cost            costFlags
+	cache           serveCacheFlags
 	// changed tells which flags the user set (they override the file).
 	changed func(name string) bool
 }
@@ -140,6 +141,7 @@ small and collections weigh on its tail latency.`,
 	o.schema.register(cmd) // over the file's "schema": only what the flags name
 	o.redis.register(fs)   // over the file's "redis", "redis_fail" and "redis_timeout"
 	o.cost.register(fs)    // --prices under the file's "prices"; --max-cost over its "max_cost"
+	o.cache.register(fs)   // over the file's "cache", "cache_dir" and "cache_ttl"
 	return cmd
 }
 
@@ -299,6 +301,9 @@ func serveConfig(o serveOptions, getenv env) (gateway.Config, error) {
 		return cfg, err
 	}
 	if err := o.applyRedis(&cfg, getenv, changed); err != nil {
+		return cfg, err
+	}
+	if err := o.cache.apply(&cfg, getenv, changed); err != nil {
 		return cfg, err
 	}
 	if err := o.applyCost(&cfg, getenv, changed); err != nil {

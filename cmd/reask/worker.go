@@ -16,6 +16,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/reask/reask"
+	"github.com/reask/reask/cache"
 	"github.com/reask/reask/fleet/jobs"
 	"github.com/reask/reask/shared"
 	"github.com/reask/reask/sim"
@@ -28,6 +29,7 @@ var jobSetFlags = []string{"model", "mode", "max-attempts", "timeout", "call-tim
 
 func (a *app) workerCommand() *cobra.Command {
 	var pf providerFlags
+	var cf workerCacheFlags
 	var cfg jobs.WorkerConfig
 	var poll time.Duration
 	cmd := &cobra.Command{
@@ -94,7 +96,7 @@ items, finishes those in flight, and exits 0.`,
 			ctx := cmd.Context()
 			logger := slog.New(slog.NewTextHandler(a.stderr, nil))
 			var base reask.Config
-			leave, err := a.joinFleet(ctx, &pf.redis, &base)
+			store, leave, err := a.joinFleetStore(ctx, &pf.redis, &base)
 			if err != nil {
 				return err
 			}
@@ -104,7 +106,7 @@ items, finishes those in flight, and exits 0.`,
 				return pf.redis.named(err, a.getenv)
 			}
 			defer q.Close()
-			clients := &jobClients{flags: pf, getenv: a.getenv, shared: base.Shared, byName: map[string]*jobClient{}}
+			clients := &jobClients{flags: pf, getenv: a.getenv, shared: base.Shared, cache: cf.store(store), byName: map[string]*jobClient{}}
 			defer clients.close()
 			cfg.Handler = clients.handle
 			served := "every job"
@@ -122,6 +124,7 @@ items, finishes those in flight, and exits 0.`,
 		},
 	}
 	pf.register(cmd)
+	cf.register(cmd.Flags())
 	cmd.Flags().Lookup("provider").Usage = "serve only the jobs of this provider: openai, anthropic or sim (default: the jobs of every provider this worker has credentials for)"
 	for _, name := range jobSetFlags {
 		cmd.Flags().MarkHidden(name)
@@ -143,6 +146,7 @@ type jobClients struct {
 	flags  providerFlags // the worker's own
 	getenv env
 	shared shared.Store // the fleet's policies; nil without Redis
+	cache  cache.Store  // the response cache in the fleet's Redis; nil: none
 
 	ok, failed atomic.Int64
 
@@ -203,6 +207,7 @@ func (c *jobClients) build(ctx context.Context, job *jobs.Job) (*reask.Client, *
 		return nil, nil, cannot(err)
 	}
 	cfg.Shared = c.shared
+	cfg.Cache = c.cache
 	p, err := c.open(ctx, job.Spec)
 	if err != nil {
 		return nil, nil, cannot(err)
