@@ -295,7 +295,7 @@ func fleetRun(c benchConfig, rds *redisServer, procs int, shared bool, opt runOp
 		if err := os.WriteFile(in, []byte(strings.Join(part, "")+"\n"), 0o644); err != nil {
 			return r, err
 		}
-		args := []string{"batch", "--schema-dir", filepath.Join(c.dir, "data", "schemas"), "--in", in, "--out", out,
+		args := []string{"batch", "--no-cache", "--schema-dir", filepath.Join(c.dir, "data", "schemas"), "--in", in, "--out", out,
 			"--base-url", px.url, "--model", "gpt-4o-mini", "--concurrency", strconv.Itoa(c.conc), "--allow-failures", "--progress-interval", "1h"}
 		if shared {
 			args = append(args, "--redis", rds.url())

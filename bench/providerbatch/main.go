@@ -177,7 +177,7 @@ func (c config) once(name string, seed int, data string, gold map[string]json.Ra
 	go hs.Serve(ln)
 	defer hs.Close()
 	out := filepath.Join(c.dir, fmt.Sprintf("out-%d-%d.jsonl", seed, time.Now().UnixNano()))
-	args := append([]string{"batch", "--schema-dir", filepath.Join(data, "schemas"), "--in", filepath.Join(data, "items.jsonl"), "--out", out,
+	args := append([]string{"batch", "--no-cache", "--schema-dir", filepath.Join(data, "schemas"), "--in", filepath.Join(data, "items.jsonl"), "--out", out,
 		"--base-url", "http://" + ln.Addr().String() + "/v1", "--model", "gpt-4o-mini", "--mode", c.mode,
 		"--max-attempts", strconv.Itoa(c.attempts), "--allow-failures", "--progress-interval", "1h"}, extra...)
 	if extra == nil {

@@ -269,7 +269,7 @@ func single(c *config, rpm int, latency time.Duration) (result, error) {
 	}
 	defer stop()
 	out := filepath.Join(c.dir, fmt.Sprintf("single-%d.jsonl", time.Now().UnixNano()))
-	cmd := exec.Command(c.reask, "batch", "--schema", c.schema, "--in", c.in, "--out", out, "--base-url", px.url, "--model", "gpt-4o-mini",
+	cmd := exec.Command(c.reask, "batch", "--no-cache", "--schema", c.schema, "--in", c.in, "--out", out, "--base-url", px.url, "--model", "gpt-4o-mini",
 		"--concurrency", strconv.Itoa(c.conc), "--allow-failures", "--progress-interval", "1h", "--redis", c.redisURL)
 	var errb bytes.Buffer
 	cmd.Env, cmd.Stdout, cmd.Stderr = env(c), io.Discard, &errb
