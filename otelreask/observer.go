@@ -235,7 +235,7 @@ func (o *Observer) call(ctx context.Context, rec *reask.Attempt, c *reask.Call, 
 		attribute.String(keyMode, string(rec.Mode)),
 	}
 	if c.Waited > 0 {
-		attrs = append(attrs, attribute.Float64(keyWaited, float64(c.Waited.Microseconds())/1000))
+		attrs = append(attrs, attribute.Float64(keyWaited, float64(c.Waited)/float64(time.Millisecond)))
 	}
 	if c.Status != 0 {
 		attrs = append(attrs, attribute.Int("http.response.status_code", c.Status))
