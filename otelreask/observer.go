@@ -169,7 +169,11 @@ func (o *Observer) record(ctx context.Context, rep *reask.Report, err error) {
 	parent := ctx
 	var root trace.Span
 	if !rep.Plain {
-		provider, model := names(rep.Provider)
+		answered := ""
+		if n := len(rep.Records); n > 0 {
+			answered = rep.Records[n-1].Model
+		}
+		provider, model := names(rep.Provider, answered)
 		attrs := []attribute.KeyValue{
 			attribute.String("gen_ai.operation.name", OperationExtract),
 			attribute.String("gen_ai.provider.name", provider),
@@ -184,8 +188,8 @@ func (o *Observer) record(ctx context.Context, rep *reask.Report, err error) {
 			attribute.Int(keyWastedTokens, rep.WastedTokens),
 			attribute.String(keyMode, string(rep.Mode)),
 		}
-		if n := len(rep.Records); n > 0 && rep.Records[n-1].Model != "" {
-			attrs = append(attrs, attribute.String("gen_ai.response.model", rep.Records[n-1].Model))
+		if answered != "" {
+			attrs = append(attrs, attribute.String("gen_ai.response.model", answered))
 		}
 		if rep.CostUSD != nil {
 			attrs = append(attrs, attribute.Float64(keyCost, *rep.CostUSD))
@@ -225,7 +229,7 @@ func (o *Observer) record(ctx context.Context, rep *reask.Report, err error) {
 // says it is the attempt's last call (the one that brought the answer, if
 // any), used that the extraction used its answer.
 func (o *Observer) call(ctx context.Context, rec *reask.Attempt, c *reask.Call, last, used bool, start time.Time) {
-	provider, model := names(rec.Provider)
+	provider, model := names(rec.Provider, rec.Model)
 	attrs := []attribute.KeyValue{
 		attribute.String("gen_ai.operation.name", "chat"),
 		attribute.String("gen_ai.provider.name", provider),
@@ -323,10 +327,15 @@ func (o *Observer) output(rec *reask.Attempt) string {
 }
 
 // names splits a reask provider name ("openai/gpt-4o-mini") into the
-// GenAI provider name and the model; a name without a slash is both.
-func names(p string) (provider, model string) {
+// GenAI provider name and the requested model. A name without a slash (a
+// gateway upstream's, "sim") is the provider's, and the model is the one
+// that answered, else the name again.
+func names(p, answered string) (provider, model string) {
 	if i := strings.IndexByte(p, '/'); i > 0 {
 		return p[:i], p[i+1:]
+	}
+	if answered != "" {
+		return p, answered
 	}
 	return p, p
 }
