@@ -27,15 +27,15 @@ const FlushTimeout = 5 * time.Second
 
 // Telemetry is the OpenTelemetry SDK as Setup configured it from the
 // environment: a tracer provider and a meter provider exporting over OTLP
-// (or as OTEL_TRACES_EXPORTER / OTEL_METRICS_EXPORTER say), and the
-// Observer that feeds them. A nil *Telemetry is tracing off: its methods
+// (or as OTEL_TRACES_EXPORTER / OTEL_METRICS_EXPORTER say), which its
+// Observers feed. A nil *Telemetry is tracing off: its methods
 // do nothing.
 //
 // Export failures — an unreachable or refusing collector — never fail an
 // extraction: each is logged and counted (ExportErrors), and the spans of
 // a failed export are dropped.
 type Telemetry struct {
-	observer *Observer
+	cfg      Config // the providers and the content opt-in
 	tp       *sdktrace.TracerProvider
 	mp       *sdkmetric.MeterProvider
 	log      *slog.Logger
@@ -113,10 +113,7 @@ func Setup(ctx context.Context, getenv func(string) string, log *slog.Logger) (*
 		t.mp = sdkmetric.NewMeterProvider(sdkmetric.WithResource(res), sdkmetric.WithReader(r))
 		cfg.MeterProvider = t.mp
 	}
-	if t.observer, err = NewObserver(cfg); err != nil {
-		t.shutdownNow()
-		return nil, fmt.Errorf("otel: %w", err)
-	}
+	t.cfg = cfg
 	otel.SetErrorHandler(otel.ErrorHandlerFunc(t.degrade))
 	if t.tp != nil {
 		otel.SetTracerProvider(t.tp)
@@ -128,21 +125,21 @@ func Setup(ctx context.Context, getenv func(string) string, log *slog.Logger) (*
 	return t, nil
 }
 
-// Observe is a reask.Config.Observer that writes the extraction's spans
-// and metrics (Observer.Observe); nothing when t is nil.
-func (t *Telemetry) Observe(ctx context.Context, e reask.Event) {
-	if t != nil {
-		t.observer.Observe(ctx, e)
-	}
-}
-
-// Observer returns t's Observe, or nil when t is nil, to set as (or chain
-// into, Chain) a reask.Config.Observer.
-func (t *Telemetry) Observer() func(context.Context, reask.Event) {
+// Observer returns a reask.Config.Observer that writes each extraction's
+// spans and metrics to t's providers (Observer.Observe), with secrets
+// scrubbed from captured content; nil when t is nil.
+func (t *Telemetry) Observer(secrets ...reask.Secret) func(context.Context, reask.Event) {
 	if t == nil {
 		return nil
 	}
-	return t.Observe
+	cfg := t.cfg
+	cfg.Secrets = secrets
+	o, err := NewObserver(cfg)
+	if err != nil {
+		t.degrade(err)
+		return nil
+	}
+	return o.Observe
 }
 
 // ExportErrors counts the exports that failed (and other errors the SDK

@@ -105,6 +105,8 @@ items, finishes those in flight, and exits 0.`,
 			}
 			defer q.Close()
 			clients := &jobClients{flags: pf, getenv: a.getenv, shared: base.Shared, byName: map[string]*jobClient{}}
+			a.traced(ctx, &base, reask.Secret(pf.apiKey))
+			clients.observer = base.Observer
 			defer clients.close()
 			cfg.Handler = clients.handle
 			served := "every job"
@@ -143,6 +145,8 @@ type jobClients struct {
 	flags  providerFlags // the worker's own
 	getenv env
 	shared shared.Store // the fleet's policies; nil without Redis
+	// observer traces every job's extractions; nil when tracing is off.
+	observer func(context.Context, reask.Event)
 
 	ok, failed atomic.Int64
 
@@ -202,7 +206,7 @@ func (c *jobClients) build(ctx context.Context, job *jobs.Job) (*reask.Client, *
 	if err != nil {
 		return nil, nil, cannot(err)
 	}
-	cfg.Shared = c.shared
+	cfg.Shared, cfg.Observer = c.shared, c.observer
 	p, err := c.open(ctx, job.Spec)
 	if err != nil {
 		return nil, nil, cannot(err)
