@@ -1,6 +1,7 @@
 package otelreask_test
 
 import (
+	"context"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -13,6 +14,7 @@ import (
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 
+	"github.com/reask/reask"
 	"github.com/reask/reask/gateway"
 	"github.com/reask/reask/otelreask"
 	"github.com/reask/reask/sim"
@@ -50,7 +52,7 @@ func BenchmarkGatewayTracing(b *testing.B) {
 				e = tracetest.NewInMemoryExporter()
 			}
 			tp := sdktrace.NewTracerProvider(sdktrace.WithBatcher(e))
-			b.Cleanup(func() { _ = tp.Shutdown(b.Context()) })
+			b.Cleanup(func() { _ = tp.Shutdown(context.Background()) })
 			o, err := otelreask.NewObserver(otelreask.Config{TracerProvider: tp})
 			if err != nil {
 				b.Fatal(err)
@@ -115,5 +117,30 @@ func benchSchemaPost(b *testing.B, srv *httptest.Server, traceparent string) {
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
 		b.Fatalf("status %d", resp.StatusCode)
+	}
+}
+
+// BenchmarkObserve is the Observer's own work for one extraction re-asked
+// once (three calls): the spans and metrics, written to an SDK tracer
+// provider whose batch processor drops to an in-memory exporter.
+func BenchmarkObserve(b *testing.B) {
+	tp := sdktrace.NewTracerProvider(sdktrace.WithBatcher(tracetest.NewNoopExporter()))
+	b.Cleanup(func() { _ = tp.Shutdown(context.Background()) })
+	o, err := otelreask.NewObserver(otelreask.Config{TracerProvider: tp})
+	if err != nil {
+		b.Fatal(err)
+	}
+	cost := 0.0001
+	rep := &reask.Report{Provider: "openai/gpt-4o-mini", Attempts: 2, Calls: 3, Outcome: reask.KindOK, CostUSD: &cost, WastedCostUSD: &cost,
+		Duration: 3 * time.Millisecond, Records: []reask.Attempt{
+			{Number: 1, Provider: "openai/gpt-4o-mini", Outcome: "schema", Model: "gpt-4o-mini", FinishReason: "stop", CostUSD: &cost,
+				Calls: []reask.Call{{Outcome: "server", Status: 503, Duration: time.Millisecond}, {Outcome: reask.KindOK, Duration: time.Millisecond}}},
+			{Number: 2, Provider: "openai/gpt-4o-mini", Outcome: reask.KindOK, Model: "gpt-4o-mini", FinishReason: "stop", CostUSD: &cost,
+				Calls: []reask.Call{{Outcome: reask.KindOK, Duration: time.Millisecond}}}}}
+	e := reask.Event{Kind: reask.EventResult, Report: rep}
+	ctx := b.Context()
+	b.ReportAllocs()
+	for b.Loop() {
+		o.Observe(ctx, e)
 	}
 }

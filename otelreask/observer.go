@@ -230,14 +230,14 @@ func (o *Observer) record(ctx context.Context, rep *reask.Report, err error) {
 // any), used that the extraction used its answer.
 func (o *Observer) call(ctx context.Context, rec *reask.Attempt, c *reask.Call, last, used bool, start time.Time) {
 	provider, model := names(rec.Provider, rec.Model)
-	attrs := []attribute.KeyValue{
+	attrs := make([]attribute.KeyValue, 0, 20)
+	attrs = append(attrs,
 		attribute.String("gen_ai.operation.name", "chat"),
 		attribute.String("gen_ai.provider.name", provider),
 		attribute.String("gen_ai.request.model", model),
 		attribute.String("gen_ai.output.type", "json"),
 		attribute.Int(keyAttempt, rec.Number),
-		attribute.String(keyMode, string(rec.Mode)),
-	}
+		attribute.String(keyMode, string(rec.Mode)))
 	if c.Waited > 0 {
 		attrs = append(attrs, attribute.Float64(keyWaited, float64(c.Waited)/float64(time.Millisecond)))
 	}
@@ -289,24 +289,29 @@ func (o *Observer) call(ctx context.Context, rec *reask.Attempt, c *reask.Call, 
 // metrics records the GenAI histograms of one call: its duration, and the
 // tokens of the call that answered.
 func (o *Observer) metrics(ctx context.Context, provider, model string, rec *reask.Attempt, c *reask.Call, answered bool) {
-	attrs := []attribute.KeyValue{
+	if !o.duration.Enabled(ctx) && !o.tokens.Enabled(ctx) {
+		return // no meter provider: spare building the attribute sets
+	}
+	attrs := make([]attribute.KeyValue, 0, 5)
+	attrs = append(attrs,
 		attribute.String("gen_ai.operation.name", "chat"),
 		attribute.String("gen_ai.provider.name", provider),
-		attribute.String("gen_ai.request.model", model),
-	}
+		attribute.String("gen_ai.request.model", model))
 	if answered && rec.Model != "" {
 		attrs = append(attrs, attribute.String("gen_ai.response.model", rec.Model))
 	}
-	dattrs := attrs
 	if c.Outcome != reask.KindOK {
-		dattrs = append(append([]attribute.KeyValue(nil), attrs...), attribute.String("error.type", string(c.Outcome)))
+		d := append(attrs, attribute.String("error.type", string(c.Outcome)))
+		o.duration.Record(ctx, c.Duration.Seconds(), metric.WithAttributeSet(attribute.NewSet(d...)))
+	} else {
+		o.duration.Record(ctx, c.Duration.Seconds(), metric.WithAttributeSet(attribute.NewSet(attrs...)))
 	}
-	o.duration.Record(ctx, c.Duration.Seconds(), metric.WithAttributes(dattrs...))
 	if !answered {
 		return
 	}
-	o.tokens.Record(ctx, int64(rec.Usage.PromptTokens), metric.WithAttributes(append(attrs, attribute.String("gen_ai.token.type", "input"))...))
-	o.tokens.Record(ctx, int64(rec.Usage.CompletionTokens), metric.WithAttributes(append(attrs, attribute.String("gen_ai.token.type", "output"))...))
+	n := len(attrs)
+	o.tokens.Record(ctx, int64(rec.Usage.PromptTokens), metric.WithAttributeSet(attribute.NewSet(append(attrs[:n], attribute.String("gen_ai.token.type", "input"))...)))
+	o.tokens.Record(ctx, int64(rec.Usage.CompletionTokens), metric.WithAttributeSet(attribute.NewSet(append(attrs[:n], attribute.String("gen_ai.token.type", "output"))...)))
 }
 
 // output is the gen_ai.output.messages of an attempt: its answer, scrubbed
