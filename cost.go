@@ -28,6 +28,9 @@ func (j *job) priceOf(p Provider, resp *Response) (pr price.Price, name string, 
 func (j *job) priceAttempt(rec *Attempt, p Provider, resp *Response) {
 	pr, name, ok := j.priceOf(p, resp)
 	rec.Model = name
+	if resp != nil {
+		rec.FinishReason = resp.FinishReason
+	}
 	if !ok {
 		return
 	}

@@ -145,6 +145,10 @@ type Attempt struct {
 	// answer cost, nil when the model has no price.
 	Model   string   `json:"model,omitempty"`
 	CostUSD *float64 `json:"cost_usd,omitempty"`
+	// FinishReason is why the answer ended, as the provider said
+	// (Response.FinishReason: "stop", "length", …); empty when no answer
+	// came back.
+	FinishReason string `json:"finish_reason,omitempty"`
 	// Raw is the answer as received, shortened for the report.
 	Raw string `json:"raw,omitempty"`
 	// Duration of the attempt, calls and waits included.

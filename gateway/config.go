@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -159,6 +160,10 @@ type Config struct {
 	// Metrics receives every event; nil makes a collector of its own (see
 	// Gateway.Metrics).
 	Metrics *metrics.Collector
+	// Observer, if set, sees every event of every route's client after the
+	// metrics do, in the context of the request it serves (tracing:
+	// package otelreask). Default: none.
+	Observer func(context.Context, reask.Event)
 	// HTTPClient calls the upstreams. Default: a client with a pooled
 	// transport sized for a busy gateway and no overall timeout. Upstream
 	// redirects are not followed (a 3xx answers 502 upstream_redirect)

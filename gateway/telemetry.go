@@ -64,6 +64,9 @@ func (g *Gateway) observer(route string) func(context.Context, reask.Event) {
 		if e.Kind == reask.EventResult {
 			g.spend.add(l.Client, e.Report, g.log)
 		}
+		if g.cfg.Observer != nil {
+			g.cfg.Observer(ctx, e)
+		}
 	}
 }
 

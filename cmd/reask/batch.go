@@ -125,6 +125,7 @@ OUT.jsonl, and exits 3 when any item in it failed (--allow-failures: 0).` + exit
 				return err
 			}
 			defer leave()
+			a.traced(cmd.Context(), &cfg, reask.Secret(pf.apiKey))
 			client, err := reask.New(p.Provider, cfg)
 			if err != nil {
 				return err

@@ -80,6 +80,7 @@ object is accepted.` + exitStatusHelp,
 				return err
 			}
 			defer leave()
+			a.traced(cmd.Context(), &cfg, reask.Secret(pf.apiKey))
 			client, err := reask.New(p.Provider, cfg)
 			if err != nil {
 				return err

@@ -84,6 +84,8 @@ type app struct {
 	stdout io.Writer
 	stderr io.Writer
 	getenv env
+	// tracing is the OpenTelemetry of the command, when configured.
+	tracing tracing
 }
 
 // run executes the command line args and returns the process exit code.
@@ -100,6 +102,7 @@ func runWithEnv(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	root.SetOut(out)
 	root.SetErr(errOut)
 	cmd, err := root.ExecuteContextC(ctx)
+	a.flushTracing()
 	if err != nil && cmd == root {
 		err = usage(root, err) // an unknown command
 	}

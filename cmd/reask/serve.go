@@ -166,6 +166,7 @@ func (a *app) serve(ctx context.Context, o serveOptions, ready chan<- string) er
 		level = slog.LevelInfo
 	}
 	cfg.Logger = slog.New(slog.NewTextHandler(a.stderr, &slog.HandlerOptions{Level: level}))
+	traced := a.traceGateway(ctx, &cfg)
 	g, err := gateway.New(cfg)
 	if err != nil {
 		return o.redis.named(err, a.getenv)
@@ -189,7 +190,7 @@ func (a *app) serve(ctx context.Context, o serveOptions, ready chan<- string) er
 		ready <- ln.Addr().String()
 	}
 	hs := &http.Server{
-		Handler:           g,
+		Handler:           traced(g),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       2 * time.Minute,
 		IdleTimeout:       2 * time.Minute,

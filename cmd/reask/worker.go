@@ -107,6 +107,8 @@ items, finishes those in flight, and exits 0.`,
 			}
 			defer q.Close()
 			clients := &jobClients{flags: pf, getenv: a.getenv, shared: base.Shared, cache: cf.store(store), byName: map[string]*jobClient{}}
+			a.traced(ctx, &base, reask.Secret(pf.apiKey))
+			clients.observer = base.Observer
 			defer clients.close()
 			cfg.Handler = clients.handle
 			served := "every job"
@@ -147,6 +149,8 @@ type jobClients struct {
 	getenv env
 	shared shared.Store // the fleet's policies; nil without Redis
 	cache  cache.Store  // the response cache in the fleet's Redis; nil: none
+	// observer traces every job's extractions; nil when tracing is off.
+	observer func(context.Context, reask.Event)
 
 	ok, failed atomic.Int64
 
@@ -206,7 +210,7 @@ func (c *jobClients) build(ctx context.Context, job *jobs.Job) (*reask.Client, *
 	if err != nil {
 		return nil, nil, cannot(err)
 	}
-	cfg.Shared = c.shared
+	cfg.Shared, cfg.Observer = c.shared, c.observer
 	cfg.Cache = c.cache
 	p, err := c.open(ctx, job.Spec)
 	if err != nil {
