@@ -23,12 +23,12 @@ type Stream struct {
 	id, model, fingerprint string
 	created                int64
 	content                strings.Builder
-	refusal strings.Builder
-	calls   []reask.ToolCall
-	finish  string
-	usage   *reask.Usage
-	done    bool
-	follows byte // what the pieces follow: 0 not known yet, 'c' content, 't' the first tool call
+	refusal                strings.Builder
+	calls                  []reask.ToolCall
+	finish                 string
+	usage                  *reask.Usage
+	done                   bool
+	follows                byte // what the pieces follow: 0 not known yet, 'c' content, 't' the first tool call
 }
 
 // chunk is one chat.completion.chunk, limited to what reask reads.
@@ -37,7 +37,7 @@ type chunk struct {
 	Created           int64  `json:"created"`
 	Model             string `json:"model"`
 	SystemFingerprint string `json:"system_fingerprint"`
-	Choices []struct {
+	Choices           []struct {
 		Index int `json:"index"`
 		Delta struct {
 			Content   *string    `json:"content"`
