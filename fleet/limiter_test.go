@@ -390,10 +390,11 @@ func TestLimiterMatchesLocal(t *testing.T) {
 // still out is the limit being discovered, as the local limiter has it:
 // it does not lower the share of the limit this process publishes, even
 // when a later request's answer came in between. Once none is out, an
-// unforeseen 429 does.
+// unforeseen 429 does. (Without slow start, which lets only one request
+// out before the first answer.)
 func TestLimiterBlindRequestsOutKeepTheShare(t *testing.T) {
 	srv := redistest.Start(t)
-	l := newLimiter(t, join(t, srv), ratelimit.Config{})
+	l := newLimiter(t, join(t, srv, func(c *Config) { c.SlowStart = -1 }), ratelimit.Config{})
 	r1, err := l.Reserve(ctx(t), t0, 0)
 	must(t, err)
 	r2, err := l.Reserve(ctx(t), t0, 0)
