@@ -62,8 +62,8 @@ type Limiter struct {
 	share     float64 // as the learner's: raise only while it is 1
 	fleetRPM  float64 // the rates the fleet's buckets were paced to, at the latest reservation
 	fleetTPM  float64
-	lastBlind bool    // the latest answer was to a blind request
-	blindOut  int     // this process's blind requests not yet finished
+	lastBlind bool // the latest answer was to a blind request
+	blindOut  int  // this process's blind requests not yet finished
 }
 
 // LimiterConfig configures a Limiter.
