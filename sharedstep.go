@@ -24,8 +24,11 @@ type sharedPolicies struct {
 	budget  shared.Budget  // nil: retry budget off
 	alive   shared.Registry
 
-	mu    sync.Mutex
-	local *ratelimit.Limiter // the limiter of the current outage; nil while shared
+	mu      sync.Mutex
+	local   *ratelimit.Limiter // the limiter of the current outage; nil while shared
+	blind   bool               // local was made knowing no limit
+	probe   chan struct{}      // holds the request out while local knows nothing
+	learned bool               // an answer came back to a call paced locally
 }
 
 // share gets, from store, the shared policies of every provider that says
@@ -42,7 +45,7 @@ func (p *policies) share(store shared.Store, providers []Provider) error {
 			continue
 		}
 		a := holder.Account()
-		sp := &sharedPolicies{}
+		sp := &sharedPolicies{probe: make(chan struct{}, 1)}
 		var err error
 		if sp.alive, err = store.Registry(a); err != nil {
 			return fmt.Errorf("shared state of %s: %w", name, err)
@@ -165,7 +168,7 @@ func (s sharedLimiterStep) before(ctx context.Context, t *try) (func(context.Con
 		case refuse != nil:
 			return nil, refuse
 		case local:
-			return limiterStep{sp.outageLimiter(t.clock.Now())}.before(ctx, t)
+			return sp.localBefore(ctx, t)
 		case errors.Is(err, ratelimit.ErrDeadline):
 			return nil, fmt.Errorf("%w: %w", ErrDeadline, err)
 		}
@@ -194,7 +197,8 @@ func (s sharedLimiterStep) before(ctx context.Context, t *try) (func(context.Con
 			o.hold = func(delay time.Duration) {
 				if err := sp.limiter.OnRateLimited(ctx, at, delay); err != nil {
 					if local, _ := unshared(t, s.provider, err); local {
-						sp.outageLimiter(at).OnRateLimited(at, delay)
+						l, _ := sp.outageLimiter(at)
+						l.OnRateLimited(at, delay)
 					}
 				}
 			}
@@ -203,27 +207,85 @@ func (s sharedLimiterStep) before(ctx context.Context, t *try) (func(context.Con
 	}, nil
 }
 
+// localBefore paces a call in the outage's local limiter. While it knows
+// no limit (Redis failed before this process or the fleet learnt one) and
+// no call paced locally has been answered, it lets one call out at a time,
+// as the shared limiter's slow start does: the processes of a fleet that
+// all fall back at their start then send one request each, not their
+// concurrency each, until an answer teaches the limits.
+func (sp *sharedPolicies) localBefore(ctx context.Context, t *try) (func(context.Context, *outcome) error, error) {
+	l, probing := sp.outageLimiter(t.clock.Now())
+	release := func() {}
+	if probing {
+		select {
+		case sp.probe <- struct{}{}:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+		var once sync.Once
+		release = func() { once.Do(func() { <-sp.probe }) }
+		// The call that held the place may have taught the limits.
+		if l, probing = sp.outageLimiter(t.clock.Now()); !probing {
+			release()
+		}
+	}
+	after, err := limiterStep{l}.before(ctx, t)
+	if err != nil {
+		release()
+		return nil, err
+	}
+	return func(ctx context.Context, o *outcome) error {
+		if o.resp != nil || o.pe != nil {
+			sp.mu.Lock()
+			sp.learned = true
+			sp.mu.Unlock()
+		}
+		release()
+		return after(ctx, o)
+	}, nil
+}
+
 // outageLimiter returns the local limiter of the current outage, made at
-// its first call with the share of the limits LocalConfig gives.
-func (sp *sharedPolicies) outageLimiter(now time.Time) *ratelimit.Limiter {
+// its first call with the share of the limits LocalConfig gives (made
+// again, while it knows none, once LocalConfig or its own answers tell
+// them, at this process's share), and whether
+// calls must still go one at a time: it knows no limit, and no call paced
+// locally has been answered.
+func (sp *sharedPolicies) outageLimiter(now time.Time) (*ratelimit.Limiter, bool) {
 	sp.mu.Lock()
 	defer sp.mu.Unlock()
-	if sp.local == nil {
-		l, err := ratelimit.New(sp.limiter.LocalConfig(now, sp.alive.LastAlive()))
-		if err != nil {
-			// The configuration was validated; a share of it is valid.
-			l, _ = ratelimit.New(ratelimit.Config{})
+	if sp.local == nil || sp.blind {
+		alive := sp.alive.LastAlive()
+		c := sp.limiter.LocalConfig(now, alive)
+		if c.RPM == 0 && c.TPM == 0 && sp.local != nil && alive > 1 {
+			// What the blind local limiter learnt since is the whole
+			// limit: this process's share of it.
+			st := sp.local.Status(now)
+			if st.RequestsPerMinute > 0 {
+				c.RPM = max(1, int(st.RequestsPerMinute)/alive)
+			}
+			if st.TokensPerMinute > 0 {
+				c.TPM = max(1, int(st.TokensPerMinute)/alive)
+			}
 		}
-		sp.local = l
+		blind := c.RPM == 0 && c.TPM == 0
+		if sp.local == nil || !blind {
+			l, err := ratelimit.New(c)
+			if err != nil {
+				// The configuration was validated; a share of it is valid.
+				l, _ = ratelimit.New(ratelimit.Config{})
+			}
+			sp.local, sp.blind = l, blind
+		}
 	}
-	return sp.local
+	return sp.local, sp.blind && !sp.learned
 }
 
 // endOutage forgets the outage's local limiter once the shared one serves
 // again: the next outage starts from what is learnt by then.
 func (sp *sharedPolicies) endOutage() {
 	sp.mu.Lock()
-	sp.local = nil
+	sp.local, sp.blind, sp.learned = nil, false, false
 	sp.mu.Unlock()
 }
 
