@@ -195,7 +195,7 @@ func (s sharedLimiterStep) before(ctx context.Context, t *try) (func(context.Con
 		if o.verdict == retrying && o.kind == KindRateLimit && quotaExhausted(o.pe) {
 			at := o.at
 			o.hold = func(delay time.Duration) {
-				if err := sp.limiter.OnRateLimited(ctx, at, delay); err != nil {
+				if err := res.OnRateLimited(ctx, at, delay); err != nil {
 					if local, _ := unshared(t, s.provider, err); local {
 						l, _ := sp.outageLimiter(at)
 						l.OnRateLimited(at, delay)

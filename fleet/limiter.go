@@ -62,8 +62,9 @@ type Limiter struct {
 	share     float64 // as the learner's: raise only while it is 1
 	fleetRPM  float64 // the rates the fleet's buckets were paced to, at the latest reservation
 	fleetTPM  float64
-	lastBlind bool // the latest answer was to a blind request
-	blindOut  int  // this process's blind requests not yet finished
+	lowered   time.Time // when a 429 last lowered share
+	lastBlind bool      // the latest answer was to a blind request
+	blindOut  int       // this process's blind requests not yet finished
 }
 
 // LimiterConfig configures a Limiter.
@@ -521,14 +522,37 @@ func (l *Limiter) Observe(ctx context.Context, now time.Time, s ratelimit.Snapsh
 // process sends a request before now+retryAfter, and the request bucket is
 // emptied. As in the local limiter, a 429 that the buckets did not foresee
 // lowers the share of the learnt limits this process publishes.
+// Reservation.OnRateLimited, for a 429 to a reserved request, lowers it
+// once per burst of 429s.
 func (l *Limiter) OnRateLimited(ctx context.Context, now time.Time, retryAfter time.Duration) error {
+	return l.rateLimited(ctx, now, retryAfter, time.Time{})
+}
+
+// OnRateLimited records the 429 the reserved request got at now, as
+// Limiter.OnRateLimited does, except that it lowers the share this process
+// publishes only when the request was sent after the share was last
+// lowered: the requests already out when a 429 came are answered 429 for
+// the same reason, and one cause lowers the share once, not once per
+// request in flight (32 in flight would take a share of 1 to 0.36, and the
+// fleet's rate with it).
+func (r Reservation) OnRateLimited(ctx context.Context, now time.Time, retryAfter time.Duration) error {
+	if r.l == nil {
+		return nil
+	}
+	return r.l.rateLimited(ctx, now, retryAfter, r.act)
+}
+
+// rateLimited is OnRateLimited for a request sent at sent (zero: unknown).
+func (l *Limiter) rateLimited(ctx context.Context, now time.Time, retryAfter time.Duration, sent time.Time) error {
 	l.mu.Lock()
 	// As the local limiter: a 429 counts as unforeseen only when no
 	// request sent before anything was known is still out (their 429s,
 	// answered in any order, are the limit being discovered).
-	if !l.lastBlind && l.blindOut == 0 && (l.reqLimit > 0 || l.tokLimit > 0) {
+	unforeseen := !l.lastBlind && l.blindOut == 0 && (l.reqLimit > 0 || l.tokLimit > 0)
+	if unforeseen && (sent.IsZero() || sent.After(l.lowered)) {
 		l.learn.OnRateLimited(now, 0)
 		l.share = max(ratelimit.MinShare, l.share-l.cfg.Decrease)
+		l.lowered = now
 	}
 	l.lastBlind = false
 	var until int64

@@ -421,3 +421,36 @@ func TestLimiterBlindRequestsOutKeepTheShare(t *testing.T) {
 		t.Errorf("an unforeseen 429: paced at %.2f rpm, want less than the %.2f learnt", got, learnt)
 	}
 }
+
+// The requests out together when a 429 comes are answered 429 for one
+// cause: their 429s lower the share of the limit this process publishes
+// once, not once each (32 in flight would pace the fleet at 0.98³² = 52% of
+// the limit). A 429 to a request sent after that lowers it again.
+func TestLimiterOneBurstOf429sLowersTheShareOnce(t *testing.T) {
+	srv := redistest.Start(t)
+	l := newLimiter(t, join(t, srv), ratelimit.Config{})
+	must(t, l.Observe(ctx(t), t0, snap(60, 10000)))
+	rate := func(now time.Time) float64 { return l.learn.Status(now).RequestsPerMinute }
+	learnt := rate(t0)
+	var out []Reservation
+	for range 8 {
+		r, err := l.Reserve(ctx(t), t0, 0)
+		must(t, err)
+		out = append(out, r)
+	}
+	now := t0.Add(time.Second)
+	for _, r := range out {
+		must(t, r.OnRateLimited(ctx(t), now, 0))
+	}
+	near := func(got, want float64) bool { return math.Abs(got-want) < 1e-9*want }
+	if got, want := rate(now), learnt*(1-ratelimit.DefaultDecrease); !near(got, want) {
+		t.Errorf("after 8 429s to requests out together: paced at %.4f rpm, want %.4f (lowered once)", got, want)
+	}
+	later, err := l.Reserve(ctx(t), now, 0)
+	must(t, err)
+	now = later.act.Add(time.Second)
+	must(t, later.OnRateLimited(ctx(t), now, 0))
+	if got, want := rate(now), learnt*(1-2*ratelimit.DefaultDecrease); !near(got, want) {
+		t.Errorf("after a 429 to a request sent later: paced at %.4f rpm, want %.4f (lowered again)", got, want)
+	}
+}

@@ -101,6 +101,9 @@ type Limiter interface {
 type Reservation interface {
 	Finish(ctx context.Context, now time.Time, a ratelimit.Answer) error
 	Cancel(ctx context.Context, now time.Time) error
+	// OnRateLimited is Limiter.OnRateLimited for a 429 to this request:
+	// the requests out together when a 429 comes count as one.
+	OnRateLimited(ctx context.Context, now time.Time, retryAfter time.Duration) error
 }
 
 // Breaker is a shared breaker.Breaker.
