@@ -341,6 +341,12 @@ func TestSharedStateFailsClosed(t *testing.T) {
 	if rep.SharedStateErrors == 0 {
 		t.Error("the refusal is not counted in the report")
 	}
+	// A refusal, not a failure of the provider: classified as the
+	// breaker's are (nothing sent, for a while), not as unknown or as the
+	// provider's connection failing.
+	if rep.Outcome != reask.KindCircuitOpen {
+		t.Errorf("outcome %q; want %q", rep.Outcome, reask.KindCircuitOpen)
+	}
 }
 
 // sleepHook is a fake clock that calls hook with the number of each sleep
