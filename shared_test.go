@@ -407,3 +407,22 @@ func TestSharedFailClosedBatchWaitsForRedis(t *testing.T) {
 		t.Error("the refusals while Redis was down are not in the reports")
 	}
 }
+
+// A client's status says whether it is in fleet mode and whether the
+// shared state answers.
+func TestPolicyStatusShowsTheSharedState(t *testing.T) {
+	srv := redistest.Start(t)
+	clk := clock.NewFake(start)
+	p := joinFleet(t, srv, clk, fleet.FailOpen, reask.Config{}, nil)
+	if st := p.client.Status(clk.Now()); !st.Shared || !st.SharedHealthy {
+		t.Errorf("in fleet mode, Redis up: Shared %v, SharedHealthy %v; want both", st.Shared, st.SharedHealthy)
+	}
+	srv.Kill()
+	if st := p.client.Status(clk.Now()); !st.Shared || st.SharedHealthy {
+		t.Errorf("in fleet mode, Redis down: Shared %v, SharedHealthy %v; want shared, not healthy", st.Shared, st.SharedHealthy)
+	}
+	local := joinFleet(t, nil, clk, fleet.FailOpen, reask.Config{}, nil)
+	if st := local.client.Status(clk.Now()); st.Shared || st.SharedHealthy {
+		t.Errorf("without Redis: Shared %v, SharedHealthy %v; want neither", st.Shared, st.SharedHealthy)
+	}
+}

@@ -38,6 +38,7 @@ func (p *policies) share(store shared.Store, providers []Provider) error {
 	if store == nil {
 		return nil
 	}
+	p.store = store
 	for _, prov := range providers {
 		holder, ok := prov.(shared.AccountHolder)
 		name := prov.Name()
@@ -349,11 +350,15 @@ func (p *policies) breakerState(ctx context.Context, provider string, now time.T
 }
 
 // sharedStatus overlays st with the shared policies' state at now, for the
-// providers whose store answers.
-func (p *policies) sharedStatus(ctx context.Context, now time.Time, st *PolicyStatus) {
+// providers whose store answers, and reports whether every read of the
+// shared state succeeded.
+func (p *policies) sharedStatus(ctx context.Context, now time.Time, st *PolicyStatus) (healthy bool) {
+	healthy = true
 	for name, sp := range p.shared {
 		if sp.breaker != nil {
-			if bs, err := sp.breaker.Status(ctx, now); err == nil {
+			if bs, err := sp.breaker.Status(ctx, now); err != nil {
+				healthy = false
+			} else {
 				replaced := false
 				for i := range st.Breakers {
 					if st.Breakers[i].Key == name {
@@ -368,16 +373,22 @@ func (p *policies) sharedStatus(ctx context.Context, now time.Time, st *PolicySt
 		if sp.limiter != nil {
 			if ls, err := sp.limiter.Status(ctx, now); err == nil {
 				st.Limiters[name] = ls
-			} else if l := sp.outage(); l != nil {
-				st.Limiters[name] = l.Status(now)
+			} else {
+				healthy = false
+				if l := sp.outage(); l != nil {
+					st.Limiters[name] = l.Status(now)
+				}
 			}
 		}
 		if sp.budget != nil {
 			if tokens, err := sp.budget.Tokens(ctx); err == nil {
 				st.RetryTokens[name] = tokens
+			} else {
+				healthy = false
 			}
 		}
 	}
+	return healthy
 }
 
 // outage returns the local limiter of the current outage, nil while shared.

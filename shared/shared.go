@@ -81,6 +81,14 @@ type Store interface {
 	Registry(a Account) (Registry, error)
 }
 
+// HealthReporter is implemented by a Store that knows whether its state
+// answers: Available is false while the policies' calls fall back to the
+// local policies (fail-open) or are refused (fail-closed). A reask Client
+// reads it for its status (PolicyStatus.SharedHealthy).
+type HealthReporter interface {
+	Available() bool
+}
+
 // Limiter is a shared ratelimit.Limiter.
 type Limiter interface {
 	// Wait reserves a request and tokens and sleeps on clk until it may be
