@@ -3,6 +3,7 @@ package reask_test
 import (
 	"context"
 	"slices"
+	"sync"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -110,6 +111,100 @@ func TestLocalFallbackStartsSlowly(t *testing.T) {
 		}
 		if len(results) != items {
 			t.Errorf("%d results, want %d", len(results), items)
+		}
+	})
+}
+
+// barrierStore is shared state that answers, whose three calls after each
+// provider call — the reservation's Finish, the ticket's Done, the
+// budget's OnSuccess — each wait until all three have begun: the client
+// makes them at once (one round trip of time, not three), or never
+// finishes (a deadlock synctest reports).
+type barrierStore struct{ after *sync.WaitGroup }
+
+func (s barrierStore) meet() { s.after.Done(); s.after.Wait() }
+
+func (s barrierStore) Limiter(shared.Account, ratelimit.Config) (shared.Limiter, error) {
+	return barrierLimiter{s}, nil
+}
+func (s barrierStore) Breaker(shared.Account, string, breaker.Settings) (shared.Breaker, error) {
+	return barrierBreaker{s}, nil
+}
+func (s barrierStore) Budget(shared.Account, budget.Config) (shared.Budget, error) {
+	return barrierBudget{s}, nil
+}
+func (barrierStore) Registry(shared.Account) (shared.Registry, error) { return fourAlive{}, nil }
+
+type barrierLimiter struct{ s barrierStore }
+
+func (l barrierLimiter) Wait(context.Context, clock.Clock, int) (shared.Reservation, time.Duration, error) {
+	return barrierReservation(l), 0, nil
+}
+func (barrierLimiter) OnRateLimited(context.Context, time.Time, time.Duration) error { return nil }
+func (barrierLimiter) Status(context.Context, time.Time) (ratelimit.Status, error) {
+	return ratelimit.Status{}, nil
+}
+func (barrierLimiter) LocalConfig(time.Time, int) ratelimit.Config { return ratelimit.Config{} }
+
+type barrierReservation struct{ s barrierStore }
+
+func (r barrierReservation) Finish(context.Context, time.Time, ratelimit.Answer) error {
+	r.s.meet()
+	return nil
+}
+func (barrierReservation) Cancel(context.Context, time.Time) error { return nil }
+func (barrierReservation) OnRateLimited(context.Context, time.Time, time.Duration) error {
+	return nil
+}
+
+type barrierBreaker struct{ s barrierStore }
+
+func (b barrierBreaker) Allow(context.Context, time.Time) (shared.Ticket, error) {
+	return barrierTicket(b), nil
+}
+func (barrierBreaker) Status(context.Context, time.Time) (breaker.Status, error) {
+	return breaker.Status{}, nil
+}
+
+type barrierTicket struct{ s barrierStore }
+
+func (t barrierTicket) Done(context.Context, time.Time, breaker.Outcome) (bool, error) {
+	t.s.meet()
+	return false, nil
+}
+
+type barrierBudget struct{ s barrierStore }
+
+func (barrierBudget) AllowRetry(context.Context) (bool, error) { return true, nil }
+func (barrierBudget) OnFailure(context.Context) error          { return nil }
+func (b barrierBudget) OnSuccess(context.Context) error {
+	b.s.meet()
+	return nil
+}
+func (barrierBudget) Tokens(context.Context) (float64, error) { return 0, nil }
+
+// What a call teaches the shared policies — the limiter's correction, the
+// breaker's outcome, the budget's success, a round trip each — is sent at
+// once, not one after the other: the shared state then costs a call two
+// round trips of time (the breaker's and the limiter's admission) and one
+// after it, not five in a row.
+func TestSharedOutcomesAtOnce(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var after sync.WaitGroup
+		after.Add(3)
+		p := &heldAccountProvider{}
+		c := reasktest.NewClient(t, p, reask.Config{Shared: barrierStore{&after}})
+		done := make(chan error, 1)
+		go func() {
+			_, _, err := reask.Extract[UserInfo](t.Context(), c, johnText)
+			done <- err
+		}()
+		synctest.Wait()
+		if n := p.answer(nil); n != 1 {
+			t.Fatalf("%d calls held; want 1", n)
+		}
+		if err := <-done; err != nil {
+			t.Fatal(err)
 		}
 	})
 }

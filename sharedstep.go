@@ -108,9 +108,11 @@ func unshared(t *try, provider string, err error) (local bool, refuse error) {
 
 // countShared counts a policy call the shared state could not serve.
 func (t *try) countShared() {
+	t.mu.Lock()
 	if t.sharedErrors != nil {
 		*t.sharedErrors++
 	}
+	t.mu.Unlock()
 }
 
 // lasting returns ctx without its cancellation: what a call teaches the
@@ -139,13 +141,16 @@ func (s sharedBreakerStep) before(ctx context.Context, t *try) (func(context.Con
 		return nil, circuitOpen(s.local.provider, err)
 	}
 	return func(ctx context.Context, o *outcome) error {
-		opened, err := ticket.Done(lasting(ctx), o.at, s.local.count(o))
-		if err != nil {
-			unshared(t, s.local.provider, err)
-		}
-		if opened {
-			o.tripped = true
-		}
+		oc := s.local.count(o)
+		o.later(func() {
+			opened, err := ticket.Done(lasting(ctx), o.at, oc)
+			if err != nil {
+				unshared(t, s.local.provider, err)
+			}
+			if opened {
+				o.tripped = true // read once pending is done
+			}
+		})
 		return nil
 	}, nil
 }
@@ -178,20 +183,26 @@ func (s sharedLimiterStep) before(ctx context.Context, t *try) (func(context.Con
 	sp.endOutage()
 	return func(ctx context.Context, o *outcome) error {
 		ctx = lasting(ctx)
-		var err error
+		var a ratelimit.Answer
 		switch {
 		case o.verdict == notSent:
-			err = res.Cancel(ctx, o.at)
 		case o.resp != nil:
-			err = res.Finish(ctx, o.at, ratelimit.Answer{Status: http.StatusOK, Tokens: o.resp.Usage.TotalTokens, Snapshot: o.resp.RateLimit})
+			a = ratelimit.Answer{Status: http.StatusOK, Tokens: o.resp.Usage.TotalTokens, Snapshot: o.resp.RateLimit}
 		case o.pe != nil:
-			err = res.Finish(ctx, o.at, ratelimit.Answer{Status: o.pe.StatusCode, Snapshot: o.pe.RateLimit})
-		default:
-			err = res.Finish(ctx, o.at, ratelimit.Answer{})
+			a = ratelimit.Answer{Status: o.pe.StatusCode, Snapshot: o.pe.RateLimit}
 		}
-		if err != nil {
-			unshared(t, s.provider, err)
-		}
+		notSent := o.verdict == notSent
+		o.later(func() {
+			var err error
+			if notSent {
+				err = res.Cancel(ctx, o.at)
+			} else {
+				err = res.Finish(ctx, o.at, a) // the zero Answer: none came
+			}
+			if err != nil {
+				unshared(t, s.provider, err)
+			}
+		})
 		// A 429 for a spent quota holds every process of the fleet.
 		if o.verdict == retrying && o.kind == KindRateLimit && quotaExhausted(o.pe) {
 			at := o.at
@@ -303,17 +314,21 @@ func (s sharedBudgetStep) before(_ context.Context, t *try) (func(context.Contex
 		lb, provider := s.local.b, s.local.provider
 		switch o.verdict {
 		case answered:
-			if err := s.b.OnSuccess(ctx); err != nil {
-				if local, _ := unshared(t, provider, err); local {
-					lb.OnSuccess()
+			o.later(func() {
+				if err := s.b.OnSuccess(ctx); err != nil {
+					if local, _ := unshared(t, provider, err); local {
+						lb.OnSuccess()
+					}
 				}
-			}
+			})
 		case gaveUp:
-			if err := s.b.OnFailure(ctx); err != nil {
-				if local, _ := unshared(t, provider, err); local {
-					lb.OnFailure()
+			o.later(func() {
+				if err := s.b.OnFailure(ctx); err != nil {
+					if local, _ := unshared(t, provider, err); local {
+						lb.OnFailure()
+					}
 				}
-			}
+			})
 		case retrying:
 			if o.hold != nil {
 				return nil
