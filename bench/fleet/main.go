@@ -182,9 +182,9 @@ type result struct {
 	wall             time.Duration
 	items, ok, dups  int
 	lost             int
-	requests         int64 // requests the provider saw
-	limited          int64 // answered 429
-	unavailable      int64 // answered 503
+	requests         int64   // requests the provider saw
+	limited          int64   // answered 429
+	unavailable      int64   // answered 503
 	p50, p99         float64 // item latency, ms
 	redisCmds        int64
 	sharedErrors     int
