@@ -40,6 +40,10 @@ type try struct {
 	// the shared steps tell the shared state of an outcome at once.
 	sharedErrors *int
 	mu           sync.Mutex
+	// local is set, during admission, by a shared step whose store did not
+	// answer (fail-open): the later steps use their local policies at once,
+	// so that a call waits for at most one Redis timeout before it is sent.
+	local bool
 }
 
 // outcome is what came of a call, and what the send makes of it.
@@ -100,6 +104,7 @@ type chain []step
 // returns the first error an after returned (a refused retry), after
 // calling them all.
 func (c chain) admit(ctx context.Context, t *try) (func(context.Context, *outcome) error, error) {
+	t.local = false
 	afters := make([]func(context.Context, *outcome) error, 0, len(c))
 	for _, s := range c {
 		after, err := s.before(ctx, t)

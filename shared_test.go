@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -304,13 +305,31 @@ func TestSharedStateFailsOpenAndComesBack(t *testing.T) {
 
 // A Redis that stops answering (frozen, not gone) costs each call at most
 // the store's timeout: the calls go on with the local policies, counted.
+// Once one policy's round trip has timed out, the call's later policies
+// are local at once (one Redis round trip tried per call, not one per
+// policy), and the second call's timeout — Redis still frozen — puts it
+// down.
 func TestSharedStateOnAFrozenRedis(t *testing.T) {
 	srv := redistest.Start(t)
 	clk := clock.NewFake(start)
-	p := joinFleet(t, srv, clk, fleet.FailOpen, reask.Config{}, nil, func(c *fleet.Config) { c.Timeout = 50 * time.Millisecond })
+	var mu sync.Mutex
+	var ops []string
+	p := joinFleet(t, srv, clk, fleet.FailOpen, reask.Config{}, nil, func(c *fleet.Config) {
+		c.Timeout = 50 * time.Millisecond
+		c.OnCall = func(op string, _ time.Duration, _ error) {
+			if !strings.HasPrefix(op, "registry.") { // the heartbeat's own
+				mu.Lock()
+				ops = append(ops, op)
+				mu.Unlock()
+			}
+		}
+	})
 	srv.Pause()
 	defer srv.Resume()
 	for i := range 2 {
+		mu.Lock()
+		ops = nil
+		mu.Unlock()
 		rep, err := p.extract(t)
 		if err != nil {
 			t.Fatalf("call %d on a frozen Redis: %v", i, err)
@@ -318,6 +337,11 @@ func TestSharedStateOnAFrozenRedis(t *testing.T) {
 		if rep.SharedStateErrors == 0 {
 			t.Errorf("call %d on a frozen Redis: no shared-state error counted", i)
 		}
+		mu.Lock()
+		if len(ops) != 1 {
+			t.Errorf("call %d on a frozen Redis tried %d round trips %v; want 1", i, len(ops), ops)
+		}
+		mu.Unlock()
 	}
 	if h := p.store.Health(); h.Shared {
 		t.Errorf("the store still says shared: %+v", h)

@@ -131,6 +131,7 @@ func (s sharedBreakerStep) before(ctx context.Context, t *try) (func(context.Con
 	ticket, err := s.b.Allow(ctx, t.clock.Now())
 	if err != nil {
 		if local, refuse := unshared(t, s.local.provider, err); local {
+			t.local = true
 			return s.local.before(ctx, t)
 		} else if refuse != nil {
 			return nil, refuse
@@ -166,6 +167,9 @@ type sharedLimiterStep struct {
 
 func (s sharedLimiterStep) before(ctx context.Context, t *try) (func(context.Context, *outcome) error, error) {
 	sp := s.sp
+	if t.local {
+		return sp.localBefore(ctx, t)
+	}
 	res, w, err := sp.limiter.Wait(ctx, t.clock, t.tokens)
 	t.waited += w
 	if err != nil {
@@ -174,6 +178,7 @@ func (s sharedLimiterStep) before(ctx context.Context, t *try) (func(context.Con
 		case refuse != nil:
 			return nil, refuse
 		case local:
+			t.local = true
 			return sp.localBefore(ctx, t)
 		case errors.Is(err, ratelimit.ErrDeadline):
 			return nil, fmt.Errorf("%w: %w", ErrDeadline, err)
@@ -308,7 +313,10 @@ type sharedBudgetStep struct {
 	local budgetStep
 }
 
-func (s sharedBudgetStep) before(_ context.Context, t *try) (func(context.Context, *outcome) error, error) {
+func (s sharedBudgetStep) before(ctx context.Context, t *try) (func(context.Context, *outcome) error, error) {
+	if t.local {
+		return s.local.before(ctx, t)
+	}
 	return func(ctx context.Context, o *outcome) error {
 		ctx = lasting(ctx)
 		lb, provider := s.local.b, s.local.provider
