@@ -454,3 +454,99 @@ func TestLimiterOneBurstOf429sLowersTheShareOnce(t *testing.T) {
 		t.Errorf("after a 429 to a request sent later: paced at %.4f rpm, want %.4f (lowered again)", got, want)
 	}
 }
+
+// Slow start: while the fleet knows no limit and no answer has come back,
+// one probe goes out and every other reservation, from any process, is
+// refused with the time its place lapses; the probe's answer ends it —
+// with its limits, the others are paced; without headers, they go — and a
+// probe that never comes back frees its place after the lease.
+func TestLimiterSlowStart(t *testing.T) {
+	srv := redistest.Start(t)
+	refused := func(t *testing.T, l *Limiter, now time.Time, lapse time.Duration) {
+		t.Helper()
+		_, err := l.Reserve(ctx(t), now, 0)
+		var sse *SlowStartError
+		if !errors.Is(err, ErrSlowStart) || !errors.As(err, &sse) || sse.Lapse != lapse {
+			t.Fatalf("Reserve during slow start: %v; want a SlowStartError lapsing in %s", err, lapse)
+		}
+	}
+	t.Run("the probe's headers end it", func(t *testing.T) {
+		a, b := newLimiter(t, join(t, srv), ratelimit.Config{}), newLimiter(t, join(t, srv), ratelimit.Config{})
+		a.key, b.key = "reask:test-slow-1:limiter", "reask:test-slow-1:limiter"
+		probe, err := a.Reserve(ctx(t), t0, 0)
+		must(t, err)
+		if !probe.probe || probe.Delay() != 0 {
+			t.Fatalf("the first reservation: probe %v, delay %s; want a probe at once", probe.probe, probe.Delay())
+		}
+		refused(t, b, t0.Add(time.Second), DefaultProbeLease-time.Second)
+		refused(t, a, t0.Add(time.Second), DefaultProbeLease-time.Second)
+		must(t, probe.Finish(ctx(t), t0.Add(time.Second), ratelimit.Answer{Status: 200, Snapshot: snap(2, 10000)}))
+		// b has learnt nothing itself: the limits a's probe taught pace
+		// it — 2 left, then one a second.
+		var delays []time.Duration
+		for range 3 {
+			r, err := b.Reserve(ctx(t), t0.Add(time.Second), 0)
+			must(t, err)
+			delays = append(delays, r.Delay())
+		}
+		if want := []time.Duration{0, 0, time.Second}; !slices.Equal(delays, want) {
+			t.Errorf("after the probe's answer: delays %v, want %v", delays, want)
+		}
+	})
+	t.Run("an answer without headers ends it", func(t *testing.T) {
+		a := newLimiter(t, join(t, srv), ratelimit.Config{})
+		a.key = "reask:test-slow-2:limiter"
+		probe, err := a.Reserve(ctx(t), t0, 0)
+		must(t, err)
+		refused(t, a, t0, DefaultProbeLease)
+		must(t, probe.Finish(ctx(t), t0, ratelimit.Answer{Status: 200}))
+		for range 3 {
+			if r, err := a.Reserve(ctx(t), t0, 0); err != nil || r.Delay() != 0 || r.probe {
+				t.Fatalf("after an answer without limits: %v, %+v; want blind requests at once", err, r)
+			}
+		}
+	})
+	t.Run("a lost probe's place lapses", func(t *testing.T) {
+		a := newLimiter(t, join(t, srv), ratelimit.Config{})
+		a.key = "reask:test-slow-3:limiter"
+		if _, err := a.Reserve(ctx(t), t0, 0); err != nil { // never finished
+			t.Fatal(err)
+		}
+		refused(t, a, t0.Add(DefaultProbeLease-time.Millisecond), time.Millisecond)
+		next, err := a.Reserve(ctx(t), t0.Add(DefaultProbeLease), 0)
+		if err != nil || !next.probe {
+			t.Fatalf("after the lease: %v, probe %v; want the next probe", err, next.probe)
+		}
+	})
+	t.Run("a failed probe frees its place", func(t *testing.T) {
+		a := newLimiter(t, join(t, srv), ratelimit.Config{})
+		a.key = "reask:test-slow-4:limiter"
+		probe, err := a.Reserve(ctx(t), t0, 0)
+		must(t, err)
+		must(t, probe.Finish(ctx(t), t0, ratelimit.Answer{})) // no answer came
+		next, err := a.Reserve(ctx(t), t0, 0)
+		if err != nil || !next.probe {
+			t.Fatalf("after a probe without an answer: %v, probe %v; want the next probe", err, next.probe)
+		}
+	})
+	t.Run("Wait waits for another process's probe", func(t *testing.T) {
+		a, b := newLimiter(t, join(t, srv), ratelimit.Config{}), newLimiter(t, join(t, srv), ratelimit.Config{})
+		a.key, b.key = "reask:test-slow-5:limiter", "reask:test-slow-5:limiter"
+		probe, err := a.Reserve(ctx(t), t0, 0)
+		must(t, err)
+		// b's Wait polls on its clock; after its third poll, a's probe
+		// is answered.
+		clk := &hookClock{Fake: clock.NewFake(t0)}
+		polls := 0
+		clk.onSleep = func(now time.Time) {
+			if polls++; polls == 3 {
+				must(t, probe.Finish(ctx(t), now, ratelimit.Answer{Status: 200, Snapshot: snap(5, 10000)}))
+			}
+		}
+		r, waited, err := b.Wait(ctx(t), clk, 0)
+		must(t, err)
+		if r.probe || waited != firstPoll+2*firstPoll+4*firstPoll {
+			t.Errorf("Wait: probe %v after %s; want a paced request after polls of 10, 20 and 40ms", r.probe, waited)
+		}
+	})
+}
