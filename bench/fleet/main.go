@@ -230,7 +230,7 @@ func outageBench(c benchConfig, rds *redisServer) error {
 	fmt.Printf("\n### Fleet in a total outage: 4 processes, %d items, the simulator answering 503 for its first %s, concurrency %d each\n\n", c.n, c.outage, c.conc)
 	fmt.Println("| Redis | requests in the outage | requests per item (whole run) | wall time | items ok |")
 	fmt.Println("|:---|---:|---:|---:|---:|")
-	for _, shared := range []bool{false, true} {
+	for _, shared := range c.modes {
 		oc := c
 		oc.profile, oc.rpm = prof, 0
 		r, err := fleetRun(oc, rds, 4, shared, runOptions{outage: c.outage})
@@ -363,6 +363,7 @@ func fleetRun(c benchConfig, rds *redisServer, procs int, shared bool, opt runOp
 	r.requests, r.limited, r.unavailable = px.requests.Load(), px.limited.Load(), px.unavailable.Load()
 	r.unavailableEarly = px.unavailableIn(opt.outage)
 	seen := map[string]int{}
+	failures := map[string]int{} // -v: the failed items' errors, by their first words
 	var lat []float64
 	for _, out := range outs {
 		recs, err := readRecords(out)
@@ -374,6 +375,8 @@ func fleetRun(c benchConfig, rds *redisServer, procs int, shared bool, opt runOp
 			r.items++
 			if rec.OK {
 				r.ok++
+			} else {
+				failures[strings.Join(strings.Fields(rec.Error)[:min(6, len(strings.Fields(rec.Error)))], " ")]++
 			}
 			r.sharedErrors += rec.SharedStateErrors
 			lat = append(lat, rec.DurationMS)
@@ -383,6 +386,11 @@ func fleetRun(c benchConfig, rds *redisServer, procs int, shared bool, opt runOp
 		r.dups += n - 1
 	}
 	r.lost = len(lines) - len(seen)
+	if c.verbose {
+		for e, n := range failures {
+			fmt.Fprintf(os.Stderr, "fleet: %d items failed: %s…\n", n, e)
+		}
+	}
 	r.p50, r.p99 = quantile(lat, 0.5), quantile(lat, 0.99)
 	fmt.Fprintf(os.Stderr, "fleet: %d process(es), redis %v: %s, %d requests, %d 429s, %d 503s, %d/%d items ok, %d shared-state errors\n",
 		procs, shared, r.wall.Round(time.Millisecond), r.requests, r.limited, r.unavailable, r.ok, c.n, r.sharedErrors)
@@ -418,6 +426,7 @@ type record struct {
 	OK                bool    `json:"ok"`
 	DurationMS        float64 `json:"duration_ms"`
 	SharedStateErrors int     `json:"shared_state_errors"`
+	Error             string  `json:"error"`
 }
 
 func readRecords(path string) ([]record, error) {
