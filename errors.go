@@ -12,6 +12,7 @@ import (
 
 	"github.com/reask/reask/schema"
 	"github.com/reask/reask/schema/dialect"
+	"github.com/reask/reask/shared"
 )
 
 // Kind classifies the outcome of an attempt or a call. Reports, statistics
@@ -45,7 +46,7 @@ const (
 	KindAuth          Kind = "auth"           // the key is refused (401, 403)
 	KindHostNotFound  Kind = "host_not_found" // DNS "no such host": a wrong base URL (a DNS failure that may pass is KindConnection)
 	KindCanceled      Kind = "canceled"       // the caller's context ended
-	KindCircuitOpen   Kind = "circuit_open"   // the breaker refused the call
+	KindCircuitOpen   Kind = "circuit_open"   // the breaker refused the call, or the shared state is down and fails closed (shared.ErrFailClosed)
 	KindBudget        Kind = "budget"         // a token, retry or context budget is spent
 	KindUnknown       Kind = "unknown"
 )
@@ -228,7 +229,8 @@ func classify(err error) Kind {
 		return KindTimeout
 	}
 	switch {
-	case errors.Is(err, ErrCircuitOpen):
+	case errors.Is(err, ErrCircuitOpen), errors.Is(err, shared.ErrFailClosed):
+		// Not sent: a policy refused the call, for a while.
 		return KindCircuitOpen
 	case errors.Is(err, dialect.ErrNotStrict):
 		return KindBadRequest // a provider configured strict "on" and a schema that cannot be

@@ -30,9 +30,10 @@ type policies struct {
 	limiters map[string]*ratelimit.Limiter
 	trips    int
 
-	// shared holds the policies kept in Config.Shared, by provider name;
-	// written by New only.
+	// shared holds the policies kept in Config.Shared, by provider name,
+	// and store is Config.Shared; written by New only.
 	shared map[string]*sharedPolicies
+	store  shared.Store
 }
 
 // policyConfig is what the client options say about the policies.
@@ -127,6 +128,12 @@ type PolicyStatus struct {
 	Limiters map[string]ratelimit.Status
 	// RetryTokens maps provider names to their retry budget's tokens.
 	RetryTokens map[string]float64
+	// Shared is true in fleet mode: some provider's policies are kept in
+	// Config.Shared. SharedHealthy is true while that shared state answers
+	// (the store says so, and the reads of this status succeeded); false
+	// while the calls use the local policies (fail-open) or are refused
+	// (fail-closed), and outside fleet mode.
+	Shared, SharedHealthy bool
 }
 
 // Status returns the state of the client's shared policies at now. The
@@ -151,7 +158,13 @@ func (c *Client) Status(now time.Time) PolicyStatus {
 		st.RetryTokens[name] = b.Tokens()
 	}
 	p.mu.Unlock()
-	p.sharedStatus(context.Background(), now, &st)
+	if len(p.shared) > 0 {
+		st.Shared = true
+		st.SharedHealthy = p.sharedStatus(context.Background(), now, &st)
+		if hr, ok := p.store.(shared.HealthReporter); ok && !hr.Available() {
+			st.SharedHealthy = false
+		}
+	}
 	return st
 }
 

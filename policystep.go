@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/reask/reask/breaker"
@@ -35,8 +36,14 @@ type try struct {
 	tokens int           // the call's estimated prompt and completion tokens
 	waited time.Duration // how long the steps made the call wait; before adds to it
 	// sharedErrors counts the policy calls the shared state could not
-	// serve (Report.SharedStateErrors); nil: not counted.
+	// serve (Report.SharedStateErrors); nil: not counted. mu guards it:
+	// the shared steps tell the shared state of an outcome at once.
 	sharedErrors *int
+	mu           sync.Mutex
+	// local is set, during admission, by a shared step whose store did not
+	// answer (fail-open): the later steps use their local policies at once,
+	// so that a call waits for at most one Redis timeout before it is sent.
+	local bool
 }
 
 // outcome is what came of a call, and what the send makes of it.
@@ -56,6 +63,21 @@ type outcome struct {
 	hold func(delay time.Duration)
 	// tripped is set by a step whose circuit the call opened.
 	tripped bool
+	// pending holds what the steps' afters still tell the shared state
+	// (a round trip each, run at once rather than one after the other);
+	// the chain's after waits for it before returning. nil: run at once
+	// (see later).
+	pending *sync.WaitGroup
+}
+
+// later runs fn, what a step's after tells the shared state, in its own
+// goroutine when the chain waits for it (pending), else at once.
+func (o *outcome) later(fn func()) {
+	if o.pending == nil {
+		fn()
+		return
+	}
+	o.pending.Go(fn)
 }
 
 // verdict is what a send makes of a call.
@@ -82,14 +104,16 @@ type chain []step
 // returns the first error an after returned (a refused retry), after
 // calling them all.
 func (c chain) admit(ctx context.Context, t *try) (func(context.Context, *outcome) error, error) {
+	t.local = false
 	afters := make([]func(context.Context, *outcome) error, 0, len(c))
 	for _, s := range c {
 		after, err := s.before(ctx, t)
 		if err != nil {
-			o := &outcome{at: t.clock.Now(), verdict: notSent}
+			o := &outcome{at: t.clock.Now(), verdict: notSent, pending: new(sync.WaitGroup)}
 			for i := len(afters) - 1; i >= 0; i-- {
 				afters[i](ctx, o) // a call not sent has no retry to refuse
 			}
+			o.pending.Wait()
 			return nil, err
 		}
 		if after != nil {
@@ -97,12 +121,15 @@ func (c chain) admit(ctx context.Context, t *try) (func(context.Context, *outcom
 		}
 	}
 	return func(ctx context.Context, o *outcome) error {
+		o.pending = new(sync.WaitGroup)
+		defer func() { o.pending = nil }()
 		var first error
 		for _, after := range afters {
 			if err := after(ctx, o); err != nil && first == nil {
 				first = err
 			}
 		}
+		o.pending.Wait()
 		return first
 	}, nil
 }

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -304,13 +305,31 @@ func TestSharedStateFailsOpenAndComesBack(t *testing.T) {
 
 // A Redis that stops answering (frozen, not gone) costs each call at most
 // the store's timeout: the calls go on with the local policies, counted.
+// Once one policy's round trip has timed out, the call's later policies
+// are local at once (one Redis round trip tried per call, not one per
+// policy), and the second call's timeout — Redis still frozen — puts it
+// down.
 func TestSharedStateOnAFrozenRedis(t *testing.T) {
 	srv := redistest.Start(t)
 	clk := clock.NewFake(start)
-	p := joinFleet(t, srv, clk, fleet.FailOpen, reask.Config{}, nil, func(c *fleet.Config) { c.Timeout = 50 * time.Millisecond })
+	var mu sync.Mutex
+	var ops []string
+	p := joinFleet(t, srv, clk, fleet.FailOpen, reask.Config{}, nil, func(c *fleet.Config) {
+		c.Timeout = 50 * time.Millisecond
+		c.OnCall = func(op string, _ time.Duration, _ error) {
+			if !strings.HasPrefix(op, "registry.") { // the heartbeat's own
+				mu.Lock()
+				ops = append(ops, op)
+				mu.Unlock()
+			}
+		}
+	})
 	srv.Pause()
 	defer srv.Resume()
 	for i := range 2 {
+		mu.Lock()
+		ops = nil
+		mu.Unlock()
 		rep, err := p.extract(t)
 		if err != nil {
 			t.Fatalf("call %d on a frozen Redis: %v", i, err)
@@ -318,6 +337,11 @@ func TestSharedStateOnAFrozenRedis(t *testing.T) {
 		if rep.SharedStateErrors == 0 {
 			t.Errorf("call %d on a frozen Redis: no shared-state error counted", i)
 		}
+		mu.Lock()
+		if len(ops) != 1 {
+			t.Errorf("call %d on a frozen Redis tried %d round trips %v; want 1", i, len(ops), ops)
+		}
+		mu.Unlock()
 	}
 	if h := p.store.Health(); h.Shared {
 		t.Errorf("the store still says shared: %+v", h)
@@ -340,6 +364,12 @@ func TestSharedStateFailsClosed(t *testing.T) {
 	}
 	if rep.SharedStateErrors == 0 {
 		t.Error("the refusal is not counted in the report")
+	}
+	// A refusal, not a failure of the provider: classified as the
+	// breaker's are (nothing sent, for a while), not as unknown or as the
+	// provider's connection failing.
+	if rep.Outcome != reask.KindCircuitOpen {
+		t.Errorf("outcome %q; want %q", rep.Outcome, reask.KindCircuitOpen)
 	}
 }
 
@@ -399,5 +429,24 @@ func TestSharedFailClosedBatchWaitsForRedis(t *testing.T) {
 	}
 	if refusals == 0 {
 		t.Error("the refusals while Redis was down are not in the reports")
+	}
+}
+
+// A client's status says whether it is in fleet mode and whether the
+// shared state answers.
+func TestPolicyStatusShowsTheSharedState(t *testing.T) {
+	srv := redistest.Start(t)
+	clk := clock.NewFake(start)
+	p := joinFleet(t, srv, clk, fleet.FailOpen, reask.Config{}, nil)
+	if st := p.client.Status(clk.Now()); !st.Shared || !st.SharedHealthy {
+		t.Errorf("in fleet mode, Redis up: Shared %v, SharedHealthy %v; want both", st.Shared, st.SharedHealthy)
+	}
+	srv.Kill()
+	if st := p.client.Status(clk.Now()); !st.Shared || st.SharedHealthy {
+		t.Errorf("in fleet mode, Redis down: Shared %v, SharedHealthy %v; want shared, not healthy", st.Shared, st.SharedHealthy)
+	}
+	local := joinFleet(t, nil, clk, fleet.FailOpen, reask.Config{}, nil)
+	if st := local.client.Status(clk.Now()); st.Shared || st.SharedHealthy {
+		t.Errorf("without Redis: Shared %v, SharedHealthy %v; want neither", st.Shared, st.SharedHealthy)
 	}
 }

@@ -24,8 +24,11 @@ type sharedPolicies struct {
 	budget  shared.Budget  // nil: retry budget off
 	alive   shared.Registry
 
-	mu    sync.Mutex
-	local *ratelimit.Limiter // the limiter of the current outage; nil while shared
+	mu      sync.Mutex
+	local   *ratelimit.Limiter // the limiter of the current outage; nil while shared
+	blind   bool               // local was made knowing no limit
+	probe   chan struct{}      // holds the request out while local knows nothing
+	learned bool               // an answer came back to a call paced locally
 }
 
 // share gets, from store, the shared policies of every provider that says
@@ -35,6 +38,7 @@ func (p *policies) share(store shared.Store, providers []Provider) error {
 	if store == nil {
 		return nil
 	}
+	p.store = store
 	for _, prov := range providers {
 		holder, ok := prov.(shared.AccountHolder)
 		name := prov.Name()
@@ -42,7 +46,7 @@ func (p *policies) share(store shared.Store, providers []Provider) error {
 			continue
 		}
 		a := holder.Account()
-		sp := &sharedPolicies{}
+		sp := &sharedPolicies{probe: make(chan struct{}, 1)}
 		var err error
 		if sp.alive, err = store.Registry(a); err != nil {
 			return fmt.Errorf("shared state of %s: %w", name, err)
@@ -104,9 +108,11 @@ func unshared(t *try, provider string, err error) (local bool, refuse error) {
 
 // countShared counts a policy call the shared state could not serve.
 func (t *try) countShared() {
+	t.mu.Lock()
 	if t.sharedErrors != nil {
 		*t.sharedErrors++
 	}
+	t.mu.Unlock()
 }
 
 // lasting returns ctx without its cancellation: what a call teaches the
@@ -125,6 +131,7 @@ func (s sharedBreakerStep) before(ctx context.Context, t *try) (func(context.Con
 	ticket, err := s.b.Allow(ctx, t.clock.Now())
 	if err != nil {
 		if local, refuse := unshared(t, s.local.provider, err); local {
+			t.local = true
 			return s.local.before(ctx, t)
 		} else if refuse != nil {
 			return nil, refuse
@@ -135,13 +142,16 @@ func (s sharedBreakerStep) before(ctx context.Context, t *try) (func(context.Con
 		return nil, circuitOpen(s.local.provider, err)
 	}
 	return func(ctx context.Context, o *outcome) error {
-		opened, err := ticket.Done(lasting(ctx), o.at, s.local.count(o))
-		if err != nil {
-			unshared(t, s.local.provider, err)
-		}
-		if opened {
-			o.tripped = true
-		}
+		oc := s.local.count(o)
+		o.later(func() {
+			opened, err := ticket.Done(lasting(ctx), o.at, oc)
+			if err != nil {
+				unshared(t, s.local.provider, err)
+			}
+			if opened {
+				o.tripped = true // read once pending is done
+			}
+		})
 		return nil
 	}, nil
 }
@@ -157,6 +167,9 @@ type sharedLimiterStep struct {
 
 func (s sharedLimiterStep) before(ctx context.Context, t *try) (func(context.Context, *outcome) error, error) {
 	sp := s.sp
+	if t.local {
+		return sp.localBefore(ctx, t)
+	}
 	res, w, err := sp.limiter.Wait(ctx, t.clock, t.tokens)
 	t.waited += w
 	if err != nil {
@@ -165,7 +178,8 @@ func (s sharedLimiterStep) before(ctx context.Context, t *try) (func(context.Con
 		case refuse != nil:
 			return nil, refuse
 		case local:
-			return limiterStep{sp.outageLimiter(t.clock.Now())}.before(ctx, t)
+			t.local = true
+			return sp.localBefore(ctx, t)
 		case errors.Is(err, ratelimit.ErrDeadline):
 			return nil, fmt.Errorf("%w: %w", ErrDeadline, err)
 		}
@@ -174,27 +188,34 @@ func (s sharedLimiterStep) before(ctx context.Context, t *try) (func(context.Con
 	sp.endOutage()
 	return func(ctx context.Context, o *outcome) error {
 		ctx = lasting(ctx)
-		var err error
+		var a ratelimit.Answer
 		switch {
 		case o.verdict == notSent:
-			err = res.Cancel(ctx, o.at)
 		case o.resp != nil:
-			err = res.Finish(ctx, o.at, ratelimit.Answer{Status: http.StatusOK, Tokens: o.resp.Usage.TotalTokens, Snapshot: o.resp.RateLimit})
+			a = ratelimit.Answer{Status: http.StatusOK, Tokens: o.resp.Usage.TotalTokens, Snapshot: o.resp.RateLimit}
 		case o.pe != nil:
-			err = res.Finish(ctx, o.at, ratelimit.Answer{Status: o.pe.StatusCode, Snapshot: o.pe.RateLimit})
-		default:
-			err = res.Finish(ctx, o.at, ratelimit.Answer{})
+			a = ratelimit.Answer{Status: o.pe.StatusCode, Snapshot: o.pe.RateLimit}
 		}
-		if err != nil {
-			unshared(t, s.provider, err)
-		}
+		notSent := o.verdict == notSent
+		o.later(func() {
+			var err error
+			if notSent {
+				err = res.Cancel(ctx, o.at)
+			} else {
+				err = res.Finish(ctx, o.at, a) // the zero Answer: none came
+			}
+			if err != nil {
+				unshared(t, s.provider, err)
+			}
+		})
 		// A 429 for a spent quota holds every process of the fleet.
 		if o.verdict == retrying && o.kind == KindRateLimit && quotaExhausted(o.pe) {
 			at := o.at
 			o.hold = func(delay time.Duration) {
-				if err := sp.limiter.OnRateLimited(ctx, at, delay); err != nil {
+				if err := res.OnRateLimited(ctx, at, delay); err != nil {
 					if local, _ := unshared(t, s.provider, err); local {
-						sp.outageLimiter(at).OnRateLimited(at, delay)
+						l, _ := sp.outageLimiter(at)
+						l.OnRateLimited(at, delay)
 					}
 				}
 			}
@@ -203,27 +224,85 @@ func (s sharedLimiterStep) before(ctx context.Context, t *try) (func(context.Con
 	}, nil
 }
 
+// localBefore paces a call in the outage's local limiter. While it knows
+// no limit (Redis failed before this process or the fleet learnt one) and
+// no call paced locally has been answered, it lets one call out at a time,
+// as the shared limiter's slow start does: the processes of a fleet that
+// all fall back at their start then send one request each, not their
+// concurrency each, until an answer teaches the limits.
+func (sp *sharedPolicies) localBefore(ctx context.Context, t *try) (func(context.Context, *outcome) error, error) {
+	l, probing := sp.outageLimiter(t.clock.Now())
+	release := func() {}
+	if probing {
+		select {
+		case sp.probe <- struct{}{}:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+		var once sync.Once
+		release = func() { once.Do(func() { <-sp.probe }) }
+		// The call that held the place may have taught the limits.
+		if l, probing = sp.outageLimiter(t.clock.Now()); !probing {
+			release()
+		}
+	}
+	after, err := limiterStep{l}.before(ctx, t)
+	if err != nil {
+		release()
+		return nil, err
+	}
+	return func(ctx context.Context, o *outcome) error {
+		if o.resp != nil || o.pe != nil {
+			sp.mu.Lock()
+			sp.learned = true
+			sp.mu.Unlock()
+		}
+		release()
+		return after(ctx, o)
+	}, nil
+}
+
 // outageLimiter returns the local limiter of the current outage, made at
-// its first call with the share of the limits LocalConfig gives.
-func (sp *sharedPolicies) outageLimiter(now time.Time) *ratelimit.Limiter {
+// its first call with the share of the limits LocalConfig gives (made
+// again, while it knows none, once LocalConfig or its own answers tell
+// them, at this process's share), and whether
+// calls must still go one at a time: it knows no limit, and no call paced
+// locally has been answered.
+func (sp *sharedPolicies) outageLimiter(now time.Time) (*ratelimit.Limiter, bool) {
 	sp.mu.Lock()
 	defer sp.mu.Unlock()
-	if sp.local == nil {
-		l, err := ratelimit.New(sp.limiter.LocalConfig(now, sp.alive.LastAlive()))
-		if err != nil {
-			// The configuration was validated; a share of it is valid.
-			l, _ = ratelimit.New(ratelimit.Config{})
+	if sp.local == nil || sp.blind {
+		alive := sp.alive.LastAlive()
+		c := sp.limiter.LocalConfig(now, alive)
+		if c.RPM == 0 && c.TPM == 0 && sp.local != nil && alive > 1 {
+			// What the blind local limiter learnt since is the whole
+			// limit: this process's share of it.
+			st := sp.local.Status(now)
+			if st.RequestsPerMinute > 0 {
+				c.RPM = max(1, int(st.RequestsPerMinute)/alive)
+			}
+			if st.TokensPerMinute > 0 {
+				c.TPM = max(1, int(st.TokensPerMinute)/alive)
+			}
 		}
-		sp.local = l
+		blind := c.RPM == 0 && c.TPM == 0
+		if sp.local == nil || !blind {
+			l, err := ratelimit.New(c)
+			if err != nil {
+				// The configuration was validated; a share of it is valid.
+				l, _ = ratelimit.New(ratelimit.Config{})
+			}
+			sp.local, sp.blind = l, blind
+		}
 	}
-	return sp.local
+	return sp.local, sp.blind && !sp.learned
 }
 
 // endOutage forgets the outage's local limiter once the shared one serves
 // again: the next outage starts from what is learnt by then.
 func (sp *sharedPolicies) endOutage() {
 	sp.mu.Lock()
-	sp.local = nil
+	sp.local, sp.blind, sp.learned = nil, false, false
 	sp.mu.Unlock()
 }
 
@@ -234,23 +313,30 @@ type sharedBudgetStep struct {
 	local budgetStep
 }
 
-func (s sharedBudgetStep) before(_ context.Context, t *try) (func(context.Context, *outcome) error, error) {
+func (s sharedBudgetStep) before(ctx context.Context, t *try) (func(context.Context, *outcome) error, error) {
+	if t.local {
+		return s.local.before(ctx, t)
+	}
 	return func(ctx context.Context, o *outcome) error {
 		ctx = lasting(ctx)
 		lb, provider := s.local.b, s.local.provider
 		switch o.verdict {
 		case answered:
-			if err := s.b.OnSuccess(ctx); err != nil {
-				if local, _ := unshared(t, provider, err); local {
-					lb.OnSuccess()
+			o.later(func() {
+				if err := s.b.OnSuccess(ctx); err != nil {
+					if local, _ := unshared(t, provider, err); local {
+						lb.OnSuccess()
+					}
 				}
-			}
+			})
 		case gaveUp:
-			if err := s.b.OnFailure(ctx); err != nil {
-				if local, _ := unshared(t, provider, err); local {
-					lb.OnFailure()
+			o.later(func() {
+				if err := s.b.OnFailure(ctx); err != nil {
+					if local, _ := unshared(t, provider, err); local {
+						lb.OnFailure()
+					}
 				}
-			}
+			})
 		case retrying:
 			if o.hold != nil {
 				return nil
@@ -287,11 +373,15 @@ func (p *policies) breakerState(ctx context.Context, provider string, now time.T
 }
 
 // sharedStatus overlays st with the shared policies' state at now, for the
-// providers whose store answers.
-func (p *policies) sharedStatus(ctx context.Context, now time.Time, st *PolicyStatus) {
+// providers whose store answers, and reports whether every read of the
+// shared state succeeded.
+func (p *policies) sharedStatus(ctx context.Context, now time.Time, st *PolicyStatus) (healthy bool) {
+	healthy = true
 	for name, sp := range p.shared {
 		if sp.breaker != nil {
-			if bs, err := sp.breaker.Status(ctx, now); err == nil {
+			if bs, err := sp.breaker.Status(ctx, now); err != nil {
+				healthy = false
+			} else {
 				replaced := false
 				for i := range st.Breakers {
 					if st.Breakers[i].Key == name {
@@ -306,16 +396,22 @@ func (p *policies) sharedStatus(ctx context.Context, now time.Time, st *PolicySt
 		if sp.limiter != nil {
 			if ls, err := sp.limiter.Status(ctx, now); err == nil {
 				st.Limiters[name] = ls
-			} else if l := sp.outage(); l != nil {
-				st.Limiters[name] = l.Status(now)
+			} else {
+				healthy = false
+				if l := sp.outage(); l != nil {
+					st.Limiters[name] = l.Status(now)
+				}
 			}
 		}
 		if sp.budget != nil {
 			if tokens, err := sp.budget.Tokens(ctx); err == nil {
 				st.RetryTokens[name] = tokens
+			} else {
+				healthy = false
 			}
 		}
 	}
+	return healthy
 }
 
 // outage returns the local limiter of the current outage, nil while shared.

@@ -16,6 +16,11 @@
 //     process, as the local limiter learns them, and published with every
 //     call; the buckets' levels, the tokens in flight and the Retry-After
 //     hold live in Redis, and every decision is taken there, atomically.
+//     While the fleet knows no limit (none configured, no answer yet), it
+//     starts slowly: Config.SlowStart probes (one by default) go out, and
+//     every other request waits until a probe's answer has taught the
+//     limits to all, instead of every process sending its concurrency at
+//     once, blind.
 //   - Breaker, the counterpart of breaker.Breaker: Allow, then Ticket.Done.
 //     Its state, window and generation live in Redis, so one process that
 //     sees an outage opens it for all, and half-open admits Probes calls
@@ -35,10 +40,15 @@
 // Every method returns an *UnavailableError when Redis does not answer in
 // time or fails. With FailOpen (the default) it matches ErrUnavailable: the
 // caller falls back to its local policy for that call. With FailClosed it
-// matches ErrFailClosed: the caller must not call the provider. After a
-// failure the Store does not try Redis again for Config.Recheck (calls fail
-// at once, without waiting for a timeout), then lets one call try; the first
-// that succeeds brings the fleet back to shared mode. Each change between
+// matches ErrFailClosed: the caller must not call the provider. Redis is
+// down after a failure other than a timeout (refused, reset), or after two
+// timeouts in a row (a call that began once another had timed out, with no
+// answer since, times out too): a single stall — the calls then in flight
+// timing out together, as on a busy machine starting a fleet at once —
+// costs those calls only. While Redis is down the Store does not try it
+// for Config.Recheck (calls fail at once, without waiting for a timeout),
+// then lets one call try; the first that succeeds brings the fleet back to
+// shared mode. Each change between
 // shared and local mode is logged once, and Store.Errors counts the calls
 // that could not use Redis (reask_shared_state_errors_total).
 //

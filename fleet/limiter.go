@@ -2,6 +2,7 @@ package fleet
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"sync"
@@ -50,12 +51,20 @@ type Limiter struct {
 	ttl   time.Duration
 	learn *ratelimit.Limiter
 
+	probes int           // slow start's probes out at once; 0: none
+	lease  time.Duration // how long a probe holds its place
+
 	mu        sync.Mutex
-	reqLimit  float64 // the provider's Limits last reported; 0: unknown
+	gate      chan struct{} // closed when waiters refused by slow start may ask again
+	polling   bool          // one of them asks Redis again; the others wait for gate
+	reqLimit  float64       // the provider's Limits last reported; 0: unknown
 	tokLimit  float64
 	share     float64 // as the learner's: raise only while it is 1
-	lastBlind bool    // the latest answer was to a blind request
-	blindOut  int     // this process's blind requests not yet finished
+	fleetRPM  float64 // the rates the fleet's buckets were paced to, at the latest reservation
+	fleetTPM  float64
+	lowered   time.Time // when a 429 last lowered share
+	lastBlind bool      // the latest answer was to a blind request
+	blindOut  int       // this process's blind requests not yet finished
 }
 
 // LimiterConfig configures a Limiter.
@@ -82,7 +91,8 @@ func (s *Store) Limiter(a Account, c LimiterConfig) (*Limiter, error) {
 	if c.TTL == 0 {
 		c.TTL = DefaultStateTTL
 	}
-	l := &Limiter{store: s, key: a.key("limiter"), cfg: c.Config, ttl: c.TTL, learn: learn, share: 1}
+	l := &Limiter{store: s, key: a.key("limiter"), cfg: c.Config, ttl: c.TTL, learn: learn, share: 1,
+		probes: s.cfg.SlowStart, lease: s.cfg.ProbeLease}
 	if l.cfg.Decrease == 0 {
 		l.cfg.Decrease = ratelimit.DefaultDecrease
 	}
@@ -190,6 +200,7 @@ type Reservation struct {
 	act      time.Time
 	ep       string
 	req, tok claim
+	probe    bool // a probe of slow start
 	ended    *atomic.Bool
 	unblind  *atomic.Bool // set once a blind reservation has left blindOut
 }
@@ -208,30 +219,79 @@ func (r Reservation) Tokens() int { return int(math.Ceil(r.tok.n)) }
 // every reservation of the fleet made before it, and for a Retry-After
 // hold. A request larger than the provider's Limit is counted for what the
 // bucket holds, never more and never into debt.
+//
+// During slow start — while no limit is known, from the Config or the
+// answers, and no answer has come back — the fleet sends at most
+// Config.SlowStart requests (the probes, whose answers teach the limits):
+// a Reserve beyond them takes nothing and returns a *SlowStartError
+// (matching ErrSlowStart) saying when the probes' places lapse. Wait
+// handles it.
 func (l *Limiter) Reserve(ctx context.Context, now time.Time, tokens int) (Reservation, error) {
 	l.mu.Lock()
-	args := append(l.head(now), max(tokens, 0))
+	args := append(l.head(now), max(tokens, 0), max(l.probes, 0), l.lease.Microseconds())
 	l.mu.Unlock()
 	out, err := l.store.run(ctx, "limiter.reserve", limiterReserve, l.key, args...)
 	if err != nil {
 		return Reservation{}, err
 	}
 	rp := reply{v: out}
+	if len(out) == 3 && rp.string(2) == "probing" {
+		lapse := microsToDuration(rp.float(0))
+		if rp.err != nil {
+			return Reservation{}, l.store.broken("limiter.reserve", rp.err)
+		}
+		return Reservation{}, &SlowStartError{Lapse: lapse}
+	}
 	delay := microsToDuration(rp.float(0))
 	r := Reservation{l: l, delay: delay, act: now.Add(delay), ep: rp.string(1), ended: new(atomic.Bool),
-		req: claim{n: rp.float(2), blind: rp.int(3) == 1, ahead: rp.float(4), mark: rp.float(5)},
-		tok: claim{n: rp.float(6), blind: rp.int(7) == 1, ahead: rp.float(8), mark: rp.float(9)}}
+		req:   claim{n: rp.float(2), blind: rp.int(3) == 1, ahead: rp.float(4), mark: rp.float(5)},
+		tok:   claim{n: rp.float(6), blind: rp.int(7) == 1, ahead: rp.float(8), mark: rp.float(9)},
+		probe: rp.int(10) == 1}
 	if rp.err != nil {
 		return Reservation{}, l.store.broken("limiter.reserve", rp.err)
 	}
+	fleetRPM, fleetTPM := rp.float(11)*60, rp.float(12)*60
+	if rp.err != nil {
+		return Reservation{}, l.store.broken("limiter.reserve", rp.err)
+	}
+	l.mu.Lock()
+	l.fleetRPM, l.fleetTPM = fleetRPM, fleetTPM
 	if r.req.blind {
 		r.unblind = new(atomic.Bool)
-		l.mu.Lock()
 		l.blindOut++
-		l.mu.Unlock()
 	}
+	l.mu.Unlock()
 	return r, nil
 }
+
+// ErrSlowStart is matched by the error of a Reserve refused by slow start.
+var ErrSlowStart = errors.New("fleet: the provider's limits are not known yet, and the fleet's probes are out")
+
+// SlowStartError is the error of a Reserve refused by slow start: nothing
+// was taken; ask again once a probe's answer has come back (the limits are
+// then known), or after Lapse, when the probes' places lapse. It matches
+// ErrSlowStart.
+type SlowStartError struct {
+	// Lapse is how long, from the time passed to Reserve, the probes out
+	// keep their places.
+	Lapse time.Duration
+}
+
+func (e *SlowStartError) Error() string {
+	return fmt.Sprintf("%v (their places lapse in %s)", ErrSlowStart, e.Lapse)
+}
+
+// Is reports whether target is ErrSlowStart.
+func (e *SlowStartError) Is(target error) bool { return target == ErrSlowStart }
+
+// Slow start's polling: a waiter refused by slow start asks Redis again
+// after firstPoll, then twice as long each time, up to maxPoll (and never
+// after the probes' places lapse); one waiter per process asks, the others
+// wait for its answer or for this process's probe to come back.
+const (
+	firstPoll = 10 * time.Millisecond
+	maxPoll   = 200 * time.Millisecond
+)
 
 // Wait reserves a request and tokens (see Reserve) and sleeps on clk until
 // it may be sent, as ratelimit.Limiter.Wait does: it returns the
@@ -246,9 +306,26 @@ func (l *Limiter) Wait(ctx context.Context, clk clock.Clock, tokens int) (Reserv
 		return Reservation{}, 0, err
 	}
 	start := clk.Now()
-	r, err := l.Reserve(ctx, start, tokens)
-	if err != nil {
-		return Reservation{}, 0, err
+	poll := firstPoll
+	var r Reservation
+	for {
+		var err error
+		r, err = l.Reserve(ctx, clk.Now(), tokens)
+		var sse *SlowStartError
+		if !errors.As(err, &sse) {
+			// Known limits, a probe's place, or a failure: the other
+			// waiters may ask again.
+			l.openGate()
+			if err != nil {
+				return Reservation{}, clk.Now().Sub(start), err
+			}
+			break
+		}
+		if err := l.awaitProbes(ctx, clk, min(poll, sse.Lapse)); err != nil {
+			l.openGate()
+			return Reservation{}, clk.Now().Sub(start), err
+		}
+		poll = min(2*poll, maxPoll)
 	}
 	d := r.Delay()
 	for d > 0 {
@@ -265,6 +342,59 @@ func (l *Limiter) Wait(ctx context.Context, clk clock.Clock, tokens int) (Reserv
 		d = l.heldFor(ctx, clk.Now())
 	}
 	return r, clk.Now().Sub(start), nil
+}
+
+// awaitProbes waits, for a caller refused by slow start, until it should
+// ask again: the first such waiter of the process sleeps d on clk (cut
+// short when the gate opens) and asks again; the others wait for the gate
+// to open — when a waiter gets an answer other than slow start's, or a
+// probe of this process comes back.
+func (l *Limiter) awaitProbes(ctx context.Context, clk clock.Clock, d time.Duration) error {
+	l.mu.Lock()
+	if l.gate == nil {
+		l.gate = make(chan struct{})
+	}
+	gate, poller := l.gate, !l.polling
+	if poller {
+		l.polling = true
+	}
+	l.mu.Unlock()
+	if !poller {
+		select {
+		case <-gate:
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	defer func() {
+		l.mu.Lock()
+		l.polling = false
+		l.mu.Unlock()
+	}()
+	sctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go func() {
+		select {
+		case <-gate:
+			cancel()
+		case <-sctx.Done():
+		}
+	}()
+	if err := clk.Sleep(sctx, d); err != nil && ctx.Err() != nil {
+		return ctx.Err()
+	}
+	return nil
+}
+
+// openGate lets the waiters refused by slow start ask again.
+func (l *Limiter) openGate() {
+	l.mu.Lock()
+	if l.gate != nil {
+		close(l.gate)
+		l.gate = nil
+	}
+	l.mu.Unlock()
 }
 
 // heldFor returns how long the fleet is still held at now; 0 when Redis
@@ -289,7 +419,8 @@ func (l *Limiter) heldFor(ctx context.Context, now time.Time) time.Duration {
 // fleet may go sooner: the request will not be sent. It does nothing once
 // the reservation's time has passed (the request is presumed sent: Finish
 // it), once it has been finished, or for a reservation from before the
-// shared state was lost.
+// shared state was lost. A probe of slow start whose time has passed is
+// finished as a request that got no answer, so that its place is freed.
 func (r Reservation) Cancel(ctx context.Context, now time.Time) error {
 	if r.l == nil {
 		return nil
@@ -297,7 +428,15 @@ func (r Reservation) Cancel(ctx context.Context, now time.Time) error {
 	r.l.mu.Lock()
 	r.leaveBlind()
 	r.l.mu.Unlock()
-	if r.act.Before(now) || !r.ended.CompareAndSwap(false, true) {
+	if r.act.Before(now) {
+		if r.probe {
+			// Presumed sent, and no answer will come: a probe's place is
+			// freed as by a request that got none.
+			return r.Finish(ctx, now, ratelimit.Answer{})
+		}
+		return nil
+	}
+	if !r.ended.CompareAndSwap(false, true) {
 		return nil
 	}
 	l := r.l
@@ -305,8 +444,20 @@ func (r Reservation) Cancel(ctx context.Context, now time.Time) error {
 	args := append(l.head(now), r.ep)
 	l.mu.Unlock()
 	args = append(append(args, r.req.args()...), r.tok.args()...)
+	args = append(args, flag(r.probe))
 	_, err := l.store.run(ctx, "limiter.cancel", limiterCancel, l.key, args...)
+	if r.probe {
+		l.openGate()
+	}
 	return err
+}
+
+// flag is a boolean as the scripts read it.
+func flag(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // leaveBlind takes a blind reservation out of blindOut, once. l.mu is
@@ -336,8 +487,6 @@ func (r Reservation) Finish(ctx context.Context, now time.Time, a ratelimit.Answ
 		l.lastBlind = r.req.blind
 	}
 	r.leaveBlind()
-	if a.Status != 0 {
-	}
 	args := append(l.head(now), r.ep)
 	args = append(append(args, r.req.args()...), r.tok.args()...)
 	args = append(args, a.Status, max(a.Tokens, 0))
@@ -345,13 +494,15 @@ func (r Reservation) Finish(ctx context.Context, now time.Time, a ratelimit.Answ
 	if a.Status == 0 {
 		rep = []any{-1, -1, 0}
 	}
-	raise := 0
-	if l.share >= 1 {
-		raise = 1
-	}
-	args = append(args, rep[0], rep[1], raise, rep[2])
+	raise := flag(l.share >= 1)
+	args = append(args, rep[0], rep[1], raise, rep[2], flag(r.probe))
 	l.mu.Unlock()
 	_, err := l.store.run(ctx, "limiter.finish", limiterFinish, l.key, args...)
+	if r.probe {
+		// What the probe's answer taught is in Redis: the waiters of
+		// slow start may ask again.
+		l.openGate()
+	}
 	return err
 }
 
@@ -371,14 +522,37 @@ func (l *Limiter) Observe(ctx context.Context, now time.Time, s ratelimit.Snapsh
 // process sends a request before now+retryAfter, and the request bucket is
 // emptied. As in the local limiter, a 429 that the buckets did not foresee
 // lowers the share of the learnt limits this process publishes.
+// Reservation.OnRateLimited, for a 429 to a reserved request, lowers it
+// once per burst of 429s.
 func (l *Limiter) OnRateLimited(ctx context.Context, now time.Time, retryAfter time.Duration) error {
+	return l.rateLimited(ctx, now, retryAfter, time.Time{})
+}
+
+// OnRateLimited records the 429 the reserved request got at now, as
+// Limiter.OnRateLimited does, except that it lowers the share this process
+// publishes only when the request was sent after the share was last
+// lowered: the requests already out when a 429 came are answered 429 for
+// the same reason, and one cause lowers the share once, not once per
+// request in flight (32 in flight would take a share of 1 to 0.36, and the
+// fleet's rate with it).
+func (r Reservation) OnRateLimited(ctx context.Context, now time.Time, retryAfter time.Duration) error {
+	if r.l == nil {
+		return nil
+	}
+	return r.l.rateLimited(ctx, now, retryAfter, r.act)
+}
+
+// rateLimited is OnRateLimited for a request sent at sent (zero: unknown).
+func (l *Limiter) rateLimited(ctx context.Context, now time.Time, retryAfter time.Duration, sent time.Time) error {
 	l.mu.Lock()
 	// As the local limiter: a 429 counts as unforeseen only when no
 	// request sent before anything was known is still out (their 429s,
 	// answered in any order, are the limit being discovered).
-	if !l.lastBlind && l.blindOut == 0 && (l.reqLimit > 0 || l.tokLimit > 0) {
+	unforeseen := !l.lastBlind && l.blindOut == 0 && (l.reqLimit > 0 || l.tokLimit > 0)
+	if unforeseen && (sent.IsZero() || sent.After(l.lowered)) {
 		l.learn.OnRateLimited(now, 0)
 		l.share = max(ratelimit.MinShare, l.share-l.cfg.Decrease)
+		l.lowered = now
 	}
 	l.lastBlind = false
 	var until int64
@@ -439,8 +613,10 @@ func (l *Limiter) Status(ctx context.Context, now time.Time) (ratelimit.Status, 
 // falls back to while Redis is unavailable, at now, when alive processes
 // share the account (Registry.LastAlive): the limits learnt so far divided
 // by alive, so that N processes on their own still send about the limit in
-// all rather than N times it. With alive ≤ 1, or nothing learnt, it is the
-// Limiter's own configuration. The local limiter then learns the
+// all rather than N times it. A limit this process has not learnt from its
+// own answers is the rate the fleet's bucket was paced to at its latest
+// reservation (what the others learnt). With alive ≤ 1, or nothing known,
+// it is the Limiter's own configuration. The local limiter then learns the
 // provider's full limits from the answers, and the lower rate wins.
 func (l *Limiter) LocalConfig(now time.Time, alive int) ratelimit.Config {
 	c := l.cfg
@@ -448,13 +624,19 @@ func (l *Limiter) LocalConfig(now time.Time, alive int) ratelimit.Config {
 		return c
 	}
 	st := l.learn.Status(now)
-	share := func(perMinute float64, own int) int {
+	l.mu.Lock()
+	fleetRPM, fleetTPM := l.fleetRPM, l.fleetTPM
+	l.mu.Unlock()
+	share := func(perMinute, fleet float64, own int) int {
+		if perMinute <= 0 {
+			perMinute = fleet
+		}
 		if perMinute <= 0 {
 			return own
 		}
 		return max(1, int(math.Floor(perMinute/float64(alive))))
 	}
-	c.RPM = share(st.RequestsPerMinute, c.RPM)
-	c.TPM = share(st.TokensPerMinute, c.TPM)
+	c.RPM = share(st.RequestsPerMinute, fleetRPM, c.RPM)
+	c.TPM = share(st.TokensPerMinute, fleetTPM, c.TPM)
 	return c
 }

@@ -390,10 +390,11 @@ func TestLimiterMatchesLocal(t *testing.T) {
 // still out is the limit being discovered, as the local limiter has it:
 // it does not lower the share of the limit this process publishes, even
 // when a later request's answer came in between. Once none is out, an
-// unforeseen 429 does.
+// unforeseen 429 does. (Without slow start, which lets only one request
+// out before the first answer.)
 func TestLimiterBlindRequestsOutKeepTheShare(t *testing.T) {
 	srv := redistest.Start(t)
-	l := newLimiter(t, join(t, srv), ratelimit.Config{})
+	l := newLimiter(t, join(t, srv, func(c *Config) { c.SlowStart = -1 }), ratelimit.Config{})
 	r1, err := l.Reserve(ctx(t), t0, 0)
 	must(t, err)
 	r2, err := l.Reserve(ctx(t), t0, 0)
@@ -419,4 +420,133 @@ func TestLimiterBlindRequestsOutKeepTheShare(t *testing.T) {
 	if got := rate(); got >= learnt {
 		t.Errorf("an unforeseen 429: paced at %.2f rpm, want less than the %.2f learnt", got, learnt)
 	}
+}
+
+// The requests out together when a 429 comes are answered 429 for one
+// cause: their 429s lower the share of the limit this process publishes
+// once, not once each (32 in flight would pace the fleet at 0.98³² = 52% of
+// the limit). A 429 to a request sent after that lowers it again.
+func TestLimiterOneBurstOf429sLowersTheShareOnce(t *testing.T) {
+	srv := redistest.Start(t)
+	l := newLimiter(t, join(t, srv), ratelimit.Config{})
+	must(t, l.Observe(ctx(t), t0, snap(60, 10000)))
+	rate := func(now time.Time) float64 { return l.learn.Status(now).RequestsPerMinute }
+	learnt := rate(t0)
+	var out []Reservation
+	for range 8 {
+		r, err := l.Reserve(ctx(t), t0, 0)
+		must(t, err)
+		out = append(out, r)
+	}
+	now := t0.Add(time.Second)
+	for _, r := range out {
+		must(t, r.OnRateLimited(ctx(t), now, 0))
+	}
+	near := func(got, want float64) bool { return math.Abs(got-want) < 1e-9*want }
+	if got, want := rate(now), learnt*(1-ratelimit.DefaultDecrease); !near(got, want) {
+		t.Errorf("after 8 429s to requests out together: paced at %.4f rpm, want %.4f (lowered once)", got, want)
+	}
+	later, err := l.Reserve(ctx(t), now, 0)
+	must(t, err)
+	now = later.act.Add(time.Second)
+	must(t, later.OnRateLimited(ctx(t), now, 0))
+	if got, want := rate(now), learnt*(1-2*ratelimit.DefaultDecrease); !near(got, want) {
+		t.Errorf("after a 429 to a request sent later: paced at %.4f rpm, want %.4f (lowered again)", got, want)
+	}
+}
+
+// Slow start: while the fleet knows no limit and no answer has come back,
+// one probe goes out and every other reservation, from any process, is
+// refused with the time its place lapses; the probe's answer ends it —
+// with its limits, the others are paced; without headers, they go — and a
+// probe that never comes back frees its place after the lease.
+func TestLimiterSlowStart(t *testing.T) {
+	srv := redistest.Start(t)
+	refused := func(t *testing.T, l *Limiter, now time.Time, lapse time.Duration) {
+		t.Helper()
+		_, err := l.Reserve(ctx(t), now, 0)
+		var sse *SlowStartError
+		if !errors.Is(err, ErrSlowStart) || !errors.As(err, &sse) || sse.Lapse != lapse {
+			t.Fatalf("Reserve during slow start: %v; want a SlowStartError lapsing in %s", err, lapse)
+		}
+	}
+	t.Run("the probe's headers end it", func(t *testing.T) {
+		a, b := newLimiter(t, join(t, srv), ratelimit.Config{}), newLimiter(t, join(t, srv), ratelimit.Config{})
+		a.key, b.key = "reask:test-slow-1:limiter", "reask:test-slow-1:limiter"
+		probe, err := a.Reserve(ctx(t), t0, 0)
+		must(t, err)
+		if !probe.probe || probe.Delay() != 0 {
+			t.Fatalf("the first reservation: probe %v, delay %s; want a probe at once", probe.probe, probe.Delay())
+		}
+		refused(t, b, t0.Add(time.Second), DefaultProbeLease-time.Second)
+		refused(t, a, t0.Add(time.Second), DefaultProbeLease-time.Second)
+		must(t, probe.Finish(ctx(t), t0.Add(time.Second), ratelimit.Answer{Status: 200, Snapshot: snap(2, 10000)}))
+		// b has learnt nothing itself: the limits a's probe taught pace
+		// it — 2 left, then one a second.
+		var delays []time.Duration
+		for range 3 {
+			r, err := b.Reserve(ctx(t), t0.Add(time.Second), 0)
+			must(t, err)
+			delays = append(delays, r.Delay())
+		}
+		if want := []time.Duration{0, 0, time.Second}; !slices.Equal(delays, want) {
+			t.Errorf("after the probe's answer: delays %v, want %v", delays, want)
+		}
+	})
+	t.Run("an answer without headers ends it", func(t *testing.T) {
+		a := newLimiter(t, join(t, srv), ratelimit.Config{})
+		a.key = "reask:test-slow-2:limiter"
+		probe, err := a.Reserve(ctx(t), t0, 0)
+		must(t, err)
+		refused(t, a, t0, DefaultProbeLease)
+		must(t, probe.Finish(ctx(t), t0, ratelimit.Answer{Status: 200}))
+		for range 3 {
+			if r, err := a.Reserve(ctx(t), t0, 0); err != nil || r.Delay() != 0 || r.probe {
+				t.Fatalf("after an answer without limits: %v, %+v; want blind requests at once", err, r)
+			}
+		}
+	})
+	t.Run("a lost probe's place lapses", func(t *testing.T) {
+		a := newLimiter(t, join(t, srv), ratelimit.Config{})
+		a.key = "reask:test-slow-3:limiter"
+		if _, err := a.Reserve(ctx(t), t0, 0); err != nil { // never finished
+			t.Fatal(err)
+		}
+		refused(t, a, t0.Add(DefaultProbeLease-time.Millisecond), time.Millisecond)
+		next, err := a.Reserve(ctx(t), t0.Add(DefaultProbeLease), 0)
+		if err != nil || !next.probe {
+			t.Fatalf("after the lease: %v, probe %v; want the next probe", err, next.probe)
+		}
+	})
+	t.Run("a failed probe frees its place", func(t *testing.T) {
+		a := newLimiter(t, join(t, srv), ratelimit.Config{})
+		a.key = "reask:test-slow-4:limiter"
+		probe, err := a.Reserve(ctx(t), t0, 0)
+		must(t, err)
+		must(t, probe.Finish(ctx(t), t0, ratelimit.Answer{})) // no answer came
+		next, err := a.Reserve(ctx(t), t0, 0)
+		if err != nil || !next.probe {
+			t.Fatalf("after a probe without an answer: %v, probe %v; want the next probe", err, next.probe)
+		}
+	})
+	t.Run("Wait waits for another process's probe", func(t *testing.T) {
+		a, b := newLimiter(t, join(t, srv), ratelimit.Config{}), newLimiter(t, join(t, srv), ratelimit.Config{})
+		a.key, b.key = "reask:test-slow-5:limiter", "reask:test-slow-5:limiter"
+		probe, err := a.Reserve(ctx(t), t0, 0)
+		must(t, err)
+		// b's Wait polls on its clock; after its third poll, a's probe
+		// is answered.
+		clk := &hookClock{Fake: clock.NewFake(t0)}
+		polls := 0
+		clk.onSleep = func(now time.Time) {
+			if polls++; polls == 3 {
+				must(t, probe.Finish(ctx(t), now, ratelimit.Answer{Status: 200, Snapshot: snap(5, 10000)}))
+			}
+		}
+		r, waited, err := b.Wait(ctx(t), clk, 0)
+		must(t, err)
+		if r.probe || waited != firstPoll+2*firstPoll+4*firstPoll {
+			t.Errorf("Wait: probe %v after %s; want a paced request after polls of 10, 20 and 40ms", r.probe, waited)
+		}
+	})
 }

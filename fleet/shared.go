@@ -31,6 +31,11 @@ var (
 
 type sharedStore struct{ s *Store }
 
+var _ shared.HealthReporter = sharedStore{}
+
+// Available reports whether Redis answers (Health.Shared).
+func (ss sharedStore) Available() bool { return ss.s.Health().Shared }
+
 func account(a shared.Account) Account {
 	return Account{BaseURL: a.BaseURL, Model: a.Model, APIKey: a.APIKey}
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/url"
 	"strconv"
 	"strings"
@@ -30,6 +31,19 @@ const (
 	// DefaultRecheck is how long calls skip a Redis that failed before one
 	// of them tries it again.
 	DefaultRecheck = time.Second
+	// DefaultConnections is the size of the connection pool: the calls a
+	// process makes to Redis at once without waiting for a connection (a
+	// batch process at concurrency 32 makes up to 32).
+	DefaultConnections = 32
+	// DefaultSlowStart is how many requests the fleet sends while it knows
+	// nothing of the provider's limits: one, whose answer's headers teach
+	// them to every process, instead of every process's concurrency at
+	// once (N × 32 requests at the first instant, most of them 429s).
+	DefaultSlowStart = 1
+	// DefaultProbeLease is how long a probe of slow start holds its place:
+	// once it passes without an answer (a slow model, or a process that
+	// died), another probe goes.
+	DefaultProbeLease = 5 * time.Second
 )
 
 // MinVersion is the oldest Redis fleet mode accepts (Valkey reports a
@@ -88,6 +102,20 @@ type Config struct {
 	// FailMode is what the policies do while Redis is unavailable
 	// (--redis-fail). Default FailOpen.
 	FailMode FailMode
+	// Connections is the size of the connection pool, every connection
+	// dialled by Check, so that the first calls of a fleet starting at
+	// once on a busy machine need no dial within their timeout. Default
+	// DefaultConnections (32).
+	Connections int
+	// SlowStart is the most requests the fleet's limiters let out at once
+	// while no limit is known (none configured, none learnt from an answer
+	// yet) and no answer has come back: the probes. Default
+	// DefaultSlowStart (1); negative: no slow start (every process sends
+	// its first requests at once, as a local limiter does).
+	SlowStart int
+	// ProbeLease is how long a probe holds its place before another may
+	// go. Default DefaultProbeLease (5 s).
+	ProbeLease time.Duration
 	// Logger receives one line per change between shared and local mode.
 	// nil discards.
 	Logger *slog.Logger
@@ -179,6 +207,7 @@ type Store struct {
 	downSince time.Time
 	retryAt   time.Time // down: no call tries Redis before this
 	failures  uint64    // failed calls so far: a call that began before the latest failure cannot end an outage
+	slow      uint64    // timeouts since the last answer, while up: Redis may be slow
 }
 
 // New returns a Store for cfg without connecting; Check connects. Errors
@@ -191,6 +220,10 @@ func New(cfg Config) (*Store, error) {
 		return nil, fmt.Errorf("%w: negative Redis connect timeout %s", ErrConfig, cfg.ConnectTimeout)
 	case cfg.Recheck < 0:
 		return nil, fmt.Errorf("%w: negative Redis recheck interval %s", ErrConfig, cfg.Recheck)
+	case cfg.Connections < 0:
+		return nil, fmt.Errorf("%w: negative Redis connections %d", ErrConfig, cfg.Connections)
+	case cfg.ProbeLease < 0:
+		return nil, fmt.Errorf("%w: negative slow-start probe lease %s", ErrConfig, cfg.ProbeLease)
 	case cfg.FailMode != FailOpen && cfg.FailMode != FailClosed:
 		return nil, fmt.Errorf("%w: unknown fail mode %d", ErrConfig, int(cfg.FailMode))
 	}
@@ -207,7 +240,17 @@ func New(cfg Config) (*Store, error) {
 	if cfg.Recheck == 0 {
 		cfg.Recheck = DefaultRecheck
 	}
+	if cfg.Connections == 0 {
+		cfg.Connections = DefaultConnections
+	}
+	if cfg.SlowStart == 0 {
+		cfg.SlowStart = DefaultSlowStart
+	}
+	if cfg.ProbeLease == 0 {
+		cfg.ProbeLease = DefaultProbeLease
+	}
 	boundCalls(opt, cfg.Timeout)
+	opt.PoolSize = cfg.Connections
 	u, _ := url.Parse(strings.TrimSpace(cfg.URL)) // parsed by ParseURL
 	s := &Store{rdb: redis.NewClient(opt), shown: u.Redacted(), cfg: cfg, log: cfg.Logger, clk: cfg.Clock}
 	if s.log == nil {
@@ -235,8 +278,9 @@ func Connect(ctx context.Context, cfg Config) (*Store, error) {
 	return s, nil
 }
 
-// Check pings Redis, checks its version (at least MinVersion) and loads the
-// scripts, within Config.ConnectTimeout. Errors match ErrUnreachable,
+// Check pings Redis, checks its version (at least MinVersion), loads the
+// scripts and dials the pool's connections (Config.Connections), within
+// Config.ConnectTimeout. Errors match ErrUnreachable,
 // ErrAuth or ErrVersion, and name the flag --redis.
 //
 // Each command is bounded by Config.Timeout, as every Redis call is; one
@@ -266,7 +310,28 @@ func (s *Store) Check(ctx context.Context) error {
 			return s.connectError(err)
 		}
 	}
+	s.warm(ctx)
 	return nil
+}
+
+// warm dials the pool's connections, each held until all are dialled so
+// that none is reused, then returns them to the pool idle. A connection
+// that cannot be dialled before ctx ends is left to the first call that
+// needs it: Redis has answered Check already.
+func (s *Store) warm(ctx context.Context) {
+	conns := make([]*redis.Conn, s.cfg.Connections)
+	var wg sync.WaitGroup
+	for i := range conns {
+		wg.Go(func() {
+			c := s.rdb.Conn()
+			conns[i] = c
+			s.patiently(ctx, func() error { return c.Ping(ctx).Err() })
+		})
+	}
+	wg.Wait()
+	for _, c := range conns {
+		c.Close()
+	}
 }
 
 // checkRetryPause is the pause between two tries of a start-up check.
@@ -431,6 +496,13 @@ func (e *UnavailableError) Unwrap() error { return e.Err }
 // timeout, and keeps the Store's view of Redis's health. A call made while
 // Redis is known to be down fails at once. A cancelled ctx returns its
 // error, and is not a Redis failure.
+//
+// Redis is down after a failure other than a timeout (refused, reset, an
+// error reply), or after a timeout of a call that began once an earlier
+// call had timed out with no answer since: a single stall (a busy machine
+// starting a fleet at once, the calls then in flight timing out together)
+// makes only those calls use the local policies, while a Redis that stays
+// slow or hangs is down after two timeouts in a row.
 func (s *Store) do(ctx context.Context, op string, fn func(ctx context.Context) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
@@ -453,27 +525,57 @@ func (s *Store) do(ctx context.Context, op string, fn func(ctx context.Context) 
 	}
 	if err != nil {
 		s.errors.Add(1)
-		s.failed(op, err)
+		if !isTimeout(err) || !s.stalled(seen) {
+			s.failed(op, err)
+		}
 		return &UnavailableError{Op: op, Mode: s.cfg.FailMode, Err: err}
 	}
 	s.answered(seen)
 	return nil
 }
 
+// health is what a call saw of the Store's view when it began.
+type health struct {
+	failures, slow uint64
+}
+
 // admit says whether a call may try Redis: always while it is up; while it
-// is down, one call per Recheck. It returns the failures seen so far.
-func (s *Store) admit() (seen uint64, ok bool) {
+// is down, one call per Recheck. It returns the view the call begins with.
+func (s *Store) admit() (seen health, ok bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	seen = health{failures: s.failures, slow: s.slow}
 	if !s.down {
-		return s.failures, true
+		return seen, true
 	}
 	now := s.clk.Now()
 	if now.Before(s.retryAt) {
-		return s.failures, false
+		return seen, false
 	}
 	s.retryAt = now.Add(s.cfg.Recheck)
-	return s.failures, true
+	return seen, true
+}
+
+// stalled records a timeout of a call that began with the view seen, and
+// reports whether it is a stall only: Redis is up, and no timeout had
+// happened since the last answer when the call began.
+func (s *Store) stalled(seen health) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.down || seen.slow > 0 || seen.failures != s.failures {
+		return false
+	}
+	s.slow++
+	return true
+}
+
+// isTimeout reports whether err is a call that ran out of time (reading,
+// writing, dialling or waiting for a pooled connection), as opposed to a
+// Redis that refused or dropped it.
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.Is(err, context.DeadlineExceeded) || errors.Is(err, redis.ErrPoolTimeout) ||
+		errors.As(err, &ne) && ne.Timeout()
 }
 
 func (s *Store) failed(op string, err error) {
@@ -496,12 +598,13 @@ func (s *Store) failed(op string, err error) {
 	}
 }
 
-// answered records a call that succeeded, having begun when seen failures
-// had happened: one that began before the latest failure (an answer that
-// was already on its way) does not end the outage.
-func (s *Store) answered(seen uint64) {
+// answered records a call that succeeded, having begun with the view
+// seen: one that began before the latest failure (an answer that was
+// already on its way) does not end the outage.
+func (s *Store) answered(seen health) {
 	s.mu.Lock()
-	if seen != s.failures {
+	s.slow = 0
+	if seen.failures != s.failures {
 		s.mu.Unlock()
 		return
 	}

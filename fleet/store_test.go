@@ -3,6 +3,7 @@ package fleet
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"strings"
 	"sync"
@@ -259,15 +260,88 @@ func TestOutageFrozenRedisFailClosed(t *testing.T) {
 	// the calls.
 	cctx, cancel := context.WithTimeout(ctx(t), time.Hour)
 	defer cancel()
-	_, err := calls.lim.Reserve(cctx, t0, 10)
-	if !errors.Is(err, ErrFailClosed) || errors.Is(err, ErrUnavailable) || cctx.Err() != nil {
-		t.Fatalf("Reserve on a frozen Redis: %v (caller's context: %v); want ErrFailClosed", err, cctx.Err())
-	}
-	if !strings.Contains(err.Error(), "not calling the provider") {
-		t.Errorf("the error does not say what happens: %v", err)
+	// The first timeout may be a stall: refused, but Redis not yet down;
+	// the next call times out too, and Redis is down (logged once); the
+	// third is refused at once.
+	for i := range 3 {
+		_, err := calls.lim.Reserve(cctx, t0, 10)
+		if !errors.Is(err, ErrFailClosed) || errors.Is(err, ErrUnavailable) || cctx.Err() != nil {
+			t.Fatalf("Reserve %d on a frozen Redis: %v (caller's context: %v); want ErrFailClosed", i, err, cctx.Err())
+		}
+		if !strings.Contains(err.Error(), "not calling the provider") {
+			t.Errorf("the error does not say what happens: %v", err)
+		}
 	}
 	if got := p.log.lines("not calling the provider"); len(got) != 1 {
 		t.Errorf("logged %q", got)
+	}
+	if p.Health().Shared {
+		t.Error("two timeouts in a row: the store still says shared")
+	}
+}
+
+// One stall — the calls in flight when Redis (or the machine) pauses, all
+// timing out together — costs those calls only: Redis is down after a
+// timeout of a call that began once another had timed out with no answer
+// since, or after any other failure, at once.
+func TestOneStallIsNotAnOutage(t *testing.T) {
+	timeout := func(context.Context) error { return fmt.Errorf("read tcp: %w", context.DeadlineExceeded) }
+	ok := func(context.Context) error { return nil }
+	refused := func(context.Context) error { return errors.New("dial tcp: connection refused") }
+	type call = func(context.Context) error
+	for _, tt := range []struct {
+		name  string
+		calls []call
+		down  bool
+	}{
+		{"one timeout", []call{timeout}, false},
+		{"timeouts, an answer between", []call{timeout, ok, timeout, ok, timeout}, false},
+		{"two timeouts in a row", []call{timeout, timeout}, true},
+		{"a refusal", []call{refused}, true},
+		{"a timeout, then a refusal", []call{timeout, refused}, true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			s, err := New(Config{URL: "redis://127.0.0.1:1", Clock: clock.NewFake(t0)})
+			must(t, err)
+			defer s.Close()
+			for i, c := range tt.calls {
+				if err := s.do(ctx(t), "op", c); err != nil && !errors.Is(err, ErrUnavailable) {
+					t.Fatalf("call %d: %v; want nil or ErrUnavailable", i, err)
+				}
+			}
+			if got := !s.Health().Shared; got != tt.down {
+				t.Errorf("down %v, want %v", got, tt.down)
+			}
+		})
+	}
+	// Calls in flight together all began before any timeout: however many
+	// time out, Redis is not down; the next that times out puts it down.
+	s, err := New(Config{URL: "redis://127.0.0.1:1", Clock: clock.NewFake(t0)})
+	must(t, err)
+	defer s.Close()
+	const inFlight = 8
+	var began, release sync.WaitGroup
+	began.Add(inFlight)
+	release.Add(1)
+	var wg sync.WaitGroup
+	for range inFlight {
+		wg.Go(func() {
+			s.do(ctx(t), "op", func(c context.Context) error {
+				began.Done()
+				release.Wait()
+				return timeout(c)
+			})
+		})
+	}
+	began.Wait()
+	release.Done()
+	wg.Wait()
+	if !s.Health().Shared {
+		t.Fatalf("%d calls of one stall put Redis down", inFlight)
+	}
+	s.do(ctx(t), "op", timeout)
+	if s.Health().Shared {
+		t.Error("a timeout after the stall did not put Redis down")
 	}
 }
 

@@ -1,6 +1,7 @@
 package gateway_test
 
 import (
+	"encoding/json"
 	"errors"
 	"net/http"
 	"net/http/httptest"
@@ -56,6 +57,43 @@ func TestGatewayReplicasShareTheBreaker(t *testing.T) {
 		if !strings.Contains(string(metrics), want) {
 			t.Errorf("/metrics lacks %q", want)
 		}
+	}
+}
+
+// /readyz says whether the replica's shared state answers: with Redis
+// down, a replica that fails closed refuses every call and is not ready; one
+// that fails open goes on with its own policies and is.
+func TestReadyzShowsTheSharedState(t *testing.T) {
+	srv := redistest.Start(t)
+	up, _ := newUpstream(t, func(w http.ResponseWriter, r *http.Request) {})
+	replica := func(mode fleet.FailMode) *httptest.Server {
+		s, _ := newGateway(t, up.URL, func(c *gateway.Config) {
+			c.Redis = fleet.Config{URL: srv.URL(), Timeout: fleet.MaxTimeout, FailMode: mode}
+		})
+		return s
+	}
+	open, closed := replica(fleet.FailOpen), replica(fleet.FailClosed)
+	readyz := func(s *httptest.Server) (int, gateway.ReadyStatus) {
+		t.Helper()
+		status, _, b := do(t, s, http.MethodGet, "/readyz", "", "")
+		var st gateway.ReadyStatus
+		if err := json.Unmarshal(b, &st); err != nil {
+			t.Fatalf("readyz: %v: %s", err, b)
+		}
+		return status, st
+	}
+	for _, s := range []*httptest.Server{open, closed} {
+		if status, st := readyz(s); status != http.StatusOK || st.SharedState != "shared" {
+			t.Errorf("with Redis up: %d %+v; want 200, shared", status, st)
+		}
+	}
+	srv.Kill()
+	if status, st := readyz(open); status != http.StatusOK || st.SharedState != "local" {
+		t.Errorf("fail-open, Redis down: %d %+v; want 200, local", status, st)
+	}
+	if status, st := readyz(closed); status != http.StatusServiceUnavailable || st.SharedState != "refusing" ||
+		len(st.Reasons) != 1 || !strings.Contains(st.Reasons[0], "fails closed") {
+		t.Errorf("fail-closed, Redis down: %d %+v; want 503, refusing, the reason", status, st)
 	}
 }
 

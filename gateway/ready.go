@@ -13,6 +13,7 @@ import (
 	"github.com/reask/reask"
 	"github.com/reask/reask/breaker"
 	"github.com/reask/reask/clock"
+	"github.com/reask/reask/fleet"
 )
 
 // ReadyStatus is the body of GET /readyz: whether the gateway can serve,
@@ -24,6 +25,11 @@ type ReadyStatus struct {
 	// Reasons say in words what is wrong, one per problem.
 	Reasons   []string        `json:"reasons,omitempty"`
 	Upstreams []ReadyUpstream `json:"upstreams"`
+	// SharedState, in fleet mode (Config.Redis), is "shared" while Redis
+	// answers, "local" while it does not and the calls use this replica's
+	// own policies (fail-open: still ready), and "refusing" while it does
+	// not and calls are refused (fail-closed: not ready).
+	SharedState string `json:"shared_state,omitempty"`
 }
 
 // ReadyUpstream is one upstream's readiness.
@@ -133,7 +139,9 @@ func (rd *readiness) probe(ctx context.Context, u *upstream) bool {
 func (g *Gateway) ready(w http.ResponseWriter, r *http.Request) {
 	now := g.cfg.Clock.Now()
 	open := map[string]map[string]time.Time{} // upstream → target → open until
+	sharedDown := false
 	for _, st := range g.Status(now) {
+		sharedDown = sharedDown || st.Shared && !st.SharedHealthy
 		for _, b := range st.Breakers {
 			if b.State != breaker.Open {
 				continue
@@ -148,6 +156,18 @@ func (g *Gateway) ready(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	st := ReadyStatus{Status: "ready", Upstreams: []ReadyUpstream{}}
+	if g.fleet != nil {
+		sharedDown = sharedDown || !g.fleet.store.Health().Shared
+		switch {
+		case !sharedDown:
+			st.SharedState = "shared"
+		case g.fleet.mode == fleet.FailClosed:
+			st.SharedState, st.Status = "refusing", "not_ready"
+			st.Reasons = append(st.Reasons, "the shared state (Redis) does not answer and fails closed: calls are refused until it does")
+		default:
+			st.SharedState = "local"
+		}
+	}
 	for _, u := range g.upstreams {
 		ru := ReadyUpstream{Name: u.name, Ready: true, Reachable: true}
 		since, down, probe := g.tele.ready.state(u.name, now)

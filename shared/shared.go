@@ -81,6 +81,14 @@ type Store interface {
 	Registry(a Account) (Registry, error)
 }
 
+// HealthReporter is implemented by a Store that knows whether its state
+// answers: Available is false while the policies' calls fall back to the
+// local policies (fail-open) or are refused (fail-closed). A reask Client
+// reads it for its status (PolicyStatus.SharedHealthy).
+type HealthReporter interface {
+	Available() bool
+}
+
 // Limiter is a shared ratelimit.Limiter.
 type Limiter interface {
 	// Wait reserves a request and tokens and sleeps on clk until it may be
@@ -101,6 +109,9 @@ type Limiter interface {
 type Reservation interface {
 	Finish(ctx context.Context, now time.Time, a ratelimit.Answer) error
 	Cancel(ctx context.Context, now time.Time) error
+	// OnRateLimited is Limiter.OnRateLimited for a 429 to this request:
+	// the requests out together when a 429 comes count as one.
+	OnRateLimited(ctx context.Context, now time.Time, retryAfter time.Duration) error
 }
 
 // Breaker is a shared breaker.Breaker.

@@ -7,6 +7,7 @@
 //	go run ./bench/fleet -bench scale -procs 1,2,4,8 -n 600 -rpm 1200
 //	go run ./bench/fleet -bench outage,kill
 //	go run ./bench/fleet -bench scale -procs 4,8 -redis yes -redis-timeout 250ms
+//	go run ./bench/fleet -bench serve,overhead
 //
 // Experiments:
 //
@@ -23,6 +24,15 @@
 //   - kill: 4 processes with Redis, Redis killed (SIGKILL) -kill-after
 //     into the run and started again -kill-for later: the run finishes,
 //     every item exactly once, and the shared-state errors are counted.
+//   - serve: -replicas "reask serve" gateways in front of the simulator (at
+//     -rpm, drained), and a round-robin client in this process sending the
+//     -n requests (schema-enforced chat completions) from -clients
+//     concurrent clients, each request to the next replica, with and
+//     without Redis. Round trips are read from each replica's /metrics.
+//   - overhead: one "reask batch" at concurrency 1 against the simulator
+//     without a limit and without latency, -overhead-n items, with and
+//     without Redis: the per-call p50 the shared state adds on loopback,
+//     and its round trips per call.
 //
 // Every run starts a fresh simulator with the same seed, and a counting
 // proxy in front of it (in this process) counts requests and their
@@ -57,7 +67,7 @@ import (
 )
 
 func main() {
-	which := flag.String("bench", "scale,outage,kill", "experiments: scale, outage, kill (comma-separated)")
+	which := flag.String("bench", "scale,outage,kill,serve,overhead", "experiments: scale, outage, kill, serve, overhead (comma-separated)")
 	n := flag.Int("n", 600, "items")
 	seed := flag.Int64("seed", 1, "seed of the data set and the simulator")
 	rpm := flag.Int("rpm", 1200, "the simulator's requests per minute (scale, kill)")
@@ -69,10 +79,15 @@ func main() {
 	killFor := flag.Duration("kill-for", 3*time.Second, "how long Redis stays down in the kill run")
 	redisBin := flag.String("redis-server", "redis-server", "the redis-server binary")
 	redisTimeout := flag.Duration("redis-timeout", 0, "the processes' --redis-timeout (default: reask's, 50ms)")
-	modes := flag.String("redis", "no,yes", "scale: without Redis (no), with it (yes), or both")
+	modes := flag.String("redis", "no,yes", "scale, serve and overhead: without Redis (no), with it (yes), or both")
+	replicas := flag.Int("replicas", 3, "serve: gateway replicas")
+	clients := flag.Int("clients", 64, "serve: concurrent clients, round-robin over the replicas")
+	overheadN := flag.Int("overhead-n", 400, "overhead: items, one at a time")
+	verbose := flag.Bool("v", false, "print each batch process's standard error")
 	flag.Parse()
 	c := benchConfig{n: *n, seed: *seed, rpm: *rpm, latency: *latency, conc: *conc,
-		outage: *outage, killAfter: *killAfter, killFor: *killFor, redisBin: *redisBin, redisTimeout: *redisTimeout}
+		outage: *outage, killAfter: *killAfter, killFor: *killFor, redisBin: *redisBin, redisTimeout: *redisTimeout,
+		replicas: *replicas, clients: *clients, overheadN: *overheadN, verbose: *verbose}
 	for _, m := range strings.Split(*modes, ",") {
 		switch strings.TrimSpace(m) {
 		case "no":
@@ -98,7 +113,10 @@ type benchConfig struct {
 	killAfter, killFor  time.Duration
 	redisBin            string
 	redisTimeout        time.Duration
-	modes               []bool // scale: without Redis, with it
+	modes               []bool // scale, serve, overhead: without Redis, with it
+	replicas, clients   int    // serve
+	overheadN           int
+	verbose             bool
 	dir, reask, profile string // set by run
 }
 
@@ -144,8 +162,16 @@ func run(which string, c benchConfig, procList string) error {
 			if err := killBench(c, rds); err != nil {
 				return err
 			}
+		case "serve":
+			if err := serveBench(c, rds); err != nil {
+				return err
+			}
+		case "overhead":
+			if err := overheadBench(c, rds); err != nil {
+				return err
+			}
 		default:
-			return fmt.Errorf("-bench %q: want scale, outage or kill", w)
+			return fmt.Errorf("-bench %q: want scale, outage, kill, serve or overhead", w)
 		}
 	}
 	return nil
@@ -156,10 +182,10 @@ type result struct {
 	wall             time.Duration
 	items, ok, dups  int
 	lost             int
-	requests         int64 // requests the provider saw
-	limited          int64 // answered 429
-	unavailable      int64 // answered 503
-	p99              float64
+	requests         int64   // requests the provider saw
+	limited          int64   // answered 429
+	unavailable      int64   // answered 503
+	p50, p99         float64 // item latency, ms
 	redisCmds        int64
 	sharedErrors     int
 	unavailableEarly int64 // 503s in the outage window (outage runs)
@@ -170,10 +196,7 @@ type result struct {
 func scale(c benchConfig, rds *redisServer, procs []int) error {
 	rate := float64(c.rpm) / 60
 	best := time.Duration(float64(c.n) / rate * float64(time.Second))
-	timeout := "50ms (the default)"
-	if c.redisTimeout > 0 {
-		timeout = c.redisTimeout.String()
-	}
+	timeout := timeoutShown(c)
 	fmt.Printf("\n### Fleet: %d items over N `reask batch` processes, concurrency %d each, simulator at %d rpm (steady state), %s latency, --redis-timeout %s\n\n", c.n, c.conc, c.rpm, c.latency, timeout)
 	fmt.Printf("Best possible wall time: %d items ÷ %.0f/s = %s.\n\n", c.n, rate, best.Round(10*time.Millisecond))
 	fmt.Println("| processes | Redis | share of best throughput | 429s (share of requests) | wall time | item p99 | Redis round trips per call | items done once |")
@@ -207,7 +230,7 @@ func outageBench(c benchConfig, rds *redisServer) error {
 	fmt.Printf("\n### Fleet in a total outage: 4 processes, %d items, the simulator answering 503 for its first %s, concurrency %d each\n\n", c.n, c.outage, c.conc)
 	fmt.Println("| Redis | requests in the outage | requests per item (whole run) | wall time | items ok |")
 	fmt.Println("|:---|---:|---:|---:|---:|")
-	for _, shared := range []bool{false, true} {
+	for _, shared := range c.modes {
 		oc := c
 		oc.profile, oc.rpm = prof, 0
 		r, err := fleetRun(oc, rds, 4, shared, runOptions{outage: c.outage})
@@ -248,6 +271,7 @@ func killBench(c benchConfig, rds *redisServer) error {
 }
 
 type runOptions struct {
+	items  string        // the items file (default: the data set's)
 	drain  bool          // drain the simulator's bucket first
 	outage time.Duration // count the 503s of this first window
 	kill   func()        // run alongside the fleet
@@ -277,7 +301,11 @@ func fleetRun(c benchConfig, rds *redisServer, procs int, shared bool, opt runOp
 			return r, err
 		}
 	}
-	items, err := os.ReadFile(filepath.Join(c.dir, "data", "items.jsonl"))
+	itemsFile := opt.items
+	if itemsFile == "" {
+		itemsFile = filepath.Join(c.dir, "data", "items.jsonl")
+	}
+	items, err := os.ReadFile(itemsFile)
 	if err != nil {
 		return r, err
 	}
@@ -327,11 +355,15 @@ func fleetRun(c benchConfig, rds *redisServer, procs int, shared bool, opt runOp
 	r.wall = time.Since(px.start)
 	killed.Wait()
 	for _, eb := range errs {
+		if c.verbose {
+			fmt.Fprint(os.Stderr, eb.String())
+		}
 		r.redisCmds += roundTrips(eb.String())
 	}
 	r.requests, r.limited, r.unavailable = px.requests.Load(), px.limited.Load(), px.unavailable.Load()
 	r.unavailableEarly = px.unavailableIn(opt.outage)
 	seen := map[string]int{}
+	failures := map[string]int{} // -v: the failed items' errors, by their first words
 	var lat []float64
 	for _, out := range outs {
 		recs, err := readRecords(out)
@@ -343,6 +375,8 @@ func fleetRun(c benchConfig, rds *redisServer, procs int, shared bool, opt runOp
 			r.items++
 			if rec.OK {
 				r.ok++
+			} else {
+				failures[strings.Join(strings.Fields(rec.Error)[:min(6, len(strings.Fields(rec.Error)))], " ")]++
 			}
 			r.sharedErrors += rec.SharedStateErrors
 			lat = append(lat, rec.DurationMS)
@@ -351,14 +385,26 @@ func fleetRun(c benchConfig, rds *redisServer, procs int, shared bool, opt runOp
 	for _, n := range seen {
 		r.dups += n - 1
 	}
-	r.lost = c.n - len(seen)
-	sort.Float64s(lat)
-	if len(lat) > 0 {
-		r.p99 = lat[min(len(lat)-1, int(math.Ceil(0.99*float64(len(lat))))-1)]
+	r.lost = len(lines) - len(seen)
+	if c.verbose {
+		for e, n := range failures {
+			fmt.Fprintf(os.Stderr, "fleet: %d items failed: %s…\n", n, e)
+		}
 	}
+	r.p50, r.p99 = quantile(lat, 0.5), quantile(lat, 0.99)
 	fmt.Fprintf(os.Stderr, "fleet: %d process(es), redis %v: %s, %d requests, %d 429s, %d 503s, %d/%d items ok, %d shared-state errors\n",
 		procs, shared, r.wall.Round(time.Millisecond), r.requests, r.limited, r.unavailable, r.ok, c.n, r.sharedErrors)
 	return r, nil
+}
+
+// quantile returns the q-quantile of xs (nearest rank; 0 for none); it
+// sorts xs.
+func quantile(xs []float64, q float64) float64 {
+	if len(xs) == 0 {
+		return 0
+	}
+	sort.Float64s(xs)
+	return xs[max(0, min(len(xs)-1, int(math.Ceil(q*float64(len(xs))))-1))]
 }
 
 // roundTrips reads the Redis round trips a batch process reports on
@@ -380,6 +426,7 @@ type record struct {
 	OK                bool    `json:"ok"`
 	DurationMS        float64 `json:"duration_ms"`
 	SharedStateErrors int     `json:"shared_state_errors"`
+	Error             string  `json:"error"`
 }
 
 func readRecords(path string) ([]record, error) {

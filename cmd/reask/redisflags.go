@@ -27,7 +27,7 @@ type redisFlags struct {
 func (f *redisFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&f.url, "redis", "", "share the rate limiter, Retry-After hold, circuit breaker and retry budget with every process that names this Redis and the same provider account: redis://[user:pass@]host:port/db, or rediss://… for TLS (env "+redisEnv+")")
 	fs.StringVar(&f.fail, "redis-fail", "open", "while Redis cannot be used: open (go on with this process's own policies, the limiter at its 1/N share of the learnt limit) or closed (call the provider only when Redis answers)")
-	fs.DurationVar(&f.timeout, "redis-timeout", fleet.DefaultTimeout, fmt.Sprintf("time limit of each Redis call, at most %s: a slower Redis counts as down for that call", fleet.MaxTimeout))
+	fs.DurationVar(&f.timeout, "redis-timeout", fleet.DefaultTimeout, fmt.Sprintf("time limit of each Redis call, at most %s: a call that takes longer uses the local policies (or, with --redis-fail closed, is refused), and two in a row put Redis down until it answers again", fleet.MaxTimeout))
 }
 
 // config returns the fleet configuration the flags select, and whether

@@ -15,6 +15,9 @@
 --                       claims of another epoch (before a restart or an
 --                       expiry) are stale, and their corrections ignored
 --   hold                no request before this time (µs): Retry-After
+--   seen                set by the first answer: slow start is over
+--   pout, pend          slow start's probes out, and when their places
+--                       lapse (µs)
 --
 -- ARGV: [1] now (µs) [2] the least TTL (ms), [3..6] requests: rate, size,
 -- most, initial level; [7..10] tokens: the same; [11] a random epoch for a
@@ -160,6 +163,21 @@ local function sethold(untilus)
   if untilus > num(redis.call('HGET', K, 'hold'), 0) then
     redis.call('HSET', K, 'hold', str(untilus))
   end
+end
+
+-- unprobe ends a probe of this epoch (one that came back, failed or was
+-- not sent): its place is free for the next one.
+local function unprobe(isprobe, same)
+  if isprobe and same then
+    local out = num(redis.call('HGET', K, 'pout'), 0)
+    redis.call('HSET', K, 'pout', math.max(0, out - 1))
+  end
+end
+
+-- answered records that an answer came back: slow start is over, whether
+-- or not the answer told the limits.
+local function answered()
+  redis.call('HSET', K, 'seen', 1)
 end
 
 local rb, tb = load('r', 3), load('t', 7)

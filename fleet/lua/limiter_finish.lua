@@ -2,7 +2,7 @@
 -- answer's status (0: none), [22] its tokens by usage (0: unknown), [23]
 -- and [24] the remaining requests and tokens it reported (negative:
 -- unknown), [25] 1 to raise the levels to the report, [26] a hold until
--- (µs, 0: none).
+-- (µs, 0: none), [27] 1 if the request was a probe of slow start.
 local same = ARGV[12] == EP
 local rc, tc = claim(13), claim(17)
 land(rb, rc, same)
@@ -23,7 +23,9 @@ elseif status >= 400 then
   -- Refused without usage: the provider spent no tokens on it.
   if counted(tb, tc, same) then give(tb, tc.n) end
 end
+unprobe(ARGV[27] == '1', same)
 if status ~= 0 then
+  answered()
   local rr, tr = tonumber(ARGV[23]), tonumber(ARGV[24])
   observe(rb, rr)
   observe(tb, tr)

@@ -3,5 +3,6 @@
 observe(rb, tonumber(ARGV[12]))
 observe(tb, tonumber(ARGV[13]))
 sethold(tonumber(ARGV[14]))
+answered()
 finish(rb, tb)
 return {1}

@@ -1,0 +1,210 @@
+package reask_test
+
+import (
+	"context"
+	"slices"
+	"sync"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/reask/reask"
+	"github.com/reask/reask/breaker"
+	"github.com/reask/reask/budget"
+	"github.com/reask/reask/clock"
+	"github.com/reask/reask/internal/reasktest"
+	"github.com/reask/reask/ratelimit"
+	"github.com/reask/reask/shared"
+)
+
+// downStore is shared state that is never available, in fail-open mode:
+// every policy call fails with shared.ErrUnavailable, as a Redis that is
+// down from a process's start does, and four processes are counted alive.
+type downStore struct{}
+
+func (downStore) Limiter(shared.Account, ratelimit.Config) (shared.Limiter, error) {
+	return downLimiter{}, nil
+}
+func (downStore) Breaker(shared.Account, string, breaker.Settings) (shared.Breaker, error) {
+	return downBreaker{}, nil
+}
+func (downStore) Budget(shared.Account, budget.Config) (shared.Budget, error) {
+	return downBudget{}, nil
+}
+func (downStore) Registry(shared.Account) (shared.Registry, error) { return fourAlive{}, nil }
+
+type downLimiter struct{}
+
+func (downLimiter) Wait(context.Context, clock.Clock, int) (shared.Reservation, time.Duration, error) {
+	return nil, 0, shared.ErrUnavailable
+}
+func (downLimiter) OnRateLimited(context.Context, time.Time, time.Duration) error {
+	return shared.ErrUnavailable
+}
+func (downLimiter) Status(context.Context, time.Time) (ratelimit.Status, error) {
+	return ratelimit.Status{}, shared.ErrUnavailable
+}
+func (downLimiter) LocalConfig(time.Time, int) ratelimit.Config { return ratelimit.Config{} }
+
+type downBreaker struct{}
+
+func (downBreaker) Allow(context.Context, time.Time) (shared.Ticket, error) {
+	return nil, shared.ErrUnavailable
+}
+func (downBreaker) Status(context.Context, time.Time) (breaker.Status, error) {
+	return breaker.Status{}, shared.ErrUnavailable
+}
+
+type downBudget struct{}
+
+func (downBudget) AllowRetry(context.Context) (bool, error) { return false, shared.ErrUnavailable }
+func (downBudget) OnFailure(context.Context) error          { return shared.ErrUnavailable }
+func (downBudget) OnSuccess(context.Context) error          { return shared.ErrUnavailable }
+func (downBudget) Tokens(context.Context) (float64, error)  { return 0, shared.ErrUnavailable }
+
+type fourAlive struct{}
+
+func (fourAlive) LastAlive() int { return 4 }
+
+// heldAccountProvider is a heldProvider that says its account, so that a
+// client shares its policies.
+type heldAccountProvider struct{ heldProvider }
+
+func (*heldAccountProvider) Account() shared.Account { return fleetAccount }
+
+// A process whose shared state is down from its start, knowing no limit,
+// falls back to a local limiter that lets one call out until an answer
+// comes back — the slow start of the shared limiter — rather than its
+// whole concurrency at once: the processes of a fleet that all fall back
+// as they start (a busy machine's stall) send one request each, not 32
+// each before anyone knows the limit.
+func TestLocalFallbackStartsSlowly(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		p := &heldAccountProvider{}
+		c := reasktest.NewClient(t, p, reask.Config{Shared: downStore{}, MaxTransportRetries: -1})
+		const items = 8
+		done := make(chan struct{})
+		var results []reask.BatchResult
+		go func() {
+			defer close(done)
+			for r := range c.Batch(t.Context(), userTasks(t, items), reask.BatchConfig{Concurrency: items, FixedConcurrency: true}) {
+				results = append(results, r)
+			}
+		}()
+		var rounds []int
+		for {
+			synctest.Wait() // every call that can start has started
+			n := p.answer(nil)
+			if n == 0 {
+				break
+			}
+			rounds = append(rounds, n)
+		}
+		<-done
+		if want := []int{1, items - 1}; !slices.Equal(rounds, want) {
+			t.Errorf("calls in flight per round %v, want %v: one until the first answer, then the rest", rounds, want)
+		}
+		for _, r := range results {
+			if r.Err != nil {
+				t.Errorf("item %s: %v", r.ID, r.Err)
+			}
+		}
+		if len(results) != items {
+			t.Errorf("%d results, want %d", len(results), items)
+		}
+	})
+}
+
+// barrierStore is shared state that answers, whose three calls after each
+// provider call — the reservation's Finish, the ticket's Done, the
+// budget's OnSuccess — each wait until all three have begun: the client
+// makes them at once (one round trip of time, not three), or never
+// finishes (a deadlock synctest reports).
+type barrierStore struct{ after *sync.WaitGroup }
+
+func (s barrierStore) meet() { s.after.Done(); s.after.Wait() }
+
+func (s barrierStore) Limiter(shared.Account, ratelimit.Config) (shared.Limiter, error) {
+	return barrierLimiter{s}, nil
+}
+func (s barrierStore) Breaker(shared.Account, string, breaker.Settings) (shared.Breaker, error) {
+	return barrierBreaker{s}, nil
+}
+func (s barrierStore) Budget(shared.Account, budget.Config) (shared.Budget, error) {
+	return barrierBudget{s}, nil
+}
+func (barrierStore) Registry(shared.Account) (shared.Registry, error) { return fourAlive{}, nil }
+
+type barrierLimiter struct{ s barrierStore }
+
+func (l barrierLimiter) Wait(context.Context, clock.Clock, int) (shared.Reservation, time.Duration, error) {
+	return barrierReservation(l), 0, nil
+}
+func (barrierLimiter) OnRateLimited(context.Context, time.Time, time.Duration) error { return nil }
+func (barrierLimiter) Status(context.Context, time.Time) (ratelimit.Status, error) {
+	return ratelimit.Status{}, nil
+}
+func (barrierLimiter) LocalConfig(time.Time, int) ratelimit.Config { return ratelimit.Config{} }
+
+type barrierReservation struct{ s barrierStore }
+
+func (r barrierReservation) Finish(context.Context, time.Time, ratelimit.Answer) error {
+	r.s.meet()
+	return nil
+}
+func (barrierReservation) Cancel(context.Context, time.Time) error { return nil }
+func (barrierReservation) OnRateLimited(context.Context, time.Time, time.Duration) error {
+	return nil
+}
+
+type barrierBreaker struct{ s barrierStore }
+
+func (b barrierBreaker) Allow(context.Context, time.Time) (shared.Ticket, error) {
+	return barrierTicket(b), nil
+}
+func (barrierBreaker) Status(context.Context, time.Time) (breaker.Status, error) {
+	return breaker.Status{}, nil
+}
+
+type barrierTicket struct{ s barrierStore }
+
+func (t barrierTicket) Done(context.Context, time.Time, breaker.Outcome) (bool, error) {
+	t.s.meet()
+	return false, nil
+}
+
+type barrierBudget struct{ s barrierStore }
+
+func (barrierBudget) AllowRetry(context.Context) (bool, error) { return true, nil }
+func (barrierBudget) OnFailure(context.Context) error          { return nil }
+func (b barrierBudget) OnSuccess(context.Context) error {
+	b.s.meet()
+	return nil
+}
+func (barrierBudget) Tokens(context.Context) (float64, error) { return 0, nil }
+
+// What a call teaches the shared policies — the limiter's correction, the
+// breaker's outcome, the budget's success, a round trip each — is sent at
+// once, not one after the other: the shared state then costs a call two
+// round trips of time (the breaker's and the limiter's admission) and one
+// after it, not five in a row.
+func TestSharedOutcomesAtOnce(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var after sync.WaitGroup
+		after.Add(3)
+		p := &heldAccountProvider{}
+		c := reasktest.NewClient(t, p, reask.Config{Shared: barrierStore{&after}})
+		done := make(chan error, 1)
+		go func() {
+			_, _, err := reask.Extract[UserInfo](t.Context(), c, johnText)
+			done <- err
+		}()
+		synctest.Wait()
+		if n := p.answer(nil); n != 1 {
+			t.Fatalf("%d calls held; want 1", n)
+		}
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+	})
+}
