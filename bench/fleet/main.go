@@ -82,7 +82,7 @@ func main() {
 	modes := flag.String("redis", "no,yes", "scale, serve and overhead: without Redis (no), with it (yes), or both")
 	replicas := flag.Int("replicas", 3, "serve: gateway replicas")
 	clients := flag.Int("clients", 64, "serve: concurrent clients, round-robin over the replicas")
-	overheadN := flag.Int("overhead-n", 400, "overhead: items, one at a time")
+	overheadN := flag.Int("overhead-n", 600, "overhead: items, one at a time (at most -n)")
 	verbose := flag.Bool("v", false, "print each batch process's standard error")
 	flag.Parse()
 	c := benchConfig{n: *n, seed: *seed, rpm: *rpm, latency: *latency, conc: *conc,
