@@ -143,8 +143,8 @@ func (p *Provider) Name() string { return p.name }
 // responseJsonSchema, or the legacy responseSchema with
 // Config.LegacySchema — in json_schema and tools modes: the loop sends the
 // schema rewritten for it (schema/dialect) and enforces what it drops.
-// Config.Schema then prepares the rewritten schema (PrepareSchema only
-// sets propertyOrdering on it).
+// Config.Schema then prepares the rewritten schema (PrepareSchema sends it
+// as it is, adding only what is missing of propertyOrdering).
 func (p *Provider) SchemaTarget(req *reask.Request) (dialect.Target, bool) {
 	switch req.Mode {
 	case reask.ModeJSONSchema, reask.ModeTools, "":

@@ -3,65 +3,71 @@ package gemini_test
 import (
 	"encoding/json"
 	"errors"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/reask/reask/provider/gemini"
+	"github.com/reask/reask/schema/dialect"
 )
 
-// TestPrepareSchema: the default rewrite of each dialect — the schema
-// sent, member order kept, and a note for every constraint not sent as
-// written.
+// TestPrepareSchema: a schema not yet in the dialect is sent as package
+// schema/dialect rewrites it, with its changes; one already in it is sent
+// as it is, but for the propertyOrdering the legacy dialect needs.
 func TestPrepareSchema(t *testing.T) {
 	for _, tc := range []struct {
 		name    string
 		dialect gemini.Dialect
 		in      string
-		want    string
-		notes   []string
+		want    string // "" is dialect.Rewrite's output and changes
 	}{
-		{"json schema: $schema removed, the rest as it is", gemini.DialectJSONSchema,
+		{"json schema: rewritten ($schema out, additionalProperties false kept, const as an enum)", gemini.DialectJSONSchema,
 			`{"$schema":"https://json-schema.org/draft/2020-12/schema","type":"object","properties":{"b":{"type":"string","format":"email"},"a":{"const":1}},"additionalProperties":false}`,
-			`{"type":"object","properties":{"b":{"type":"string","format":"email"},"a":{"const":1}},"additionalProperties":false}`,
-			[]string{"(root): $schema removed"}},
-		{"json schema without $schema: unchanged", gemini.DialectJSONSchema,
+			""},
+		{"json schema already in the dialect: byte for byte", gemini.DialectJSONSchema,
 			`{"type": "object", "properties": {"$schema": {"type": "string"}}}`,
-			`{"type": "object", "properties": {"$schema": {"type": "string"}}}`, nil},
-		{"legacy: references inlined, siblings win", gemini.DialectLegacy,
-			`{"$defs":{"addr":{"type":"object","description":"an address","properties":{"city":{"type":"string"}}}},"type":"object","properties":{"home":{"$ref":"#/$defs/addr","description":"where they live"},"work":{"$ref":"#/$defs/addr"}}}`,
-			`{"type":"object","properties":{"home":{"type":"object","description":"where they live","properties":{"city":{"type":"string"}}},"work":{"type":"object","description":"an address","properties":{"city":{"type":"string"}}}},"propertyOrdering":["home","work"]}`,
-			nil},
-		{"legacy: nulls become nullable", gemini.DialectLegacy,
-			`{"type":"object","properties":{"a":{"type":["string","null"]},"b":{"anyOf":[{"type":"integer"},{"type":"null"}]},"c":{"type":"string","enum":["x","y",null]}}}`,
-			`{"type":"object","properties":{"a":{"type":"string","nullable":true},"b":{"nullable":true,"type":"integer"},"c":{"type":"string","enum":["x","y"],"nullable":true}},"propertyOrdering":["a","b","c"]}`,
-			nil},
-		{"legacy: what the Schema object lacks", gemini.DialectLegacy,
-			`{"type":"object","properties":{"kind":{"const":"person"},"n":{"type":"integer","exclusiveMinimum":0,"enum":[1,2]},"at":{"type":"string","format":"date-time"},"mail":{"type":"string","format":"email","description":"work mail"},"u":{"oneOf":[{"type":"string"},{"type":"integer"}]},"v":{"type":["string","integer"]}},"additionalProperties":false,"allOf":[{"required":["kind"]}]}`,
-			`{"type":"object","properties":{"kind":{"enum":["person"]},"n":{"type":"integer"},"at":{"type":"string","format":"date-time"},"mail":{"type":"string","description":"work mail (format: email)"},"u":{"anyOf":[{"type":"string"},{"type":"integer"}]},"v":{"anyOf":[{"type":"string"},{"type":"integer"}]}},"propertyOrdering":["kind","n","at","mail","u","v"]}`,
-			[]string{"/properties/kind: const sent as a one-value enum", "/properties/n: exclusiveMinimum removed", "/properties/n: enum removed (only string enums are sent)",
-				"/properties/mail: format moved into description", "/properties/u: oneOf sent as anyOf (one branch only is not enforced)", "/properties/v: type sent as an anyOf of its types",
-				"(root): additionalProperties removed", "(root): allOf removed"}},
-		{"legacy: property names are not keywords", gemini.DialectLegacy,
+			`{"type": "object", "properties": {"$schema": {"type": "string"}}}`},
+		{"legacy: references inlined, nulls nullable, const an enum, formats described", gemini.DialectLegacy,
+			`{"$defs":{"addr":{"type":"object","properties":{"city":{"type":["string","null"]}}}},"type":"object","properties":{"home":{"$ref":"#/$defs/addr"},"kind":{"const":"person"},"mail":{"type":"string","format":"email"}},"additionalProperties":false}`,
+			""},
+		{"legacy: a recursion is unrolled, not refused", gemini.DialectLegacy,
+			`{"$defs":{"node":{"type":"object","properties":{"v":{"type":"integer"},"kids":{"type":"array","items":{"$ref":"#/$defs/node"}}}}},"$ref":"#/$defs/node"}`,
+			""},
+		{"legacy: a Schema object gets its propertyOrdering, and nothing else changes", gemini.DialectLegacy,
+			`{"type":"OBJECT","properties":{"b":{"type":"STRING","nullable":true},"a":{"type":"ARRAY","items":{"type":"OBJECT","properties":{"y":{"type":"STRING"},"x":{"type":"STRING"}}}}},"required":["b"]}`,
+			`{"type":"OBJECT","properties":{"b":{"type":"STRING","nullable":true},"a":{"type":"ARRAY","items":{"type":"OBJECT","properties":{"y":{"type":"STRING"},"x":{"type":"STRING"}},"propertyOrdering":["y","x"]}}},"required":["b"],"propertyOrdering":["b","a"]}`},
+		{"legacy: a JSON Schema the Schema object takes as it is: only propertyOrdering", gemini.DialectLegacy,
 			`{"type":"object","properties":{"additionalProperties":{"type":"boolean"},"$ref":{"type":"string"}},"required":["$ref"]}`,
-			`{"type":"object","properties":{"additionalProperties":{"type":"boolean"},"$ref":{"type":"string"}},"propertyOrdering":["additionalProperties","$ref"],"required":["$ref"]}`,
-			nil},
+			`{"type":"object","properties":{"additionalProperties":{"type":"boolean"},"$ref":{"type":"string"}},"required":["$ref"],"propertyOrdering":["additionalProperties","$ref"]}`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			in := json.RawMessage(tc.in)
 			before := string(in)
-			got, notes, err := gemini.PrepareSchema(in, tc.dialect)
+			got, changes, err := gemini.PrepareSchema(in, tc.dialect)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if string(got) != tc.want {
-				t.Errorf("got  %s\nwant %s", got, tc.want)
+			want, wantChanges := tc.want, []dialect.Change(nil)
+			if want == "" {
+				d := dialect.GeminiJSONSchema
+				if tc.dialect == gemini.DialectLegacy {
+					d = dialect.GeminiSchema
+				}
+				r, err := dialect.Rewrite(in, d)
+				if err != nil {
+					t.Fatal(err)
+				}
+				want, wantChanges = string(r.Schema), append(r.Relaxed, r.Rewritten...)
+				if want == tc.in || len(wantChanges) == 0 {
+					t.Fatalf("the case is meant to need a rewrite: %s", want)
+				}
 			}
-			var ns []string
-			for _, n := range notes {
-				ns = append(ns, n.String())
+			if string(got) != want {
+				t.Errorf("got  %s\nwant %s", got, want)
 			}
-			if strings.Join(ns, "\n") != strings.Join(tc.notes, "\n") {
-				t.Errorf("notes:\n%s\nwant:\n%s", strings.Join(ns, "\n"), strings.Join(tc.notes, "\n"))
+			if g, w := changeText(changes), changeText(wantChanges); g != w {
+				t.Errorf("changes:\n%s\nwant:\n%s", g, w)
 			}
 			if string(in) != before {
 				t.Error("the schema given was changed")
@@ -70,35 +76,71 @@ func TestPrepareSchema(t *testing.T) {
 	}
 }
 
-// TestPrepareSchemaRefuses: what the legacy dialect cannot say is an
-// error that says what and where, before anything is sent.
+// TestPrepareSchemaKeepsTheLoopsRewrite: what reask's loop sends the
+// provider — the task's schema rewritten by schema/dialect for the
+// dialect SchemaTarget names — goes out byte for byte, for every schema
+// of the dialect package's corpus, including the ones the legacy dialect
+// cannot fully say (maps): rewriting it a second time would lose what the
+// first rewrite wrote (nullable, the Schema object's formats).
+func TestPrepareSchemaKeepsTheLoopsRewrite(t *testing.T) {
+	files, err := filepath.Glob("../../schema/dialect/testdata/schemas/*.json")
+	if err != nil || len(files) < 30 {
+		t.Fatalf("the corpus: %d files, %v", len(files), err)
+	}
+	for _, f := range files {
+		doc, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, d := range []gemini.Dialect{gemini.DialectJSONSchema, gemini.DialectLegacy} {
+			sd := dialect.GeminiJSONSchema
+			if d == gemini.DialectLegacy {
+				sd = dialect.GeminiSchema
+			}
+			r, err := dialect.Rewrite(doc, sd)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, changes, err := gemini.PrepareSchema(r.Schema, d)
+			if err != nil {
+				t.Errorf("%s, %s: %v", filepath.Base(f), d, err)
+				continue
+			}
+			if string(got) != string(r.Schema) || len(changes) > 0 {
+				t.Errorf("%s, %s: the loop's rewrite was changed:\n sent %s\n  was %s\n%s", filepath.Base(f), d, got, r.Schema, changeText(changes))
+			}
+		}
+	}
+}
+
+// TestPrepareSchemaRefuses: a schema that cannot be read is an error
+// that says what, before anything is sent.
 func TestPrepareSchemaRefuses(t *testing.T) {
+	deep := strings.Repeat(`{"items":`, dialect.MaxDepth+1) + `{}` + strings.Repeat(`}`, dialect.MaxDepth+1)
 	for _, tc := range []struct {
 		name, in, want string
 		is             error
 	}{
-		{"recursion", `{"$defs":{"node":{"type":"object","properties":{"kids":{"type":"array","items":{"$ref":"#/$defs/node"}}}}},"$ref":"#/$defs/node"}`,
-			"/$defs/node/properties/kids/items refers back to #/$defs/node", gemini.ErrRecursiveSchema},
-		{"a remote reference", `{"type":"object","properties":{"a":{"$ref":"https://example.com/a.json"}}}`, `/properties/a: $ref "https://example.com/a.json"`, nil},
-		{"a dangling reference", `{"type":"object","properties":{"a":{"$ref":"#/$defs/missing"}}}`, "points at no schema", nil},
-		{"not JSON", `{"type":`, "reading the schema", nil},
+		{"not JSON", `{"type":`, "reading the schema", dialect.ErrNotJSON},
+		{"two values", `{} {}`, "reading the schema", dialect.ErrNotJSON},
+		{"not an object", `[1]`, "not a JSON object", nil},
+		{"nested too deeply", deep, "reading the schema", dialect.ErrTooDeep},
 	} {
-		t.Run(tc.name, func(t *testing.T) {
-			_, _, err := gemini.PrepareSchema(json.RawMessage(tc.in), gemini.DialectLegacy)
-			if err == nil || !strings.Contains(err.Error(), tc.want) || tc.is != nil && !errors.Is(err, tc.is) {
-				t.Errorf("error %v, want %q", err, tc.want)
-			}
-		})
-	}
-	// Many references to references: bounded, not exponential.
-	defs := `"d0":{"type":"string"}`
-	for i := 1; i <= 12; i++ {
-		defs += `,"d` + itoa(i) + `":{"type":"object","properties":{"a":{"$ref":"#/$defs/d` + itoa(i-1) + `"},"b":{"$ref":"#/$defs/d` + itoa(i-1) + `"}}}`
-	}
-	_, _, err := gemini.PrepareSchema(json.RawMessage(`{"$defs":{`+defs+`},"$ref":"#/$defs/d12"}`), gemini.DialectLegacy)
-	if err == nil || !strings.Contains(err.Error(), "more than 1000 copies") {
-		t.Errorf("2^12 copies: %v", err)
+		for _, d := range []gemini.Dialect{gemini.DialectJSONSchema, gemini.DialectLegacy} {
+			t.Run(tc.name+"/"+d.String(), func(t *testing.T) {
+				_, _, err := gemini.PrepareSchema(json.RawMessage(tc.in), d)
+				if err == nil || !strings.Contains(err.Error(), tc.want) || tc.is != nil && !errors.Is(err, tc.is) {
+					t.Errorf("error %v, want %q", err, tc.want)
+				}
+			})
+		}
 	}
 }
 
-func itoa(i int) string { b, _ := json.Marshal(i); return string(b) }
+func changeText(cs []dialect.Change) string {
+	var s []string
+	for _, c := range cs {
+		s = append(s, c.String())
+	}
+	return strings.Join(s, "\n")
+}
