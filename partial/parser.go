@@ -30,6 +30,7 @@ import (
 	"strconv"
 	"unicode/utf8"
 
+	"github.com/reask/reask/internal/jsonesc"
 	"github.com/reask/reask/schema"
 )
 
@@ -794,32 +795,11 @@ func (p *Parser) rune(r rune) {
 	case p.st == sKeyString:
 		p.keyText = utf8.AppendRune(p.keyText, r)
 	case p.atomic:
-		p.atom = appendEscaped(p.atom, r)
+		p.atom = jsonesc.AppendRune(p.atom, r)
 	default:
-		p.out = appendEscaped(p.out, r)
+		p.out = jsonesc.AppendRune(p.out, r)
 		p.ver++
 	}
-}
-
-// appendEscaped writes r as it goes inside a JSON string.
-func appendEscaped(dst []byte, r rune) []byte {
-	switch r {
-	case '"':
-		return append(dst, '\\', '"')
-	case '\\':
-		return append(dst, '\\', '\\')
-	case '\n':
-		return append(dst, '\\', 'n')
-	case '\r':
-		return append(dst, '\\', 'r')
-	case '\t':
-		return append(dst, '\\', 't')
-	}
-	if r < 0x20 {
-		const hexDigits = "0123456789abcdef"
-		return append(dst, '\\', 'u', '0', '0', hexDigits[r>>4], hexDigits[r&0xF])
-	}
-	return utf8.AppendRune(dst, r)
 }
 
 // endString ends a key or a string value at its closing quote.
@@ -828,7 +808,7 @@ func (p *Parser) endString() error {
 	case p.st == sKeyString:
 		p.memberKey = append(p.memberKey[:0], '"')
 		for _, r := range string(p.keyText) {
-			p.memberKey = appendEscaped(p.memberKey, r)
+			p.memberKey = jsonesc.AppendRune(p.memberKey, r)
 		}
 		p.memberKey = append(p.memberKey, '"')
 		p.st = sColon

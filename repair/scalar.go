@@ -3,6 +3,8 @@ package repair
 import (
 	"strings"
 	"unicode/utf8"
+
+	"github.com/reask/reask/internal/jsonesc"
 )
 
 // Scalars: numbers, bare words, literals in other languages' spellings,
@@ -478,12 +480,9 @@ func appendEscaped(dst, s []byte) ([]byte, bool) {
 	for i := 0; i < len(s); {
 		c := s[i]
 		if c < 0x80 {
-			switch {
-			case c == '"' || c == '\\':
-				dst = append(dst, '\\', c)
-			case c < 0x20:
-				dst = appendControl(dst, c)
-			default:
+			if c == '"' || c == '\\' || c < 0x20 {
+				dst = jsonesc.AppendRune(dst, rune(c))
+			} else {
 				dst = append(dst, c)
 			}
 			i++
@@ -499,22 +498,4 @@ func appendEscaped(dst, s []byte) ([]byte, bool) {
 		i += size
 	}
 	return dst, replaced
-}
-
-// appendControl appends the JSON escape of control character c.
-func appendControl(dst []byte, c byte) []byte {
-	switch c {
-	case '\n':
-		return append(dst, '\\', 'n')
-	case '\r':
-		return append(dst, '\\', 'r')
-	case '\t':
-		return append(dst, '\\', 't')
-	case '\b':
-		return append(dst, '\\', 'b')
-	case '\f':
-		return append(dst, '\\', 'f')
-	}
-	const hex = "0123456789abcdef"
-	return append(dst, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xF])
 }

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"unicode/utf16"
 	"unicode/utf8"
+
+	"github.com/reask/reask/internal/jsonesc"
 )
 
 // Strings are where models break JSON most: other quotes, quotes inside
@@ -962,7 +964,7 @@ func (p *parser) emitString(s, a, e int, cls quoteClass, closed bool) int32 {
 			i++
 		case c < 0x20:
 			p.growAux(6)
-			p.aux = appendControl(p.aux, c)
+			p.aux = jsonesc.AppendRune(p.aux, rune(c))
 			note(&sr.control, i)
 			i++
 		case c < 0x80:
@@ -1003,7 +1005,7 @@ func (p *parser) emitString(s, a, e int, cls quoteClass, closed bool) int32 {
 		p.fix(KindUnescapedQuote, i, orig, out)
 	}
 	if i := sr.control; i >= 0 {
-		p.fix(KindControlCharacter, i, fmt.Sprintf("raw U+%04X", b[i]), string(appendControl(nil, b[i])))
+		p.fix(KindControlCharacter, i, fmt.Sprintf("raw U+%04X", b[i]), string(jsonesc.AppendRune(nil, rune(b[i]))))
 	}
 	if i := sr.escape; i >= 0 {
 		p.fix(KindInvalidEscape, i, p.srcText(i, min(i+2, e)), escapeRepair(b, i, e))
