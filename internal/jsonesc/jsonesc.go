@@ -5,29 +5,22 @@ package jsonesc
 
 import "unicode/utf8"
 
+// short are the escapes JSON names: the letter after the backslash.
+var short = [0x80]byte{'"': '"', '\\': '\\', '\n': 'n', '\r': 'r', '\t': 't', '\b': 'b', '\f': 'f'}
+
 // AppendRune appends r as it goes inside a JSON string: a quote and a
 // backslash escaped, the control characters below U+0020 too (\n, \r, \t,
 // \b and \f by name, the others as \u00XX), any other rune as UTF-8.
 func AppendRune(dst []byte, r rune) []byte {
-	switch r {
-	case '"':
-		return append(dst, '\\', '"')
-	case '\\':
-		return append(dst, '\\', '\\')
-	case '\n':
-		return append(dst, '\\', 'n')
-	case '\r':
-		return append(dst, '\\', 'r')
-	case '\t':
-		return append(dst, '\\', 't')
-	case '\b':
-		return append(dst, '\\', 'b')
-	case '\f':
-		return append(dst, '\\', 'f')
+	if r < 0 || r >= 0x80 {
+		return utf8.AppendRune(dst, r)
 	}
-	if r >= 0 && r < 0x20 {
+	if e := short[r]; e != 0 {
+		return append(dst, '\\', e)
+	}
+	if r < 0x20 {
 		const hex = "0123456789abcdef"
 		return append(dst, '\\', 'u', '0', '0', hex[r>>4], hex[r&0xF])
 	}
-	return utf8.AppendRune(dst, r)
+	return append(dst, byte(r))
 }
