@@ -101,7 +101,6 @@ type spanNames struct {
 	extractAttrs      [4]attribute.KeyValue
 	chatAttrs         [4]attribute.KeyValue
 	metricAttrs       [3]attribute.KeyValue
-	requestModelAttr  attribute.KeyValue
 	responseModelAttr attribute.KeyValue // of the answering model; empty Key when none
 }
 
