@@ -2,17 +2,78 @@ package reask
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"log/slog"
+	"strings"
+	"sync"
 
 	"github.com/reask/reask/cache"
+	"github.com/reask/reask/schema"
 )
 
-// promptVersion is the version of reask's prompt template — the prompt
-// built from an Input, the feedback of re-asks, how answers are taken and
-// checked — in every cache key: change it with what changes an answer, so
-// that results stored by an older reask miss.
-const promptVersion = "reask-prompt-1"
+// promptVersion is the version of reask's prompt template in every cache
+// key — the prompt built from an Input, in each mode, and the feedback of
+// re-asks — so that results stored under an older template miss. It is not
+// kept by hand: it hashes the template as rendered for a fixed sample
+// (promptSample), once per process, so any change to the texts or to the
+// code that writes them changes the key.
+var promptVersion = sync.OnceValue(func() string { return promptVersionOf(promptSample()) })
+
+// promptVersionOf names a rendering of the prompt template: "reask-prompt-"
+// and the first 16 hex digits of its SHA-256.
+func promptVersionOf(rendered string) string {
+	sum := sha256.Sum256([]byte(rendered))
+	return "reask-prompt-" + hex.EncodeToString(sum[:8])
+}
+
+// promptSampleSchema is the schema promptSample renders the template with:
+// one field of each kind a violation or a sharpened feedback names.
+const promptSampleSchema = `{"type":"object","properties":{"name":{"type":"string","description":"full name"},` +
+	`"age":{"type":"integer","minimum":0},"tags":{"type":"array","items":{"type":"string","enum":["a","b"]}}},` +
+	`"required":["name","age"],"additionalProperties":false}`
+
+// promptSample renders every part of the prompt template for one fixed
+// input: the first messages in each mode (with the default instructions,
+// and with the schema in the prompt), the feedback of each kind of failed
+// answer, the sharper feedback for fields that failed twice, a patch
+// re-ask's feedback and the summary of earlier failures.
+func promptSample() string {
+	s := schema.MustCompile(promptSampleSchema)
+	var b strings.Builder
+	write := func(msgs ...Message) {
+		for _, m := range msgs {
+			b.WriteString(string(m.Role))
+			b.WriteString("\n---\n")
+			b.WriteString(m.Content)
+			b.WriteString("\n---\n")
+		}
+	}
+	for _, inPrompt := range []bool{false, true} {
+		for _, mode := range []Mode{ModeJSONSchema, ModeTools, ModeJSONObject, ModeText} {
+			write(initialMessages(&settings{schemaInPrompt: inPrompt}, s, "Ada Lovelace, 36, tags a and b.", mode)...)
+		}
+	}
+	vs := s.Validate(map[string]any{"age": -1.5, "tags": []any{"c"}, "extra": true})
+	for _, cerr := range []*contentError{
+		{Kind: KindJSONSyntax, Message: "unexpected end of input at offset 12"},
+		{Kind: KindTruncated, Message: "unexpected end of input"},
+		{Kind: KindEmpty},
+		{Kind: KindRefusal, Message: "I cannot help with that"},
+		{Kind: KindSchema, Violations: vs},
+		{Kind: KindSemantic, Violations: vs[:1]},
+		{Kind: KindSemantic, Message: "age must match the birth year\nname must be capitalised"},
+		{Kind: "other", Message: "no answer"},
+	} {
+		write(Message{Role: RoleUser, Content: feedbackFor(cerr, 40)})
+	}
+	j := &job{task: Task{Schema: s}}
+	write(Message{Role: RoleUser, Content: j.sharper(vs)},
+		Message{Role: RoleUser, Content: patchFeedback(vs, []string{"age", "tags"})},
+		Message{Role: RoleUser, Content: summaryOf([]failure{{number: 1, message: "schema /age"}, {number: 2, message: "json_syntax: end"}})})
+	return b.String()
+}
 
 // cacheEntry is what the cache stores for a validated result.
 type cacheEntry struct {
@@ -53,7 +114,7 @@ func (j *job) fromCache(ctx context.Context, req *Request) (json.RawMessage, boo
 		j.cacheFailed(ctx, "key", err)
 		return nil, false
 	}
-	j.cacheKey = cache.Key(promptVersion, b)
+	j.cacheKey = cache.Key(promptVersion(), b)
 	j.report.Cache = cache.Miss
 	val, ok, err := j.set.cache.Get(ctx, j.cacheKey)
 	if err != nil {

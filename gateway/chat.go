@@ -64,7 +64,7 @@ func (g *Gateway) chatBody(w http.ResponseWriter, r *http.Request, body []byte, 
 			Code: ptr("model_not_found"), Message: fmt.Sprintf("The model `%s` is not served by this gateway.", cr.model)})
 		return kindRejected
 	}
-	if !g.spend.admit(w, g.tele.labels.of(r), cr.model) {
+	if !g.spend.admit(r.Context(), w, g.tele.labels.of(r), cr.model) {
 		return kindRejected
 	}
 	if g.cfg.JSONObject != JSONObjectPassthrough {

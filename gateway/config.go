@@ -250,9 +250,15 @@ type Config struct {
 	// Retry-After until midnight, for the rest of the day; a request of
 	// such a key for a model without a price gets 400 model_unpriced. The
 	// limit is checked before each request, so requests in flight when it
-	// is reached finish and can take the day's spend past it. The spend is
-	// counted in this process: it starts from $0 when the gateway starts,
-	// and in fleet mode each replica counts its own. Default: no limit.
+	// is reached finish and can take the day's spend past it. Outside
+	// fleet mode the spend is counted in this process and starts from $0
+	// when the gateway starts. In fleet mode (Redis) it is the fleet's: one
+	// Redis counter per key and UTC day ("reask:spend:", a hash of the key,
+	// never the key, and the date; expiring an hour after the day), read
+	// before each request and increased after each; while Redis cannot be
+	// used each replica falls back to its own count (fail-open, counted in
+	// reask_shared_state_errors_total and logged once per change) and adds
+	// what it spent meanwhile once Redis answers. Default: no limit.
 	ClientDailyCost map[string]float64
 }
 

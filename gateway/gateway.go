@@ -307,6 +307,7 @@ func New(cfg Config) (*Gateway, error) {
 		}
 		g.fleet = f
 		g.cfg.Reask.Shared = f.store.Shared()
+		g.spend.shareWith(f.store, cfg.ClientKeys, g.tele.labels)
 		if err := g.metrics.Registry().Register(fleetCollector{g}); err != nil {
 			f.store.Close()
 			return nil, fmt.Errorf("gateway: the fleet metrics: %w", err)

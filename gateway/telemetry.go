@@ -62,7 +62,7 @@ func (g *Gateway) observer(route string) func(context.Context, reask.Event) {
 			g.tele.failures.observe(g.cfg.Clock.Now(), l, e.Report, e.Err)
 		}
 		if e.Kind == reask.EventResult {
-			g.spend.add(l.Client, e.Report, g.log)
+			g.spend.add(ctx, l.Client, e.Report, g.log)
 		}
 		if g.cfg.Observer != nil {
 			g.cfg.Observer(ctx, e)

@@ -19,6 +19,8 @@ import (
 	"context"
 	"encoding/json"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"go.opentelemetry.io/otel"
@@ -75,7 +77,71 @@ type Observer struct {
 	capture  bool
 	scrub    *httpapi.Scrubber
 	now      func() time.Time
+
+	// names caches, per reask provider name and answering model, the
+	// attributes and span names that depend on them only: built once,
+	// not per extraction.
+	names  sync.Map // nameKey → *spanNames
+	cached atomic.Int64
 }
+
+// maxCachedNames bounds Observer.names: the answering model comes from
+// the provider's answer, so its values are not the observer's to bound;
+// past this many pairs, names are built per span.
+const maxCachedNames = 1024
+
+// nameKey is the key of Observer.names.
+type nameKey struct{ provider, answered string }
+
+// spanNames is what a provider and model give every span: the names of
+// the extraction and chat spans, and the attributes both start with.
+type spanNames struct {
+	provider, model   string
+	extract, chat     string // span names
+	extractAttrs      [4]attribute.KeyValue
+	chatAttrs         [4]attribute.KeyValue
+	metricAttrs       [3]attribute.KeyValue
+	responseModelAttr attribute.KeyValue // of the answering model; empty Key when none
+}
+
+// Attributes every span of one operation has, built once.
+var (
+	attrOpExtract  = attribute.String("gen_ai.operation.name", OperationExtract)
+	attrOpChat     = attribute.String("gen_ai.operation.name", "chat")
+	attrOutputJSON = attribute.String("gen_ai.output.type", "json")
+)
+
+// spanNames returns the cached spanNames of provider p and the model that
+// answered.
+func (o *Observer) spanNames(p, answered string) *spanNames {
+	k := nameKey{p, answered}
+	if v, ok := o.names.Load(k); ok {
+		return v.(*spanNames)
+	}
+	provider, model := names(p, answered)
+	n := &spanNames{provider: provider, model: model, extract: OperationExtract + " " + model, chat: "chat " + model}
+	prov, req := attribute.String("gen_ai.provider.name", provider), attribute.String("gen_ai.request.model", model)
+	n.extractAttrs = [4]attribute.KeyValue{attrOpExtract, prov, req, attrOutputJSON}
+	n.chatAttrs = [4]attribute.KeyValue{attrOpChat, prov, req, attrOutputJSON}
+	n.metricAttrs = [3]attribute.KeyValue{attrOpChat, prov, req}
+	if answered != "" {
+		n.responseModelAttr = attribute.String("gen_ai.response.model", answered)
+	}
+	if o.cached.Load() >= maxCachedNames {
+		return n
+	}
+	v, loaded := o.names.LoadOrStore(k, n)
+	if !loaded {
+		o.cached.Add(1)
+	}
+	return v.(*spanNames)
+}
+
+// attrBuf is a reusable attribute list: the SDK copies the attributes it
+// is given, so one list serves every span of an extraction.
+type attrBuf struct{ kv []attribute.KeyValue }
+
+var attrBufs = sync.Pool{New: func() any { return &attrBuf{kv: make([]attribute.KeyValue, 0, 24)} }}
 
 // NewObserver returns an Observer configured by cfg. It fails only when
 // the meter provider refuses the histograms.
@@ -162,46 +228,53 @@ const OperationExtract = "extract"
 
 // record writes one extraction's spans, laid out back to back from its
 // start (the end less Report.Duration): each attempt's calls in order,
-// each after its wait (Call.Waited) and lasting Call.Duration.
+// each after its wait (Call.Waited) and lasting Call.Duration. Each span
+// is started without attributes and given them, in one list, only when it
+// records (a sampler may drop it).
 func (o *Observer) record(ctx context.Context, rep *reask.Report, err error) {
 	end := o.now()
 	start := end.Add(-rep.Duration)
 	parent := ctx
+	buf := attrBufs.Get().(*attrBuf)
+	defer attrBufs.Put(buf)
 	var root trace.Span
 	if !rep.Plain {
 		answered := ""
 		if n := len(rep.Records); n > 0 {
 			answered = rep.Records[n-1].Model
 		}
-		provider, model := names(rep.Provider, answered)
-		attrs := []attribute.KeyValue{
-			attribute.String("gen_ai.operation.name", OperationExtract),
-			attribute.String("gen_ai.provider.name", provider),
-			attribute.String("gen_ai.request.model", model),
-			attribute.String("gen_ai.output.type", "json"),
-			attribute.Int("gen_ai.usage.input_tokens", rep.Usage.PromptTokens),
-			attribute.Int("gen_ai.usage.output_tokens", rep.Usage.CompletionTokens),
-			attribute.Int(keyAttempts, rep.Attempts),
-			attribute.Int(keyCalls, rep.Calls),
-			attribute.String(keyOutcome, string(rep.Outcome)),
-			attribute.Int(keyRepairs, len(rep.Repairs())),
-			attribute.Int(keyWastedTokens, rep.WastedTokens),
-			attribute.String(keyMode, string(rep.Mode)),
-		}
-		if answered != "" {
-			attrs = append(attrs, attribute.String("gen_ai.response.model", answered))
-		}
-		if rep.CostUSD != nil {
-			attrs = append(attrs, attribute.Float64(keyCost, *rep.CostUSD))
-		}
-		if rep.WastedCostUSD != nil {
-			attrs = append(attrs, attribute.Float64(keyWastedCost, *rep.WastedCostUSD))
-		}
-		parent, root = o.tracer.Start(ctx, OperationExtract+" "+model, trace.WithTimestamp(start),
-			trace.WithSpanKind(trace.SpanKindInternal), trace.WithAttributes(attrs...))
-		if err != nil {
-			root.SetAttributes(attribute.String("error.type", string(rep.Outcome)))
-			root.SetStatus(codes.Error, string(rep.Outcome))
+		sn := o.spanNames(rep.Provider, answered)
+		parent, root = o.tracer.Start(ctx, sn.extract, trace.WithTimestamp(start), trace.WithSpanKind(trace.SpanKindInternal))
+		if root.IsRecording() {
+			repairs := 0
+			for i := range rep.Records {
+				repairs += len(rep.Records[i].Repairs)
+			}
+			attrs := append(buf.kv[:0], sn.extractAttrs[:]...)
+			attrs = append(attrs,
+				attribute.Int("gen_ai.usage.input_tokens", rep.Usage.PromptTokens),
+				attribute.Int("gen_ai.usage.output_tokens", rep.Usage.CompletionTokens),
+				attribute.Int(keyAttempts, rep.Attempts),
+				attribute.Int(keyCalls, rep.Calls),
+				attribute.String(keyOutcome, string(rep.Outcome)),
+				attribute.Int(keyRepairs, repairs),
+				attribute.Int(keyWastedTokens, rep.WastedTokens),
+				attribute.String(keyMode, string(rep.Mode)))
+			if answered != "" {
+				attrs = append(attrs, sn.responseModelAttr)
+			}
+			if rep.CostUSD != nil {
+				attrs = append(attrs, attribute.Float64(keyCost, *rep.CostUSD))
+			}
+			if rep.WastedCostUSD != nil {
+				attrs = append(attrs, attribute.Float64(keyWastedCost, *rep.WastedCostUSD))
+			}
+			if err != nil {
+				attrs = append(attrs, attribute.String("error.type", string(rep.Outcome)))
+				root.SetStatus(codes.Error, string(rep.Outcome))
+			}
+			root.SetAttributes(attrs...)
+			buf.kv = attrs[:0]
 		}
 	}
 	at := start
@@ -212,7 +285,7 @@ func (o *Observer) record(ctx context.Context, rep *reask.Report, err error) {
 		for k := range rec.Calls {
 			c := &rec.Calls[k]
 			at = at.Add(c.Waited)
-			o.call(parent, rec, c, k == len(rec.Calls)-1, used, at)
+			o.call(parent, buf, rec, c, k == len(rec.Calls)-1, used, at)
 			at = at.Add(c.Duration)
 		}
 		// Time spent checking the answer (parsing, repair, validation).
@@ -225,80 +298,76 @@ func (o *Observer) record(ctx context.Context, rep *reask.Report, err error) {
 	}
 }
 
-// call writes the span of one provider call of rec, started at start; last
-// says it is the attempt's last call (the one that brought the answer, if
-// any), used that the extraction used its answer.
-func (o *Observer) call(ctx context.Context, rec *reask.Attempt, c *reask.Call, last, used bool, start time.Time) {
-	provider, model := names(rec.Provider, rec.Model)
-	attrs := make([]attribute.KeyValue, 0, 20)
-	attrs = append(attrs,
-		attribute.String("gen_ai.operation.name", "chat"),
-		attribute.String("gen_ai.provider.name", provider),
-		attribute.String("gen_ai.request.model", model),
-		attribute.String("gen_ai.output.type", "json"),
-		attribute.Int(keyAttempt, rec.Number),
-		attribute.String(keyMode, string(rec.Mode)))
-	if c.Waited > 0 {
-		attrs = append(attrs, attribute.Float64(keyWaited, float64(c.Waited)/float64(time.Millisecond)))
-	}
-	if c.Status != 0 {
-		attrs = append(attrs, attribute.Int("http.response.status_code", c.Status))
-	}
+// call writes the span of one provider call of rec, started at start, its
+// attributes listed in buf; last says it is the attempt's last call (the
+// one that brought the answer, if any), used that the extraction used its
+// answer.
+func (o *Observer) call(ctx context.Context, buf *attrBuf, rec *reask.Attempt, c *reask.Call, last, used bool, start time.Time) {
+	sn := o.spanNames(rec.Provider, rec.Model)
 	answered := last && c.Outcome == reask.KindOK
-	if answered {
+	_, span := o.tracer.Start(ctx, sn.chat, trace.WithTimestamp(start), trace.WithSpanKind(trace.SpanKindClient))
+	if span.IsRecording() {
+		attrs := append(buf.kv[:0], sn.chatAttrs[:]...)
 		attrs = append(attrs,
-			attribute.Int("gen_ai.usage.input_tokens", rec.Usage.PromptTokens),
-			attribute.Int("gen_ai.usage.output_tokens", rec.Usage.CompletionTokens),
-			attribute.String(keyOutcome, string(rec.Outcome)),
-			attribute.Int(keyRepairs, len(rec.Repairs)),
-			attribute.Int(keyViolations, len(rec.Violations)))
-		if rec.Model != "" {
-			attrs = append(attrs, attribute.String("gen_ai.response.model", rec.Model))
+			attribute.Int(keyAttempt, rec.Number),
+			attribute.String(keyMode, string(rec.Mode)))
+		if c.Waited > 0 {
+			attrs = append(attrs, attribute.Float64(keyWaited, float64(c.Waited)/float64(time.Millisecond)))
 		}
-		if rec.FinishReason != "" {
-			attrs = append(attrs, attribute.StringSlice("gen_ai.response.finish_reasons", []string{rec.FinishReason}))
+		if c.Status != 0 {
+			attrs = append(attrs, attribute.Int("http.response.status_code", c.Status))
 		}
-		if rec.CostUSD != nil {
-			attrs = append(attrs, attribute.Float64(keyCost, *rec.CostUSD))
-		}
-		wasted := 0
-		if !used {
-			wasted = rec.Usage.TotalTokens
-			if wasted == 0 {
-				wasted = rec.Usage.PromptTokens + rec.Usage.CompletionTokens
+		if answered {
+			attrs = append(attrs,
+				attribute.Int("gen_ai.usage.input_tokens", rec.Usage.PromptTokens),
+				attribute.Int("gen_ai.usage.output_tokens", rec.Usage.CompletionTokens),
+				attribute.String(keyOutcome, string(rec.Outcome)),
+				attribute.Int(keyRepairs, len(rec.Repairs)),
+				attribute.Int(keyViolations, len(rec.Violations)))
+			if rec.Model != "" {
+				attrs = append(attrs, sn.responseModelAttr)
 			}
+			if rec.FinishReason != "" {
+				attrs = append(attrs, attribute.StringSlice("gen_ai.response.finish_reasons", []string{rec.FinishReason}))
+			}
+			if rec.CostUSD != nil {
+				attrs = append(attrs, attribute.Float64(keyCost, *rec.CostUSD))
+			}
+			wasted := 0
+			if !used {
+				wasted = rec.Usage.TotalTokens
+				if wasted == 0 {
+					wasted = rec.Usage.PromptTokens + rec.Usage.CompletionTokens
+				}
+			}
+			attrs = append(attrs, attribute.Int(keyWastedTokens, wasted))
+			if o.capture && rec.Raw != "" {
+				attrs = append(attrs, attribute.String("gen_ai.output.messages", o.output(rec)))
+			}
+		} else {
+			attrs = append(attrs, attribute.String(keyOutcome, string(c.Outcome)))
 		}
-		attrs = append(attrs, attribute.Int(keyWastedTokens, wasted))
-		if o.capture && rec.Raw != "" {
-			attrs = append(attrs, attribute.String("gen_ai.output.messages", o.output(rec)))
+		if c.Outcome != reask.KindOK {
+			attrs = append(attrs, attribute.String("error.type", string(c.Outcome)))
+			span.SetStatus(codes.Error, o.scrub.String(c.Message))
 		}
-	} else {
-		attrs = append(attrs, attribute.String(keyOutcome, string(c.Outcome)))
+		span.SetAttributes(attrs...)
+		buf.kv = attrs[:0]
 	}
-	_, span := o.tracer.Start(ctx, "chat "+model, trace.WithTimestamp(start),
-		trace.WithSpanKind(trace.SpanKindClient), trace.WithAttributes(attrs...))
-	if c.Outcome != reask.KindOK {
-		span.SetAttributes(attribute.String("error.type", string(c.Outcome)))
-		span.SetStatus(codes.Error, o.scrub.String(c.Message))
-	}
-	end := start.Add(c.Duration)
-	span.End(trace.WithTimestamp(end))
-	o.metrics(ctx, provider, model, rec, c, answered)
+	span.End(trace.WithTimestamp(start.Add(c.Duration)))
+	o.metrics(ctx, sn, rec, c, answered)
 }
 
 // metrics records the GenAI histograms of one call: its duration, and the
 // tokens of the call that answered.
-func (o *Observer) metrics(ctx context.Context, provider, model string, rec *reask.Attempt, c *reask.Call, answered bool) {
+func (o *Observer) metrics(ctx context.Context, sn *spanNames, rec *reask.Attempt, c *reask.Call, answered bool) {
 	if !o.duration.Enabled(ctx) && !o.tokens.Enabled(ctx) {
 		return // no meter provider: spare building the attribute sets
 	}
 	attrs := make([]attribute.KeyValue, 0, 5)
-	attrs = append(attrs,
-		attribute.String("gen_ai.operation.name", "chat"),
-		attribute.String("gen_ai.provider.name", provider),
-		attribute.String("gen_ai.request.model", model))
+	attrs = append(attrs, sn.metricAttrs[:]...)
 	if answered && rec.Model != "" {
-		attrs = append(attrs, attribute.String("gen_ai.response.model", rec.Model))
+		attrs = append(attrs, sn.responseModelAttr)
 	}
 	if c.Outcome != reask.KindOK {
 		d := append(attrs, attribute.String("error.type", string(c.Outcome)))
