@@ -376,6 +376,26 @@ func TestConversationStaysBounded(t *testing.T) {
 	}
 }
 
+// TestDefaultAttemptsOutlastThreeMisses: by default an extraction has four
+// attempts, so three answers that cannot be repaired, each wrong in a new
+// way (no insisting stop), still end in the fourth, valid one.
+func TestDefaultAttemptsOutlastThreeMisses(t *testing.T) {
+	steps := []step{
+		{content: `{"name":"John Doe","age":"thirty","email":"john@email.com"}`},
+		{content: `{"name":"John Doe","email":"john@email.com"}`},
+		{content: `{"name":"John Doe","age":30}`},
+		{content: johnJSON},
+	}
+	f := newFixture(t, steps, reask.Config{})
+	got, rep, err := reask.Extract[UserInfo](t.Context(), f.client, johnText)
+	if err != nil {
+		t.Fatalf("error %v after %d attempts, want the 4th answer", err, rep.Attempts)
+	}
+	if rep.Attempts != reask.DefaultMaxAttempts || reask.DefaultMaxAttempts != 4 || got.Age != 30 {
+		t.Errorf("attempts %d (default %d), age %d; want 4 attempts and age 30", rep.Attempts, reask.DefaultMaxAttempts, got.Age)
+	}
+}
+
 func TestMaxAttemptsOneNeverReasks(t *testing.T) {
 	f := newFixture(t, []step{{content: `{"name":"John Doe"}`}}, reask.Config{MaxAttempts: 1})
 	_, rep, err := reask.Extract[UserInfo](t.Context(), f.client, johnText)

@@ -64,7 +64,7 @@ type Config struct {
 	// MaxAttempts is the total number of content attempts (answers
 	// received and checked), the first one included: 1 never re-asks.
 	// Transport retries (429, 5xx, dropped connections) do not count
-	// against it. Default 3 (DefaultMaxAttempts). Per call: WithMaxAttempts.
+	// against it. Default 4 (DefaultMaxAttempts). Per call: WithMaxAttempts.
 	MaxAttempts int
 	// RepairLevel is how much of a broken answer is fixed locally before
 	// validation. Default repair.SyntaxAndCoercion.
@@ -266,9 +266,9 @@ type settings struct {
 
 // Defaults of the Config fields whose zero value stands for them.
 // MaxAttempts counts content attempts in total (the first included), not
-// retries: 3 means one answer and up to two re-asks.
+// retries: 4 means one answer and up to three re-asks.
 const (
-	DefaultMaxAttempts         = 3
+	DefaultMaxAttempts         = 4
 	DefaultMaxTransportRetries = 5
 	DefaultMaxRefusedRetries   = 1
 	DefaultContextBudget       = 100_000
