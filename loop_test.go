@@ -327,7 +327,7 @@ func TestNonRetryableErrorsStopAtOnce(t *testing.T) {
 
 func TestExhaustedReturnsBestEffort(t *testing.T) {
 	bad := step{content: `{"name":"John Doe","age":"thirty","email":"john@email.com"}`}
-	f := newFixture(t, []step{bad, bad, bad}, reask.Config{})
+	f := newFixture(t, []step{bad, bad, bad, bad}, reask.Config{})
 	_, rep, err := reask.Extract[UserInfo](t.Context(), f.client, johnText)
 	if !errors.Is(err, reask.ErrExhausted) {
 		t.Fatalf("error %v, want ErrExhausted", err)
@@ -336,7 +336,7 @@ func TestExhaustedReturnsBestEffort(t *testing.T) {
 	if !errors.As(err, &ee) {
 		t.Fatalf("error %T, want *ExhaustedError", err)
 	}
-	if ee.Report != rep || rep.Attempts != 3 || rep.Calls != 3 {
+	if ee.Report != rep || rep.Attempts != 4 || rep.Calls != 4 {
 		t.Errorf("report attempts %d calls %d", rep.Attempts, rep.Calls)
 	}
 	if ee.LastKind != reask.KindSchema || ee.LastRaw != bad.content {
@@ -348,7 +348,7 @@ func TestExhaustedReturnsBestEffort(t *testing.T) {
 	if len(ee.Violations) != 1 || ee.Violations[0].Path != "/age" {
 		t.Errorf("violations %v", ee.Violations)
 	}
-	if rep.WastedTokens != 360 || rep.Outcome != reask.KindSchema {
+	if rep.WastedTokens != 480 || rep.Outcome != reask.KindSchema {
 		t.Errorf("wasted %d outcome %s", rep.WastedTokens, rep.Outcome)
 	}
 }

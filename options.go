@@ -93,10 +93,10 @@ type Config struct {
 	Patch bool
 	// KeepOnRepeat turns off the early stop for a model that insists. By
 	// default the extraction stops, with an *InsistedError (ErrInsisted,
-	// which also matches ErrExhausted), when every violation of an answer
-	// repeats one of the previous answer's — the same JSON Pointer, keyword
+	// which also matches ErrExhausted), when every violation of two answers
+	// in a row repeats the answer's before — the same JSON Pointer, keyword
 	// and value (canonical JSON), from the same provider — although the
-	// feedback between them gave those fields' schema and an example: the
+	// feedback before each gave those fields' schema and an example: the
 	// attempts left would buy the same answer. The stop needs the adaptive
 	// strategy, and waits while a fallback provider remains to switch to.
 	KeepOnRepeat bool
