@@ -159,7 +159,7 @@ func (e *InsistedError) Error() string {
 	if e.Value != "" {
 		what = "the same value " + e.Value
 	}
-	msg := fmt.Sprintf("reask: the model insists at %s: %s after sharper feedback", displayPointer(e.Path), what)
+	msg := fmt.Sprintf("reask: the model insists at %s: %s after sharper feedback twice", displayPointer(e.Path), what)
 	if len(e.Repeats) > 0 {
 		msg += " (" + e.Repeats[0].Problem + ")"
 	}

@@ -24,9 +24,19 @@ type failure struct {
 	// the consecutive answers that gave it (see repeats); sharpened holds
 	// the paths whose schema and example the feedback carried.
 	provider  string
-	seen      map[repeatKey]int
+	seen      map[repeatKey]repeatCount
 	sharpened map[string]bool
 }
+
+// repeatCount is how often in a row a violation came back: in answers, and
+// in answers to feedback that gave its field's schema and an example.
+type repeatCount struct{ answers, sharpened int }
+
+// insistAfterSharpened is how many answers in a row must repeat a
+// violation after feedback that sharpened its field before the model is
+// taken to insist: two specific corrections ignored, not one, since a
+// model that samples may well fix the field on the next try.
+const insistAfterSharpened = 2
 
 // repeatKey identifies a violation with the value that caused it: its
 // path, keyword and the value's canonical JSON, hashed.
@@ -39,9 +49,10 @@ const maxRepeatValue = 200
 type answerRepeats struct {
 	// seen counts, for each violation, the consecutive answers that gave
 	// it, this one included.
-	seen map[repeatKey]int
-	// insisted has every violation when each one repeats the previous
-	// answer's after feedback that sharpened its field; nil otherwise.
+	seen map[repeatKey]repeatCount
+	// insisted has every violation when each one repeated, in the last
+	// insistAfterSharpened answers, the answer before after feedback that
+	// sharpened its field; nil otherwise.
 	insisted []Repeat
 }
 
@@ -49,10 +60,11 @@ type answerRepeats struct {
 // (prev, nil for the first): a violation repeats when the previous answer,
 // from the same provider, had the same keyword at the same JSON Pointer
 // with the same value (canonical JSON), or lacked the field as this one
-// does. The model insists when every violation repeats and the feedback
-// in between gave each one's schema and an example.
+// does. The model insists when every violation has repeated
+// insistAfterSharpened times in a row after feedback that gave its schema
+// and an example.
 func repeats(vs []schema.Violation, value any, provider string, prev *failure) answerRepeats {
-	out := answerRepeats{seen: make(map[repeatKey]int, len(vs))}
+	out := answerRepeats{seen: make(map[repeatKey]repeatCount, len(vs))}
 	if prev != nil && prev.provider != provider {
 		prev = nil
 	}
@@ -60,20 +72,25 @@ func repeats(vs []schema.Violation, value any, provider string, prev *failure) a
 	for _, v := range vs {
 		canon, present := canonicalAt(value, v.Path)
 		k := keyOf(v, canon, present)
-		n := 1
+		c := repeatCount{answers: 1}
 		if prev != nil {
-			n += prev.seen[k]
+			if p, ok := prev.seen[k]; ok {
+				c.answers += p.answers
+				if prev.sharpened[v.Path] {
+					c.sharpened = p.sharpened + 1
+				}
+			}
 		}
 		if _, dup := out.seen[k]; dup {
 			continue
 		}
-		out.seen[k] = n
-		if n < 2 || !prev.sharpened[v.Path] {
+		out.seen[k] = c
+		if c.sharpened < insistAfterSharpened {
 			insists = false
 			continue
 		}
 		if insists {
-			r := Repeat{Path: v.Path, Keyword: v.Keyword, Problem: v.Problem, Times: n}
+			r := Repeat{Path: v.Path, Keyword: v.Keyword, Problem: v.Problem, Times: c.answers}
 			if present {
 				r.Value = schema.Shorten(canon, maxRepeatValue)
 			}

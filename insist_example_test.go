@@ -9,7 +9,7 @@ import (
 )
 
 // A model that gives the same invalid value again after the sharper
-// feedback is not asked a fourth time: the text says 45, the schema wants
+// feedback, twice, is not asked a fifth time: the text says 45, the schema wants
 // at least 200, and the model insists.
 func ExampleInsistedError() {
 	client, stop := newSimClient(reask.Config{MaxAttempts: 5})
@@ -28,5 +28,5 @@ func ExampleInsistedError() {
 	// Output:
 	// insists at /age on 45
 	// gave up: true
-	// attempts: 3 saved: 2
+	// attempts: 4 saved: 1
 }

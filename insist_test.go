@@ -13,8 +13,8 @@ import (
 )
 
 // TestStopWhenTheModelInsists runs the loop against scripted answers: a
-// model that gives the same invalid value again after the sharper feedback
-// stops the extraction early with an *InsistedError; one that changes its
+// model that gives the same invalid value again after the sharper feedback,
+// twice in a row, stops the extraction early with an *InsistedError; one that changes its
 // value, or makes new mistakes beside the repeat, keeps being re-asked.
 func TestStopWhenTheModelInsists(t *testing.T) {
 	thirty := step{content: `{"name":"John Doe","age":"thirty","email":"john@email.com"}`}
@@ -29,24 +29,25 @@ func TestStopWhenTheModelInsists(t *testing.T) {
 	tests := []struct {
 		name     string
 		steps    []step
-		cfg      reask.Config   // MaxAttempts 5 unless set
+		cfg      reask.Config   // MaxAttempts 6 unless set
 		insisted []reask.Repeat // nil: the extraction must not stop early
 		wantErr  error          // nil: success
 	}{
-		{"the same value after the sharper feedback stops", []step{thirty, thirty, thirty}, reask.Config{}, ageRepeat(3), reask.ErrInsisted},
-		{"a repeat while the other fields are fixed stops", []step{thirtyNoEmail, thirtyNoEmail, thirty}, reask.Config{}, ageRepeat(3), reask.ErrInsisted},
+		{"the same value after two sharper feedbacks stops", []step{thirty, thirty, thirty, thirty}, reask.Config{}, ageRepeat(4), reask.ErrInsisted},
+		{"a repeat while the other fields are fixed stops", []step{thirtyNoEmail, thirtyNoEmail, thirty, thirty}, reask.Config{}, ageRepeat(4), reask.ErrInsisted},
+		{"one sharper feedback ignored keeps going", []step{thirty, thirty, thirty, good}, reask.Config{}, nil, nil},
 		{"a value that changes keeps going", []step{age("thirty"), age("thirty"), age("thirty years"), age("30 yrs"), good}, reask.Config{}, nil, nil},
 		{"a new violation beside the repeat keeps going", []step{thirty, thirty, thirtyNoEmail, good}, reask.Config{}, nil, nil},
 		{"a repeat before the sharper feedback keeps going", []step{thirty, thirty, good}, reask.Config{}, nil, nil},
-		{"KeepOnRepeat spends every attempt", []step{thirty, thirty, thirty, thirty, thirty}, reask.Config{KeepOnRepeat: true}, nil, reask.ErrExhausted},
-		{"without the adaptive strategy every attempt is spent", []step{thirty, thirty, thirty, thirty, thirty}, reask.Config{NoAdaptive: true}, nil, reask.ErrExhausted},
-		{"the last attempt is no early stop", []step{thirty, thirty, thirty}, reask.Config{MaxAttempts: 3}, nil, reask.ErrExhausted},
+		{"KeepOnRepeat spends every attempt", []step{thirty, thirty, thirty, thirty, thirty, thirty}, reask.Config{KeepOnRepeat: true}, nil, reask.ErrExhausted},
+		{"without the adaptive strategy every attempt is spent", []step{thirty, thirty, thirty, thirty, thirty, thirty}, reask.Config{NoAdaptive: true}, nil, reask.ErrExhausted},
+		{"the last attempt is no early stop", []step{thirty, thirty, thirty, thirty}, reask.Config{MaxAttempts: 4}, nil, reask.ErrExhausted},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			cfg := tc.cfg
 			if cfg.MaxAttempts == 0 {
-				cfg.MaxAttempts = 5
+				cfg.MaxAttempts = 6
 			}
 			f := newFixture(t, tc.steps, cfg)
 			_, rep, err := reask.Extract[UserInfo](t.Context(), f.client, johnText)
@@ -73,7 +74,7 @@ func TestStopWhenTheModelInsists(t *testing.T) {
 			if !errors.As(err, &ie) || ie.Path != "/age" || ie.Value != `"thirty"` || !slices.Equal(ie.Repeats, tc.insisted) {
 				t.Fatalf("InsistedError %+v", ie)
 			}
-			if want := 5 - len(tc.steps); rep.AttemptsSaved != want {
+			if want := 6 - len(tc.steps); rep.AttemptsSaved != want {
 				t.Errorf("%d attempts saved, want %d", rep.AttemptsSaved, want)
 			}
 			var ee *reask.ExhaustedError
@@ -81,7 +82,7 @@ func TestStopWhenTheModelInsists(t *testing.T) {
 				t.Errorf("exhausted %+v, outcome %s", ee, rep.Outcome)
 			}
 			msg := err.Error()
-			for _, part := range []string{"insists at /age", `"thirty"`, "after sharper feedback", "stopped after 3 attempt(s) with 2 left"} {
+			for _, part := range []string{"insists at /age", `"thirty"`, "after sharper feedback", "stopped after 4 attempt(s) with 2 left"} {
 				if !strings.Contains(msg, part) {
 					t.Errorf("error %q lacks %q", msg, part)
 				}
@@ -106,20 +107,20 @@ func TestStopWhenTheModelInsists(t *testing.T) {
 
 // TestPatchFeedbackIsNotTheSharperOne: a patch re-ask's feedback replaces
 // the sharper one, so a value repeated in the patch does not stop the
-// extraction; it stops once the full re-ask with the sharper feedback gets
+// extraction; it stops once two full re-asks with the sharper feedback get
 // the same value again.
 func TestPatchFeedbackIsNotTheSharperOne(t *testing.T) {
 	bad := step{content: `{"name":"John Doe","age":"thirty","email":"john@email.com","phone":"555-0100","company":"Acme"}`}
 	badPatch := step{content: `{"age":"thirty"}`}
-	f := newFixture(t, []step{bad, badPatch, bad}, reask.Config{Patch: true, MaxAttempts: 5})
+	f := newFixture(t, []step{bad, badPatch, bad, bad}, reask.Config{Patch: true, MaxAttempts: 6})
 	_, rep, err := reask.Extract[Contact](t.Context(), f.client, johnText)
-	if !errors.Is(err, reask.ErrInsisted) || f.script.calls() != 3 {
-		t.Fatalf("error %v after %d calls, want ErrInsisted after 3", err, f.script.calls())
+	if !errors.Is(err, reask.ErrInsisted) || f.script.calls() != 4 {
+		t.Fatalf("error %v after %d calls, want ErrInsisted after 4", err, f.script.calls())
 	}
 	if fb := f.lastFeedback(t, 1); strings.Contains(fb, "failed more than once") {
 		t.Errorf("the patch re-ask was sharpened: %q", fb)
 	}
-	if len(rep.Insisted) != 1 || rep.Insisted[0].Times != 3 || rep.AttemptsSaved != 2 {
+	if len(rep.Insisted) != 1 || rep.Insisted[0].Times != 4 || rep.AttemptsSaved != 2 {
 		t.Errorf("insisted %+v, saved %d", rep.Insisted, rep.AttemptsSaved)
 	}
 }
@@ -131,13 +132,13 @@ func TestPatchFeedbackIsNotTheSharperOne(t *testing.T) {
 func TestInsistingWaitsForTheFallbackProvider(t *testing.T) {
 	thirty := step{content: `{"name":"John Doe","age":"thirty","email":"john@email.com"}`}
 	f := newFixture(t, []step{thirty, thirty, thirty}, reask.Config{})
-	backup := newScript(t, thirty, thirty)
-	c := reasktest.NewClient(t, providerFor(f.script, f, "primary"), reask.Config{Clock: f.clock, MaxAttempts: 6, Fallbacks: []reask.Provider{providerFor(backup, f, "backup")}})
+	backup := newScript(t, thirty, thirty, thirty)
+	c := reasktest.NewClient(t, providerFor(f.script, f, "primary"), reask.Config{Clock: f.clock, MaxAttempts: 7, Fallbacks: []reask.Provider{providerFor(backup, f, "backup")}})
 	_, rep, err := reask.Extract[UserInfo](t.Context(), c, johnText)
-	if !errors.Is(err, reask.ErrInsisted) || f.script.calls() != 3 || backup.calls() != 2 {
-		t.Fatalf("error %v; primary %d calls, backup %d; want ErrInsisted after 3 and 2", err, f.script.calls(), backup.calls())
+	if !errors.Is(err, reask.ErrInsisted) || f.script.calls() != 3 || backup.calls() != 3 {
+		t.Fatalf("error %v; primary %d calls, backup %d; want ErrInsisted after 3 and 3", err, f.script.calls(), backup.calls())
 	}
-	if rep.Provider != "openai/backup" || rep.AttemptsSaved != 1 || len(rep.Insisted) != 1 || rep.Insisted[0].Times != 2 {
+	if rep.Provider != "openai/backup" || rep.AttemptsSaved != 1 || len(rep.Insisted) != 1 || rep.Insisted[0].Times != 3 {
 		t.Errorf("provider %s saved %d insisted %+v", rep.Provider, rep.AttemptsSaved, rep.Insisted)
 	}
 }
@@ -154,7 +155,7 @@ func TestRepeatsCompareCanonicalJSON(t *testing.T) {
 		answers []string
 		insists bool
 	}{
-		{"spelled differently, the same values", []string{`{"score":7,"point":{"x":1,"y":2}}`, `{"score":7.0,"point":{"y":2,"x":1.0}}`, `{"score":70e-1,"point":{"y":2e0,"x":1}}`}, true},
+		{"spelled differently, the same values", []string{`{"score":7,"point":{"x":1,"y":2}}`, `{"score":7.0,"point":{"y":2,"x":1.0}}`, `{"score":70e-1,"point":{"y":2e0,"x":1}}`, `{"point":{"x":1e0,"y":2},"score":7}`}, true},
 		{"a different number", []string{`{"score":7,"point":{"x":1,"y":2}}`, `{"score":7,"point":{"x":1,"y":2}}`, `{"score":8,"point":{"x":1,"y":2}}`, `{"score":1,"point":{"x":1}}`}, false},
 		{"a different member", []string{`{"score":7,"point":{"x":1,"y":2}}`, `{"score":7,"point":{"x":1,"y":2}}`, `{"score":7,"point":{"x":1,"y":3}}`, `{"score":1,"point":{"x":1}}`}, false},
 	}
@@ -171,8 +172,8 @@ func TestRepeatsCompareCanonicalJSON(t *testing.T) {
 			}
 			if tc.insists {
 				want := []reask.Repeat{
-					{Path: "/point", Keyword: "maxProperties", Problem: rep.Insisted[0].Problem, Value: `{"x":1,"y":2}`, Times: 3},
-					{Path: "/score", Keyword: "maximum", Problem: rep.Insisted[1].Problem, Value: "7", Times: 3},
+					{Path: "/point", Keyword: "maxProperties", Problem: rep.Insisted[0].Problem, Value: `{"x":1,"y":2}`, Times: 4},
+					{Path: "/score", Keyword: "maximum", Problem: rep.Insisted[1].Problem, Value: "7", Times: 4},
 				}
 				if !slices.Equal(rep.Insisted, want) {
 					t.Errorf("insisted %+v\nwant %+v", rep.Insisted, want)

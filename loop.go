@@ -245,7 +245,7 @@ func (j *job) lastFailure(n int) *failure {
 }
 
 // insists tells whether to stop because the model insists (see
-// Config.KeepOnRepeat): every violation repeats after sharper feedback, and
+// Config.KeepOnRepeat): every violation repeats after sharper feedback twice, and
 // no fallback provider is left for the adaptive strategy to switch to.
 func (j *job) insists(reps answerRepeats) bool {
 	return !j.set.keepOnRepeat && j.set.adaptive && len(reps.insisted) > 0 && j.cur+1 >= len(j.providers)
@@ -258,7 +258,7 @@ func (j *job) insists(reps answerRepeats) bool {
 // feedback is recorded as a "feedback" switch: the first sharpening for a
 // field, the move to a patch re-ask, and the fall back from a failed patch
 // to full re-asks.
-func (j *job) learn(ctx context.Context, n int, cerr *contentError, raw string, answer Message, value any, provider string, seen map[repeatKey]int) {
+func (j *job) learn(ctx context.Context, n int, cerr *contentError, raw string, answer Message, value any, provider string, seen map[repeatKey]repeatCount) {
 	set := &j.set
 	fb := feedbackFor(cerr, len(raw))
 	wasPatch := j.patch != nil

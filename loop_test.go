@@ -327,7 +327,7 @@ func TestNonRetryableErrorsStopAtOnce(t *testing.T) {
 
 func TestExhaustedReturnsBestEffort(t *testing.T) {
 	bad := step{content: `{"name":"John Doe","age":"thirty","email":"john@email.com"}`}
-	f := newFixture(t, []step{bad, bad, bad}, reask.Config{})
+	f := newFixture(t, []step{bad, bad, bad, bad}, reask.Config{})
 	_, rep, err := reask.Extract[UserInfo](t.Context(), f.client, johnText)
 	if !errors.Is(err, reask.ErrExhausted) {
 		t.Fatalf("error %v, want ErrExhausted", err)
@@ -336,7 +336,7 @@ func TestExhaustedReturnsBestEffort(t *testing.T) {
 	if !errors.As(err, &ee) {
 		t.Fatalf("error %T, want *ExhaustedError", err)
 	}
-	if ee.Report != rep || rep.Attempts != 3 || rep.Calls != 3 {
+	if ee.Report != rep || rep.Attempts != 4 || rep.Calls != 4 {
 		t.Errorf("report attempts %d calls %d", rep.Attempts, rep.Calls)
 	}
 	if ee.LastKind != reask.KindSchema || ee.LastRaw != bad.content {
@@ -348,7 +348,7 @@ func TestExhaustedReturnsBestEffort(t *testing.T) {
 	if len(ee.Violations) != 1 || ee.Violations[0].Path != "/age" {
 		t.Errorf("violations %v", ee.Violations)
 	}
-	if rep.WastedTokens != 360 || rep.Outcome != reask.KindSchema {
+	if rep.WastedTokens != 480 || rep.Outcome != reask.KindSchema {
 		t.Errorf("wasted %d outcome %s", rep.WastedTokens, rep.Outcome)
 	}
 }
@@ -373,6 +373,26 @@ func TestConversationStaysBounded(t *testing.T) {
 	last := f.lastFeedback(t, 4)
 	if want := "Earlier answers failed too (attempt 1: schema /age: wrong type: got \"thirty\" (string); expected integer; attempt 2: schema /age: wrong type: got \"thirty-one\" (string); expected integer; attempt 3: schema /age: wrong type: got \"thirty-two\" (string); expected integer)."; !strings.HasSuffix(last, want) {
 		t.Errorf("feedback of the 5th request:\n%s\nwant it to end with:\n%s", last, want)
+	}
+}
+
+// TestDefaultAttemptsOutlastThreeMisses: by default an extraction has four
+// attempts, so three answers that cannot be repaired, each wrong in a new
+// way (no insisting stop), still end in the fourth, valid one.
+func TestDefaultAttemptsOutlastThreeMisses(t *testing.T) {
+	steps := []step{
+		{content: `{"name":"John Doe","age":"thirty","email":"john@email.com"}`},
+		{content: `{"name":"John Doe","email":"john@email.com"}`},
+		{content: `{"name":"John Doe","age":30}`},
+		{content: johnJSON},
+	}
+	f := newFixture(t, steps, reask.Config{})
+	got, rep, err := reask.Extract[UserInfo](t.Context(), f.client, johnText)
+	if err != nil {
+		t.Fatalf("error %v after %d attempts, want the 4th answer", err, rep.Attempts)
+	}
+	if rep.Attempts != reask.DefaultMaxAttempts || reask.DefaultMaxAttempts != 4 || got.Age != 30 {
+		t.Errorf("attempts %d (default %d), age %d; want 4 attempts and age 30", rep.Attempts, reask.DefaultMaxAttempts, got.Age)
 	}
 }
 

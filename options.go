@@ -64,7 +64,7 @@ type Config struct {
 	// MaxAttempts is the total number of content attempts (answers
 	// received and checked), the first one included: 1 never re-asks.
 	// Transport retries (429, 5xx, dropped connections) do not count
-	// against it. Default 3 (DefaultMaxAttempts). Per call: WithMaxAttempts.
+	// against it. Default 4 (DefaultMaxAttempts). Per call: WithMaxAttempts.
 	MaxAttempts int
 	// RepairLevel is how much of a broken answer is fixed locally before
 	// validation. Default repair.SyntaxAndCoercion.
@@ -93,10 +93,10 @@ type Config struct {
 	Patch bool
 	// KeepOnRepeat turns off the early stop for a model that insists. By
 	// default the extraction stops, with an *InsistedError (ErrInsisted,
-	// which also matches ErrExhausted), when every violation of an answer
-	// repeats one of the previous answer's — the same JSON Pointer, keyword
+	// which also matches ErrExhausted), when every violation of two answers
+	// in a row repeats the answer's before — the same JSON Pointer, keyword
 	// and value (canonical JSON), from the same provider — although the
-	// feedback between them gave those fields' schema and an example: the
+	// feedback before each gave those fields' schema and an example: the
 	// attempts left would buy the same answer. The stop needs the adaptive
 	// strategy, and waits while a fallback provider remains to switch to.
 	KeepOnRepeat bool
@@ -266,9 +266,9 @@ type settings struct {
 
 // Defaults of the Config fields whose zero value stands for them.
 // MaxAttempts counts content attempts in total (the first included), not
-// retries: 3 means one answer and up to two re-asks.
+// retries: 4 means one answer and up to three re-asks.
 const (
-	DefaultMaxAttempts         = 3
+	DefaultMaxAttempts         = 4
 	DefaultMaxTransportRetries = 5
 	DefaultMaxRefusedRetries   = 1
 	DefaultContextBudget       = 100_000

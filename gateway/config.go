@@ -126,8 +126,9 @@ type Config struct {
 	// held to a JSON Schema written in their system or developer
 	// messages (bare, fenced or after a label such as "JSON schema:"),
 	// compiled within Schema's limits and cached like a request schema.
-	// Default PromptSchemaJSONObject: json_object requests the gateway
-	// repairs (not with JSONObjectPassthrough). A prompt schema that does
+	// Default PromptSchemaAuto: json_object requests the gateway repairs
+	// (not with JSONObjectPassthrough), and requests with no response
+	// format whose prompt plainly asks for an object of that schema. A prompt schema that does
 	// not compile, passes a limit or is one of several different ones is
 	// not enforced: the X-Reask-Prompt-Schema-Error header says why.
 	PromptSchema PromptSchemaMode
@@ -352,7 +353,7 @@ func (c Config) withDefaults() Config {
 		c.MaxAttempts = reask.DefaultMaxAttempts
 	}
 	if c.PromptSchema == "" {
-		c.PromptSchema = PromptSchemaJSONObject
+		c.PromptSchema = PromptSchemaAuto
 	}
 	if c.PromptSchemaScanBytes == 0 {
 		c.PromptSchemaScanBytes = DefaultPromptSchemaScanBytes
@@ -501,8 +502,8 @@ func (c Config) Validate() error {
 		return configErr("mode", "%q: want json_schema, json_object, tools or text", c.Mode)
 	case c.JSONObject != "" && c.JSONObject != JSONObjectRepair && c.JSONObject != JSONObjectPassthrough:
 		return configErr("json_object", "%q: want repair or passthrough", c.JSONObject)
-	case c.PromptSchema != "" && c.PromptSchema != PromptSchemaJSONObject && c.PromptSchema != PromptSchemaAlways && c.PromptSchema != PromptSchemaOff:
-		return configErr("prompt_schema", "%q: want json_object, always or off", c.PromptSchema)
+	case c.PromptSchema != "" && c.PromptSchema != PromptSchemaAuto && c.PromptSchema != PromptSchemaJSONObject && c.PromptSchema != PromptSchemaAlways && c.PromptSchema != PromptSchemaOff:
+		return configErr("prompt_schema", "%q: want auto, json_object, always or off", c.PromptSchema)
 	case c.PromptSchemaScanBytes < 0:
 		return configErr("prompt_schema_scan_bytes", "%d: want 0 (default %d) or more", c.PromptSchemaScanBytes, DefaultPromptSchemaScanBytes)
 	case c.SchemaCacheSize < 0:

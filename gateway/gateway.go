@@ -73,10 +73,14 @@
 // validated, re-asked with field-level feedback (x-reask-schema: prompt,
 // a 422 "no answer valid against the JSON Schema in the prompt"). It still
 // goes upstream as json_object. User messages are not searched: they hold
-// the input, which may be a schema itself. With Config.PromptSchema
-// PromptSchemaAlways a request with no response format (instructor's
-// MD_JSON) is held to its prompt's schema too, sent upstream as it came,
-// and answered with the validated JSON, unfenced. A prompt schema that
+// the input, which may be a schema itself. By default (PromptSchemaAuto) a
+// request with no response format whose prompt plainly asks for such an
+// object — an object schema with "properties", and the word "JSON" in the
+// system or developer messages (instructor's MD_JSON) — is held to its
+// prompt's schema too, sent upstream as it came, and answered with the
+// validated JSON, unfenced; PromptSchemaAlways does so for every request
+// with no response format and a schema in its prompt, PromptSchemaJSONObject
+// for json_object requests only. A prompt schema that
 // does not compile, passes a limit, or is one of several different ones is
 // not the client's error: the request is served as without it
 // (x-reask-schema: json_object, or passed through), the header

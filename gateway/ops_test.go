@@ -104,7 +104,7 @@ func TestDashboardData(t *testing.T) {
 	if len(m.Providers) != 1 || m.Providers[0].Name != "sim/"+model || m.Providers[0].State != "closed" {
 		t.Errorf("providers %+v", m.Providers)
 	}
-	if len(d.Gateway.Upstreams) != 1 || d.Gateway.Upstreams[0].Name != "sim" || !d.Gateway.ClientAuth || d.Gateway.MaxAttempts != 3 {
+	if len(d.Gateway.Upstreams) != 1 || d.Gateway.Upstreams[0].Name != "sim" || !d.Gateway.ClientAuth || d.Gateway.MaxAttempts != 4 {
 		t.Errorf("gateway %+v", d.Gateway)
 	}
 	if strings.Contains(string(b), "127.0.0.1") {

@@ -207,3 +207,53 @@ func looksLikeSchema(span string) bool {
 	})
 	return schemaLike
 }
+
+// asksForObject reports whether a prompt plainly asks for JSON shaped by
+// doc, the schema found in it: doc describes a whole object ("type":
+// "object" and a "properties" object at its top level) and the system or
+// developer messages, within budget bytes, say "JSON" (in any case).
+// PromptSchemaAuto holds a request with no response format to its prompt's
+// schema only then, so that a chat prompt that shows a schema as an
+// example, or one for a sub-value, is not answered with bare JSON.
+func asksForObject(msgs []reask.Message, doc []byte, budget int) bool {
+	object, props := false, false
+	_ = jsonscan.EachMember(doc, func(key, _, value []byte) {
+		switch string(key) {
+		case "type":
+			object = object || bytes.Equal(value, []byte(`"object"`))
+		case "properties":
+			props = props || value[0] == '{'
+		}
+	})
+	if !object || !props {
+		return false
+	}
+	for _, m := range msgs {
+		if m.Role != reask.RoleSystem && m.Role != roleDeveloper {
+			continue
+		}
+		if budget <= 0 {
+			break
+		}
+		text := m.Content
+		if len(text) > budget {
+			text = text[:budget]
+		}
+		budget -= len(text)
+		if containsFold(text, "json") {
+			return true
+		}
+	}
+	return false
+}
+
+// containsFold reports whether s contains w in any case, without copying
+// s.
+func containsFold(s, w string) bool {
+	for i := 0; i+len(w) <= len(s); i++ {
+		if strings.EqualFold(s[i:i+len(w)], w) {
+			return true
+		}
+	}
+	return false
+}

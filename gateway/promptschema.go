@@ -24,8 +24,17 @@ const (
 	// JSON Schema in their system or developer messages, when there is
 	// one: the answer is repaired, validated against it and re-asked with
 	// field-level feedback, as a request schema is. The request still
-	// goes upstream as json_object. The default.
+	// goes upstream as json_object.
 	PromptSchemaJSONObject PromptSchemaMode = "json_object"
+	// PromptSchemaAuto does what PromptSchemaJSONObject does, and holds a
+	// request with no response format, no tools and one choice to its
+	// prompt's schema when the prompt leaves no doubt that it wants that
+	// JSON: the schema describes a whole object ("type": "object" with
+	// "properties") and the system or developer messages say "JSON".
+	// Such a request (instructor's MD_JSON) is then answered as with
+	// PromptSchemaAlways; a chat request that merely shows a schema is
+	// passed through. The default.
+	PromptSchemaAuto PromptSchemaMode = "auto"
 	// PromptSchemaAlways does that, and also holds requests with no
 	// response format (or the text one), no tools and one choice to the
 	// schema in their prompt: they go upstream as sent, and the answer is
@@ -76,7 +85,7 @@ func (g *Gateway) takePromptSchema(w http.ResponseWriter, r *http.Request, cr *c
 	case mode == PromptSchemaOff:
 		return true
 	case cr.form == reask.ModeJSONObject:
-	case mode == PromptSchemaAlways && cr.plainText():
+	case (mode == PromptSchemaAlways || mode == PromptSchemaAuto) && cr.plainText():
 		if cr.readMessages() != nil {
 			// Passed through as before: the upstream judges the messages.
 			cr.messages, cr.converted = nil, nil
@@ -86,7 +95,7 @@ func (g *Gateway) takePromptSchema(w http.ResponseWriter, r *http.Request, cr *c
 	default:
 		return true
 	}
-	sch, key, err := g.compilePromptSchema(r.Context(), cr)
+	sch, key, err := g.compilePromptSchema(r.Context(), cr, text && mode == PromptSchemaAuto)
 	if errors.Is(err, errCompileBusy) {
 		w.Header().Set("Retry-After", "1")
 		writeError(w, http.StatusServiceUnavailable, apiError{Type: "server_error",
@@ -111,11 +120,17 @@ func (g *Gateway) takePromptSchema(w http.ResponseWriter, r *http.Request, cr *c
 
 // compilePromptSchema compiles the JSON Schema in cr's system and developer
 // messages (see findPromptSchema), within the gateway's schema limits and
-// through its cache; nil without an error when there is none.
-func (g *Gateway) compilePromptSchema(ctx context.Context, cr *chatRequest) (*schema.Schema, schemaKey, error) {
+// through its cache; nil without an error when there is none, or, when
+// sure is set (PromptSchemaAuto on a request with no response format),
+// when the prompt does not plainly ask for that schema's JSON (see
+// asksForObject).
+func (g *Gateway) compilePromptSchema(ctx context.Context, cr *chatRequest, sure bool) (*schema.Schema, schemaKey, error) {
 	doc, err := findPromptSchema(cr.converted, g.cfg.PromptSchemaScanBytes)
 	if doc == nil || err != nil {
 		return nil, schemaKey{}, err
+	}
+	if sure && !asksForObject(cr.converted, doc, g.cfg.PromptSchemaScanBytes) {
+		return nil, schemaKey{}, nil
 	}
 	ctx, cancel := context.WithTimeout(ctx, g.cfg.RequestTimeout)
 	defer cancel()

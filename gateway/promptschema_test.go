@@ -102,8 +102,8 @@ func TestPromptSchemaIsEnforced(t *testing.T) {
 	}
 }
 
-// TestPromptSchemaOff: with PromptSchemaOff (and with the json_object
-// default for a request without a response format) the prompt's schema is
+// TestPromptSchemaOff: with PromptSchemaOff (and with PromptSchemaJSONObject
+// for a request without a response format) the prompt's schema is
 // not enforced: the answer missing a field is accepted as any JSON object,
 // or passed through.
 func TestPromptSchemaOff(t *testing.T) {
@@ -130,6 +130,45 @@ func TestPromptSchemaOff(t *testing.T) {
 			if tc.schema == "" && string(rec.requests()[0].body) != tc.body {
 				t.Errorf("not passed through: %s", rec.requests()[0].body)
 			}
+		})
+	}
+}
+
+// TestPromptSchemaAuto: by default a request with no response format is
+// held to its prompt's schema only when the prompt plainly asks for that
+// object — an object schema with properties and the word "JSON" in a
+// system or developer message; any other is passed through as it came.
+func TestPromptSchemaAuto(t *testing.T) {
+	for _, tc := range []struct {
+		name, role, system string
+		held               bool
+	}{
+		{"instructor-js MD_JSON", "system", schemaPrompts[0].system, true},
+		{"the AI SDK's injection, developer", "developer", schemaPrompts[1].system, true},
+		{"fenced json", "system", schemaPrompts[3].system, true},
+		{"no word JSON", "system", schemaPrompts[2].system, false},
+		{"no properties", "system", `Answer in JSON valid against {"type":"object","required":["name"]}`, false},
+		{"not an object", "system", `Answer in JSON valid against {"$defs":{"p":` + personSchema + `},"type":"array","items":{"$ref":"#/$defs/p"}}`, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			up, rec := newSim(t, reasked)
+			gw, _ := newGateway(t, up.URL, nil)
+			body := noFormatRequest(promptMessages(tc.role, tc.system), "")
+			status, h, b := call(t, gw, body)
+			if status != http.StatusOK {
+				t.Fatalf("status %d: %s", status, b)
+			}
+			reqs := rec.requests()
+			if !tc.held {
+				if h.Get("X-Reask-Schema") != "" || len(reqs) != 1 || string(reqs[0].body) != body {
+					t.Errorf("not passed through: headers %v, %d upstream calls", h, len(reqs))
+				}
+				return
+			}
+			if h.Get("X-Reask-Schema") != "prompt" || h.Get("X-Reask-Attempts") != "2" || len(reqs) != 2 {
+				t.Fatalf("headers %v, upstream calls %d", h, len(reqs))
+			}
+			validPerson(t, *decode[completion](t, b).Choices[0].Message.Content)
 		})
 	}
 }
@@ -304,6 +343,7 @@ func TestPromptSchemaConfig(t *testing.T) {
 		want         gateway.PromptSchemaMode
 	}{
 		{"", "", ""},
+		{`,"prompt_schema":"auto"`, "", gateway.PromptSchemaAuto},
 		{`,"prompt_schema":"json_object"`, "", gateway.PromptSchemaJSONObject},
 		{`,"prompt_schema":"always"`, "", gateway.PromptSchemaAlways},
 		{`,"prompt_schema":"off"`, "", gateway.PromptSchemaOff},

@@ -235,7 +235,7 @@ func explain(err error, rep *reask.Report) string {
 	switch {
 	case errors.As(err, &ee):
 		if errors.Is(err, reask.ErrInsisted) {
-			fmt.Fprintf(&b, "the model insists: it gave the same invalid answer again after sharper feedback, so reask stopped after %d attempt(s) and %d call(s), %d attempt(s) unspent; the last answer failed (%s)",
+			fmt.Fprintf(&b, "the model insists: it gave the same invalid answer again after sharper feedback twice, so reask stopped after %d attempt(s) and %d call(s), %d attempt(s) unspent; the last answer failed (%s)",
 				rep.Attempts, rep.Calls, rep.AttemptsSaved, ee.LastKind)
 		} else {
 			fmt.Fprintf(&b, "no valid answer after %d attempt(s) and %d call(s); the last answer failed (%s)", rep.Attempts, rep.Calls, ee.LastKind)

@@ -79,8 +79,8 @@ func TestExtractBaseURLAndKeyPrecedence(t *testing.T) {
 
 // --report writes the extraction report, which never holds the API key, and
 // --max-attempts bounds the content attempts: a model that never fixes a
-// missing field is asked N times, or three when it insists before (the
-// same answer after the sharper feedback), then the command fails with one
+// missing field is asked N times, or four when it insists before (the
+// same answer after the sharper feedback twice), then the command fails with one
 // paragraph on stderr.
 func TestExtractReportAndMaxAttempts(t *testing.T) {
 	schemaFile := writeFile(t, "person.json", personSchema)
@@ -96,7 +96,7 @@ func TestExtractReportAndMaxAttempts(t *testing.T) {
 		{"clean, one attempt", sim.Profile{}, "1", 0, 1, ""},
 		{"stubborn, one attempt", stubbornSimProfile(t), "1", 3, 1, "no valid answer after 1 attempt(s) and 1 call(s)"},
 		{"stubborn, three attempts", stubbornSimProfile(t), "3", 3, 3, "no valid answer after 3 attempt(s) and 3 call(s)"},
-		{"stubborn, five attempts: it insists", stubbornSimProfile(t), "5", 3, 3, "the model insists: it gave the same invalid answer again after sharper feedback, so reask stopped after 3 attempt(s) and 3 call(s), 2 attempt(s) unspent; the last answer failed (schema): /name: missing required field"},
+		{"stubborn, five attempts: it insists", stubbornSimProfile(t), "5", 3, 4, "the model insists: it gave the same invalid answer again after sharper feedback twice, so reask stopped after 4 attempt(s) and 4 call(s), 1 attempt(s) unspent; the last answer failed (schema): /name: missing required field"},
 		{"stubborn, five attempts, --stop-on-repeat=false", stubbornSimProfile(t), "5 --stop-on-repeat=false", 3, 5, "no valid answer after 5 attempt(s) and 5 call(s)"},
 	}
 	for _, tt := range tests {

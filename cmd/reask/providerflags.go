@@ -52,7 +52,7 @@ func (f *providerFlags) register(cmd *cobra.Command) {
 	fs.IntVar(&f.maxAttempts, "max-attempts", reask.DefaultMaxAttempts, "content attempts in total, the first included (transport retries not counted)")
 	fs.DurationVar(&f.timeout, "timeout", 0, "overall time limit per extraction, e.g. 2m (default none)")
 	fs.DurationVar(&f.callTimeout, "call-timeout", reask.DefaultCallTimeout, "time limit of each provider call; a call without an answer by then is retried")
-	fs.BoolVar(&f.stopOnRepeat, "stop-on-repeat", true, "stop early when the model repeats the same invalid values after sharper feedback (--stop-on-repeat=false spends every attempt)")
+	fs.BoolVar(&f.stopOnRepeat, "stop-on-repeat", true, "stop early when the model repeats the same invalid values after sharper feedback twice (--stop-on-repeat=false spends every attempt)")
 	fs.BoolVar(&f.schemaInPrompt, "schema-in-prompt", false, "also write the schema into the prompt in json_schema and tools modes (for servers that ignore response_format)")
 	fs.StringVar(&f.strict, "strict", "auto", "strict decoding in json_schema and tools modes: auto (when the schema, rewritten for the provider, qualifies; see reask schema check), on (fail if it cannot), off (send schemas as they are)")
 	fs.StringVar(&f.simProfile, "sim-profile", defaultSimProfile, "simulator fault profile when --provider sim: clean, flaky (faults, as reask demo shows), hostile or a JSON file")

@@ -67,8 +67,11 @@ repaired locally, re-asked when it is not one, and the word "json" that OpenAI
 wants in its messages added when they lack it (--json-object passthrough
 forwards it as is); when its system or developer messages hold a JSON Schema
 (instructor, LangChain's jsonMode, the AI SDK's "JSON schema:" prompt), the
-answer is held to that schema (x-reask-schema: prompt; --prompt-schema always
-does the same for requests with no response_format, off never). Requests without a schema pass through, with the same
+answer is held to that schema (x-reask-schema: prompt). By default
+(--prompt-schema auto) so is a request with no response_format whose system
+or developer messages say "JSON" and hold an object schema (instructor's
+MD_JSON); json_object holds json_object requests only, always every request
+with no response_format, off none. Requests without a schema pass through, with the same
 retries and breaker. A streamed request with a schema is validated first, then
 streamed.
 
@@ -129,7 +132,7 @@ small and collections weigh on its tail latency.`,
 	fs.IntVar(&o.maxAttempts, "max-attempts", reask.DefaultMaxAttempts, "content attempts per schema-enforced request, the first included")
 	fs.StringVar(&o.mode, "mode", "", "how the schema goes upstream: json_schema, json_object, tools or text (default: as the client sent it)")
 	fs.StringVar(&o.jsonObject, "json-object", string(gateway.JSONObjectRepair), "json_object requests (JSON mode, no schema): repair (one JSON object, repaired or re-asked) or passthrough (forwarded as they are)")
-	fs.StringVar(&o.promptSchema, "prompt-schema", string(gateway.PromptSchemaJSONObject), "hold requests without a schema to a JSON Schema written in their system or developer messages: json_object (json_object requests), always (also requests with no response_format; the answer is the validated JSON) or off")
+	fs.StringVar(&o.promptSchema, "prompt-schema", string(gateway.PromptSchemaAuto), "hold requests without a schema to a JSON Schema written in their system or developer messages: auto (json_object requests, and requests with no response_format whose prompt says JSON and holds an object schema; the answer is the validated JSON), json_object (json_object requests only), always (every request with no response_format) or off")
 	fs.BoolVar(&o.openOps, "open-ops", false, "serve /metrics and /dashboard without a client key")
 	fs.StringArrayVar(&o.allowHosts, "allow-host", nil, "a Host name answered without client keys besides loopback ones, e.g. a reverse proxy's (repeatable)")
 	fs.StringArrayVar(&o.allowOrigins, "allow-origin", nil, "a browser origin (scheme://host[:port]) whose cross-origin POSTs are accepted (repeatable)")
@@ -293,9 +296,9 @@ func serveConfig(o serveOptions, getenv env) (gateway.Config, error) {
 	if set("prompt-schema", cfg.PromptSchema == "") {
 		cfg.PromptSchema = gateway.PromptSchemaMode(o.promptSchema)
 		switch cfg.PromptSchema {
-		case "", gateway.PromptSchemaJSONObject, gateway.PromptSchemaAlways, gateway.PromptSchemaOff:
+		case "", gateway.PromptSchemaAuto, gateway.PromptSchemaJSONObject, gateway.PromptSchemaAlways, gateway.PromptSchemaOff:
 		default:
-			return cfg, fmt.Errorf("--prompt-schema is %q: want json_object, always or off", o.promptSchema)
+			return cfg, fmt.Errorf("--prompt-schema is %q: want auto, json_object, always or off", o.promptSchema)
 		}
 	}
 	if err := o.schema.apply(&cfg.Schema); err != nil {

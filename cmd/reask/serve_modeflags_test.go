@@ -15,7 +15,7 @@ import (
 // the flag does not know is refused with the values it takes.
 func TestServeModeFlags(t *testing.T) {
 	base := serveOptions{addr: "127.0.0.1:0", maxBody: 100, upstreamTimeout: time.Second, requestTimeout: time.Minute, maxAttempts: 2,
-		jsonObject: string(gateway.JSONObjectRepair), promptSchema: string(gateway.PromptSchemaJSONObject)}
+		jsonObject: string(gateway.JSONObjectRepair), promptSchema: string(gateway.PromptSchemaAuto)}
 	type row struct {
 		name    string
 		file    bool
@@ -46,11 +46,11 @@ func TestServeModeFlags(t *testing.T) {
 			set: func(o *serveOptions, v string) { o.promptSchema = v },
 			get: func(c gateway.Config) string { return string(c.PromptSchema) },
 			rows: []row{
-				{name: "default", want: "json_object"},
+				{name: "default", want: "auto"},
 				{name: "flag", flag: "off", want: "off"},
 				{name: "file", file: true, want: "always"},
 				{name: "flag over file", file: true, flag: "json_object", want: "json_object"},
-				{name: "unknown", flag: "on", wantErr: `--prompt-schema is "on": want json_object, always or off`},
+				{name: "unknown", flag: "on", wantErr: `--prompt-schema is "on": want auto, json_object, always or off`},
 			},
 		},
 	} {
