@@ -45,6 +45,7 @@ func (downLimiter) Status(context.Context, time.Time) (ratelimit.Status, error) 
 	return ratelimit.Status{}, shared.ErrUnavailable
 }
 func (downLimiter) LocalConfig(time.Time, int) ratelimit.Config { return ratelimit.Config{} }
+func (downLimiter) Queued(time.Time) (int, int)                 { return 0, 0 }
 
 type downBreaker struct{}
 
@@ -145,6 +146,7 @@ func (barrierLimiter) Status(context.Context, time.Time) (ratelimit.Status, erro
 	return ratelimit.Status{}, nil
 }
 func (barrierLimiter) LocalConfig(time.Time, int) ratelimit.Config { return ratelimit.Config{} }
+func (barrierLimiter) Queued(time.Time) (int, int)                 { return 0, 0 }
 
 type barrierReservation struct{ s barrierStore }
 
@@ -205,6 +207,44 @@ func TestSharedOutcomesAtOnce(t *testing.T) {
 		}
 		if err := <-done; err != nil {
 			t.Fatal(err)
+		}
+	})
+}
+
+// queuedStore is shared state that has just failed (fail-open) while this
+// process had three reservations queued in it, at a limit whose share is
+// 60 requests a minute.
+type queuedStore struct{ downStore }
+
+func (queuedStore) Limiter(shared.Account, ratelimit.Config) (shared.Limiter, error) {
+	return queuedLimiter{}, nil
+}
+
+type queuedLimiter struct{ downLimiter }
+
+func (queuedLimiter) LocalConfig(time.Time, int) ratelimit.Config { return ratelimit.Config{RPM: 60} }
+func (queuedLimiter) Queued(time.Time) (int, int)                 { return 3, 0 }
+
+// The local limiter that takes over from a failed shared one starts empty
+// and owes the requests still queued in the shared limiter, which go out
+// anyway: at one request a second, the first local call waits for four
+// requests' worth, not none.
+func TestLocalFallbackOwesTheSharedQueue(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		p := &accountProvider{name: "openai/m", acct: fleetAccount, clk: clock.System()}
+		c := reasktest.NewClient(t, p, reask.Config{Shared: queuedStore{}, MaxTransportRetries: -1})
+		start := time.Now()
+		for range 2 {
+			if _, _, err := reask.Extract[UserInfo](t.Context(), c, johnText); err != nil {
+				t.Fatal(err)
+			}
+		}
+		var got []time.Duration
+		for _, at := range p.calls {
+			got = append(got, at.Sub(start))
+		}
+		if want := []time.Duration{4 * time.Second, 5 * time.Second}; !slices.Equal(got, want) {
+			t.Errorf("calls at %v, want %v", got, want)
 		}
 	})
 }

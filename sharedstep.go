@@ -263,7 +263,8 @@ func (sp *sharedPolicies) localBefore(ctx context.Context, t *try) (func(context
 }
 
 // outageLimiter returns the local limiter of the current outage, made at
-// its first call with the share of the limits LocalConfig gives (made
+// its first call with the share of the limits LocalConfig gives, empty and
+// owing the requests the shared limiter still has queued (made
 // again, while it knows none, once LocalConfig or its own answers tell
 // them, at this process's share), and whether
 // calls must still go one at a time: it knows no limit, and no call paced
@@ -292,6 +293,10 @@ func (sp *sharedPolicies) outageLimiter(now time.Time) (*ratelimit.Limiter, bool
 				// The configuration was validated; a share of it is valid.
 				l, _ = ratelimit.New(ratelimit.Config{})
 			}
+			// The shared limiter's queue still goes out: the local
+			// limiter starts empty and owes it.
+			n, tok := sp.limiter.Queued(now)
+			l.Owe(now, n, tok)
 			sp.local, sp.blind = l, blind
 		}
 	}

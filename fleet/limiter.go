@@ -65,6 +65,16 @@ type Limiter struct {
 	lowered   time.Time // when a 429 last lowered share
 	lastBlind bool      // the latest answer was to a blind request
 	blindOut  int       // this process's blind requests not yet finished
+	// held are this process's reservations not yet finished or cancelled,
+	// by their ended flag: when each may be sent and the tokens it took
+	// (Queued).
+	held map[*atomic.Bool]heldClaim
+}
+
+// heldClaim is what Queued needs of a reservation held.
+type heldClaim struct {
+	act    time.Time
+	tokens float64
 }
 
 // LimiterConfig configures a Limiter.
@@ -260,8 +270,38 @@ func (l *Limiter) Reserve(ctx context.Context, now time.Time, tokens int) (Reser
 		r.unblind = new(atomic.Bool)
 		l.blindOut++
 	}
+	if l.held == nil {
+		l.held = map[*atomic.Bool]heldClaim{}
+	}
+	l.held[r.ended] = heldClaim{act: r.act, tokens: r.tok.n}
 	l.mu.Unlock()
 	return r, nil
+}
+
+// Queued returns how many of this process's reservations, and the tokens
+// they took, are still queued at now: neither finished nor cancelled, and
+// not yet due (one whose time has passed is presumed sent). When Redis
+// fails, those requests still go out at the times the shared limiter gave
+// them; the local limiter that takes over owes them
+// (ratelimit.Limiter.Owe), so that the process does not send them on top
+// of its local share.
+func (l *Limiter) Queued(now time.Time) (requests, tokens int) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var tok float64
+	for _, h := range l.held {
+		if h.act.After(now) {
+			requests++
+			tok += h.tokens
+		}
+	}
+	return requests, int(math.Ceil(tok))
+}
+
+// release forgets the reservation in held: it is finished, cancelled, or
+// given up. l.mu is held.
+func (r Reservation) release() {
+	delete(r.l.held, r.ended)
 }
 
 // ErrSlowStart is matched by the error of a Reserve refused by slow start.
@@ -427,6 +467,7 @@ func (r Reservation) Cancel(ctx context.Context, now time.Time) error {
 	}
 	r.l.mu.Lock()
 	r.leaveBlind()
+	r.release()
 	r.l.mu.Unlock()
 	if r.act.Before(now) {
 		if r.probe {
@@ -487,6 +528,7 @@ func (r Reservation) Finish(ctx context.Context, now time.Time, a ratelimit.Answ
 		l.lastBlind = r.req.blind
 	}
 	r.leaveBlind()
+	r.release()
 	args := append(l.head(now), r.ep)
 	args = append(append(args, r.req.args()...), r.tok.args()...)
 	args = append(args, a.Status, max(a.Tokens, 0))

@@ -550,3 +550,71 @@ func TestLimiterSlowStart(t *testing.T) {
 		}
 	})
 }
+
+// When Redis fails, the requests this process still has queued in the
+// shared limiter go out at the times they were given: the local limiter
+// that takes over owes them (Queued, ratelimit.Limiter.Owe) instead of
+// starting full, so the process does not send its local share on top of
+// them. Finished and cancelled reservations, and those already due, are
+// not queued.
+func TestLimiterLocalOwesQueued(t *testing.T) {
+	srv := redistest.Start(t)
+	p := join(t, srv)
+	a := newLimiter(t, p, ratelimit.Config{})
+	must(t, a.Observe(ctx(t), t0, snap(5, 10000))) // 5 left, one more a second
+	var rs []Reservation
+	for range 9 {
+		r, err := a.Reserve(ctx(t), t0, 100)
+		must(t, err)
+		rs = append(rs, r)
+	}
+	// Due at once: 5; queued, 1 to 4 s ahead: 4.
+	if n, tok := a.Queued(t0); n != 4 || tok != 400 {
+		t.Fatalf("queued %d requests, %d tokens; want 4, 400", n, tok)
+	}
+	must(t, rs[8].Cancel(ctx(t), t0))
+	must(t, rs[7].Finish(ctx(t), t0, ratelimit.Answer{Status: 200, Tokens: 100}))
+	must(t, rs[0].Finish(ctx(t), t0, ratelimit.Answer{Status: 200, Tokens: 100}))
+	if n, tok := a.Queued(t0); n != 2 || tok != 200 {
+		t.Fatalf("after a cancel and finishes: queued %d requests, %d tokens; want 2, 200", n, tok)
+	}
+	if n, _ := a.Queued(t0.Add(1500 * time.Millisecond)); n != 1 {
+		t.Errorf("1.5 s later: queued %d; want 1 (the one at 2 s)", n)
+	}
+
+	srv.Kill()
+	if _, err := a.Reserve(ctx(t), t0, 100); !errors.Is(err, ErrUnavailable) {
+		t.Fatalf("reserve with Redis killed: %v; want ErrUnavailable", err)
+	}
+	// Two processes alive: the local limiter paces 30 a minute, one every
+	// 2 s, and owes the 2 queued from an empty bucket: its first request
+	// waits for 3 requests' worth, 6 s; without owing it would go at once.
+	for _, tt := range []struct {
+		name string
+		owe  bool
+		want []time.Duration
+	}{
+		{"owing the queue", true, []time.Duration{6 * time.Second, 8 * time.Second}},
+		{"starting full", false, []time.Duration{0, 2 * time.Second}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			c := a.LocalConfig(t0, 2)
+			if c.RPM != 30 {
+				t.Fatalf("local RPM %d, want 30", c.RPM)
+			}
+			local, err := ratelimit.New(c)
+			must(t, err)
+			if tt.owe {
+				n, tok := a.Queued(t0)
+				local.Owe(t0, n, tok)
+			}
+			var got []time.Duration
+			for range 2 {
+				got = append(got, local.Reserve(t0, 100).Delay())
+			}
+			if !slices.Equal(got, tt.want) {
+				t.Errorf("local delays %v, want %v", got, tt.want)
+			}
+		})
+	}
+}

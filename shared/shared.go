@@ -102,6 +102,11 @@ type Limiter interface {
 	// back to while the shared state is unavailable, when alive processes
 	// share the account: the limits learnt so far divided by alive.
 	LocalConfig(now time.Time, alive int) ratelimit.Config
+	// Queued returns how many of this process's reservations, and the
+	// tokens they took, are still to be sent at now: the requests that go
+	// out after the shared state fails, which the local limiter owes
+	// (ratelimit.Limiter.Owe).
+	Queued(now time.Time) (requests, tokens int)
 }
 
 // Reservation is a request's place in a shared Limiter: Finish it with the
