@@ -46,6 +46,9 @@ func (downLimiter) Status(context.Context, time.Time) (ratelimit.Status, error) 
 }
 func (downLimiter) LocalConfig(time.Time, int) ratelimit.Config { return ratelimit.Config{} }
 func (downLimiter) Queued(time.Time) (int, int)                 { return 0, 0 }
+func (downLimiter) Repay(context.Context, time.Time, shared.Outage) error {
+	return shared.ErrUnavailable
+}
 
 type downBreaker struct{}
 
@@ -145,8 +148,9 @@ func (barrierLimiter) OnRateLimited(context.Context, time.Time, time.Duration) e
 func (barrierLimiter) Status(context.Context, time.Time) (ratelimit.Status, error) {
 	return ratelimit.Status{}, nil
 }
-func (barrierLimiter) LocalConfig(time.Time, int) ratelimit.Config { return ratelimit.Config{} }
-func (barrierLimiter) Queued(time.Time) (int, int)                 { return 0, 0 }
+func (barrierLimiter) LocalConfig(time.Time, int) ratelimit.Config           { return ratelimit.Config{} }
+func (barrierLimiter) Queued(time.Time) (int, int)                           { return 0, 0 }
+func (barrierLimiter) Repay(context.Context, time.Time, shared.Outage) error { return nil }
 
 type barrierReservation struct{ s barrierStore }
 
@@ -245,6 +249,112 @@ func TestLocalFallbackOwesTheSharedQueue(t *testing.T) {
 		}
 		if want := []time.Duration{4 * time.Second, 5 * time.Second}; !slices.Equal(got, want) {
 			t.Errorf("calls at %v, want %v", got, want)
+		}
+	})
+}
+
+// returningStore is shared state that is down (fail-open) until up is
+// set, with three reservations queued when it failed; its limiter records
+// what it is repaid.
+type returningStore struct {
+	downStore
+	l *returningLimiter
+}
+
+func (s returningStore) Limiter(shared.Account, ratelimit.Config) (shared.Limiter, error) {
+	return s.l, nil
+}
+
+func (s returningStore) Breaker(shared.Account, string, breaker.Settings) (shared.Breaker, error) {
+	return returningBreaker{s.l}, nil
+}
+
+func (l *returningLimiter) isUp() bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.up
+}
+
+type returningBreaker struct{ l *returningLimiter }
+
+func (b returningBreaker) Allow(context.Context, time.Time) (shared.Ticket, error) {
+	if !b.l.isUp() {
+		return nil, shared.ErrUnavailable
+	}
+	return okTicket{}, nil
+}
+func (returningBreaker) Status(context.Context, time.Time) (breaker.Status, error) {
+	return breaker.Status{}, nil
+}
+
+type okTicket struct{}
+
+func (okTicket) Done(context.Context, time.Time, breaker.Outcome) (bool, error) { return false, nil }
+
+type okReservation struct{}
+
+func (okReservation) Finish(context.Context, time.Time, ratelimit.Answer) error     { return nil }
+func (okReservation) Cancel(context.Context, time.Time) error                       { return nil }
+func (okReservation) OnRateLimited(context.Context, time.Time, time.Duration) error { return nil }
+
+type returningLimiter struct {
+	queuedLimiter
+	mu     sync.Mutex
+	up     bool
+	repaid []shared.Outage
+}
+
+func (l *returningLimiter) Wait(context.Context, clock.Clock, int) (shared.Reservation, time.Duration, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if !l.up {
+		return nil, 0, shared.ErrUnavailable
+	}
+	return okReservation{}, 0, nil
+}
+
+func (l *returningLimiter) Repay(_ context.Context, _ time.Time, o shared.Outage) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.repaid = append(l.repaid, o)
+	return nil
+}
+
+// When the shared state serves again, the first call it admits repays it,
+// once, what the outage sent locally and what still waits in the local
+// limiter (which will be sent): two calls sent, one queued.
+func TestSharedLimiterRepaidAfterAnOutage(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		l := &returningLimiter{}
+		p := &accountProvider{name: "openai/m", acct: fleetAccount, clk: clock.System()}
+		c := reasktest.NewClient(t, p, reask.Config{Shared: returningStore{l: l}, MaxTransportRetries: -1})
+		extract := func() {
+			if _, _, err := reask.Extract[UserInfo](t.Context(), c, johnText); err != nil {
+				t.Error(err)
+			}
+		}
+		extract() // at 4 s: behind the three queued in the shared limiter
+		extract() // at 5 s
+		queued := make(chan struct{})
+		go func() {
+			defer close(queued)
+			extract() // at 6 s, waiting in the local limiter
+		}()
+		synctest.Wait()
+		l.mu.Lock()
+		l.up = true
+		l.mu.Unlock()
+		extract() // shared: repays
+		extract() // shared: nothing more to repay
+		<-queued
+		if len(l.repaid) != 1 {
+			t.Fatalf("repaid %d times, want once: %+v", len(l.repaid), l.repaid)
+		}
+		if o := l.repaid[0]; o.SentRequests != 2 || o.QueuedRequests != 1 || o.SentTokens != 2*o.QueuedTokens {
+			t.Errorf("repaid %+v; want 2 sent and 1 queued", o)
+		}
+		if len(p.calls) != 5 {
+			t.Errorf("%d calls, want 5", len(p.calls))
 		}
 	})
 }

@@ -29,6 +29,10 @@ type sharedPolicies struct {
 	blind   bool               // local was made knowing no limit
 	probe   chan struct{}      // holds the request out while local knows nothing
 	learned bool               // an answer came back to a call paced locally
+	// What the calls paced locally sent during the outage, and what waits
+	// in the local limiter now: repaid to the shared limiter when it
+	// serves again (shared.Limiter.Repay).
+	sent, queued shared.Outage
 }
 
 // share gets, from store, the shared policies of every provider that says
@@ -185,7 +189,7 @@ func (s sharedLimiterStep) before(ctx context.Context, t *try) (func(context.Con
 		}
 		return nil, err
 	}
-	sp.endOutage()
+	sp.endOutage(lasting(ctx), t, s.provider)
 	return func(ctx context.Context, o *outcome) error {
 		ctx = lasting(ctx)
 		var a ratelimit.Answer
@@ -246,7 +250,19 @@ func (sp *sharedPolicies) localBefore(ctx context.Context, t *try) (func(context
 			release()
 		}
 	}
+	sp.mu.Lock()
+	sp.queued.QueuedRequests++
+	sp.queued.QueuedTokens += t.tokens
+	sp.mu.Unlock()
 	after, err := limiterStep{l}.before(ctx, t)
+	sp.mu.Lock()
+	sp.queued.QueuedRequests--
+	sp.queued.QueuedTokens -= t.tokens
+	if err == nil && sp.local != nil {
+		sp.sent.SentRequests++
+		sp.sent.SentTokens += t.tokens
+	}
+	sp.mu.Unlock()
 	if err != nil {
 		release()
 		return nil, err
@@ -304,11 +320,23 @@ func (sp *sharedPolicies) outageLimiter(now time.Time) (*ratelimit.Limiter, bool
 }
 
 // endOutage forgets the outage's local limiter once the shared one serves
-// again: the next outage starts from what is learnt by then.
-func (sp *sharedPolicies) endOutage() {
+// again (the next outage starts from what is learnt by then), and repays
+// the shared limiter what was sent and is still queued locally, so that the
+// fleet neither bursts into the bucket those requests emptied nor paces
+// its shared requests on top of the local queue.
+func (sp *sharedPolicies) endOutage(ctx context.Context, t *try, provider string) {
 	sp.mu.Lock()
-	sp.local, sp.blind, sp.learned = nil, false, false
+	if sp.local == nil {
+		sp.mu.Unlock()
+		return
+	}
+	o := sp.sent
+	o.QueuedRequests, o.QueuedTokens = sp.queued.QueuedRequests, sp.queued.QueuedTokens
+	sp.local, sp.blind, sp.learned, sp.sent = nil, false, false, shared.Outage{}
 	sp.mu.Unlock()
+	if err := sp.limiter.Repay(ctx, t.clock.Now(), o); err != nil {
+		unshared(t, provider, err)
+	}
 }
 
 // sharedBudgetStep keeps the account's shared retry budget, and the local

@@ -11,6 +11,7 @@ import (
 
 	"github.com/reask/reask/clock"
 	"github.com/reask/reask/ratelimit"
+	"github.com/reask/reask/shared"
 )
 
 // DefaultStateTTL is the least time the limiter's and breaker's state
@@ -614,6 +615,26 @@ func (l *Limiter) Adjust(ctx context.Context, now time.Time, tokens int) error {
 	args := append(l.head(now), tokens)
 	l.mu.Unlock()
 	_, err := l.store.run(ctx, "limiter.adjust", limiterAdjust, l.key, args...)
+	return err
+}
+
+// Repay hands the shared buckets, at now, what this process did without
+// them during an outage (o): the requests and tokens it sent paced by its
+// local limiter lower the levels, but not below empty — the provider's
+// bucket refused rather than going into debt, so they can at most have
+// emptied it, and at most a full bucket is repaid — and those it still has
+// queued locally, which will be sent, put the buckets in debt (at most a
+// minute of their rates). Call it once Redis answers again, so that the
+// fleet does not burst into a bucket the outage's requests emptied, nor
+// send its shared pace on top of the local queues still draining.
+func (l *Limiter) Repay(ctx context.Context, now time.Time, o shared.Outage) error {
+	if o == (shared.Outage{}) {
+		return nil
+	}
+	l.mu.Lock()
+	args := append(l.head(now), max(o.SentRequests, 0), max(o.SentTokens, 0), max(o.QueuedRequests, 0), max(o.QueuedTokens, 0))
+	l.mu.Unlock()
+	_, err := l.store.run(ctx, "limiter.repay", limiterRepay, l.key, args...)
 	return err
 }
 
