@@ -278,8 +278,13 @@ func (l *returningLimiter) isUp() bool {
 type returningBreaker struct{ l *returningLimiter }
 
 func (b returningBreaker) Allow(context.Context, time.Time) (shared.Ticket, error) {
-	if !b.l.isUp() {
-		return nil, shared.ErrUnavailable
+	b.l.mu.Lock()
+	defer b.l.mu.Unlock()
+	if !b.l.up {
+		if b.l.due == 0 {
+			return nil, shared.ErrUnavailable
+		}
+		b.l.due--
 	}
 	return okTicket{}, nil
 }
@@ -301,6 +306,7 @@ type returningLimiter struct {
 	queuedLimiter
 	mu     sync.Mutex
 	up     bool
+	due    int // Waits that return while down: reservations queued before the outage, come due
 	repaid []shared.Outage
 }
 
@@ -308,10 +314,16 @@ func (l *returningLimiter) Wait(context.Context, clock.Clock, int) (shared.Reser
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if !l.up {
-		return nil, 0, shared.ErrUnavailable
+		if l.due == 0 {
+			return nil, 0, shared.ErrUnavailable
+		}
+		l.due--
 	}
 	return okReservation{}, 0, nil
 }
+
+// Available is the store's health: down until up is set.
+func (s returningStore) Available() bool { return s.l.isUp() }
 
 func (l *returningLimiter) Repay(_ context.Context, _ time.Time, o shared.Outage) error {
 	l.mu.Lock()
@@ -355,6 +367,41 @@ func TestSharedLimiterRepaidAfterAnOutage(t *testing.T) {
 		}
 		if len(p.calls) != 5 {
 			t.Errorf("%d calls, want 5", len(p.calls))
+		}
+	})
+}
+
+// A reservation the shared limiter queued before the outage that comes due
+// while the store still says it is down does not end the outage: the local
+// limiter paces on (the next local call a second after the last, not four
+// seconds behind a fresh limiter owing the shared queue again), and
+// nothing is repaid yet.
+func TestSharedQueuedReservationDueDuringTheOutage(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		l := &returningLimiter{}
+		p := &accountProvider{name: "openai/m", acct: fleetAccount, clk: clock.System()}
+		c := reasktest.NewClient(t, p, reask.Config{Shared: returningStore{l: l}, MaxTransportRetries: -1})
+		start := time.Now()
+		extract := func() {
+			if _, _, err := reask.Extract[UserInfo](t.Context(), c, johnText); err != nil {
+				t.Error(err)
+			}
+		}
+		extract() // local, at 4 s: behind the three queued in the shared limiter
+		l.mu.Lock()
+		l.due = 2 // the breaker's and the limiter's: the call goes through the shared policies
+		l.mu.Unlock()
+		extract() // a shared reservation come due, at 4 s
+		extract() // local again, at 5 s
+		var got []time.Duration
+		for _, at := range p.calls {
+			got = append(got, at.Sub(start))
+		}
+		if want := []time.Duration{4 * time.Second, 4 * time.Second, 5 * time.Second}; !slices.Equal(got, want) {
+			t.Errorf("calls at %v, want %v", got, want)
+		}
+		if len(l.repaid) != 0 {
+			t.Errorf("repaid %+v while down; want nothing", l.repaid)
 		}
 	})
 }

@@ -23,6 +23,7 @@ type sharedPolicies struct {
 	breaker shared.Breaker // nil: circuit breaking off
 	budget  shared.Budget  // nil: retry budget off
 	alive   shared.Registry
+	health  shared.HealthReporter // nil: the store does not say
 
 	mu      sync.Mutex
 	local   *ratelimit.Limiter // the limiter of the current outage; nil while shared
@@ -51,6 +52,7 @@ func (p *policies) share(store shared.Store, providers []Provider) error {
 		}
 		a := holder.Account()
 		sp := &sharedPolicies{probe: make(chan struct{}, 1)}
+		sp.health, _ = store.(shared.HealthReporter)
 		var err error
 		if sp.alive, err = store.Registry(a); err != nil {
 			return fmt.Errorf("shared state of %s: %w", name, err)
@@ -320,11 +322,17 @@ func (sp *sharedPolicies) outageLimiter(now time.Time) (*ratelimit.Limiter, bool
 }
 
 // endOutage forgets the outage's local limiter once the shared one serves
-// again (the next outage starts from what is learnt by then), and repays
+// again — not when a reservation the shared limiter queued before the
+// outage comes due while the store still says it is down (the next outage starts from what is learnt by then), and repays
 // the shared limiter what was sent and is still queued locally, so that the
 // fleet neither bursts into the bucket those requests emptied nor paces
 // its shared requests on top of the local queue.
 func (sp *sharedPolicies) endOutage(ctx context.Context, t *try, provider string) {
+	if sp.health != nil && !sp.health.Available() {
+		// A reservation made before the outage came due: the shared
+		// state has not answered since, and the local limiter paces on.
+		return
+	}
 	sp.mu.Lock()
 	if sp.local == nil {
 		sp.mu.Unlock()
