@@ -23,12 +23,17 @@ type sharedPolicies struct {
 	breaker shared.Breaker // nil: circuit breaking off
 	budget  shared.Budget  // nil: retry budget off
 	alive   shared.Registry
+	health  shared.HealthReporter // nil: the store does not say
 
 	mu      sync.Mutex
 	local   *ratelimit.Limiter // the limiter of the current outage; nil while shared
 	blind   bool               // local was made knowing no limit
 	probe   chan struct{}      // holds the request out while local knows nothing
 	learned bool               // an answer came back to a call paced locally
+	// What the calls paced locally sent during the outage, and what waits
+	// in the local limiter now: repaid to the shared limiter when it
+	// serves again (shared.Limiter.Repay).
+	sent, queued shared.Outage
 }
 
 // share gets, from store, the shared policies of every provider that says
@@ -47,6 +52,7 @@ func (p *policies) share(store shared.Store, providers []Provider) error {
 		}
 		a := holder.Account()
 		sp := &sharedPolicies{probe: make(chan struct{}, 1)}
+		sp.health, _ = store.(shared.HealthReporter)
 		var err error
 		if sp.alive, err = store.Registry(a); err != nil {
 			return fmt.Errorf("shared state of %s: %w", name, err)
@@ -185,7 +191,7 @@ func (s sharedLimiterStep) before(ctx context.Context, t *try) (func(context.Con
 		}
 		return nil, err
 	}
-	sp.endOutage()
+	sp.endOutage(lasting(ctx), t, s.provider)
 	return func(ctx context.Context, o *outcome) error {
 		ctx = lasting(ctx)
 		var a ratelimit.Answer
@@ -246,7 +252,19 @@ func (sp *sharedPolicies) localBefore(ctx context.Context, t *try) (func(context
 			release()
 		}
 	}
+	sp.mu.Lock()
+	sp.queued.QueuedRequests++
+	sp.queued.QueuedTokens += t.tokens
+	sp.mu.Unlock()
 	after, err := limiterStep{l}.before(ctx, t)
+	sp.mu.Lock()
+	sp.queued.QueuedRequests--
+	sp.queued.QueuedTokens -= t.tokens
+	if err == nil && sp.local != nil {
+		sp.sent.SentRequests++
+		sp.sent.SentTokens += t.tokens
+	}
+	sp.mu.Unlock()
 	if err != nil {
 		release()
 		return nil, err
@@ -263,7 +281,8 @@ func (sp *sharedPolicies) localBefore(ctx context.Context, t *try) (func(context
 }
 
 // outageLimiter returns the local limiter of the current outage, made at
-// its first call with the share of the limits LocalConfig gives (made
+// its first call with the share of the limits LocalConfig gives, empty and
+// owing the requests the shared limiter still has queued (made
 // again, while it knows none, once LocalConfig or its own answers tell
 // them, at this process's share), and whether
 // calls must still go one at a time: it knows no limit, and no call paced
@@ -292,6 +311,10 @@ func (sp *sharedPolicies) outageLimiter(now time.Time) (*ratelimit.Limiter, bool
 				// The configuration was validated; a share of it is valid.
 				l, _ = ratelimit.New(ratelimit.Config{})
 			}
+			// The shared limiter's queue still goes out: the local
+			// limiter starts empty and owes it.
+			n, tok := sp.limiter.Queued(now)
+			l.Owe(now, n, tok)
 			sp.local, sp.blind = l, blind
 		}
 	}
@@ -299,11 +322,29 @@ func (sp *sharedPolicies) outageLimiter(now time.Time) (*ratelimit.Limiter, bool
 }
 
 // endOutage forgets the outage's local limiter once the shared one serves
-// again: the next outage starts from what is learnt by then.
-func (sp *sharedPolicies) endOutage() {
+// again — not when a reservation the shared limiter queued before the
+// outage comes due while the store still says it is down (the next outage starts from what is learnt by then), and repays
+// the shared limiter what was sent and is still queued locally, so that the
+// fleet neither bursts into the bucket those requests emptied nor paces
+// its shared requests on top of the local queue.
+func (sp *sharedPolicies) endOutage(ctx context.Context, t *try, provider string) {
+	if sp.health != nil && !sp.health.Available() {
+		// A reservation made before the outage came due: the shared
+		// state has not answered since, and the local limiter paces on.
+		return
+	}
 	sp.mu.Lock()
-	sp.local, sp.blind, sp.learned = nil, false, false
+	if sp.local == nil {
+		sp.mu.Unlock()
+		return
+	}
+	o := sp.sent
+	o.QueuedRequests, o.QueuedTokens = sp.queued.QueuedRequests, sp.queued.QueuedTokens
+	sp.local, sp.blind, sp.learned, sp.sent = nil, false, false, shared.Outage{}
 	sp.mu.Unlock()
+	if err := sp.limiter.Repay(ctx, t.clock.Now(), o); err != nil {
+		unshared(t, provider, err)
+	}
 }
 
 // sharedBudgetStep keeps the account's shared retry budget, and the local

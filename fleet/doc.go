@@ -52,6 +52,16 @@
 // shared and local mode is logged once, and Store.Errors counts the calls
 // that could not use Redis (reask_shared_state_errors_total).
 //
+// The limiter's hand-over is counted both ways. When Redis fails, the
+// requests this process still has queued in the shared limiter
+// (Limiter.Queued) go out at the times they were given, so the local
+// limiter that takes over starts empty and owes them
+// (ratelimit.Limiter.Owe). When Redis answers again, the process repays
+// what it sent locally (it lowers the shared levels, never below empty)
+// and what still waits in its local limiter (debt), with Limiter.Repay, so
+// that the fleet neither bursts into a bucket the outage emptied nor paces
+// on top of the local queues still draining.
+//
 // A Redis that restarts, or a key that expires, loses the shared state: the
 // next calls start from empty buckets' defaults (full, or the level the next
 // answer reports), a closed breaker and a full budget, and rebuild the rest

@@ -11,6 +11,7 @@ import (
 
 	"github.com/reask/reask/clock"
 	"github.com/reask/reask/ratelimit"
+	"github.com/reask/reask/shared"
 )
 
 // DefaultStateTTL is the least time the limiter's and breaker's state
@@ -65,6 +66,16 @@ type Limiter struct {
 	lowered   time.Time // when a 429 last lowered share
 	lastBlind bool      // the latest answer was to a blind request
 	blindOut  int       // this process's blind requests not yet finished
+	// held are this process's reservations not yet finished or cancelled,
+	// by their ended flag: when each may be sent and the tokens it took
+	// (Queued).
+	held map[*atomic.Bool]heldClaim
+}
+
+// heldClaim is what Queued needs of a reservation held.
+type heldClaim struct {
+	act    time.Time
+	tokens float64
 }
 
 // LimiterConfig configures a Limiter.
@@ -260,8 +271,38 @@ func (l *Limiter) Reserve(ctx context.Context, now time.Time, tokens int) (Reser
 		r.unblind = new(atomic.Bool)
 		l.blindOut++
 	}
+	if l.held == nil {
+		l.held = map[*atomic.Bool]heldClaim{}
+	}
+	l.held[r.ended] = heldClaim{act: r.act, tokens: r.tok.n}
 	l.mu.Unlock()
 	return r, nil
+}
+
+// Queued returns how many of this process's reservations, and the tokens
+// they took, are still queued at now: neither finished nor cancelled, and
+// not yet due (one whose time has passed is presumed sent). When Redis
+// fails, those requests still go out at the times the shared limiter gave
+// them; the local limiter that takes over owes them
+// (ratelimit.Limiter.Owe), so that the process does not send them on top
+// of its local share.
+func (l *Limiter) Queued(now time.Time) (requests, tokens int) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var tok float64
+	for _, h := range l.held {
+		if h.act.After(now) {
+			requests++
+			tok += h.tokens
+		}
+	}
+	return requests, int(math.Ceil(tok))
+}
+
+// release forgets the reservation in held: it is finished, cancelled, or
+// given up. l.mu is held.
+func (r Reservation) release() {
+	delete(r.l.held, r.ended)
 }
 
 // ErrSlowStart is matched by the error of a Reserve refused by slow start.
@@ -427,6 +468,7 @@ func (r Reservation) Cancel(ctx context.Context, now time.Time) error {
 	}
 	r.l.mu.Lock()
 	r.leaveBlind()
+	r.release()
 	r.l.mu.Unlock()
 	if r.act.Before(now) {
 		if r.probe {
@@ -487,6 +529,7 @@ func (r Reservation) Finish(ctx context.Context, now time.Time, a ratelimit.Answ
 		l.lastBlind = r.req.blind
 	}
 	r.leaveBlind()
+	r.release()
 	args := append(l.head(now), r.ep)
 	args = append(append(args, r.req.args()...), r.tok.args()...)
 	args = append(args, a.Status, max(a.Tokens, 0))
@@ -572,6 +615,26 @@ func (l *Limiter) Adjust(ctx context.Context, now time.Time, tokens int) error {
 	args := append(l.head(now), tokens)
 	l.mu.Unlock()
 	_, err := l.store.run(ctx, "limiter.adjust", limiterAdjust, l.key, args...)
+	return err
+}
+
+// Repay hands the shared buckets, at now, what this process did without
+// them during an outage (o): the requests and tokens it sent paced by its
+// local limiter lower the levels, but not below empty — the provider's
+// bucket refused rather than going into debt, so they can at most have
+// emptied it, and at most a full bucket is repaid — and those it still has
+// queued locally, which will be sent, put the buckets in debt (at most a
+// minute of their rates). Call it once Redis answers again, so that the
+// fleet does not burst into a bucket the outage's requests emptied, nor
+// send its shared pace on top of the local queues still draining.
+func (l *Limiter) Repay(ctx context.Context, now time.Time, o shared.Outage) error {
+	if o == (shared.Outage{}) {
+		return nil
+	}
+	l.mu.Lock()
+	args := append(l.head(now), max(o.SentRequests, 0), max(o.SentTokens, 0), max(o.QueuedRequests, 0), max(o.QueuedTokens, 0))
+	l.mu.Unlock()
+	_, err := l.store.run(ctx, "limiter.repay", limiterRepay, l.key, args...)
 	return err
 }
 

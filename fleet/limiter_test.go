@@ -14,6 +14,7 @@ import (
 	"github.com/reask/reask/clock"
 	"github.com/reask/reask/internal/redistest"
 	"github.com/reask/reask/ratelimit"
+	"github.com/reask/reask/shared"
 )
 
 // snap is a report of a provider with a bucket of 60 requests and 10,000
@@ -549,4 +550,124 @@ func TestLimiterSlowStart(t *testing.T) {
 			t.Errorf("Wait: probe %v after %s; want a paced request after polls of 10, 20 and 40ms", r.probe, waited)
 		}
 	})
+}
+
+// When Redis fails, the requests this process still has queued in the
+// shared limiter go out at the times they were given: the local limiter
+// that takes over owes them (Queued, ratelimit.Limiter.Owe) instead of
+// starting full, so the process does not send its local share on top of
+// them. Finished and cancelled reservations, and those already due, are
+// not queued.
+func TestLimiterLocalOwesQueued(t *testing.T) {
+	srv := redistest.Start(t)
+	p := join(t, srv)
+	a := newLimiter(t, p, ratelimit.Config{})
+	must(t, a.Observe(ctx(t), t0, snap(5, 10000))) // 5 left, one more a second
+	var rs []Reservation
+	for range 9 {
+		r, err := a.Reserve(ctx(t), t0, 100)
+		must(t, err)
+		rs = append(rs, r)
+	}
+	// Due at once: 5; queued, 1 to 4 s ahead: 4.
+	if n, tok := a.Queued(t0); n != 4 || tok != 400 {
+		t.Fatalf("queued %d requests, %d tokens; want 4, 400", n, tok)
+	}
+	must(t, rs[8].Cancel(ctx(t), t0))
+	must(t, rs[7].Finish(ctx(t), t0, ratelimit.Answer{Status: 200, Tokens: 100}))
+	must(t, rs[0].Finish(ctx(t), t0, ratelimit.Answer{Status: 200, Tokens: 100}))
+	if n, tok := a.Queued(t0); n != 2 || tok != 200 {
+		t.Fatalf("after a cancel and finishes: queued %d requests, %d tokens; want 2, 200", n, tok)
+	}
+	if n, _ := a.Queued(t0.Add(1500 * time.Millisecond)); n != 1 {
+		t.Errorf("1.5 s later: queued %d; want 1 (the one at 2 s)", n)
+	}
+
+	srv.Kill()
+	if _, err := a.Reserve(ctx(t), t0, 100); !errors.Is(err, ErrUnavailable) {
+		t.Fatalf("reserve with Redis killed: %v; want ErrUnavailable", err)
+	}
+	// Two processes alive: the local limiter paces 30 a minute, one every
+	// 2 s, and owes the 2 queued from an empty bucket: its first request
+	// waits for 3 requests' worth, 6 s; without owing it would go at once.
+	for _, tt := range []struct {
+		name string
+		owe  bool
+		want []time.Duration
+	}{
+		{"owing the queue", true, []time.Duration{6 * time.Second, 8 * time.Second}},
+		{"starting full", false, []time.Duration{0, 2 * time.Second}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			c := a.LocalConfig(t0, 2)
+			if c.RPM != 30 {
+				t.Fatalf("local RPM %d, want 30", c.RPM)
+			}
+			local, err := ratelimit.New(c)
+			must(t, err)
+			if tt.owe {
+				n, tok := a.Queued(t0)
+				local.Owe(t0, n, tok)
+			}
+			var got []time.Duration
+			for range 2 {
+				got = append(got, local.Reserve(t0, 100).Delay())
+			}
+			if !slices.Equal(got, tt.want) {
+				t.Errorf("local delays %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
+
+// When Redis serves again after an outage, a process repays what it did
+// without the shared buckets: its requests sent locally lower a level, but
+// never below empty (at most a full bucket: a stalled Redis kept a bucket
+// that refilled during the outage, and the fleet would burst into it);
+// those still queued locally put it in debt, at most a minute of its rate
+// (a restarted Redis starts the bucket empty: the queue still waits). What
+// one process repays is what the others see.
+func TestLimiterRepay(t *testing.T) {
+	srv := redistest.Start(t)
+	a, b := newLimiter(t, join(t, srv), ratelimit.Config{}), newLimiter(t, join(t, srv), ratelimit.Config{})
+	rdb := inspect(t, srv)
+	must(t, a.Observe(ctx(t), t0, snap(60, 10000))) // a knows the limits too
+	for _, tt := range []struct {
+		name           string
+		lost           bool // the state was lost during the outage, as by a restart
+		o              shared.Outage
+		requests, toks float64 // the levels after
+	}{
+		{"sent lowers a full bucket", false, shared.Outage{SentRequests: 10, SentTokens: 4000}, 50, 6000},
+		{"sent empties it at most", false, shared.Outage{SentRequests: 100, SentTokens: 50000}, 0, 0},
+		{"queued goes into debt", false, shared.Outage{QueuedRequests: 3, QueuedTokens: 300}, 57, 9700},
+		{"sent, then queued", false, shared.Outage{SentRequests: 100, QueuedRequests: 3}, -3, 10000},
+		{"queued at most a minute of the rate", false, shared.Outage{SentRequests: 100, QueuedRequests: 1000}, -60, 10000},
+		{"state lost: sent repays nothing", true, shared.Outage{SentRequests: 10, SentTokens: 4000}, 0, 0},
+		{"state lost: queued still waits", true, shared.Outage{SentRequests: 10, QueuedRequests: 2}, -2, 0},
+		{"nothing to repay", false, shared.Outage{}, 60, 10000},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			must(t, rdb.Del(ctx(t), a.Key()).Err())
+			if !tt.lost {
+				must(t, b.Observe(ctx(t), t0, snap(60, 10000))) // a full bucket
+			}
+			must(t, a.Repay(ctx(t), t0, tt.o))
+			st, err := b.Status(ctx(t), t0)
+			must(t, err)
+			if st.Requests != tt.requests || st.Tokens != tt.toks {
+				t.Errorf("levels %v requests, %v tokens; want %v, %v", st.Requests, st.Tokens, tt.requests, tt.toks)
+			}
+		})
+	}
+	// The next reservation waits behind the debt: 3 queued at one a
+	// second, so the request after them goes in 4 s.
+	must(t, rdb.Del(ctx(t), a.Key()).Err())
+	must(t, b.Observe(ctx(t), t0, snap(0, 10000)))
+	must(t, a.Repay(ctx(t), t0, shared.Outage{SentRequests: 5, QueuedRequests: 3}))
+	r, err := b.Reserve(ctx(t), t0, 0)
+	must(t, err)
+	if r.Delay() != 4*time.Second {
+		t.Errorf("the next reservation waits %s; want 4s", r.Delay())
+	}
 }

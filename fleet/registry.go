@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"strconv"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -30,7 +31,11 @@ type Registry struct {
 	key   string
 	id    string
 	ttl   time.Duration
-	last  atomic.Int64
+	last  atomic.Int64 // LastAlive
+
+	mu     sync.Mutex
+	peak   int       // the highest count seen within a TTL of peakAt
+	peakAt time.Time // when it was seen
 }
 
 // RegistryConfig configures a Registry.
@@ -82,8 +87,23 @@ func (r *Registry) run(ctx context.Context, op string, now time.Time, id string)
 	if err != nil {
 		return 0, err
 	}
-	r.last.Store(max(n, 1))
+	r.remember(now, int(n))
 	return int(n), nil
+}
+
+// remember sets LastAlive from a count n read at now: a count lower than
+// one seen less than a TTL before is not believed yet, since after a Redis
+// restart (or expiry) the processes beat again one by one, and a process
+// that falls back to its local limiter then must not take the share of a
+// fleet it undercounts. A process that really left is forgotten a TTL
+// later, as its heartbeat would have expired.
+func (r *Registry) remember(now time.Time, n int) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if n >= r.peak || now.Sub(r.peakAt) >= r.ttl {
+		r.peak, r.peakAt = n, now
+	}
+	r.last.Store(int64(max(r.peak, 1)))
 }
 
 // Beat records this process's heartbeat at now, and returns how many
@@ -98,7 +118,8 @@ func (r *Registry) Alive(ctx context.Context, now time.Time) (int, error) {
 }
 
 // LastAlive returns the count of the latest successful Beat or Alive, at
-// least 1: what a process that lost Redis divides the limit by.
+// least 1 — or a higher one seen less than a TTL before it (see remember):
+// what a process that lost Redis divides the limit by.
 func (r *Registry) LastAlive() int { return int(r.last.Load()) }
 
 // Leave removes this process from the registry.

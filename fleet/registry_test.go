@@ -75,3 +75,44 @@ func (c *countClock) Sleep(cx context.Context, d time.Duration) error {
 	}
 	return c.Fake.Sleep(cx, d)
 }
+
+// After a Redis restart the processes beat again one by one: a count lower
+// than one seen less than a TTL before does not lower LastAlive yet, so
+// that a process falling back to its local limiter then does not take the
+// share of a smaller fleet; a TTL after the higher count, it does.
+func TestRegistryLastAliveAfterARestart(t *testing.T) {
+	srv := redistest.Start(t)
+	p := join(t, srv)
+	reg := func(id string) *Registry {
+		r, err := p.Registry(acct, RegistryConfig{ID: id, TTL: 9 * time.Second})
+		must(t, err)
+		return r
+	}
+	a, b, c := reg("a"), reg("b"), reg("c")
+	for _, r := range []*Registry{b, c, a} {
+		_, err := r.Beat(ctx(t), t0)
+		must(t, err)
+	}
+	must(t, inspect(t, srv).Del(ctx(t), a.Key()).Err()) // the registry lost, as by a restart
+	for _, tt := range []struct {
+		at         time.Duration
+		alive, got int
+	}{
+		{1 * time.Second, 1, 3}, // a beats first: 1 alive, but 3 were a second ago
+		{8 * time.Second, 1, 3},
+		{9 * time.Second, 1, 1}, // a TTL after the 3: believed
+		{10 * time.Second, 1, 1},
+	} {
+		n, err := a.Beat(ctx(t), t0.Add(tt.at))
+		must(t, err)
+		if n != tt.alive || a.LastAlive() != tt.got {
+			t.Errorf("at %s: Beat %d, LastAlive %d; want %d and %d", tt.at, n, a.LastAlive(), tt.alive, tt.got)
+		}
+	}
+	// A higher count is believed at once.
+	_, err := b.Beat(ctx(t), t0.Add(10*time.Second))
+	must(t, err)
+	if n, _ := a.Beat(ctx(t), t0.Add(11*time.Second)); n != 2 || a.LastAlive() != 2 {
+		t.Errorf("after b beat again: %d alive, LastAlive %d; want 2 and 2", n, a.LastAlive())
+	}
+}

@@ -34,6 +34,7 @@ var (
 	limiterObserve     = script("limiter.lua", "limiter_observe.lua")
 	limiterRateLimited = script("limiter.lua", "limiter_ratelimited.lua")
 	limiterAdjust      = script("limiter.lua", "limiter_adjust.lua")
+	limiterRepay       = script("limiter.lua", "limiter_repay.lua")
 	breakerAllow       = script("breaker.lua", "breaker_allow.lua")
 	breakerDone        = script("breaker.lua", "breaker_done.lua")
 	budgetAdd          = script("budget.lua")
@@ -42,7 +43,7 @@ var (
 	// allScripts are loaded by Check, so that the first calls need no
 	// EVAL.
 	allScripts = []*redis.Script{limiterReserve, limiterFinish, limiterCancel, limiterObserve,
-		limiterRateLimited, limiterAdjust, breakerAllow, breakerDone, budgetAdd, registryBeat}
+		limiterRateLimited, limiterAdjust, limiterRepay, breakerAllow, breakerDone, budgetAdd, registryBeat}
 )
 
 // newEpoch returns a random epoch (or incarnation) for a script that may

@@ -303,3 +303,15 @@ func secondsToDuration(s float64) time.Duration {
 	}
 	return time.Duration(math.Ceil(s * float64(time.Second)))
 }
+
+// owe empties the bucket at now and takes n more, as claims nobody will
+// correct: at most one DefaultPeriod of the rate in debt.
+func (b *bucket) owe(now time.Time, n float64) {
+	if b.rate <= 0 || !b.counting {
+		return
+	}
+	b.settle(now)
+	n = min(n, b.rate*DefaultPeriod.Seconds())
+	b.level = min(b.level, 0) - n
+	b.spent += n
+}

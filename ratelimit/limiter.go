@@ -509,3 +509,19 @@ func (l *Limiter) Status(now time.Time) Status {
 	}
 	return st
 }
+
+// Owe records requests and tokens sent, or about to be sent, that this
+// limiter did not admit — another limiter's, such as a shared limiter's
+// queue still going out when the shared state fails — at now: each paced
+// bucket is emptied and goes that far into debt, so that the next
+// reservations wait as if those had just been taken from an empty bucket.
+// The debt is bounded by one DefaultPeriod of a bucket's rate, so that a
+// huge count cannot hold the limiter longer than a minute. A bucket that
+// paces nothing (nothing configured or learnt) owes nothing.
+func (l *Limiter) Owe(now time.Time, requests, tokens int) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.setup(now)
+	l.requests.owe(now, float64(max(requests, 0)))
+	l.tokens.owe(now, float64(max(tokens, 0)))
+}

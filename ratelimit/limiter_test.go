@@ -497,3 +497,46 @@ func TestBlindOverflow(t *testing.T) {
 		t.Errorf("delay = %v, want 6s", d)
 	}
 }
+
+// Owe empties the buckets and puts them in debt by what was sent without
+// them, so that the next reservations wait behind it; the debt is at most
+// a minute of the rate, and an unpaced bucket owes nothing.
+func TestOwe(t *testing.T) {
+	tests := []struct {
+		name             string
+		cfg              Config
+		requests, tokens int
+		owedAt           time.Duration
+		reserve          int // tokens per reservation
+		times            []time.Duration
+		want             []time.Duration
+	}{
+		{"a full bucket is emptied, then owes 3", Config{RPM: 60, Burst: 5}, 3, 0, 0, 0,
+			[]time.Duration{0, 0},
+			[]time.Duration{4 * sec, 5 * sec}},
+		{"owing nothing still empties it", Config{RPM: 60, Burst: 5}, 0, 0, 0, 0,
+			[]time.Duration{0},
+			[]time.Duration{sec}},
+		{"the debt refills from when it was owed", Config{RPM: 60}, 2, 0, 0, 0,
+			[]time.Duration{2 * sec, 2 * sec},
+			[]time.Duration{sec, 2 * sec}},
+		{"at most a minute of the rate", Config{RPM: 60}, 1000, 0, 0, 0,
+			[]time.Duration{0},
+			[]time.Duration{61 * sec}},
+		{"tokens owed bind", Config{TPM: 6000}, 0, 500, 0, 100,
+			[]time.Duration{0},
+			[]time.Duration{6 * sec}},
+		{"nothing paced: nothing owed", Config{}, 10, 10000, 0, 100,
+			[]time.Duration{0, 0},
+			[]time.Duration{0, 0}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			l := mustNew(t, tt.cfg)
+			l.Owe(at(tt.owedAt), tt.requests, tt.tokens)
+			if got := delays(l, tt.reserve, tt.times...); !equal(got, tt.want) {
+				t.Errorf("delays = %v, want %v", got, tt.want)
+			}
+		})
+	}
+}

@@ -102,6 +102,26 @@ type Limiter interface {
 	// back to while the shared state is unavailable, when alive processes
 	// share the account: the limits learnt so far divided by alive.
 	LocalConfig(now time.Time, alive int) ratelimit.Config
+	// Queued returns how many of this process's reservations, and the
+	// tokens they took, are still to be sent at now: the requests that go
+	// out after the shared state fails, which the local limiter owes
+	// (ratelimit.Limiter.Owe).
+	Queued(now time.Time) (requests, tokens int)
+	// Repay hands the shared state, when it answers again after an
+	// outage, what this process sent paced locally during it and what it
+	// still has queued locally, so that the fleet does not send on top of
+	// them.
+	Repay(ctx context.Context, now time.Time, o Outage) error
+}
+
+// Outage is what a process did without the shared limiter while the shared
+// state was unavailable, for Limiter.Repay.
+type Outage struct {
+	// SentRequests and SentTokens were sent, paced by the local limiter.
+	SentRequests, SentTokens int
+	// QueuedRequests and QueuedTokens wait in the local limiter: they will
+	// be sent.
+	QueuedRequests, QueuedTokens int
 }
 
 // Reservation is a request's place in a shared Limiter: Finish it with the

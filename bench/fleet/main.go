@@ -50,6 +50,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"math"
 	"net"
 	"net/http"
@@ -58,6 +59,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -361,6 +363,9 @@ func fleetRun(c benchConfig, rds *redisServer, procs int, shared bool, opt runOp
 		r.redisCmds += roundTrips(eb.String())
 	}
 	r.requests, r.limited, r.unavailable = px.requests.Load(), px.limited.Load(), px.unavailable.Load()
+	if c.verbose && r.limited > 0 {
+		fmt.Fprintf(os.Stderr, "fleet: 429s per second of the run (second:count): %s\n", px.limitedPerSecond())
+	}
 	r.unavailableEarly = px.unavailableIn(opt.outage)
 	seen := map[string]int{}
 	failures := map[string]int{} // -v: the failed items' errors, by their first words
@@ -523,6 +528,7 @@ type proxy struct {
 	requests, limited, unavailable atomic.Int64
 	mu                             sync.Mutex
 	unavailableAt                  []time.Duration
+	limitedAt                      []time.Duration // -v: when the 429s came
 }
 
 func newProxy(target string) (*proxy, error) {
@@ -542,6 +548,9 @@ func newProxy(target string) (*proxy, error) {
 		switch resp.StatusCode {
 		case http.StatusTooManyRequests:
 			p.limited.Add(1)
+			p.mu.Lock()
+			p.limitedAt = append(p.limitedAt, time.Since(p.start))
+			p.mu.Unlock()
 		case http.StatusServiceUnavailable:
 			p.unavailable.Add(1)
 			p.mu.Lock()
@@ -553,6 +562,22 @@ func newProxy(target string) (*proxy, error) {
 	p.srv = &http.Server{Handler: rp}
 	go p.srv.Serve(ln)
 	return p, nil
+}
+
+// limitedPerSecond returns "second:count" for each second of the run that
+// had 429s, for -v.
+func (p *proxy) limitedPerSecond() string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	per := map[int]int{}
+	for _, at := range p.limitedAt {
+		per[int(at/time.Second)]++
+	}
+	var out []string
+	for _, sec := range slices.Sorted(maps.Keys(per)) {
+		out = append(out, fmt.Sprintf("%d:%d", sec, per[sec]))
+	}
+	return strings.Join(out, " ")
 }
 
 // unavailableIn counts the 503s of the run's first window.
