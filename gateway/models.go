@@ -73,6 +73,10 @@ func (g *Gateway) models(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 	}
+	for _, p := range g.cfg.Presets {
+		b, _ := json.Marshal(map[string]any{"id": p.Name, "object": "model", "created": 0, "owned_by": "reask-preset"})
+		add(p.Name, b)
+	}
 	if data == nil {
 		data = []entry{}
 	}
