@@ -215,7 +215,7 @@ import (
 // metrics and pooled upstream connections; Close releases the idle
 // connections.
 type Gateway struct {
-	presets map[string]*promptSchema // Config.Presets by name, compiled
+	presets    map[string]*promptSchema // Config.Presets by name, compiled
 	cfg        Config
 	upstreams  []*upstream
 	routes     map[string]*route
