@@ -905,6 +905,9 @@ func parseConfig(data []byte, getenv func(string) string, dir string) (Config, e
 	dec.DisallowUnknownFields()
 	var f File
 	if err := dec.Decode(&f); err != nil {
+		if perr := presetsError(data); perr != nil {
+			return Config{}, perr
+		}
 		return Config{}, fileError(err)
 	}
 	if dec.More() {

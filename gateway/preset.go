@@ -1,7 +1,9 @@
 package gateway
 
 import (
+	"bytes"
 	"crypto/sha256"
+	"errors"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -44,6 +46,35 @@ const schemaFromPreset = "preset"
 // presetInstruction introduces the preset's schema in the turn the
 // gateway adds: the client's messages do not carry it.
 const presetInstruction = "Answer with only a JSON object that is valid against this JSON Schema:\n"
+
+// presetsError is the error of the file's first preset that does not
+// decode, its field named with the preset's index ("presets[0].shema"),
+// which the decoder of the whole file does not give; nil when every
+// preset decodes (or there are none to read).
+func presetsError(data []byte) error {
+	var probe struct {
+		Presets []json.RawMessage `json:"presets"`
+	}
+	if json.Unmarshal(data, &probe) != nil {
+		return nil
+	}
+	for i, raw := range probe.Presets {
+		dec := json.NewDecoder(bytes.NewReader(raw))
+		dec.DisallowUnknownFields()
+		var p FilePreset
+		if err := dec.Decode(&p); err != nil {
+			var ce *ConfigError
+			if errors.As(fileError(err), &ce) {
+				field := fmt.Sprintf("presets[%d]", i)
+				if ce.Field != "(file)" {
+					field += "." + ce.Field
+				}
+				return configErr(field, "%s", ce.Msg)
+			}
+		}
+	}
+	return nil
+}
 
 // applyPresets reads the file's presets into c, the schema files
 // resolved against dir.
