@@ -3,8 +3,8 @@ package gateway
 import (
 	"bytes"
 	"crypto/sha256"
-	"errors"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
