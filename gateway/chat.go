@@ -58,6 +58,7 @@ func (g *Gateway) chatBody(w http.ResponseWriter, r *http.Request, body []byte, 
 			Code: ptr("missing_required_parameter"), Message: "You must provide a model parameter."})
 		return kindRejected
 	}
+	g.takePreset(cr)
 	rt := g.route(cr.model)
 	if rt == nil {
 		writeError(w, http.StatusNotFound, apiError{Type: "invalid_request_error", Param: ptr("model"),
@@ -128,6 +129,11 @@ func (g *Gateway) enforce(w http.ResponseWriter, r *http.Request, rt *route, cr 
 	}
 	msgs := cr.converted
 	switch {
+	case cr.prompt != nil && cr.prompt.preset != "":
+		// The client's messages do not carry the preset's schema: tell
+		// the model in a turn of the gateway's own (it says "JSON").
+		msgs = append(append([]reask.Message(nil), msgs...), reask.Message{Role: reask.RoleSystem,
+			Content: presetInstruction + string(sch.JSON())})
 	case cr.form == reask.ModeJSONObject:
 		// No schema to tell; only OpenAI's rule that the messages say
 		// "json", in a turn of the gateway's own when the client's don't.
@@ -167,7 +173,7 @@ func (g *Gateway) enforce(w http.ResponseWriter, r *http.Request, rt *route, cr 
 		g.schemaFailed(w, r, cr, rep, err)
 		return kind
 	}
-	if sch != anyObject {
+	if sch != anyObject && (cr.prompt == nil || cr.prompt.preset == "") {
 		g.schemas.keep(key, sch, g.cfg.SchemaCacheBytes)
 	}
 	a := g.answer(ex, rep, cr, doc)

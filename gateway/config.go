@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"path/filepath"
 	"runtime"
 	"slices"
 	"strings"
@@ -261,6 +262,12 @@ type Config struct {
 	// reask_shared_state_errors_total and logged once per change) and adds
 	// what it spent meanwhile once Redis answers. Default: no limit.
 	ClientDailyCost map[string]float64
+
+	// Presets bind JSON Schemas to model aliases (see Preset): a request
+	// for a preset's name goes upstream as a request for its model and is
+	// held to its schema (X-Reask-Schema: preset), for clients that
+	// cannot send one. GET /v1/models lists their names.
+	Presets []Preset
 }
 
 // Defaults and bounds of the dashboard, log and readiness fields.
@@ -466,6 +473,9 @@ func (c Config) Validate() error {
 				return configErr(fmt.Sprintf("%s[%d]", f, j), "%v", err)
 			}
 		}
+	}
+	if _, err := c.compilePresets(served, catchAll != ""); err != nil {
+		return err
 	}
 	if c.DefaultModel != "" {
 		if _, ok := served[c.DefaultModel]; !ok && catchAll == "" {
@@ -826,6 +836,23 @@ type File struct {
 	// (reask.Config.MaxCost; 0: no limit).
 	Prices  map[string]json.RawMessage `json:"prices,omitempty"`
 	MaxCost float64                    `json:"max_cost,omitempty"`
+	// Presets bind a JSON Schema to a model alias (Config.Presets):
+	// [{"name": "extract-person", "model": "gpt-4o-mini", "schema_file":
+	// "person.schema.json"}], or "schema": {...} inline instead of
+	// schema_file (exactly one; a relative schema_file is read from the
+	// configuration file's directory, or the working directory for
+	// ParseConfig). A request whose model is "extract-person" goes
+	// upstream as one for gpt-4o-mini (its routing, fallbacks and
+	// prices) and is held to the schema — repaired, validated, re-asked
+	// with field-level feedback, 422 when every attempt fails, answer
+	// header X-Reask-Schema: preset — when it sends json_object or no
+	// response format (then the answer is the validated JSON), on
+	// /v1/chat/completions and /v1/responses, streamed or not; a request
+	// that sends its own json_schema or forced tool is held to that one.
+	// A name must not be a model an upstream lists, the model must be
+	// one an upstream serves, and the schema must compile within
+	// "schema"'s limits: each is checked when the file is loaded.
+	Presets []FilePreset `json:"presets,omitempty"`
 }
 
 // FileClientKey is a named client key in the configuration file: the key
@@ -856,7 +883,7 @@ func LoadConfig(path string, getenv func(string) string) (Config, error) {
 	if err != nil {
 		return Config{}, fmt.Errorf("%w: %w", ErrConfig, err)
 	}
-	c, err := ParseConfig(data, getenv)
+	c, err := parseConfig(data, getenv, filepath.Dir(path))
 	if err != nil {
 		return Config{}, fmt.Errorf("%s: %w", path, err)
 	}
@@ -866,6 +893,12 @@ func LoadConfig(path string, getenv func(string) string) (Config, error) {
 // ParseConfig reads a configuration file's content (see File) and validates
 // it; getenv reads the API keys' environment variables (os.Getenv when nil).
 func ParseConfig(data []byte, getenv func(string) string) (Config, error) {
+	return parseConfig(data, getenv, ".")
+}
+
+// parseConfig is ParseConfig with the presets' schema files read from
+// dir.
+func parseConfig(data []byte, getenv func(string) string, dir string) (Config, error) {
 	if getenv == nil {
 		getenv = os.Getenv
 	}
@@ -873,6 +906,9 @@ func ParseConfig(data []byte, getenv func(string) string) (Config, error) {
 	dec.DisallowUnknownFields()
 	var f File
 	if err := dec.Decode(&f); err != nil {
+		if perr := presetsError(data); perr != nil {
+			return Config{}, perr
+		}
 		return Config{}, fileError(err)
 	}
 	if dec.More() {
@@ -907,6 +943,9 @@ func ParseConfig(data []byte, getenv func(string) string) (Config, error) {
 		return Config{}, err
 	}
 	if err := f.applyCost(&c); err != nil {
+		return Config{}, err
+	}
+	if err := f.applyPresets(&c, dir); err != nil {
 		return Config{}, err
 	}
 	c.Redis.URL = f.Redis

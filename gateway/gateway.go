@@ -219,6 +219,7 @@ import (
 // metrics and pooled upstream connections; Close releases the idle
 // connections.
 type Gateway struct {
+	presets    map[string]*promptSchema // Config.Presets by name, compiled
 	cfg        Config
 	upstreams  []*upstream
 	routes     map[string]*route
@@ -255,6 +256,11 @@ func New(cfg Config) (*Gateway, error) {
 	g := &Gateway{cfg: cfg, routes: map[string]*route{}, log: cfg.Logger, started: cfg.Clock.Now(),
 		schemas: newSchemaCache(cfg.SchemaCacheSize, cfg.MaxConcurrentCompiles)}
 	g.guard = newBrowserGuard(cfg)
+	presets, err := cfg.presetSchemas()
+	if err != nil {
+		return nil, err
+	}
+	g.presets = presets
 	prices, err := cfg.priceTable()
 	if err != nil {
 		return nil, err

@@ -40,7 +40,7 @@ func (g *Gateway) models(w http.ResponseWriter, r *http.Request) {
 			writeError(w, st, e)
 			return
 		}
-		if len(g.upstreams) == 1 || status/100 != 2 {
+		if len(g.upstreams) == 1 && len(g.cfg.Presets) == 0 || status/100 != 2 {
 			h := w.Header()
 			copyHeaders(h, header)
 			if h.Get("Content-Type") == "" {
@@ -72,6 +72,10 @@ func (g *Gateway) models(w http.ResponseWriter, r *http.Request) {
 				add(id.ID, e)
 			}
 		}
+	}
+	for _, p := range g.cfg.Presets {
+		b, _ := json.Marshal(map[string]any{"id": p.Name, "object": "model", "created": 0, "owned_by": "reask-preset"})
+		add(p.Name, b)
 	}
 	if data == nil {
 		data = []entry{}

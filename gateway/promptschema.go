@@ -68,6 +68,9 @@ const maxPromptSchemaErrorHeader = 300
 type promptSchema struct {
 	sch *schema.Schema
 	key schemaKey
+	// preset is, for a preset's schema (see Preset), the model its
+	// requests go upstream as; "" for a schema found in a prompt.
+	preset string
 }
 
 // takePromptSchema holds cr to the JSON Schema in its system or developer
@@ -79,6 +82,13 @@ type promptSchema struct {
 // X-Reask-Prompt-Schema-Error header says why. It returns false when it
 // answered the client itself (503 server_busy: no compilation slot).
 func (g *Gateway) takePromptSchema(w http.ResponseWriter, r *http.Request, cr *chatRequest) bool {
+	if cr.preset != nil {
+		if err := cr.holdPreset(); err != nil {
+			writeRequestError(w, err)
+			return false
+		}
+		return true
+	}
 	mode := g.cfg.PromptSchema
 	text := false
 	switch {
@@ -184,6 +194,8 @@ func headerText(s string, n int) string {
 // schemaSource is the X-Reask-Schema header of a schema-path answer.
 func (cr *chatRequest) schemaSource() string {
 	switch {
+	case cr.prompt != nil && cr.prompt.preset != "":
+		return schemaFromPreset
 	case cr.prompt != nil:
 		return schemaFromPrompt
 	case cr.form == reask.ModeJSONObject:
@@ -196,6 +208,8 @@ func (cr *chatRequest) schemaSource() string {
 // no schema to speak of in a json_object request without a prompt schema.
 func (cr *chatRequest) sought() string {
 	switch {
+	case cr.prompt != nil && cr.prompt.preset != "":
+		return "answer valid against the preset's JSON Schema"
 	case cr.prompt != nil:
 		return "answer valid against the JSON Schema in the prompt"
 	case cr.form == reask.ModeJSONObject:
@@ -212,11 +226,12 @@ func (cr *chatRequest) sought() string {
 // the model gave it. The schema is the gateway's
 // reading of the prompt, not the client's contract, and a client that
 // validates answers itself (instructor) re-asks on its own; a 422 would take
-// that turn from it. Any other failure (a json_object answer that is no
+// that turn from it. A preset's schema is the operator's contract: its
+// failures stay errors (422), as a request schema's do. Any other failure (a json_object answer that is no
 // object, a refusal, transport) stays an error.
 func promptSchemaNotMet(h http.Header, cr *chatRequest, err error) (json.RawMessage, bool) {
 	var ee *reask.ExhaustedError
-	if cr.prompt == nil || !errors.As(err, &ee) {
+	if cr.prompt == nil || cr.prompt.preset != "" || !errors.As(err, &ee) {
 		return nil, false
 	}
 	var doc json.RawMessage

@@ -50,6 +50,9 @@ type chatRequest struct {
 	// prompt is the JSON Schema found in the system or developer messages
 	// of a request without one of its own (see takePromptSchema).
 	prompt *promptSchema
+	// preset is the preset the client asked for by name (see takePreset),
+	// or nil.
+	preset *promptSchema
 }
 
 // topLevel are the members the gateway reads, as written in the body

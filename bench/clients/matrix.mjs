@@ -170,6 +170,19 @@ const rows = [
     },
   },
   {
+    // The same client, its model set to a preset of the gateway's --config
+    // (one per data-set schema, "preset-<schema>"): the schema the client
+    // cannot send is the operator's (see runRow).
+    id: 'ai-compatible-preset', client: '', path: '`generateObject`, default settings, model a gateway preset',
+    presets: true,
+    make: async (baseURL) => {
+      const { generateObject } = await import('ai');
+      const { createOpenAICompatible } = await import('@ai-sdk/openai-compatible');
+      const provider = createOpenAICompatible({ name: 'reask', baseURL, apiKey: 'sk-reask' });
+      return async (item) => (await generateObject({ model: provider(`preset-${item.schema}`), schema: zodOf(item)[0], messages: user(item) })).object;
+    },
+  },
+  {
     id: 'ai-compatible-structured', client: '', path: '`generateObject`, `supportsStructuredOutputs: true` (json_schema)',
     make: async (baseURL) => {
       const { generateObject } = await import('ai');
@@ -270,7 +283,18 @@ async function runRow(row) {
   try {
     const simP = await start(['sim', '--addr', '127.0.0.1:0', '--profile', profile, '--seed', seed], /on (http:\/\/\S+\/v1)/);
     running.push(simP.proc);
-    const gw = await start(['serve', '--addr', '127.0.0.1:0', '--upstream', simP.url, ...serveFlags], /gateway on (http:\/\/\S+\/v1)/,
+    let upstream = ['--upstream', simP.url];
+    if (row.presets) {
+      // A --config with the simulator as the catch-all upstream and a
+      // preset per data-set schema, its file read from the data set.
+      const presets = Object.keys(jsonSchemas).map((s) => ({
+        name: `preset-${s}`, model, schema_file: path.resolve(dataDir, 'schemas', `${s}.json`),
+      }));
+      const file = path.resolve(`gateway-${row.id}.json`);
+      fs.writeFileSync(file, JSON.stringify({ upstreams: [{ name: 'sim', base_url: simP.url }], presets }));
+      upstream = ['--config', file];
+    }
+    const gw = await start(['serve', '--addr', '127.0.0.1:0', ...upstream, ...serveFlags], /gateway on (http:\/\/\S+\/v1)/,
       { REASK_UPSTREAM_API_KEY: 'sk-sim', REASK_CLIENT_KEYS: '' });
     running.push(gw.proc);
     const extract = await row.make(gw.url);
