@@ -182,8 +182,8 @@ func TestLiveStreamFailures(t *testing.T) {
 	gw, _ := newGateway(t, up.URL, nil)
 	status, _, _, b := liveCall(t, gw, schemaRequest(`,"stream":true`))
 	r := readLive(t, b)
-	if status != http.StatusOK || r.done || !strings.Contains(r.errorMsg, "/name") || len(r.restarts) != 2 {
-		t.Fatalf("status %d, read %+v; want an error event after 3 answers", status, r)
+	if status != http.StatusOK || r.done || !strings.Contains(r.errorMsg, "/name") || len(r.restarts) != 3 {
+		t.Fatalf("status %d, read %+v; want an error event after 4 answers (the default attempts)", status, r)
 	}
 
 	down, _ := newUpstream(t, func(w http.ResponseWriter, _ *http.Request) {

@@ -527,11 +527,11 @@ func TestResponsesExhaustedIs422(t *testing.T) {
 				t.Fatalf("status %d: %s", status, b)
 			}
 			e := decode[errorBody](t, b)
-			if code(e) != "reask_exhausted" || e.Error.Type != "invalid_response_error" || e.Error.Attempts != 3 ||
+			if code(e) != "reask_exhausted" || e.Error.Type != "invalid_response_error" || e.Error.Attempts != 4 ||
 				len(e.Error.Violations) == 0 || e.Error.LastOutput == "" || !strings.Contains(e.Error.Message, "missing required field") {
 				t.Errorf("error %s", b)
 			}
-			if header(h, "X-Reask-Attempts") != 3 || len(rec.requests()) != 3 {
+			if header(h, "X-Reask-Attempts") != 4 || len(rec.requests()) != 4 {
 				t.Errorf("attempts %s, %d upstream requests", h.Get("X-Reask-Attempts"), len(rec.requests()))
 			}
 		})

@@ -167,7 +167,7 @@ func TestRecentFailuresShowProblemsNotContent(t *testing.T) {
 		}
 		f := d.Failures[0]
 		if f.Model != model || f.Client != keyLabel(clientKey) || f.Operation != "extract" || f.Outcome != "schema" ||
-			f.Status != 422 || f.Code != "reask_exhausted" || f.Attempts != 3 || f.Upstream != "sim/"+model || d.Gateway.Content != content {
+			f.Status != 422 || f.Code != "reask_exhausted" || f.Attempts != 4 || f.Upstream != "sim/"+model || d.Gateway.Content != content {
 			t.Errorf("content %v: failure %+v", content, f)
 		}
 		if len(f.Problems) == 0 || f.Problems[0].Path != e.Error.Violations[0].Path || f.Problems[0].Problem == "" || f.Problems[0].Expected != "integer" {
