@@ -45,20 +45,7 @@ func TestPresetIsEnforced(t *testing.T) {
 			if status != http.StatusOK {
 				t.Fatalf("status %d: %s", status, b)
 			}
-			var content string
-			if tc.stream {
-				evs, done := events(t, b)
-				if !done {
-					t.Fatalf("stream %s", b)
-				}
-				for _, ev := range evs {
-					if len(ev.Choices) > 0 && ev.Choices[0].Delta.Content != nil {
-						content += *ev.Choices[0].Delta.Content
-					}
-				}
-			} else {
-				content = *decode[completion](t, b).Choices[0].Message.Content
-			}
+			content := answerContent(t, b, tc.stream)
 			if p := validPerson(t, content); p.Name != "John Doe" || p.Age != 30 || p.Email != "john@email.com" {
 				t.Errorf("person %+v", p)
 			}

@@ -3,6 +3,7 @@ package gateway
 import (
 	"bytes"
 	"errors"
+	"iter"
 	"strings"
 
 	"github.com/reask/reask"
@@ -51,18 +52,7 @@ var errAmbiguousPromptSchema = errors.New("the system and developer messages hol
 // shaped like one.
 func findPromptSchema(msgs []reask.Message, budget int) ([]byte, error) {
 	var found string
-	for _, m := range msgs {
-		if m.Role != reask.RoleSystem && m.Role != roleDeveloper {
-			continue
-		}
-		if budget <= 0 {
-			break
-		}
-		text := m.Content
-		if len(text) > budget {
-			text = text[:budget]
-		}
-		budget -= len(text)
+	for text := range instructionTexts(msgs, budget) {
 		ambiguous := false
 		eachObjectSpan(text, func(span string) bool {
 			if !looksLikeSchema(span) {
@@ -228,23 +218,36 @@ func asksForObject(msgs []reask.Message, doc []byte, budget int) bool {
 	if !object || !props {
 		return false
 	}
-	for _, m := range msgs {
-		if m.Role != reask.RoleSystem && m.Role != roleDeveloper {
-			continue
-		}
-		if budget <= 0 {
-			break
-		}
-		text := m.Content
-		if len(text) > budget {
-			text = text[:budget]
-		}
-		budget -= len(text)
+	for text := range instructionTexts(msgs, budget) {
 		if containsFold(text, "json") {
 			return true
 		}
 	}
 	return false
+}
+
+// instructionTexts yields the contents of the system and developer
+// messages of msgs, in order, cut so that together they hold at most
+// budget bytes: what the prompt-schema finder reads.
+func instructionTexts(msgs []reask.Message, budget int) iter.Seq[string] {
+	return func(yield func(string) bool) {
+		for _, m := range msgs {
+			if m.Role != reask.RoleSystem && m.Role != roleDeveloper {
+				continue
+			}
+			if budget <= 0 {
+				return
+			}
+			text := m.Content
+			if len(text) > budget {
+				text = text[:budget]
+			}
+			budget -= len(text)
+			if !yield(text) {
+				return
+			}
+		}
+	}
 }
 
 // containsFold reports whether s contains w in any case, without copying

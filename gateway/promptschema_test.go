@@ -37,6 +37,26 @@ func noFormatRequest(msgs, extra string) string {
 	return `{"model":"` + model + `","messages":` + msgs + extra + `}`
 }
 
+// answerContent is the assistant content of a chat completion answer,
+// or of a streamed one's chunks joined, which must end with [DONE].
+func answerContent(t *testing.T, b []byte, stream bool) string {
+	t.Helper()
+	if !stream {
+		return *decode[completion](t, b).Choices[0].Message.Content
+	}
+	evs, done := events(t, b)
+	if !done {
+		t.Fatalf("stream %s", b)
+	}
+	var content string
+	for _, ev := range evs {
+		if len(ev.Choices) > 0 && ev.Choices[0].Delta.Content != nil {
+			content += *ev.Choices[0].Delta.Content
+		}
+	}
+	return content
+}
+
 // lastFeedback is the last message of an upstream request: reask's
 // feedback on a re-ask.
 func lastFeedback(t *testing.T, r recorded) string {
@@ -69,20 +89,7 @@ func TestPromptSchemaIsEnforced(t *testing.T) {
 			if status != http.StatusOK {
 				t.Fatalf("status %d: %s", status, b)
 			}
-			var content string
-			if c.extra != "" {
-				evs, done := events(t, b)
-				if !done {
-					t.Fatalf("stream %s", b)
-				}
-				for _, ev := range evs {
-					if len(ev.Choices) > 0 && ev.Choices[0].Delta.Content != nil {
-						content += *ev.Choices[0].Delta.Content
-					}
-				}
-			} else {
-				content = *decode[completion](t, b).Choices[0].Message.Content
-			}
+			content := answerContent(t, b, c.extra != "")
 			if p := validPerson(t, content); p.Name != "John Doe" || p.Age != 30 || p.Email != "john@email.com" {
 				t.Errorf("person %+v", p)
 			}
