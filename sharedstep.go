@@ -33,7 +33,7 @@ type sharedPolicies struct {
 	// What the calls paced locally sent during the outage, and what waits
 	// in the local limiter now: repaid to the shared limiter when it
 	// serves again (shared.Limiter.Repay).
-	sent, queued shared.Outage
+	owed shared.Outage
 }
 
 // share gets, from store, the shared policies of every provider that says
@@ -253,16 +253,16 @@ func (sp *sharedPolicies) localBefore(ctx context.Context, t *try) (func(context
 		}
 	}
 	sp.mu.Lock()
-	sp.queued.QueuedRequests++
-	sp.queued.QueuedTokens += t.tokens
+	sp.owed.QueuedRequests++
+	sp.owed.QueuedTokens += t.tokens
 	sp.mu.Unlock()
 	after, err := limiterStep{l}.before(ctx, t)
 	sp.mu.Lock()
-	sp.queued.QueuedRequests--
-	sp.queued.QueuedTokens -= t.tokens
+	sp.owed.QueuedRequests--
+	sp.owed.QueuedTokens -= t.tokens
 	if err == nil && sp.local != nil {
-		sp.sent.SentRequests++
-		sp.sent.SentTokens += t.tokens
+		sp.owed.SentRequests++
+		sp.owed.SentTokens += t.tokens
 	}
 	sp.mu.Unlock()
 	if err != nil {
@@ -322,11 +322,12 @@ func (sp *sharedPolicies) outageLimiter(now time.Time) (*ratelimit.Limiter, bool
 }
 
 // endOutage forgets the outage's local limiter once the shared one serves
-// again — not when a reservation the shared limiter queued before the
-// outage comes due while the store still says it is down (the next outage starts from what is learnt by then), and repays
-// the shared limiter what was sent and is still queued locally, so that the
-// fleet neither bursts into the bucket those requests emptied nor paces
-// its shared requests on top of the local queue.
+// again (the next outage starts from what is learnt by then), and repays
+// the shared limiter what was sent and is still queued locally, so that
+// the fleet neither bursts into the bucket those requests emptied nor
+// paces its shared requests on top of the local queue. A reservation the
+// shared limiter queued before the outage that comes due while the store
+// still says it is down ends nothing.
 func (sp *sharedPolicies) endOutage(ctx context.Context, t *try, provider string) {
 	if sp.health != nil && !sp.health.Available() {
 		// A reservation made before the outage came due: the shared
@@ -338,9 +339,10 @@ func (sp *sharedPolicies) endOutage(ctx context.Context, t *try, provider string
 		sp.mu.Unlock()
 		return
 	}
-	o := sp.sent
-	o.QueuedRequests, o.QueuedTokens = sp.queued.QueuedRequests, sp.queued.QueuedTokens
-	sp.local, sp.blind, sp.learned, sp.sent = nil, false, false, shared.Outage{}
+	o := sp.owed
+	// What is queued stays counted: those calls are still waiting.
+	sp.owed.SentRequests, sp.owed.SentTokens = 0, 0
+	sp.local, sp.blind, sp.learned = nil, false, false
 	sp.mu.Unlock()
 	if err := sp.limiter.Repay(ctx, t.clock.Now(), o); err != nil {
 		unshared(t, provider, err)

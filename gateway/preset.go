@@ -129,20 +129,19 @@ func (c Config) compilePresets(served map[string]string, catchAll bool) (map[str
 			return nil, configErr(f+".schema", "required: give schema (inline) or schema_file")
 		}
 		doc, err := rewriteNullable(p.Schema)
+		ps := promptSchema{preset: p.Model}
 		if err == nil {
-			var ps promptSchema
 			ps.sch, err = c.Schema.CompileNamed(p.Name, doc)
-			ps.preset = p.Model
-			h := sha256.New()
-			h.Write([]byte(p.Name))
-			h.Write([]byte{0})
-			h.Write(p.Schema)
-			h.Sum(ps.key[:0])
-			out[p.Name] = &ps
 		}
 		if err != nil {
 			return nil, configErr(f+".schema", "%v", err)
 		}
+		h := sha256.New()
+		h.Write([]byte(p.Name))
+		h.Write([]byte{0})
+		h.Write(p.Schema)
+		h.Sum(ps.key[:0])
+		out[p.Name] = &ps
 	}
 	return out, nil
 }
